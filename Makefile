@@ -1,0 +1,50 @@
+# 亲清 Qinqing — `make demo` and `make test` are all a newcomer needs (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test lint format serve migrate messages clean
+
+$(BIN)/python:
+	@bash scripts/system-deps.sh base
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(VENV)/.installed $@
+
+demo: $(VENV)/.installed
+	@bash scripts/system-deps.sh demo
+	DEBUG=1 $(BIN)/qinqing migrate --no-input
+	DEBUG=1 $(BIN)/qinqing load_demo
+	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl-C stops)"
+	DEBUG=1 $(BIN)/qinqing runserver $(HOST):$(PORT)
+
+test: $(VENV)/.installed-dev
+	@bash scripts/system-deps.sh test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=0 $(BIN)/qinqing makemigrations --check --dry-run
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: $(VENV)/.installed
+	cd qinqing && ../$(BIN)/qinqing makemessages -l en --no-obsolete && ../$(BIN)/qinqing compilemessages
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* var/static

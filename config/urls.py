@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config.api import api
+from qinqing.core import views as core_views
+
+handler403 = "qinqing.core.views.error_403"
+handler404 = "qinqing.core.views.error_404"
+handler500 = "qinqing.core.views.error_500"
+
+urlpatterns = [
+    path("", include("qinqing.core.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", core_views.healthz, name="healthz"),
+]

@@ -1,0 +1,58 @@
+"""Shared pytest fixtures; module tests reuse them (and qinqing.core.testing)."""
+
+import os
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def demo_users(db):
+    """The core demo world (organisations and one account per role), keyed by username."""
+    from io import StringIO
+
+    from django.contrib.auth import get_user_model
+
+    from qinqing.core import demo
+
+    demo.load(stdout=StringIO())
+    return {u.username: u for u in get_user_model().objects.all()}
+
+
+@pytest.fixture
+def browser_page(live_server):
+    """A Playwright page in Debian's chromium (never a downloaded browser)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = os.environ.get("QINQING_CHROMIUM", "/usr/bin/chromium")
+    if not os.path.exists(executable):
+        pytest.fail(f"{executable} missing: `make test` installs Debian's chromium")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the live
+    # server's test data set-up makes here are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        context = browser.new_context(locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        yield page
+        context.close()
+        browser.close()

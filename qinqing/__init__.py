@@ -1,0 +1,1 @@
+"""亲清 Qinqing — a district government's business-environment platform."""

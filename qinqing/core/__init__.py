@@ -1,0 +1,1 @@
+"""Core: organisations, users and roles, permission policy, audit chain, calendar, notifier."""

@@ -1,0 +1,118 @@
+"""Core endpoints: tokens, the current user, the figures registry."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema
+from ninja.security import HttpBearer
+
+from qinqing.core import figures as figures_registry
+from qinqing.core.models import Organisation
+from qinqing.core.permissions import require
+from qinqing.core.services import api_token_issue, api_token_user, user_authenticate
+
+router = Router(tags=["core"])
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request, token: str):
+        user = api_token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+
+
+class TokenOut(Schema):
+    token: str
+    expires_at: datetime
+
+
+class GrantOut(Schema):
+    role: str
+    role_label: str
+    organisation: str
+
+
+class MeOut(Schema):
+    username: str
+    name: str
+    grants: list[GrantOut]
+
+
+class FigureOut(Schema):
+    name: str
+    label: str
+    value: int | float | None
+    unit: str
+    definition: str
+
+
+class FiguresOut(Schema):
+    start: date
+    end: date
+    organisation: str | None
+    figures: list[FigureOut]
+
+
+class FiguresQuery(Schema):
+    start: date = Query(..., alias="from", description="起始日期（含），YYYY-MM-DD")
+    end: date = Query(..., alias="to", description="结束日期（含），YYYY-MM-DD")
+    organisation: str | None = Query(None, description="机构代码，限定统计范围")
+
+
+@router.post("/auth/token", auth=None, response={200: TokenOut}, summary="以用户名和密码换取令牌")
+def token_create(request, payload: TokenIn):
+    user = user_authenticate(request=request, username=payload.username, password=payload.password)
+    clear, token = api_token_issue(actor=user)
+    return {"token": clear, "expires_at": token.expires_at}
+
+
+@router.get("/me", response=MeOut, summary="当前用户及其角色")
+def me(request):
+    user = request.user
+    grants = user.role_grants.select_related("organisation").order_by("role")
+    return {
+        "username": user.get_username(),
+        "name": user.get_full_name() or user.get_username(),
+        "grants": [
+            {
+                "role": g.role,
+                "role_label": g.get_role_display(),
+                "organisation": g.organisation.name,
+            }
+            for g in grants
+        ],
+    }
+
+
+@router.get("/figures", response=FiguresOut, summary="统计指标（按区间与机构）")
+def figures(request, query: Query[FiguresQuery]):
+    require(request.user, "core.view_figures")
+    organisation = None
+    if query.organisation:
+        organisation = get_object_or_404(Organisation, code=query.organisation)
+    rows = []
+    for figure in figures_registry.all_figures():
+        value = figures_registry.evaluate(figure, query.start, query.end, organisation)
+        rows.append(
+            {
+                "name": figure.name,
+                "label": figure.label,
+                "value": value if value is None or isinstance(value, int) else float(value),
+                "unit": figure.unit,
+                "definition": figure.definition,
+            }
+        )
+    return {
+        "start": query.start,
+        "end": query.end,
+        "organisation": organisation.code if organisation else None,
+        "figures": rows,
+    }

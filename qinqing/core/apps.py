@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "qinqing.core"
+    label = "core"
+    verbose_name = _("平台核心")
+
+    def ready(self) -> None:
+        from qinqing.core import figures  # noqa: F401  (registers the core figures)
+        from qinqing.core.navigation import NavEntry, register_nav
+
+        section = _("平台")
+        register_nav(NavEntry(_("统计指标"), "figures", "core.view_figures", section, 900))
+        register_nav(NavEntry(_("审计日志"), "audit_list", "core.view_audit", section, 910))
+        register_nav(
+            NavEntry(_("我的消息"), "notification_list", "core.view_notification", section, 920)
+        )

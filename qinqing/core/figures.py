@@ -1,0 +1,79 @@
+"""The figures registry: named, documented numbers computed from recorded facts.
+
+A module registers each figure once (at import, from its AppConfig.ready); the brief and the
+dashboards read them by name over any period and, optionally, for one organisation's scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from qinqing.core import calendar
+from qinqing.core.errors import DomainError
+
+Value = int | Decimal | None
+Compute = Callable[[date, date, "object | None"], Value]
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    label: str
+    unit: str
+    definition: str
+    compute: Compute
+    module: str
+
+
+_REGISTRY: dict[str, Figure] = {}
+
+
+def register(*, name: str, label: str, unit: str, definition: str) -> Callable[[Compute], Compute]:
+    """Decorator: register `compute(start, end, organisation)`; both dates are inclusive."""
+
+    def decorate(compute: Compute) -> Compute:
+        if name in _REGISTRY and _REGISTRY[name].compute.__qualname__ != compute.__qualname__:
+            raise ValueError(f"figure {name!r} registered twice")
+        _REGISTRY[name] = Figure(
+            name=name,
+            label=str(label),
+            unit=str(unit),
+            definition=str(definition),
+            compute=compute,
+            module=compute.__module__,
+        )
+        return compute
+
+    return decorate
+
+
+def all_figures() -> list[Figure]:
+    return sorted(_REGISTRY.values(), key=lambda f: (f.module, f.name))
+
+
+def get_figure(name: str) -> Figure:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise DomainError(f"没有名为 {name} 的统计指标", field="name", code="unknown") from None
+
+
+def evaluate(figure: Figure, start: date, end: date, organisation=None) -> Value:
+    if end < start:
+        raise DomainError("统计区间的结束日期不能早于开始日期", field="to")
+    return figure.compute(start, end, organisation)
+
+
+@register(
+    name="working_days",
+    label=_("工作日天数"),
+    unit=_("天"),
+    definition=_("统计区间内（含首尾两日）的法定工作日天数，含调休上班日，不含节假日和周末。"),
+)
+def _working_days(start: date, end: date, organisation=None) -> int:
+    return calendar.working_days_between(start - timedelta(days=1), end)

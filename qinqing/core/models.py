@@ -1,0 +1,245 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from qinqing.core.roles import Role
+from qinqing.core.rules import uscc_is_valid
+
+
+def validate_uscc(value: str) -> None:
+    if not uscc_is_valid(value):
+        raise ValidationError(_("统一社会信用代码格式或校验位不正确"), code="invalid_uscc")
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        DISTRICT = "district", _("区政府")
+        DEPARTMENT = "department", _("政府部门")
+        OFFICE = "office", _("内设机构")
+        TRADING_CENTRE = "trading_centre", _("公共资源交易中心")
+        COURT = "court", _("法院")
+        INSTITUTION = "institution", _("事业单位")
+        BANK = "bank", _("银行")
+        AGENCY = "agency", _("代理机构")
+        FIRM = "firm", _("企业")
+        EXPERT_DATABASE = "expert_database", _("专家库")
+
+    # Kinds that have a Unified Social Credit Code which must be given.
+    USCC_REQUIRED = frozenset({Kind.BANK, Kind.AGENCY, Kind.FIRM})
+
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("名称"), max_length=200)
+    short_name = models.CharField(_("简称"), max_length=50, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级机构"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    # NULL, not "", for organisations without a USCC, so that the unique constraint holds.
+    uscc = models.CharField(  # noqa: DJ001
+        _("统一社会信用代码"),
+        max_length=18,
+        null=True,
+        blank=True,
+        validators=[validate_uscc],
+    )
+    code = models.SlugField(_("机构代码"), max_length=50, unique=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("组织机构")
+        verbose_name_plural = _("组织机构")
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["uscc"], name="org_uscc_unique"),
+            models.UniqueConstraint(fields=["parent", "name"], name="org_name_unique_in_parent"),
+        ]
+        indexes = [models.Index(fields=["kind", "name"], name="org_kind_name_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.kind in self.USCC_REQUIRED and not self.uscc:
+            raise ValidationError({"uscc": _("此类机构必须填写统一社会信用代码")})
+        if self.parent_id and self.parent_id == self.pk:
+            raise ValidationError({"parent": _("上级机构不能是自身")})
+
+
+class RoleGrant(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="role_grants",
+    )
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("所属机构"), on_delete=models.PROTECT, related_name="grants"
+    )
+    granted_at = models.DateTimeField(_("授予时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("角色授权")
+        verbose_name_plural = _("角色授权")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "organisation"], name="rolegrant_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["user", "role"], name="rolegrant_user_role_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.organisation}"
+
+
+class AuditChainHead(models.Model):
+    """The single row that serialises appends to the audit chain (locked FOR UPDATE)."""
+
+    seq = models.BigIntegerField(_("最新序号"), default=0)
+    hash = models.CharField(_("最新哈希"), max_length=64)
+
+    class Meta:
+        verbose_name = _("审计链头")
+        verbose_name_plural = _("审计链头")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]}"
+
+
+class AuditEntry(models.Model):
+    """One append-only row of the hash chain: hash = SHA-256(prev_hash || canonical JSON)."""
+
+    seq = models.BigIntegerField(_("序号"), unique=True)
+    at = models.DateTimeField(_("时间"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("操作人标识"), max_length=150)
+    action = models.CharField(_("操作代码"), max_length=80)
+    object_type = models.CharField(_("对象类型"), max_length=80, blank=True)
+    object_id = models.CharField(_("对象标识"), max_length=80, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("所属机构"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    detail = models.JSONField(_("详情"), default=dict)
+    prev_hash = models.CharField(_("前一哈希"), max_length=64)
+    hash = models.CharField(_("哈希"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("审计日志")
+        verbose_name_plural = _("审计日志")
+        ordering = ["-seq"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["action", "at"], name="audit_action_at_idx"),
+            models.Index(fields=["organisation", "seq"], name="audit_org_seq_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+
+class Notification(models.Model):
+    class Channel(models.TextChoices):
+        SMS = "sms", _("短信")
+        EMAIL = "email", _("电子邮件")
+        IN_APP = "in_app", _("站内消息")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收用户"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    address = models.CharField(_("接收地址"), max_length=200, blank=True)
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    backend = models.CharField(_("发送通道"), max_length=120, blank=True)
+    error = models.TextField(_("错误信息"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notif_recipient_read_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(models.Q(recipient__isnull=True) & models.Q(address="")),
+                name="notif_has_recipient_or_address",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class ApiToken(models.Model):
+    """A bearer token; only its SHA-256 is stored, the clear value is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+    )
+    key_hash = models.CharField(_("令牌哈希"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("过期时间"))
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created_at:%Y-%m-%d}"
+
+
+class LoginFailure(models.Model):
+    """A failed login, kept to throttle guessing (per username and per address)."""
+
+    username = models.CharField(_("用户名"), max_length=150)
+    ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
+        indexes = [models.Index(fields=["username", "at"], name="loginfail_user_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.at}"

@@ -1,0 +1,126 @@
+"""One interface for SMS, e-mail and in-app messages; every message is kept in the database.
+
+The backend is chosen by settings.QINQING_NOTIFIER. The default writes to the database and the
+log (a development or intranet deployment); WebhookBackend posts SMS to a gateway over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from qinqing.core.audit import audit_log
+from qinqing.core.errors import DomainError
+from qinqing.core.models import Notification
+
+logger = logging.getLogger("qinqing.notifier")
+
+
+class NotifierBackend:
+    def deliver(self, notification: Notification) -> None:
+        """Deliver or raise; the caller records the outcome."""
+        raise NotImplementedError
+
+
+class DatabaseLogBackend(NotifierBackend):
+    """Keeps the message in the database (in-app inbox) and writes it to the log."""
+
+    def deliver(self, notification: Notification) -> None:
+        logger.info(
+            "notify channel=%s to=%s subject=%s",
+            notification.channel,
+            notification.address or notification.recipient_id,
+            notification.subject,
+        )
+
+
+class WebhookBackend(NotifierBackend):
+    """POSTs SMS and e-mail as JSON to settings.QINQING_SMS_WEBHOOK_URL; in-app stays local."""
+
+    timeout_seconds = 5
+
+    def deliver(self, notification: Notification) -> None:
+        if notification.channel == Notification.Channel.IN_APP:
+            return
+        url = settings.QINQING_SMS_WEBHOOK_URL
+        if not url.startswith(("https://", "http://")):
+            raise RuntimeError("QINQING_SMS_WEBHOOK_URL is not configured")
+        payload = {
+            "id": notification.pk,
+            "channel": notification.channel,
+            "to": notification.address,
+            "subject": notification.subject,
+            "body": notification.body,
+        }
+        request = urllib.request.Request(  # noqa: S310  (scheme checked above)
+            url,
+            data=json.dumps(payload, ensure_ascii=False).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:  # noqa: S310
+            if response.status >= 300:
+                raise RuntimeError(f"gateway answered {response.status}")
+
+
+def get_backend() -> NotifierBackend:
+    return import_string(settings.QINQING_NOTIFIER)()
+
+
+def notification_send(
+    *,
+    actor,
+    channel: str,
+    subject: str,
+    body: str,
+    recipient=None,
+    address: str = "",
+) -> Notification:
+    """Record a message and hand it to the backend; a delivery failure is kept, not raised."""
+    if channel not in Notification.Channel.values:
+        raise DomainError("未知的通知渠道", field="channel")
+    if recipient is None and not address:
+        raise DomainError("通知必须指定接收用户或接收地址", field="address")
+    backend = get_backend()
+    with transaction.atomic():
+        notification = Notification.objects.create(
+            channel=channel,
+            recipient=recipient,
+            address=address,
+            subject=subject,
+            body=body,
+            backend=type(backend).__name__,
+        )
+        try:
+            backend.deliver(notification)
+        except Exception as exc:  # a gateway outage must not undo the caller's change
+            logger.warning("notification %s failed: %s", notification.pk, exc)
+            notification.status, notification.error = Notification.Status.FAILED, str(exc)
+            notification.save(update_fields=["status", "error"])
+        else:
+            notification.status, notification.sent_at = Notification.Status.SENT, timezone.now()
+            notification.save(update_fields=["status", "sent_at"])
+        audit_log(
+            actor=actor,
+            action="notification.send",
+            obj=notification,
+            detail={"channel": channel, "status": notification.status},
+        )
+    return notification
+
+
+def notification_mark_read(*, actor, notification: Notification) -> Notification:
+    if notification.recipient_id != actor.pk:
+        raise DomainError("只能标记自己的通知")
+    if notification.read_at is None:
+        with transaction.atomic():
+            notification.read_at = timezone.now()
+            notification.save(update_fields=["read_at"])
+            audit_log(actor=actor, action="notification.read", obj=notification)
+    return notification

@@ -1,0 +1,153 @@
+"""Writes of the core: organisations, role grants, sign-in and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from qinqing.core.audit import audit_log
+from qinqing.core.errors import CredentialsError, DomainError, ThrottledError
+from qinqing.core.models import ApiToken, LoginFailure, Organisation, RoleGrant
+from qinqing.core.roles import Role
+from qinqing.core.rules import uscc_is_valid, uscc_normalise
+
+User = get_user_model()
+
+
+def organisation_create(
+    *,
+    actor,
+    kind: str,
+    name: str,
+    code: str,
+    parent: Organisation | None = None,
+    uscc: str | None = None,
+    short_name: str = "",
+) -> Organisation:
+    if kind not in Organisation.Kind.values:
+        raise DomainError("未知的机构类型", field="kind")
+    name = name.strip()
+    if not name:
+        raise DomainError("机构名称不能为空", field="name")
+    if uscc:
+        uscc = uscc_normalise(uscc)
+        if not uscc_is_valid(uscc):
+            raise DomainError("统一社会信用代码格式或校验位不正确", field="uscc")
+        if Organisation.objects.filter(uscc=uscc).exists():
+            raise DomainError("该统一社会信用代码已登记", field="uscc")
+    elif kind in Organisation.USCC_REQUIRED:
+        raise DomainError("此类机构必须填写统一社会信用代码", field="uscc")
+    if Organisation.objects.filter(code=code).exists():
+        raise DomainError("机构代码已被使用", field="code")
+    with transaction.atomic():
+        org = Organisation.objects.create(
+            kind=kind,
+            name=name,
+            code=code,
+            parent=parent,
+            uscc=uscc or None,
+            short_name=short_name,
+        )
+        audit_log(
+            actor=actor,
+            action="organisation.create",
+            obj=org,
+            organisation=org,
+            detail={"kind": kind, "name": name, "parent": parent.pk if parent else None},
+        )
+    return org
+
+
+def role_grant_add(*, actor, user, role: str, organisation: Organisation) -> RoleGrant:
+    if role not in Role.values:
+        raise DomainError("未知的角色", field="role")
+    with transaction.atomic():
+        grant, created = RoleGrant.objects.get_or_create(
+            user=user, role=role, organisation=organisation
+        )
+        if created:
+            audit_log(
+                actor=actor,
+                action="role_grant.add",
+                obj=grant,
+                organisation=organisation,
+                detail={"user": user.get_username(), "role": role},
+            )
+    return grant
+
+
+def role_grant_revoke(*, actor, grant: RoleGrant) -> None:
+    with transaction.atomic():
+        audit_log(
+            actor=actor,
+            action="role_grant.revoke",
+            obj=grant,
+            organisation=grant.organisation,
+            detail={"user": grant.user.get_username(), "role": grant.role},
+        )
+        grant.delete()
+
+
+def _recent_failures(username: str, ip: str | None) -> int:
+    since = timezone.now() - timedelta(seconds=settings.QINQING_LOGIN_WINDOW_SECONDS)
+    by_user = LoginFailure.objects.filter(username=username, at__gte=since).count()
+    by_ip = LoginFailure.objects.filter(ip=ip, at__gte=since).count() if ip else 0
+    # An address may mistype several accounts; allow it a little more than one account gets.
+    return max(by_user, by_ip // 3)
+
+
+def user_authenticate(*, request, username: str, password: str):
+    """Check a password with throttling; audit success and failure; return the user."""
+    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    if _recent_failures(username, ip) >= settings.QINQING_LOGIN_MAX_FAILURES:
+        raise ThrottledError("登录失败次数过多，请 15 分钟后再试", code="throttled")
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        with transaction.atomic():
+            LoginFailure.objects.create(username=username[:150], ip=ip)
+            audit_log(
+                actor=None,
+                action="auth.login_failed",
+                detail={"username": username[:150], "ip": ip},
+            )
+        raise CredentialsError("用户名或密码错误", code="bad_credentials")
+    with transaction.atomic():
+        LoginFailure.objects.filter(username=username).delete()
+        audit_log(actor=user, action="auth.login", obj=user, detail={"ip": ip})
+    return user
+
+
+def api_token_issue(*, actor) -> tuple[str, ApiToken]:
+    """A new bearer token for `actor`; the clear value is returned once and never stored."""
+    clear = "qq_" + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=actor,
+            key_hash=hashlib.sha256(clear.encode()).hexdigest(),
+            expires_at=timezone.now() + timedelta(days=settings.QINQING_API_TOKEN_DAYS),
+        )
+        audit_log(actor=actor, action="api_token.issue", obj=token)
+    return clear, token
+
+
+def api_token_user(clear: str):
+    """The active user behind a bearer token, or None. Marks the token used (at most hourly)."""
+    digest = hashlib.sha256(clear.encode()).hexdigest()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=digest, expires_at__gt=timezone.now(), user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(hours=1):
+        token.last_used_at = now
+        token.save(update_fields=["last_used_at"])
+    return token.user

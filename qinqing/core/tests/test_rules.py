@@ -1,0 +1,67 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qinqing.core.rules import USCC_ALPHABET, uscc_check_char, uscc_is_valid, uscc_normalise
+
+REAL_CODES = [
+    "91350100M000100Y43",  # the worked example of GB 32100-2015
+    "9144030071526726XG",  # 深圳市腾讯计算机系统有限公司
+    "91330100716105852F",  # 阿里巴巴（中国）有限公司
+    "914403001922038216",  # 华为技术有限公司
+    "91110000600037341L",
+]
+
+
+@pytest.mark.parametrize("code", REAL_CODES)
+def test_real_codes_are_valid(code):
+    assert uscc_is_valid(code)
+
+
+@pytest.mark.parametrize(
+    ("code", "why"),
+    [
+        ("91350100M000100Y44", "wrong check character"),
+        ("91350100M000100Y4", "17 characters"),
+        ("91350100M000100Y433", "19 characters"),
+        ("91350100m000100Y43", "lower case"),
+        ("91350100I000100Y43", "I is not in the alphabet"),
+        ("91350100O000100Y43", "O is not in the alphabet"),
+        ("9135010OZ000100Y43", "Z is not in the alphabet"),
+        ("", "empty"),
+    ],
+)
+def test_invalid_codes(code, why):
+    assert not uscc_is_valid(code), why
+
+
+def test_check_char_of_the_standard_example():
+    assert uscc_check_char("91350100M000100Y4") == "3"
+
+
+def test_normalise_folds_full_width_and_case():
+    assert uscc_normalise(" ９１３５０１００m０００１００y４３ ") == "91350100M000100Y43"
+
+
+@settings(max_examples=200, derandomize=True)
+@given(st.text(alphabet=USCC_ALPHABET, min_size=17, max_size=17), st.sampled_from(USCC_ALPHABET))
+def test_exactly_one_check_character_validates(first17, other):
+    good = first17 + uscc_check_char(first17)
+    assert uscc_is_valid(good)
+    if other != good[-1]:
+        assert not uscc_is_valid(first17 + other)
+
+
+@settings(max_examples=200, derandomize=True)
+@given(
+    st.text(alphabet=USCC_ALPHABET, min_size=17, max_size=17),
+    st.integers(0, 16),
+    st.sampled_from(USCC_ALPHABET),
+)
+def test_any_single_substitution_is_caught(first17, position, replacement):
+    """The mod-31 weights are all invertible, so one changed character always fails."""
+    code = first17 + uscc_check_char(first17)
+    if code[position] == replacement:
+        return
+    tampered = code[:position] + replacement + code[position + 1 :]
+    assert not uscc_is_valid(tampered)

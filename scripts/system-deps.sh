@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install the Debian packages a target needs, only those missing. Usage: system-deps.sh base|demo|test
+set -euo pipefail
+
+case "${1:-base}" in
+  base) wanted=(python3-venv) ;;
+  demo) wanted=(python3-venv) ;;
+  test) wanted=(python3-venv chromium) ;;
+  *) echo "unknown target: $1" >&2; exit 2 ;;
+esac
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  # python3-venv is only needed when this Python cannot make a venv with pip by itself.
+  if [[ $pkg == python3-venv ]] && python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    continue
+  fi
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "Installing Debian packages: ${missing[*]}"
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -43,8 +43,11 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Re-extract the English catalogue (needs Debian's gettext); translate new entries, then compile.
 messages: $(VENV)/.installed
-	cd qinqing && ../$(BIN)/qinqing makemessages -l en --no-obsolete && ../$(BIN)/qinqing compilemessages
+	$(BIN)/qinqing makemessages -l en --no-obsolete --no-location \
+		--ignore=.venv --ignore=var --ignore=conftest.py
+	$(BIN)/qinqing compilemessages --ignore=.venv
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* var/static

@@ -48,6 +48,19 @@ def row_hash(prev_hash: str, entry: AuditEntry) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical_row(entry)).hexdigest()
 
 
+def _locked_head() -> AuditChainHead:
+    """The chain head, locked; created on first use from the last row (or the genesis hash)."""
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        last = AuditEntry.objects.order_by("-seq").first()
+        AuditChainHead.objects.get_or_create(
+            pk=1,
+            defaults={"seq": last.seq, "hash": last.hash} if last else {"hash": GENESIS_HASH},
+        )
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
 def audit_log(
     *,
     actor,
@@ -64,7 +77,7 @@ def audit_log(
         object_id = object_id or str(obj.pk)
     user = actor if getattr(actor, "is_authenticated", False) else None
     with transaction.atomic():
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        head = _locked_head()
         entry = AuditEntry(
             seq=head.seq + 1,
             at=timezone.now(),
@@ -107,7 +120,9 @@ def verify_chain() -> ChainReport:
         if row_hash(prev_hash, entry) != entry.hash:
             return ChainReport(False, checked, entry.seq, "记录内容与哈希不符（已被修改）")
         prev_hash, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
-    head = AuditChainHead.objects.get(pk=1)
-    if head.seq != checked or head.hash != prev_hash:
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is None and checked:
+        return ChainReport(False, checked, checked + 1, "链头记录缺失")
+    if head is not None and (head.seq != checked or head.hash != prev_hash):
         return ChainReport(False, checked, checked + 1, "链尾记录缺失（链头与最后一条不一致）")
     return ChainReport(True, checked)

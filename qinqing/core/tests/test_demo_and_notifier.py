@@ -1,0 +1,99 @@
+import http.server
+import json
+import threading
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from qinqing.core.audit import verify_chain
+from qinqing.core.models import AuditEntry, Notification, Organisation, RoleGrant
+from qinqing.core.notifier import notification_send
+
+
+@pytest.mark.django_db
+def test_load_demo_is_idempotent_and_prints_accounts(monkeypatch):
+    monkeypatch.setenv("QINQING_DEMO_PASSWORD", "another-pass-2024")
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    counts = (Organisation.objects.count(), get_user_model().objects.count(), RoleGrant.objects.count())
+    call_command("load_demo", stdout=StringIO())
+    assert counts == (
+        Organisation.objects.count(),
+        get_user_model().objects.count(),
+        RoleGrant.objects.count(),
+    )
+    text = out.getvalue()
+    assert "another-pass-2024" in text
+    assert "centre_jk" in text and "武汉经开区公共资源交易中心" in text
+    assert get_user_model().objects.get(username="judge").check_password("another-pass-2024")
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db
+def test_demo_has_the_districts_organisations():
+    call_command("load_demo", stdout=StringIO())
+    shorts = set(Organisation.objects.values_list("short_name", flat=True))
+    for short in [
+        "区发改局", "区营商办", "区税务局", "区行政审批局", "区自然资源和城乡建设局", "区金融办",
+        "不动产登记中心", "区房管局", "区人社局", "区医保局", "区法院",
+    ]:  # fmt: skip
+        assert short in shorts
+    assert Organisation.objects.get(code="hs-ysb").parent.short_name == "区发改局"
+    assert Organisation.objects.filter(kind="trading_centre").count() == 2
+
+
+@pytest.mark.django_db
+def test_database_backend_keeps_and_audits_every_message(demo_users):
+    note = notification_send(
+        actor=None, channel="sms", subject="评标通知", body="请于…", address="13800000000"
+    )
+    assert note.status == Notification.Status.SENT
+    assert AuditEntry.objects.filter(action="notification.send", object_id=str(note.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_notification_needs_a_recipient(db):
+    from qinqing.core.errors import DomainError
+
+    with pytest.raises(DomainError):
+        notification_send(actor=None, channel="sms", subject="x", body="y")
+    with pytest.raises(DomainError):
+        notification_send(actor=None, channel="fax", subject="x", body="y", address="1")
+    assert Notification.objects.count() == 0
+
+
+class _Gateway(http.server.BaseHTTPRequestHandler):
+    received: list = []
+    status = 200
+
+    def do_POST(self):  # noqa: N802
+        length = int(self.headers["Content-Length"])
+        type(self).received.append(json.loads(self.rfile.read(length)))
+        self.send_response(type(self).status)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("gateway_status", "expected"), [(200, "sent"), (500, "failed")])
+def test_webhook_backend_posts_to_a_gateway(settings, gateway_status, expected):
+    _Gateway.received, _Gateway.status = [], gateway_status
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Gateway)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        settings.QINQING_NOTIFIER = "qinqing.core.notifier.WebhookBackend"
+        settings.QINQING_SMS_WEBHOOK_URL = f"http://127.0.0.1:{server.server_port}/sms"
+        note = notification_send(
+            actor=None, channel="sms", subject="验证码", body="123456", address="13800000000"
+        )
+    finally:
+        server.shutdown()
+    assert note.status == expected
+    assert _Gateway.received[0]["to"] == "13800000000"
+    if expected == "failed":
+        assert "500" in note.error

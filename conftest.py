@@ -28,8 +28,27 @@ def demo_users(db):
 
 
 @pytest.fixture
-def browser_page(live_server):
+def live_url(transactional_db):
+    """A live server for one test. Unlike pytest-django's session-wide one, it is stopped (and
+    its database connection closed) before the test database is dropped."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.test.testcases import LiveServerThread
+
+    thread = LiveServerThread("127.0.0.1", static_handler=StaticFilesHandler, port=0)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    yield f"http://127.0.0.1:{thread.port}"
+    thread.terminate()
+
+
+@pytest.fixture
+def browser_page(live_url):
     """A Playwright page in Debian's chromium (never a downloaded browser)."""
+    from django.db import connections
+
     sync_api = pytest.importorskip("playwright.sync_api")
     executable = os.environ.get("QINQING_CHROMIUM", "/usr/bin/chromium")
     if not os.path.exists(executable):
@@ -56,3 +75,6 @@ def browser_page(live_server):
         yield page
         context.close()
         browser.close()
+        # Playwright's greenlet gives code run during the test its own context, hence its own
+        # database connection; close it here, in that context.
+        connections.close_all()

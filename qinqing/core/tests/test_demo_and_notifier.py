@@ -17,13 +17,13 @@ def test_load_demo_is_idempotent_and_prints_accounts(monkeypatch):
     monkeypatch.setenv("QINQING_DEMO_PASSWORD", "another-pass-2024")
     out = StringIO()
     call_command("load_demo", stdout=out)
-    counts = (Organisation.objects.count(), get_user_model().objects.count(), RoleGrant.objects.count())
+
+    def counts():
+        return [m.objects.count() for m in (Organisation, get_user_model(), RoleGrant)]
+
+    before = counts()
     call_command("load_demo", stdout=StringIO())
-    assert counts == (
-        Organisation.objects.count(),
-        get_user_model().objects.count(),
-        RoleGrant.objects.count(),
-    )
+    assert counts() == before
     text = out.getvalue()
     assert "another-pass-2024" in text
     assert "centre_jk" in text and "武汉经开区公共资源交易中心" in text
@@ -68,7 +68,7 @@ class _Gateway(http.server.BaseHTTPRequestHandler):
     received: list = []
     status = 200
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         length = int(self.headers["Content-Length"])
         type(self).received.append(json.loads(self.rfile.read(length)))
         self.send_response(type(self).status)

@@ -74,7 +74,6 @@ AUDIT_ROLES = {"admin", "editor", "supervisor"}
 
 
 def test_core_permission_matrix(client, demo_users, org_entries):
-    court_entry, _ = org_entries
     everyone = [u for u in demo_users if u != ANONYMOUS]
     matrix = {url: {ANONYMOUS: 302, **dict.fromkeys(everyone, 200)} for url in PAGES_FOR_EVERYONE}
     matrix["/audit/"] = {

@@ -1,0 +1,1054 @@
+"""Pure law-and-maths core of the bankruptcy reconciliation module (破产和解).
+
+Everything here is plain Python: no Django, no database, no floats. Money is ``Decimal`` in yuan
+with at most two decimal places (whole 分); exact intermediate values are ``Fraction``. Domain
+errors raise ``RuleError`` with a Chinese message suitable for showing to the user.
+
+Statutes cited: 企业破产法 (Enterprise Bankruptcy Law, "Art.N" below), 民法典 (Civil Code),
+民事诉讼法 (Civil Procedure Law, applicable through 企业破产法 Art.4), and the SPC
+Interpretation III on the Enterprise Bankruptcy Law (破产法司法解释三).
+
+Counting periods (民法典 Art.201-203; 民事诉讼法 Art.85):
+- "within N days of X": the day of X is not counted, so the last day is X + N days.
+- a period in months ends on the same day-of-month N months later; when that month has no such
+  day it ends on the month's last day (Nov 30 + 3 months = Feb 28, or Feb 29 in a leap year).
+- if the last day is a statutory holiday (weekends included) the period ends on the next working
+  day. This shift needs a calendar, so every deadline function takes an optional
+  ``next_working_day`` callable mapping a date to itself when it is a working day and otherwise to
+  the first working day after it (e.g. ``lambda d: chinese_calendar.find_workday(0, d)``).
+  ``None`` (the default) means no shift.
+
+Cent rounding: shares of an amount that cannot be paid in full are computed exactly and rounded
+to cents by the largest-remainder method (each share floored to the cent, the cents left over go
+one each to the largest fractional remainders, ties by ascending creditor id). The shares then add
+up exactly to the amount, each is within one cent of its exact value, and the result equals
+ROUND_HALF_UP rounding of each share whenever that already adds up.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+CENT = Decimal("0.01")
+RATE_PLACES = Decimal("0.0001")
+ZERO = Decimal("0.00")
+
+NextWorkingDay = Callable[[date], date]
+
+
+class RuleError(ValueError):
+    """A rule of bankruptcy law or of this module's input contract was violated."""
+
+
+# --------------------------------------------------------------------------------------------
+# Money helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _money(value: Decimal, what: str) -> Decimal:
+    """Validate a money amount: a finite, non-negative ``Decimal`` in whole cents."""
+    if isinstance(value, bool) or not isinstance(value, Decimal) or not value.is_finite():
+        raise RuleError(f"{what}必须是有限的 Decimal 金额：{value!r}")
+    if value < 0:
+        raise RuleError(f"{what}不能为负数：{value}")
+    if value % CENT != 0:
+        raise RuleError(f"{what}须精确到分：{value}")
+    return value
+
+
+def _money_map(values: Mapping[str, Decimal], what: str) -> dict[str, Decimal]:
+    return {key: _money(amount, f"{what}（{key}）") for key, amount in values.items()}
+
+
+def _total(amounts: Iterable[Decimal]) -> Decimal:
+    return sum(amounts, ZERO)
+
+
+def ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
+    """Ratio rounded ROUND_HALF_UP to 4 decimal places (0.8000 = 80%); ``None`` if denominator 0.
+
+    Used for every repayment and recovery rate (企业破产法 Art.113 recovery rates; the court's
+    creditor repayment rate 债权清偿率).
+    """
+    if denominator == 0:
+        return None
+    return _rate(Fraction(numerator) / Fraction(denominator))
+
+
+def _rate(value: Fraction) -> Decimal:
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
+        RATE_PLACES, rounding=ROUND_HALF_UP
+    )
+
+
+def _cents(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
+
+
+def _allocate_cents(exact: Mapping[str, Fraction]) -> dict[str, Decimal]:
+    """Round exact shares (whose sum is a whole number of cents) to cents, keeping the sum.
+
+    Largest-remainder method, ties broken by ascending key, so the result does not depend on the
+    order of the mapping.
+    """
+    in_cents = {key: share * 100 for key, share in exact.items()}
+    floors = {key: math.floor(share) for key, share in in_cents.items()}
+    spare = sum(in_cents.values(), Fraction(0)) - sum(floors.values())
+    if spare.denominator != 1:
+        raise RuleError("待分配金额须精确到分")
+    by_remainder = sorted(in_cents, key=lambda key: (floors[key] - in_cents[key], key))
+    for key in by_remainder[: int(spare)]:
+        floors[key] += 1
+    return {key: _cents(floors[key]) for key in exact}
+
+
+def pro_rata(claims: Mapping[str, Decimal], available: Decimal) -> dict[str, Decimal]:
+    """Pay claims of one rank in full, or pro rata to cents when ``available`` is short.
+
+    企业破产法 Art.113 para.2 (破产财产不足以清偿同一顺序的清偿要求的，按照比例分配) and Art.43
+    para.3. The shares always add up to ``min(available, total claims)`` exactly.
+    """
+    amounts = _money_map(claims, "债权额")
+    budget = _money(available, "可分配金额")
+    total = _total(amounts.values())
+    if budget >= total:
+        return amounts
+    exact = {
+        key: Fraction(budget) * Fraction(amount) / Fraction(total)
+        for key, amount in amounts.items()
+    }
+    return _allocate_cents(exact)
+
+
+# --------------------------------------------------------------------------------------------
+# Creditors' meeting: who votes and the statutory tallies
+# --------------------------------------------------------------------------------------------
+
+RECONCILIATION = "reconciliation"
+ORDINARY = "ordinary"
+REQUIRED_SHARE = {RECONCILIATION: Fraction(2, 3), ORDINARY: Fraction(1, 2)}
+VOTES = frozenset({"yes", "no", "abstain", None})
+
+SECURED_NOT_WAIVED = "SECURED_NOT_WAIVED"
+UNCONFIRMED_NO_PROVISIONAL = "UNCONFIRMED_NO_PROVISIONAL"
+
+
+@dataclass(frozen=True)
+class Voter:
+    """One creditor's position on one agenda item of a creditors' meeting.
+
+    ``amount`` is the claim amount (the confirmed amount when ``confirmed``); ``provisional_amount``
+    is the amount the court fixed for voting while the claim is unconfirmed (企业破产法 Art.59
+    para.2) and is ignored once the claim is confirmed. ``present`` means the creditor attended
+    in person or took part in off-site voting (SPC Interpretation III Art.11). ``vote`` is one of
+    ``"yes"``, ``"no"``, ``"abstain"`` or ``None`` (present but no ballot).
+    """
+
+    creditor_id: str
+    amount: Decimal
+    secured: bool
+    waived_priority: bool
+    confirmed: bool
+    provisional_amount: Decimal | None
+    present: bool
+    vote: str | None
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Outcome of a vote with both statutory tests, their figures and their margins.
+
+    Heads: ``heads_required`` is the smallest integer strictly greater than half of
+    ``present_voters``; ``heads_margin = yes_voters - heads_required`` (>= 0 means passed).
+    Amount: ``required_amount`` is exact (``Fraction``: share x unsecured total);
+    ``required_amount_display`` rounds it *up* to the cent, i.e. it is the smallest cent amount
+    that passes (rounding half-up could show a figure that fails). ``amount_margin`` is exact
+    (``yes_amount - required_amount``, >= 0 means passed); ``amount_margin_display`` is
+    ``yes_amount - required_amount_display`` and has the same sign test.
+    ``excluded`` lists ``(creditor_id, reason)`` for creditors without a vote on the item.
+    """
+
+    item: str
+    passed: bool
+    present_voters: int
+    yes_voters: int
+    heads_required: int
+    heads_margin: int
+    heads_passed: bool
+    yes_amount: Decimal
+    unsecured_total: Decimal
+    required_share: Fraction
+    required_amount: Fraction
+    required_amount_display: Decimal
+    amount_margin: Fraction
+    amount_margin_display: Decimal
+    amount_passed: bool
+    excluded: tuple[tuple[str, str], ...]
+
+
+def voting_amount(voter: Voter) -> Decimal | None:
+    """The amount a creditor votes with, or ``None`` when it has no vote (企业破产法 Art.59 para.2).
+
+    A confirmed claim votes with its amount; an unconfirmed claim votes with the provisional amount
+    fixed by the court, and without one it has no vote.
+    """
+    if voter.confirmed:
+        return voter.amount
+    return voter.provisional_amount
+
+
+def exclusion_reason(item: str, voter: Voter) -> str | None:
+    """Why a creditor has no vote on ``item``, or ``None`` (企业破产法 Art.59 paras.2-3).
+
+    ``SECURED_NOT_WAIVED``: a secured creditor that has not waived its priority does not vote on
+    the reconciliation agreement (Art.59 para.3; the literal reading: its whole claim is out,
+    including any part the collateral may not cover). On an ordinary resolution it votes.
+    ``UNCONFIRMED_NO_PROVISIONAL``: unconfirmed claim without a court-fixed provisional amount.
+    """
+    _required_share(item)
+    if item == RECONCILIATION and voter.secured and not voter.waived_priority:
+        return SECURED_NOT_WAIVED
+    if voting_amount(voter) is None:
+        return UNCONFIRMED_NO_PROVISIONAL
+    return None
+
+
+def _required_share(item: str) -> Fraction:
+    try:
+        return REQUIRED_SHARE[item]
+    except KeyError:
+        raise RuleError(f"未知的表决事项：{item!r}（应为 reconciliation 或 ordinary）") from None
+
+
+def _validate_voters(voters: Sequence[Voter]) -> None:
+    seen: set[str] = set()
+    for voter in voters:
+        if voter.creditor_id in seen:
+            raise RuleError(f"债权人重复：{voter.creditor_id}")
+        seen.add(voter.creditor_id)
+        _money(voter.amount, f"债权额（{voter.creditor_id}）")
+        if voter.provisional_amount is not None:
+            _money(voter.provisional_amount, f"临时确定的债权额（{voter.creditor_id}）")
+        if voter.vote not in VOTES:
+            raise RuleError(f"未知的表决意见：{voter.vote!r}（{voter.creditor_id}）")
+        if voter.vote is not None and not voter.present:
+            raise RuleError(f"未出席（未参加表决）的债权人不能有表决意见：{voter.creditor_id}")
+
+
+def _check_unsecured_total(voters: Sequence[Voter], unsecured_total: Decimal) -> None:
+    """U must cover the voting amounts of all unsecured (or waiving) creditors listed."""
+    unsecured = _total(
+        amount
+        for voter in voters
+        if not voter.secured or voter.waived_priority
+        if (amount := voting_amount(voter)) is not None
+    )
+    if unsecured > unsecured_total:
+        raise RuleError(
+            f"无财产担保债权总额 {unsecured_total} 小于有表决权的无财产担保债权之和 {unsecured}"
+        )
+
+
+def tally(item: str, voters: Sequence[Voter], unsecured_total: Decimal) -> Tally:
+    """Count a creditors' meeting vote on the reconciliation agreement or an ordinary resolution.
+
+    Reconciliation agreement (企业破产法 Art.97): more than half of the creditors present with a
+    vote agree AND the agreeing creditors' claims are at least 2/3 of the total unsecured claims.
+    Ordinary resolution (企业破产法 Art.64 para.1): more than half of the creditors present with a
+    vote agree AND their claims are at least 1/2 of the total unsecured claims.
+
+    - Who votes: ``exclusion_reason`` (Art.59). Excluded creditors are not counted at all; a
+      ballot recorded for one is disregarded.
+    - P = present creditors with a vote; abstentions and missing ballots count in P but not in
+      the yes side. Absentees are not in P, but their claims stay in ``unsecured_total`` (U), so
+      on amount they count against.
+    - "过半数" is strictly more than half; "以上" includes the threshold (exact ``Fraction``).
+    - U is supplied by the caller: the unsecured claims with a vote (confirmed or provisionally
+      fixed), whether present or not. It may not be less than the voting amounts of the unsecured
+      creditors passed in. The same U is the denominator for both items.
+    - Ordinary item: a secured creditor that has not waived priority votes with its full voting
+      amount (Art.59 para.1; Art.64 weighs "the claims they represent" against U).
+
+    Raises ``RuleError`` for an unknown item or vote value, a duplicate creditor, a negative or
+    non-cent amount, or a vote recorded for an absent creditor.
+    """
+    share = _required_share(item)
+    total = _money(unsecured_total, "无财产担保债权总额")
+    _validate_voters(voters)
+    _check_unsecured_total(voters, total)
+
+    excluded: list[tuple[str, str]] = []
+    present: list[tuple[Voter, Decimal]] = []
+    for voter in voters:
+        reason = exclusion_reason(item, voter)
+        amount = voting_amount(voter)
+        if reason is not None:
+            excluded.append((voter.creditor_id, reason))
+        elif voter.present and amount is not None:
+            present.append((voter, amount))
+    yes_amounts = [amount for voter, amount in present if voter.vote == "yes"]
+
+    heads_required = len(present) // 2 + 1
+    heads_passed = len(yes_amounts) >= heads_required
+    yes_amount = _total(yes_amounts)
+    required = share * Fraction(total)
+    required_display = _cents(math.ceil(required * 100))
+    amount_passed = yes_amount >= required
+    return Tally(
+        item=item,
+        passed=heads_passed and amount_passed,
+        present_voters=len(present),
+        yes_voters=len(yes_amounts),
+        heads_required=heads_required,
+        heads_margin=len(yes_amounts) - heads_required,
+        heads_passed=heads_passed,
+        yes_amount=yes_amount,
+        unsecured_total=total,
+        required_share=share,
+        required_amount=required,
+        required_amount_display=required_display,
+        amount_margin=Fraction(yes_amount) - required,
+        amount_margin_display=yes_amount - required_display,
+        amount_passed=amount_passed,
+        excluded=tuple(excluded),
+    )
+
+
+def results_due(meeting_date: date, *, next_working_day: NextWorkingDay | None = None) -> date:
+    """Last day to send off-site voting results to the voters: 3 days after the meeting.
+
+    SPC Interpretation III Art.11 (管理人应当在债权人会议召开后的三日内告知参与表决的债权人).
+    """
+    return period_end(meeting_date, 3, next_working_day=next_working_day)
+
+
+def meeting_request_sufficient(requesting_claims: Decimal, claims_total: Decimal) -> bool:
+    """Whether creditors may require a further meeting: >= 1/4 of all claims.
+
+    企业破产法 Art.62 para.2 (占债权总额四分之一以上): ``claims_total`` is the total of all
+    claims, secured included; the threshold is inclusive.
+    """
+    requesting = _money(requesting_claims, "提议债权人的债权额")
+    total = _money(claims_total, "债权总额")
+    if requesting > total:
+        raise RuleError(f"提议债权人的债权额 {requesting} 超过债权总额 {total}")
+    return total > 0 and Fraction(requesting) >= Fraction(total) / 4
+
+
+# --------------------------------------------------------------------------------------------
+# Deadlines
+# --------------------------------------------------------------------------------------------
+
+
+def last_day(day: date, next_working_day: NextWorkingDay | None = None) -> date:
+    """Move the last day of a period off a statutory holiday (民法典 Art.203; 民事诉讼法 Art.85).
+
+    With ``next_working_day`` ``None`` the day is returned unchanged.
+    """
+    if next_working_day is None:
+        return day
+    shifted = next_working_day(day)
+    if shifted < day:
+        raise RuleError(f"工作日函数把 {day} 提前到了 {shifted}")
+    return shifted
+
+
+def period_end(start: date, days: int, *, next_working_day: NextWorkingDay | None = None) -> date:
+    """Last day of a period of ``days`` days from ``start``.
+
+    民法典 Art.201, 203; 民事诉讼法 Art.85. The start day is not counted, so the period ends
+    on ``start + days``, shifted off a holiday.
+    """
+    if days < 1:
+        raise RuleError(f"期间天数须为正整数：{days}")
+    return last_day(start + timedelta(days=days), next_working_day)
+
+
+def add_months(start: date, months: int) -> date:
+    """Same day-of-month ``months`` later, clamped to the month's end (民法典 Art.202).
+
+    Nov 30 + 3 months = Feb 28 (Feb 29 in a leap year); Jan 31 + 1 month = Feb 28/29.
+    """
+    if months < 0:
+        raise RuleError(f"月数不能为负数：{months}")
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def month_period_end(
+    start: date, months: int, *, next_working_day: NextWorkingDay | None = None
+) -> date:
+    """Last day of a period of ``months`` months from ``start`` (民法典 Art.201-203)."""
+    if months < 1:
+        raise RuleError(f"期间月数须为正整数：{months}")
+    return last_day(add_months(start, months), next_working_day)
+
+
+def working_days_after(
+    start: date, count: int, *, next_working_day: NextWorkingDay | None = None
+) -> date:
+    """The ``count``-th working day after ``start`` (the start day is not counted).
+
+    Without a calendar (``next_working_day`` ``None``) every day counts as a working day, which
+    gives an earlier, i.e. conservative, deadline.
+    """
+    if count < 1:
+        raise RuleError(f"工作日数须为正整数：{count}")
+    day = start
+    for _ in range(count):
+        day = last_day(day + timedelta(days=1), next_working_day)
+    return day
+
+
+ACCEPTANCE_EXTENSION_DAYS = 15
+
+
+def debtor_notice_due(
+    petition_received: date, *, next_working_day: NextWorkingDay | None = None
+) -> date:
+    """Creditor's petition: the court notifies the debtor within 5 days of receiving it.
+
+    企业破产法 Art.10 para.1.
+    """
+    return period_end(petition_received, 5, next_working_day=next_working_day)
+
+
+def objection_period_end(
+    debtor_notified: date, *, next_working_day: NextWorkingDay | None = None
+) -> date:
+    """Creditor's petition: the debtor may object within 7 days of receiving the court's notice.
+
+    企业破产法 Art.10 para.1.
+    """
+    return period_end(debtor_notified, 7, next_working_day=next_working_day)
+
+
+def acceptance_ruling_due_creditor_petition(
+    objection_end: date,
+    *,
+    extended: bool = False,
+    next_working_day: NextWorkingDay | None = None,
+) -> date:
+    """Creditor's petition: ruling on acceptance within 10 days after the objection period ends.
+
+    企业破产法 Art.10 para.1; ``extended``: +15 days approved by the higher court (Art.10 para.3).
+    Pass the actual last day of the objection period (``objection_period_end``).
+    """
+    days = 10 + (ACCEPTANCE_EXTENSION_DAYS if extended else 0)
+    return period_end(objection_end, days, next_working_day=next_working_day)
+
+
+def acceptance_ruling_due_debtor_petition(
+    petition_received: date,
+    *,
+    extended: bool = False,
+    next_working_day: NextWorkingDay | None = None,
+) -> date:
+    """Any other petition (the debtor's own, a liquidation group's): ruling within 15 days.
+
+    企业破产法 Art.10 para.2; ``extended``: +15 days approved by the higher court (Art.10 para.3).
+    """
+    days = 15 + (ACCEPTANCE_EXTENSION_DAYS if extended else 0)
+    return period_end(petition_received, days, next_working_day=next_working_day)
+
+
+def creditor_notification_due(
+    acceptance: date, *, next_working_day: NextWorkingDay | None = None
+) -> date:
+    """Notify known creditors and announce within 25 days of the acceptance ruling.
+
+    企业破产法 Art.14 para.1.
+    """
+    return period_end(acceptance, 25, next_working_day=next_working_day)
+
+
+def declaration_period_bounds(announcement: date) -> tuple[date, date]:
+    """Earliest and latest allowed last day of the claim declaration period.
+
+    企业破产法 Art.45: counted from the announcement of acceptance, at least 30 days and at most
+    3 months: ``(announcement + 30 days, announcement + 3 calendar months)``, both inclusive. No
+    holiday shift is applied to the bounds; the court picks a day between them.
+    """
+    return announcement + timedelta(days=30), add_months(announcement, 3)
+
+
+def validate_declaration_period_end(announcement: date, chosen_end: date) -> None:
+    """Raise ``RuleError`` unless ``chosen_end`` lies within the bounds of 企业破产法 Art.45."""
+    earliest, latest = declaration_period_bounds(announcement)
+    if not earliest <= chosen_end <= latest:
+        raise RuleError(
+            f"债权申报期限须自公告之日起不少于三十日、不超过三个月："
+            f"应在 {earliest} 至 {latest} 之间，实为 {chosen_end}"
+        )
+
+
+def first_meeting_due(
+    declaration_end: date, *, next_working_day: NextWorkingDay | None = None
+) -> date:
+    """The first creditors' meeting is held within 15 days after the declaration period ends.
+
+    企业破产法 Art.62 para.1. Pass the actual last day of the declaration period (after any
+    holiday shift, see ``last_day``).
+    """
+    return period_end(declaration_end, 15, next_working_day=next_working_day)
+
+
+MEETING_NOTICE_DAYS = 15
+
+
+def latest_meeting_notice_date(meeting_date: date) -> date:
+    """Last day to notify known creditors of a meeting: 15 days before it (企业破产法 Art.63).
+
+    Counted back from the meeting day (not counted), so a notice on ``meeting - 15 days`` is in
+    time. No holiday shift: moving a backward period later would shorten the notice.
+    """
+    return meeting_date - timedelta(days=MEETING_NOTICE_DAYS)
+
+
+def meeting_notice_sufficient(notice_date: date, meeting_date: date) -> bool:
+    """Whether a notice sent on ``notice_date`` gives 15 days' notice (企业破产法 Art.63)."""
+    return notice_date <= latest_meeting_notice_date(meeting_date)
+
+
+def resolution_challenge_due(
+    resolution_date: date, *, next_working_day: NextWorkingDay | None = None
+) -> date:
+    """A creditor may ask the court to set a resolution aside within 15 days of it.
+
+    企业破产法 Art.64 para.2.
+    """
+    return period_end(resolution_date, 15, next_working_day=next_working_day)
+
+
+# --------------------------------------------------------------------------------------------
+# Fast track (破产快审)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FastTrackProfile:
+    """A court's fast-track rules (SPC 法发〔2020〕14号 as implemented by local guides).
+
+    The thresholds are exclusive: fewer than ``max_creditors`` creditors, and claims total or
+    assets total (either suffices) below ``max_amount``. The exclusions, the time limit in
+    months from acceptance, whether it may be extended, and the working days within which the
+    ruling follows once its conditions are met are per profile.
+    """
+
+    name: str
+    max_creditors: int = 20
+    max_amount: Decimal = Decimal("5000000")
+    exclude_pending_proceedings: bool = True
+    exclude_books_not_taken_over: bool = True
+    time_limit_months: int = 6
+    extension_allowed: bool = False
+    ruling_working_days: int = 5
+
+    def __post_init__(self) -> None:
+        if self.max_creditors < 1 or self.time_limit_months < 1 or self.ruling_working_days < 1:
+            raise RuleError("快审配置的人数、期限和工作日数须为正整数")
+        if _money(self.max_amount, "快审金额上限") == 0:
+            raise RuleError("快审金额上限须为正数")
+
+
+HUBEI_FAST_TRACK = FastTrackProfile(name="湖北示例：破产案件快速审理（待核实，可按法院配置）")
+
+
+@dataclass(frozen=True)
+class FastTrackFacts:
+    """The facts of a case that the fast-track profile looks at."""
+
+    acceptance_date: date
+    creditor_count: int
+    claims_total: Decimal
+    assets_total: Decimal
+    pending_proceedings: bool  # litigation or arbitration involving the debtor still pending
+    books_taken_over: bool  # the administrator has taken over the books and records
+
+
+@dataclass(frozen=True)
+class FastTrackResult:
+    """Eligibility, the reasons (the unmet conditions, or all met ones), and the time limit."""
+
+    eligible: bool
+    reasons: tuple[str, ...]
+    deadline: date
+
+
+def _fast_track_checks(profile: FastTrackProfile, facts: FastTrackFacts) -> list[tuple[bool, str]]:
+    """Each condition of the profile as (met, Chinese statement of the finding)."""
+    count, most = facts.creditor_count, profile.max_creditors
+    claims, assets, limit = facts.claims_total, facts.assets_total, profile.max_amount
+    few_creditors = count < most
+    small = claims < limit or assets < limit
+    checks = [
+        (few_creditors, f"债权人 {count} 人，{'少于' if few_creditors else '不少于'} {most} 人"),
+        (
+            small,
+            f"债权总额 {claims} 元、资产总额 {assets} 元，"
+            + (f"至少一项低于 {limit} 元" if small else f"均不低于 {limit} 元"),
+        ),
+    ]
+    if profile.exclude_pending_proceedings:
+        pending = facts.pending_proceedings
+        checks.append((not pending, "存在未决诉讼或仲裁" if pending else "无未决诉讼或仲裁"))
+    if profile.exclude_books_not_taken_over:
+        taken = facts.books_taken_over
+        checks.append((taken, "已接管债务人账册" if taken else "未能接管债务人账册"))
+    return checks
+
+
+def fast_track_assessment(
+    profile: FastTrackProfile,
+    facts: FastTrackFacts,
+    *,
+    next_working_day: NextWorkingDay | None = None,
+) -> FastTrackResult:
+    """Whether a case falls under the profile's mandatory fast track, and its time limit.
+
+    Fast-track profile per court (SPC 法发〔2020〕14号 via local guides; the Hubei example is
+    ``HUBEI_FAST_TRACK``). ``reasons`` lists the unmet conditions when not eligible, otherwise all
+    the conditions met. ``deadline`` is the fast-track time limit counted from acceptance
+    (``time_limit_months``, no extension), which applies if the case runs on the fast track.
+    """
+    if facts.creditor_count < 0:
+        raise RuleError(f"债权人人数不能为负数：{facts.creditor_count}")
+    _money(facts.claims_total, "债权总额")
+    _money(facts.assets_total, "资产总额")
+    checks = _fast_track_checks(profile, facts)
+    unmet = tuple(message for ok, message in checks if not ok)
+    return FastTrackResult(
+        eligible=not unmet,
+        reasons=unmet or tuple(message for _, message in checks),
+        deadline=fast_track_deadline(
+            profile, facts.acceptance_date, next_working_day=next_working_day
+        ),
+    )
+
+
+def fast_track_deadline(
+    profile: FastTrackProfile,
+    acceptance: date,
+    *,
+    extension_months: int = 0,
+    next_working_day: NextWorkingDay | None = None,
+) -> date:
+    """Last day of the fast-track time limit, counted in months from acceptance.
+
+    Fast-track profile (SPC 法发〔2020〕14号 via local guides): Hubei example 6 months, no
+    extension; an extension on a profile that forbids it raises ``RuleError``.
+    """
+    if extension_months < 0 or (extension_months and not profile.extension_allowed):
+        raise RuleError(f"{profile.name}的审理期限不得延长")
+    months = profile.time_limit_months + extension_months
+    return month_period_end(acceptance, months, next_working_day=next_working_day)
+
+
+def fast_track_ruling_due(
+    profile: FastTrackProfile,
+    conditions_met: date,
+    *,
+    next_working_day: NextWorkingDay | None = None,
+) -> date:
+    """The ruling is due within the profile's working days (Hubei: 5) once conditions are met.
+
+    Fast-track profile (SPC 法发〔2020〕14号 via local guides); see ``working_days_after``.
+    """
+    return working_days_after(
+        conditions_met, profile.ruling_working_days, next_working_day=next_working_day
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Simulated liquidation (企业破产法 Art.43, 109, 110, 113)
+# --------------------------------------------------------------------------------------------
+
+SECURED = "secured"
+COSTS = "costs"
+COMMON_BENEFIT = "common_benefit"
+EMPLOYEE = "employee"
+SOCIAL_INSURANCE_TAX = "social_insurance_tax"
+ORDINARY_CLAIMS = "ordinary"
+RANK_LABELS = {
+    SECURED: "有财产担保债权（就担保物）",
+    COSTS: "破产费用",
+    COMMON_BENEFIT: "共益债务",
+    EMPLOYEE: "职工债权",
+    SOCIAL_INSURANCE_TAX: "社会保险费用和税款",
+    ORDINARY_CLAIMS: "普通债权",
+}
+
+
+@dataclass(frozen=True)
+class SecuredClaim:
+    """A secured claim and the net liquidation value of its own collateral.
+
+    Several charges on one asset are entered with the value available to each after prior ones.
+    """
+
+    creditor_id: str
+    amount: Decimal
+    collateral_value: Decimal
+
+
+@dataclass(frozen=True)
+class LiquidationInput:
+    """What the estate would realise in a liquidation, and the claims on it, in cents.
+
+    ``free_assets`` is the liquidation value of the unencumbered assets. Each mapping goes from
+    claimant id to amount; the same id in several ranks is the same claimant.
+    """
+
+    free_assets: Decimal
+    secured: Sequence[SecuredClaim] = ()
+    costs: Mapping[str, Decimal] = field(default_factory=dict)
+    common_benefit_debts: Mapping[str, Decimal] = field(default_factory=dict)
+    employee_claims: Mapping[str, Decimal] = field(default_factory=dict)
+    social_insurance_and_taxes: Mapping[str, Decimal] = field(default_factory=dict)
+    ordinary_claims: Mapping[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RankOutcome:
+    """Totals of one rank: claims, amount paid, rate (4 places, ``None`` with no claims)."""
+
+    rank: str
+    label: str
+    claims: Decimal
+    paid: Decimal
+    rate: Decimal | None
+
+
+@dataclass(frozen=True)
+class CreditorOutcome:
+    """One claimant's total claim (all ranks), what it recovers and from where, and its rate."""
+
+    creditor_id: str
+    claim: Decimal
+    from_collateral: Decimal
+    from_estate: Decimal
+    recovery: Decimal
+    rate: Decimal | None
+
+
+@dataclass(frozen=True)
+class Liquidation:
+    """Result of the simulated liquidation.
+
+    ``estate`` = free assets + collateral surplus; ``leftover`` is what remains after every rank
+    is paid in full (returned to the shareholders, 0 when any claim is short).
+    """
+
+    estate: Decimal
+    collateral_surplus: Decimal
+    ranks: tuple[RankOutcome, ...]
+    creditors: Mapping[str, CreditorOutcome]
+    leftover: Decimal
+
+
+def _realise_collateral(
+    secured: Sequence[SecuredClaim],
+) -> tuple[list[tuple[str, Decimal]], dict[str, Decimal], Decimal]:
+    """Pay each secured claim from its collateral (Art.109); return payments, deficiencies, surplus.
+
+    The unpaid part of a secured claim becomes an ordinary claim (Art.110); collateral value above
+    the claim joins the general estate.
+    """
+    payments: list[tuple[str, Decimal]] = []
+    deficiencies: dict[str, Decimal] = {}
+    surplus = ZERO
+    for claim in secured:
+        amount = _money(claim.amount, f"有财产担保债权额（{claim.creditor_id}）")
+        value = _money(claim.collateral_value, f"担保物清算价值（{claim.creditor_id}）")
+        paid = min(amount, value)
+        payments.append((claim.creditor_id, paid))
+        surplus += value - paid
+        if amount > paid:
+            deficiencies[claim.creditor_id] = (
+                deficiencies.get(claim.creditor_id, ZERO) + amount - paid
+            )
+    return payments, deficiencies, surplus
+
+
+def _merge(claims: Mapping[str, Decimal], extra: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    merged = dict(claims)
+    for key, amount in extra.items():
+        merged[key] = merged.get(key, ZERO) + amount
+    return merged
+
+
+def _rank_outcome(rank: str, claims: Iterable[Decimal], paid: Iterable[Decimal]) -> RankOutcome:
+    claimed, paid_total = _total(claims), _total(paid)
+    return RankOutcome(rank, RANK_LABELS[rank], claimed, paid_total, ratio(paid_total, claimed))
+
+
+def simulate_liquidation(data: LiquidationInput) -> Liquidation:
+    """Distribute a liquidation by the statutory order (企业破产法 Art.43, 109, 110, 113).
+
+    1. Secured claims are paid from their own collateral (Art.109); an unpaid remainder becomes an
+       ordinary claim of the same creditor (Art.110); surplus collateral value joins the estate.
+    2. The estate pays, in order: bankruptcy costs, then common-benefit debts (Art.43 paras.1-2:
+       costs first when both cannot be paid), employee claims (Art.113 para.1 item 1), other
+       social insurance contributions and taxes (item 2), ordinary claims (item 3).
+    3. A rank that cannot be paid in full is paid pro rata (Art.43 para.3, Art.113 para.2) and
+       later ranks get nothing; cents by the largest-remainder method (see ``pro_rata``).
+    """
+    free_assets = _money(data.free_assets, "无担保财产清算价值")
+    collateral_payments, deficiencies, surplus = _realise_collateral(data.secured)
+    ranks = [
+        (COSTS, _money_map(data.costs, "破产费用")),
+        (COMMON_BENEFIT, _money_map(data.common_benefit_debts, "共益债务")),
+        (EMPLOYEE, _money_map(data.employee_claims, "职工债权")),
+        (SOCIAL_INSURANCE_TAX, _money_map(data.social_insurance_and_taxes, "社会保险费用和税款")),
+        (ORDINARY_CLAIMS, _merge(_money_map(data.ordinary_claims, "普通债权"), deficiencies)),
+    ]
+    estate = free_assets + surplus
+    remaining = estate
+    distributed: list[tuple[str, dict[str, Decimal], dict[str, Decimal]]] = []
+    for rank, claims in ranks:
+        paid = pro_rata(claims, remaining)
+        remaining -= _total(paid.values())
+        distributed.append((rank, claims, paid))
+    secured_rank = _rank_outcome(
+        SECURED,
+        (claim.amount for claim in data.secured),
+        (paid for _, paid in collateral_payments),
+    )
+    estate_ranks = (
+        _rank_outcome(rank, claims.values(), paid.values()) for rank, claims, paid in distributed
+    )
+    return Liquidation(
+        estate=estate,
+        collateral_surplus=surplus,
+        ranks=(secured_rank, *estate_ranks),
+        creditors=_creditor_outcomes(collateral_payments, distributed),
+        leftover=remaining,
+    )
+
+
+def _creditor_outcomes(
+    collateral_payments: Sequence[tuple[str, Decimal]],
+    distributed: Sequence[tuple[str, Mapping[str, Decimal], Mapping[str, Decimal]]],
+) -> dict[str, CreditorOutcome]:
+    """Per claimant totals; a secured claim counts once (covered part + ordinary deficiency)."""
+    claim: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    from_collateral: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    from_estate: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for creditor_id, paid in collateral_payments:
+        claim[creditor_id] += paid
+        from_collateral[creditor_id] += paid
+    for _, claims, paid in distributed:
+        for creditor_id, amount in claims.items():
+            claim[creditor_id] += amount
+            from_estate[creditor_id] += paid[creditor_id]
+    return {
+        creditor_id: CreditorOutcome(
+            creditor_id=creditor_id,
+            claim=total,
+            from_collateral=from_collateral[creditor_id],
+            from_estate=from_estate[creditor_id],
+            recovery=from_collateral[creditor_id] + from_estate[creditor_id],
+            rate=ratio(from_collateral[creditor_id] + from_estate[creditor_id], total),
+        )
+        for creditor_id, total in claim.items()
+    }
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One creditor under the draft agreement versus the simulated liquidation.
+
+    ``better_off`` is True only when the agreement pays strictly more; ``difference`` is
+    agreement minus liquidation (negative: the creditor would lose by agreeing).
+    """
+
+    creditor_id: str
+    claim: Decimal
+    liquidation_recovery: Decimal
+    agreement_recovery: Decimal
+    better_off: bool
+    difference: Decimal
+
+
+def compare_with_agreement(
+    liquidation: Liquidation, agreement_offers: Mapping[str, Decimal]
+) -> tuple[ComparisonRow, ...]:
+    """Creditor-by-creditor "better off?" table of a draft agreement (企业破产法 Art.97, 113).
+
+    The economic-impact assessment's comparison: each offered creditor's total recovery in the
+    simulated liquidation (Art.113) against the nominal, undiscounted total it would receive
+    under the draft agreement (including anything from its own collateral). Rows follow the order
+    of ``agreement_offers``. An offer to an unknown creditor or above its claim raises
+    ``RuleError``.
+    """
+    rows = []
+    for creditor_id, offer in agreement_offers.items():
+        outcome = liquidation.creditors.get(creditor_id)
+        if outcome is None:
+            raise RuleError(f"模拟清算中没有该债权人：{creditor_id}")
+        offered = _money(offer, f"和解协议清偿额（{creditor_id}）")
+        if offered > outcome.claim:
+            raise RuleError(f"和解协议清偿额 {offered} 超过债权额 {outcome.claim}（{creditor_id}）")
+        rows.append(
+            ComparisonRow(
+                creditor_id=creditor_id,
+                claim=outcome.claim,
+                liquidation_recovery=outcome.recovery,
+                agreement_recovery=offered,
+                better_off=offered > outcome.recovery,
+                difference=offered - outcome.recovery,
+            )
+        )
+    return tuple(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Repayment rates (figures for the court and the brief)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepaymentLine:
+    """One creditor under an approved agreement: confirmed unsecured claim, agreed, paid so far.
+
+    ``tier`` names the agreement's class for this creditor (e.g. "5万元以下"), if it has tiers.
+    """
+
+    creditor_id: str
+    confirmed_unsecured: Decimal
+    agreed: Decimal
+    paid: Decimal
+    tier: str | None = None
+
+
+@dataclass(frozen=True)
+class RepaymentRates:
+    """Totals and rates: nominal = agreed / confirmed, realised = paid / confirmed (4 places)."""
+
+    confirmed_total: Decimal
+    agreed_total: Decimal
+    paid_total: Decimal
+    nominal: Decimal | None
+    realised: Decimal | None
+
+
+def _validated_line(line: RepaymentLine) -> RepaymentLine:
+    confirmed = _money(line.confirmed_unsecured, f"确认的无财产担保债权额（{line.creditor_id}）")
+    agreed = _money(line.agreed, f"和解协议清偿额（{line.creditor_id}）")
+    paid = _money(line.paid, f"已清偿额（{line.creditor_id}）")
+    if agreed > confirmed:
+        raise RuleError(f"和解协议清偿额 {agreed} 超过确认债权额 {confirmed}（{line.creditor_id}）")
+    if paid > agreed:
+        raise RuleError(f"已清偿额 {paid} 超过和解协议清偿额 {agreed}（{line.creditor_id}）")
+    return line
+
+
+def repayment_rates(lines: Iterable[RepaymentLine]) -> RepaymentRates:
+    """Nominal and realised repayment rates over the given lines (债权清偿率).
+
+    Basis (design "Formulas"; 企业破产法 Art.100 binds all unsecured claims): nominal =
+    Σ agreed / Σ confirmed unsecured claims; realised = Σ paid / Σ confirmed unsecured claims;
+    each a ``Decimal`` rounded half-up to 4 places, ``None`` when nothing is confirmed. Pass one
+    line for a creditor's own rates.
+    """
+    checked = [_validated_line(line) for line in lines]
+    confirmed = _total(line.confirmed_unsecured for line in checked)
+    agreed = _total(line.agreed for line in checked)
+    paid = _total(line.paid for line in checked)
+    return RepaymentRates(confirmed, agreed, paid, ratio(agreed, confirmed), ratio(paid, confirmed))
+
+
+def repayment_rates_by_tier(lines: Iterable[RepaymentLine]) -> dict[str | None, RepaymentRates]:
+    """``repayment_rates`` per agreement tier (key ``None`` for lines without a tier)."""
+    groups: dict[str | None, list[RepaymentLine]] = defaultdict(list)
+    for line in lines:
+        groups[line.tier].append(line)
+    return {tier: repayment_rates(group) for tier, group in groups.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Termination of an agreement (Art.104) and out-of-court settlement (Art.105)
+# --------------------------------------------------------------------------------------------
+
+
+def _percentage(received: Decimal, claim: Decimal) -> Fraction:
+    return Fraction(received) / Fraction(claim)
+
+
+def _water_level(
+    claims: Mapping[str, Decimal], received: Mapping[str, Decimal], amount: Fraction
+) -> Fraction:
+    """The common percentage of the original claim that ``amount`` tops everyone up to (max 1).
+
+    Creditors are taken from the lowest percentage up; at each step the group is raised towards
+    the next creditor's percentage until the amount runs out.
+    """
+    order = sorted(claims, key=lambda key: _percentage(received[key], claims[key]))
+    claim_sum = got_sum = Fraction(0)
+    for index, key in enumerate(order):
+        claim_sum += Fraction(claims[key])
+        got_sum += Fraction(received[key])
+        following = order[index + 1 : index + 2]
+        ceiling = _percentage(received[following[0]], claims[following[0]]) if following else 1
+        if claim_sum * ceiling - got_sum >= amount:
+            return (amount + got_sum) / claim_sum
+    return Fraction(1)
+
+
+def art104_distribution(
+    original_claims: Mapping[str, Decimal],
+    received: Mapping[str, Decimal],
+    distributable: Decimal,
+) -> dict[str, Decimal]:
+    """Share a bankruptcy distribution after a reconciliation agreement is terminated.
+
+    企业破产法 Art.104: on termination the concessions lapse, payments received under the
+    agreement stay, and the unpaid rest (original confirmed claim minus received) is a bankruptcy
+    claim; a creditor that was paid shares further only once the others have reached the same
+    percentage. So ``distributable`` (the amount for these claims' rank) first tops up the
+    creditors with the lowest percentage of their original claim until all are level, then all
+    rise together, i.e. pro rata to the original claims, up to 100% (water-filling).
+
+    Returns each creditor's share in cents (largest-remainder rounding), adding up to
+    ``distributable``, or to the total unpaid rest when that is smaller. ``received`` may omit
+    creditors that received nothing.
+    """
+    claims = _money_map(original_claims, "原确认债权额")
+    for creditor_id, claim in claims.items():
+        if claim == 0:
+            raise RuleError(f"原确认债权额须为正数（{creditor_id}）")
+    unknown = set(received) - set(claims)
+    if unknown:
+        raise RuleError(f"已受偿债权人不在债权名单中：{', '.join(sorted(unknown))}")
+    got = {key: _money(received.get(key, ZERO), f"已受偿额（{key}）") for key in claims}
+    for creditor_id, amount in got.items():
+        if amount > claims[creditor_id]:
+            raise RuleError(f"已受偿额 {amount} 超过原确认债权额（{creditor_id}）")
+    level = _water_level(claims, got, Fraction(_money(distributable, "可分配金额")))
+    exact = {
+        key: max(Fraction(0), level * Fraction(claims[key]) - Fraction(got[key])) for key in claims
+    }
+    return _allocate_cents(exact)
+
+
+def self_settlement_valid(all_creditor_ids: Iterable[str], consenting_ids: Iterable[str]) -> bool:
+    """Whether an out-of-court settlement has every creditor's consent (企业破产法 Art.105).
+
+    Raises ``RuleError`` when there are no creditors or a consenting id is not a creditor.
+    """
+    creditors = set(all_creditor_ids)
+    consenting = set(consenting_ids)
+    if not creditors:
+        raise RuleError("债权人名单为空")
+    strangers = consenting - creditors
+    if strangers:
+        raise RuleError(f"同意的一方不在债权人名单中：{', '.join(sorted(strangers))}")
+    return consenting == creditors

@@ -1,0 +1,873 @@
+"""Tests of the pure bankruptcy rules: tallies, deadlines, fast track, waterfalls, Art.104."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qinqing.bankruptcy import rules
+from qinqing.bankruptcy.rules import (
+    HUBEI_FAST_TRACK,
+    FastTrackFacts,
+    FastTrackProfile,
+    LiquidationInput,
+    RepaymentLine,
+    RuleError,
+    SecuredClaim,
+    Voter,
+    tally,
+)
+
+INVARIANTS = settings(derandomize=True, max_examples=120, deadline=None)
+
+
+def D(value: str) -> Decimal:
+    return Decimal(value)
+
+
+def voter(
+    creditor_id: str,
+    amount: str,
+    vote: str | None = "yes",
+    *,
+    secured: bool = False,
+    waived: bool = False,
+    confirmed: bool = True,
+    provisional: str | None = None,
+    present: bool = True,
+) -> Voter:
+    return Voter(
+        creditor_id=creditor_id,
+        amount=D(amount),
+        secured=secured,
+        waived_priority=waived,
+        confirmed=confirmed,
+        provisional_amount=None if provisional is None else D(provisional),
+        present=present,
+        vote=vote,
+    )
+
+
+# A test calendar shaped like China's 2024 autumn: Mid-Autumn (Sep 15-17, Sat Sep 14 worked) and
+# National Day (Oct 1-7, Sun Sep 29 and Sat Oct 12 worked).
+HOLIDAYS = {date(2024, 9, 16), date(2024, 9, 17)} | {date(2024, 10, d) for d in range(1, 8)}
+MAKEUP_WORKDAYS = {date(2024, 9, 14), date(2024, 9, 29), date(2024, 10, 12)}
+
+
+def is_working_day(day: date) -> bool:
+    if day in HOLIDAYS:
+        return False
+    return day.weekday() < 5 or day in MAKEUP_WORKDAYS
+
+
+def next_working_day(day: date) -> date:
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+# ------------------------------------------------------------------------------------------
+# Tally: reconciliation agreement (Art.97)
+# ------------------------------------------------------------------------------------------
+
+
+def test_reconciliation_yes_share_of_exactly_two_thirds_passes() -> None:
+    result = tally(
+        "reconciliation",
+        [voter("A", "100.00"), voter("B", "100.00"), voter("C", "100.00", "no")],
+        D("300.00"),
+    )
+    assert result.passed
+    assert (result.present_voters, result.yes_voters) == (3, 2)
+    assert (result.heads_required, result.heads_margin) == (2, 0)
+    assert result.yes_amount == D("200.00")
+    assert result.required_amount == Fraction(200)
+    assert result.required_share == Fraction(2, 3)
+    assert result.amount_margin == 0
+    assert result.required_amount_display == D("200.00")
+    assert result.amount_margin_display == 0
+    assert result.excluded == ()
+
+
+def test_reconciliation_one_cent_below_two_thirds_fails() -> None:
+    result = tally(
+        "reconciliation",
+        [voter("A", "99.99"), voter("B", "100.00"), voter("C", "100.01", "no")],
+        D("300.00"),
+    )
+    assert result.heads_passed
+    assert not result.amount_passed
+    assert not result.passed
+    assert result.amount_margin == Fraction(-1, 100)
+    assert result.amount_margin_display == D("-0.01")
+
+
+def test_exactly_half_of_the_heads_fails_and_half_plus_one_passes() -> None:
+    big_yes = [voter("A", "400.00"), voter("B", "400.00")]
+    small = [voter("C", "10.00", "no"), voter("D", "10.00", "no")]
+    half = tally("reconciliation", big_yes + small, D("820.00"))
+    assert half.amount_passed
+    assert (half.present_voters, half.yes_voters, half.heads_required) == (4, 2, 3)
+    assert half.heads_margin == -1
+    assert not half.heads_passed
+    assert not half.passed
+
+    half_plus_one = [*big_yes, voter("C", "10.00"), voter("D", "10.00", "no")]
+    result = tally("reconciliation", half_plus_one, D("820.00"))
+    assert (result.yes_voters, result.heads_margin) == (3, 0)
+    assert result.passed
+
+
+def test_absentees_are_not_heads_but_count_against_on_amount() -> None:
+    voters = [voter("A", "100.00"), voter("B", "100.00", None, present=False)]
+    result = tally("reconciliation", voters, D("200.00"))
+    assert (result.present_voters, result.yes_voters) == (1, 1)
+    assert result.heads_passed
+    assert result.required_amount == Fraction(400, 3)
+    assert not result.amount_passed
+    assert not result.passed
+
+
+def test_abstentions_and_missing_ballots_count_as_present_but_not_yes() -> None:
+    voters = [voter("A", "900.00"), voter("B", "50.00", "abstain"), voter("C", "50.00", None)]
+    result = tally("reconciliation", voters, D("1000.00"))
+    assert (result.present_voters, result.yes_voters, result.heads_required) == (3, 1, 2)
+    assert result.amount_passed
+    assert not result.passed
+
+    without_them = tally("reconciliation", voters[:1], D("1000.00"))
+    assert without_them.passed
+
+
+def test_unconfirmed_claim_votes_with_its_provisional_amount() -> None:
+    voters = [
+        voter("A", "500.00", confirmed=False, provisional="50.00"),
+        voter("B", "100.00", "no"),
+        voter("C", "100.00"),
+    ]
+    result = tally("reconciliation", voters, D("250.00"))
+    assert result.yes_amount == D("150.00")
+    assert result.present_voters == 3
+    assert not result.passed  # 150 < 2/3 x 250
+    confirmed = tally("reconciliation", [dataclasses.replace(voters[0], confirmed=True)], D("500"))
+    assert confirmed.yes_amount == D("500.00")  # the provisional amount no longer matters
+
+
+def test_unconfirmed_claim_without_provisional_amount_has_no_vote() -> None:
+    voters = [
+        voter("A", "100.00"),
+        voter("B", "900.00", "no", confirmed=False),
+        voter("C", "100.00", "no"),
+    ]
+    result = tally("ordinary", voters, D("200.00"))
+    assert result.excluded == (("B", rules.UNCONFIRMED_NO_PROVISIONAL),)
+    assert (result.present_voters, result.yes_voters, result.heads_required) == (2, 1, 2)
+    assert not result.passed
+
+
+def test_secured_creditor_not_waiving_is_out_of_the_reconciliation_vote_only() -> None:
+    voters = [voter("A", "100.00"), voter("S", "1000.00", "no", secured=True)]
+    reconciliation = tally("reconciliation", voters, D("100.00"))
+    assert reconciliation.excluded == (("S", rules.SECURED_NOT_WAIVED),)
+    assert (reconciliation.present_voters, reconciliation.yes_voters) == (1, 1)
+    assert reconciliation.passed
+
+    ordinary = tally("ordinary", voters, D("100.00"))
+    assert ordinary.excluded == ()
+    assert (ordinary.present_voters, ordinary.yes_voters, ordinary.heads_required) == (2, 1, 2)
+    assert not ordinary.passed
+
+    secured_yes = tally("ordinary", [voter("S", "1000.00", secured=True)], D("100.00"))
+    assert secured_yes.yes_amount == D("1000.00")  # full voting amount on an ordinary item
+
+
+def test_secured_creditor_that_waived_priority_votes_on_reconciliation() -> None:
+    voters = [voter("A", "100.00", "no"), voter("S", "1000.00", secured=True, waived=True)]
+    with pytest.raises(RuleError):  # its claim is now unsecured and must be in U
+        tally("reconciliation", voters, D("100.00"))
+    result = tally("reconciliation", voters, D("1100.00"))
+    assert result.excluded == ()
+    assert (result.present_voters, result.yes_voters) == (2, 1)
+    assert not result.heads_passed
+    assert result.amount_passed
+
+
+def test_ordinary_resolution_exactly_half_of_the_amount_passes() -> None:
+    result = tally(
+        "ordinary",
+        [voter("A", "100.00"), voter("B", "100.00", present=False, vote=None)],
+        D("200.00"),
+    )
+    assert result.passed
+    assert result.required_amount == Fraction(100)
+    one_cent_less = tally("ordinary", [voter("A", "99.99")], D("200.00"))
+    assert one_cent_less.heads_passed
+    assert not one_cent_less.passed
+
+
+def test_required_amount_display_is_the_smallest_passing_cent_amount() -> None:
+    result = tally("reconciliation", [voter("A", "66.67")], D("100.01"))
+    assert result.required_amount == Fraction(10001, 150)
+    assert result.required_amount_display == D("66.68")  # half-up would show a failing 66.67
+    assert not result.passed
+    assert result.amount_margin_display == D("-0.01")
+    assert tally("reconciliation", [voter("A", "66.68")], D("100.01")).passed
+
+
+def test_no_one_present_fails() -> None:
+    result = tally("ordinary", [voter("A", "10.00", None, present=False)], D("10.00"))
+    assert (result.present_voters, result.heads_required, result.passed) == (0, 1, False)
+
+
+@pytest.mark.parametrize(
+    ("item", "voters", "total"),
+    [
+        ("liquidation", [voter("A", "1.00")], "1.00"),
+        ("ordinary", [voter("A", "-1.00")], "1.00"),
+        ("ordinary", [voter("A", "1.00", confirmed=False, provisional="-0.01")], "1.00"),
+        ("ordinary", [voter("A", "1.00"), voter("A", "1.00")], "2.00"),
+        ("ordinary", [voter("A", "1.00", "maybe")], "1.00"),
+        ("ordinary", [voter("A", "1.00", "no", present=False)], "1.00"),
+        ("ordinary", [voter("A", "1.001")], "2.00"),
+        ("ordinary", [voter("A", "1.00")], "-1.00"),
+        ("ordinary", [voter("A", "1.00"), voter("B", "1.00")], "1.99"),
+    ],
+)
+def test_tally_rejects_invalid_input(item: str, voters: list[Voter], total: str) -> None:
+    with pytest.raises(RuleError):
+        tally(item, voters, D(total))
+
+
+def test_tally_rejects_float_amounts() -> None:
+    with pytest.raises(RuleError, match="Decimal"):
+        tally("ordinary", [dataclasses.replace(voter("A", "1"), amount=1.0)], D("1"))
+
+
+def test_results_due_three_days_after_the_meeting() -> None:
+    assert rules.results_due(date(2024, 9, 30)) == date(2024, 10, 3)
+    shifted = rules.results_due(date(2024, 9, 30), next_working_day=next_working_day)
+    assert shifted == date(2024, 10, 8)
+
+
+def test_meeting_request_needs_a_quarter_of_all_claims() -> None:
+    assert rules.meeting_request_sufficient(D("25.00"), D("100.00"))
+    assert not rules.meeting_request_sufficient(D("24.99"), D("100.00"))
+    assert not rules.meeting_request_sufficient(D("0.00"), D("0.00"))
+    with pytest.raises(RuleError):
+        rules.meeting_request_sufficient(D("101.00"), D("100.00"))
+
+
+VOTE_CHOICES = st.sampled_from(["yes", "no", "abstain", None])
+
+
+@st.composite
+def meetings(draw: st.DrawFn) -> tuple[str, list[Voter], Decimal]:
+    count = draw(st.integers(min_value=0, max_value=8))
+    voters = []
+    for index in range(count):
+        present = draw(st.booleans())
+        confirmed = draw(st.booleans())
+        provisional = draw(st.none() | st.integers(min_value=0, max_value=10**6))
+        voters.append(
+            Voter(
+                creditor_id=f"C{index}",
+                amount=Decimal(draw(st.integers(min_value=0, max_value=10**6))).scaleb(-2),
+                secured=draw(st.booleans()),
+                waived_priority=draw(st.booleans()),
+                confirmed=confirmed,
+                provisional_amount=None if provisional is None else Decimal(provisional).scaleb(-2),
+                present=present,
+                vote=draw(VOTE_CHOICES) if present else None,
+            )
+        )
+    unsecured = sum(
+        (
+            amount
+            for v in voters
+            if (not v.secured or v.waived_priority)
+            and (amount := rules.voting_amount(v)) is not None
+        ),
+        Decimal(0),
+    )
+    extra = Decimal(draw(st.integers(min_value=0, max_value=10**6))).scaleb(-2)
+    return draw(st.sampled_from(["reconciliation", "ordinary"])), voters, unsecured + extra
+
+
+@INVARIANTS
+@given(meetings(), st.data())
+def test_turning_a_vote_into_yes_never_makes_a_passing_vote_fail(
+    meeting: tuple[str, list[Voter], Decimal], data: st.DataObject
+) -> None:
+    item, voters, total = meeting
+    switchable = [i for i, v in enumerate(voters) if v.present and v.vote != "yes"]
+    if not switchable:
+        return
+    index = data.draw(st.sampled_from(switchable))
+    changed = list(voters)
+    changed[index] = dataclasses.replace(voters[index], vote="yes")
+    before, after = tally(item, voters, total), tally(item, changed, total)
+    assert after.yes_amount >= before.yes_amount
+    assert after.yes_voters >= before.yes_voters
+    assert not before.passed or after.passed
+
+
+@INVARIANTS
+@given(meetings())
+def test_tally_figures_are_consistent(meeting: tuple[str, list[Voter], Decimal]) -> None:
+    item, voters, total = meeting
+    result = tally(item, voters, total)
+    assert result.passed == (result.heads_passed and result.amount_passed)
+    assert result.heads_passed == (result.heads_margin >= 0)
+    assert result.amount_passed == (result.amount_margin >= 0)
+    assert result.amount_passed == (result.amount_margin_display >= 0)
+    assert 2 * result.heads_required > result.present_voters >= 2 * (result.heads_required - 1)
+    rounding_up = Fraction(result.required_amount_display) - result.required_amount
+    assert 0 <= rounding_up < Fraction(1, 100)
+    reversed_result = tally(item, voters[::-1], total)
+    assert dataclasses.replace(reversed_result, excluded=result.excluded) == result
+
+
+# ------------------------------------------------------------------------------------------
+# Deadlines
+# ------------------------------------------------------------------------------------------
+
+
+def test_start_day_is_not_counted() -> None:
+    assert rules.period_end(date(2024, 3, 1), 5) == date(2024, 3, 6)
+    assert rules.period_end(date(2024, 2, 28), 1) == date(2024, 2, 29)
+    with pytest.raises(RuleError):
+        rules.period_end(date(2024, 3, 1), 0)
+
+
+def test_holiday_shift_is_optional() -> None:
+    saturday = date(2024, 6, 1)
+    assert rules.last_day(saturday) == saturday
+    assert rules.last_day(saturday, next_working_day) == date(2024, 6, 3)
+    assert rules.last_day(date(2024, 9, 29), next_working_day) == date(2024, 9, 29)  # makeup day
+    with pytest.raises(RuleError):
+        rules.last_day(saturday, lambda day: day - timedelta(days=1))
+
+
+def test_real_chinese_calendar_can_be_injected() -> None:
+    chinese_calendar = pytest.importorskip("chinese_calendar")
+
+    def find(day: date) -> date:
+        return chinese_calendar.find_workday(0, day)
+
+    assert rules.creditor_notification_due(date(2024, 9, 10), next_working_day=find) == date(
+        2024, 10, 8
+    )
+
+
+def test_article_10_petition_deadlines() -> None:
+    received = date(2024, 5, 6)
+    assert rules.debtor_notice_due(received) == date(2024, 5, 11)
+    assert rules.debtor_notice_due(received, next_working_day=next_working_day) == date(2024, 5, 13)
+    objection_end = rules.objection_period_end(date(2024, 5, 9))
+    assert objection_end == date(2024, 5, 16)
+    assert rules.acceptance_ruling_due_creditor_petition(objection_end) == date(2024, 5, 26)
+    assert rules.acceptance_ruling_due_creditor_petition(objection_end, extended=True) == date(
+        2024, 6, 10
+    )
+    assert rules.acceptance_ruling_due_debtor_petition(received) == date(2024, 5, 21)
+    assert rules.acceptance_ruling_due_debtor_petition(received, extended=True) == date(2024, 6, 5)
+
+
+def test_article_14_and_62_and_64_deadlines() -> None:
+    assert rules.creditor_notification_due(date(2024, 9, 10)) == date(2024, 10, 5)
+    assert rules.creditor_notification_due(
+        date(2024, 9, 10), next_working_day=next_working_day
+    ) == date(2024, 10, 8)
+    assert rules.first_meeting_due(date(2024, 12, 30)) == date(2025, 1, 14)
+    assert rules.resolution_challenge_due(date(2024, 9, 20)) == date(2024, 10, 5)
+    assert rules.resolution_challenge_due(
+        date(2024, 9, 20), next_working_day=next_working_day
+    ) == date(2024, 10, 8)
+
+
+@pytest.mark.parametrize(
+    ("announcement", "earliest", "latest"),
+    [
+        (date(2024, 11, 30), date(2024, 12, 30), date(2025, 2, 28)),
+        (date(2023, 11, 30), date(2023, 12, 30), date(2024, 2, 29)),
+        (date(2024, 1, 31), date(2024, 3, 1), date(2024, 4, 30)),
+        (date(2024, 10, 15), date(2024, 11, 14), date(2025, 1, 15)),
+    ],
+)
+def test_article_45_declaration_period_bounds(
+    announcement: date, earliest: date, latest: date
+) -> None:
+    assert rules.declaration_period_bounds(announcement) == (earliest, latest)
+    rules.validate_declaration_period_end(announcement, earliest)
+    rules.validate_declaration_period_end(announcement, latest)
+    for outside in (earliest - timedelta(days=1), latest + timedelta(days=1)):
+        with pytest.raises(RuleError, match="三十日"):
+            rules.validate_declaration_period_end(announcement, outside)
+
+
+def test_add_months_clamps_to_month_end() -> None:
+    assert rules.add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
+    assert rules.add_months(date(2023, 1, 31), 1) == date(2023, 2, 28)
+    assert rules.add_months(date(2024, 8, 31), 6) == date(2025, 2, 28)
+    assert rules.add_months(date(2024, 12, 15), 3) == date(2025, 3, 15)
+    assert rules.add_months(date(2024, 5, 31), 12) == date(2025, 5, 31)
+    with pytest.raises(RuleError):
+        rules.add_months(date(2024, 5, 31), -1)
+
+
+def test_article_63_fifteen_days_notice() -> None:
+    meeting = date(2024, 6, 30)
+    assert rules.latest_meeting_notice_date(meeting) == date(2024, 6, 15)
+    assert rules.meeting_notice_sufficient(date(2024, 6, 15), meeting)
+    assert not rules.meeting_notice_sufficient(date(2024, 6, 16), meeting)
+
+
+@INVARIANTS
+@given(
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)),
+    st.integers(min_value=1, max_value=400),
+)
+def test_period_end_lands_on_a_working_day_not_before_the_plain_end(start: date, days: int) -> None:
+    plain = rules.period_end(start, days)
+    assert plain - start == timedelta(days=days)
+    shifted = rules.period_end(start, days, next_working_day=next_working_day)
+    assert shifted >= plain
+    assert is_working_day(shifted)
+    assert all(not is_working_day(plain + timedelta(days=n)) for n in range((shifted - plain).days))
+
+
+@INVARIANTS
+@given(
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)),
+    st.integers(min_value=0, max_value=60),
+)
+def test_add_months_keeps_the_day_or_takes_the_month_end(start: date, months: int) -> None:
+    result = rules.add_months(start, months)
+    assert (result.year - start.year) * 12 + result.month - start.month == months
+    month_end = (result.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    assert result.day == start.day or (result.day < start.day and result == month_end)
+
+
+# ------------------------------------------------------------------------------------------
+# Fast track
+# ------------------------------------------------------------------------------------------
+
+
+def facts(**changes: object) -> FastTrackFacts:
+    base = FastTrackFacts(
+        acceptance_date=date(2024, 8, 31),
+        creditor_count=19,
+        claims_total=D("4999999.99"),
+        assets_total=D("6000000.00"),
+        pending_proceedings=False,
+        books_taken_over=True,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def test_hubei_fast_track_nineteen_creditors_is_eligible() -> None:
+    result = rules.fast_track_assessment(HUBEI_FAST_TRACK, facts())
+    assert result.eligible
+    assert len(result.reasons) == 4
+    assert "少于 20 人" in result.reasons[0]
+    assert result.deadline == date(2025, 2, 28)
+
+
+def test_hubei_fast_track_twenty_creditors_is_not_eligible() -> None:
+    result = rules.fast_track_assessment(HUBEI_FAST_TRACK, facts(creditor_count=20))
+    assert not result.eligible
+    assert result.reasons == ("债权人 20 人，不少于 20 人",)
+
+
+def test_hubei_fast_track_amount_of_exactly_five_million_is_not_eligible() -> None:
+    five_million = D("5000000.00")
+    result = rules.fast_track_assessment(
+        HUBEI_FAST_TRACK, facts(claims_total=five_million, assets_total=five_million)
+    )
+    assert not result.eligible
+    assert "均不低于" in result.reasons[0]
+    either = rules.fast_track_assessment(
+        HUBEI_FAST_TRACK, facts(claims_total=five_million, assets_total=D("4999999.99"))
+    )
+    assert either.eligible
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"pending_proceedings": True}, "存在未决诉讼或仲裁"),
+        ({"books_taken_over": False}, "未能接管债务人账册"),
+    ],
+)
+def test_hubei_fast_track_exclusions(change: dict[str, object], reason: str) -> None:
+    result = rules.fast_track_assessment(HUBEI_FAST_TRACK, facts(**change))
+    assert not result.eligible
+    assert result.reasons == (reason,)
+
+
+def test_profile_without_exclusions_ignores_them() -> None:
+    lenient = FastTrackProfile(name="宽松", exclude_pending_proceedings=False)
+    assert rules.fast_track_assessment(lenient, facts(pending_proceedings=True)).eligible
+
+
+def test_fast_track_time_limit_cannot_be_extended_on_the_hubei_profile() -> None:
+    with pytest.raises(RuleError, match="不得延长"):
+        rules.fast_track_deadline(HUBEI_FAST_TRACK, date(2024, 8, 31), extension_months=1)
+    flexible = FastTrackProfile(name="可延长", extension_allowed=True)
+    assert rules.fast_track_deadline(flexible, date(2024, 8, 31), extension_months=1) == date(
+        2025, 3, 31
+    )
+
+
+def test_fast_track_ruling_within_five_working_days() -> None:
+    friday = date(2024, 9, 27)
+    assert rules.fast_track_ruling_due(HUBEI_FAST_TRACK, friday) == date(2024, 10, 2)
+    # Sun 9/29 (makeup), Mon 9/30, then after National Day Tue 10/8, Wed 10/9, Thu 10/10.
+    with_calendar = rules.fast_track_ruling_due(
+        HUBEI_FAST_TRACK, friday, next_working_day=next_working_day
+    )
+    assert with_calendar == date(2024, 10, 10)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"max_creditors": 0},
+        {"max_amount": D("0")},
+        {"max_amount": D("-1")},
+        {"time_limit_months": 0},
+    ],
+)
+def test_profile_validation(change: dict[str, object]) -> None:
+    with pytest.raises(RuleError):
+        dataclasses.replace(HUBEI_FAST_TRACK, **change)
+
+
+def test_negative_creditor_count_is_rejected() -> None:
+    with pytest.raises(RuleError):
+        rules.fast_track_assessment(HUBEI_FAST_TRACK, facts(creditor_count=-1))
+
+
+# ------------------------------------------------------------------------------------------
+# Simulated liquidation (Art.43, 109, 110, 113) and the agreement comparison
+# ------------------------------------------------------------------------------------------
+
+
+def example_liquidation() -> rules.Liquidation:
+    return rules.simulate_liquidation(
+        LiquidationInput(
+            free_assets=D("1000000.00"),
+            secured=(
+                SecuredClaim("S1", D("300000.00"), D("200000.00")),
+                SecuredClaim("S2", D("100000.00"), D("150000.00")),
+            ),
+            costs={"court": D("50000.00")},
+            common_benefit_debts={"supplier": D("20000.00")},
+            employee_claims={"E1": D("60000.00"), "E2": D("40000.00")},
+            social_insurance_and_taxes={"tax": D("30000.00")},
+            ordinary_claims={"A": D("600000.00"), "B": D("300000.00")},
+        )
+    )
+
+
+def test_liquidation_waterfall_with_secured_deficiency_and_surplus() -> None:
+    result = example_liquidation()
+    assert result.collateral_surplus == D("50000.00")
+    assert result.estate == D("1050000.00")
+    ordinary = result.ranks[-1]
+    assert (ordinary.rank, ordinary.claims, ordinary.paid) == (
+        "ordinary",
+        D("1000000.00"),
+        D("850000.00"),
+    )
+    assert ordinary.rate == D("0.8500")
+    assert [rank.rate for rank in result.ranks[:-1]] == [D("0.7500"), *[D("1.0000")] * 4]
+    s1 = result.creditors["S1"]
+    assert (s1.claim, s1.from_collateral, s1.from_estate) == (
+        D("300000.00"),
+        D("200000.00"),
+        D("85000.00"),
+    )
+    assert (s1.recovery, s1.rate) == (D("285000.00"), D("0.9500"))
+    assert result.creditors["S2"].recovery == D("100000.00")
+    assert result.creditors["A"].recovery == D("510000.00")
+    assert result.creditors["B"].recovery == D("255000.00")
+    assert result.creditors["E1"].rate == D("1.0000")
+    assert result.leftover == 0
+
+
+def test_liquidation_shortfall_inside_the_employee_rank() -> None:
+    result = rules.simulate_liquidation(
+        LiquidationInput(
+            free_assets=D("100000.00"),
+            costs={"court": D("30000.00")},
+            common_benefit_debts={"utility": D("10000.00")},
+            employee_claims={"E1": D("40000.00"), "E2": D("20000.00"), "E3": D("30000.00")},
+            social_insurance_and_taxes={"tax": D("5000.00")},
+            ordinary_claims={"A": D("1000.00")},
+        )
+    )
+    recoveries = {cid: outcome.recovery for cid, outcome in result.creditors.items()}
+    assert recoveries["E1"] == D("26666.67")  # exact 26666.666..., gets the spare cent
+    assert recoveries["E2"] == D("13333.33")
+    assert recoveries["E3"] == D("20000.00")
+    assert recoveries["tax"] == recoveries["A"] == 0
+    employee = result.ranks[3]
+    assert (employee.rank, employee.paid, employee.rate) == ("employee", D("60000.00"), D("0.6667"))
+    assert [rank.rate for rank in result.ranks[4:]] == [D("0.0000"), D("0.0000")]
+    assert result.ranks[0].rate is None  # no secured claims
+    assert result.leftover == 0
+
+
+def test_costs_are_paid_before_common_benefit_debts() -> None:
+    result = rules.simulate_liquidation(
+        LiquidationInput(
+            free_assets=D("100.00"),
+            costs={"fee": D("80.00")},
+            common_benefit_debts={"x": D("40.00"), "y": D("20.00")},
+        )
+    )
+    recoveries = {cid: outcome.recovery for cid, outcome in result.creditors.items()}
+    assert recoveries == {"fee": D("80.00"), "x": D("13.33"), "y": D("6.67")}
+
+
+def test_surplus_is_left_over() -> None:
+    result = rules.simulate_liquidation(
+        LiquidationInput(free_assets=D("500.00"), ordinary_claims={"A": D("100.00")})
+    )
+    assert result.leftover == D("400.00")
+    assert result.creditors["A"].rate == D("1.0000")
+
+
+def test_pro_rata_ties_go_to_the_smallest_id_whatever_the_order() -> None:
+    claims = {"C": D("100.00"), "B": D("100.00"), "A": D("100.00")}
+    assert rules.pro_rata(claims, D("100.00")) == {
+        "C": D("33.33"),
+        "B": D("33.33"),
+        "A": D("33.34"),
+    }
+
+
+def test_liquidation_rejects_bad_money() -> None:
+    with pytest.raises(RuleError):
+        rules.simulate_liquidation(LiquidationInput(free_assets=D("-1.00")))
+    with pytest.raises(RuleError):
+        rules.simulate_liquidation(
+            LiquidationInput(free_assets=D("1"), ordinary_claims={"A": D("0.005")})
+        )
+
+
+def test_compare_with_agreement() -> None:
+    rows = rules.compare_with_agreement(
+        example_liquidation(), {"A": D("540000.00"), "B": D("255000.00"), "S1": D("280000.00")}
+    )
+    assert [(r.creditor_id, r.better_off, r.difference) for r in rows] == [
+        ("A", True, D("30000.00")),
+        ("B", False, D("0.00")),
+        ("S1", False, D("-5000.00")),
+    ]
+    assert (rows[0].claim, rows[0].liquidation_recovery, rows[0].agreement_recovery) == (
+        D("600000.00"),
+        D("510000.00"),
+        D("540000.00"),
+    )
+    with pytest.raises(RuleError, match="没有该债权人"):
+        rules.compare_with_agreement(example_liquidation(), {"Z": D("1.00")})
+    with pytest.raises(RuleError, match="超过债权额"):
+        rules.compare_with_agreement(example_liquidation(), {"A": D("600000.01")})
+
+
+money = st.integers(min_value=0, max_value=10**7).map(lambda cents: Decimal(cents).scaleb(-2))
+claim_maps = st.dictionaries(st.sampled_from("ABCDEFG"), money, max_size=5)
+
+
+@INVARIANTS
+@given(claim_maps, money)
+def test_pro_rata_is_exact_and_within_a_cent(
+    claims: dict[str, Decimal], available: Decimal
+) -> None:
+    shares = rules.pro_rata(claims, available)
+    total = sum(claims.values(), Decimal(0))
+    paid = min(total, available)
+    assert sum(shares.values(), Decimal(0)) == paid
+    half_up = {}
+    for key, claim in claims.items():
+        assert 0 <= shares[key] <= claim
+        exact = Fraction(claim) * Fraction(paid) / Fraction(total) if total else Fraction(0)
+        assert abs(Fraction(shares[key]) - exact) < Fraction(1, 100)
+        half_up[key] = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+    if sum(half_up.values(), Decimal(0)) == paid:
+        assert shares == half_up
+
+
+@INVARIANTS
+@given(
+    money,
+    st.lists(st.tuples(st.sampled_from("ST"), money, money), max_size=3),
+    claim_maps,
+    claim_maps,
+    claim_maps,
+    claim_maps,
+    claim_maps,
+)
+def test_liquidation_invariants(
+    free: Decimal,
+    secured: list[tuple[str, Decimal, Decimal]],
+    costs: dict[str, Decimal],
+    common: dict[str, Decimal],
+    employees: dict[str, Decimal],
+    taxes: dict[str, Decimal],
+    ordinary: dict[str, Decimal],
+) -> None:
+    result = rules.simulate_liquidation(
+        LiquidationInput(
+            free_assets=free,
+            secured=[SecuredClaim(*claim) for claim in secured],
+            costs=costs,
+            common_benefit_debts=common,
+            employee_claims=employees,
+            social_insurance_and_taxes=taxes,
+            ordinary_claims=ordinary,
+        )
+    )
+    collateral = sum((value for _, _, value in secured), Decimal(0))
+    paid = sum((c.recovery for c in result.creditors.values()), Decimal(0))
+    assert paid + result.leftover == free + collateral
+    assert all(0 <= c.recovery <= c.claim for c in result.creditors.values())
+    # Each secured deficiency is in the secured and the ordinary rank, but counts once per creditor.
+    deficiencies = result.ranks[0].claims - result.ranks[0].paid
+    rank_claims = sum((r.claims for r in result.ranks), Decimal(0))
+    assert (
+        sum((c.claim for c in result.creditors.values()), Decimal(0)) == rank_claims - deficiencies
+    )
+    estate_ranks = result.ranks[1:]
+    for earlier, later in itertools.pairwise(estate_ranks):
+        if earlier.paid < earlier.claims:
+            assert later.paid == 0
+    assert result.leftover == 0 or all(r.paid == r.claims for r in estate_ranks)
+
+
+# ------------------------------------------------------------------------------------------
+# Repayment rates
+# ------------------------------------------------------------------------------------------
+
+
+def test_nominal_and_realised_repayment_rates() -> None:
+    lines = [
+        RepaymentLine("A", D("100000.00"), D("80000.00"), D("40000.00"), tier="5万元以上"),
+        RepaymentLine("B", D("50000.00"), D("50000.00"), D("50000.00"), tier="5万元以下"),
+    ]
+    total = rules.repayment_rates(lines)
+    assert (total.confirmed_total, total.agreed_total, total.paid_total) == (
+        D("150000.00"),
+        D("130000.00"),
+        D("90000.00"),
+    )
+    assert (total.nominal, total.realised) == (D("0.8667"), D("0.6000"))
+    by_tier = rules.repayment_rates_by_tier(lines)
+    assert by_tier["5万元以上"].nominal == D("0.8000")
+    assert by_tier["5万元以上"].realised == D("0.4000")
+    assert by_tier["5万元以下"].realised == D("1.0000")
+    assert rules.repayment_rates_by_tier([lines[0], dataclasses.replace(lines[1], tier=None)])[
+        None
+    ].nominal == D("1.0000")
+
+
+def test_repayment_rates_with_nothing_confirmed_are_none() -> None:
+    empty = rules.repayment_rates([])
+    assert (empty.nominal, empty.realised) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("agreed", "paid"), [("100.01", "0.00"), ("50.00", "50.01"), ("-1.00", "0.00")]
+)
+def test_repayment_line_validation(agreed: str, paid: str) -> None:
+    with pytest.raises(RuleError):
+        rules.repayment_rates([RepaymentLine("A", D("100.00"), D(agreed), D(paid))])
+
+
+# ------------------------------------------------------------------------------------------
+# Art.104 equalisation and Art.105 self-settlement
+# ------------------------------------------------------------------------------------------
+
+ART104_CLAIMS = {"A": D("1000.00"), "B": D("1000.00"), "C": D("2000.00")}
+ART104_RECEIVED = {"A": D("500.00")}
+
+
+@pytest.mark.parametrize(
+    ("distributable", "expected"),
+    [
+        # Only B and C (at 0%) are topped up, to 1/3 each: 333.33... and 666.66...
+        ("1000.00", {"A": "0.00", "B": "333.33", "C": "666.67"}),
+        # 1500 brings B and C to A's 50%; the next 500 lifts all three to 62.5%.
+        ("2000.00", {"A": "125.00", "B": "625.00", "C": "1250.00"}),
+        ("1500.00", {"A": "0.00", "B": "500.00", "C": "1000.00"}),
+        # More than the unpaid rest (3500): everyone is paid in full.
+        ("5000.00", {"A": "500.00", "B": "1000.00", "C": "2000.00"}),
+        ("0.00", {"A": "0.00", "B": "0.00", "C": "0.00"}),
+        ("500.00", {"A": "0.00", "B": "166.67", "C": "333.33"}),
+    ],
+)
+def test_art104_tops_up_lower_percentages_first(distributable: str, expected: dict) -> None:
+    shares = rules.art104_distribution(ART104_CLAIMS, ART104_RECEIVED, D(distributable))
+    assert shares == {key: D(value) for key, value in expected.items()}
+
+
+@pytest.mark.parametrize(
+    ("claims", "received"),
+    [
+        ({"A": D("0.00")}, {}),
+        ({"A": D("10.00")}, {"B": D("1.00")}),
+        ({"A": D("10.00")}, {"A": D("10.01")}),
+        ({"A": D("10.00")}, {"A": D("-1.00")}),
+    ],
+)
+def test_art104_validation(claims: dict[str, Decimal], received: dict[str, Decimal]) -> None:
+    with pytest.raises(RuleError):
+        rules.art104_distribution(claims, received, D("1.00"))
+
+
+@st.composite
+def art104_cases(draw: st.DrawFn) -> tuple[dict[str, Decimal], dict[str, Decimal], Decimal]:
+    ids = draw(st.lists(st.sampled_from("ABCDEF"), min_size=1, max_size=6, unique=True))
+    claims, received = {}, {}
+    for key in ids:
+        claim = draw(st.integers(min_value=1, max_value=10**7))
+        claims[key] = Decimal(claim).scaleb(-2)
+        received[key] = Decimal(draw(st.integers(min_value=0, max_value=claim))).scaleb(-2)
+    return claims, received, draw(money)
+
+
+@INVARIANTS
+@given(art104_cases())
+def test_art104_invariants(case: tuple[dict[str, Decimal], dict[str, Decimal], Decimal]) -> None:
+    claims, received, distributable = case
+    shares = rules.art104_distribution(claims, received, distributable)
+    unpaid = sum((claims[k] - received[k] for k in claims), Decimal(0))
+    assert sum(shares.values(), Decimal(0)) == min(distributable, unpaid)
+    final = {k: Fraction(received[k] + shares[k]) for k in claims}
+    cent = Fraction(1, 100)
+    for key in claims:
+        assert 0 <= shares[key] <= claims[key] - received[key]
+        if shares[key] > 0:  # topped up: not above anyone else's level beyond rounding
+            for other in claims:
+                level = (final[key] - cent) / Fraction(claims[key])
+                assert level <= (final[other] + cent) / Fraction(claims[other])
+
+
+def test_art105_needs_every_creditor() -> None:
+    assert rules.self_settlement_valid(["A", "B", "C"], ["C", "B", "A"])
+    assert not rules.self_settlement_valid(["A", "B", "C"], ["A", "B"])
+    with pytest.raises(RuleError):
+        rules.self_settlement_valid(["A"], ["A", "X"])
+    with pytest.raises(RuleError):
+        rules.self_settlement_valid([], [])

@@ -2,8 +2,8 @@ import pytest
 from django.test import override_settings
 
 
-def test_login_page_is_chinese(client, db):
-    response = client.get("/login/")
+def test_login_page_is_chinese_whatever_the_browser_locale(client, db):
+    response = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert response.status_code == 200
     html = response.content.decode()
     assert 'lang="zh-hans"' in html

@@ -6,9 +6,14 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.security import django_auth
 
+from qinqing.activities.api import router as activities_router
+from qinqing.bankruptcy.api import router as bankruptcy_router
+from qinqing.bidding.api import router as bidding_router
 from qinqing.core.api import BearerAuth
 from qinqing.core.api import router as core_router
 from qinqing.core.errors import DomainError
+from qinqing.enterprises.api import router as enterprises_router
+from qinqing.needs.api import router as needs_router
 
 api = NinjaAPI(
     title="亲清 Qinqing API",
@@ -44,3 +49,8 @@ def _unauthenticated(request, exc):
 
 
 api.add_router("", core_router)
+api.add_router("/enterprises", enterprises_router)
+api.add_router("/needs", needs_router)
+api.add_router("/activities", activities_router)
+api.add_router("/bidding", bidding_router)
+api.add_router("/bankruptcy", bankruptcy_router)

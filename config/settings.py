@@ -51,6 +51,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "qinqing.core",
+    "qinqing.enterprises",
+    "qinqing.needs",
+    "qinqing.activities",
+    "qinqing.bidding",
+    "qinqing.bankruptcy",
 ]
 
 MIDDLEWARE = [

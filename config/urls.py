@@ -10,6 +10,11 @@ handler500 = "qinqing.core.views.error_500"
 
 urlpatterns = [
     path("", include("qinqing.core.urls")),
+    path("enterprises/", include("qinqing.enterprises.urls")),
+    path("needs/", include("qinqing.needs.urls")),
+    path("activities/", include("qinqing.activities.urls")),
+    path("bidding/", include("qinqing.bidding.urls")),
+    path("bankruptcy/", include("qinqing.bankruptcy.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,0 +1,1049 @@
+"""Pure law-and-maths core of the bidding module (远程异地 + 工位制评标).
+
+Everything here is plain Python: no Django, no database, no floats. Scores and money are
+``Decimal``; intermediate values are exact ``Fraction`` and are rounded once, half up
+(``ROUND_HALF_UP``), to two places (ratios: four). Domain errors raise ``RuleError`` with a
+Chinese message suitable for showing to the user. The specification is
+``shared/design/bidding.md``.
+
+Statutes cited: 招标投标法 ("招标投标法 Art.N"), 招标投标法实施条例 ("实施条例 Art.N"),
+评标委员会和评标方法暂行规定 ("暂行规定 Art.N") and, for government procurement,
+政府采购货物和服务招标投标管理办法 (财政部令第87号, "87号令 Art.N"). Numbers marked
+[unverified] in the design are rule-set defaults, not law.
+
+Sections: the verifiable draw QQ-DRAW-1; eligibility and avoidance; committee composition;
+seating (工位制); scoring and ranking.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Literal
+
+
+class RuleError(ValueError):
+    """A rule of law or of this module's input contract was violated (Chinese message)."""
+
+
+def _utf8(text: str, what: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise RuleError(f"{what}不是有效的 UTF-8 文本") from exc
+
+
+# --------------------------------------------------------------------------------------------
+# QQ-DRAW-1: the verifiable draw
+# --------------------------------------------------------------------------------------------
+
+ALGORITHM = "QQ-DRAW-1"
+NONCE_BYTES = 32
+PROOF_FIELDS: dict[str, type] = {  # the published proof's fields and their JSON types
+    "algorithm": str,
+    "draw_id": str,
+    "pool": list,
+    "pool_digest": str,
+    "commitment": str,
+    "server_nonce": str,
+    "witness_entropy": str,
+    "quota": int,
+    "backups": int,
+    "drawn": list,
+}
+_U64 = 2**64
+
+
+def canonical_pool(codes: Iterable[str]) -> list[str]:
+    """Freeze a pool (QQ-DRAW-1 step 1): the codes sorted ascending by Unicode code point.
+
+    Rejects duplicates, empty codes and codes containing a line feed (the digest joins codes
+    with line feeds, so such codes would make two different pools hash alike).
+    """
+    pool = sorted(codes)
+    for code in pool:
+        if not code or "\n" in code:
+            raise RuleError(f"专家编号无效：{code!r}")
+    for previous, code in itertools.pairwise(pool):
+        if previous == code:
+            raise RuleError(f"专家编号重复：{code}")
+    return pool
+
+
+def _digest(canonical: Sequence[str]) -> str:
+    return hashlib.sha256(_utf8("\n".join(canonical), "专家编号")).hexdigest()
+
+
+def pool_digest(pool: Iterable[str]) -> str:
+    """QQ-DRAW-1 step 1: lowercase hex SHA-256 of the canonical pool's codes joined by "\\n".
+
+    The pool is canonicalised first, so the digest is a function of the set of codes.
+    """
+    return _digest(canonical_pool(pool))
+
+
+def commitment(server_nonce: bytes) -> str:
+    """QQ-DRAW-1 step 2: lowercase hex SHA-256 of the server nonce, shown before the witness."""
+    return hashlib.sha256(server_nonce).hexdigest()
+
+
+def draw_seed(server_nonce: bytes, draw_id: str, digest: str, witness_entropy: str) -> bytes:
+    """QQ-DRAW-1 step 4: HMAC-SHA256(key=nonce, "QQ-DRAW-1|draw_id|pool_digest|entropy")."""
+    message = f"{ALGORITHM}|{draw_id}|{digest}|{witness_entropy}"
+    return hmac.new(server_nonce, _utf8(message, "抽取参数"), hashlib.sha256).digest()
+
+
+def u64_stream(seed: bytes) -> Iterator[int]:
+    """QQ-DRAW-1 step 5: 8-byte big-endian integers read from HMAC-SHA256(seed, i) blocks.
+
+    Block i is HMAC-SHA256(key=seed, msg=i as 8-byte big-endian), i = 0, 1, 2, ...; each
+    32-byte block holds exactly four integers, so the stream never straddles two blocks.
+    """
+    for i in itertools.count():
+        block = hmac.new(seed, i.to_bytes(8, "big"), hashlib.sha256).digest()
+        for offset in range(0, len(block), 8):
+            yield int.from_bytes(block[offset : offset + 8], "big")
+
+
+def uniform_below(n: int, stream: Iterator[int]) -> int:
+    """QQ-DRAW-1 step 6: a uniform integer in [0, n) by rejection sampling.
+
+    ``limit = 2^64 - (2^64 mod n)``; integers are read until one is below ``limit`` (for n = 1
+    the first is always accepted but still consumed), and that integer mod n is returned.
+    """
+    if n < 1:
+        raise RuleError(f"取值范围无效：{n}")
+    limit = _U64 - _U64 % n
+    while (u := next(stream)) >= limit:
+        pass
+    return u % n
+
+
+def _partial_shuffle(items: list[str], m: int, stream: Iterator[int]) -> None:
+    """QQ-DRAW-1 step 7, in place: for k < m, swap items[k] with items[k + uniform(len - k)]."""
+    for k in range(m):
+        j = k + uniform_below(len(items) - k, stream)
+        items[k], items[j] = items[j], items[k]
+
+
+def qq_draw_1(
+    pool: Sequence[str],
+    *,
+    server_nonce: bytes,
+    witness_entropy: str,
+    draw_id: str,
+    quota: int,
+    backups: int,
+) -> list[str]:
+    """Draw experts at random by QQ-DRAW-1 (实施条例 Art.46: random draw, nobody designates).
+
+    The pool is canonicalised here (sorted by code point, duplicates rejected), so the result
+    depends only on the set of codes, not on the order the caller passes them in. Returns
+    ``m = min(quota + backups, len(pool))`` codes: the first ``quota`` are the principals, the
+    rest the backups in order. Fails when the pool holds fewer than ``quota`` experts.
+    """
+    if len(server_nonce) != NONCE_BYTES:
+        raise RuleError(f"server_nonce 必须为 {NONCE_BYTES} 字节")
+    if quota < 1 or backups < 0:
+        raise RuleError(f"抽取人数无效：正选 {quota} 名，备选 {backups} 名")
+    drawn = canonical_pool(pool)
+    if len(drawn) < quota:
+        raise RuleError(
+            f"专家库中符合条件的专家不足：需要 {quota} 名，仅有 {len(drawn)} 名，本次抽取失败"
+        )
+    seed = draw_seed(server_nonce, draw_id, _digest(drawn), witness_entropy)
+    m = min(quota + backups, len(drawn))
+    _partial_shuffle(drawn, m, u64_stream(seed))
+    return drawn[:m]
+
+
+def _proof_shape_problems(proof: Mapping[str, object]) -> list[str]:
+    problems = []
+    for name, expected in PROOF_FIELDS.items():
+        if name not in proof:
+            problems.append(f"缺少字段：{name}")
+        elif type(proof[name]) is not expected:
+            problems.append(f"字段类型错误：{name}")
+        elif expected is list and not all(isinstance(code, str) for code in proof[name]):
+            problems.append(f"字段类型错误：{name} 须为字符串列表")
+    return problems
+
+
+def verify_proof(proof: Mapping[str, object]) -> list[str]:
+    """Re-compute a published QQ-DRAW-1 proof; return the mismatches (empty = valid).
+
+    Checks the algorithm name, that the pool is canonical, the pool digest, the commitment
+    (lowercase hex SHA-256 of the nonce), and the drawn sequence re-computed from the
+    published pool, nonce, entropy, draw id, quota and backups.
+    """
+    problems = _proof_shape_problems(proof)
+    if problems:
+        return problems
+    if proof["algorithm"] != ALGORITHM:
+        problems.append(f"algorithm 应为 {ALGORITHM}")
+    try:
+        pool = canonical_pool(proof["pool"])
+    except RuleError as exc:
+        return [*problems, f"pool 无效：{exc}"]
+    if pool != proof["pool"]:
+        problems.append("pool 未按码位升序排列")
+    if proof["pool_digest"] != _digest(pool):
+        problems.append("pool_digest 与 pool 不符")
+    try:
+        nonce = bytes.fromhex(proof["server_nonce"])
+    except ValueError:
+        return [*problems, "server_nonce 不是十六进制字符串"]
+    if proof["commitment"] != commitment(nonce):
+        problems.append("commitment 与 server_nonce 不符")
+    try:
+        drawn = qq_draw_1(
+            pool,
+            server_nonce=nonce,
+            witness_entropy=proof["witness_entropy"],
+            draw_id=proof["draw_id"],
+            quota=proof["quota"],
+            backups=proof["backups"],
+        )
+    except RuleError as exc:
+        problems.append(f"无法重新计算抽取结果：{exc}")
+    else:
+        if drawn != proof["drawn"]:
+            problems.append("drawn 与重新计算的抽取结果不符")
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Rule sets
+# --------------------------------------------------------------------------------------------
+
+RuleSetKind = Literal["construction", "procurement"]
+DeviationBasis = Literal["item", "total"]
+MeanOf = Literal["others", "all"]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The configurable numbers of one kind of tender; defaults follow the design.
+
+    - ``max_age``: an expert is excluded when their age in whole years on the evaluation date
+      exceeds it [unverified default 70].
+    - ``frequency_count`` / ``frequency_days``: excluded when drawn at least that many times in
+      the last ``frequency_days`` days; ``per_tenderer_count``: excluded when drawn at least
+      that many times for the same tenderer in the same window (default 2).
+    - ``past_relation_years``: look-back of employment/director/shareholder relations.
+    - committee: at least ``committee_min_size`` members, odd if ``committee_odd``, experts at
+      least ``expert_share`` of members (招标投标法 Art.37); for procurement at least
+      ``large_budget_min_size`` members when the budget is >= ``large_budget`` yuan.
+    - score deviation: ``deviation_threshold`` (ratio), ``deviation_basis`` ("item" or
+      "total"), ``deviation_mean_of`` ("others" or "all") [unverified defaults].
+    """
+
+    name: str
+    kind: RuleSetKind
+    max_age: int = 70
+    frequency_count: int = 4
+    frequency_days: int = 30
+    per_tenderer_count: int = 2
+    past_relation_years: int = 3
+    committee_min_size: int = 5
+    committee_odd: bool = True
+    expert_share: Fraction = Fraction(2, 3)
+    large_budget: Decimal = Decimal("10000000")
+    large_budget_min_size: int = 7
+    deviation_threshold: Decimal = Decimal("0.30")
+    deviation_basis: DeviationBasis = "item"
+    deviation_mean_of: MeanOf = "others"
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("construction", "procurement"):
+            raise RuleError(f"规则集类型无效：{self.kind}")
+        if self.deviation_basis not in ("item", "total"):
+            raise RuleError(f"偏离度计算口径无效：{self.deviation_basis}")
+        if self.deviation_mean_of not in ("others", "all"):
+            raise RuleError(f"偏离度均值口径无效：{self.deviation_mean_of}")
+
+
+CONSTRUCTION = RuleSet(name="工程建设项目招标", kind="construction")
+PROCUREMENT = RuleSet(name="政府采购", kind="procurement")
+
+
+# --------------------------------------------------------------------------------------------
+# Eligibility and avoidance
+# --------------------------------------------------------------------------------------------
+
+ExpertStatus = Literal["active", "suspended", "retired", "removed"]
+RelationKind = Literal["employee", "director", "shareholder"]
+
+EXCLUSION_LABELS: dict[str, str] = {
+    "SPECIALTY": "不具备所需专业",
+    "STATUS": "非在库可用状态（暂停、退休、除名或禁入期内）",
+    "AGE": "评标之日超过年龄上限",
+    "UNAVAILABLE": "请假或已参加时间重叠的评标",
+    "EMPLOYER": "现任职于招标人、招标代理机构或投标人",
+    "PAST_EMPLOYER": "近年内曾任职于投标人或任其董事、股东",
+    "DECLARED_CONFLICT": "申报的关联单位涉及招标人或投标人",
+    "SUPERVISOR_STAFF": "本项目行政监督部门工作人员",
+    "FREQUENCY": "近期被抽中次数过多",
+    "REGION": "异地抽取时与项目属同一地区",
+    "MANUAL": "监督人员书面说明理由予以排除",
+}
+EXCLUSION_CODES = tuple(EXCLUSION_LABELS)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A half-open time interval [start, end): sessions touching at one instant do not overlap."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if not self.start < self.end:
+            raise RuleError("时间段的结束时间必须晚于开始时间")
+
+    def overlaps(self, other: Interval) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """A closed range of days [start, end], both days included (e.g. declared leave)."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise RuleError("日期区间的结束日期不能早于开始日期")
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class Relation:
+    """An employment, directorship or shareholding; ``end`` is the last day (None = current)."""
+
+    org_uscc: str
+    kind: RelationKind
+    start: date
+    end: date | None = None
+
+    def active_on(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class PastDraw:
+    """A past draw in which the expert was selected: the draw's date and the tenderer."""
+
+    on: date
+    tenderer_uscc: str
+
+
+@dataclass(frozen=True)
+class ExpertFacts:
+    """What eligibility needs to know about one expert.
+
+    ``employer_uscc`` is the current employer; together with the ``employment`` relations of
+    kind "employee" active on the evaluation date it forms the expert's current employers
+    (government departments have USCCs too, so this also tells supervising-department staff).
+    ``ban_until`` is the last day of a ban. ``manual_exclusion`` is a supervisor's written
+    reason, or None.
+    """
+
+    code: str
+    birth_date: date
+    specialities: frozenset[str]
+    status: ExpertStatus = "active"
+    ban_until: date | None = None
+    employer_uscc: str | None = None
+    employment: tuple[Relation, ...] = ()
+    declared_related: frozenset[str] = frozenset()
+    region_code: str = ""
+    leave: tuple[DateRange, ...] = ()
+    booked_sessions: tuple[Interval, ...] = ()
+    past_draws: tuple[PastDraw, ...] = ()
+    manual_exclusion: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.manual_exclusion is not None and not self.manual_exclusion.strip():
+            raise RuleError("人工排除专家必须书面说明理由")
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    """The project side of eligibility. ``evaluation_date`` is the local (Beijing) date."""
+
+    evaluation_date: date
+    session: Interval
+    tenderer_uscc: str
+    bidder_usccs: frozenset[str]
+    agency_uscc: str | None = None
+    supervising_dept_uscc: str | None = None
+    region_code: str = ""
+
+
+@dataclass(frozen=True)
+class QuotaFacts:
+    """One quota of a draw request: requested speciality codes and the 异地 requirement."""
+
+    speciality_codes: tuple[str, ...]
+    requires_other_region: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.speciality_codes or not all(self.speciality_codes):
+            raise RuleError("抽取条件须至少包含一个有效的专业代码")
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Age in whole years (周岁) on ``day``; it increases on the birthday.
+
+    Someone born on Feb 29 reaches the next year of age on Mar 1 in common years.
+    """
+    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - before_birthday
+
+
+def years_before(day: date, years: int) -> date:
+    """The same calendar day ``years`` years earlier; Feb 29 maps to Feb 28 in common years."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _current_employers(expert: ExpertFacts, day: date) -> set[str]:
+    employers = {r.org_uscc for r in expert.employment if r.kind == "employee" and r.active_on(day)}
+    if expert.employer_uscc:
+        employers.add(expert.employer_uscc)
+    return employers
+
+
+def _lacks_specialty(e: ExpertFacts, p: ProjectFacts, q: QuotaFacts, rs: RuleSet) -> bool:
+    requested = tuple(q.speciality_codes)
+    return not any(code.startswith(requested) for code in e.specialities)
+
+
+def _inactive(e: ExpertFacts, p: ProjectFacts, q: QuotaFacts, rs: RuleSet) -> bool:
+    banned = e.ban_until is not None and p.evaluation_date <= e.ban_until
+    return e.status != "active" or banned
+
+
+def _too_old(e: ExpertFacts, p: ProjectFacts, q: QuotaFacts, rs: RuleSet) -> bool:
+    return age_on(e.birth_date, p.evaluation_date) > rs.max_age
+
+
+def _unavailable(e: ExpertFacts, p: ProjectFacts, q: QuotaFacts, rs: RuleSet) -> bool:
+    on_leave = any(leave.covers(p.evaluation_date) for leave in e.leave)
+    return on_leave or any(booked.overlaps(p.session) for booked in e.booked_sessions)
+
+
+def _employed_by_party(e: ExpertFacts, p: ProjectFacts, q: QuotaFacts, rs: RuleSet) -> bool:
+    parties = {p.tenderer_uscc, *p.bidder_usccs}
+    if p.agency_uscc:
+        parties.add(p.agency_uscc)
+    return bool(_current_employers(e, p.evaluation_date) & parties)
+
+
+def _past_relation(e: ExpertFacts, p: ProjectFacts, q: QuotaFacts, rs: RuleSet) -> bool:
+    cutoff = years_before(p.evaluation_date, rs.past_relation_years)
+    return e.employer_uscc in p.bidder_usccs or any(
+        r.org_uscc in p.bidder_usccs
+        and r.start <= p.evaluation_date
+        and (r.end is None or r.end >= cutoff)
+        for r in e.employment
+    )
+
+
+def _declared_conflict(e: ExpertFacts, p: ProjectFacts, q: QuotaFacts, rs: RuleSet) -> bool:
+    return bool(e.declared_related & {p.tenderer_uscc, *p.bidder_usccs})
+
+
+def _supervisor_staff(e: ExpertFacts, p: ProjectFacts, q: QuotaFacts, rs: RuleSet) -> bool:
+    department = p.supervising_dept_uscc
+    return department is not None and department in _current_employers(e, p.evaluation_date)
+
+
+def _too_frequent(e: ExpertFacts, p: ProjectFacts, q: QuotaFacts, rs: RuleSet) -> bool:
+    window_start = p.evaluation_date - timedelta(days=rs.frequency_days)
+    recent = [draw for draw in e.past_draws if window_start < draw.on <= p.evaluation_date]
+    for_tenderer = sum(draw.tenderer_uscc == p.tenderer_uscc for draw in recent)
+    return len(recent) >= rs.frequency_count or for_tenderer >= rs.per_tenderer_count
+
+
+def _same_region(e: ExpertFacts, p: ProjectFacts, q: QuotaFacts, rs: RuleSet) -> bool:
+    if not q.requires_other_region:
+        return False
+    if not p.region_code:
+        raise RuleError("项目未填写所在地区，无法进行异地抽取")
+    return not e.region_code or e.region_code == p.region_code
+
+
+def _manually_excluded(e: ExpertFacts, p: ProjectFacts, q: QuotaFacts, rs: RuleSet) -> bool:
+    return e.manual_exclusion is not None
+
+
+_EXCLUSION_TESTS = (
+    ("SPECIALTY", _lacks_specialty),
+    ("STATUS", _inactive),
+    ("AGE", _too_old),
+    ("UNAVAILABLE", _unavailable),
+    ("EMPLOYER", _employed_by_party),
+    ("PAST_EMPLOYER", _past_relation),
+    ("DECLARED_CONFLICT", _declared_conflict),
+    ("SUPERVISOR_STAFF", _supervisor_staff),
+    ("FREQUENCY", _too_frequent),
+    ("REGION", _same_region),
+    ("MANUAL", _manually_excluded),
+)
+
+
+def exclusion_codes(
+    expert: ExpertFacts, project: ProjectFacts, quota: QuotaFacts, ruleset: RuleSet
+) -> list[str]:
+    """All reasons that keep ``expert`` out of ``quota``'s pool, in ``EXCLUSION_CODES`` order.
+
+    Legal basis: 实施条例 Art.46 (draw within the relevant speciality; staff of the supervising
+    department may not sit on projects it supervises); 招标投标法 Art.37 and 暂行规定 Art.12
+    (no member with an interest in a bidder); the rest are rule-set practice. Boundaries:
+
+    - SPECIALTY: an expert code matches a requested code it starts with ("A0102" matches
+      "A01"); a broader expert code does not match a narrower request.
+    - STATUS: any status but "active", or a ban whose last day ``ban_until`` is on or after the
+      evaluation date.
+    - AGE: excluded when the age in whole years on the evaluation date is greater than
+      ``max_age``: with 70, eligible up to the day before the 71st birthday.
+    - UNAVAILABLE: a leave range (both ends included) covers the evaluation date, or a booked
+      session overlaps this one (half-open intervals: back-to-back sessions do not overlap).
+    - EMPLOYER: a current employer (see ``ExpertFacts``) is the tenderer, agency or a bidder.
+    - PAST_EMPLOYER: a relation with a bidder whose last day is on or after the same calendar
+      day ``past_relation_years`` years before the evaluation date (that day counts as within
+      the window). Current relations and the current employer count too, so a current
+      employee of a bidder gets both EMPLOYER and PAST_EMPLOYER.
+    - DECLARED_CONFLICT: a declared related organisation is the tenderer or a bidder.
+    - FREQUENCY: counts past draws dated d with ``evaluation_date - frequency_days < d <=
+      evaluation_date`` (the evaluation day and the N-1 days before it).
+    - REGION: only for quotas requiring another region; an expert without a region code is
+      excluded too, since the requirement cannot be shown to hold.
+    """
+    return [code for code, test in _EXCLUSION_TESTS if test(expert, project, quota, ruleset)]
+
+
+def committee_is_valid(
+    total_members: int, expert_members: int, ruleset: RuleSet, budget: Decimal | None
+) -> list[str]:
+    """Problems with a committee's composition (empty = valid).
+
+    招标投标法 Art.37: five or more members, an odd number, experts at least two thirds.
+    87号令 Art.47 (procurement rule set): seven or more when the budget is >= 10,000,000 yuan;
+    the budget is required for that rule set. Numbers come from ``ruleset``.
+    """
+    problems = []
+    if not 0 <= expert_members <= total_members:
+        problems.append(f"专家人数 {expert_members} 与成员总数 {total_members} 不符")
+    min_size = ruleset.committee_min_size
+    if ruleset.kind == "procurement":
+        if budget is None:
+            problems.append("政府采购项目须提供采购预算金额")
+        elif budget >= ruleset.large_budget:
+            min_size = max(min_size, ruleset.large_budget_min_size)
+    if total_members < min_size:
+        problems.append(f"评标委员会成员应不少于 {min_size} 人，现为 {total_members} 人")
+    if ruleset.committee_odd and total_members % 2 == 0:
+        problems.append(f"评标委员会成员人数应为单数，现为 {total_members} 人")
+    if expert_members < ruleset.expert_share * total_members:
+        problems.append(
+            f"技术、经济等方面的专家应不少于成员总数的 {ruleset.expert_share}，"
+            f"现为 {expert_members}/{total_members}"
+        )
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Seating (工位制): rooms, then workstations
+# --------------------------------------------------------------------------------------------
+
+_WEIGHT_RANGE = 2**20
+
+
+def _substream(seed: bytes, label: bytes) -> Iterator[int]:
+    """The QQ-DRAW-1 byte stream keyed by HMAC-SHA256(seed, label): one per use of a seed."""
+    return u64_stream(hmac.new(seed, label, hashlib.sha256).digest())
+
+
+def _check_counts(counts: Mapping[str, int], what: str) -> None:
+    for key, count in counts.items():
+        if count < 0:
+            raise RuleError(f"{what}不能为负数：{key}")
+
+
+def allocate_rooms(
+    committees: Mapping[str, int], rooms: Mapping[str, int], seed: bytes
+) -> dict[str, list[str]]:
+    """Rooms for the experts of every committee at one centre in one time slot (同标不同室).
+
+    Returns committee id -> one room id per expert (list length = the committee's count).
+    Capacities are respected; the number of same-committee pairs sharing a room is the least
+    possible, so it is zero whenever an allocation without such pairs exists.
+
+    Method: a min-cost flow (source -> committee, capacity = count; committee -> room, the k-th
+    expert of a committee in a room costing k - 1 extra pairs; room -> sink, capacity = room
+    capacity), solved by successive shortest paths. To choose at random among the optimal
+    allocations, every committee-room edge also carries a random weight drawn from ``seed``;
+    the weights are scaled below one pair, so they only break ties between optimal
+    allocations. Each committee's rooms are then shuffled over its experts. Randomness is the
+    QQ-DRAW-1 byte stream keyed by HMAC-SHA256(seed, "QQ-SEAT-ROOMS"), read over ids in
+    sorted order: the result depends only on the mapping contents and the seed.
+    """
+    _check_counts(committees, "评标委员会人数")
+    _check_counts(rooms, "评标室容量")
+    need, capacity = sum(committees.values()), sum(rooms.values())
+    if need > capacity:
+        raise RuleError(f"评标室工位不足：需要 {need} 个，仅有 {capacity} 个")
+    stream = _substream(seed, b"QQ-SEAT-ROOMS")
+    committee_ids = sorted(c for c in committees if committees[c] > 0)
+    room_ids = sorted(rooms)
+    weights = [[uniform_below(_WEIGHT_RANGE, stream) for _ in room_ids] for _ in committee_ids]
+    flow = _min_cost_allocation(
+        [committees[c] for c in committee_ids], [rooms[r] for r in room_ids], weights
+    )
+    allocation: dict[str, list[str]] = {c: [] for c in sorted(committees)}
+    for c, row in zip(committee_ids, flow, strict=True):
+        places = [room for room, count in zip(room_ids, row, strict=True) for _ in range(count)]
+        _partial_shuffle(places, len(places), stream)
+        allocation[c] = places
+    return allocation
+
+
+def _min_cost_allocation(
+    demands: list[int], capacities: list[int], weights: list[list[int]]
+) -> list[list[int]]:
+    """flow[c][r] minimising sum(C(flow, 2) * scale + flow * weight) with the given sums.
+
+    Successive shortest paths with Dijkstra and Johnson potentials over the residual graph;
+    the parallel committee->room edges of increasing cost are implicit: the next unit on
+    (c, r) costs ``flow * scale + weight``, cancelling one gives back the last unit's cost.
+    """
+    n_c, n_r = len(demands), len(capacities)
+    source, sink = n_c + n_r, n_c + n_r + 1
+    scale = sum(demands) * _WEIGHT_RANGE + 1  # one extra pair outweighs all weights together
+    flow = [[0] * n_r for _ in range(n_c)]
+    sent, used = [0] * n_c, [0] * n_r
+    potential = [0] * (n_c + n_r + 2)
+
+    def unit_cost(c: int, r: int, units_before: int) -> int:
+        return units_before * scale + weights[c][r]
+
+    def arcs(u: int) -> Iterator[tuple[int, int]]:
+        if u == source:
+            yield from ((c, 0) for c in range(n_c) if sent[c] < demands[c])
+        elif u < n_c:
+            yield from ((n_c + r, unit_cost(u, r, flow[u][r])) for r in range(n_r))
+        elif u < n_c + n_r:
+            r = u - n_c
+            yield from ((c, -unit_cost(c, r, flow[c][r] - 1)) for c in range(n_c) if flow[c][r])
+            if used[r] < capacities[r]:
+                yield sink, 0
+
+    for _ in range(sum(demands)):
+        distance, previous = _dijkstra(len(potential), source, arcs, potential)
+        for node, d in enumerate(distance):
+            if d is not None:
+                potential[node] += d
+        v = sink
+        while v != source:
+            u = previous[v]
+            if u == source:
+                sent[v] += 1
+            elif v == sink:
+                used[u - n_c] += 1
+            elif u < n_c:
+                flow[u][v - n_c] += 1
+            else:
+                flow[v][u - n_c] -= 1
+            v = u
+    return flow
+
+
+def _dijkstra(
+    n: int,
+    source: int,
+    arcs: Callable[[int], Iterable[tuple[int, int]]],
+    potential: Sequence[int],
+) -> tuple[list[int | None], list[int]]:
+    """Dense Dijkstra on reduced costs; returns distances (None = unreachable) and parents."""
+    distance: list[int | None] = [None] * n
+    previous = [-1] * n
+    done = [False] * n
+    distance[source] = 0
+    while True:
+        open_nodes = [v for v in range(n) if not done[v] and distance[v] is not None]
+        if not open_nodes:
+            return distance, previous
+        u = min(open_nodes, key=distance.__getitem__)
+        done[u] = True
+        for v, cost in arcs(u):
+            candidate = distance[u] + cost + potential[u] - potential[v]
+            if distance[v] is None or candidate < distance[v]:
+                distance[v], previous[v] = candidate, u
+
+
+def collision_pairs(allocation: Mapping[str, Sequence[str]]) -> int:
+    """Number of pairs of experts of one committee sharing a room (同标不同室 violations)."""
+    return sum(
+        math.comb(count, 2) for rooms in allocation.values() for count in Counter(rooms).values()
+    )
+
+
+def seat_within_rooms(
+    allocation: Mapping[str, Sequence[str]],
+    seats_by_room: Mapping[str, Sequence[str]],
+    seed: bytes,
+) -> dict[str, list[str]]:
+    """Workstations for an allocation: committee id -> the workstation of each expert.
+
+    Each room's workstations are sorted, then shuffled by the QQ-DRAW-1 byte stream keyed by
+    HMAC-SHA256(seed, "QQ-SEAT-WORKSTATIONS"); the room's experts (committees in sorted order,
+    each in list order) take the first ones. Workstation ids must be distinct.
+    """
+    all_seats = [seat for seats in seats_by_room.values() for seat in seats]
+    if len(set(all_seats)) != len(all_seats):
+        raise RuleError("工位编号重复")
+    occupants: dict[str, list[tuple[str, int]]] = {}
+    for committee in sorted(allocation):
+        for index, room in enumerate(allocation[committee]):
+            occupants.setdefault(room, []).append((committee, index))
+    stream = _substream(seed, b"QQ-SEAT-WORKSTATIONS")
+    seat_of: dict[tuple[str, int], str] = {}
+    for room in sorted(occupants):
+        if room not in seats_by_room:
+            raise RuleError(f"评标室不存在：{room}")
+        seats = sorted(seats_by_room[room])
+        if len(occupants[room]) > len(seats):
+            raise RuleError(f"评标室 {room} 工位不足")
+        _partial_shuffle(seats, len(occupants[room]), stream)
+        seat_of.update(zip(occupants[room], seats, strict=False))
+    return {
+        committee: [seat_of[committee, i] for i in range(len(rooms))]
+        for committee, rooms in allocation.items()
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Scoring and ranking
+# --------------------------------------------------------------------------------------------
+
+DROP_EXTREMES_MIN_EXPERTS = 7
+MAX_CANDIDATES = 3
+
+
+def _exact(value: Decimal | Fraction | int) -> Fraction:
+    """The exact value of a score or amount; floats and non-finite Decimals are refused."""
+    if isinstance(value, float) or (isinstance(value, Decimal) and not value.is_finite()):
+        raise RuleError(f"分值和金额须为有限的 Decimal，不能为浮点数：{value!r}")
+    return Fraction(value)
+
+
+def round_half_up(value: Decimal | Fraction, places: int = 2) -> Decimal:
+    """Round an exact value half up (away from zero on a tie) to ``places`` decimal places."""
+    exact = _exact(value) * 10**places
+    magnitude = math.floor(abs(exact) + Fraction(1, 2))
+    return Decimal(magnitude if exact >= 0 else -magnitude).scaleb(-places)
+
+
+def _check_prices(prices: Mapping[str, Decimal]) -> None:
+    if not prices:
+        raise RuleError("没有有效投标报价")
+    for bidder, price in prices.items():
+        if _exact(price) <= 0:
+            raise RuleError(f"投标报价必须大于零：{bidder}")
+
+
+def low_price_scores(prices: Mapping[str, Decimal], weight: Decimal) -> dict[str, Decimal]:
+    """Price scores by the low-price benchmark (低价优先法, 87号令 Art.55).
+
+    ``benchmark = the lowest valid price``; ``score = weight * benchmark / price``, exact, then
+    rounded half up to 2 places. ``prices`` holds the valid bids only.
+    """
+    _check_prices(prices)
+    benchmark = min(prices.values())
+    return {
+        bidder: round_half_up(_exact(weight) * _exact(benchmark) / _exact(price))
+        for bidder, price in prices.items()
+    }
+
+
+def k_factor_scores(
+    prices: Mapping[str, Decimal],
+    weight: Decimal,
+    *,
+    k: Decimal,
+    deduct_above: Decimal,
+    deduct_below: Decimal,
+    drop_extremes_from: int | None = None,
+) -> dict[str, Decimal]:
+    """Price scores against a K-factor benchmark (configurable per project; no statute).
+
+    ``benchmark = k * mean(prices)``; when ``drop_extremes_from`` is set and there are at
+    least that many bids, one highest and one lowest price are left out of the mean (those
+    bidders are still scored). ``deviation = (price - benchmark) / benchmark * 100`` (percent,
+    not rounded); ``score = weight - deduct_above * deviation`` above the benchmark,
+    ``weight - deduct_below * |deviation|`` below it, never below 0; rounded half up to 2
+    places.
+    """
+    _check_prices(prices)
+    if drop_extremes_from is not None and drop_extremes_from < 3:
+        raise RuleError("去掉最高价和最低价的最少投标数应不少于 3")
+    basis = sorted(_exact(p) for p in prices.values())
+    if drop_extremes_from is not None and len(basis) >= drop_extremes_from:
+        basis = basis[1:-1]
+    benchmark = _exact(k) * sum(basis) / len(basis)
+    scores = {}
+    for bidder, price in prices.items():
+        deviation = (_exact(price) - benchmark) / benchmark * 100
+        rate = deduct_above if deviation > 0 else deduct_below
+        score = max(_exact(weight) - _exact(rate) * abs(deviation), Fraction(0))
+        scores[bidder] = round_half_up(score)
+    return scores
+
+
+@dataclass(frozen=True)
+class DeviationWarning:
+    """An expert's score outside the allowed deviation from the reference mean.
+
+    ``item`` is None for the "total" basis; ``mean`` is rounded to 2 places and ``ratio`` =
+    |score - mean| / mean to 4 places (``Decimal("Infinity")`` when the mean is 0).
+    """
+
+    expert: str
+    item: str | None
+    score: Decimal
+    mean: Decimal
+    ratio: Decimal
+
+
+def deviation_warnings(
+    scores: Mapping[str, Mapping[str, Decimal]],
+    threshold: Decimal,
+    basis: DeviationBasis,
+    mean_of: MeanOf,
+) -> list[DeviationWarning]:
+    """Scores outside ±threshold of the mean, which need a written explanation (design rule).
+
+    ``scores``: expert -> item -> score; every expert must score the same items. ``basis``
+    "item" compares each item, "total" each expert's sum. ``mean_of`` "others" takes the mean
+    of the other experts, "all" includes the expert. A score is flagged only when
+    ``|score - mean| / mean > threshold`` strictly, compared exactly: a deviation of exactly
+    the threshold is not a warning. With fewer than two experts there is nothing to compare.
+    Warnings come in item order (first expert's order), then expert order.
+    """
+    experts = list(scores)
+    if len(experts) < 2:
+        return []
+    items = list(scores[experts[0]])
+    if any(set(scores[e]) != set(items) for e in experts):
+        raise RuleError("各专家的评分项不一致")
+    if basis == "item":
+        columns = [(item, {e: scores[e][item] for e in experts}) for item in items]
+    else:
+        columns = [(None, {e: sum(scores[e].values(), Decimal(0)) for e in experts})]
+    limit = _exact(threshold)
+    warnings = []
+    for item, column in columns:
+        total = sum(_exact(v) for v in column.values())
+        for expert, score in column.items():
+            if mean_of == "others":
+                mean = (total - _exact(score)) / (len(experts) - 1)
+            else:
+                mean = total / len(experts)
+            gap = abs(_exact(score) - mean)
+            if gap > limit * mean:
+                ratio = round_half_up(gap / mean, 4) if mean else Decimal("Infinity")
+                warnings.append(DeviationWarning(expert, item, score, round_half_up(mean), ratio))
+    return warnings
+
+
+def review_outcomes(
+    votes: Mapping[str, Mapping[str, Mapping[str, bool]]],
+    *,
+    fail_share: Fraction = Fraction(1, 2),
+) -> dict[str, dict[str, bool]]:
+    """Pass/fail of each bidder on each preliminary-review item (初步评审).
+
+    ``votes``: bidder -> item -> expert -> passed. A bidder fails an item when the number of
+    experts failing it is strictly greater than ``fail_share`` of the votes (default: a strict
+    majority, so a tie passes). Returns bidder -> item -> passed.
+    """
+    outcomes: dict[str, dict[str, bool]] = {}
+    for bidder, items in votes.items():
+        outcomes[bidder] = {}
+        for item, by_expert in items.items():
+            if not by_expert:
+                raise RuleError(f"{bidder} 的评审项 {item} 没有专家意见")
+            fails = sum(not passed for passed in by_expert.values())
+            outcomes[bidder][item] = not fails > fail_share * len(by_expert)
+    return outcomes
+
+
+def subjective_means(
+    sheets: Mapping[str, Mapping[str, Decimal]], *, drop_extremes: bool
+) -> dict[str, Decimal]:
+    """Mean over experts of each bidder's subjective total, rounded half up to 2 places.
+
+    ``sheets``: expert -> bidder -> total. With ``drop_extremes`` and at least
+    ``DROP_EXTREMES_MIN_EXPERTS`` (7) experts, one highest and one lowest total per bidder are
+    left out of the mean.
+    """
+    if not sheets:
+        raise RuleError("没有专家评分")
+    bidders = list(next(iter(sheets.values())))
+    if any(set(sheet) != set(bidders) for sheet in sheets.values()):
+        raise RuleError("各专家评分的投标人不一致")
+    means = {}
+    for bidder in bidders:
+        values = sorted(_exact(sheet[bidder]) for sheet in sheets.values())
+        if drop_extremes and len(values) >= DROP_EXTREMES_MIN_EXPERTS:
+            values = values[1:-1]
+        means[bidder] = round_half_up(sum(values) / len(values))
+    return means
+
+
+def final_scores(
+    sheets: Mapping[str, Mapping[str, Decimal]],
+    objective: Mapping[str, Decimal],
+    *,
+    drop_extremes: bool = False,
+) -> dict[str, Decimal]:
+    """Final score per bidder (综合评估法, 招标投标法 Art.41(1)).
+
+    The rounded mean of subjective totals (``subjective_means``) plus the objective score
+    (price and other computed items) rounded half up to 2 places; the total is their exact sum,
+    so a report's columns add up.
+    """
+    means = subjective_means(sheets, drop_extremes=drop_extremes)
+    if set(objective) != set(means):
+        raise RuleError("客观分与主观分的投标人不一致")
+    return {bidder: mean + round_half_up(objective[bidder]) for bidder, mean in means.items()}
+
+
+@dataclass(frozen=True)
+class RankEntry:
+    """One valid bid in the comprehensive method: final total, price and technical score."""
+
+    bidder: str
+    total: Decimal
+    price: Decimal
+    technical: Decimal
+
+
+@dataclass(frozen=True)
+class Lot:
+    """QQ-DRAW-1 parameters of the verifiable lot that orders tied bidders.
+
+    The g-th tied group in rank order (g = 1, 2, ...) is ordered by ``qq_draw_1`` over its
+    bidder ids with ``draw_id = f"{draw_id}#{g}"``, ``quota`` = group size and no backups.
+    """
+
+    draw_id: str
+    server_nonce: bytes
+    witness_entropy: str
+
+
+class TieError(RuleError):
+    """Bidders remain tied after every rule; ``groups`` lists them, each in code-point order."""
+
+    def __init__(self, groups: list[list[str]]):
+        names = "；".join("、".join(group) for group in groups)
+        super().__init__(f"以下投标人排名并列，须以可验证抽签确定顺序：{names}")
+        self.groups = groups
+
+
+def _order(keyed: Iterable[tuple[tuple, str]], lot: Lot | None) -> list[str]:
+    """Bidders sorted by key; each group of equal keys ordered by the lot (see ``Lot``)."""
+    groups = [
+        [bidder for _, bidder in group]
+        for _, group in itertools.groupby(sorted(keyed), key=lambda pair: pair[0])
+    ]
+    ties = [group for group in groups if len(group) > 1]
+    if lot is None:
+        if ties:
+            raise TieError(ties)
+        return [bidder for group in groups for bidder in group]
+    ranking: list[str] = []
+    tie_number = 0
+    for group in groups:
+        if len(group) == 1:
+            ranking.extend(group)
+            continue
+        tie_number += 1
+        lot_id = f"{lot.draw_id}#{tie_number}"
+        ranking.extend(
+            qq_draw_1(
+                group,
+                server_nonce=lot.server_nonce,
+                witness_entropy=lot.witness_entropy,
+                draw_id=lot_id,
+                quota=len(group),
+                backups=0,
+            )
+        )
+    return ranking
+
+
+def rank_comprehensive(entries: Sequence[RankEntry], lot: Lot | None = None) -> list[str]:
+    """Ranking by the comprehensive method (综合评估法, 招标投标法 Art.41(1)).
+
+    Higher total first; ties by lower price, then higher technical score, then the verifiable
+    lot ``lot`` (QQ-DRAW-1). Raises ``TieError`` naming the tied groups when a lot is needed
+    and ``lot`` is None, so the caller can commit a nonce and ask the witness first.
+    """
+    if len({e.bidder for e in entries}) != len(entries):
+        raise RuleError("投标人重复")
+    return _order((((-e.total, e.price, -e.technical), e.bidder) for e in entries), lot)
+
+
+def rank_lowest_price(
+    evaluated_prices: Mapping[str, Decimal],
+    review: Mapping[str, Mapping[str, bool]],
+    lot: Lot | None = None,
+) -> list[str]:
+    """Ranking by the lowest evaluated price method (经评审的最低投标价法, 招标投标法 Art.41(2)).
+
+    Only bids passing every review item (``review``: bidder -> item -> passed) are ranked, by
+    evaluated price ascending; equal prices are ordered by the verifiable lot as in
+    ``rank_comprehensive``.
+    """
+    if set(review) != set(evaluated_prices):
+        raise RuleError("评审结论与评审价格的投标人不一致")
+    passing = [bidder for bidder, items in review.items() if all(items.values())]
+    return _order((((evaluated_prices[b],), b) for b in passing), lot)
+
+
+def candidates(ranking: Sequence[str], count: int = MAX_CANDIDATES) -> list[str]:
+    """The ranked winning candidates: at most 3 (实施条例 Art.53)."""
+    if not 1 <= count <= MAX_CANDIDATES:
+        raise RuleError(f"中标候选人应为 1 至 {MAX_CANDIDATES} 个")
+    return list(ranking[:count])
+
+
+def signature_outcome(
+    signed: bool, dissent_reason: str | None
+) -> Literal["agree", "dissent", "deemed_agree"]:
+    """A member's position on the report (实施条例 Art.53).
+
+    A written dissent reason makes it a dissent, signed or not. Signing without one is
+    agreement; refusing to sign without a written reason is "deemed_agree" (视为同意), which the
+    report states as such. A blank reason is no reason.
+    """
+    if dissent_reason and dissent_reason.strip():
+        return "dissent"
+    return "agree" if signed else "deemed_agree"

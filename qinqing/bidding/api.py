@@ -1,3 +1,98 @@
-from ninja import Router
+"""Bidding endpoints: sessions, the draw (commit, witness) and its public proof."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from qinqing.bidding import selectors, services
+from qinqing.bidding.models import Draw, DrawQuota
+from qinqing.core.permissions import get_visible_or_404, require
 
 router = Router(tags=["bidding"])
+
+
+class SessionOut(Schema):
+    id: int
+    project_code: str
+    project_name: str
+    section: str
+    starts_at: datetime
+    ends_at: datetime
+    host_centre: str
+    status: str
+
+
+class DrawOut(Schema):
+    draw_id: str
+    status: str
+    pool_size: int
+    pool_digest: str
+    commitment: str
+    quota: int
+    backups: int
+
+
+class WitnessIn(Schema):
+    witness_entropy: str = ""
+
+
+def _draw_out(draw: Draw) -> dict:
+    return {
+        "draw_id": draw.draw_id,
+        "status": draw.status,
+        "pool_size": draw.pool_size,
+        "pool_digest": draw.pool_digest,
+        "commitment": draw.commitment,
+        "quota": draw.quota_count,
+        "backups": draw.backups,
+    }
+
+
+@router.get("/sessions", response=list[SessionOut], summary="我参与的评标场次")
+def session_list(request):
+    require(request.user, "bidding.view_session")
+    return [
+        {
+            "id": s.pk,
+            "project_code": s.section.project.code,
+            "project_name": s.section.project.name,
+            "section": s.section.name,
+            "starts_at": s.starts_at,
+            "ends_at": s.ends_at,
+            "host_centre": s.host_centre.name,
+            "status": s.status,
+        }
+        for s in selectors.sessions(user=request.user)[:500]
+    ]
+
+
+@router.post("/quotas/{quota_id}/draws", response={201: DrawOut}, summary="冻结候选池并承诺")
+def draw_commit(request, quota_id: int):
+    quota = get_visible_or_404(
+        request.user, "bidding.commit_draw", DrawQuota.objects.all(), pk=quota_id
+    )
+    return 201, _draw_out(services.draw_commit(actor=request.user, quota=quota))
+
+
+@router.post("/draws/{draw_id}/witness", response=DrawOut, summary="见证人输入随机数并抽取")
+def draw_witness(request, draw_id: str, payload: WitnessIn):
+    draw = get_visible_or_404(
+        request.user, "bidding.witness_draw", Draw.objects.all(), draw_id=draw_id
+    )
+    draw = services.draw_witness(
+        actor=request.user, draw=draw, witness_entropy=payload.witness_entropy
+    )
+    return _draw_out(draw)
+
+
+@router.get(
+    "/draws/{draw_id}/proof",
+    auth=None,
+    summary="抽取证明（解密前只含抽取编号、候选池摘要、承诺值和人数）",
+)
+def draw_proof(request, draw_id: str):
+    draw = get_object_or_404(Draw.objects.select_related("quota__session"), draw_id=draw_id)
+    return services.proof(draw)

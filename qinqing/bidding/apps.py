@@ -6,3 +6,15 @@ class BiddingConfig(AppConfig):
     name = "qinqing.bidding"
     label = "bidding"
     verbose_name = _("远程异地评标")
+
+    def ready(self) -> None:
+        from qinqing.bidding import permissions  # noqa: F401  (registers the policies)
+        from qinqing.core.navigation import NavEntry, register_nav
+
+        section = _("远程异地评标")
+        register_nav(
+            NavEntry(_("评标场次"), "bidding:session_list", "bidding.view_session", section, 200)
+        )
+        register_nav(
+            NavEntry(_("专家库"), "bidding:expert_list", "bidding.manage_experts", section, 210)
+        )

@@ -1,4 +1,21 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from qinqing.bidding import views
 
 app_name = "bidding"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.session_list, name="session_list"),
+    path("projects/new/", views.project_new, name="project_new"),
+    path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
+    path("sessions/<int:pk>/close/", views.session_close, name="session_close"),
+    path("quotas/<int:pk>/draw/", views.draw_commit, name="draw_commit"),
+    path("quotas/<int:pk>/exclude/", views.quota_exclude, name="quota_exclude"),
+    path("draws/<str:draw_id>/", views.draw_detail, name="draw_detail"),
+    path("draws/<str:draw_id>/names/", views.draw_names, name="draw_names"),
+    path("outcomes/<int:pk>/answer/", views.outcome_answer, name="outcome_answer"),
+    path("respond/<str:token>/", views.respond, name="respond"),
+    path("experts/", views.expert_list, name="expert_list"),
+    path("experts/import/", views.expert_import, name="expert_import"),
+    path("experts/template.xlsx", views.expert_template, name="expert_template"),
+    path("experts/<int:pk>/", views.expert_detail, name="expert_detail"),
+]

@@ -7,7 +7,11 @@ Idempotent: organisations are found by code, users by username. Demo firms are f
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -24,6 +28,17 @@ K = Organisation.Kind
 
 def demo_password() -> str:
     return os.environ.get("QINQING_DEMO_PASSWORD") or DEFAULT_PASSWORD
+
+
+@contextmanager
+def recorded_at(moment: datetime) -> Iterator[None]:
+    """Record demo history as of `moment`: services, timestamps and audit rows see that time.
+
+    Demo data reproduces past events (e.g. the 2024 evaluation in the seed); the services'
+    own rules ("a session must start in the future") then hold as they did at the time.
+    """
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
 
 
 def demo_uscc(prefix: str, serial: int) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
@@ -36,3 +38,37 @@ def uscc_normalise(raw: str) -> str:
         {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}  # full-width ASCII → ASCII
     )
     return folded.upper()
+
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+
+
+def resident_id_check_char(first17: str) -> str:
+    """Check character of a resident identity number (GB 11643-1999, ISO 7064 MOD 11-2)."""
+    if len(first17) != 17 or not first17.isdigit():
+        raise ValueError("公民身份号码前17位必须是数字")
+    return ID_CHECK[sum(w * int(c) for w, c in zip(ID_WEIGHTS, first17, strict=True)) % 11]
+
+
+def resident_id_birth_date(code: str) -> date | None:
+    """The birth date encoded in characters 7–14, or None when it is not a real date."""
+    try:
+        return date(int(code[6:10]), int(code[10:12]), int(code[12:14]))
+    except ValueError:
+        return None
+
+
+def resident_id_is_valid(code: str) -> bool:
+    """True for an 18-character resident identity number whose check character and birth date
+    are valid (GB 11643-1999). Upper-case X only; callers normalise input first."""
+    if not isinstance(code, str) or len(code) != 18 or not code[:17].isdigit():
+        return False
+    if resident_id_birth_date(code) is None:
+        return False
+    return resident_id_check_char(code[:17]) == code[17]
+
+
+def mask_resident_id(last4: str) -> str:
+    """How an identity number is shown: only its last four characters (PIPL minimum)."""
+    return "*" * 14 + last4

@@ -65,3 +65,42 @@ def test_any_single_substitution_is_caught(first17, position, replacement):
         return
     tampered = code[:position] + replacement + code[position + 1 :]
     assert not uscc_is_valid(tampered)
+
+
+# GB 11643-1999's published example number (a fictional person in Beijing, born 1949-12-31).
+STANDARD_ID = "11010519491231002X"
+
+
+def test_resident_id_standard_example():
+    from qinqing.core.rules import resident_id_birth_date, resident_id_is_valid
+
+    assert resident_id_is_valid(STANDARD_ID)
+    assert resident_id_birth_date(STANDARD_ID).isoformat() == "1949-12-31"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "110105194912310021",  # wrong check character
+        "11010519491231002x",  # lower-case x
+        "110105194902300023",  # 30 February does not exist
+        "11010519491231002",  # 17 characters
+    ],
+)
+def test_resident_id_invalid(code):
+    from qinqing.core.rules import resident_id_is_valid
+
+    assert not resident_id_is_valid(code)
+
+
+def test_pii_encryption_round_trip_and_keyed_hash(settings):
+    from qinqing.core import crypto
+
+    token = crypto.encrypt(STANDARD_ID)
+    assert STANDARD_ID not in token
+    assert crypto.decrypt(token) == STANDARD_ID
+    assert crypto.encrypt(STANDARD_ID) != token  # fresh nonce each time
+    assert crypto.keyed_hash(STANDARD_ID) == crypto.keyed_hash(STANDARD_ID)
+    settings.SECRET_KEY = "another-key-entirely-for-this-test-0123456789"
+    with pytest.raises(Exception):  # noqa: B017  (cryptography's InvalidTag)
+        crypto.decrypt(token)

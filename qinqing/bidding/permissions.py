@@ -1,0 +1,86 @@
+"""Who may do what in the bidding module (registered with the core policy)."""
+
+from django.db.models import Q
+
+from qinqing.core.permissions import Grants, register_policy
+from qinqing.core.roles import Role
+
+R = Role
+
+
+def _session_q(grants: Grants, prefix: str = "") -> Q:
+    """Sessions a user takes part in: centre admins of the host or a guest centre, the
+    supervising department's supervisors, the tenderer and its agency."""
+    centres = grants.org_ids(R.CENTRE_ADMIN)
+    project = f"{prefix}section__project__"
+    return (
+        Q(**{f"{prefix}host_centre__in": centres})
+        | Q(**{f"{prefix}guest_centres__in": centres})
+        | Q(**{f"{project}supervising_department__in": grants.org_ids(R.SUPERVISOR)})
+        | Q(**{f"{project}tenderer__in": grants.org_ids(R.TENDERER)})
+        | Q(**{f"{project}agency__in": grants.org_ids(R.TENDER_AGENT)})
+    )
+
+
+SESSION_ROLES = {R.CENTRE_ADMIN, R.SUPERVISOR, R.TENDERER, R.TENDER_AGENT}
+
+register_policy(
+    "bidding.manage_experts",
+    roles={R.CENTRE_ADMIN},
+    org_field="database",
+    description="专家库：交易中心管理员管理本中心专家库",
+)
+register_policy(
+    "bidding.register_project",
+    roles={R.CENTRE_ADMIN},
+    org_field="host_centre",
+    description="项目登记：主场交易中心管理员",
+)
+register_policy(
+    "bidding.view_session",
+    roles=SESSION_ROLES,
+    scope=lambda grants, qs: qs.filter(_session_q(grants)).distinct(),
+    description="评标场次：主客场中心管理员、监督部门、招标人和代理机构",
+)
+register_policy(
+    "bidding.manage_session",
+    roles={R.CENTRE_ADMIN},
+    org_field="host_centre",
+    description="安排场次、设置抽取需求、结束场次：主场中心管理员",
+)
+register_policy(
+    "bidding.view_draw",
+    roles=SESSION_ROLES,
+    scope=lambda grants, qs: qs.filter(_session_q(grants, "quota__session__")).distinct(),
+    description="抽取过程（不含专家姓名）：场次参与方",
+)
+register_policy(
+    "bidding.commit_draw",
+    roles={R.CENTRE_ADMIN},
+    org_field="centre",
+    description="冻结候选池并承诺：本中心管理员（各中心从本中心专家库抽取）",
+)
+register_policy(
+    "bidding.witness_draw",
+    roles={R.SUPERVISOR},
+    org_field="quota__session__section__project__supervising_department",
+    description="见证抽取、人工排除：项目的行政监督部门",
+)
+register_policy(
+    "bidding.exclude_expert",
+    roles={R.SUPERVISOR},
+    org_field="session__section__project__supervising_department",
+    description="人工排除专家（书面理由）：项目的行政监督部门",
+)
+register_policy(
+    "bidding.reveal_names",
+    roles={R.CENTRE_ADMIN},
+    org_field="quota__centre",
+    description="查看抽中专家姓名（每次查看均记入审计）：抽取中心管理员",
+)
+register_policy(
+    "bidding.record_answer",
+    roles={R.CENTRE_ADMIN},
+    org_field="draw__quota__centre",
+    description="记录专家电话答复：抽取中心管理员",
+)

@@ -1,0 +1,377 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from qinqing.bidding import forms, imports, selectors, services
+from qinqing.bidding.models import Draw, DrawOutcome, DrawQuota, Expert
+from qinqing.bidding.rules import EXCLUSION_LABELS
+from qinqing.core.errors import DomainError
+from qinqing.core.models import Organisation
+from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
+from qinqing.core.roles import Role
+
+EXCLUSION_TEXT = {**EXCLUSION_LABELS, "ALREADY_DRAWN": "已在本场次被抽中"}
+
+
+def _form_error(form, exc: DomainError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+@login_required
+def session_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, "bidding.view_session")
+    page = Paginator(selectors.sessions(user=request.user), 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "bidding/session_list.html",
+        {"page": page, "can_register": can(request.user, "bidding.register_project")},
+    )
+
+
+def _admin_centres(user):
+    return Organisation.objects.filter(
+        kind=Organisation.Kind.TRADING_CENTRE, pk__in=grants_of(user).org_ids(Role.CENTRE_ADMIN)
+    )
+
+
+@login_required
+def project_new(request: HttpRequest) -> HttpResponse:
+    require(request.user, "bidding.register_project")
+    centre = _admin_centres(request.user).first()
+    if centre is None:
+        raise Http404
+    form = forms.ProjectForm(request.POST or None)
+    form.fields["guest_centres"].queryset = form.fields["guest_centres"].queryset.exclude(
+        pk=centre.pk
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                section = services.project_register(
+                    actor=request.user,
+                    code=data["code"],
+                    name=data["name"],
+                    tenderer=data["tenderer"],
+                    agency=data["agency"],
+                    supervising_department=data["supervising_department"],
+                    host_centre=centre,
+                    region_code=data["region_code"],
+                    method=data["method"],
+                    rule_set=data["rule_set"],
+                    budget=data["budget"],
+                    section_code=data["section_code"],
+                    section_name=data["section_name"],
+                    bidders=data["bidders"],
+                )
+                session = services.session_schedule(
+                    actor=request.user,
+                    section=section,
+                    starts_at=data["starts_at"],
+                    ends_at=data["ends_at"],
+                    guest_centres=list(data["guest_centres"]),
+                )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("项目已登记，评标场次已安排。请设置各中心的抽取需求。"))
+            return redirect("bidding:session_detail", pk=session.pk)
+    return render(request, "bidding/project_form.html", {"form": form, "centre": centre})
+
+
+def _quota_forms(request, session, posted_centre: int | None = None):
+    centres = [session.host_centre, *session.guest_centres.all()]
+    existing = {q.centre_id: q for q in session.quotas.all()}
+    rows = []
+    for centre in centres:
+        quota = existing.get(centre.pk)
+        initial = (
+            {
+                "speciality_codes": ";".join(quota.speciality_codes),
+                "count": quota.count,
+                "backups": quota.backups,
+                "requires_other_region": quota.requires_other_region,
+            }
+            if quota
+            else None
+        )
+        data = request.POST if posted_centre == centre.pk else None
+        rows.append(
+            {
+                "centre": centre,
+                "quota": quota,
+                "form": forms.QuotaForm(data, initial=initial, prefix=f"c{centre.pk}"),
+            }
+        )
+    return rows
+
+
+@login_required
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    session = selectors.session(user=request.user, pk=pk)
+    user = request.user
+    can_manage = can(user, "bidding.manage_session", session)
+    posted_centre = None
+    if request.method == "POST" and "centre" in request.POST:
+        if not can_manage:
+            raise Http404
+        posted_centre = int(request.POST["centre"])
+    quota_rows = _quota_forms(request, session, posted_centre)
+    if posted_centre is not None:
+        row = next((r for r in quota_rows if r["centre"].pk == posted_centre), None)
+        if row is None:
+            raise Http404
+        if row["form"].is_valid():
+            try:
+                services.quota_set(
+                    actor=user, session=session, centre=row["centre"], **row["form"].cleaned_data
+                )
+            except DomainError as exc:
+                _form_error(row["form"], exc)
+            else:
+                messages.success(request, _("抽取需求已保存。"))
+                return redirect("bidding:session_detail", pk=session.pk)
+    progress = {row["quota"].pk: row for row in selectors.quota_progress(session)}
+    for row in quota_rows:
+        row["progress"] = progress.get(row["quota"].pk) if row["quota"] else None
+        row["can_commit"] = bool(row["quota"]) and can(user, "bidding.commit_draw", row["quota"])
+        row["can_exclude"] = bool(row["quota"]) and can(
+            user, "bidding.exclude_expert", row["quota"]
+        )
+    context = {
+        "session": session,
+        "project": session.section.project,
+        "bidders": session.section.bidders.order_by("name"),
+        "quota_rows": quota_rows,
+        "can_manage": can_manage,
+        "exclusion_form": forms.ExclusionForm(),
+    }
+    return render(request, "bidding/session_detail.html", context)
+
+
+@login_required
+@require_POST
+def quota_exclude(request: HttpRequest, pk: int) -> HttpResponse:
+    quota = get_visible_or_404(
+        request.user, "bidding.exclude_expert", DrawQuota.objects.all(), pk=pk
+    )
+    form = forms.ExclusionForm(request.POST)
+    if form.is_valid():
+        expert = Expert.objects.filter(
+            code=form.cleaned_data["expert_code"].strip(), database=quota.database
+        ).first()
+        try:
+            if expert is None:
+                raise DomainError(_("本中心专家库中没有该编号的专家"))
+            services.exclusion_add(
+                actor=request.user, quota=quota, expert=expert, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已排除该专家，理由已记录。"))
+    else:
+        messages.error(request, _("请填写专家编号和书面理由。"))
+    return redirect("bidding:session_detail", pk=quota.session_id)
+
+
+@login_required
+@require_POST
+def draw_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    quota = get_visible_or_404(request.user, "bidding.commit_draw", DrawQuota.objects.all(), pk=pk)
+    try:
+        draw = services.draw_commit(actor=request.user, quota=quota)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("bidding:session_detail", pk=quota.session_id)
+    messages.success(request, _("候选池已冻结，承诺值已生成。请行政监督人员见证抽取。"))
+    return redirect("bidding:draw_detail", draw_id=draw.draw_id)
+
+
+@login_required
+def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
+    draw = selectors.draw(user=request.user, draw_id=draw_id)
+    user = request.user
+    can_witness = draw.status == Draw.Status.COMMITTED and can(user, "bidding.witness_draw", draw)
+    form = forms.WitnessForm(request.POST or None)
+    if request.method == "POST":
+        if not can_witness:
+            raise Http404
+        if form.is_valid():
+            try:
+                services.draw_witness(
+                    actor=user, draw=draw, witness_entropy=form.cleaned_data["witness_entropy"]
+                )
+            except DomainError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("抽取完成，已按顺序通知正选专家。"))
+                return redirect("bidding:draw_detail", draw_id=draw.draw_id)
+    report = draw.exclusion_report
+    excluded = [
+        {"code": row["code"], "reasons": [(c, EXCLUSION_TEXT.get(c, c)) for c in row["reasons"]]}
+        for row in report["excluded"]
+    ]
+    context = {
+        "draw": draw,
+        "session": draw.quota.session,
+        "form": form,
+        "can_witness": can_witness,
+        "can_reveal": can(user, "bidding.reveal_names", draw),
+        "can_answer": can(user, "bidding.record_answer")
+        and can(user, "bidding.reveal_names", draw),
+        "board": selectors.outcome_board(draw),
+        "excluded": excluded,
+        "lacking_speciality": report["lacking_speciality"],
+        "public": services.proof_is_public(draw),
+        "answer_form": forms.AnswerForm(),
+    }
+    return render(request, "bidding/draw_detail.html", context)
+
+
+@login_required
+@require_POST
+def draw_names(request: HttpRequest, draw_id: str) -> HttpResponse:
+    draw = selectors.draw(user=request.user, draw_id=draw_id)
+    if not can(request.user, "bidding.reveal_names", draw):
+        raise Http404
+    names = services.names_reveal(actor=request.user, draw=draw)
+    return render(request, "bidding/_names.html", {"names": names})
+
+
+@login_required
+@require_POST
+def outcome_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    outcome = get_visible_or_404(
+        request.user, "bidding.record_answer", DrawOutcome.objects.select_related("draw"), pk=pk
+    )
+    form = forms.AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.outcome_respond(
+                actor=request.user, outcome=outcome, channel="phone", **form.cleaned_data
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已记录电话答复。"))
+    return redirect("bidding:draw_detail", draw_id=outcome.draw.draw_id)
+
+
+def respond(request: HttpRequest, token: str) -> HttpResponse:
+    """The expert's confirmation page, reached from the SMS; no login, no project name."""
+    outcome = services.outcome_by_token(token)
+    if outcome is None:
+        return render(request, "bidding/respond.html", {"invalid": True}, status=404)
+    form = forms.AnswerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.outcome_respond(
+                actor=outcome.expert.user, outcome=outcome, channel="link", **form.cleaned_data
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            return render(request, "bidding/respond.html", {"done": form.cleaned_data["answer"]})
+    return render(request, "bidding/respond.html", {"outcome": outcome, "form": form})
+
+
+@login_required
+@require_POST
+def session_close(request: HttpRequest, pk: int) -> HttpResponse:
+    session = selectors.session(user=request.user, pk=pk)
+    if not can(request.user, "bidding.manage_session", session):
+        raise Http404
+    try:
+        services.session_close(actor=request.user, session=session)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("评标场次已结束，抽取证明已公开。"))
+    return redirect("bidding:session_detail", pk=session.pk)
+
+
+@login_required
+def expert_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, "bidding.manage_experts")
+    form = forms.ExpertFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.experts(
+        user=request.user,
+        query=data.get("q", ""),
+        speciality=data.get("speciality", "").upper(),
+        status=data.get("status", ""),
+    ).prefetch_related("speciality_links")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "bidding/expert_list.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@login_required
+def expert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    expert = selectors.expert(user=request.user, pk=pk)
+    return render(
+        request,
+        "bidding/expert_detail.html",
+        {
+            "expert": expert,
+            "specialities": expert.speciality_links.select_related("speciality"),
+            "outcomes": expert.outcomes.select_related("draw", "session").order_by("-pk")[:20],
+        },
+    )
+
+
+def _my_databases(user):
+    return Organisation.objects.filter(
+        kind=Organisation.Kind.EXPERT_DATABASE,
+        pk__in=grants_of(user).org_ids(Role.CENTRE_ADMIN),
+    )
+
+
+@login_required
+def expert_import(request: HttpRequest) -> HttpResponse:
+    require(request.user, "bidding.manage_experts")
+    form = forms.ImportForm(
+        request.POST or None, request.FILES or None, databases=_my_databases(request.user)
+    )
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rows = imports.read_rows(upload.name, upload.read())
+            count = imports.experts_import(
+                actor=request.user, database=form.cleaned_data["database"], rows=rows
+            )
+        except imports.ImportErrors as exc:
+            errors = exc.errors
+            form.add_error(None, exc.message)
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("已导入 %(n)d 名专家。") % {"n": count})
+            return redirect("bidding:expert_list")
+    return render(request, "bidding/expert_import.html", {"form": form, "errors": errors})
+
+
+@login_required
+def expert_template(request: HttpRequest) -> HttpResponse:
+    require(request.user, "bidding.manage_experts")
+    response = HttpResponse(
+        imports.template_workbook(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''expert-import-template.xlsx"
+    return response

@@ -34,7 +34,7 @@ from qinqing.core import crypto
 from qinqing.core.audit import audit_log
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import Organisation
-from qinqing.core.notifier import notification_send
+from qinqing.core.notifier import Message, notification_send_many
 from qinqing.core.rules import uscc_is_valid, uscc_normalise
 
 K = Organisation.Kind
@@ -341,19 +341,6 @@ def server_nonce(draw: Draw) -> bytes:
     return bytes.fromhex(crypto.decrypt(draw.server_nonce_cipher))
 
 
-def _busy(expert_id: int, session: EvaluationSession) -> bool:
-    return (
-        DrawOutcome.objects.filter(
-            expert_id=expert_id,
-            status__in=DrawOutcome.HOLDING,
-            session__starts_at__lt=session.ends_at,
-            session__ends_at__gt=session.starts_at,
-        )
-        .exclude(session=session)
-        .exists()
-    )
-
-
 def _lock_database(quota: DrawQuota) -> None:
     """Serialise seat-taking per expert database, so one expert cannot be seated twice."""
     Organisation.objects.select_for_update().filter(pk=quota.database_id).first()
@@ -413,51 +400,75 @@ def draw_witness(*, actor, draw: Draw, witness_entropy: str) -> Draw:
             organisation=draw.quota.centre,
             detail={"draw_id": draw.draw_id, "witness_entropy": witness_entropy, "drawn": sequence},
         )
-        for _ in range(draw.quota_count):
-            _call_next(actor=actor, draw=draw)
+        _call_next(actor=actor, draw=draw, count=draw.quota_count)
         _refresh_session_status(session)
     return draw
 
 
-def _call_next(*, actor, draw: Draw) -> DrawOutcome | None:
-    """Notify the next waiting expert of `draw` in order, skipping those now seated elsewhere."""
+def _call_next(*, actor, draw: Draw, count: int = 1) -> list[DrawOutcome]:
+    """Notify the next `count` waiting experts of `draw` in order, marking those seated
+    elsewhere in an overlapping slot meanwhile as unavailable (they are skipped)."""
     session = draw.quota.session
-    rule_set = session.section.project.rule_set
-    for outcome in draw.outcomes.filter(status=DrawOutcome.Status.WAITING).order_by("position"):
-        if _busy(outcome.expert_id, session):
+    waiting = list(
+        draw.outcomes.filter(status=DrawOutcome.Status.WAITING)
+        .select_related("expert__user")
+        .order_by("position")
+    )
+    busy = set(
+        DrawOutcome.objects.filter(
+            expert_id__in=[o.expert_id for o in waiting],
+            status__in=DrawOutcome.HOLDING,
+            session__starts_at__lt=session.ends_at,
+            session__ends_at__gt=session.starts_at,
+        )
+        .exclude(session=session)
+        .values_list("expert_id", flat=True)
+    )
+    deadline = min(
+        timezone.now() + timedelta(minutes=session.section.project.rule_set.response_minutes),
+        session.starts_at,
+    )
+    called, skipped, tokens = [], [], []
+    for outcome in waiting:
+        if len(called) == count:
+            break
+        if outcome.expert_id in busy:
             outcome.status = DrawOutcome.Status.UNAVAILABLE
             outcome.reason = "抽取后已被时间重叠的其他评标场次选定"
-            outcome.save(update_fields=["status", "reason"])
-            audit_log(
-                actor=actor,
-                action="outcome.unavailable",
-                obj=outcome,
-                organisation=draw.quota.centre,
-                detail={"draw_id": draw.draw_id, "position": outcome.position},
-            )
+            skipped.append(outcome)
             continue
         token = secrets.token_urlsafe(24)
         outcome.status = DrawOutcome.Status.NOTIFIED
         outcome.token_hash = hashlib.sha256(token.encode()).hexdigest()
-        outcome.respond_by = min(
-            timezone.now() + timedelta(minutes=rule_set.response_minutes), session.starts_at
-        )
-        outcome.save(update_fields=["status", "token_hash", "respond_by"])
-        _notify_expert(outcome, token)
-        audit_log(
-            actor=actor,
-            action="outcome.notify",
-            obj=outcome,
-            organisation=draw.quota.centre,
-            detail={"draw_id": draw.draw_id, "position": outcome.position},
-        )
-        return outcome
-    return None
+        outcome.respond_by = deadline
+        called.append(outcome)
+        tokens.append(token)
+    if not called and not skipped:
+        return []
+    DrawOutcome.objects.bulk_update(
+        called + skipped, ["status", "reason", "token_hash", "respond_by"]
+    )
+    notification_send_many(
+        actor=None,
+        messages=[_invitation(o, t) for o, t in zip(called, tokens, strict=True)],
+    )
+    audit_log(
+        actor=actor,
+        action="draw.call",
+        obj=draw,
+        organisation=draw.quota.centre,
+        detail={
+            "draw_id": draw.draw_id,
+            "notified": [o.position for o in called],
+            "unavailable": [o.position for o in skipped],
+        },
+    )
+    return called
 
 
-def _notify_expert(outcome: DrawOutcome, token: str) -> None:
+def _invitation(outcome: DrawOutcome, token: str) -> Message:
     """The invitation names the date, time and centre only — never the project (四不知)."""
-    session = outcome.session
+    session = outcome.draw.quota.session
     start = timezone.localtime(session.starts_at)
     end = timezone.localtime(session.ends_at)
     link = settings.QINQING_PUBLIC_URL.rstrip("/") + reverse("bidding:respond", args=[token])
@@ -466,13 +477,8 @@ def _notify_expert(outcome: DrawOutcome, token: str) -> None:
         f"地点：{outcome.draw.quota.centre.name}。"
         f"请于 {timezone.localtime(outcome.respond_by):%m月%d日 %H:%M} 前确认是否参加：{link}"
     )
-    notification_send(
-        actor=None,
-        channel="sms",
-        subject="评标专家抽取通知",
-        body=body,
-        recipient=outcome.expert.user,
-        address=outcome.expert.phone,
+    return Message(
+        "sms", "评标专家抽取通知", body, recipient=outcome.expert.user, address=outcome.expert.phone
     )
 
 

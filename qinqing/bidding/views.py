@@ -230,7 +230,7 @@ def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
         and can(user, "bidding.reveal_names", draw),
         "board": selectors.outcome_board(draw),
         "excluded": excluded,
-        "lacking_speciality": report["lacking_speciality"],
+        "candidates": report["candidates"],
         "public": services.proof_is_public(draw),
         "answer_form": forms.AnswerForm(),
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import urllib.request
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -73,6 +74,63 @@ def get_backend() -> NotifierBackend:
     return import_string(settings.QINQING_NOTIFIER)()
 
 
+@dataclass(frozen=True)
+class Message:
+    channel: str
+    subject: str
+    body: str
+    recipient: object = None  # a user, for the in-app inbox
+    address: str = ""  # a phone number or e-mail address
+
+
+def notification_send_many(*, actor, messages: list[Message]) -> list[Notification]:
+    """Record messages and hand each to the backend; a delivery failure is kept, not raised.
+    One audit entry covers the batch (ids, channels and outcomes)."""
+    for message in messages:
+        if message.channel not in Notification.Channel.values:
+            raise DomainError("未知的通知渠道", field="channel")
+        if message.recipient is None and not message.address:
+            raise DomainError("通知必须指定接收用户或接收地址", field="address")
+    if not messages:
+        return []
+    backend = get_backend()
+    with transaction.atomic():
+        notifications = Notification.objects.bulk_create(
+            [
+                Notification(
+                    channel=m.channel,
+                    recipient=m.recipient,
+                    address=m.address,
+                    subject=m.subject,
+                    body=m.body,
+                    backend=type(backend).__name__,
+                )
+                for m in messages
+            ]
+        )
+        now = timezone.now()
+        for notification in notifications:
+            try:
+                backend.deliver(notification)
+            except Exception as exc:  # a gateway outage must not undo the caller's change
+                logger.warning("notification %s failed: %s", notification.pk, exc)
+                notification.status, notification.error = Notification.Status.FAILED, str(exc)
+            else:
+                notification.status, notification.sent_at = Notification.Status.SENT, now
+        Notification.objects.bulk_update(notifications, ["status", "error", "sent_at"])
+        detail = {"ids": [n.pk for n in notifications], "status": [n.status for n in notifications]}
+        if len(notifications) == 1:
+            audit_log(
+                actor=actor,
+                action="notification.send",
+                obj=notifications[0],
+                detail={"channel": notifications[0].channel, "status": notifications[0].status},
+            )
+        else:
+            audit_log(actor=actor, action="notification.send_many", detail=detail)
+    return notifications
+
+
 def notification_send(
     *,
     actor,
@@ -82,37 +140,9 @@ def notification_send(
     recipient=None,
     address: str = "",
 ) -> Notification:
-    """Record a message and hand it to the backend; a delivery failure is kept, not raised."""
-    if channel not in Notification.Channel.values:
-        raise DomainError("未知的通知渠道", field="channel")
-    if recipient is None and not address:
-        raise DomainError("通知必须指定接收用户或接收地址", field="address")
-    backend = get_backend()
-    with transaction.atomic():
-        notification = Notification.objects.create(
-            channel=channel,
-            recipient=recipient,
-            address=address,
-            subject=subject,
-            body=body,
-            backend=type(backend).__name__,
-        )
-        try:
-            backend.deliver(notification)
-        except Exception as exc:  # a gateway outage must not undo the caller's change
-            logger.warning("notification %s failed: %s", notification.pk, exc)
-            notification.status, notification.error = Notification.Status.FAILED, str(exc)
-            notification.save(update_fields=["status", "error"])
-        else:
-            notification.status, notification.sent_at = Notification.Status.SENT, timezone.now()
-            notification.save(update_fields=["status", "sent_at"])
-        audit_log(
-            actor=actor,
-            action="notification.send",
-            obj=notification,
-            detail={"channel": channel, "status": notification.status},
-        )
-    return notification
+    """Record one message and hand it to the backend (see notification_send_many)."""
+    message = Message(channel, subject, body, recipient=recipient, address=address)
+    return notification_send_many(actor=actor, messages=[message])[0]
 
 
 def notification_mark_read(*, actor, notification: Notification) -> Notification:

@@ -1,0 +1,433 @@
+"""Benchmark: a complete verifiable draw against an expert database of N experts.
+
+    .venv/bin/python bench/draw.py --experts 100000              # SQLite file in var/bench/
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/qq_bench \\
+        .venv/bin/python bench/draw.py --experts 1000000          # PostgreSQL
+
+It builds (once per database; re-used when the same N is found) N experts with a realistic mix:
+1–3 specialities out of ~300 codes, employers, employment history, leave periods, and three
+years of past draws; then times complete draws (eligibility query + QQ-DRAW-1 + persistence
+of pool, report, outcomes, notifications and audit) for a 7-expert quota with 3 backups, and
+the same draw done naively with the ORM (`order_by('?')` plus Python-side avoidance with a
+query per candidate). The last line is:
+
+    draw experts=N db=... p50_ms=... p99_ms=... naive_p50_ms=... speedup=...
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _setup(experts: int) -> None:
+    if not os.environ.get("DATABASE_URL"):
+        bench_dir = ROOT / "var" / "bench"
+        bench_dir.mkdir(parents=True, exist_ok=True)
+        os.environ["DATABASE_URL"] = f"sqlite:///{bench_dir / f'draw-{experts}.sqlite3'}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _progress(label: str, done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    sys.stdout.write(f"\r  {label:<14} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done >= total:
+        sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{platform.node()} · {os.cpu_count()} cores · {cpu} · Python {platform.python_version()}"
+    )
+
+
+def _codes() -> list[str]:
+    # ~300 leaf codes under 10 classes and 30 groups: "Bxxyy".
+    return [f"B{g:02d}{leaf:02d}" for g in range(1, 31) for leaf in range(1, 11)]
+
+
+def build(experts: int, seed: int = 7) -> dict:
+    """Create the expert database once; returns the objects the timed draws need."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from qinqing.bidding.models import (
+        Draw,
+        DrawOutcome,
+        DrawQuota,
+        EvaluationSession,
+        Expert,
+        ExpertLeave,
+        ExpertRelation,
+        ExpertSpeciality,
+        Project,
+        RuleSet,
+        Section,
+        Speciality,
+    )
+    from qinqing.core.demo import demo_uscc
+    from qinqing.core.models import Organisation
+
+    user_model = get_user_model()
+    centre, _ = Organisation.objects.get_or_create(
+        code="bench-centre", defaults={"kind": "trading_centre", "name": "基准测试交易中心"}
+    )
+    database, _ = Organisation.objects.get_or_create(
+        code="bench-experts",
+        defaults={"kind": "expert_database", "name": "基准测试专家库", "parent": centre},
+    )
+    department, _ = Organisation.objects.get_or_create(
+        code="bench-dept", defaults={"kind": "department", "name": "基准测试监督部门"}
+    )
+    tenderer, _ = Organisation.objects.get_or_create(
+        code="bench-tenderer", defaults={"kind": "institution", "name": "基准测试招标人"}
+    )
+    admin, _ = user_model.objects.get_or_create(username="bench-admin")
+    witness, _ = user_model.objects.get_or_create(username="bench-witness")
+    rule_set, _ = RuleSet.objects.get_or_create(
+        name="基准测试规则", defaults={"kind": "construction"}
+    )
+    codes = _codes()
+    Speciality.objects.bulk_create(
+        [Speciality(code=c, name=f"专业{c}") for c in codes], ignore_conflicts=True
+    )
+    context = {
+        "centre": centre,
+        "database": database,
+        "department": department,
+        "tenderer": tenderer,
+        "admin": admin,
+        "witness": witness,
+        "rule_set": rule_set,
+        "codes": codes,
+    }
+    have = Expert.objects.filter(database=database).count()
+    if have == experts:
+        print(f"  re-using {have} experts already in this database")
+        return context
+    if have:
+        raise SystemExit(f"this database holds {have} bench experts, not {experts}: use another")
+
+    rng = random.Random(seed)
+    employers = [demo_uscc("91420100", 10_000 + i) for i in range(5000)]
+    batch = 5000
+    today = date.today()
+    for start in range(0, experts, batch):
+        rows = []
+        for n in range(start, min(start + batch, experts)):
+            rows.append(
+                Expert(
+                    database=database,
+                    code=f"E{n:08d}",
+                    name="专家",
+                    id_number_cipher="v1:bench",
+                    id_number_hash=f"{n:064x}",
+                    id_last4=f"{n % 10000:04d}",
+                    phone="13900000000",
+                    employer_uscc=rng.choice(employers),
+                    employer_name="单位",
+                    region_code=rng.choice(["420102", "420111", "420113", "420115"]),
+                    title="senior",
+                    birth_date=date(rng.randrange(1950, 1990), rng.randrange(1, 13), 1),
+                    status="active" if rng.random() > 0.03 else "suspended",
+                )
+            )
+        with transaction.atomic():
+            ids = [e.pk for e in Expert.objects.bulk_create(rows, batch_size=batch)]
+            links, relations, leaves = [], [], []
+            for expert_id in ids:
+                for code in rng.sample(codes, rng.randrange(1, 4)):
+                    links.append(ExpertSpeciality(expert_id=expert_id, speciality_id=code))
+                if rng.random() < 0.3:
+                    begin = today - timedelta(days=rng.randrange(400, 4000))
+                    relations.append(
+                        ExpertRelation(
+                            expert_id=expert_id,
+                            org_uscc=rng.choice(employers),
+                            org_name="曾任职单位",
+                            kind=rng.choice(["employee", "director", "shareholder"]),
+                            start=begin,
+                            end=begin + timedelta(days=rng.randrange(100, 2000)),
+                        )
+                    )
+                if rng.random() < 0.05:
+                    begin = today + timedelta(days=rng.randrange(-30, 60))
+                    leaves.append(
+                        ExpertLeave(
+                            expert_id=expert_id, start=begin, end=begin + timedelta(days=14)
+                        )
+                    )
+            ExpertSpeciality.objects.bulk_create(links, batch_size=batch)
+            ExpertRelation.objects.bulk_create(relations, batch_size=batch)
+            ExpertLeave.objects.bulk_create(leaves, batch_size=batch)
+        _progress("experts", min(start + batch, experts), experts)
+
+    # Three years of past draws: 0.3 seats per expert per year, 7 seats per session.
+    seats = int(experts * 0.3 * 3)
+    sessions = max(1, seats // 7)
+    expert_ids = list(Expert.objects.filter(database=database).values_list("pk", flat=True))
+    now = datetime.now().astimezone()
+    done = 0
+    for start in range(0, sessions, 1000):
+        count = min(1000, sessions - start)
+        with transaction.atomic():
+            projects = Project.objects.bulk_create(
+                [
+                    Project(
+                        code=f"PAST-{start + i:08d}",
+                        name="历史项目",
+                        tenderer=tenderer,
+                        supervising_department=department,
+                        host_centre=centre,
+                        region_code="420111",
+                        method="comprehensive",
+                        rule_set=rule_set,
+                    )
+                    for i in range(count)
+                ]
+            )
+            sections = Section.objects.bulk_create(
+                [Section(project=p, code="01", name="标段") for p in projects]
+            )
+            past = []
+            for section in sections:
+                begin = now - timedelta(days=rng.randrange(1, 3 * 365), hours=rng.randrange(0, 8))
+                past.append(
+                    EvaluationSession(
+                        section=section,
+                        host_centre=centre,
+                        starts_at=begin,
+                        ends_at=begin + timedelta(hours=3),
+                        status="closed",
+                        secrecy_lifted_at=begin,
+                    )
+                )
+            past = EvaluationSession.objects.bulk_create(past)
+            quotas = DrawQuota.objects.bulk_create(
+                [
+                    DrawQuota(
+                        session=s,
+                        centre=centre,
+                        database=database,
+                        speciality_codes=["B0101"],
+                        count=7,
+                        backups=0,
+                        created_by=admin,
+                    )
+                    for s in past
+                ]
+            )
+            draws = Draw.objects.bulk_create(
+                [
+                    Draw(
+                        quota=q,
+                        draw_id=f"PAST-{q.session_id}",
+                        quota_count=7,
+                        backups=0,
+                        status="drawn",
+                        pool=[],
+                        pool_digest="0" * 64,
+                        pool_size=0,
+                        exclusion_report={"excluded": [], "candidates": 0},
+                        server_nonce_cipher="v1:bench",
+                        commitment="0" * 64,
+                        committed_by=admin,
+                    )
+                    for q in quotas
+                ]
+            )
+            outcomes = []
+            for q, draw in zip(quotas, draws, strict=True):
+                for position, expert_id in enumerate(rng.sample(expert_ids, 7)):
+                    outcomes.append(
+                        DrawOutcome(
+                            draw=draw,
+                            expert_id=expert_id,
+                            session=q.session,
+                            position=position,
+                            role="principal",
+                            status="confirmed",
+                        )
+                    )
+            DrawOutcome.objects.bulk_create(outcomes, batch_size=5000)
+        done += count
+        _progress("past sessions", done, sessions)
+    return context
+
+
+def _fresh_quota(context: dict, n: int, code: str):
+    """A new future session with a 7 + 3 quota for one speciality (not timed)."""
+    from django.utils import timezone
+
+    from qinqing.bidding import services
+    from qinqing.core.demo import demo_uscc
+
+    starts = timezone.now() + timedelta(days=2, minutes=7 * n)
+    section = services.project_register(
+        actor=context["admin"],
+        code=f"BENCH-{time.time_ns()}-{n}",
+        name="基准测试项目",
+        tenderer=context["tenderer"],
+        agency=None,
+        supervising_department=context["department"],
+        host_centre=context["centre"],
+        region_code="420111",
+        method="comprehensive",
+        rule_set=context["rule_set"],
+        budget=None,
+        section_code="01",
+        section_name="标段",
+        bidders=[
+            services.BidderIn(demo_uscc("91420100", 10_000 + i), f"投标人{i}") for i in range(3)
+        ],
+    )
+    session = services.session_schedule(
+        actor=context["admin"],
+        section=section,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=3),
+        guest_centres=[],
+    )
+    return services.quota_set(
+        actor=context["admin"],
+        session=session,
+        centre=context["centre"],
+        speciality_codes=[code],
+        count=7,
+        backups=3,
+    )
+
+
+def timed_draw(context: dict, quota) -> float:
+    from qinqing.bidding import services
+
+    started = time.perf_counter()
+    draw = services.draw_commit(actor=context["admin"], quota=quota)
+    services.draw_witness(actor=context["witness"], draw=draw, witness_entropy="bench")
+    return (time.perf_counter() - started) * 1000
+
+
+def naive_draw(context: dict, quota) -> float:
+    """The same draw written naively: every candidate checked with its own ORM queries (the
+    full eligible pool is needed, as QQ-DRAW-1 publishes it), then `order_by('?')` picks the
+    experts. It persists nothing, so the speed-up it yields is an underestimate."""
+    from django.utils import timezone
+
+    from qinqing.bidding.models import (
+        DrawOutcome,
+        Expert,
+        ExpertDeclaredRelation,
+        ExpertLeave,
+        ExpertRelation,
+    )
+
+    started = time.perf_counter()
+    session = quota.session
+    project = session.section.project
+    bidders = set(session.section.bidders.values_list("uscc", flat=True))
+    day = timezone.localtime(session.starts_at).date()
+    rule_set = project.rule_set
+    eligible = []
+    candidates = Expert.objects.filter(
+        database=quota.database,
+        speciality_links__speciality__code__startswith=quota.speciality_codes[0],
+    ).distinct()
+    for expert in candidates:
+        if expert.status != "active" or (expert.ban_until and expert.ban_until >= day):
+            continue
+        if (day - expert.birth_date).days // 365 > rule_set.max_age:
+            continue
+        if expert.employer_uscc in bidders:
+            continue
+        cutoff = day - timedelta(days=365 * rule_set.past_relation_years)
+        if ExpertRelation.objects.filter(
+            expert=expert, org_uscc__in=bidders, end__gte=cutoff
+        ).exists():
+            continue
+        if ExpertDeclaredRelation.objects.filter(expert=expert, org_uscc__in=bidders).exists():
+            continue
+        if ExpertLeave.objects.filter(expert=expert, start__lte=day, end__gte=day).exists():
+            continue
+        seats = DrawOutcome.objects.filter(expert=expert, status__in=DrawOutcome.HOLDING)
+        if seats.filter(
+            session__starts_at__lt=session.ends_at, session__ends_at__gt=session.starts_at
+        ).exists():
+            continue
+        window = session.starts_at - timedelta(days=rule_set.frequency_days)
+        if seats.filter(session__starts_at__gte=window).count() >= rule_set.frequency_count:
+            continue
+        eligible.append(expert.pk)
+    list(Expert.objects.filter(pk__in=eligible).order_by("?")[:10])
+    return (time.perf_counter() - started) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--experts", type=int, default=100_000)
+    parser.add_argument("--draws", type=int, default=60)
+    parser.add_argument("--naive", type=int, default=10, help="naive draws to time")
+    args = parser.parse_args()
+    _setup(args.experts)
+    from django.db import connection
+
+    print(f"machine: {machine()}")
+    print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
+    started = time.perf_counter()
+    context = build(args.experts)
+    print(f"  data ready in {time.perf_counter() - started:.0f} s")
+
+    rng = random.Random(11)
+    quotas = [
+        _fresh_quota(context, n, rng.choice(context["codes"]))
+        for n in range(args.draws + args.naive)
+    ]
+    timed_draw(context, _fresh_quota(context, 10_000, rng.choice(context["codes"])))  # warm-up
+    pools = []
+    fast = []
+    for n, quota in enumerate(quotas[: args.draws], start=1):
+        fast.append(timed_draw(context, quota))
+        pools.append(quota.draws.first().pool_size)
+        _progress("draws", n, args.draws)
+    naive = []
+    for n, quota in enumerate(quotas[args.draws :], start=1):
+        naive.append(naive_draw(context, quota))
+        _progress("naive draws", n, args.naive)
+    p50 = statistics.median(fast)
+    p99 = statistics.quantiles(fast, n=100)[98] if len(fast) >= 2 else fast[0]
+    naive_p50 = statistics.median(naive)
+    print(f"  pool size per draw: median {statistics.median(pools):.0f}, max {max(pools)}")
+    print(
+        f"draw experts={args.experts} db={connection.vendor} p50_ms={p50:.1f} p99_ms={p99:.1f} "
+        f"naive_p50_ms={naive_p50:.1f} speedup={naive_p50 / p50:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -393,6 +393,7 @@ def main() -> None:
     parser.add_argument("--experts", type=int, default=100_000)
     parser.add_argument("--draws", type=int, default=60)
     parser.add_argument("--naive", type=int, default=10, help="naive draws to time")
+    parser.add_argument("--build-only", action="store_true", help="create the data and stop")
     args = parser.parse_args()
     _setup(args.experts)
     from django.db import connection
@@ -402,6 +403,8 @@ def main() -> None:
     started = time.perf_counter()
     context = build(args.experts)
     print(f"  data ready in {time.perf_counter() - started:.0f} s")
+    if args.build_only:
+        return
 
     rng = random.Random(11)
     quotas = [

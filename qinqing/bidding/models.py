@@ -537,6 +537,7 @@ class DrawOutcome(models.Model):
             models.Index(fields=["expert", "status"], name="outcome_expert_status_idx"),
             models.Index(fields=["token_hash"], name="outcome_token_idx"),
             models.Index(fields=["status", "respond_by"], name="outcome_status_due_idx"),
+            models.Index(fields=["session", "status"], name="outcome_session_status_idx"),
         ]
 
     def __str__(self) -> str:

@@ -82,12 +82,13 @@ def _load_facts(
     quota: DrawQuota, project: rules.ProjectFacts, ruleset: rules.RuleSet
 ) -> list[rules.ExpertFacts]:
     session = quota.session
-    specialities: dict[int, set[str]] = defaultdict(set)
-    for expert_id, code in ExpertSpeciality.objects.filter(
+    links = ExpertSpeciality.objects.filter(
         speciality_id__in=_speciality_codes(quota), expert__database=quota.database
-    ).values_list("expert_id", "speciality_id"):
+    )
+    specialities: dict[int, set[str]] = defaultdict(set)
+    for expert_id, code in links.values_list("expert_id", "speciality_id"):
         specialities[expert_id].add(code)
-    ids = sorted(specialities)
+    candidates = links.values("expert_id")
 
     parties = {project.tenderer_uscc, project.agency_uscc, *project.bidder_usccs} - {None}
     relations: dict[int, list[rules.Relation]] = defaultdict(list)
@@ -100,7 +101,7 @@ def _load_facts(
     this = rules.Interval(session.starts_at, session.ends_at)
     experts = []
     columns = ("pk", "code", "birth_date", "status", "ban_until", "employer_uscc", "region_code")
-    for chunk in _chunks(ids):
+    for chunk in [candidates]:
         experts += Expert.objects.filter(pk__in=chunk).values_list(*columns)
         for expert_id, uscc, kind, start, end in ExpertRelation.objects.filter(
             expert_id__in=chunk,

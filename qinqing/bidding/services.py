@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
@@ -256,7 +257,9 @@ def _seated_codes(session: EvaluationSession) -> frozenset[str]:
 
 
 def _shortfall(quota: DrawQuota) -> int:
-    holding = DrawOutcome.objects.filter(draw__quota=quota, status__in=DrawOutcome.HOLDING).count()
+    holding = DrawOutcome.objects.filter(
+        session_id=quota.session_id, draw__quota=quota, status__in=DrawOutcome.HOLDING
+    ).count()
     return max(0, quota.count - holding)
 
 
@@ -374,13 +377,13 @@ def draw_witness(*, actor, draw: Draw, witness_entropy: str) -> Draw:
         draw.save(
             update_fields=["status", "witness_entropy", "witnessed_by", "witnessed_at", "drawn"]
         )
-        experts = Expert.objects.in_bulk(sequence, field_name="code")
+        experts = dict(Expert.objects.filter(code__in=sequence).values_list("code", "pk"))
         session = draw.quota.session
         DrawOutcome.objects.bulk_create(
             [
                 DrawOutcome(
                     draw=draw,
-                    expert=experts[code],
+                    expert_id=experts[code],
                     session=session,
                     position=position,
                     role=(
@@ -483,12 +486,13 @@ def _invitation(outcome: DrawOutcome, token: str) -> Message:
 
 
 def _refresh_session_status(session: EvaluationSession) -> None:
-    quotas = list(session.quotas.all())
-    ready = bool(quotas) and all(
-        DrawOutcome.objects.filter(draw__quota=q, status=DrawOutcome.Status.CONFIRMED).count()
-        >= q.count
-        for q in quotas
+    confirmed = dict(
+        DrawOutcome.objects.filter(session=session, status=DrawOutcome.Status.CONFIRMED)
+        .values_list("draw__quota_id")
+        .annotate(n=Count("id"))
     )
+    quotas = list(session.quotas.values_list("pk", "count"))
+    ready = bool(quotas) and all(confirmed.get(pk, 0) >= count for pk, count in quotas)
     status = EvaluationSession.Status.READY if ready else EvaluationSession.Status.DRAWING
     if session.status != status and session.status != EvaluationSession.Status.CLOSED:
         session.status = status

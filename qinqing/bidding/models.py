@@ -215,6 +215,7 @@ class ExpertDeclaredRelation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["expert", "org_uscc"], name="expdecl_unique")
         ]
+        indexes = [models.Index(fields=["org_uscc"], name="expdecl_uscc_idx")]
 
     def __str__(self) -> str:
         return self.org_name

@@ -64,82 +64,81 @@ def project_facts(session: EvaluationSession) -> rules.ProjectFacts:
     )
 
 
-CHUNK = 10_000  # keeps IN lists under SQLite's variable limit
-
-
-def _chunks(ids: list[int]):
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
-
-
 def _speciality_codes(quota: DrawQuota) -> list[str]:
     """The requested codes with all their sub-codes, so the index on the code is usable."""
     prefix = reduce(or_, (Q(code__startswith=code) for code in quota.speciality_codes))
     return list(Speciality.objects.filter(prefix).values_list("code", flat=True))
 
 
+EXPERT_COLUMNS = ("pk", "code", "birth_date", "status", "ban_until", "employer_uscc", "region_code")
+NONE: tuple = ()
+NO_ONE: frozenset = frozenset()
+
+
 def _load_facts(
     quota: DrawQuota, project: rules.ProjectFacts, ruleset: rules.RuleSet
 ) -> list[rules.ExpertFacts]:
     session = quota.session
-    links = ExpertSpeciality.objects.filter(
-        speciality_id__in=_speciality_codes(quota), expert__database=quota.database
-    )
     specialities: dict[int, set[str]] = defaultdict(set)
-    for expert_id, code in links.values_list("expert_id", "speciality_id"):
+    for expert_id, code in ExpertSpeciality.objects.filter(
+        speciality_id__in=_speciality_codes(quota)
+    ).values_list("expert_id", "speciality_id"):
         specialities[expert_id].add(code)
-    candidates = links.values("expert_id")
+    ids = list(specialities)
+    if not ids:
+        return []
+    experts = Expert.objects.filter(pk__any_of=ids, database=quota.database).values_list(
+        *EXPERT_COLUMNS
+    )
 
     parties = {project.tenderer_uscc, project.agency_uscc, *project.bidder_usccs} - {None}
     relations: dict[int, list[rules.Relation]] = defaultdict(list)
+    for expert_id, uscc, kind, start, end in ExpertRelation.objects.filter(
+        expert_id__any_of=ids,
+        org_uscc__in=(parties | {project.supervising_dept_uscc}) - {None},
+    ).values_list("expert_id", "org_uscc", "kind", "start", "end"):
+        relations[expert_id].append(rules.Relation(uscc, kind, start, end))
     declared: dict[int, set[str]] = defaultdict(set)
+    for expert_id, uscc in ExpertDeclaredRelation.objects.filter(
+        expert_id__any_of=ids, org_uscc__in=parties
+    ).values_list("expert_id", "org_uscc"):
+        declared[expert_id].add(uscc)
+    day = project.evaluation_date
     leave: dict[int, list[rules.DateRange]] = defaultdict(list)
+    for expert_id, start, end in ExpertLeave.objects.filter(
+        expert_id__any_of=ids, start__lte=day, end__gte=day
+    ).values_list("expert_id", "start", "end"):
+        leave[expert_id].append(rules.DateRange(start, end))
+
+    # Seats that overlap this session or fall inside the frequency window (sessions last less
+    # than a day, so both start after window_start).
     booked: dict[int, list[rules.Interval]] = defaultdict(list)
     past: dict[int, list[rules.PastDraw]] = defaultdict(list)
-    day = project.evaluation_date
     window_start = session.starts_at - timedelta(days=ruleset.frequency_days + 1)
     this = rules.Interval(session.starts_at, session.ends_at)
-    experts = []
-    columns = ("pk", "code", "birth_date", "status", "ban_until", "employer_uscc", "region_code")
-    for chunk in [candidates]:
-        experts += Expert.objects.filter(pk__in=chunk).values_list(*columns)
-        for expert_id, uscc, kind, start, end in ExpertRelation.objects.filter(
-            expert_id__in=chunk,
-            org_uscc__in=(parties | {project.supervising_dept_uscc}) - {None},
-        ).values_list("expert_id", "org_uscc", "kind", "start", "end"):
-            relations[expert_id].append(rules.Relation(uscc, kind, start, end))
-        for expert_id, uscc in ExpertDeclaredRelation.objects.filter(
-            expert_id__in=chunk, org_uscc__in=parties
-        ).values_list("expert_id", "org_uscc"):
-            declared[expert_id].add(uscc)
-        for expert_id, start, end in ExpertLeave.objects.filter(
-            expert_id__in=chunk, start__lte=day, end__gte=day
-        ).values_list("expert_id", "start", "end"):
-            leave[expert_id].append(rules.DateRange(start, end))
-        seats = (
-            DrawOutcome.objects.filter(
-                expert_id__in=chunk,
-                status__in=DrawOutcome.HOLDING,
-                session__starts_at__lt=session.ends_at,
-                session__ends_at__gt=window_start,
-            )
-            .exclude(session=session)
-            .values_list(
-                "expert_id",
-                "session__starts_at",
-                "session__ends_at",
-                "session__section__project__tenderer__uscc",
-                "session__section__project__tenderer_id",
-            )
+    seats = (
+        DrawOutcome.objects.filter(
+            expert_id__any_of=ids,
+            status__in=DrawOutcome.HOLDING,
+            session__starts_at__gt=window_start,
+            session__starts_at__lt=session.ends_at,
         )
-        for expert_id, starts_at, ends_at, tenderer_uscc, tenderer_id in seats:
-            other = rules.Interval(starts_at, ends_at)
-            if other.overlaps(this):
-                booked[expert_id].append(other)
-            other_day = timezone.localtime(starts_at).date()
-            if other_day <= day:
-                tenderer = tenderer_uscc or f"org:{tenderer_id}"
-                past[expert_id].append(rules.PastDraw(other_day, tenderer))
+        .exclude(session=session)
+        .values_list(
+            "expert_id",
+            "session__starts_at",
+            "session__ends_at",
+            "session__section__project__tenderer__uscc",
+            "session__section__project__tenderer_id",
+        )
+    )
+    for expert_id, starts_at, ends_at, tenderer_uscc, tenderer_id in seats:
+        other = rules.Interval(starts_at, ends_at)
+        if other.overlaps(this):
+            booked[expert_id].append(other)
+        other_day = timezone.localtime(starts_at).date()
+        if other_day <= day:
+            past[expert_id].append(rules.PastDraw(other_day, tenderer_uscc or f"org:{tenderer_id}"))
 
     manual = dict(quota.exclusions.values_list("expert_id", "reason"))
     return [
@@ -150,12 +149,12 @@ def _load_facts(
             status=status,
             ban_until=ban_until,
             employer_uscc=employer_uscc or None,
-            employment=tuple(relations.get(pk, ())),
-            declared_related=frozenset(declared.get(pk, ())),
+            employment=tuple(relations[pk]) if pk in relations else NONE,
+            declared_related=frozenset(declared[pk]) if pk in declared else NO_ONE,
             region_code=region_code,
-            leave=tuple(leave.get(pk, ())),
-            booked_sessions=tuple(booked.get(pk, ())),
-            past_draws=tuple(past.get(pk, ())),
+            leave=tuple(leave[pk]) if pk in leave else NONE,
+            booked_sessions=tuple(booked[pk]) if pk in booked else NONE,
+            past_draws=tuple(past[pk]) if pk in past else NONE,
             manual_exclusion=manual.get(pk),
         )
         for pk, code, birth_date, status, ban_until, employer_uscc, region_code in experts

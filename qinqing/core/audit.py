@@ -78,9 +78,11 @@ def audit_log(
     user = actor if getattr(actor, "is_authenticated", False) else None
     with transaction.atomic():
         head = _locked_head()
+        now = timezone.now()
         entry = AuditEntry(
             seq=head.seq + 1,
-            at=timezone.now(),
+            # Milliseconds: JSON backups (DjangoJSONEncoder) keep no more, and the hash covers it.
+            at=now.replace(microsecond=now.microsecond // 1000 * 1000),
             actor=user,
             actor_label=user.get_username() if user else "system",
             action=action,

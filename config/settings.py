@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "qinqing.activities",
     "qinqing.bidding",
     "qinqing.bankruptcy",
+    "qinqing.briefing",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ urlpatterns = [
     path("activities/", include("qinqing.activities.urls")),
     path("bidding/", include("qinqing.bidding.urls")),
     path("bankruptcy/", include("qinqing.bankruptcy.urls")),
+    path("briefing/", include("qinqing.briefing.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -4,8 +4,10 @@ set -euo pipefail
 
 case "${1:-base}" in
   base) wanted=(python3-venv) ;;
-  demo) wanted=(python3-venv) ;;
-  test) wanted=(python3-venv chromium) ;;
+  # WeasyPrint renders PDFs with Pango and HarfBuzz; official documents need CJK fonts.
+  demo) wanted=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk) ;;
+  test) wanted=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk
+                poppler-utils chromium) ;;
   *) echo "unknown target: $1" >&2; exit 2 ;;
 esac
 

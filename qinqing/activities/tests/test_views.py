@@ -1,0 +1,234 @@
+"""Pages and API of activities: the permission matrix, public registration and check-in."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.utils import timezone
+
+from qinqing.activities import services
+from qinqing.activities.models import Event, Registration
+from qinqing.core.models import Organisation
+from qinqing.core.testing import ANONYMOUS, check_matrix
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def event(demo_users):
+    from qinqing.enterprises import demo as enterprises_demo
+
+    enterprises_demo.load(stdout=StringIO())
+    start = timezone.now() + timedelta(days=2)
+    return services.event_create(
+        actor=demo_users["liaison"],
+        kind=Event.Kind.TRAINING,
+        title="个体工商户税费优惠政策专项培训",
+        lead_department=Organisation.objects.get(code="hs-swj"),
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        place="区税务局培训室",
+        capacity=50,
+    )
+
+
+def test_public_registration_then_personal_qr_then_check_in(client, event):
+    html = client.get(f"/activities/r/{event.reg_key}/").content.decode()
+    assert event.title in html and "报名" in html
+    response = client.post(
+        f"/activities/r/{event.reg_key}/", {"name": "张三", "phone": "13800000001"}
+    )
+    reg = Registration.objects.get()
+    assert response["Location"] == f"/activities/c/{reg.secret}/"
+    page = client.get(response["Location"]).content.decode()
+    assert "<svg" in page and "张三" in page
+    first = client.post(f"/activities/c/{reg.secret}/").content.decode()
+    assert 'data-result="ok"' in first and "签到成功" in first
+    second = client.post(f"/activities/c/{reg.secret}/").content.decode()
+    assert 'data-result="already"' in second and "已于" in second
+    invalid = client.post("/activities/c/forged/")
+    assert invalid.status_code == 404 and "签到码无效" in invalid.content.decode()
+
+
+def test_registration_errors_are_shown(client, event):
+    response = client.post(f"/activities/r/{event.reg_key}/", {"name": "", "phone": "1"})
+    assert response.status_code == 400 and "请填写姓名" in response.content.decode()
+
+
+def test_check_in_api(client, event):
+    reg = services.registration_create(actor=None, event=event, name="李四", phone="13800000002")
+    url = "/api/v1/activities/checkin"
+    ok = client.post(url, {"secret": reg.secret}, content_type="application/json").json()
+    assert ok["result"] == "ok" and ok["name"] == "李四"
+    again = client.post(url, {"secret": reg.secret}, content_type="application/json").json()
+    assert again["result"] == "already" and again["at"] == ok["at"]
+    bad = client.post(url, {"secret": "x"}, content_type="application/json").json()
+    assert bad["result"] == "invalid"
+    assert client.post(url, {}, content_type="application/json").status_code == 422
+    response = client.post(url, {"secret": ""}, content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "invalid"
+
+
+def test_host_records_materials_and_questions_through_the_page(client, demo_users, event):
+    client.force_login(demo_users["liaison"])
+    client.post(f"/activities/{event.pk}/act/material/", {"kind": "handbook", "count": "80"})
+    client.post(
+        f"/activities/{event.pk}/act/question/", {"text": "定额怎么核定？", "answer": "按规定核定"}
+    )
+    client.post(f"/activities/{event.pk}/act/complete/", {"summary": "顺利举办"})
+    event.refresh_from_db()
+    assert event.state == "done"
+    assert event.materials.get().count == 80 and event.questions.get().answer == "按规定核定"
+    html = client.get(f"/activities/{event.pk}/").content.decode()
+    assert "宣传手册 × 80" in html
+
+
+def test_permission_matrix(client, demo_users, event):
+    gov = {"admin": 200, "editor": 200, "dispatcher": 200, "liaison": 200, "instructor": 200}
+    check_matrix(
+        client,
+        {
+            "/activities/": {**gov, "enterprise": 403, "judge": 403, ANONYMOUS: 302},
+            f"/activities/{event.pk}/": {**gov, "enterprise": 403, "volunteer": 403},
+            "/activities/new/": {
+                "liaison": 200,
+                "instructor": 200,
+                "editor": 403,
+                "enterprise": 403,
+            },
+            "/activities/visits/": {**gov, "enterprise": 403, "judge": 403},
+            "/activities/supervisors/": {
+                "liaison": 200,
+                "volunteer": 200,
+                "editor": 200,
+                "enterprise": 403,
+                ANONYMOUS: 302,
+            },
+            f"/activities/r/{event.reg_key}/": {ANONYMOUS: 200, "enterprise": 200},
+            "/activities/r/unknown/": {ANONYMOUS: 404},
+        },
+        demo_users,
+    )
+    # Only the hosting department manages the event.
+    check_matrix(
+        client,
+        {
+            f"/activities/{event.pk}/act/material/": {
+                "liaison": 302,
+                "editor": 403,
+                "dispatcher": 403,
+                "enterprise": 403,
+            }
+        },
+        demo_users,
+        method="post",
+        data={"kind": "handbook", "count": "1"},
+    )
+    assert event.materials.count() == 1
+
+
+def test_visit_and_report_forms(client, demo_users, event):
+    from qinqing.activities.models import Appointment, Visit
+    from qinqing.enterprises.models import Firm
+
+    client.force_login(demo_users["instructor"])
+    firm = Firm.objects.get(organisation__code="demo-taxagent")
+    response = client.post(
+        "/activities/visits/",
+        {
+            "uscc": firm.uscc,
+            "visited_on": "2024-03-01",
+            "summary": "问需走访",
+            "need_text": "希望辅导执业备案相关的税务问题",
+            "phone": "13800000004",
+        },
+    )
+    assert response.status_code == 302
+    visit = Visit.objects.get()
+    assert visit.needs.count() == 1
+    bad = client.post("/activities/visits/", {"uscc": "X", "visited_on": "2024-03-01"})
+    assert bad.status_code == 400 and "未找到" in bad.content.decode()
+    client.force_login(demo_users["liaison"])
+    appt = services.appointment_create(
+        actor=demo_users["liaison"],
+        role=Appointment.Role.TAX_VOLUNTEER,
+        person_name="冯雪",
+        firm=firm,
+        department=Organisation.objects.get(code="hs-swj"),
+        term_start=timezone.localdate() - timedelta(days=30),
+        term_end=timezone.localdate() + timedelta(days=300),
+        user=demo_users["volunteer"],
+    )
+    client.force_login(demo_users["volunteer"])
+    response = client.post(
+        "/activities/supervisors/",
+        {
+            "appointment": appt.pk,
+            "hall": "第一办税服务厅",
+            "visited_on": timezone.localdate().isoformat(),
+            "overall": "4",
+            "efficiency": "4",
+            "level": "5",
+            "attitude": "5",
+            "findings": "叫号屏故障\n",
+        },
+    )
+    assert response.status_code == 302
+    assert appt.reports.get().findings.count() == 1
+
+
+def test_appointment_through_the_page(client, demo_users, event):
+    from qinqing.activities.models import Appointment
+    from qinqing.enterprises.models import Firm
+
+    firm = Firm.objects.get(organisation__code="demo-taxagent")
+    data = {
+        "form": "appoint",
+        "role": "tax_volunteer",
+        "person_name": "褚墨",
+        "uscc": firm.uscc,
+        "term_start": "2024-01-15",
+        "term_end": "2025-12-31",
+    }
+    client.force_login(demo_users["volunteer"])
+    assert client.post("/activities/supervisors/", data).status_code == 403
+    client.force_login(demo_users["liaison"])
+    assert client.post("/activities/supervisors/", data).status_code == 302
+    appt = Appointment.objects.get()
+    assert appt.department.code == "hs-swj" and appt.get_role_display() == "税收志愿者"
+    bad = client.post("/activities/supervisors/", {**data, "term_end": "2023-01-01"})
+    assert bad.status_code == 400 and "聘期结束不能早于开始" in bad.content.decode()
+
+
+def test_a_firm_sees_the_events_meant_for_it(client, demo_users, event):
+    from qinqing.enterprises.models import Cluster, Tag
+
+    start = event.starts_at
+    swj = Organisation.objects.get(code="hs-swj")
+    tech = services.event_create(
+        actor=demo_users["liaison"],
+        kind=Event.Kind.TRAINING,
+        title="科技型企业专场",
+        lead_department=swj,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        place="x",
+        tags=[Tag.objects.get(name="科技型企业")],
+    )
+    culture = services.event_create(
+        actor=demo_users["liaison"],
+        kind=Event.Kind.TRAINING,
+        title="文创集聚区专场",
+        lead_department=swj,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        place="x",
+        clusters=[Cluster.objects.get(code="cyds")],
+    )
+    client.force_login(demo_users["enterprise"])  # 武汉示例科技有限公司: tag 科技型企业
+    html = client.get("/activities/for-me/").content.decode()
+    assert tech.title in html and event.title in html  # `event` is open to all
+    assert culture.title not in html
+    assert client.get("/activities/for-me/").status_code == 200
+    client.force_login(demo_users["liaison"])
+    assert client.get("/activities/for-me/").status_code == 403

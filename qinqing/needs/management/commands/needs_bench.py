@@ -1,0 +1,224 @@
+"""Benchmarks of issue 5 (run against a throw-away database, never production data).
+
+qinqing needs_bench figures [--needs 1000000 --firms 100000]
+    fills the database with synthetic firms and orders (once), then times
+    GET /api/v1/figures for one year: prints `figures ms=...` (target <= 300 ms).
+
+qinqing needs_bench intake --url http://127.0.0.1:8000 [--seconds 20 --concurrency 32]
+    drives the public QR form over real HTTP against a running server (start it with
+    QINQING_NEEDS_RATE_PER_IP and ..._PER_PHONE raised, the bench comes from one address):
+    prints `intake req_per_s=... p99_ms=...` (target >= 300 req/s at p99 <= 150 ms).
+"""
+
+from __future__ import annotations
+
+import http.client
+import random
+import re
+import statistics
+import threading
+import time
+import urllib.parse
+from datetime import date, datetime, timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+
+from qinqing.core.models import Organisation
+from qinqing.core.rules import uscc_check_char
+from qinqing.enterprises.models import Firm
+from qinqing.needs import rules
+from qinqing.needs.models import Category, Need, QrCode, Rating
+
+BATCH = 5000
+
+
+def _uscc(serial: int) -> str:
+    first17 = f"91420111MB{serial:07d}"
+    return first17 + uscc_check_char(first17)
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser):
+        parser.add_argument("which", choices=["figures", "intake"])
+        parser.add_argument("--needs", type=int, default=1_000_000)
+        parser.add_argument("--firms", type=int, default=100_000)
+        parser.add_argument("--url", default="http://127.0.0.1:8000")
+        parser.add_argument("--seconds", type=float, default=20)
+        parser.add_argument("--concurrency", type=int, default=32)
+
+    def handle(self, *args, **opts):
+        if opts["which"] == "figures":
+            self._figures(opts["needs"], opts["firms"])
+        else:
+            self._intake(opts["url"], opts["seconds"], opts["concurrency"])
+
+    # --- figures ------------------------------------------------------------------------------
+
+    def _fill(self, n_needs: int, n_firms: int) -> None:
+        from qinqing.needs import services
+
+        services.catalogue_ensure_defaults(actor=None)
+        categories = list(Category.objects.all())
+        if not categories:
+            raise CommandError("load the core demo first (departments for the catalogue)")
+        have = Firm.objects.filter(organisation__code__startswith="bench-").count()
+        for start in range(have, n_firms, BATCH):
+            stop = min(n_firms, start + BATCH)
+            with transaction.atomic():
+                orgs = Organisation.objects.bulk_create(
+                    Organisation(
+                        kind="firm", name=f"基准测试企业{i}", code=f"bench-{i}", uscc=_uscc(i)
+                    )
+                    for i in range(start, stop)
+                )
+                Firm.objects.bulk_create(Firm(organisation=o, kind="private") for o in orgs)
+        firm_ids = list(
+            Firm.objects.filter(organisation__code__startswith="bench-").values_list(
+                "pk", "organisation_id"
+            )
+        )
+        have = Need.objects.filter(number__startswith="B").count()
+        rng = random.Random(5)  # noqa: S311  (synthetic data, not secrets)
+        origin = timezone.make_aware(datetime(2024, 1, 1))
+        span = 3 * 365 * 24 * 3600
+        for start in range(have, n_needs, BATCH):
+            stop = min(n_needs, start + BATCH)
+            rows, ratings = [], []
+            for i in range(start, stop):
+                firm_id, org_id = rng.choice(firm_ids)
+                cat = rng.choice(categories)
+                at = origin + timedelta(seconds=rng.randrange(span))
+                state = rng.choice(rules.STATES)
+                closed = at + timedelta(days=rng.randint(1, 20)) if state == "closed" else None
+                rows.append(
+                    Need(
+                        number=f"B{i:09d}",
+                        token=f"bench-{i}",
+                        channel="qr",
+                        uscc=_uscc(0),
+                        firm_id=firm_id,
+                        firm_org_id=org_id,
+                        contact_phone=f"139{i:08d}"[-11:],
+                        text="基准测试诉求",
+                        category=cat,
+                        department_id=cat.lead_department_id,
+                        state=state,
+                        received_at=at,
+                        due_date=(at + timedelta(days=14)).date(),
+                        closed_at=closed,
+                        on_time=(rng.random() < 0.9) if closed else None,
+                    )
+                )
+            with transaction.atomic():
+                created = Need.objects.bulk_create(rows)
+                for need in created:
+                    if need.closed_at and rng.random() < 0.5:
+                        ratings.append(
+                            Rating(
+                                need=need,
+                                department_id=need.department_id,
+                                level=rng.choice([5, 5, 4, 4, 3, 2, 1]),
+                                rated_at=need.closed_at,
+                            )
+                        )
+                Rating.objects.bulk_create(ratings)
+            if (stop // BATCH) % 20 == 0:
+                self.stdout.write(f"  {stop} needs")
+
+    def _figures(self, n_needs: int, n_firms: int) -> None:
+        from django.contrib.auth import get_user_model
+
+        self._fill(n_needs, n_firms)
+        user = get_user_model().objects.filter(username="editor").first()
+        if user is None:
+            raise CommandError("load the core demo first (user `editor`)")
+        client = Client()
+        client.force_login(user)
+        url = "/api/v1/figures?from=2025-01-01&to=2025-12-31"
+        client.get(url)  # warm up
+        timings = []
+        for _ in range(5):
+            started = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise CommandError(f"figures answered {response.status_code}")
+        self.stdout.write(
+            f"figures ms={statistics.median(timings):.0f} needs={Need.objects.count()} "
+            f"firms={Firm.objects.count()}"
+        )
+
+    # --- intake -------------------------------------------------------------------------------
+
+    def _intake(self, base: str, seconds: float, concurrency: int) -> None:
+        from qinqing.needs import services
+
+        qr = QrCode.objects.filter(label="基准测试问需码").first() or services.qr_create(
+            actor=None, origin="generic", label="基准测试问需码"
+        )
+        parsed = urllib.parse.urlsplit(base)
+        path = f"/needs/q/{qr.key}/"
+        firm_usccs = list(Firm.objects.values_list("organisation__uscc", flat=True)[:1000])
+        if not firm_usccs:
+            raise CommandError("no firms: load the demo first")
+        latencies: list[float] = []
+        errors = [0]
+        lock = threading.Lock()
+        deadline = time.monotonic() + seconds
+
+        def worker(w: int) -> None:
+            conn = http.client.HTTPConnection(parsed.hostname, parsed.port or 80, timeout=10)
+            conn.request("GET", path)
+            response = conn.getresponse()
+            page = response.read().decode()
+            cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie", ""))
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+            if not (cookie and token):
+                raise CommandError("could not read the CSRF token from the form")
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={cookie.group(1)}",
+                "Referer": base + path,
+            }
+            i = 0
+            mine: list[float] = []
+            while time.monotonic() < deadline:
+                i += 1
+                body = urllib.parse.urlencode(
+                    {
+                        "csrfmiddlewaretoken": token.group(1),
+                        "uscc": firm_usccs[(w * 7919 + i) % len(firm_usccs)],
+                        "phone": f"13{w:03d}{i:06d}"[:11],
+                        "text": "数电票开票额度不够用，怎么申请提额？",
+                    }
+                )
+                started = time.perf_counter()
+                conn.request("POST", path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                mine.append((time.perf_counter() - started) * 1000)
+                if response.status != 302:
+                    with lock:
+                        errors[0] += 1
+            with lock:
+                latencies.extend(mine)
+
+        threads = [threading.Thread(target=worker, args=(w,)) for w in range(concurrency)]
+        started = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - started
+        latencies.sort()
+        p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else 0
+        self.stdout.write(
+            f"intake req_per_s={len(latencies) / elapsed:.0f} p99_ms={p99:.0f} "
+            f"requests={len(latencies)} errors={errors[0]} concurrency={concurrency} "
+            f"date={date.today()}"
+        )

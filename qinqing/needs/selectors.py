@@ -1,0 +1,56 @@
+"""Reads of needs, restricted to what the user may see."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from qinqing.core.permissions import visible
+from qinqing.needs import rules
+from qinqing.needs.models import Need, Rectification
+
+
+def needs(*, user, state: str = "", category: str = "") -> QuerySet:
+    qs = Need.objects.select_related("category", "department", "firm__organisation")
+    if state:
+        qs = qs.filter(state=state)
+    if category:
+        qs = qs.filter(category__code=category)
+    return visible(user, "needs.view_need", qs.order_by("-received_at"))
+
+
+def rectifications(*, user) -> QuerySet:
+    return visible(
+        user,
+        "needs.view_rectification",
+        Rectification.objects.select_related("department").order_by("state", "due_date"),
+    )
+
+
+def common_needs(*, days: int = rules.COMMON_WINDOW_DAYS, today=None) -> dict:
+    """Categories that became common needs in the window, and near-duplicate groups."""
+    today = today or timezone.localdate()
+    since = timezone.now() - timedelta(days=days + 1)
+    rows = list(
+        Need.objects.filter(received_at__gte=since)
+        .select_related("category")
+        .values_list("pk", "uscc", "category__code", "routed_category", "received_at", "text")
+    )
+    facts = [
+        rules.NeedFact(
+            key=pk,
+            firm=uscc,
+            category=cat or routed or "other",
+            received=timezone.localtime(at).date(),
+            text=text,
+        )
+        for pk, uscc, cat, routed, at, text in rows
+    ]
+    by_pk = {f.key: f for f in facts}
+    return {
+        "categories": rules.common_categories(facts, today=today, window_days=days),
+        "groups": rules.near_duplicate_groups(facts),
+        "facts": by_pk,
+    }

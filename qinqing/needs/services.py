@@ -1,0 +1,781 @@
+"""Writes of needs: intake, routing, the work-order state machine, ratings, rectifications."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from qinqing.core import calendar
+from qinqing.core.audit import audit_log
+from qinqing.core.errors import ConflictError, DomainError, ThrottledError
+from qinqing.core.models import Organisation
+from qinqing.core.notifier import notification_send
+from qinqing.core.permissions import can
+from qinqing.core.roles import Role
+from qinqing.core.rules import uscc_is_valid, uscc_normalise
+from qinqing.needs import rules
+from qinqing.needs.models import (
+    Category,
+    Need,
+    NeedAttachment,
+    NeedStep,
+    QrCode,
+    Rating,
+    Rectification,
+    RoutingExample,
+)
+
+# Public form limits (per client address and per phone number, counted in the database).
+RATE_WINDOW = timedelta(hours=1)
+RATE_PER_IP = int(os.environ.get("QINQING_NEEDS_RATE_PER_IP", "20"))
+RATE_PER_PHONE = int(os.environ.get("QINQING_NEEDS_RATE_PER_PHONE", "5"))
+MAX_ATTACHMENTS = 3
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+ALLOWED_TYPES = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "application/pdf": (b"%PDF",),
+}
+PUBLIC_CHANNELS = {Need.Channel.QR, Need.Channel.PORTAL}
+
+
+def _check(actor, action: str, need: Need | None = None) -> None:
+    """Services called by a person check the policy; `actor=None` is the system itself."""
+    if actor is not None and not can(actor, action, need):
+        raise PermissionDenied
+
+
+def _local_date(at: datetime) -> date:
+    return timezone.localtime(at).date()
+
+
+def _step(need: Need, action: str, before: str, at: datetime, by: str, note: str = "") -> None:
+    NeedStep.objects.create(
+        need=need,
+        at=at,
+        action=action,
+        from_state=before,
+        to_state=need.state,
+        by_label=by,
+        note=note,
+    )
+
+
+def _audit(actor, need: Need, verb: str, detail: dict | None = None) -> None:
+    audit_log(
+        actor=actor,
+        action=f"need.{verb}",
+        obj=need,
+        organisation=need.department,
+        detail={"number": need.number, "state": need.state, **(detail or {})},
+    )
+
+
+def _notify_after_commit(**message) -> None:
+    """Send once the order is committed: no message for a rolled-back change, and the audit
+    chain's head is not held while messages are written (each is its own short transaction)."""
+    transaction.on_commit(lambda: notification_send(**message), robust=True)
+
+
+def progress_url(need: Need) -> str:
+    base = getattr(settings, "QINQING_PUBLIC_URL", "").rstrip("/")
+    return f"{base}/needs/t/{need.token}/"
+
+
+def _dept_label(org: Organisation | None) -> str:
+    return (org.short_name or org.name) if org else "区营商办"
+
+
+# --- catalogue and QR codes -----------------------------------------------------------------
+
+
+def catalogue_ensure_defaults(*, actor) -> list[Category]:
+    """Create the default catalogue for the departments that exist (idempotent)."""
+    out = []
+    with transaction.atomic():
+        for order, code in enumerate(rules.CATEGORY_CODES):
+            name, org_code, _short = rules.DEFAULT_CATALOGUE[code]
+            dept = Organisation.objects.filter(code=org_code).first()
+            if dept is None:
+                continue
+            category, created = Category.objects.get_or_create(
+                code=code, defaults={"name": name, "lead_department": dept, "order": order}
+            )
+            if created:
+                audit_log(
+                    actor=actor,
+                    action="need_category.create",
+                    obj=category,
+                    organisation=dept,
+                    detail={"code": code},
+                )
+            out.append(category)
+        finance = Category.objects.filter(code="finance").first()
+        if finance is not None and not finance.assisting.exists():
+            banks = Organisation.objects.filter(kind=Organisation.Kind.BANK)
+            finance.assisting.add(*banks)
+    return out
+
+
+def qr_create(*, actor, origin: str, label: str, cluster=None) -> QrCode:
+    _check(actor, "needs.manage_qr")
+    if origin not in QrCode.Origin.values:
+        raise DomainError("未知的二维码来源", field="origin")
+    if not label.strip():
+        raise DomainError("二维码名称不能为空", field="label")
+    with transaction.atomic():
+        qr = QrCode.objects.create(
+            key=secrets.token_urlsafe(12), origin=origin, label=label.strip(), cluster=cluster
+        )
+        audit_log(actor=actor, action="need_qr.create", obj=qr, detail={"origin": origin})
+    return qr
+
+
+def department_for(code: str) -> tuple[Category | None, str]:
+    category = Category.objects.select_related("lead_department").filter(code=code).first()
+    if category is not None:
+        return category, _dept_label(category.lead_department)
+    return None, rules.DEFAULT_CATALOGUE.get(code, rules.DEFAULT_CATALOGUE["other"])[2]
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+
+def _rate_limit(ip: str | None, phone: str, now: datetime) -> None:
+    since = now - RATE_WINDOW
+    if ip and Need.objects.filter(submitted_ip=ip, received_at__gte=since).count() >= RATE_PER_IP:
+        raise ThrottledError("提交过于频繁，请稍后再试", code="throttled")
+    if Need.objects.filter(contact_phone=phone, received_at__gte=since).count() >= RATE_PER_PHONE:
+        raise ThrottledError("该手机号提交过于频繁，请一小时后再试", code="throttled")
+
+
+def _check_upload(upload: UploadedFile) -> str:
+    if upload.size > MAX_ATTACHMENT_BYTES:
+        raise DomainError("单个附件不能超过 5MB", field="attachments")
+    head = upload.read(8)
+    upload.seek(0)
+    for content_type, magics in ALLOWED_TYPES.items():
+        if any(head.startswith(m) for m in magics):
+            return content_type
+    raise DomainError("附件只能是 JPG、PNG 图片或 PDF 文件", field="attachments")
+
+
+def _normalise_phone(phone: str) -> str:
+    phone = (phone or "").strip().replace(" ", "").replace("-", "")
+    if not (phone.isdigit() and 7 <= len(phone) <= 12):
+        raise DomainError("请填写正确的手机号或固定电话", field="phone")
+    return phone
+
+
+def need_submit(
+    *,
+    actor,
+    channel: str,
+    uscc: str,
+    phone: str,
+    text: str,
+    category_hint: str = "",
+    company_name: str = "",
+    kind: str = Need.Kind.PROBLEM,
+    qr: QrCode | None = None,
+    ip: str | None = None,
+    attachments: Sequence[UploadedFile] = (),
+    at: datetime | None = None,
+    auto_route: bool = True,
+) -> Need:
+    """Receive a need (public form or staff entry), then route it by the keyword rules."""
+    if channel not in Need.Channel.values:
+        raise DomainError("未知的渠道", field="channel")
+    if channel not in PUBLIC_CHANNELS:
+        _check(actor, "needs.enter_need")
+    uscc = uscc_normalise(uscc or "")
+    if not uscc_is_valid(uscc):
+        raise DomainError("统一社会信用代码格式或校验位不正确", field="uscc")
+    phone = _normalise_phone(phone)
+    text = (text or "").strip()
+    if len(text) < 5:
+        raise DomainError("请用至少 5 个字描述您的诉求", field="text")
+    if len(text) > 2000:
+        raise DomainError("诉求内容不能超过 2000 字", field="text")
+    if category_hint and category_hint not in rules.CATEGORY_CODES:
+        raise DomainError("未知的诉求类别", field="category_hint")
+    if kind not in Need.Kind.values:
+        raise DomainError("未知的诉求性质", field="kind")
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise DomainError(f"最多上传 {MAX_ATTACHMENTS} 个附件", field="attachments")
+    types = [_check_upload(f) for f in attachments]
+    if qr is not None and not qr.is_active:
+        raise DomainError("该二维码已停用", field="qr")
+    now = at or timezone.now()
+    from qinqing.enterprises.models import Firm
+
+    with transaction.atomic():
+        if channel in PUBLIC_CHANNELS and at is None:
+            _rate_limit(ip, phone, now)
+        firm = Firm.objects.select_related("organisation").filter(organisation__uscc=uscc).first()
+        guess = _classify(text, category_hint)
+        need = Need.objects.create(
+            number=secrets.token_hex(8),
+            routed_category=guess.category,
+            routing_confidence=guess.confidence,
+            token=secrets.token_urlsafe(24),
+            channel=channel,
+            qr_code=qr,
+            uscc=uscc,
+            company_name=(company_name or (firm.name if firm else ""))[:200],
+            firm=firm,
+            firm_org=firm.organisation if firm else None,
+            contact_phone=phone,
+            submitted_ip=ip,
+            category_hint=category_hint,
+            text=text,
+            kind=kind,
+            received_at=now,
+            entered_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        need.number = f"QQ{_local_date(now):%Y%m%d}{need.pk:06d}"
+        need.save(update_fields=["number"])
+        for upload, content_type in zip(attachments, types, strict=True):
+            NeedAttachment.objects.create(
+                need=need,
+                file=upload,
+                name=upload.name[:200],
+                size=upload.size,
+                content_type=content_type,
+            )
+        _step(need, "receive", "", now, str(Need.Channel(channel).label))
+        _audit(
+            actor,
+            need,
+            "submit",
+            {
+                "channel": channel,
+                "qr": qr.pk if qr else None,
+                "category": guess.category,
+                "confidence": str(guess.confidence),
+            },
+        )
+        if channel in PUBLIC_CHANNELS and at is None:
+            _notify_after_commit(
+                actor=actor,
+                channel="sms",
+                address=phone,
+                subject=f"诉求 {need.number} 已受理",
+                body=f"您的诉求已受理，编号 {need.number}，查询进度：{progress_url(need)}",
+            )
+        if auto_route:
+            need_route(need=need, at=now)
+            need.refresh_from_db()
+    return need
+
+
+def _classify(text: str, hint: str) -> rules.Classification:
+    """The rules' category; a firm's own hint wins over a weak guess (still queued)."""
+    result = rules.classify(text)
+    if hint and hint != result.category and result.confidence < rules.DEFAULT_THRESHOLD:
+        return rules.Classification(hint, max(result.confidence, rules.DEFAULT_THRESHOLD / 2))
+    return result
+
+
+def need_route(*, need: Need, at: datetime | None = None) -> Need:
+    """Above the confidence threshold dispatch at once to the lead department, else the order
+    waits for the dispatcher (its classification was stored when it was received)."""
+    result = rules.Classification(need.routed_category, need.routing_confidence)
+    if not rules.needs_dispatcher(result):
+        category = Category.objects.filter(code=result.category).first()
+        if category is not None:
+            need_dispatch(actor=None, need=need, category=category, at=at, routed_by="rules")
+    return need
+
+
+def _staff_of(department: Organisation) -> list:
+    return list(
+        get_user_model().objects.filter(
+            role_grants__organisation=department, role_grants__role=Role.STAFF, is_active=True
+        )
+    )
+
+
+def need_dispatch(
+    *,
+    actor,
+    need: Need,
+    category: Category,
+    department: Organisation | None = None,
+    kind: str | None = None,
+    at: datetime | None = None,
+    routed_by: str = "dispatcher",
+) -> Need:
+    _check(actor, "needs.dispatch")
+    now = at or timezone.now()
+    with transaction.atomic():
+        need = Need.objects.select_for_update().get(pk=need.pk)
+        before = need.state
+        try:
+            need.state = rules.next_state(before, "dispatch")
+        except rules.RuleError as exc:
+            raise ConflictError(str(exc), code="state") from None
+        if kind:
+            if kind not in Need.Kind.values:
+                raise DomainError("未知的诉求性质", field="kind")
+            need.kind = kind
+        need.category = category
+        need.department = department or category.lead_department
+        need.dispatched_at = now
+        need.signed_at = None
+        need.due_date = rules.due_date(
+            _local_date(now), rules.SLA_DAYS[need.kind], calendar.add_working_days
+        )
+        need.routed_by = routed_by
+        need.reminded = False
+        need.escalation_level = 0
+        need.save(
+            update_fields=[
+                "state",
+                "kind",
+                "category",
+                "department",
+                "dispatched_at",
+                "signed_at",
+                "due_date",
+                "routed_by",
+                "reminded",
+                "escalation_level",
+            ]
+        )
+        if routed_by == "dispatcher" and need.routed_category != category.code:
+            RoutingExample.objects.update_or_create(
+                need=need,
+                defaults={
+                    "text": need.text,
+                    "predicted": need.routed_category,
+                    "label": category.code,
+                },
+            )
+        note = f"派往{_dept_label(need.department)}，办理时限 {need.due_date:%Y-%m-%d}"
+        by = "系统自动派单" if routed_by == "rules" else "区营商办"
+        _step(need, "dispatch", before, now, by, note)
+        _audit(
+            actor,
+            need,
+            "dispatch",
+            {"category": category.code, "department": need.department_id, "by": routed_by},
+        )
+        for user in _staff_of(need.department):
+            _notify_after_commit(
+                actor=actor,
+                channel="in_app",
+                recipient=user,
+                subject=f"新工单 {need.number} 待签收",
+                body=f"{category.name}：{need.text[:60]}（时限 {need.due_date:%Y-%m-%d}）",
+            )
+    return need
+
+
+def _transition(actor, need: Need, action: str, policy: str) -> tuple[Need, str]:
+    _check(actor, policy, need)
+    need = Need.objects.select_for_update().get(pk=need.pk)
+    before = need.state
+    try:
+        need.state = rules.next_state(before, action)
+    except rules.RuleError as exc:
+        raise ConflictError(str(exc), code="state") from None
+    return need, before
+
+
+def need_sign(*, actor, need: Need, at: datetime | None = None) -> Need:
+    now = at or timezone.now()
+    with transaction.atomic():
+        need, before = _transition(actor, need, "sign", "needs.handle")
+        need.signed_at = now
+        need.save(update_fields=["state", "signed_at"])
+        _step(need, "sign", before, now, _dept_label(need.department))
+        _audit(actor, need, "sign")
+    return need
+
+
+def need_return(*, actor, need: Need, reason: str, at: datetime | None = None) -> Need:
+    """退单: back to the dispatcher with the reason (e.g. the legal basis of another remit)."""
+    if len((reason or "").strip()) < 4:
+        raise DomainError("退单须说明理由（如职责依据）", field="reason")
+    now = at or timezone.now()
+    with transaction.atomic():
+        need, before = _transition(actor, need, "return", "needs.handle")
+        dept = need.department
+        need.department, need.due_date, need.signed_at = None, None, None
+        need.save(update_fields=["state", "department", "due_date", "signed_at"])
+        _step(need, "return", before, now, _dept_label(dept), reason.strip())
+        audit_log(
+            actor=actor,
+            action="need.return",
+            obj=need,
+            organisation=dept,
+            detail={"number": need.number, "reason": reason.strip()},
+        )
+    return need
+
+
+def need_request_extension(
+    *, actor, need: Need, days: int, reason: str, at: datetime | None = None
+) -> Need:
+    if not 1 <= days <= rules.MAX_EXTENSION_DAYS:
+        raise DomainError(f"延期应为 1 至 {rules.MAX_EXTENSION_DAYS} 个工作日", field="days")
+    if len((reason or "").strip()) < 4:
+        raise DomainError("请说明延期理由", field="reason")
+    now = at or timezone.now()
+    with transaction.atomic():
+        need, before = _transition(actor, need, "request_extension", "needs.handle")
+        if need.extension_state == Need.Extension.REQUESTED:
+            raise ConflictError("已有待审批的延期申请", code="state")
+        need.extension_state = Need.Extension.REQUESTED
+        need.extension_days, need.extension_reason = days, reason.strip()
+        need.save(update_fields=["extension_state", "extension_days", "extension_reason"])
+        _step(need, "request_extension", before, now, _dept_label(need.department), reason.strip())
+        _audit(actor, need, "request_extension", {"days": days})
+    return need
+
+
+def need_decide_extension(*, actor, need: Need, approve: bool, at: datetime | None = None) -> Need:
+    now = at or timezone.now()
+    with transaction.atomic():
+        need, before = _transition(actor, need, "decide_extension", "needs.dispatch")
+        if need.extension_state != Need.Extension.REQUESTED:
+            raise ConflictError("没有待审批的延期申请", code="state")
+        fields = ["extension_state"]
+        if approve:
+            need.extension_state = Need.Extension.APPROVED
+            need.due_date = calendar.add_working_days(need.due_date, need.extension_days)
+            need.reminded, need.escalation_level = False, 0
+            fields += ["due_date", "reminded", "escalation_level"]
+            note = f"同意延期 {need.extension_days} 个工作日，新时限 {need.due_date:%Y-%m-%d}"
+        else:
+            need.extension_state = Need.Extension.REJECTED
+            note = "不同意延期"
+        need.save(update_fields=fields)
+        _step(need, "decide_extension", before, now, "区营商办", note)
+        _audit(actor, need, "decide_extension", {"approve": approve})
+    return need
+
+
+def need_reply(*, actor, need: Need, reply: str, at: datetime | None = None) -> Need:
+    if len((reply or "").strip()) < 4:
+        raise DomainError("答复内容不能少于 4 个字", field="reply")
+    now = at or timezone.now()
+    with transaction.atomic():
+        need, before = _transition(actor, need, "reply", "needs.handle")
+        need.reply, need.replied_at = reply.strip(), now
+        need.on_time = rules.is_on_time(_local_date(now), need.due_date)
+        need.save(update_fields=["state", "reply", "replied_at", "on_time"])
+        _step(need, "reply", before, now, _dept_label(need.department), need.reply)
+        _audit(actor, need, "reply", {"on_time": need.on_time})
+        _notify_after_commit(
+            actor=actor,
+            channel="sms",
+            address=need.contact_phone,
+            subject=f"您的诉求 {need.number} 已答复",
+            body=f"{_dept_label(need.department)}已答复您的诉求，查看并评价：{progress_url(need)}",
+        )
+    return need
+
+
+def need_callback(*, actor, need: Need, note: str, at: datetime | None = None) -> Need:
+    if len((note or "").strip()) < 2:
+        raise DomainError("请填写回访记录", field="note")
+    now = at or timezone.now()
+    with transaction.atomic():
+        need, before = _transition(actor, need, "callback", "needs.dispatch")
+        need.callback_at, need.callback_note = now, note.strip()
+        need.save(update_fields=["callback_at", "callback_note"])
+        _step(need, "callback", before, now, "区营商办", need.callback_note)
+        _audit(actor, need, "callback")
+    return need
+
+
+def need_close(*, actor, need: Need, at: datetime | None = None) -> Need:
+    now = at or timezone.now()
+    with transaction.atomic():
+        need, before = _transition(actor, need, "close", "needs.dispatch")
+        if need.callback_at is None:
+            raise ConflictError("办结前须完成回访", code="callback_required")
+        need.closed_at = now
+        need.save(update_fields=["state", "closed_at"])
+        _step(need, "close", before, now, "区营商办")
+        _audit(actor, need, "close", {"on_time": need.on_time})
+    return need
+
+
+def need_reopen(*, actor, need: Need, reason: str, at: datetime | None = None) -> Need:
+    """重办: back to the same department with a fresh deadline (after a bad rating, say)."""
+    if len((reason or "").strip()) < 4:
+        raise DomainError("请说明重办理由", field="reason")
+    now = at or timezone.now()
+    with transaction.atomic():
+        need, before = _transition(actor, need, "reopen", "needs.dispatch")
+        need.reopen_count += 1
+        need.closed_at = None
+        need.replied_at = None
+        need.callback_at = None
+        need.on_time = None
+        need.due_date = rules.due_date(
+            _local_date(now), rules.SLA_DAYS[need.kind], calendar.add_working_days
+        )
+        need.reminded, need.escalation_level = False, 0
+        need.save(
+            update_fields=[
+                "state",
+                "reopen_count",
+                "closed_at",
+                "replied_at",
+                "callback_at",
+                "on_time",
+                "due_date",
+                "reminded",
+                "escalation_level",
+            ]
+        )
+        _step(need, "reopen", before, now, "区营商办", reason.strip())
+        _audit(actor, need, "reopen", {"reason": reason.strip()})
+    return need
+
+
+# --- escalation (periodic) ------------------------------------------------------------------
+
+
+@dataclass
+class EscalationReport:
+    reminded: int = 0
+    urged: int = 0
+    supervised: int = 0
+
+
+def needs_escalate(*, today: date | None = None) -> EscalationReport:
+    """Reminders, 催办 and 督办 for open orders; run daily by `qinqing needs_escalate`."""
+    today = today or timezone.localdate()
+    report = EscalationReport()
+    open_ids = list(
+        Need.objects.filter(
+            state__in=[Need.State.PENDING_SIGN, Need.State.IN_PROGRESS], due_date__isnull=False
+        ).values_list("pk", flat=True)
+    )
+    labels = {"remind": "到期提醒", "urge": "催办", "supervise": "督办"}
+    for pk in open_ids:
+        with transaction.atomic():
+            need = (
+                Need.objects.select_for_update(of=("self",)).select_related("department").get(pk=pk)
+            )
+            step = rules.escalation_step(
+                due=need.due_date,
+                today=today,
+                level=need.escalation_level,
+                reminded=need.reminded,
+                add_working_days=calendar.add_working_days,
+                working_days_between=calendar.working_days_between,
+            )
+            if step is None:
+                continue
+            if step.action == "remind":
+                need.reminded = True
+                report.reminded += 1
+            else:
+                need.escalation_level = step.level
+                if step.action == "urge":
+                    report.urged += 1
+                else:
+                    report.supervised += 1
+            need.save(update_fields=["reminded", "escalation_level"])
+            label = labels[step.action]
+            if step.action != "remind":
+                _step(need, step.action, need.state, timezone.now(), "区营商办", label)
+            _audit(None, need, step.action, {"due": need.due_date, "today": today})
+            for user in _staff_of(need.department):
+                notification_send(
+                    actor=None,
+                    channel="in_app",
+                    recipient=user,
+                    subject=f"【{label}】工单 {need.number}",
+                    body=f"办理时限 {need.due_date:%Y-%m-%d}，请及时办理。",
+                )
+    return report
+
+
+# --- ratings, appeals and rectifications ----------------------------------------------------
+
+
+def rectification_open(
+    *,
+    actor,
+    source: str,
+    department: Organisation,
+    description: str,
+    rating: Rating | None = None,
+    at: datetime | None = None,
+    days: int = rules.RECTIFICATION_DAYS,
+) -> Rectification:
+    """An internal rectification order due in `days` working days (15 for a 差评)."""
+    if source not in Rectification.Source.values:
+        raise DomainError("未知的整改来源", field="source")
+    now = at or timezone.now()
+    with transaction.atomic():
+        rect = Rectification.objects.create(
+            source=source,
+            rating=rating,
+            department=department,
+            description=description.strip(),
+            opened_at=now,
+            due_date=rules.due_date(_local_date(now), days, calendar.add_working_days),
+        )
+        audit_log(
+            actor=actor,
+            action="rectification.open",
+            obj=rect,
+            organisation=department,
+            detail={"source": source, "due": rect.due_date},
+        )
+    return rect
+
+
+def rectification_complete(
+    *, actor, rectification: Rectification, result: str, callback_note: str
+) -> Rectification:
+    if actor is not None and not can(actor, "needs.view_rectification", rectification):
+        raise PermissionDenied
+    if rectification.state != Rectification.State.OPEN:
+        raise ConflictError("该整改单已结束", code="state")
+    if len((result or "").strip()) < 4:
+        raise DomainError("请填写整改结果", field="result")
+    if rectification.callback_required and len((callback_note or "").strip()) < 2:
+        raise DomainError("整改完成须附回访记录", field="callback_note")
+    with transaction.atomic():
+        rectification.state = Rectification.State.DONE
+        rectification.result, rectification.callback_note = result.strip(), callback_note.strip()
+        rectification.done_at = timezone.now()
+        rectification.save(update_fields=["state", "result", "callback_note", "done_at"])
+        audit_log(
+            actor=actor,
+            action="rectification.complete",
+            obj=rectification,
+            organisation=rectification.department,
+        )
+    return rectification
+
+
+def _rate(
+    *, actor, department, level, comment, need=None, event_id=None, rater_key="", at=None
+) -> Rating:
+    if level not in rules.RATING_LABELS:
+        raise DomainError("评价等级应为 1 至 5", field="level")
+    now = at or timezone.now()
+    rating = Rating.objects.create(
+        need=need,
+        event_id=event_id,
+        rater_key=rater_key,
+        department=department,
+        level=level,
+        comment=(comment or "").strip()[:1000],
+        rated_at=now,
+    )
+    audit_log(
+        actor=actor,
+        action="rating.create",
+        obj=rating,
+        organisation=department,
+        detail={"level": level, "need": need.pk if need else None, "event": event_id},
+    )
+    if rules.is_bad_rating(level):
+        subject = f"工单 {need.number}" if need else f"活动 #{event_id}"
+        rectification_open(
+            actor=actor,
+            source=Rectification.Source.RATING,
+            department=department,
+            description=f"{subject} 收到差评（{rules.RATING_LABELS[level]}）：{rating.comment}",
+            rating=rating,
+            at=now,
+        )
+    return rating
+
+
+def need_rate(*, actor, need: Need, level: int, comment: str = "", at=None) -> Rating:
+    """好差评 by the firm (via its progress link) after the order is closed."""
+    with transaction.atomic():
+        need = Need.objects.select_for_update().get(pk=need.pk)
+        if need.state != Need.State.CLOSED:
+            raise ConflictError("工单办结后才能评价", code="state")
+        if Rating.objects.filter(need=need).exists():
+            raise ConflictError("该工单已评价", code="duplicate")
+        rating = _rate(
+            actor=actor, department=need.department, level=level, comment=comment, need=need, at=at
+        )
+        _step(need, "rate", need.state, rating.rated_at, "企业", rules.RATING_LABELS[level])
+    return rating
+
+
+def event_rate(
+    *, actor, event_id: int, department: Organisation, level: int, rater_key: str, comment=""
+) -> Rating:
+    """好差评 of an event by one participant (`rater_key`: the registration's secret hash)."""
+    with transaction.atomic():
+        if Rating.objects.filter(event_id=event_id, rater_key=rater_key).exists():
+            raise ConflictError("您已评价过该活动", code="duplicate")
+        return _rate(
+            actor=actor,
+            department=department,
+            level=level,
+            comment=comment,
+            event_id=event_id,
+            rater_key=rater_key,
+        )
+
+
+def rating_appeal(*, actor, rating: Rating, reason: str) -> Rating:
+    """The rated department appeals a mistaken 差评."""
+    if not rating.is_bad:
+        raise ConflictError("只能对差评提出申诉", code="state")
+    if actor is not None and not (
+        can(actor, "needs.decide_appeal") or rating.department_id in _staff_orgs(actor)
+    ):
+        raise PermissionDenied
+    if rating.appeal_state:
+        raise ConflictError("该评价已申诉", code="state")
+    if len((reason or "").strip()) < 4:
+        raise DomainError("请说明申诉理由", field="reason")
+    with transaction.atomic():
+        rating.appeal_state, rating.appeal_reason = Rating.Appeal.PENDING, reason.strip()
+        rating.save(update_fields=["appeal_state", "appeal_reason"])
+        audit_log(actor=actor, action="rating.appeal", obj=rating, organisation=rating.department)
+    return rating
+
+
+def _staff_orgs(user) -> frozenset[int]:
+    from qinqing.core.permissions import grants_of
+
+    return grants_of(user).org_ids(Role.STAFF)
+
+
+def rating_appeal_decide(*, actor, rating: Rating, upheld: bool) -> Rating:
+    """An upheld appeal cancels the rectification; the rating stays on record, marked."""
+    _check(actor, "needs.decide_appeal")
+    if rating.appeal_state != Rating.Appeal.PENDING:
+        raise ConflictError("没有待审核的申诉", code="state")
+    with transaction.atomic():
+        rating.appeal_state = Rating.Appeal.UPHELD if upheld else Rating.Appeal.REJECTED
+        rating.save(update_fields=["appeal_state"])
+        if upheld:
+            Rectification.objects.filter(rating=rating, state="open").update(state="cancelled")
+        audit_log(
+            actor=actor,
+            action="rating.appeal_decide",
+            obj=rating,
+            organisation=rating.department,
+            detail={"upheld": upheld},
+        )
+    return rating

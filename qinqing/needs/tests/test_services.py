@@ -1,0 +1,288 @@
+"""The work-order state machine through the services: transitions, permissions, deadlines,
+escalation, ratings and rectifications, the public form's rate limit."""
+
+from datetime import date, datetime, time
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.utils import timezone
+
+from qinqing.core.errors import ConflictError, DomainError, ThrottledError
+from qinqing.core.models import AuditEntry, Organisation
+from qinqing.core.roles import Role
+from qinqing.core.services import role_grant_add
+from qinqing.needs import services
+from qinqing.needs.models import Category, Need, Rating, Rectification, RoutingExample
+from qinqing.needs.tests.conftest import FIRM_USCC
+
+pytestmark = pytest.mark.django_db
+
+
+def _at(d: date, hour: int = 10) -> datetime:
+    return timezone.make_aware(datetime.combine(d, time(hour)))
+
+
+@pytest.fixture
+def rsj_staff(world, django_user_model):
+    user = django_user_model.objects.create_user("rsj", password="x")
+    role_grant_add(
+        actor=None, user=user, role=Role.STAFF, organisation=Organisation.objects.get(code="hs-rsj")
+    )
+    return user
+
+
+def test_a_confident_need_is_dispatched_at_once_with_a_working_day_deadline(submit):
+    need = submit()
+    assert need.state == Need.State.PENDING_SIGN
+    assert need.category.code == "tax"
+    assert need.department.code == "hs-swj"
+    assert need.routed_by == "rules"
+    assert need.firm.organisation.code == "demo-firm"
+    assert need.number.startswith("QQ")
+    assert need.due_date is not None
+
+
+def test_full_lifecycle_is_audited_and_visible_to_the_firm(world, submit):
+    liaison, dispatcher = world["liaison"], world["dispatcher"]
+    need = submit()
+    services.need_sign(actor=liaison, need=need)
+    services.need_reply(actor=liaison, need=need, reply="已说明提额办法并指导操作")
+    need = services.need_callback(actor=dispatcher, need=need, note="企业满意")
+    need = services.need_close(actor=dispatcher, need=need)
+    assert need.state == Need.State.CLOSED and need.on_time is True
+    rating = services.need_rate(actor=None, need=need, level=5)
+    assert not rating.is_bad
+    actions = list(need.steps.values_list("action", flat=True))
+    assert actions == ["receive", "dispatch", "sign", "reply", "callback", "close", "rate"]
+    audited = set(
+        AuditEntry.objects.filter(object_type="needs.need", object_id=str(need.pk)).values_list(
+            "action", flat=True
+        )
+    )
+    assert {"need.submit", "need.dispatch", "need.sign", "need.reply", "need.close"} <= audited
+    with pytest.raises(ConflictError):
+        services.need_rate(actor=None, need=need, level=4)
+
+
+def test_only_the_department_signs_and_replies(world, submit, rsj_staff):
+    need = submit()
+    for user in (rsj_staff, world["dispatcher"], world["enterprise"], world["instructor"]):
+        with pytest.raises(PermissionDenied):
+            services.need_sign(actor=user, need=need)
+    services.need_sign(actor=world["liaison"], need=need)
+    with pytest.raises(PermissionDenied):
+        services.need_reply(actor=rsj_staff, need=need, reply="不是我们的")
+
+
+def test_only_the_dispatcher_dispatches_approves_calls_back_closes_and_reopens(world, submit):
+    need = submit("园区门口的路灯坏了很久")
+    assert need.state == Need.State.PENDING_DISPATCH
+    tax = Category.objects.get(code="tax")
+    for user in (world["liaison"], world["enterprise"], world["editor"]):
+        with pytest.raises(PermissionDenied):
+            services.need_dispatch(actor=user, need=need, category=tax)
+    services.need_dispatch(actor=world["dispatcher"], need=need, category=tax)
+    services.need_sign(actor=world["liaison"], need=need)
+    services.need_reply(actor=world["liaison"], need=need, reply="已转交物业处理路灯")
+    with pytest.raises(PermissionDenied):
+        services.need_callback(actor=world["liaison"], need=need, note="x" * 4)
+    with pytest.raises(PermissionDenied):
+        services.need_close(actor=world["liaison"], need=need)
+
+
+def test_low_confidence_waits_for_the_dispatcher_and_the_correction_is_kept(world, submit):
+    need = submit("园区门口的路灯坏了，晚上很不安全")
+    assert need.state == Need.State.PENDING_DISPATCH and need.routed_category == "other"
+    housing = Category.objects.get(code="housing")
+    services.need_dispatch(actor=world["dispatcher"], need=need, category=housing)
+    example = RoutingExample.objects.get(need=need)
+    assert (example.predicted, example.label) == ("other", "housing")
+
+
+def test_return_needs_a_reason_and_goes_back_to_the_dispatcher(world, submit):
+    need = submit()
+    with pytest.raises(DomainError):
+        services.need_return(actor=world["liaison"], need=need, reason="")
+    need = services.need_return(actor=world["liaison"], need=need, reason="属人社局职责，请改派")
+    assert need.state == Need.State.PENDING_DISPATCH and need.department is None
+    assert need.steps.last().note == "属人社局职责，请改派"
+    services.need_dispatch(
+        actor=world["dispatcher"], need=need, category=Category.objects.get(code="hr")
+    )
+    need.refresh_from_db()
+    assert need.department.code == "hs-rsj"
+
+
+def test_wrong_state_is_a_conflict(world, submit):
+    need = submit()
+    with pytest.raises(ConflictError):
+        services.need_reply(actor=world["liaison"], need=need, reply="还没签收就答复")
+    with pytest.raises(ConflictError):
+        services.need_dispatch(
+            actor=world["dispatcher"], need=need, category=Category.objects.get(code="tax")
+        )
+
+
+def test_deadline_across_national_day_2024_and_an_approved_extension(world, submit):
+    need = submit(kind=Need.Kind.CONSULTATION, at=_at(date(2024, 9, 27)))
+    assert need.due_date == date(2024, 10, 8)  # 29 (make-up Sunday), 30, then 8 October
+    services.need_sign(actor=world["liaison"], need=need, at=_at(date(2024, 9, 29)))
+    services.need_request_extension(actor=world["liaison"], need=need, days=3, reason="需调取档案")
+    with pytest.raises(ConflictError):
+        services.need_request_extension(
+            actor=world["liaison"], need=need, days=3, reason="再次申请延期"
+        )
+    need = services.need_decide_extension(actor=world["dispatcher"], need=need, approve=True)
+    assert need.due_date == date(2024, 10, 11)
+    need = services.need_reply(
+        actor=world["liaison"], need=need, reply="已办理完毕", at=_at(date(2024, 10, 12))
+    )
+    assert need.on_time is False  # 12 October (a make-up Saturday) is after the 11th
+
+
+def test_close_requires_a_callback_and_reopen_sets_a_fresh_deadline(world, submit):
+    need = submit(kind=Need.Kind.CONSULTATION, at=_at(date(2024, 9, 2)))
+    services.need_sign(actor=world["liaison"], need=need, at=_at(date(2024, 9, 2), 11))
+    services.need_reply(
+        actor=world["liaison"], need=need, reply="已答复企业", at=_at(date(2024, 9, 3))
+    )
+    with pytest.raises(ConflictError, match="回访"):
+        services.need_close(actor=world["dispatcher"], need=need)
+    services.need_callback(actor=world["dispatcher"], need=need, note="企业认可")
+    services.need_close(actor=world["dispatcher"], need=need)
+    need = services.need_reopen(
+        actor=world["dispatcher"], need=need, reason="企业反映仍未解决", at=_at(date(2024, 9, 27))
+    )
+    assert need.state == Need.State.IN_PROGRESS
+    assert need.reopen_count == 1 and need.closed_at is None
+    assert need.due_date == date(2024, 10, 8)
+
+
+def test_escalation_reminds_urges_then_supervises(world, submit):
+    need = submit(kind=Need.Kind.CONSULTATION, at=_at(date(2024, 9, 27)))
+    assert need.due_date == date(2024, 10, 8)
+    assert services.needs_escalate(today=date(2024, 9, 29)).reminded == 0
+    assert services.needs_escalate(today=date(2024, 9, 30)).reminded == 1
+    assert services.needs_escalate(today=date(2024, 10, 8)).urged == 0
+    assert services.needs_escalate(today=date(2024, 10, 9)).urged == 1
+    # urged 10-09; five working days later: 10, 11, 12 (make-up Saturday), 14, 15
+    call_command("needs_escalate", "--today", "2024-10-14")
+    need.refresh_from_db()
+    assert need.escalation_level == 1
+    assert services.needs_escalate(today=date(2024, 10, 15)).supervised == 1
+    need.refresh_from_db()
+    assert need.escalation_level == 2
+    assert list(
+        need.steps.filter(action__in=["urge", "supervise"]).values_list("action", flat=True)
+    ) == ["urge", "supervise"]
+    assert world["liaison"].notifications.filter(subject__contains="督办").exists()
+
+
+def _closed(world, submit):
+    need = submit()
+    services.need_sign(actor=world["liaison"], need=need)
+    services.need_reply(actor=world["liaison"], need=need, reply="已答复企业")
+    services.need_callback(actor=world["dispatcher"], need=need, note="已回访")
+    return services.need_close(actor=world["dispatcher"], need=need)
+
+
+def test_bad_rating_opens_a_rectification_due_in_15_working_days(world, submit):
+    need = _closed(world, submit)
+    rating = services.need_rate(actor=None, need=need, level=2, comment="答复敷衍")
+    rect = Rectification.objects.get(rating=rating)
+    assert rect.department.code == "hs-swj" and rect.callback_required
+    assert rect.due_date == services.calendar.add_working_days(timezone.localdate(), 15)
+    with pytest.raises(DomainError, match="回访"):
+        services.rectification_complete(
+            actor=world["liaison"], rectification=rect, result="已约谈经办人", callback_note=""
+        )
+    services.rectification_complete(
+        actor=world["liaison"], rectification=rect, result="已约谈经办人", callback_note="企业认可"
+    )
+    rect.refresh_from_db()
+    assert rect.state == Rectification.State.DONE
+
+
+def test_an_upheld_appeal_cancels_the_rectification_and_leaves_the_rate(world, submit):
+    from qinqing.needs.figures import satisfaction_rate
+
+    need = _closed(world, submit)
+    rating = services.need_rate(actor=None, need=need, level=1)
+    today = timezone.localdate()
+    assert satisfaction_rate(today, today) == 0
+    with pytest.raises(PermissionDenied):
+        services.rating_appeal(actor=world["enterprise"], rating=rating, reason="不是我们的问题")
+    services.rating_appeal(actor=world["liaison"], rating=rating, reason="企业误操作导致")
+    services.rating_appeal_decide(actor=world["dispatcher"], rating=rating, upheld=True)
+    assert Rectification.objects.get(rating=rating).state == Rectification.State.CANCELLED
+    assert Rating.objects.get(pk=rating.pk).appeal_state == Rating.Appeal.UPHELD
+    assert satisfaction_rate(today, today) is None
+
+
+def test_good_ratings_open_nothing(world, submit):
+    need = _closed(world, submit)
+    services.need_rate(actor=None, need=need, level=3)
+    assert not Rectification.objects.exists()
+
+
+def test_public_form_is_rate_limited_per_phone_and_per_address(submit):
+    for _ in range(services.RATE_PER_PHONE):
+        submit(phone="13900001111", ip="10.0.0.1")
+    with pytest.raises(ThrottledError):
+        submit(phone="13900001111", ip="10.0.0.2")
+    for i in range(services.RATE_PER_IP - services.RATE_PER_PHONE):
+        submit(phone=f"1380000{i:04d}", ip="10.0.0.1")
+    with pytest.raises(ThrottledError):
+        submit(phone="13700000000", ip="10.0.0.1")
+    submit(phone="13700000000", ip="10.0.0.3")  # another address is not affected
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("uscc", "91420111MA00000031"), ("phone", "12ab"), ("text", "太短"), ("category_hint", "x")],
+)
+def test_bad_input_names_the_field(submit, field, value):
+    kwargs = {field: value}
+    with pytest.raises(DomainError) as info:
+        submit(**kwargs)
+    assert info.value.field == field
+
+
+def test_attachments_are_checked_by_content(submit):
+    png = SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n" + b"0" * 20, "image/png")
+    need = submit(attachments=[png])
+    assert need.attachments.get().content_type == "image/png"
+    fake = SimpleUploadedFile("a.png", b"MZ\x90\x00 not an image", "image/png")
+    with pytest.raises(DomainError, match="附件"):
+        submit(attachments=[fake])
+
+
+def test_staff_entry_needs_the_right_role(world):
+    with pytest.raises(PermissionDenied):
+        services.need_submit(
+            actor=world["enterprise"],
+            channel=Need.Channel.HOTLINE,
+            uscc=FIRM_USCC,
+            phone="13900000000",
+            text="热线来电咨询数电票开票额度",
+        )
+    need = services.need_submit(
+        actor=world["liaison"],
+        channel=Need.Channel.HOTLINE,
+        uscc=FIRM_USCC,
+        phone="13900000000",
+        text="热线来电咨询数电票开票额度",
+    )
+    assert need.entered_by == world["liaison"]
+
+
+def test_the_firm_gets_its_progress_link_by_sms(submit, world, django_capture_on_commit_callbacks):
+    from qinqing.core.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        need = submit(phone="13912345678")
+    assert world["liaison"].notifications.filter(subject__contains=need.number).exists()
+    sms = Notification.objects.get(address="13912345678")
+    assert sms.channel == "sms" and f"/needs/t/{need.token}/" in sms.body

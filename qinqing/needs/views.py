@@ -1,0 +1,617 @@
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.db.models.functions import TruncMonth
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from qinqing.core.errors import DomainError, ThrottledError
+from qinqing.core.forms import PeriodForm
+from qinqing.core.models import Organisation
+from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
+from qinqing.core.roles import Role
+from qinqing.needs import rules, selectors, services
+from qinqing.needs.charts import bar_chart
+from qinqing.needs.figures import period
+from qinqing.needs.forms import PublicNeedForm, QrForm, RateForm, StaffNeedForm
+from qinqing.needs.models import Category, Need, NeedAttachment, QrCode, Rating, Rectification
+
+FIRM_ROLES = (Role.ENTERPRISE, Role.VOLUNTEER)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def _form_error(form, exc: DomainError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    if exc.field == "phone" or exc.field == "text" or exc.field == "uscc":
+        field = exc.field
+    form.add_error(field, exc.message)
+
+
+# --- public: QR form and progress page ------------------------------------------------------
+
+
+def public_form(request: HttpRequest, key: str) -> HttpResponse:
+    qr = get_object_or_404(QrCode, key=key, is_active=True)
+    status = 200
+    if request.method == "POST":
+        form = PublicNeedForm(request.POST, request.FILES)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                need = services.need_submit(
+                    actor=None,
+                    channel=Need.Channel.QR,
+                    uscc=d["uscc"],
+                    phone=d["phone"],
+                    text=d["text"],
+                    category_hint=d["category_hint"],
+                    company_name=d["company_name"],
+                    qr=qr,
+                    ip=_client_ip(request),
+                    attachments=d["attachments"],
+                )
+            except ThrottledError as exc:
+                form.add_error(None, exc.message)
+                status = 429
+            except DomainError as exc:
+                _form_error(form, exc)
+                status = 400
+            else:
+                return redirect("needs:progress", token=need.token)
+        else:
+            status = 400
+    else:
+        form = PublicNeedForm()
+    return render(request, "needs/public_form.html", {"form": form, "qr": qr}, status=status)
+
+
+def progress(request: HttpRequest, token: str) -> HttpResponse:
+    need = get_object_or_404(Need.objects.select_related("category", "department"), token=token)
+    rate_form = None
+    can_rate = need.state == Need.State.CLOSED and not Rating.objects.filter(need=need).exists()
+    if can_rate:
+        rate_form = RateForm()
+    return render(
+        request,
+        "needs/progress.html",
+        {"need": need, "steps": need.steps.all(), "rate_form": rate_form},
+    )
+
+
+@require_POST
+def progress_rate(request: HttpRequest, token: str) -> HttpResponse:
+    need = get_object_or_404(Need, token=token)
+    form = RateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.need_rate(
+                actor=request.user,
+                need=need,
+                level=form.cleaned_data["level"],
+                comment=form.cleaned_data["comment"],
+            )
+            messages.success(request, "感谢您的评价")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    return redirect("needs:progress", token=token)
+
+
+# --- staff ----------------------------------------------------------------------------------
+
+
+@login_required
+def need_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, "needs.view_need")
+    state = request.GET.get("state", "")
+    state = state if state in Need.State.values else ""
+    qs = selectors.needs(user=request.user, state=state)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "needs/need_list.html",
+        {
+            "page": page,
+            "state": state,
+            "states": Need.State.choices,
+            "can_enter": can(request.user, "needs.enter_need"),
+            "can_submit": can(request.user, "needs.submit_own"),
+        },
+    )
+
+
+ACTIONS = {
+    "dispatch": "needs.dispatch",
+    "sign": "needs.handle",
+    "return": "needs.handle",
+    "request_extension": "needs.handle",
+    "approve_extension": "needs.dispatch",
+    "reject_extension": "needs.dispatch",
+    "reply": "needs.handle",
+    "callback": "needs.dispatch",
+    "close": "needs.dispatch",
+    "reopen": "needs.dispatch",
+}
+
+
+@login_required
+def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    need = get_visible_or_404(
+        request.user, "needs.view_need", selectors.needs(user=request.user), pk=pk
+    )
+    allowed = {a for a, policy in ACTIONS.items() if can(request.user, policy, need)}
+    return render(
+        request,
+        "needs/need_detail.html",
+        {
+            "need": need,
+            "steps": need.steps.all(),
+            "allowed": allowed,
+            "is_firm": need.firm_org_id in grants_of(request.user).org_ids(*FIRM_ROLES),
+            "categories": Category.objects.all(),
+            "kinds": Need.Kind.choices,
+        },
+    )
+
+
+@login_required
+def attachment(request: HttpRequest, pk: int, aid: int) -> FileResponse:
+    """Attachments are personal data: served only to those who may see the order."""
+    need = get_visible_or_404(request.user, "needs.view_need", Need.objects.all(), pk=pk)
+    item = get_object_or_404(NeedAttachment, pk=aid, need=need)
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
+    response["Content-Disposition"] = "attachment"
+    return response
+
+
+@login_required
+@require_POST
+def need_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if action not in ACTIONS:
+        raise Http404
+    user = request.user
+    need = get_visible_or_404(user, "needs.view_need", Need.objects.all(), pk=pk)
+    if not can(user, ACTIONS[action], need):
+        raise PermissionDenied
+    p = request.POST
+    try:
+        if action == "dispatch":
+            category = Category.objects.filter(code=p.get("category", "")).first()
+            if category is None:
+                raise DomainError("请选择类别", field="category")
+            services.need_dispatch(actor=user, need=need, category=category, kind=p.get("kind"))
+        elif action == "sign":
+            services.need_sign(actor=user, need=need)
+        elif action == "return":
+            services.need_return(actor=user, need=need, reason=p.get("reason", ""))
+        elif action == "request_extension":
+            try:
+                days = int(p.get("days", "0"))
+            except ValueError:
+                days = 0
+            services.need_request_extension(
+                actor=user, need=need, days=days, reason=p.get("reason", "")
+            )
+        elif action in {"approve_extension", "reject_extension"}:
+            services.need_decide_extension(
+                actor=user, need=need, approve=action == "approve_extension"
+            )
+        elif action == "reply":
+            services.need_reply(actor=user, need=need, reply=p.get("reply", ""))
+        elif action == "callback":
+            services.need_callback(actor=user, need=need, note=p.get("note", ""))
+        elif action == "close":
+            services.need_close(actor=user, need=need)
+        elif action == "reopen":
+            services.need_reopen(actor=user, need=need, reason=p.get("reason", ""))
+        messages.success(request, "已完成：" + rules.ACTION_LABELS.get(action, action))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    if can(user, "needs.view_need", need):
+        return redirect("needs:need_detail", pk=pk)
+    return redirect("needs:need_list")
+
+
+@login_required
+def need_submit_own(request: HttpRequest) -> HttpResponse:
+    """A signed-in firm user submits a need in the firm's name (channel `portal`)."""
+    require(request.user, "needs.submit_own")
+    org_ids = grants_of(request.user).direct_org_ids(*FIRM_ROLES)
+    org = Organisation.objects.filter(pk__in=org_ids, uscc__isnull=False).order_by("pk").first()
+    if org is None:
+        raise PermissionDenied
+    initial = {"uscc": org.uscc, "company_name": org.name}
+    status = 200
+    if request.method == "POST":
+        form = PublicNeedForm(request.POST, request.FILES, initial=initial)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                need = services.need_submit(
+                    actor=request.user,
+                    channel=Need.Channel.PORTAL,
+                    uscc=org.uscc,
+                    phone=d["phone"],
+                    text=d["text"],
+                    category_hint=d["category_hint"],
+                    company_name=org.name,
+                    ip=_client_ip(request),
+                    attachments=d["attachments"],
+                )
+            except DomainError as exc:
+                _form_error(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(request, f"已提交，工单编号 {need.number}")
+                return redirect("needs:need_detail", pk=need.pk)
+        else:
+            status = 400
+    else:
+        form = PublicNeedForm(initial=initial)
+    form.fields["uscc"].disabled = True
+    form.fields["company_name"].disabled = True
+    return render(request, "needs/need_submit_own.html", {"form": form, "org": org}, status=status)
+
+
+@login_required
+def need_enter(request: HttpRequest) -> HttpResponse:
+    require(request.user, "needs.enter_need")
+    if request.method == "POST":
+        form = StaffNeedForm(request.POST, request.FILES)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                need = services.need_submit(
+                    actor=request.user,
+                    channel=d["channel"],
+                    uscc=d["uscc"],
+                    phone=d["phone"],
+                    text=d["text"],
+                    category_hint=d["category_hint"],
+                    company_name=d["company_name"],
+                    kind=d["kind"],
+                    attachments=d["attachments"],
+                )
+            except DomainError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, f"已登记工单 {need.number}")
+                return redirect("needs:need_detail", pk=need.pk)
+    else:
+        form = StaffNeedForm()
+    return render(request, "needs/need_enter.html", {"form": form})
+
+
+# --- QR codes -------------------------------------------------------------------------------
+
+
+def _qr_url(request, qr: QrCode) -> str:
+    return request.build_absolute_uri(reverse("needs:public_form", args=[qr.key]))
+
+
+@login_required
+def qr_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, "needs.manage_qr")
+    form = QrForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.qr_create(actor=request.user, **form.cleaned_data)
+            return redirect("needs:qr_list")
+        except DomainError as exc:
+            _form_error(form, exc)
+    codes = QrCode.objects.annotate(n=Count("needs"))
+    return render(request, "needs/qr_list.html", {"codes": codes, "form": form})
+
+
+@login_required
+def qr_image(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    require(request.user, "needs.manage_qr")
+    if fmt not in {"png", "svg"}:
+        raise Http404
+    qr = get_object_or_404(QrCode, pk=pk)
+    code = segno.make(_qr_url(request, qr), error="m")
+    out = io.BytesIO()
+    if fmt == "png":
+        code.save(out, kind="png", scale=10, border=2)
+        return HttpResponse(out.getvalue(), content_type="image/png")
+    code.save(out, kind="svg", scale=8, border=2, title=qr.label)
+    return HttpResponse(out.getvalue(), content_type="image/svg+xml")
+
+
+@login_required
+def qr_poster(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request.user, "needs.manage_qr")
+    qr = get_object_or_404(QrCode, pk=pk)
+    svg = segno.make(_qr_url(request, qr), error="m").svg_inline(scale=9, border=2)
+    return render(
+        request, "needs/qr_poster.html", {"qr": qr, "svg": svg, "url": _qr_url(request, qr)}
+    )
+
+
+# --- rectifications, common needs -----------------------------------------------------------
+
+
+@login_required
+def rectification_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, "needs.view_rectification")
+    return render(
+        request,
+        "needs/rectification_list.html",
+        {
+            "items": selectors.rectifications(user=request.user).select_related("rating")[:200],
+            "can_decide": can(request.user, "needs.decide_appeal"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def rectification_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    rect = get_visible_or_404(
+        request.user, "needs.view_rectification", Rectification.objects.all(), pk=pk
+    )
+    try:
+        services.rectification_complete(
+            actor=request.user,
+            rectification=rect,
+            result=request.POST.get("result", ""),
+            callback_note=request.POST.get("callback_note", ""),
+        )
+        messages.success(request, "整改已完成")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("needs:rectification_list")
+
+
+@login_required
+@require_POST
+def rating_appeal(request: HttpRequest, pk: int) -> HttpResponse:
+    rect = get_visible_or_404(
+        request.user, "needs.view_rectification", Rectification.objects.all(), pk=pk
+    )
+    if rect.rating is None:
+        raise Http404
+    try:
+        decision = request.POST.get("decision", "")
+        if decision in {"uphold", "reject"}:
+            services.rating_appeal_decide(
+                actor=request.user, rating=rect.rating, upheld=decision == "uphold"
+            )
+        else:
+            services.rating_appeal(
+                actor=request.user, rating=rect.rating, reason=request.POST.get("reason", "")
+            )
+        messages.success(request, "已提交")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("needs:rectification_list")
+
+
+@login_required
+def common_needs(request: HttpRequest) -> HttpResponse:
+    require(request.user, "needs.view_dashboard")
+    data = selectors.common_needs()
+    names = dict(Category.objects.values_list("code", "name"))
+    categories = [
+        (names.get(code, code), [data["facts"][k] for k in keys])
+        for code, keys in data["categories"].items()
+    ]
+    groups = [[data["facts"][k] for k in group] for group in data["groups"]]
+    return render(
+        request,
+        "needs/common_needs.html",
+        {
+            "categories": categories,
+            "groups": groups,
+            "can_plan": can(request.user, "activities.create_event"),
+        },
+    )
+
+
+@login_required
+def answers(request: HttpRequest) -> HttpResponse:
+    """Knowledge base: answered event questions and replies of closed orders, searchable."""
+    require(request.user, "needs.view_dashboard")
+    from django.db.models import Q
+
+    from qinqing.activities.models import Question
+
+    q = request.GET.get("q", "").strip()[:50]
+    questions = Question.objects.exclude(answer="").select_related("event")
+    replies = Need.objects.filter(state=Need.State.CLOSED).exclude(reply="")
+    replies = replies.select_related("category")
+    if q:
+        questions = questions.filter(Q(text__icontains=q) | Q(answer__icontains=q))
+        replies = replies.filter(Q(text__icontains=q) | Q(reply__icontains=q))
+    return render(
+        request,
+        "needs/answers.html",
+        {"q": q, "questions": questions.order_by("-pk")[:50], "replies": replies[:50]},
+    )
+
+
+# --- dashboard and export -------------------------------------------------------------------
+
+
+def _period(request):
+    today = timezone.localdate()
+    form = PeriodForm(request.GET if request.GET else PeriodForm.this_year(today))
+    if form.is_valid():
+        return form, form.cleaned_data["start"], form.cleaned_data["end"]
+    return form, date(today.year, 1, 1), today
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    require(request.user, "needs.view_dashboard")
+    from qinqing.activities.models import Event
+    from qinqing.core import figures as registry
+
+    form, start, end = _period(request)
+    lo, hi = period(start, end)
+    needs = Need.objects.filter(received_at__gte=lo, received_at__lt=hi)
+    by_month = [
+        (f"{row['m']:%Y-%m}", row["n"])
+        for row in needs.annotate(m=TruncMonth("received_at"))
+        .values("m")
+        .annotate(n=Count("pk"))
+        .order_by("m")
+        if row["m"]
+    ]
+    by_dept = [
+        (row["department__short_name"] or row["department__name"] or "待派单", row["n"])
+        for row in needs.values("department__short_name", "department__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+    ]
+    by_cat = [
+        (row["category__name"] or "未分类", row["n"])
+        for row in needs.values("category__name").annotate(n=Count("pk")).order_by("-n")
+    ]
+    events = Event.objects.filter(starts_at__gte=lo, starts_at__lt=hi, state="done")
+    kinds = dict(Event.Kind.choices)
+    by_kind = [
+        (str(kinds[row["kind"]]), row["n"])
+        for row in events.values("kind").annotate(n=Count("pk")).order_by("-n")
+    ]
+    by_cluster = [
+        (row["audience_clusters__name"] or "未限定集聚区", row["n"])
+        for row in events.values("audience_clusters__name").annotate(n=Count("pk")).order_by("-n")
+    ]
+    names = [
+        "firms_visited",
+        "joint_study_events",
+        "warning_education_attendees",
+        "supervisors_engaged",
+        "training_sessions",
+        "materials_handed_out",
+        "questions_answered",
+        "needs_received",
+        "needs_closed",
+        "on_time_rate",
+        "satisfaction_rate",
+        "events_held",
+        "participants_checked_in",
+    ]
+    figures = [
+        (registry.get_figure(n), registry.evaluate(registry.get_figure(n), start, end))
+        for n in names
+    ]
+    charts = [
+        bar_chart(by_month, title="诉求按月"),
+        bar_chart(by_dept, title="诉求按承办部门"),
+        bar_chart(by_cat, title="诉求按类别"),
+        bar_chart(by_kind, title="活动按类型"),
+        bar_chart(by_cluster, title="活动按集聚区"),
+    ]
+    titles = ["诉求按月", "诉求按承办部门", "诉求按类别", "活动按类型", "活动按集聚区"]
+    return render(
+        request,
+        "needs/dashboard.html",
+        {
+            "form": form,
+            "figures": figures,
+            "charts": list(zip(titles, charts, strict=True)),
+            "start": start,
+            "end": end,
+        },
+    )
+
+
+@login_required
+def export_xlsx(request: HttpRequest) -> HttpResponse:
+    require(request.user, "needs.view_dashboard")
+    from openpyxl import Workbook
+
+    from qinqing.activities.models import Event
+
+    _, start, end = _period(request)
+    lo, hi = period(start, end)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "诉求工单"
+    ws.append(
+        [
+            "工单编号",
+            "受理时间",
+            "渠道",
+            "企业",
+            "类别",
+            "承办部门",
+            "状态",
+            "办理时限",
+            "答复时间",
+            "办结时间",
+            "按时",
+            "评价",
+        ]
+    )
+    qs = (
+        selectors.needs(user=request.user)
+        .filter(received_at__gte=lo, received_at__lt=hi)
+        .select_related("rating")
+    )
+    for n in qs:
+        rating = getattr(n, "rating", None)
+        ws.append(
+            [
+                n.number,
+                timezone.localtime(n.received_at).strftime("%Y-%m-%d %H:%M"),
+                n.get_channel_display(),
+                n.company_name,
+                n.category.name if n.category else "",
+                n.department.name if n.department else "",
+                n.get_state_display(),
+                n.due_date,
+                timezone.localtime(n.replied_at).strftime("%Y-%m-%d") if n.replied_at else "",
+                timezone.localtime(n.closed_at).strftime("%Y-%m-%d") if n.closed_at else "",
+                "" if n.on_time is None else ("是" if n.on_time else "否"),
+                rules.RATING_LABELS.get(rating.level, "") if rating else "",
+            ]
+        )
+    ev = wb.create_sheet("活动")
+    ev.append(
+        ["日期", "类型", "名称", "对象", "牵头部门", "状态", "报名", "签到", "资料份数", "答疑"]
+    )
+    events = (
+        Event.objects.filter(starts_at__gte=lo, starts_at__lt=hi)
+        .select_related("lead_department")
+        .annotate(
+            regs=Count("registrations", distinct=True),
+        )
+        .order_by("starts_at")
+    )
+    for e in events:
+        ev.append(
+            [
+                timezone.localtime(e.starts_at).date(),
+                e.get_kind_display(),
+                e.title,
+                e.audience_text,
+                e.lead_department.name,
+                e.get_state_display(),
+                e.regs,
+                e.registrations.filter(checked_in_at__isnull=False).count(),
+                sum(m.count for m in e.materials.all()),
+                e.questions.exclude(answer="").count(),
+            ]
+        )
+    out = io.BytesIO()
+    wb.save(out)
+    response = HttpResponse(out.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="needs-events-{start}-{end}.xlsx"'
+    return response

@@ -157,6 +157,9 @@ QINQING_NOTIFIER = os.environ.get("QINQING_NOTIFIER", "qinqing.core.notifier.Dat
 QINQING_SMS_WEBHOOK_URL = os.environ.get("QINQING_SMS_WEBHOOK_URL", "")
 # The address people reach the platform at, for links sent by SMS and e-mail.
 QINQING_PUBLIC_URL = os.environ.get("QINQING_PUBLIC_URL", "http://127.0.0.1:8000")
+# Public needs form: submissions per client address and per phone number in an hour.
+QINQING_NEEDS_RATE_PER_IP = int(os.environ.get("QINQING_NEEDS_RATE_PER_IP", "20"))
+QINQING_NEEDS_RATE_PER_PHONE = int(os.environ.get("QINQING_NEEDS_RATE_PER_PHONE", "5"))
 QINQING_API_TOKEN_DAYS = int(os.environ.get("QINQING_API_TOKEN_DAYS", "30"))
 
 CACHES = {

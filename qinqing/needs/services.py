@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,8 +36,6 @@ from qinqing.needs.models import (
 
 # Public form limits (per client address and per phone number, counted in the database).
 RATE_WINDOW = timedelta(hours=1)
-RATE_PER_IP = int(os.environ.get("QINQING_NEEDS_RATE_PER_IP", "20"))
-RATE_PER_PHONE = int(os.environ.get("QINQING_NEEDS_RATE_PER_PHONE", "5"))
 MAX_ATTACHMENTS = 3
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 ALLOWED_TYPES = {
@@ -153,9 +150,10 @@ def department_for(code: str) -> tuple[Category | None, str]:
 
 def _rate_limit(ip: str | None, phone: str, now: datetime) -> None:
     since = now - RATE_WINDOW
-    if ip and Need.objects.filter(submitted_ip=ip, received_at__gte=since).count() >= RATE_PER_IP:
+    per_ip, per_phone = settings.QINQING_NEEDS_RATE_PER_IP, settings.QINQING_NEEDS_RATE_PER_PHONE
+    if ip and Need.objects.filter(submitted_ip=ip, received_at__gte=since).count() >= per_ip:
         raise ThrottledError("提交过于频繁，请稍后再试", code="throttled")
-    if Need.objects.filter(contact_phone=phone, received_at__gte=since).count() >= RATE_PER_PHONE:
+    if Need.objects.filter(contact_phone=phone, received_at__gte=since).count() >= per_phone:
         raise ThrottledError("该手机号提交过于频繁，请一小时后再试", code="throttled")
 
 

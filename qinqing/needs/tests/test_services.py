@@ -4,6 +4,7 @@ escalation, ratings and rectifications, the public form's rate limit."""
 from datetime import date, datetime, time
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -228,11 +229,11 @@ def test_good_ratings_open_nothing(world, submit):
 
 
 def test_public_form_is_rate_limited_per_phone_and_per_address(submit):
-    for _ in range(services.RATE_PER_PHONE):
+    for _ in range(settings.QINQING_NEEDS_RATE_PER_PHONE):
         submit(phone="13900001111", ip="10.0.0.1")
     with pytest.raises(ThrottledError):
         submit(phone="13900001111", ip="10.0.0.2")
-    for i in range(services.RATE_PER_IP - services.RATE_PER_PHONE):
+    for i in range(settings.QINQING_NEEDS_RATE_PER_IP - settings.QINQING_NEEDS_RATE_PER_PHONE):
         submit(phone=f"1380000{i:04d}", ip="10.0.0.1")
     with pytest.raises(ThrottledError):
         submit(phone="13700000000", ip="10.0.0.1")

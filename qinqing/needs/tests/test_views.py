@@ -4,6 +4,7 @@ images, dashboard and export, and 4xx JSON for bad API input."""
 from io import BytesIO
 
 import pytest
+from django.conf import settings
 from openpyxl import load_workbook
 
 from qinqing.core.testing import ANONYMOUS, check_matrix
@@ -45,7 +46,7 @@ def test_public_form_shows_errors_in_chinese(client, qr):
 
 def test_public_form_answers_429_when_throttled(client, qr):
     data = {"uscc": FIRM_USCC, "phone": "13900000000", "text": "数电票开票额度不够用"}
-    for _ in range(services.RATE_PER_PHONE):
+    for _ in range(settings.QINQING_NEEDS_RATE_PER_PHONE):
         assert client.post(f"/needs/q/{qr.key}/", data).status_code == 302
     response = client.post(f"/needs/q/{qr.key}/", data)
     assert response.status_code == 429

@@ -172,8 +172,8 @@ def evaluate_pool(quota: DrawQuota, *, skip_codes: frozenset[str] = frozenset())
     quota_facts = quota.to_rules()
     pool, excluded = [], []
     facts = _load_facts(quota, project, ruleset)
-    for expert in facts:
-        codes = rules.exclusion_codes(expert, project, quota_facts, ruleset)
+    verdicts = rules.exclusion_codes_many(facts, project, quota_facts, ruleset)
+    for expert, codes in zip(facts, verdicts, strict=True):
         if expert.code in skip_codes:
             codes.append("ALREADY_DRAWN")
         if codes:

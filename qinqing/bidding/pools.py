@@ -30,6 +30,7 @@ from qinqing.bidding.models import (
     ExpertSpeciality,
     Speciality,
 )
+from qinqing.core.lookups import Ids
 from qinqing.core.models import Organisation
 
 
@@ -84,8 +85,8 @@ def _load_facts(
         speciality_id__in=_speciality_codes(quota)
     ).values_list("expert_id", "speciality_id"):
         specialities[expert_id].add(code)
-    ids = list(specialities)
-    if not ids:
+    ids = Ids(specialities)
+    if not ids.values:
         return []
     experts = Expert.objects.filter(pk__any_of=ids, database=quota.database).values_list(
         *EXPERT_COLUMNS

@@ -125,6 +125,7 @@ def _load_facts(
             session__starts_at__lt=session.ends_at,
         )
         .exclude(session=session)
+        .order_by()
         .values_list(
             "expert_id",
             "session__starts_at",

@@ -1,3 +1,249 @@
-from ninja import Router
+"""Bankruptcy reconciliation API (mounted at /api/v1/bankruptcy/): cases, claims, ballots, tally.
+
+Errors are 4xx JSON: domain rules 400/409 (``DomainError``), another party's object 404, a role
+without the action 403, malformed input 422.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from ninja import Router, Schema, Status
+
+from qinqing.bankruptcy import selectors, services
+from qinqing.bankruptcy.models import AgendaItem, Case, Meeting
+from qinqing.core.errors import DomainError
+from qinqing.core.models import Organisation
+from qinqing.core.permissions import get_visible_or_404, grants_of, require
+from qinqing.core.roles import Role
 
 router = Router(tags=["bankruptcy"])
+
+
+class DeadlineOut(Schema):
+    label: str
+    article: str
+    due: date
+    done_on: date | None
+    state: str
+
+
+class CaseOut(Schema):
+    id: int
+    number: str
+    debtor: str
+    procedure: str
+    status: str
+    fast_track: bool
+    acceptance_date: date
+    announcement_date: date | None
+    declaration_end: date | None
+    approval_date: date | None
+    closed_date: date | None
+
+
+class CaseDetailOut(CaseOut):
+    deadlines: list[DeadlineOut]
+
+
+def _case_out(case: Case) -> dict:
+    return {
+        "id": case.pk,
+        "number": case.number,
+        "debtor": case.debtor.name,
+        "procedure": case.procedure,
+        "status": case.status,
+        "fast_track": case.fast_track,
+        "acceptance_date": case.acceptance_date,
+        "announcement_date": case.announcement_date,
+        "declaration_end": case.declaration_end,
+        "approval_date": case.approval_date,
+        "closed_date": case.closed_date,
+    }
+
+
+class ClaimIn(Schema):
+    principal: Decimal
+    interest: Decimal = Decimal("0")
+    other: Decimal = Decimal("0")
+    secured: bool = False
+    collateral_value: Decimal = Decimal("0")
+    waived_priority: bool = False
+    phone: str = ""
+
+
+class ClaimOut(Schema):
+    id: int
+    creditor: str
+    rank: str
+    principal: Decimal
+    interest: Decimal
+    other: Decimal
+    declared: Decimal
+    secured: bool
+    status: str
+    admitted_amount: Decimal | None
+    late: bool
+    filed_on: date
+
+
+def _claim_out(claim) -> dict:
+    return {
+        "id": claim.pk,
+        "creditor": claim.creditor.name,
+        "rank": claim.rank,
+        "principal": claim.principal,
+        "interest": claim.interest,
+        "other": claim.other,
+        "declared": claim.declared_amount,
+        "secured": claim.secured,
+        "status": claim.status,
+        "admitted_amount": claim.admitted_amount,
+        "late": claim.late,
+        "filed_on": claim.filed_on,
+    }
+
+
+class BallotIn(Schema):
+    vote: str
+    creditor_id: int | None = None
+
+
+class BallotOut(Schema):
+    item: int
+    creditor: str
+    vote: str
+
+
+class SignInIn(Schema):
+    creditor_id: int | None = None
+    proxy_name: str = ""
+
+
+class TallyOut(Schema):
+    item: str
+    passed: bool
+    present_voters: int
+    yes_voters: int
+    heads_required: int
+    heads_margin: int
+    heads_passed: bool
+    yes_amount: str
+    unsecured_total: str
+    required_share: str
+    required_amount_display: str
+    amount_margin_display: str
+    amount_passed: bool
+    excluded: list[list[str]]
+    final: bool
+
+
+@router.get("/cases", response=list[CaseOut], summary="我可查看的破产案件")
+def case_list(request):
+    require(request.user, "bankruptcy.view_case")
+    return [_case_out(c) for c in selectors.cases(user=request.user)]
+
+
+@router.get("/cases/{case_id}", response=CaseDetailOut, summary="案件及其法定期限")
+def case_detail(request, case_id: int):
+    case = get_visible_or_404(
+        request.user, "bankruptcy.view_case", Case.objects.select_related("debtor"), pk=case_id
+    )
+    return {
+        **_case_out(case),
+        "deadlines": [d.__dict__ for d in selectors.case_deadlines(case)],
+    }
+
+
+@router.get("/cases/{case_id}/claims", response=list[ClaimOut], summary="债权（债权人只见自己的）")
+def claim_list(request, case_id: int):
+    case = get_visible_or_404(request.user, "bankruptcy.view_case", Case.objects.all(), pk=case_id)
+    return [_claim_out(c) for c in selectors.claims_for(user=request.user, case=case)]
+
+
+def _creditor_org(user) -> Organisation:
+    org = Organisation.objects.filter(pk__in=grants_of(user).direct_org_ids(Role.CREDITOR)).first()
+    if org is None:
+        raise PermissionDenied
+    return org
+
+
+@router.post("/cases/{case_id}/claims", response={201: ClaimOut}, summary="债权人在线申报债权")
+def claim_create(request, case_id: int, payload: ClaimIn):
+    case = get_visible_or_404(request.user, "bankruptcy.file_claim", Case.objects.all(), pk=case_id)
+    org = _creditor_org(request.user)
+    claim = services.claim_file(
+        actor=request.user,
+        case=case,
+        creditor_name=org.name,
+        organisation=org,
+        principal=payload.principal,
+        interest=payload.interest,
+        other=payload.other,
+        secured=payload.secured,
+        collateral_value=payload.collateral_value,
+        waived_priority=payload.waived_priority,
+        phone=payload.phone,
+    )
+    return Status(201, _claim_out(claim))
+
+
+def _item(request, item_id: int) -> AgendaItem:
+    meeting = get_visible_or_404(
+        request.user,
+        "bankruptcy.view_meeting",
+        Meeting.objects.all(),
+        pk=AgendaItem.objects.filter(pk=item_id).values("meeting_id")[:1],
+    )
+    return AgendaItem.objects.select_related("meeting").get(pk=item_id, meeting=meeting)
+
+
+def _own_creditor(request, case_id: int, creditor_id: int | None):
+    own = selectors.own_creditors(user=request.user).filter(case_id=case_id)
+    if creditor_id is not None:
+        return get_visible_or_404(request.user, "bankruptcy.vote", own, pk=creditor_id)
+    require(request.user, "bankruptcy.vote")
+    creditors = list(own[:2])
+    if len(creditors) != 1:
+        raise DomainError(
+            "请指定以哪个债权人身份表决" if creditors else "您不是本案债权人",
+            field="creditor_id",
+            code="creditor",
+        )
+    return creditors[0]
+
+
+@router.post("/meetings/{meeting_id}/sign-in", response={200: dict}, summary="在线签到")
+def sign_in(request, meeting_id: int, payload: SignInIn):
+    meeting = get_visible_or_404(
+        request.user, "bankruptcy.view_meeting", Meeting.objects.all(), pk=meeting_id
+    )
+    creditor = _own_creditor(request, meeting.case_id, payload.creditor_id)
+    attendance = services.attendance_sign_in(
+        actor=request.user, meeting=meeting, creditor=creditor, proxy_name=payload.proxy_name
+    )
+    return {"creditor": creditor.name, "signed_in_at": attendance.signed_in_at.isoformat()}
+
+
+@router.post("/items/{item_id}/ballots", response={201: BallotOut}, summary="对表决事项投票")
+def ballot_create(request, item_id: int, payload: BallotIn):
+    item = _item(request, item_id)
+    creditor = _own_creditor(request, item.meeting.case_id, payload.creditor_id)
+    ballot = services.ballot_cast(
+        actor=request.user, item=item, creditor=creditor, vote=payload.vote
+    )
+    return Status(201, {"item": item.pk, "creditor": creditor.name, "vote": ballot.vote})
+
+
+@router.get("/items/{item_id}/tally", response=TallyOut, summary="计票结果（两项检验及差额）")
+def item_tally(request, item_id: int):
+    item = _item(request, item_id)
+    if not selectors.is_case_staff(request.user, item.meeting.case) and item.is_open:
+        raise DomainError("表决结束后公布结果", code="not_closed", field="item_id")
+    if item.is_open or not item.result:
+        result = selectors.tally_as_dict(selectors.item_tally(item))
+    else:
+        result = item.result
+    return {**result, "final": not item.is_open}

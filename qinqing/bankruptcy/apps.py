@@ -6,3 +6,22 @@ class BankruptcyConfig(AppConfig):
     name = "qinqing.bankruptcy"
     label = "bankruptcy"
     verbose_name = _("破产和解")
+
+    def ready(self) -> None:
+        from qinqing.bankruptcy import figures, permissions  # noqa: F401  (registrations)
+        from qinqing.core.navigation import NavEntry, register_nav
+
+        section = _("破产和解")
+        register_nav(
+            NavEntry(_("破产案件"), "bankruptcy:case_list", "bankruptcy.view_case", section, 500)
+        )
+        register_nav(
+            NavEntry(
+                _("我的债权"), "bankruptcy:creditor_home", "bankruptcy.creditor_home", section, 510
+            )
+        )
+        register_nav(
+            NavEntry(
+                _("破产和解统计"), "bankruptcy:dashboard", "bankruptcy.view_dashboard", section, 520
+            )
+        )

@@ -1,0 +1,673 @@
+"""Bankruptcy reconciliation (破产和解): cases, claims, meetings, agreements, figures.
+
+Amounts are yuan with two decimals. Statutory deadlines are never stored: they are computed from
+the recorded dates by ``qinqing.bankruptcy.rules`` (see ``selectors.case_deadlines``).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from qinqing.bankruptcy import rules
+from qinqing.core.models import Organisation
+
+CASE_NUMBER_RE = re.compile(
+    r"^（(?P<year>\d{4})）(?P<court>[\u4e00-\u9fff]\d{4})破(?:申)?(?P<n>[1-9]\d*)号$"
+)
+
+
+def normalise_case_number(value: str) -> str:
+    """Half-width parentheses and spaces are accepted and normalised to the court's form."""
+    return value.strip().replace(" ", "").replace("(", "（").replace(")", "）")
+
+
+def validate_case_number(value: str) -> None:
+    match = CASE_NUMBER_RE.match(value)
+    if not match or not 1990 <= int(match.group("year")) <= 2100:
+        raise ValidationError(_("案号格式应为“（2024）鄂0111破1号”"), code="invalid_case_number")
+
+
+def money_field(verbose: str, **kwargs) -> models.DecimalField:
+    kwargs.setdefault("default", Decimal("0.00"))
+    return models.DecimalField(verbose, max_digits=18, decimal_places=2, **kwargs)
+
+
+class FastTrackProfile(models.Model):
+    """A court's fast-track rules (破产快审); the Hubei example is the default values."""
+
+    court = models.ForeignKey(
+        Organisation, verbose_name=_("法院"), on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(_("名称"), max_length=120)
+    max_creditors = models.PositiveIntegerField(_("债权人人数上限（不含）"), default=20)
+    max_amount = money_field(_("债权或资产总额上限（不含）"), default=Decimal("5000000.00"))
+    exclude_pending_proceedings = models.BooleanField(_("有未决诉讼或仲裁的不适用"), default=True)
+    exclude_books_not_taken_over = models.BooleanField(_("未能接管账册的不适用"), default=True)
+    time_limit_months = models.PositiveIntegerField(_("审理期限（月）"), default=6)
+    extension_allowed = models.BooleanField(_("可以延长"), default=False)
+    ruling_working_days = models.PositiveIntegerField(_("条件具备后裁定期限（工作日）"), default=5)
+    is_default = models.BooleanField(_("本院默认"), default=True)
+
+    class Meta:
+        verbose_name = _("快审配置")
+        verbose_name_plural = _("快审配置")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["court"],
+                condition=models.Q(is_default=True),
+                name="bk_fasttrack_one_default_per_court",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def as_rule(self) -> rules.FastTrackProfile:
+        return rules.FastTrackProfile(
+            name=self.name,
+            max_creditors=self.max_creditors,
+            max_amount=self.max_amount,
+            exclude_pending_proceedings=self.exclude_pending_proceedings,
+            exclude_books_not_taken_over=self.exclude_books_not_taken_over,
+            time_limit_months=self.time_limit_months,
+            extension_allowed=self.extension_allowed,
+            ruling_working_days=self.ruling_working_days,
+        )
+
+
+class Case(models.Model):
+    class Procedure(models.TextChoices):
+        RECONCILIATION = "reconciliation", _("破产和解")
+        LIQUIDATION = "liquidation", _("破产清算")
+
+    class Petitioner(models.TextChoices):
+        DEBTOR = "debtor", _("债务人申请")
+        CREDITOR = "creditor", _("债权人申请")
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", _("已受理")
+        DECLARING = "declaring", _("债权申报中")
+        MEETING = "meeting", _("债权人会议")
+        EXECUTING = "executing", _("和解协议执行中")
+        COMPLETED = "completed", _("执行完毕")
+        TERMINATED = "terminated", _("协议终止（宣告破产）")
+        BANKRUPT = "bankrupt", _("宣告破产")
+        SETTLED = "settled", _("自行和解终结")
+
+    number = models.CharField(
+        _("案号"), max_length=40, unique=True, validators=[validate_case_number]
+    )
+    court = models.ForeignKey(
+        Organisation, verbose_name=_("法院"), on_delete=models.PROTECT, related_name="+"
+    )
+    debtor = models.ForeignKey(
+        Organisation,
+        verbose_name=_("债务人"),
+        on_delete=models.PROTECT,
+        related_name="bankruptcy_cases",
+    )
+    procedure = models.CharField(
+        _("程序"), max_length=20, choices=Procedure.choices, default=Procedure.RECONCILIATION
+    )
+    petitioner = models.CharField(
+        _("申请人"), max_length=10, choices=Petitioner.choices, default=Petitioner.DEBTOR
+    )
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices)
+    judge = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("承办法官"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    clerk = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("书记员"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    administrator = models.ForeignKey(
+        Organisation,
+        verbose_name=_("管理人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    fast_track = models.BooleanField(_("适用快审"), default=False)
+    fast_track_profile = models.ForeignKey(
+        FastTrackProfile,
+        verbose_name=_("快审配置"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+    )
+    pending_proceedings = models.BooleanField(_("存在未决诉讼或仲裁"), default=False)
+    books_taken_over = models.BooleanField(_("已接管账册"), default=True)
+    petition_date = models.DateField(_("申请日"))
+    acceptance_date = models.DateField(_("受理日"))
+    announcement_date = models.DateField(_("公告日"), null=True, blank=True)
+    declaration_end = models.DateField(_("债权申报期限届满日"), null=True, blank=True)
+    claims_table_published_on = models.DateField(_("债权表编制日"), null=True, blank=True)
+    approval_date = models.DateField(_("认可和解协议裁定日"), null=True, blank=True)
+    closed_date = models.DateField(_("结案日"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("破产案件")
+        verbose_name_plural = _("破产案件")
+        ordering = ["-acceptance_date", "-pk"]
+        indexes = [
+            models.Index(fields=["court", "status"], name="bk_case_court_status_idx"),
+            models.Index(fields=["administrator"], name="bk_case_admin_idx"),
+            models.Index(fields=["approval_date"], name="bk_case_approval_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.debtor}"
+
+
+class CaseDecision(models.Model):
+    """A recorded decision on the track or the procedure (快审转普通、和解转清算 …)."""
+
+    class Kind(models.TextChoices):
+        FAST_TRACK_ON = "fast_track_on", _("适用快审")
+        FAST_TRACK_OFF = "fast_track_off", _("快审转普通程序")
+        TO_LIQUIDATION = "to_liquidation", _("和解转破产清算")
+        TO_RECONCILIATION = "to_reconciliation", _("清算转破产和解")
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="decisions"
+    )
+    kind = models.CharField(_("决定类型"), max_length=20, choices=Kind.choices)
+    decided_on = models.DateField(_("决定日"))
+    reason = models.TextField(_("理由"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("决定人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("程序决定")
+        verbose_name_plural = _("程序决定")
+        ordering = ["decided_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} {self.get_kind_display()}"
+
+
+class Assessment(models.Model):
+    """涉企经济影响评估: the structured form; the report is computed (selectors.assessment_report)."""
+
+    class Trend(models.TextChoices):
+        RISING = "rising", _("上升")
+        STABLE = "stable", _("平稳")
+        FALLING = "falling", _("下降")
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="assessments"
+    )
+    employees = models.PositiveIntegerField(_("职工人数"), default=0)
+    tax_paid_last_year = money_field(_("上年纳税额"))
+    revenue_trend = models.CharField(
+        _("营业收入趋势"), max_length=10, choices=Trend.choices, default=Trend.STABLE
+    )
+    assets_book = money_field(_("资产账面价值"))
+    assets_appraised = money_field(_("资产评估价值"))
+    assets_liquidation = money_field(_("无担保财产清算价值"))
+    costs_estimate = money_field(_("预计破产费用"))
+    common_benefit_estimate = money_field(_("预计共益债务"))
+    guarantees = models.TextField(_("担保情况"), blank=True)
+    industry_role = models.TextField(_("产业地位与社会影响"), blank=True)
+    assessed_on = models.DateField(_("评估日"))
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("评估人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("涉企经济影响评估")
+        verbose_name_plural = _("涉企经济影响评估")
+        ordering = ["-assessed_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} {self.assessed_on}"
+
+
+class Creditor(models.Model):
+    case = models.ForeignKey(
+        Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="creditors"
+    )
+    name = models.CharField(_("债权人名称"), max_length=200)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("债权人机构"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申报账号"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("债权人")
+        verbose_name_plural = _("债权人")
+        ordering = ["case", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "name"], name="bk_creditor_unique_name")
+        ]
+        indexes = [models.Index(fields=["organisation"], name="bk_creditor_org_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Claim(models.Model):
+    class Rank(models.TextChoices):
+        ORDINARY = "ordinary", _("普通债权")
+        EMPLOYEE = "employee", _("职工债权")
+        TAX_SOCIAL = "tax_social", _("社会保险费用和税款")
+
+    class Status(models.TextChoices):
+        FILED = "filed", _("已申报待审查")
+        ADMITTED = "admitted", _("审查确认（列入债权表）")
+        REJECTED = "rejected", _("审查不予确认")
+        CONFIRMED = "confirmed", _("法院裁定确认")
+        DISPUTED = "disputed", _("有异议（待诉讼）")
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="claims"
+    )
+    creditor = models.ForeignKey(
+        Creditor, verbose_name=_("债权人"), on_delete=models.CASCADE, related_name="claims"
+    )
+    rank = models.CharField(_("债权性质"), max_length=12, choices=Rank.choices)
+    principal = money_field(_("本金"))
+    interest = money_field(_("利息（计至受理日）"))
+    other = money_field(_("其他"))
+    secured = models.BooleanField(_("有财产担保"), default=False)
+    collateral_value = money_field(_("担保物清算价值"))
+    waived_priority = models.BooleanField(_("放弃优先受偿权"), default=False)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.FILED
+    )
+    admitted_amount = money_field(_("确认金额"), null=True, blank=True, default=None)
+    provisional_amount = money_field(_("临时确定的表决额"), null=True, blank=True, default=None)
+    review_reason = models.TextField(_("审查理由"), blank=True)
+    objection = models.TextField(_("异议"), blank=True)
+    late = models.BooleanField(_("逾期申报（第56条）"), default=False)
+    filed_on = models.DateField(_("申报日"))
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申报人账号"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("债权")
+        verbose_name_plural = _("债权")
+        ordering = ["case", "pk"]
+        indexes = [models.Index(fields=["case", "status"], name="bk_claim_case_status_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(principal__gte=0, interest__gte=0, other__gte=0),
+                name="bk_claim_amounts_nonnegative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creditor} {self.declared_amount}"
+
+    @property
+    def declared_amount(self) -> Decimal:
+        return self.principal + self.interest + self.other
+
+
+class ClaimEvidence(models.Model):
+    claim = models.ForeignKey(
+        Claim, verbose_name=_("债权"), on_delete=models.CASCADE, related_name="evidence"
+    )
+    file = models.FileField(
+        _("证据文件"),
+        upload_to="bankruptcy/evidence/%Y/%m/",
+        validators=[FileExtensionValidator(["pdf", "jpg", "jpeg", "png"])],
+    )
+    name = models.CharField(_("文件名"), max_length=200)
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("证据材料")
+        verbose_name_plural = _("证据材料")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Meeting(models.Model):
+    class Kind(models.TextChoices):
+        FIRST = "first", _("第一次债权人会议")
+        LATER = "later", _("债权人会议")
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("已通知")
+        OPEN = "open", _("进行中")
+        CLOSED = "closed", _("已结束")
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="meetings"
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    date = models.DateField(_("会议日"))
+    notice_date = models.DateField(_("通知日"))
+    online = models.BooleanField(_("网络会议（可线上签到表决）"), default=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.SCHEDULED
+    )
+    results_sent_on = models.DateField(_("表决结果告知日"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("债权人会议")
+        verbose_name_plural = _("债权人会议")
+        ordering = ["case", "date"]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} {self.get_kind_display()} {self.date}"
+
+
+class AgendaItem(models.Model):
+    class Kind(models.TextChoices):
+        RECONCILIATION = rules.RECONCILIATION, _("表决和解协议（第97条）")
+        ORDINARY = rules.ORDINARY, _("一般决议（第64条）")
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("会议"), on_delete=models.CASCADE, related_name="items"
+    )
+    title = models.CharField(_("议题"), max_length=200)
+    kind = models.CharField(_("表决规则"), max_length=20, choices=Kind.choices)
+    is_open = models.BooleanField(_("表决中"), default=False)
+    passed = models.BooleanField(_("通过"), null=True, blank=True)
+    result = models.JSONField(_("计票结果"), default=dict, blank=True)
+    closed_on = models.DateField(_("表决结束日"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("表决事项")
+        verbose_name_plural = _("表决事项")
+        ordering = ["meeting", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Attendance(models.Model):
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("会议"), on_delete=models.CASCADE, related_name="attendances"
+    )
+    creditor = models.ForeignKey(
+        Creditor, verbose_name=_("债权人"), on_delete=models.CASCADE, related_name="attendances"
+    )
+    signed_in_at = models.DateTimeField(_("签到时间"))
+    online = models.BooleanField(_("线上签到"), default=True)
+    proxy_name = models.CharField(_("委托代理人"), max_length=100, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签到账号"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("签到")
+        verbose_name_plural = _("签到")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "creditor"], name="bk_attendance_once_per_meeting"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creditor} @ {self.meeting}"
+
+
+class Ballot(models.Model):
+    class Vote(models.TextChoices):
+        YES = "yes", _("同意")
+        NO = "no", _("不同意")
+        ABSTAIN = "abstain", _("弃权")
+
+    item = models.ForeignKey(
+        AgendaItem, verbose_name=_("表决事项"), on_delete=models.CASCADE, related_name="ballots"
+    )
+    creditor = models.ForeignKey(
+        Creditor, verbose_name=_("债权人"), on_delete=models.CASCADE, related_name="ballots"
+    )
+    vote = models.CharField(_("表决意见"), max_length=10, choices=Vote.choices)
+    cast_at = models.DateTimeField(_("表决时间"))
+    cast_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("表决账号"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("表决票")
+        verbose_name_plural = _("表决票")
+        constraints = [
+            models.UniqueConstraint(fields=["item", "creditor"], name="bk_ballot_once_per_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creditor} {self.get_vote_display()}"
+
+
+class Agreement(models.Model):
+    class Kind(models.TextChoices):
+        COURT = "court", _("和解协议（第97条）")
+        SELF_SETTLEMENT = "self_settlement", _("自行和解（第105条）")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草案")
+        APPROVED = "approved", _("已认可，执行中")
+        COMPLETED = "completed", _("执行完毕")
+        TERMINATED = "terminated", _("已终止")
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="agreements"
+    )
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.COURT)
+    summary = models.TextField(_("协议要点"), blank=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    approved_on = models.DateField(_("认可日"), null=True, blank=True)
+    completed_on = models.DateField(_("执行完毕日"), null=True, blank=True)
+    terminated_on = models.DateField(_("终止日"), null=True, blank=True)
+    termination_reason = models.TextField(_("终止原因"), blank=True)
+
+    class Meta:
+        verbose_name = _("和解协议")
+        verbose_name_plural = _("和解协议")
+        ordering = ["case", "pk"]
+        indexes = [models.Index(fields=["status", "approved_on"], name="bk_agree_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} {self.get_kind_display()}"
+
+
+class AgreementTerm(models.Model):
+    """One creditor's terms: its confirmed unsecured claim and what the agreement pays it."""
+
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("和解协议"), on_delete=models.CASCADE, related_name="terms"
+    )
+    creditor = models.ForeignKey(
+        Creditor, verbose_name=_("债权人"), on_delete=models.CASCADE, related_name="terms"
+    )
+    confirmed_amount = money_field(_("确认的无财产担保债权额"))
+    agreed_amount = money_field(_("协议清偿额"))
+    tier = models.CharField(_("清偿档次"), max_length=50, blank=True)
+    consented_on = models.DateField(_("同意日（自行和解）"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("协议条款")
+        verbose_name_plural = _("协议条款")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "creditor"], name="bk_term_once_per_creditor"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(agreed_amount__lte=models.F("confirmed_amount")),
+                name="bk_term_agreed_le_confirmed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creditor} {self.agreed_amount}"
+
+
+class Installment(models.Model):
+    term = models.ForeignKey(
+        AgreementTerm,
+        verbose_name=_("协议条款"),
+        on_delete=models.CASCADE,
+        related_name="installments",
+    )
+    due_date = models.DateField(_("应付日"))
+    amount = money_field(_("应付金额"))
+    reminded_on = models.DateField(_("提醒日"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("还款计划")
+        verbose_name_plural = _("还款计划")
+        ordering = ["term", "due_date"]
+        indexes = [models.Index(fields=["due_date"], name="bk_installment_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.term.creditor} {self.due_date} {self.amount}"
+
+
+class Payment(models.Model):
+    term = models.ForeignKey(
+        AgreementTerm, verbose_name=_("协议条款"), on_delete=models.CASCADE, related_name="payments"
+    )
+    paid_on = models.DateField(_("支付日"))
+    amount = money_field(_("金额"))
+    reference = models.CharField(_("凭证号"), max_length=100, blank=True)
+    receipt_confirmed_on = models.DateField(_("债权人确认收款日"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("清偿款")
+        verbose_name_plural = _("清偿款")
+        ordering = ["term", "paid_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="bk_payment_amount_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term.creditor} {self.paid_on} {self.amount}"
+
+
+class PhoneChallenge(models.Model):
+    """A one-time SMS code proving a phone number, so a creditor can file without an account.
+
+    Only a keyed hash of the code is kept; a challenge is single-use, expires, and allows a few
+    attempts. Sends are throttled per phone and per address.
+    """
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="+"
+    )
+    phone = models.CharField(_("手机号"), max_length=20)
+    code_hash = models.CharField(_("验证码哈希"), max_length=64)
+    ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    created_at = models.DateTimeField(_("发送时间"))
+    expires_at = models.DateTimeField(_("过期时间"))
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("手机验证")
+        verbose_name_plural = _("手机验证")
+        indexes = [
+            models.Index(fields=["phone", "created_at"], name="bk_phone_created_idx"),
+            models.Index(fields=["ip", "created_at"], name="bk_phone_ip_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone[:3]}****{self.phone[-4:]}"
+
+
+class Proxy(models.Model):
+    """A creditor's authorised agent (委托代理人) with an account: may sign in and vote for it."""
+
+    creditor = models.ForeignKey(
+        Creditor, verbose_name=_("债权人"), on_delete=models.CASCADE, related_name="proxies"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("代理人账号"),
+        on_delete=models.PROTECT,
+        related_name="bankruptcy_proxies",
+    )
+    name = models.CharField(_("代理人姓名"), max_length=100)
+    authorised_on = models.DateField(_("授权委托书日期"))
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("委托代理人")
+        verbose_name_plural = _("委托代理人")
+        constraints = [
+            models.UniqueConstraint(fields=["creditor", "user"], name="bk_proxy_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.creditor}"

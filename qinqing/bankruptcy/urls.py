@@ -1,4 +1,45 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from qinqing.bankruptcy import views
 
 app_name = "bankruptcy"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.case_list, name="case_list"),
+    path("cases/new/", views.case_create, name="case_create"),
+    path("cases/<int:pk>/", views.case_detail, name="case_detail"),
+    path("cases/<int:pk>/announce/", views.case_announce, name="case_announce"),
+    path("cases/<int:pk>/decide/", views.case_decide, name="case_decide"),
+    path("cases/<int:pk>/meetings/new/", views.meeting_schedule, name="meeting_schedule"),
+    path("cases/<int:pk>/meetings/request/", views.meeting_request, name="meeting_request"),
+    path("cases/<int:pk>/employee-claims/", views.employee_claim, name="employee_claim"),
+    path("cases/<int:pk>/agreements/new/", views.agreement_draft, name="agreement_draft"),
+    path("agreements/<int:pk>/schedule/", views.agreement_schedule, name="agreement_schedule"),
+    path("evidence/<int:pk>/", views.evidence_download, name="evidence_download"),
+    path("claims/<int:pk>/object/", views.claim_object, name="claim_object"),
+    path("cases/<int:pk>/assessment/", views.assessment, name="assessment"),
+    path("cases/<int:pk>/claims-table/", views.claims_table, name="claims_table"),
+    path("cases/<int:pk>/claims/", views.claims, name="claims"),
+    path("cases/<int:pk>/claims/publish/", views.claims_publish, name="claims_publish"),
+    path("cases/<int:pk>/claims/confirm/", views.claims_confirm, name="claims_confirm"),
+    path("cases/<int:pk>/claims/import/", views.claims_import, name="claims_import"),
+    path("cases/<int:pk>/file/", views.claim_file, name="claim_file"),
+    path("claims/template.xlsx", views.claims_template, name="claims_template"),
+    path("claims/<int:pk>/review/", views.claim_review, name="claim_review"),
+    path("claims/<int:pk>/provisional/", views.claim_provisional, name="claim_provisional"),
+    path("meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),
+    path("meetings/<int:pk>/tally/", views.meeting_tally, name="meeting_tally"),
+    path("meetings/<int:pk>/proxy/", views.proxy_register, name="proxy_register"),
+    path("meetings/<int:pk>/sign-in/", views.meeting_sign_in, name="meeting_sign_in"),
+    path("meetings/<int:pk>/<str:action>/", views.meeting_action, name="meeting_action"),
+    path("items/<int:pk>/vote/", views.item_vote, name="item_vote"),
+    path("my/", views.creditor_home, name="creditor_home"),
+    path("terms/<int:pk>/consent/", views.term_consent, name="term_consent"),
+    path("payments/<int:pk>/confirm/", views.payment_confirm, name="payment_confirm"),
+    path("agreements/<int:pk>/", views.agreement_detail, name="agreement_detail"),
+    path("agreements/<int:pk>/<str:action>/", views.agreement_action, name="agreement_action"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("fast-track/", views.fast_track_profile, name="fast_track_profile"),
+    path("public/", views.public_cases, name="public_cases"),
+    path("public/<int:pk>/file/", views.public_file, name="public_file"),
+    path("public/meetings/<int:pk>/", views.public_meeting, name="public_meeting"),
+]

@@ -1,0 +1,593 @@
+"""Reads of the bankruptcy module: what a user may see, and the computed deadlines, tallies and
+reports (all computed from recorded facts with ``rules``)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qinqing.bankruptcy import rules
+from qinqing.bankruptcy.models import (
+    AgendaItem,
+    Agreement,
+    AgreementTerm,
+    Assessment,
+    Attendance,
+    Ballot,
+    Case,
+    Claim,
+    Creditor,
+    Meeting,
+    Payment,
+)
+from qinqing.core.calendar import next_working_day
+from qinqing.core.permissions import grants_of, visible
+from qinqing.core.roles import Role
+
+ZERO = Decimal("0.00")
+ALERT_DAYS = 7
+REVIEWED = (Claim.Status.ADMITTED, Claim.Status.CONFIRMED, Claim.Status.DISPUTED)
+
+
+# --------------------------------------------------------------------------------------------
+# Lists for a user
+# --------------------------------------------------------------------------------------------
+
+
+def cases(*, user) -> QuerySet:
+    qs = Case.objects.select_related(
+        "court", "debtor", "administrator", "judge", "fast_track_profile"
+    ).prefetch_related("meetings")
+    return visible(user, "bankruptcy.view_case", qs)
+
+
+def public_cases() -> QuerySet:
+    """Cases whose acceptance has been announced (Art.14) and that are not closed: public, and
+    open to claims (late ones flagged, Art.56)."""
+    return (
+        Case.objects.exclude(announcement_date=None)
+        .filter(closed_date=None)
+        .select_related("court", "debtor", "administrator")
+        .prefetch_related("meetings")
+        .order_by("-announcement_date")
+    )
+
+
+def own_creditors(*, user) -> QuerySet:
+    """The creditor rows the user speaks for (its organisation's, or filed by it)."""
+    return visible(user, "bankruptcy.vote", Creditor.objects.select_related("case__debtor"))
+
+
+def is_case_staff(user, case: Case) -> bool:
+    grants = grants_of(user)
+    return case.court_id in grants.org_ids(Role.JUDGE) or (
+        case.administrator_id is not None
+        and case.administrator_id in grants.org_ids(Role.ADMINISTRATOR)
+    )
+
+
+def claims_for(*, user, case: Case) -> QuerySet:
+    qs = case.claims.select_related("creditor").prefetch_related("evidence").order_by("pk")
+    return visible(user, "bankruptcy.view_claim", qs)
+
+
+# --------------------------------------------------------------------------------------------
+# Deadlines and alerts
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deadline:
+    label: str
+    article: str
+    due: date
+    done_on: date | None
+    state: str  # "ok" done in time, "bad" overdue or done late, "warn" due soon, "" pending
+
+    @property
+    def css(self) -> str:
+        return self.state
+
+
+def _deadline(label, article, due, done_on, today) -> Deadline:
+    if done_on is not None:
+        state = "ok" if done_on <= due else "bad"
+    elif due < today:
+        state = "bad"
+    elif (due - today).days <= ALERT_DAYS:
+        state = "warn"
+    else:
+        state = ""
+    return Deadline(label, article, due, done_on, state)
+
+
+def case_deadlines(case: Case, today: date | None = None) -> list[Deadline]:
+    """Statutory deadlines of the case, computed (never typed) with the working-day calendar."""
+    today = today or timezone.localdate()
+    nwd = next_working_day
+    meetings = sorted(case.meetings.all(), key=lambda m: (m.date, m.pk))  # prefetched in lists
+    rows = []
+    if case.petitioner == Case.Petitioner.DEBTOR:
+        due = rules.acceptance_ruling_due_debtor_petition(case.petition_date, next_working_day=nwd)
+    else:
+        due = rules.acceptance_ruling_due_creditor_petition(
+            rules.objection_period_end(
+                rules.debtor_notice_due(case.petition_date, next_working_day=nwd),
+                next_working_day=nwd,
+            ),
+            next_working_day=nwd,
+        )
+    rows.append(_deadline(_("裁定受理"), _("第10条"), due, case.acceptance_date, today))
+    rows.append(
+        _deadline(
+            _("通知已知债权人并公告"),
+            _("第14条"),
+            rules.creditor_notification_due(case.acceptance_date, next_working_day=nwd),
+            case.announcement_date,
+            today,
+        )
+    )
+    if case.declaration_end:
+        rows.append(
+            _deadline(
+                _("债权申报期限届满"),
+                _("第45条"),
+                case.declaration_end,
+                case.declaration_end if today > case.declaration_end else None,
+                today,
+            )
+        )
+        first = next((m for m in meetings if m.kind == Meeting.Kind.FIRST), None)
+        rows.append(
+            _deadline(
+                _("召开第一次债权人会议"),
+                _("第62条"),
+                rules.first_meeting_due(case.declaration_end, next_working_day=nwd),
+                first.date if first and first.date <= today else None,
+                today,
+            )
+        )
+    for meeting in meetings:
+        rows.append(
+            _deadline(
+                _("通知债权人（%(date)s会议）") % {"date": meeting.date},
+                _("第63条"),
+                rules.latest_meeting_notice_date(meeting.date),
+                meeting.notice_date,
+                today,
+            )
+        )
+        if meeting.status == Meeting.Status.CLOSED:
+            rows.append(
+                _deadline(
+                    _("告知表决结果（%(date)s会议）") % {"date": meeting.date},
+                    _("破产法解释三第11条"),
+                    rules.results_due(meeting.date, next_working_day=nwd),
+                    meeting.results_sent_on,
+                    today,
+                )
+            )
+            challenge = rules.resolution_challenge_due(meeting.date, next_working_day=nwd)
+            if challenge >= today:
+                rows.append(
+                    _deadline(_("申请撤销债权人会议决议"), _("第64条"), challenge, None, today)
+                )
+    if case.fast_track and case.fast_track_profile:
+        adopted = (
+            AgendaItem.objects.filter(
+                meeting__case=case, kind=AgendaItem.Kind.RECONCILIATION, passed=True
+            )
+            .order_by("closed_on")
+            .first()
+        )
+        if adopted is not None and adopted.closed_on:
+            rows.append(
+                _deadline(
+                    _("快审：裁定认可和解协议"),
+                    _("快审配置（条件具备后工作日）"),
+                    rules.fast_track_ruling_due(
+                        case.fast_track_profile.as_rule(), adopted.closed_on, next_working_day=nwd
+                    ),
+                    case.approval_date,
+                    today,
+                )
+            )
+        rows.append(
+            _deadline(
+                _("快审审理期限"),
+                _("快审配置"),
+                rules.fast_track_deadline(
+                    case.fast_track_profile.as_rule(), case.acceptance_date, next_working_day=nwd
+                ),
+                case.approval_date or case.closed_date,
+                today,
+            )
+        )
+    return rows
+
+
+def case_alerts(case: Case, today: date | None = None) -> list[Deadline]:
+    if case.closed_date:
+        return []
+    return [d for d in case_deadlines(case, today) if d.state in ("warn", "bad") and not d.done_on]
+
+
+# --------------------------------------------------------------------------------------------
+# Claims, voters and tallies
+# --------------------------------------------------------------------------------------------
+
+
+def claim_basis(claim: Claim) -> Decimal | None:
+    """The amount a claim counts for in reports: reviewed amount, else declared; rejected none."""
+    if claim.status in REVIEWED:
+        return claim.admitted_amount
+    if claim.status == Claim.Status.FILED:
+        return claim.declared_amount
+    return None
+
+
+def unsecured_confirmed(creditor: Creditor) -> Decimal:
+    """A creditor's reviewed unsecured ordinary claim (secured, not waived: the shortfall)."""
+    total = ZERO
+    for claim in creditor.claims.filter(rank=Claim.Rank.ORDINARY, status__in=REVIEWED):
+        amount = claim.admitted_amount or ZERO
+        if claim.secured and not claim.waived_priority:
+            amount = max(ZERO, amount - claim.collateral_value)
+        total += amount
+    return total
+
+
+class _ClaimRow(NamedTuple):
+    status: str
+    secured: bool
+    waived_priority: bool
+    admitted_amount: Decimal | None
+    provisional_amount: Decimal | None
+    declared: Decimal
+
+
+_CLAIM_ROW_FIELDS = (
+    "status",
+    "secured",
+    "waived_priority",
+    "admitted_amount",
+    "provisional_amount",
+    "principal",
+    "interest",
+    "other",
+)
+
+
+def _claim_row(values: tuple) -> _ClaimRow:
+    status, secured, waived, admitted, provisional, principal, interest, other = values
+    return _ClaimRow(status, secured, waived, admitted, provisional, principal + interest + other)
+
+
+def _voter(
+    creditor_id: int, claims: list[_ClaimRow], *, present: bool, vote: str | None
+) -> rules.Voter | None:
+    """One creditor's ``Voter`` from its ordinary-rank claims (pure; see ``voter_for``)."""
+    claims = [
+        c for c in claims if c.status != Claim.Status.REJECTED or c.provisional_amount is not None
+    ]
+    if not claims:
+        return None
+    confirmed = [c for c in claims if c.status == Claim.Status.CONFIRMED]
+    provisional = [
+        c for c in claims if c.status != Claim.Status.CONFIRMED and c.provisional_amount is not None
+    ]
+    amount = sum((c.admitted_amount or ZERO for c in confirmed), ZERO) + sum(
+        (c.provisional_amount for c in provisional), ZERO
+    )
+    if not confirmed and not provisional:  # no vote (Art.59); the amount is informative only
+        amount = sum(
+            ((c.admitted_amount if c.status in REVIEWED else c.declared) or ZERO for c in claims),
+            ZERO,
+        )
+    secured = [c for c in claims if c.secured]
+    is_confirmed = not provisional and bool(confirmed)
+    return rules.Voter(
+        creditor_id=str(creditor_id),
+        amount=amount,
+        secured=bool(secured),
+        waived_priority=bool(secured) and all(c.waived_priority for c in secured),
+        confirmed=is_confirmed,
+        provisional_amount=None if is_confirmed or not provisional else amount,
+        present=present,
+        vote=vote if present else None,
+    )
+
+
+def voter_for(creditor: Creditor, *, present: bool, vote: str | None) -> rules.Voter | None:
+    """The creditor's ``Voter`` (ordinary-rank claims; employee and tax claims are not
+    reconciliation claims). Confirmed claims vote with their amount, unconfirmed ones with the
+    court's provisional amount (Art.59); ``None`` when it has no ordinary claim."""
+    rows = Claim.objects.filter(creditor=creditor, rank=Claim.Rank.ORDINARY).values_list(
+        *_CLAIM_ROW_FIELDS
+    )
+    return _voter(creditor.pk, [_claim_row(r) for r in rows], present=present, vote=vote)
+
+
+def item_voters(item: AgendaItem) -> tuple[list[rules.Voter], Decimal]:
+    """Every creditor of the case as a ``Voter`` on ``item``, and U, the unsecured total.
+
+    Three queries whatever the number of creditors (claims as plain rows, attendances, ballots).
+    """
+    case_id = item.meeting.case_id
+    claims: dict[int, list[_ClaimRow]] = defaultdict(list)
+    for creditor_id, *values in (
+        Claim.objects.filter(case_id=case_id, rank=Claim.Rank.ORDINARY)
+        .order_by("creditor_id", "pk")
+        .values_list("creditor_id", *_CLAIM_ROW_FIELDS)
+    ):
+        claims[creditor_id].append(_claim_row(tuple(values)))
+    present = set(
+        Attendance.objects.filter(meeting=item.meeting).values_list("creditor_id", flat=True)
+    )
+    votes = dict(Ballot.objects.filter(item=item).values_list("creditor_id", "vote"))
+    voters = []
+    for creditor_id, rows in claims.items():
+        voter = _voter(
+            creditor_id, rows, present=creditor_id in present, vote=votes.get(creditor_id)
+        )
+        if voter is not None:
+            voters.append(voter)
+    unsecured_total = sum(
+        (
+            amount
+            for v in voters
+            if not v.secured or v.waived_priority
+            if (amount := rules.voting_amount(v)) is not None
+        ),
+        ZERO,
+    )
+    return voters, unsecured_total
+
+
+def item_tally(item: AgendaItem) -> rules.Tally:
+    voters, unsecured_total = item_voters(item)
+    return rules.tally(item.kind, voters, unsecured_total)
+
+
+def tally_as_dict(t: rules.Tally) -> dict:
+    return {
+        "item": t.item,
+        "passed": t.passed,
+        "present_voters": t.present_voters,
+        "yes_voters": t.yes_voters,
+        "heads_required": t.heads_required,
+        "heads_margin": t.heads_margin,
+        "heads_passed": t.heads_passed,
+        "yes_amount": str(t.yes_amount),
+        "unsecured_total": str(t.unsecured_total),
+        "required_share": f"{t.required_share.numerator}/{t.required_share.denominator}",
+        "required_amount_display": str(t.required_amount_display),
+        "amount_margin_display": str(t.amount_margin_display),
+        "amount_passed": t.amount_passed,
+        "excluded": [list(e) for e in t.excluded],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Fast track and the economic-impact assessment report
+# --------------------------------------------------------------------------------------------
+
+
+def latest_assessment(case: Case) -> Assessment | None:
+    return case.assessments.order_by("-assessed_on", "-pk").first()
+
+
+def fast_track_result(case: Case) -> rules.FastTrackResult | None:
+    assessment = latest_assessment(case)
+    if assessment is None or case.fast_track_profile is None:
+        return None
+    claims = [c for c in case.claims.all() if claim_basis(c) is not None]
+    return rules.fast_track_assessment(
+        case.fast_track_profile.as_rule(),
+        rules.FastTrackFacts(
+            acceptance_date=case.acceptance_date,
+            creditor_count=len({c.creditor_id for c in claims}),
+            claims_total=sum((claim_basis(c) for c in claims), ZERO),
+            assets_total=assessment.assets_appraised,
+            pending_proceedings=case.pending_proceedings,
+            books_taken_over=case.books_taken_over,
+        ),
+        next_working_day=next_working_day,
+    )
+
+
+@dataclass(frozen=True)
+class AssessmentReport:
+    assessment: Assessment
+    fast_track: rules.FastTrackResult | None
+    liquidation: rules.Liquidation
+    names: dict[str, str]
+    comparison: tuple[rules.ComparisonRow, ...]
+    agreement: Agreement | None
+
+
+def assessment_report(case: Case) -> AssessmentReport | None:
+    """Fast-track eligibility with reasons, the Art.113 simulated liquidation, and each
+    creditor's outcome under the draft agreement against liquidation ("better off?")."""
+    assessment = latest_assessment(case)
+    if assessment is None:
+        return None
+    names: dict[str, str] = {"costs": "破产费用（预计）", "common": "共益债务（预计）"}
+    secured, employee, tax, ordinary = [], {}, {}, {}
+    for claim in case.claims.select_related("creditor"):
+        amount = claim_basis(claim)
+        if amount is None or amount == 0:
+            continue
+        key = str(claim.creditor_id)
+        names[key] = claim.creditor.name
+        if claim.rank == Claim.Rank.EMPLOYEE:
+            employee[key] = employee.get(key, ZERO) + amount
+        elif claim.rank == Claim.Rank.TAX_SOCIAL:
+            tax[key] = tax.get(key, ZERO) + amount
+        elif claim.secured:
+            secured.append(rules.SecuredClaim(key, amount, claim.collateral_value))
+        else:
+            ordinary[key] = ordinary.get(key, ZERO) + amount
+    costs = {"costs": assessment.costs_estimate} if assessment.costs_estimate else {}
+    common = (
+        {"common": assessment.common_benefit_estimate} if assessment.common_benefit_estimate else {}
+    )
+    liquidation = rules.simulate_liquidation(
+        rules.LiquidationInput(
+            free_assets=assessment.assets_liquidation,
+            secured=secured,
+            costs=costs,
+            common_benefit_debts=common,
+            employee_claims=employee,
+            social_insurance_and_taxes=tax,
+            ordinary_claims=ordinary,
+        )
+    )
+    agreement = case.agreements.exclude(status=Agreement.Status.TERMINATED).first()
+    comparison: tuple[rules.ComparisonRow, ...] = ()
+    if agreement is not None:
+        offers = {}
+        for term in agreement.terms.all():
+            key = str(term.creditor_id)
+            if key in liquidation.creditors:
+                # under the agreement a secured creditor also keeps its collateral recovery
+                offers[key] = min(
+                    term.agreed_amount + liquidation.creditors[key].from_collateral,
+                    liquidation.creditors[key].claim,
+                )
+        try:
+            comparison = rules.compare_with_agreement(liquidation, offers)
+        except rules.RuleError:
+            comparison = ()
+    return AssessmentReport(
+        assessment=assessment,
+        fast_track=fast_track_result(case),
+        liquidation=liquidation,
+        names=names,
+        comparison=comparison,
+        agreement=agreement,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Agreements and payments
+# --------------------------------------------------------------------------------------------
+
+
+def term_paid(term: AgreementTerm) -> Decimal:
+    return (term.payments.aggregate(s=Sum("amount"))["s"] or ZERO).quantize(ZERO)
+
+
+def term_position(term: AgreementTerm, today: date | None = None) -> dict:
+    today = today or timezone.localdate()
+    installments = list(term.installments.all())
+    paid = term_paid(term)
+
+    def due_by(day: date) -> Decimal:
+        return sum((i.amount for i in installments if i.due_date <= day), ZERO)
+
+    due_now = due_by(today)
+    return {
+        "paid": paid,
+        "due_now": due_now,
+        "overdue": max(ZERO, due_now - paid),
+        "remaining": term.agreed_amount - paid,
+        "due_cumulative_by": due_by,
+    }
+
+
+def agreement_rates(agreement: Agreement) -> rules.RepaymentRates:
+    return rules.repayment_rates(
+        rules.RepaymentLine(
+            creditor_id=str(t.creditor_id),
+            confirmed_unsecured=t.confirmed_amount,
+            agreed=t.agreed_amount,
+            paid=term_paid(t),
+            tier=t.tier or None,
+        )
+        for t in agreement.terms.all()
+    )
+
+
+def terms_for(*, user, agreement: Agreement) -> QuerySet:
+    qs = agreement.terms.select_related("creditor").prefetch_related("installments", "payments")
+    return visible(user, "bankruptcy.view_term", qs)
+
+
+def creditor_overview(*, user) -> list[dict]:
+    """The creditor's own page: per case its claims, ballots, terms and payments."""
+    rows = []
+    for creditor in own_creditors(user=user).order_by("-case__acceptance_date"):
+        rows.append(
+            {
+                "creditor": creditor,
+                "case": creditor.case,
+                "claims": list(creditor.claims.prefetch_related("evidence")),
+                "ballots": list(creditor.ballots.select_related("item__meeting")),
+                "terms": list(
+                    creditor.terms.select_related("agreement").prefetch_related(
+                        "installments", "payments"
+                    )
+                ),
+                "open_items": list(
+                    AgendaItem.objects.filter(
+                        meeting__case=creditor.case,
+                        meeting__status=Meeting.Status.OPEN,
+                        is_open=True,
+                    ).select_related("meeting")
+                ),
+            }
+        )
+    return rows
+
+
+def payments_for(*, user) -> QuerySet:
+    qs = Payment.objects.select_related("term__creditor", "term__agreement__case")
+    return visible(user, "bankruptcy.view_payment", qs)
+
+
+# --------------------------------------------------------------------------------------------
+# Figures (definitions in figures.py)
+# --------------------------------------------------------------------------------------------
+
+
+def rescued_agreements(start: date, end: date, organisation=None) -> QuerySet:
+    """Agreements (Art.97 or Art.105) approved by the court within [start, end] and not
+    terminated since (挽救企业)."""
+    qs = Agreement.objects.filter(
+        approved_on__gte=start,
+        approved_on__lte=end,
+        status__in=(Agreement.Status.APPROVED, Agreement.Status.COMPLETED),
+    )
+    if organisation is not None:
+        qs = qs.filter(
+            Q(case__court=organisation)
+            | Q(case__administrator=organisation)
+            | Q(case__debtor=organisation)
+        )
+    return qs
+
+
+def figures_series(years: list[int]) -> list[dict]:
+    """Per year: debts resolved and assets revitalised (for the dashboard chart)."""
+    from qinqing.bankruptcy import figures
+
+    out = []
+    for year in years:
+        start, end = date(year, 1, 1), date(year, 12, 31)
+        out.append(
+            {
+                "year": year,
+                "assets": figures.assets_revitalised(start, end),
+                "debts": figures.debts_resolved(start, end),
+                "firms": figures.firms_rescued(start, end),
+            }
+        )
+    return out

@@ -1,0 +1,1445 @@
+"""Writes of the bankruptcy module: every state change, validated, saved and audited.
+
+The law and the maths are in ``rules``; these functions check the state, call the rules, save
+and append to the audit chain in one transaction. Dates of facts are parameters (``on=``) so a
+court can record what happened on the day it happened (and the demo can record history).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from qinqing.bankruptcy import rules, selectors
+from qinqing.bankruptcy.models import (
+    AgendaItem,
+    Agreement,
+    AgreementTerm,
+    Assessment,
+    Attendance,
+    Ballot,
+    Case,
+    CaseDecision,
+    Claim,
+    ClaimEvidence,
+    Creditor,
+    FastTrackProfile,
+    Installment,
+    Meeting,
+    Payment,
+    PhoneChallenge,
+    Proxy,
+    normalise_case_number,
+    validate_case_number,
+)
+from qinqing.core.audit import audit_log
+from qinqing.core.calendar import next_working_day
+from qinqing.core.errors import ConflictError, DomainError, ThrottledError
+from qinqing.core.models import Notification, Organisation, RoleGrant
+from qinqing.core.notifier import notification_send
+from qinqing.core.permissions import grants_of
+from qinqing.core.roles import Role
+
+ZERO = Decimal("0.00")
+REVIEWED_STATUSES = (Claim.Status.ADMITTED, Claim.Status.CONFIRMED, Claim.Status.DISPUTED)
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+EVIDENCE_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def money(value, field: str, *, allow_zero: bool = True) -> Decimal:
+    """Parse a money amount (yuan, at most two decimals) or raise ``DomainError`` on ``field``."""
+    try:
+        amount = Decimal(str(value).strip().replace(",", "")) if value not in (None, "") else None
+    except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise DomainError("金额格式不正确", field=field)
+    if amount < 0 or (amount == 0 and not allow_zero):
+        raise DomainError("金额必须大于零" if not allow_zero else "金额不能为负数", field=field)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise DomainError("金额最多精确到分", field=field)
+    return amount.quantize(Decimal("0.01"))
+
+
+def _rule(fn, *args, field: str | None = None, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except rules.RuleError as exc:
+        raise DomainError(str(exc), field=field) from None
+
+
+def _audit(actor, action: str, obj, case: Case, **detail) -> None:
+    audit_log(actor=actor, action=action, obj=obj, organisation=case.court, detail=detail)
+
+
+def _require_open(case: Case) -> None:
+    if case.closed_date is not None:
+        raise ConflictError("案件已结案，不能再变更", code="closed")
+
+
+def creditor_users(creditor: Creditor) -> list:
+    """The accounts that speak for a creditor: its filing account and its organisation's creditors."""
+    users = {}
+    if creditor.user_id:
+        users[creditor.user_id] = creditor.user
+    if creditor.organisation_id:
+        for grant in RoleGrant.objects.filter(
+            organisation_id=creditor.organisation_id, role=Role.CREDITOR
+        ).select_related("user"):
+            users[grant.user_id] = grant.user
+    return list(users.values())
+
+
+def _notify_creditor(actor, creditor: Creditor, subject: str, body: str) -> int:
+    sent = 0
+    for user in creditor_users(creditor):
+        notification_send(actor=actor, channel="in_app", subject=subject, body=body, recipient=user)
+        sent += 1
+    if not sent and creditor.phone:
+        notification_send(
+            actor=actor, channel="sms", subject=subject, body=body, address=creditor.phone
+        )
+        sent += 1
+    return sent
+
+
+# --------------------------------------------------------------------------------------------
+# Cases
+# --------------------------------------------------------------------------------------------
+
+
+def fast_track_profile_default(*, actor, court: Organisation) -> FastTrackProfile:
+    """The court's default fast-track profile, created from the Hubei example on first use."""
+    profile = FastTrackProfile.objects.filter(court=court, is_default=True).first()
+    if profile is None:
+        hubei = rules.HUBEI_FAST_TRACK
+        with transaction.atomic():
+            profile = FastTrackProfile.objects.create(
+                court=court,
+                name=hubei.name,
+                max_creditors=hubei.max_creditors,
+                max_amount=hubei.max_amount,
+                exclude_pending_proceedings=hubei.exclude_pending_proceedings,
+                exclude_books_not_taken_over=hubei.exclude_books_not_taken_over,
+                time_limit_months=hubei.time_limit_months,
+                extension_allowed=hubei.extension_allowed,
+                ruling_working_days=hubei.ruling_working_days,
+                is_default=True,
+            )
+            audit_log(
+                actor=actor,
+                action="fast_track_profile.create",
+                obj=profile,
+                organisation=court,
+                detail={"name": profile.name},
+            )
+    return profile
+
+
+def case_create(
+    *,
+    actor,
+    number: str,
+    court: Organisation,
+    debtor: Organisation,
+    judge,
+    petition_date: date,
+    acceptance_date: date,
+    petitioner: str = Case.Petitioner.DEBTOR,
+    procedure: str = Case.Procedure.RECONCILIATION,
+    administrator: Organisation | None = None,
+    clerk=None,
+) -> Case:
+    number = normalise_case_number(number)
+    try:
+        validate_case_number(number)
+    except ValidationError:
+        raise DomainError("案号格式应为“（2024）鄂0111破1号”", field="number") from None
+    if Case.objects.filter(number=number).exists():
+        raise DomainError("该案号已登记", field="number")
+    if court.kind != Organisation.Kind.COURT:
+        raise DomainError("受理机构必须是法院", field="court")
+    if debtor.kind != Organisation.Kind.FIRM:
+        raise DomainError("债务人必须是企业", field="debtor")
+    if administrator is not None and administrator.kind not in (
+        Organisation.Kind.FIRM,
+        Organisation.Kind.AGENCY,
+    ):
+        raise DomainError("管理人应为律师事务所、会计师事务所等中介机构", field="administrator")
+    if acceptance_date < petition_date:
+        raise DomainError("受理日不能早于申请日", field="acceptance_date")
+    if procedure not in Case.Procedure.values:
+        raise DomainError("未知的程序", field="procedure")
+    if petitioner not in Case.Petitioner.values:
+        raise DomainError("未知的申请人类型", field="petitioner")
+    if procedure == Case.Procedure.RECONCILIATION and petitioner != Case.Petitioner.DEBTOR:
+        raise DomainError("破产和解只能由债务人申请（第95条）", field="petitioner")
+    if Case.objects.filter(debtor=debtor, closed_date=None).exists():
+        raise DomainError("该债务人已有未结的破产案件", field="debtor")
+    profile = fast_track_profile_default(actor=actor, court=court)
+    try:
+        with transaction.atomic():
+            return _case_insert(
+                actor,
+                profile,
+                number=number,
+                court=court,
+                debtor=debtor,
+                judge=judge,
+                clerk=clerk,
+                administrator=administrator,
+                procedure=procedure,
+                petitioner=petitioner,
+                petition_date=petition_date,
+                acceptance_date=acceptance_date,
+            )
+    except IntegrityError:  # a concurrent request registered the same number
+        raise DomainError("该案号已登记", field="number") from None
+
+
+def _case_insert(actor, profile: FastTrackProfile, **fields) -> Case:
+    case = Case.objects.create(status=Case.Status.ACCEPTED, fast_track_profile=profile, **fields)
+    administrator = fields.get("administrator")
+    _audit(
+        actor,
+        "case.create",
+        case,
+        case,
+        number=case.number,
+        debtor=case.debtor.name,
+        acceptance_date=case.acceptance_date,
+        administrator=administrator.name if administrator else None,
+    )
+    return case
+
+
+def case_appoint_administrator(*, actor, case: Case, administrator: Organisation) -> Case:
+    """Art.13: the court appoints the administrator when it accepts the case."""
+    _require_open(case)
+    with transaction.atomic():
+        case.administrator = administrator
+        case.save(update_fields=["administrator"])
+        _audit(actor, "case.appoint_administrator", case, case, administrator=administrator.name)
+    return case
+
+
+def case_announce(*, actor, case: Case, announcement_date: date, declaration_end: date) -> Case:
+    """Art.14 announcement and Art.45 declaration period (30 days to 3 months)."""
+    _require_open(case)
+    if case.announcement_date is not None:
+        raise ConflictError("本案已公告", code="announced")
+    if announcement_date < case.acceptance_date:
+        raise DomainError("公告日不能早于受理日", field="announcement_date")
+    _rule(
+        rules.validate_declaration_period_end,
+        announcement_date,
+        declaration_end,
+        field="declaration_end",
+    )
+    notice_due = rules.creditor_notification_due(
+        case.acceptance_date, next_working_day=next_working_day
+    )
+    with transaction.atomic():
+        case.announcement_date = announcement_date
+        case.declaration_end = declaration_end
+        case.status = Case.Status.DECLARING
+        case.save(update_fields=["announcement_date", "declaration_end", "status"])
+        _audit(
+            actor,
+            "case.announce",
+            case,
+            case,
+            announcement_date=announcement_date,
+            declaration_end=declaration_end,
+            art14_due=notice_due,
+            art14_late=announcement_date > notice_due,
+        )
+    return case
+
+
+def case_decide(*, actor, case: Case, kind: str, decided_on: date, reason: str) -> CaseDecision:
+    """Record a track or procedure decision; earlier steps stay valid."""
+    _require_open(case)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请写明决定理由", field="reason")
+    if kind not in CaseDecision.Kind.values:
+        raise DomainError("未知的决定类型", field="kind")
+    fields: list[str] = []
+    if kind == CaseDecision.Kind.FAST_TRACK_ON:
+        if case.fast_track:
+            raise ConflictError("本案已适用快审")
+        result = selectors.fast_track_result(case)
+        if result is None:
+            raise DomainError("请先完成涉企经济影响评估，再决定是否适用快审", field="kind")
+        if not result.eligible:
+            raise DomainError("不符合快审条件：" + "；".join(result.reasons), field="kind")
+        case.fast_track, fields = True, ["fast_track"]
+    elif kind == CaseDecision.Kind.FAST_TRACK_OFF:
+        if not case.fast_track:
+            raise ConflictError("本案未适用快审")
+        case.fast_track, fields = False, ["fast_track"]
+    elif kind == CaseDecision.Kind.TO_LIQUIDATION:
+        # Art.99: the agreement is not adopted or not approved → the procedure ends and the
+        # debtor is declared bankrupt (an approved agreement in default goes through Art.104).
+        if case.procedure == Case.Procedure.LIQUIDATION:
+            raise ConflictError("本案已是破产清算程序")
+        if case.agreements.filter(status=Agreement.Status.APPROVED).exists():
+            raise ConflictError("和解协议执行中，不执行协议的应依第104条终止协议")
+        case.procedure, case.status = Case.Procedure.LIQUIDATION, Case.Status.BANKRUPT
+        fields = ["procedure", "status"]
+    else:
+        if case.procedure == Case.Procedure.RECONCILIATION:
+            raise ConflictError("本案已是破产和解程序")
+        case.procedure, fields = Case.Procedure.RECONCILIATION, ["procedure"]
+    with transaction.atomic():
+        case.save(update_fields=fields)
+        if kind == CaseDecision.Kind.TO_LIQUIDATION:
+            case.agreements.filter(status=Agreement.Status.DRAFT).update(
+                status=Agreement.Status.TERMINATED,
+                terminated_on=decided_on,
+                termination_reason=f"第99条：{reason}",
+            )
+        decision = CaseDecision.objects.create(
+            case=case, kind=kind, decided_on=decided_on, reason=reason, decided_by=actor or None
+        )
+        _audit(
+            actor, "case.decide", decision, case, kind=kind, decided_on=decided_on, reason=reason
+        )
+    return decision
+
+
+ASSESSMENT_MONEY = (
+    "tax_paid_last_year",
+    "assets_book",
+    "assets_appraised",
+    "assets_liquidation",
+    "costs_estimate",
+    "common_benefit_estimate",
+)
+
+
+def assessment_record(
+    *, actor, case: Case, assessed_on: date | None = None, **values
+) -> Assessment:
+    """涉企经济影响评估: record the structured facts; the report is computed from them."""
+    _require_open(case)
+    data = {}
+    for name in ASSESSMENT_MONEY:
+        data[name] = money(values.get(name, 0), name)
+    try:
+        data["employees"] = int(values.get("employees", 0))
+    except (TypeError, ValueError):
+        raise DomainError("职工人数须为整数", field="employees") from None
+    if data["employees"] < 0:
+        raise DomainError("职工人数不能为负数", field="employees")
+    trend = values.get("revenue_trend", Assessment.Trend.STABLE)
+    if trend not in Assessment.Trend.values:
+        raise DomainError("未知的营业收入趋势", field="revenue_trend")
+    pending = bool(values.get("pending_proceedings", case.pending_proceedings))
+    books = bool(values.get("books_taken_over", case.books_taken_over))
+    with transaction.atomic():
+        assessment = Assessment.objects.create(
+            case=case,
+            revenue_trend=trend,
+            guarantees=str(values.get("guarantees", "")),
+            industry_role=str(values.get("industry_role", "")),
+            assessed_on=assessed_on or _today(),
+            assessed_by=actor if getattr(actor, "is_authenticated", False) else None,
+            **data,
+        )
+        case.pending_proceedings, case.books_taken_over = pending, books
+        case.save(update_fields=["pending_proceedings", "books_taken_over"])
+        _audit(actor, "assessment.record", assessment, case, **{k: str(v) for k, v in data.items()})
+    return assessment
+
+
+# --------------------------------------------------------------------------------------------
+# Claims
+# --------------------------------------------------------------------------------------------
+
+
+def _creditor_for(case: Case, *, name: str, organisation=None, user=None, phone="") -> Creditor:
+    """The case's creditor row for this filer: by organisation, else by exact name. A row
+    recorded by name only (paper or Excel filing) is linked to the organisation whose official
+    name it bears, so the organisation's creditor accounts then see it."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("请填写债权人名称", field="creditor_name")
+    creditor = None
+    if organisation is not None:
+        creditor = Creditor.objects.filter(case=case, organisation=organisation).first()
+    if creditor is None:
+        creditor = Creditor.objects.filter(case=case, name=name).first()
+        if creditor is not None and organisation is not None:
+            if creditor.organisation_id is not None:
+                raise DomainError("同名债权人已由其他机构申报", field="creditor_name")
+            creditor.organisation = organisation
+            creditor.save(update_fields=["organisation"])
+    if creditor is None:
+        try:
+            with transaction.atomic():
+                creditor = Creditor.objects.create(
+                    case=case, name=name, organisation=organisation, user=user, phone=phone
+                )
+        except IntegrityError:  # a concurrent filing created it first
+            creditor = Creditor.objects.get(case=case, name=name)
+    if user is not None and creditor.user_id is None:
+        creditor.user = user
+        creditor.save(update_fields=["user"])
+    if phone and not creditor.phone:
+        creditor.phone = phone
+        creditor.save(update_fields=["phone"])
+    return creditor
+
+
+def _check_evidence(files: Iterable) -> list:
+    checked = []
+    for upload in files or ():
+        if upload.size > MAX_EVIDENCE_BYTES:
+            raise DomainError("证据文件不能超过 10 MB", field="evidence")
+        extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+        content_type = getattr(upload, "content_type", "") or ""
+        if extension not in {"pdf", "jpg", "jpeg", "png"} or (
+            content_type and content_type not in EVIDENCE_TYPES
+        ):
+            raise DomainError("证据文件只接受 PDF、JPG、PNG", field="evidence")
+        checked.append(upload)
+    return checked
+
+
+def claim_file(
+    *,
+    actor,
+    case: Case,
+    creditor_name: str,
+    principal,
+    interest=0,
+    other=0,
+    rank: str = Claim.Rank.ORDINARY,
+    secured: bool = False,
+    collateral_value=0,
+    waived_priority: bool = False,
+    organisation: Organisation | None = None,
+    phone: str = "",
+    filed_on: date | None = None,
+    evidence: Sequence = (),
+) -> Claim:
+    """Art.49 declaration (amount split, secured or not, evidence); late ones flagged (Art.56)."""
+    _require_open(case)
+    if case.announcement_date is None:
+        raise ConflictError("本案尚未公告，暂不能申报债权", code="not_announced")
+    if rank not in Claim.Rank.values:
+        raise DomainError("未知的债权性质", field="rank")
+    if rank == Claim.Rank.EMPLOYEE:
+        raise DomainError("职工债权无需申报，由管理人调查后列出（第48条）", field="rank")
+    amounts = {
+        "principal": money(principal, "principal"),
+        "interest": money(interest, "interest"),
+        "other": money(other, "other"),
+    }
+    if sum(amounts.values()) <= 0:
+        raise DomainError("申报金额必须大于零", field="principal")
+    collateral = money(collateral_value, "collateral_value") if secured else ZERO
+    filed_on = filed_on or _today()
+    if filed_on < case.announcement_date:
+        raise DomainError("申报日不能早于公告日", field="filed_on")
+    evidence = _check_evidence(evidence)
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    # the filing account speaks for the creditor only when it is a creditor's own account
+    speaker = user if user is not None and grants_of(user).has(Role.CREDITOR) else None
+    late = bool(case.declaration_end and filed_on > case.declaration_end)
+    with transaction.atomic():
+        creditor = _creditor_for(
+            case, name=creditor_name, organisation=organisation, user=speaker, phone=phone
+        )
+        claim = Claim.objects.create(
+            case=case,
+            creditor=creditor,
+            rank=rank,
+            secured=bool(secured),
+            collateral_value=collateral,
+            waived_priority=bool(secured and waived_priority),
+            late=late,
+            filed_on=filed_on,
+            filed_by=user,
+            **amounts,
+        )
+        for upload in evidence:
+            ClaimEvidence.objects.create(claim=claim, file=upload, name=upload.name[:200])
+        _audit(
+            actor,
+            "claim.file",
+            claim,
+            case,
+            creditor=creditor.name,
+            declared=claim.declared_amount,
+            secured=claim.secured,
+            late=late,
+            evidence=len(evidence),
+        )
+    return claim
+
+
+def claim_list_employee(
+    *, actor, case: Case, employee_name: str, amount, listed_on: date | None = None
+) -> Claim:
+    """Art.48: the administrator lists employee claims (no declaration); employees may object."""
+    _require_open(case)
+    value = money(amount, "amount", allow_zero=False)
+    with transaction.atomic():
+        creditor = _creditor_for(case, name=employee_name)
+        claim = Claim.objects.create(
+            case=case,
+            creditor=creditor,
+            rank=Claim.Rank.EMPLOYEE,
+            principal=value,
+            status=Claim.Status.ADMITTED,
+            admitted_amount=value,
+            review_reason="管理人调查后列出（第48条）",
+            filed_on=listed_on or _today(),
+            filed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        _audit(actor, "claim.list_employee", claim, case, employee=creditor.name, amount=value)
+    return claim
+
+
+def claim_object(*, actor, claim: Claim, text: str) -> Claim:
+    """An objection to a reviewed claim (Art.48 for employees, Art.58 for the claims table)."""
+    _require_open(claim.case)
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("请写明异议内容", field="objection")
+    if claim.status not in (Claim.Status.ADMITTED, Claim.Status.REJECTED):
+        raise ConflictError("只能对已审查的债权提出异议")
+    with transaction.atomic():
+        claim.objection = text[:2000]
+        claim.save(update_fields=["objection"])
+        _audit(actor, "claim.object", claim, claim.case, objection=claim.objection)
+    return claim
+
+
+def claim_review(*, actor, claim: Claim, admitted_amount, reason: str) -> Claim:
+    """Art.57: the administrator reviews a declared claim, with reasons (``None`` = rejected)."""
+    _require_open(claim.case)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请写明审查理由", field="reason")
+    if claim.status not in (Claim.Status.FILED, Claim.Status.ADMITTED, Claim.Status.REJECTED):
+        raise ConflictError("法院已裁定的债权不能再审查")
+    if admitted_amount in (None, ""):
+        status, amount = Claim.Status.REJECTED, None
+    else:
+        amount = money(admitted_amount, "admitted_amount")
+        if amount > claim.declared_amount:
+            raise DomainError("确认金额不能超过申报金额", field="admitted_amount")
+        status = Claim.Status.ADMITTED if amount > 0 else Claim.Status.REJECTED
+    with transaction.atomic():
+        claim.status, claim.admitted_amount, claim.review_reason = status, amount, reason
+        claim.save(update_fields=["status", "admitted_amount", "review_reason"])
+        _audit(
+            actor, "claim.review", claim, claim.case, status=status, amount=amount, reason=reason
+        )
+        _notify_creditor(
+            actor,
+            claim.creditor,
+            f"{claim.case.number} 债权审查结果",
+            f"您申报的债权 {claim.declared_amount} 元："
+            + (f"确认 {amount} 元" if status == Claim.Status.ADMITTED else "不予确认")
+            + f"。理由：{reason}。如有异议，可向管理人提出（第58条）。",
+        )
+    return claim
+
+
+def claims_table_publish(*, actor, case: Case, on: date | None = None) -> Case:
+    """Art.57: the claims table is drawn up once every declared claim has been reviewed."""
+    _require_open(case)
+    pending = case.claims.filter(status=Claim.Status.FILED).count()
+    if pending:
+        raise ConflictError(f"尚有 {pending} 笔债权未审查，不能编制债权表")
+    with transaction.atomic():
+        case.claims_table_published_on = on or _today()
+        case.save(update_fields=["claims_table_published_on"])
+        _audit(actor, "case.claims_table", case, case, on=case.claims_table_published_on)
+    return case
+
+
+def claim_set_provisional(*, actor, claim: Claim, amount) -> Claim:
+    """Art.59 para.2: the court fixes a provisional amount for voting on an unconfirmed claim."""
+    _require_open(claim.case)
+    if claim.status == Claim.Status.CONFIRMED:
+        raise ConflictError("已确认的债权按确认金额表决，无需临时确定")
+    value = None if amount in (None, "") else money(amount, "provisional_amount")
+    with transaction.atomic():
+        claim.provisional_amount = value
+        claim.save(update_fields=["provisional_amount"])
+        _audit(actor, "claim.provisional", claim, claim.case, amount=value)
+    return claim
+
+
+def claims_confirm(*, actor, case: Case, on: date | None = None) -> dict[str, int]:
+    """Art.58: the claims table checked at the first meeting; undisputed claims confirmed by the
+    court, claims with an objection marked disputed (the objector may sue)."""
+    _require_open(case)
+    if case.claims_table_published_on is None:
+        raise ConflictError("尚未编制债权表")
+    admitted = case.claims.filter(status=Claim.Status.ADMITTED)
+    with transaction.atomic():
+        disputed = admitted.exclude(objection="").update(status=Claim.Status.DISPUTED)
+        confirmed = admitted.filter(objection="").update(status=Claim.Status.CONFIRMED)
+        _audit(
+            actor,
+            "case.claims_confirm",
+            case,
+            case,
+            on=on or _today(),
+            confirmed=confirmed,
+            disputed=disputed,
+        )
+    return {"confirmed": confirmed, "disputed": disputed}
+
+
+# --------------------------------------------------------------------------------------------
+# Creditors' meetings
+# --------------------------------------------------------------------------------------------
+
+
+def meeting_schedule(
+    *,
+    actor,
+    case: Case,
+    date: date,
+    notice_date: date,
+    items: Sequence[tuple[str, str]],
+    kind: str = Meeting.Kind.FIRST,
+    online: bool = True,
+) -> Meeting:
+    """Call a meeting with 15 days' notice (Art.63); the first within 15 days after the
+    declaration period ends (Art.62). Known creditors are notified."""
+    _require_open(case)
+    if case.declaration_end is None:
+        raise ConflictError("本案尚未公告债权申报期限")
+    if not rules.meeting_notice_sufficient(notice_date, date):
+        raise DomainError(
+            f"应于会议召开十五日前通知债权人（最迟 {rules.latest_meeting_notice_date(date)}，第63条）",
+            field="notice_date",
+        )
+    if kind == Meeting.Kind.FIRST:
+        if case.meetings.filter(kind=Meeting.Kind.FIRST).exists():
+            raise ConflictError("第一次债权人会议已召集")
+        due = rules.first_meeting_due(case.declaration_end, next_working_day=next_working_day)
+        if not case.declaration_end < date <= due:
+            raise DomainError(
+                f"第一次债权人会议应在债权申报期限届满后十五日内召开（{case.declaration_end} 之后、"
+                f"{due} 之前，第62条）",
+                field="date",
+            )
+    if not items:
+        raise DomainError("请至少列出一项表决事项", field="items")
+    for title, item_kind in items:
+        if item_kind not in AgendaItem.Kind.values or not title.strip():
+            raise DomainError("表决事项不完整或表决规则未知", field="items")
+    with transaction.atomic():
+        meeting = Meeting.objects.create(
+            case=case, kind=kind, date=date, notice_date=notice_date, online=online
+        )
+        for title, item_kind in items:
+            AgendaItem.objects.create(meeting=meeting, title=title.strip(), kind=item_kind)
+        case.status = Case.Status.MEETING
+        case.save(update_fields=["status"])
+        _audit(
+            actor,
+            "meeting.schedule",
+            meeting,
+            case,
+            date=date,
+            notice_date=notice_date,
+            items=[title for title, _ in items],
+        )
+        for creditor in case.creditors.exclude(claims__rank=Claim.Rank.EMPLOYEE).distinct():
+            _notify_creditor(
+                actor,
+                creditor,
+                f"{case.number} 债权人会议通知",
+                f"{meeting.get_kind_display()}定于 {date} 召开，"
+                + ("可在线签到和表决。" if online else "请按时参会。"),
+            )
+    return meeting
+
+
+def meeting_request(*, actor, case: Case, creditors: Sequence[Creditor]) -> Decimal:
+    """Creditors holding at least 1/4 of all claims require a further meeting (Art.62 para.2).
+
+    The total counts every reviewed claim, secured included. The request is audited and the
+    administrator notified; returns the requesting creditors' claims.
+    """
+
+    _require_open(case)
+    claims = [
+        c for c in case.claims.filter(status__in=REVIEWED_STATUSES) if selectors.claim_basis(c)
+    ]
+    ids = {c.pk for c in creditors if c.case_id == case.pk}
+    if not ids:
+        raise DomainError("请指定提议的债权人", field="creditors")
+    requesting = sum((selectors.claim_basis(c) for c in claims if c.creditor_id in ids), ZERO)
+    total = sum((selectors.claim_basis(c) for c in claims), ZERO)
+    if not _rule(rules.meeting_request_sufficient, requesting, total):
+        raise DomainError(
+            f"提议债权人的债权额 {requesting} 元不足债权总额 {total} 元的四分之一（第62条）",
+            field="creditors",
+        )
+    with transaction.atomic():
+        _audit(
+            actor,
+            "meeting.request",
+            case,
+            case,
+            creditors=sorted(ids),
+            requesting=requesting,
+            total=total,
+        )
+        if case.administrator_id:
+            for grant in RoleGrant.objects.filter(
+                organisation_id=case.administrator_id, role=Role.ADMINISTRATOR
+            ).select_related("user"):
+                notification_send(
+                    actor=actor,
+                    channel="in_app",
+                    recipient=grant.user,
+                    subject=f"{case.number} 债权人提议召开债权人会议",
+                    body=f"提议债权人合计债权 {requesting} 元，占债权总额 {total} 元的四分之一以上。",
+                )
+    return requesting
+
+
+def meeting_open(*, actor, meeting: Meeting) -> Meeting:
+    if meeting.status != Meeting.Status.SCHEDULED:
+        raise ConflictError("会议不在待召开状态")
+    with transaction.atomic():
+        meeting.status = Meeting.Status.OPEN
+        meeting.save(update_fields=["status"])
+        meeting.items.update(is_open=True)
+        _audit(actor, "meeting.open", meeting, meeting.case)
+    return meeting
+
+
+def proxy_register(
+    *, actor, creditor: Creditor, user, name: str, authorised_on: date | None = None
+) -> Proxy:
+    """Register a creditor's agent (power of attorney received by the administrator). The
+    agent's account needs the creditor role (at its own organisation, e.g. a law firm)."""
+    _require_open(creditor.case)
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("请填写代理人姓名", field="name")
+    if user is None or not grants_of(user).has(Role.CREDITOR):
+        raise DomainError("代理人须持有债权人角色的账号", field="username")
+    if Proxy.objects.filter(creditor=creditor, user=user).exists():
+        raise ConflictError("该代理人已登记")
+    with transaction.atomic():
+        proxy = Proxy.objects.create(
+            creditor=creditor,
+            user=user,
+            name=name[:100],
+            authorised_on=authorised_on or _today(),
+            registered_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        _audit(
+            actor,
+            "proxy.register",
+            proxy,
+            creditor.case,
+            creditor=creditor.name,
+            proxy=proxy.name,
+            username=user.get_username(),
+        )
+    return proxy
+
+
+def attendance_sign_in(
+    *,
+    actor,
+    meeting: Meeting,
+    creditor: Creditor,
+    proxy_name: str = "",
+    online: bool = True,
+    at=None,
+    via: str = "",
+) -> Attendance:
+    """Sign in (in person or online, SPC Interp. III Art.11), optionally through a proxy.
+    ``via`` records how an account-less creditor was identified (e.g. a masked phone)."""
+    meeting.refresh_from_db(fields=["status"])
+    if meeting.status != Meeting.Status.OPEN:
+        raise ConflictError("会议未开始或已结束，不能签到")
+    if creditor.case_id != meeting.case_id:
+        raise DomainError("该债权人不属于本案", field="creditor")
+    existing = Attendance.objects.filter(meeting=meeting, creditor=creditor).first()
+    if existing is not None:
+        return existing
+    proxy = (
+        Proxy.objects.filter(creditor=creditor, user=actor).first()
+        if getattr(actor, "is_authenticated", False)
+        else None
+    )
+    if proxy is not None and not proxy_name:
+        proxy_name = proxy.name
+    with transaction.atomic():
+        attendance = Attendance.objects.create(
+            meeting=meeting,
+            creditor=creditor,
+            signed_in_at=at or timezone.now(),
+            online=online,
+            proxy_name=(proxy_name or "").strip()[:100],
+            signed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        _audit(
+            actor,
+            "meeting.sign_in",
+            attendance,
+            meeting.case,
+            creditor=creditor.name,
+            proxy=attendance.proxy_name,
+            online=online,
+            via=via,
+        )
+    return attendance
+
+
+def ballot_cast(
+    *, actor, item: AgendaItem, creditor: Creditor, vote: str, at=None, via: str = ""
+) -> Ballot:
+    """A signed-in creditor with a vote on the item casts (or changes) its ballot."""
+
+    if vote not in Ballot.Vote.values:
+        raise DomainError("表决意见应为同意、不同意或弃权", field="vote")
+    item = AgendaItem.objects.select_related("meeting").get(pk=item.pk)
+    meeting = item.meeting
+    if meeting.status != Meeting.Status.OPEN or not item.is_open:
+        raise ConflictError("该事项不在表决中")
+    if creditor.case_id != meeting.case_id:
+        raise DomainError("该债权人不属于本案", field="creditor")
+    if not Attendance.objects.filter(meeting=meeting, creditor=creditor).exists():
+        raise ConflictError("请先签到再表决", code="not_signed_in")
+    voter = selectors.voter_for(creditor, present=True, vote=None)
+    reason = None if voter is None else rules.exclusion_reason(item.kind, voter)
+    if voter is None or reason is not None:
+        messages = {
+            rules.SECURED_NOT_WAIVED: "有财产担保且未放弃优先受偿权的债权人对和解协议不享有表决权（第59条）",
+            rules.UNCONFIRMED_NO_PROVISIONAL: "债权尚未确定且法院未临时确定债权额，不享有表决权（第59条）",
+        }
+        raise DomainError(messages.get(reason, "该债权人对本事项不享有表决权"), field="vote")
+    with transaction.atomic():
+        ballot, created = Ballot.objects.update_or_create(
+            item=item,
+            creditor=creditor,
+            defaults={
+                "vote": vote,
+                "cast_at": at or timezone.now(),
+                "cast_by": actor if getattr(actor, "is_authenticated", False) else None,
+            },
+        )
+        _audit(
+            actor,
+            "meeting.vote",
+            ballot,
+            meeting.case,
+            item=item.pk,
+            creditor=creditor.name,
+            vote=vote,
+            changed=not created,
+            via=via,
+        )
+    return ballot
+
+
+def item_close(*, actor, item: AgendaItem, on: date | None = None) -> AgendaItem:
+    """Close the vote and store the statutory tally (Art.97 or Art.64)."""
+
+    item.refresh_from_db(fields=["is_open"])
+    if not item.is_open:
+        raise ConflictError("该事项已结束表决")
+    result = selectors.item_tally(item)
+    with transaction.atomic():
+        item.is_open = False
+        item.passed = result.passed
+        item.result = selectors.tally_as_dict(result)
+        item.closed_on = on or item.meeting.date
+        item.save(update_fields=["is_open", "passed", "result", "closed_on"])
+        _audit(actor, "meeting.item_close", item, item.meeting.case, **item.result)
+    return item
+
+
+def meeting_close(*, actor, meeting: Meeting, on: date | None = None) -> Meeting:
+    if meeting.status != Meeting.Status.OPEN:
+        raise ConflictError("会议不在进行中")
+    with transaction.atomic():
+        for item in meeting.items.filter(is_open=True):
+            item_close(actor=actor, item=item, on=on)
+        meeting.status = Meeting.Status.CLOSED
+        meeting.save(update_fields=["status"])
+        _audit(actor, "meeting.close", meeting, meeting.case)
+    return meeting
+
+
+def meeting_results_send(*, actor, meeting: Meeting, on: date | None = None) -> int:
+    """Tell every creditor that took part the results within 3 days (SPC Interp. III Art.11)."""
+    if meeting.status != Meeting.Status.CLOSED:
+        raise ConflictError("会议结束后才能告知表决结果")
+    if meeting.results_sent_on is not None:
+        raise ConflictError("表决结果已告知")
+    on = on or _today()
+    due = rules.results_due(meeting.date, next_working_day=next_working_day)
+    lines = []
+    for item in meeting.items.all():
+        result = item.result or {}
+        lines.append(
+            f"{item.title}：{'通过' if item.passed else '未通过'}（出席有表决权 "
+            f"{result.get('present_voters', 0)} 人，同意 {result.get('yes_voters', 0)} 人；"
+            f"同意债权额 {result.get('yes_amount', '0')} 元，应达 "
+            f"{result.get('required_amount_display', '0')} 元）"
+        )
+    body = "\n".join(lines)
+    creditors = Creditor.objects.filter(attendances__meeting=meeting).distinct()
+    with transaction.atomic():
+        sent = sum(
+            _notify_creditor(actor, c, f"{meeting.case.number} 表决结果", body) for c in creditors
+        )
+        meeting.results_sent_on = on
+        meeting.save(update_fields=["results_sent_on"])
+        _audit(
+            actor,
+            "meeting.results_send",
+            meeting,
+            meeting.case,
+            on=on,
+            due=due,
+            late=on > due,
+            sent=sent,
+        )
+    return sent
+
+
+# --------------------------------------------------------------------------------------------
+# Agreements
+# --------------------------------------------------------------------------------------------
+
+
+def agreement_draft(
+    *,
+    actor,
+    case: Case,
+    offers: Sequence[tuple[Creditor, object, str]],
+    summary: str = "",
+    kind: str = Agreement.Kind.COURT,
+) -> Agreement:
+    """A draft agreement (Art.95) with each creditor's agreed amount against its confirmed
+    unsecured claim (computed from the claims table)."""
+
+    _require_open(case)
+    if kind not in Agreement.Kind.values:
+        raise DomainError("未知的协议类型", field="kind")
+    if case.agreements.exclude(status=Agreement.Status.TERMINATED).exists():
+        raise ConflictError("本案已有和解协议")
+    if not offers:
+        raise DomainError("请为每个债权人列明清偿额", field="offers")
+    rows = []
+    for creditor, amount, tier in offers:
+        if creditor.case_id != case.pk:
+            raise DomainError("债权人不属于本案", field="offers")
+        confirmed = selectors.unsecured_confirmed(creditor)
+        agreed = money(amount, "offers")
+        if agreed > confirmed:
+            raise DomainError(
+                f"{creditor.name} 的清偿额 {agreed} 超过其确认的无财产担保债权 {confirmed}",
+                field="offers",
+            )
+        rows.append((creditor, confirmed, agreed, tier))
+    with transaction.atomic():
+        agreement = Agreement.objects.create(case=case, kind=kind, summary=summary)
+        for creditor, confirmed, agreed, tier in rows:
+            AgreementTerm.objects.create(
+                agreement=agreement,
+                creditor=creditor,
+                confirmed_amount=confirmed,
+                agreed_amount=agreed,
+                tier=tier,
+            )
+        _audit(
+            actor,
+            "agreement.draft",
+            agreement,
+            case,
+            kind=kind,
+            confirmed=sum((r[1] for r in rows), ZERO),
+            agreed=sum((r[2] for r in rows), ZERO),
+        )
+    return agreement
+
+
+def term_consent(*, actor, term: AgreementTerm, on: date | None = None) -> AgreementTerm:
+    """A creditor consents to an out-of-court settlement (Art.105)."""
+    if term.agreement.kind != Agreement.Kind.SELF_SETTLEMENT:
+        raise ConflictError("只有自行和解需要逐一同意")
+    if term.agreement.status != Agreement.Status.DRAFT:
+        raise ConflictError("协议已生效")
+    with transaction.atomic():
+        term.consented_on = on or _today()
+        term.save(update_fields=["consented_on"])
+        _audit(actor, "agreement.consent", term, term.agreement.case, creditor=term.creditor.name)
+    return term
+
+
+def agreement_approve(*, actor, agreement: Agreement, on: date) -> Agreement:
+    """Art.98: the court approves an adopted agreement (Art.97 tally passed); Art.105: a
+    self-settlement needs every creditor's consent."""
+    case = agreement.case
+    _require_open(case)
+    if agreement.status != Agreement.Status.DRAFT:
+        raise ConflictError("协议不在草案状态")
+    if on < case.acceptance_date:
+        raise DomainError("裁定日不能早于受理日", field="on")
+    if agreement.kind == Agreement.Kind.COURT:
+        adopted = AgendaItem.objects.filter(
+            meeting__case=case, kind=AgendaItem.Kind.RECONCILIATION, passed=True
+        ).exists()
+        if not adopted:
+            raise ConflictError("和解协议尚未经债权人会议表决通过（第97条）", code="not_adopted")
+        case_status = Case.Status.EXECUTING
+    else:
+        all_ids = [str(pk) for pk in case.creditors.values_list("pk", flat=True)]
+        consenting = [
+            str(pk)
+            for pk in agreement.terms.exclude(consented_on=None).values_list(
+                "creditor_id", flat=True
+            )
+        ]
+        if not _rule(rules.self_settlement_valid, all_ids, consenting):
+            raise ConflictError("自行和解须经全体债权人同意（第105条）", code="not_unanimous")
+        case_status = Case.Status.EXECUTING
+    with transaction.atomic():
+        agreement.status, agreement.approved_on = Agreement.Status.APPROVED, on
+        agreement.save(update_fields=["status", "approved_on"])
+        case.status, case.approval_date = case_status, on
+        case.save(update_fields=["status", "approval_date"])
+        _audit(actor, "agreement.approve", agreement, case, on=on, kind=agreement.kind)
+    return agreement
+
+
+def installments_set(
+    *, actor, term: AgreementTerm, schedule: Sequence[tuple[date, object]]
+) -> list[Installment]:
+    """The creditor's payment schedule; it must add up to the agreed amount."""
+    if term.agreement.status not in (Agreement.Status.DRAFT, Agreement.Status.APPROVED):
+        raise ConflictError("协议已结束")
+    rows = [(due, money(amount, "schedule", allow_zero=False)) for due, amount in schedule]
+    if sum((a for _, a in rows), ZERO) != term.agreed_amount:
+        raise DomainError("还款计划合计须等于协议清偿额", field="schedule")
+    with transaction.atomic():
+        term.installments.all().delete()
+        created = [
+            Installment.objects.create(term=term, due_date=due, amount=amount)
+            for due, amount in sorted(rows)
+        ]
+        _audit(
+            actor,
+            "agreement.schedule",
+            term,
+            term.agreement.case,
+            creditor=term.creditor.name,
+            schedule=[[d.isoformat(), str(a)] for d, a in sorted(rows)],
+        )
+    return created
+
+
+def payment_record(
+    *, actor, term: AgreementTerm, amount, paid_on: date, reference: str = ""
+) -> Payment:
+    """The administrator records a payment made under the agreement."""
+    if term.agreement.status != Agreement.Status.APPROVED:
+        raise ConflictError("协议未在执行中")
+    value = money(amount, "amount", allow_zero=False)
+    paid = term.payments.aggregate(s=Sum("amount"))["s"] or ZERO
+    if paid + value > term.agreed_amount:
+        raise DomainError(f"累计清偿额将超过协议清偿额 {term.agreed_amount}", field="amount")
+    if term.agreement.approved_on and paid_on < term.agreement.approved_on:
+        raise DomainError("支付日不能早于协议认可日", field="paid_on")
+    with transaction.atomic():
+        payment = Payment.objects.create(
+            term=term,
+            amount=value,
+            paid_on=paid_on,
+            reference=reference[:100],
+            recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        _audit(
+            actor,
+            "payment.record",
+            payment,
+            term.agreement.case,
+            creditor=term.creditor.name,
+            amount=value,
+        )
+        _notify_creditor(
+            actor,
+            term.creditor,
+            f"{term.agreement.case.number} 和解协议清偿款",
+            f"管理人登记向您支付 {value} 元（{paid_on}），请在“我的债权”中确认收款。",
+        )
+    return payment
+
+
+def payment_confirm_receipt(*, actor, payment: Payment, on: date | None = None) -> Payment:
+    if payment.receipt_confirmed_on is not None:
+        raise ConflictError("已确认收款")
+    with transaction.atomic():
+        payment.receipt_confirmed_on = on or _today()
+        payment.save(update_fields=["receipt_confirmed_on"])
+        _audit(actor, "payment.confirm_receipt", payment, payment.term.agreement.case)
+    return payment
+
+
+def agreement_complete(*, actor, agreement: Agreement, on: date) -> Agreement:
+    """Every term paid in full: execution ends, the reduced debts are discharged (Art.106)."""
+    if agreement.status != Agreement.Status.APPROVED:
+        raise ConflictError("协议未在执行中")
+    for term in agreement.terms.all():
+        paid = term.payments.aggregate(s=Sum("amount"))["s"] or ZERO
+        if paid != term.agreed_amount:
+            raise ConflictError(
+                f"{term.creditor.name} 尚未足额清偿（已付 {paid}，应付 {term.agreed_amount}）"
+            )
+    case = agreement.case
+    with transaction.atomic():
+        agreement.status, agreement.completed_on = Agreement.Status.COMPLETED, on
+        agreement.save(update_fields=["status", "completed_on"])
+        case.status = (
+            Case.Status.SETTLED
+            if agreement.kind == Agreement.Kind.SELF_SETTLEMENT
+            else Case.Status.COMPLETED
+        )
+        case.closed_date = on
+        case.save(update_fields=["status", "closed_date"])
+        _audit(actor, "agreement.complete", agreement, case, on=on)
+    return agreement
+
+
+def agreement_terminate(
+    *, actor, agreement: Agreement, on: date, reason: str, distributable=0
+) -> dict[str, Decimal]:
+    """Art.104: on default the court terminates the agreement and declares bankruptcy; the
+    concessions lapse, payments received stay, and the further distribution equalises creditors
+    (``rules.art104_distribution``). Returns creditor name → share of ``distributable``."""
+    if agreement.status != Agreement.Status.APPROVED:
+        raise ConflictError("协议未在执行中")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请写明终止原因", field="reason")
+    available = money(distributable, "distributable")
+    terms = list(agreement.terms.select_related("creditor"))
+    claims = {str(t.creditor_id): t.confirmed_amount for t in terms if t.confirmed_amount > 0}
+    received = {
+        str(t.creditor_id): t.payments.aggregate(s=Sum("amount"))["s"] or ZERO
+        for t in terms
+        if str(t.creditor_id) in claims
+    }
+    shares = _rule(rules.art104_distribution, claims, received, available, field="distributable")
+    names = {str(t.creditor_id): t.creditor.name for t in terms}
+    case = agreement.case
+    with transaction.atomic():
+        agreement.status, agreement.terminated_on = Agreement.Status.TERMINATED, on
+        agreement.termination_reason = reason
+        agreement.save(update_fields=["status", "terminated_on", "termination_reason"])
+        case.status, case.procedure = Case.Status.TERMINATED, Case.Procedure.LIQUIDATION
+        case.save(update_fields=["status", "procedure"])
+        _audit(
+            actor,
+            "agreement.terminate",
+            agreement,
+            case,
+            on=on,
+            reason=reason,
+            distributable=available,
+            art104_shares={names[k]: v for k, v in shares.items()},
+            received={names[k]: v for k, v in received.items()},
+        )
+    return {names[k]: v for k, v in shares.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Time-based work (run by the ``bankruptcy_tick`` management command)
+# --------------------------------------------------------------------------------------------
+
+
+def reminders_send(*, actor=None, today: date | None = None, days_ahead: int = 3) -> dict[str, int]:
+    """Remind creditors and the administrator of instalments due soon or overdue (once per
+    instalment per day), and send meeting results that fall due (3 days, Interp. III Art.11)."""
+
+    today = today or _today()
+    counts = {"due_soon": 0, "overdue": 0, "results": 0}
+    installments = (
+        Installment.objects.filter(term__agreement__status=Agreement.Status.APPROVED)
+        .exclude(reminded_on=today)
+        .select_related("term__creditor", "term__agreement__case")
+    )
+    for installment in installments:
+        term = installment.term
+        position = selectors.term_position(term, today)
+        if position["paid"] >= position["due_cumulative_by"](installment.due_date):
+            continue
+        days = (installment.due_date - today).days
+        if days < 0:
+            kind, subject = "overdue", f"{term.agreement.case.number} 和解协议清偿逾期"
+        elif days <= days_ahead:
+            kind, subject = "due_soon", f"{term.agreement.case.number} 和解协议清偿即将到期"
+        else:
+            continue
+        body = f"{term.creditor.name}：应于 {installment.due_date} 支付 {installment.amount} 元。"
+        with transaction.atomic():
+            _notify_creditor(actor, term.creditor, subject, body)
+            case = term.agreement.case
+            if case.administrator_id:
+                for grant in RoleGrant.objects.filter(
+                    organisation_id=case.administrator_id, role=Role.ADMINISTRATOR
+                ).select_related("user"):
+                    notification_send(
+                        actor=actor,
+                        channel="in_app",
+                        subject=subject,
+                        body=body,
+                        recipient=grant.user,
+                    )
+            installment.reminded_on = today
+            installment.save(update_fields=["reminded_on"])
+            _audit(actor, f"agreement.reminder_{kind}", installment, case, due=installment.due_date)
+        counts[kind] += 1
+    for meeting in Meeting.objects.filter(status=Meeting.Status.CLOSED, results_sent_on=None):
+        meeting_results_send(actor=actor, meeting=meeting, on=today)
+        counts["results"] += 1
+    counts["deadlines"] = deadline_alerts_send(actor=actor, today=today)
+    return counts
+
+
+def deadline_alerts_send(*, actor=None, today: date | None = None) -> int:
+    """Tell the judge and the administrator of statutory deadlines due soon or missed, once a
+    day per case and deadline (the case list shows the same alerts)."""
+
+    today = today or _today()
+    sent = 0
+    for case in Case.objects.filter(closed_date=None).select_related("judge", "clerk"):
+        alerts = selectors.case_alerts(case, today)
+        if not alerts:
+            continue
+        recipients = {case.judge_id: case.judge}
+        if case.clerk_id:
+            recipients[case.clerk_id] = case.clerk
+        if case.administrator_id:
+            for grant in RoleGrant.objects.filter(
+                organisation_id=case.administrator_id, role=Role.ADMINISTRATOR
+            ).select_related("user"):
+                recipients[grant.user_id] = grant.user
+        for deadline in alerts:
+            state = "已逾期" if deadline.state == "bad" else "即将到期"
+            subject = f"{case.number} 期限{state}：{deadline.label}"
+            for user in recipients.values():
+                if Notification.objects.filter(
+                    recipient=user, subject=subject, created_at__date=timezone.localdate()
+                ).exists():
+                    continue
+                notification_send(
+                    actor=actor,
+                    channel="in_app",
+                    recipient=user,
+                    subject=subject,
+                    body=f"{deadline.label}（{deadline.article}）期限：{deadline.due}。",
+                )
+                sent += 1
+    return sent
+
+
+# --------------------------------------------------------------------------------------------
+# Filing without an account: a verified phone (SMS one-time code)
+# --------------------------------------------------------------------------------------------
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+CODE_TTL = timedelta(minutes=10)
+MAX_ATTEMPTS = 5
+MAX_SENDS_PER_PHONE_HOUR = 5
+MAX_SENDS_PER_IP_HOUR = 20
+
+
+def _code_hash(challenge_phone: str, code: str) -> str:
+    return salted_hmac(
+        "qinqing.bankruptcy.phone", f"{challenge_phone}:{code}", algorithm="sha256"
+    ).hexdigest()
+
+
+def phone_challenge_send(
+    *, case: Case, phone: str, ip: str | None = None, purpose: str = "申报债权"
+) -> PhoneChallenge:
+    """Send a 6-digit code by SMS to prove the phone (the declaration itself is Art.49)."""
+    phone = (phone or "").strip().replace(" ", "").replace("-", "")
+    if not PHONE_RE.match(phone):
+        raise DomainError("请填写 11 位中国大陆手机号", field="phone")
+    if case.announcement_date is None or case.closed_date is not None:
+        raise ConflictError("该案件当前不接受债权申报")
+    now = timezone.now()
+    hour_ago = now - timedelta(hours=1)
+    if PhoneChallenge.objects.filter(phone=phone, created_at__gte=hour_ago).count() >= (
+        MAX_SENDS_PER_PHONE_HOUR
+    ) or (
+        ip
+        and PhoneChallenge.objects.filter(ip=ip, created_at__gte=hour_ago).count()
+        >= MAX_SENDS_PER_IP_HOUR
+    ):
+        raise ThrottledError("验证码发送过于频繁，请一小时后再试", code="throttled")
+    code = f"{secrets.randbelow(10**6):06d}"
+    with transaction.atomic():
+        challenge = PhoneChallenge.objects.create(
+            case=case,
+            phone=phone,
+            code_hash=_code_hash(phone, code),
+            ip=ip,
+            created_at=now,
+            expires_at=now + CODE_TTL,
+        )
+        notification_send(
+            actor=None,
+            channel="sms",
+            address=phone,
+            subject=f"{purpose}验证码",
+            body=f"您正在{purpose}（{case.number}），验证码 {code}，10 分钟内有效。",
+        )
+        _audit(None, "claim.phone_challenge", challenge, case, phone=str(challenge))
+    return challenge
+
+
+def phone_challenge_verify(*, challenge: PhoneChallenge, code: str) -> PhoneChallenge:
+    """Check the code; a wrong code counts an attempt (kept), too many lock the challenge.
+    Does not consume it: ``claim_file_by_phone`` does, together with the claim."""
+    with transaction.atomic():
+        challenge = PhoneChallenge.objects.select_for_update().get(pk=challenge.pk)
+        if challenge.used_at is not None or challenge.expires_at < timezone.now():
+            raise DomainError("验证码已失效，请重新获取", field="code", code="expired")
+        if challenge.attempts >= MAX_ATTEMPTS:
+            raise DomainError("尝试次数过多，请重新获取验证码", field="code", code="locked")
+        correct = constant_time_compare(
+            challenge.code_hash, _code_hash(challenge.phone, (code or "").strip())
+        )
+        if not correct:
+            challenge.attempts += 1
+            challenge.save(update_fields=["attempts"])
+    if not correct:
+        raise DomainError("验证码不正确", field="code", code="wrong_code")
+    return challenge
+
+
+def claim_file_by_phone(
+    *, challenge: PhoneChallenge, code: str, creditor_name: str, **claim
+) -> Claim:
+    """A creditor without an account files with a verified phone. The code is consumed in the
+    same transaction as the claim, so a claim the rules reject leaves the code usable."""
+    phone_challenge_verify(challenge=challenge, code=code)
+    taken = Creditor.objects.filter(case=challenge.case, name=(creditor_name or "").strip())
+    # a phone joins only a creditor row of its own (no account, no organisation, same phone)
+    if taken.exclude(organisation=None, user=None, phone=challenge.phone).exists():
+        raise DomainError(
+            "该债权人已由其他账号或手机号申报，请登录账号或联系管理人", field="creditor_name"
+        )
+    with transaction.atomic():
+        challenge = PhoneChallenge.objects.select_for_update().get(pk=challenge.pk)
+        if challenge.used_at is not None:
+            raise DomainError("验证码已使用", field="code", code="expired")
+        challenge.used_at = timezone.now()
+        challenge.save(update_fields=["used_at"])
+        return claim_file(
+            actor=None,
+            case=challenge.case,
+            creditor_name=creditor_name,
+            phone=challenge.phone,
+            **claim,
+        )
+
+
+def phone_creditors(*, challenge: PhoneChallenge, code: str) -> list[Creditor]:
+    """Identify the account-less creditors of a case by a verified phone, for online sign-in
+    and voting (SPC Interp. III Art.11). Consumes the code; audited."""
+    phone_challenge_verify(challenge=challenge, code=code)
+    with transaction.atomic():
+        challenge = PhoneChallenge.objects.select_for_update().get(pk=challenge.pk)
+        if challenge.used_at is not None:
+            raise DomainError("验证码已使用", field="code", code="expired")
+        challenge.used_at = timezone.now()
+        challenge.save(update_fields=["used_at"])
+        creditors = list(
+            Creditor.objects.filter(
+                case=challenge.case, phone=challenge.phone, organisation=None, user=None
+            )
+        )
+        if not creditors:
+            raise DomainError("该手机号在本案没有申报记录", field="phone", code="no_creditor")
+        _audit(
+            None,
+            "meeting.phone_identify",
+            challenge,
+            challenge.case,
+            phone=str(challenge),
+            creditors=[c.name for c in creditors],
+        )
+    return creditors
+
+
+FAST_TRACK_FIELDS = (
+    "name",
+    "max_creditors",
+    "max_amount",
+    "exclude_pending_proceedings",
+    "exclude_books_not_taken_over",
+    "time_limit_months",
+    "extension_allowed",
+    "ruling_working_days",
+)
+
+
+def fast_track_profile_update(*, actor, profile: FastTrackProfile, **values) -> FastTrackProfile:
+    """A court adjusts its fast-track profile (the Hubei example is only the default). Cases
+    keep following the court's profile; the change is audited with the old and new values."""
+    unknown = set(values) - set(FAST_TRACK_FIELDS)
+    if unknown:
+        raise DomainError(f"未知的配置项：{', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    changed = {k: v for k, v in values.items() if getattr(profile, k) != v}
+    candidate = {**{k: getattr(profile, k) for k in FAST_TRACK_FIELDS}, **changed}
+    if not str(candidate["name"]).strip():
+        raise DomainError("请填写配置名称", field="name")
+    candidate["max_amount"] = money(candidate["max_amount"], "max_amount", allow_zero=False)
+    try:
+        rules.FastTrackProfile(**candidate)
+    except (rules.RuleError, TypeError) as exc:
+        raise DomainError(str(exc), field="max_creditors") from None
+    if not changed:
+        return profile
+    before = {k: str(getattr(profile, k)) for k in changed}
+    with transaction.atomic():
+        for key in changed:
+            setattr(profile, key, candidate[key])
+        profile.save(update_fields=list(changed))
+        audit_log(
+            actor=actor,
+            action="fast_track_profile.update",
+            obj=profile,
+            organisation=profile.court,
+            detail={"before": before, "after": {k: str(candidate[k]) for k in changed}},
+        )
+    return profile

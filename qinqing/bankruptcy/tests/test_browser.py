@@ -1,0 +1,67 @@
+"""A creditor files a claim online and votes on the reconciliation agreement, in chromium."""
+
+import pytest
+
+from qinqing.bankruptcy import demo
+from qinqing.bankruptcy.models import AgendaItem, Ballot, Case, Claim
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_creditor_files_a_claim_and_votes_online(browser_page, live_url, bk_demo):
+    page = browser_page
+    page.goto(f"{live_url}/login/")
+    page.get_by_label("用户名").fill("creditor")
+    page.get_by_label("密码").fill("qinqing-demo")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_url}/")
+
+    page.get_by_role("link", name="我的债权").first.click()
+    page.wait_for_url("**/bankruptcy/my/")
+    page.locator("li", has_text=demo.FAST_TRACK_NUMBER).get_by_role("link", name="在线申报").click()
+    page.wait_for_url("**/file/")
+    page.get_by_label("本金（元）").fill("86000")
+    page.get_by_label("利息（计至受理日，元）").fill("1500.50")
+    page.get_by_role("button", name="提交申报").click()
+    page.wait_for_url("**/bankruptcy/my/")
+    assert page.get_by_text("债权申报已提交").is_visible()
+    fast = Case.objects.get(number=demo.FAST_TRACK_NUMBER)
+    claim = Claim.objects.get(case=fast, creditor__organisation__code="demo-supplier")
+    assert claim.declared_amount == 87500.50 and claim.status == Claim.Status.FILED
+
+    page.get_by_role("link", name="表决和解协议草案").click()
+    page.wait_for_url("**/meetings/*/")
+    page.get_by_role("button", name="在线签到").click()
+    assert page.locator("p.ok", has_text="已签到").is_visible()
+    item_form = page.locator("form", has_text="表决和解协议草案")
+    item_form.get_by_role("button", name="同意", exact=True).click()
+    page.wait_for_load_state()
+    assert (
+        page.locator("form", has_text="表决和解协议草案").get_by_text("已表决：同意").is_visible()
+    )
+
+    item = AgendaItem.objects.get(
+        meeting__case__number=demo.VOTING_NUMBER, kind=AgendaItem.Kind.RECONCILIATION
+    )
+    ballot = Ballot.objects.get(item=item, creditor__organisation__code="demo-supplier")
+    assert ballot.vote == "yes"
+
+
+def test_administrator_reviews_a_claim_inline_with_htmx(browser_page, live_url, bk_demo):
+    page = browser_page
+    page.goto(f"{live_url}/login/")
+    page.get_by_label("用户名").fill("administrator")
+    page.get_by_label("密码").fill("qinqing-demo")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_url}/")
+    fast = Case.objects.get(number=demo.FAST_TRACK_NUMBER)
+    claim = fast.claims.filter(status=Claim.Status.FILED).order_by("pk").first()
+    page.goto(f"{live_url}/bankruptcy/cases/{fast.pk}/claims/")
+    row = page.locator(f"#claim-{claim.pk}")
+    row.get_by_label("审查理由").fill("合同及送货单齐全")
+    row.get_by_role("button", name="提交审查").click()
+    row = page.locator(f"#claim-{claim.pk}")
+    row.get_by_text("审查确认（列入债权表）").wait_for()
+    assert "/claims/" in page.url  # swapped in place, no navigation
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.ADMITTED and claim.review_reason == "合同及送货单齐全"

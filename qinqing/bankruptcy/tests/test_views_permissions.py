@@ -1,0 +1,180 @@
+"""Permission matrix (URL × user → status) and page smoke tests on the demo data."""
+
+import pytest
+
+from qinqing.bankruptcy import demo
+from qinqing.bankruptcy.models import Agreement, Case, Meeting
+from qinqing.core.models import Organisation
+from qinqing.core.roles import Role
+from qinqing.core.services import organisation_create, role_grant_add
+from qinqing.core.testing import ANONYMOUS, check_matrix
+
+
+@pytest.fixture
+def users(bk_demo, django_user_model):
+    """The demo users plus a judge of another court and an administrator of another firm."""
+    other_court = organisation_create(
+        actor=None, kind=Organisation.Kind.COURT, name="武汉市示例区人民法院", code="other-court"
+    )
+    other_firm = Organisation.objects.get(code="demo-taxagent")
+    judge2 = django_user_model.objects.create_user("judge2", password="x")
+    admin2 = django_user_model.objects.create_user("admin2", password="x")
+    role_grant_add(actor=None, user=judge2, role=Role.JUDGE, organisation=other_court)
+    role_grant_add(actor=None, user=admin2, role=Role.ADMINISTRATOR, organisation=other_firm)
+    return {**bk_demo, "judge2": judge2, "admin2": admin2}
+
+
+def test_permission_matrix(client, users):
+    voting = Case.objects.get(number=demo.VOTING_NUMBER)
+    fast = Case.objects.get(number=demo.FAST_TRACK_NUMBER)
+    mine = Case.objects.get(number="（2021）鄂0111破3号")  # demo-supplier is a creditor
+    other = Case.objects.get(number="（2022）鄂0111破5号")  # demo-supplier is not
+    meeting = Meeting.objects.get(case=voting)
+    other_meeting = Meeting.objects.get(case=other)
+    my_agreement = Agreement.objects.get(case=mine)
+    other_agreement = Agreement.objects.get(case=other)
+    staff_only = {"judge": 200, "administrator": 200, "creditor": 403, "judge2": 404, "admin2": 404}
+    matrix = {
+        "/bankruptcy/": {
+            ANONYMOUS: 302,
+            "judge": 200,
+            "administrator": 200,
+            "creditor": 200,
+            "editor": 403,
+            "enterprise": 403,
+            "judge2": 200,
+        },
+        f"/bankruptcy/cases/{voting.pk}/": {
+            ANONYMOUS: 302,
+            "judge": 200,
+            "administrator": 200,
+            "creditor": 200,
+            "enterprise": 403,
+            "judge2": 404,
+            "admin2": 404,
+        },
+        f"/bankruptcy/cases/{other.pk}/": {"creditor": 404, "judge": 200, "administrator": 200},
+        f"/bankruptcy/cases/{voting.pk}/claims-table/": {
+            "creditor": 200,
+            "judge": 200,
+            "administrator": 200,
+            "judge2": 404,
+            "enterprise": 403,
+        },
+        f"/bankruptcy/cases/{other.pk}/claims-table/": {"creditor": 404},
+        f"/bankruptcy/cases/{voting.pk}/assessment/": staff_only,
+        f"/bankruptcy/cases/{voting.pk}/claims/": staff_only,
+        f"/bankruptcy/cases/{voting.pk}/claims/import/": {
+            "administrator": 200,
+            "judge": 403,
+            "creditor": 403,
+            "admin2": 404,
+        },
+        "/bankruptcy/claims/template.xlsx": {"administrator": 200, "creditor": 403, "judge": 403},
+        f"/bankruptcy/cases/{fast.pk}/file/": {
+            "creditor": 200,
+            "judge": 403,
+            "administrator": 403,
+            ANONYMOUS: 302,
+        },
+        f"/bankruptcy/cases/{other.pk}/file/": {"creditor": 404},  # closed case
+        f"/bankruptcy/meetings/{meeting.pk}/": {
+            "judge": 200,
+            "administrator": 200,
+            "creditor": 200,
+            "enterprise": 403,
+            "judge2": 404,
+        },
+        f"/bankruptcy/meetings/{other_meeting.pk}/": {"creditor": 404, "judge": 200},
+        f"/bankruptcy/meetings/{meeting.pk}/tally/": {
+            "judge": 200,
+            "administrator": 200,
+            "creditor": 403,
+        },
+        "/bankruptcy/my/": {"creditor": 200, "judge": 403, "administrator": 403, ANONYMOUS: 302},
+        f"/bankruptcy/agreements/{my_agreement.pk}/": {
+            "creditor": 200,
+            "judge": 200,
+            "administrator": 200,
+            "admin2": 404,
+        },
+        f"/bankruptcy/agreements/{other_agreement.pk}/": {"creditor": 404, "judge": 200},
+        "/bankruptcy/public/": {ANONYMOUS: 200, "creditor": 200, "enterprise": 200},
+        f"/bankruptcy/public/{fast.pk}/file/": {ANONYMOUS: 200, "judge": 200},
+        f"/bankruptcy/public/{other.pk}/file/": {ANONYMOUS: 404},
+        f"/bankruptcy/public/meetings/{meeting.pk}/": {ANONYMOUS: 200, "creditor": 200},
+        f"/bankruptcy/public/meetings/{other_meeting.pk}/": {ANONYMOUS: 404},
+        "/bankruptcy/fast-track/": {
+            "judge": 200,
+            "judge2": 200,
+            "administrator": 403,
+            "creditor": 403,
+            ANONYMOUS: 302,
+        },
+        "/bankruptcy/dashboard/": {
+            "judge": 200,
+            "editor": 200,
+            "admin": 200,
+            "creditor": 403,
+            "administrator": 403,
+        },
+    }
+    check_matrix(client, matrix, users)
+
+
+def test_post_actions_respect_roles(client, users):
+    voting = Case.objects.get(number=demo.VOTING_NUMBER)
+    meeting = Meeting.objects.get(case=voting)
+    matrix = {
+        f"/bankruptcy/cases/{voting.pk}/decide/": {
+            "creditor": 403,
+            "administrator": 403,
+            "judge2": 404,
+        },
+        f"/bankruptcy/meetings/{meeting.pk}/close/": {"creditor": 403, "judge": 403, "admin2": 404},
+        f"/bankruptcy/cases/{voting.pk}/claims/publish/": {"creditor": 403, "judge": 403},
+    }
+    check_matrix(client, matrix, users, method="post")
+
+
+def test_creditor_sees_only_its_own_claims_and_terms(client, users):
+    mine = Case.objects.get(number="（2021）鄂0111破3号")
+    agreement = Agreement.objects.get(case=mine)
+    client.force_login(users["creditor"])
+    page = client.get(f"/bankruptcy/agreements/{agreement.pk}/").content.decode()
+    assert "武汉示例建材有限公司" in page
+    assert "武汉示例钢材贸易有限公司" not in page
+    home = client.get("/bankruptcy/my/").content.decode()
+    assert "（2023）鄂0111破7号" in home and "（2022）鄂0111破5号" not in home
+    claims = client.get(f"/api/v1/bankruptcy/cases/{mine.pk}/claims").json()
+    assert [c["creditor"] for c in claims] == ["武汉示例建材有限公司"]
+
+
+def test_staff_pages_render_reports_and_tally(client, users):
+    voting = Case.objects.get(number=demo.VOTING_NUMBER)
+    client.force_login(users["judge"])
+    page = client.get(f"/bankruptcy/cases/{voting.pk}/assessment/").content.decode()
+    assert "模拟破产清算" in page and "受益？" in page and "普通债权" in page
+    meeting = Meeting.objects.get(case=voting)
+    page = client.get(f"/bankruptcy/meetings/{meeting.pk}/").content.decode()
+    assert "2/3" in page and "1/2" in page and "有担保未放弃优先权" in page
+    assert "示例农村商业银行洪山支行（有担保未放弃优先权" in page
+    page = client.get("/bankruptcy/dashboard/?from=2021-01-01&to=2024-12-31").content.decode()
+    assert "<svg" in page and "30550000.00" in page
+    page = client.get("/bankruptcy/").content.decode()
+    assert demo.FAST_TRACK_NUMBER in page and "快审" in page
+
+
+def test_claims_table_is_open_to_the_case_creditors_without_contact_data(client, users):
+    voting = Case.objects.get(number=demo.VOTING_NUMBER)
+    client.force_login(users["creditor"])
+    page = client.get(f"/bankruptcy/cases/{voting.pk}/claims-table/").content.decode()
+    assert "武汉示例化工原料有限公司" in page and "示例农村商业银行洪山支行" in page
+    assert "证据" not in page and "联系电话" not in page
+
+
+def test_case_list_queries_do_not_grow_with_cases(client, users, django_assert_max_num_queries):
+    client.force_login(users["judge"])
+    client.get("/bankruptcy/")  # warm the session
+    with django_assert_max_num_queries(10):  # 7 cases: one query for all meetings
+        assert client.get("/bankruptcy/").status_code == 200

@@ -1,0 +1,1115 @@
+"""Pages of the bankruptcy module (server-rendered, htmx for the live tally and reviews)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_DOWN, Decimal
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.forms.models import model_to_dict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from qinqing.bankruptcy import imports, rules, selectors, services
+from qinqing.bankruptcy.forms import (
+    AnnounceForm,
+    AssessmentForm,
+    CaseForm,
+    ClaimFileForm,
+    FastTrackProfileForm,
+    ImportForm,
+    PhoneForm,
+    PublicClaimForm,
+)
+from qinqing.bankruptcy.models import (
+    AgendaItem,
+    Agreement,
+    AgreementTerm,
+    Ballot,
+    Case,
+    CaseDecision,
+    Claim,
+    ClaimEvidence,
+    FastTrackProfile,
+    Meeting,
+    Payment,
+    PhoneChallenge,
+    Proxy,
+)
+from qinqing.core import figures as figures_registry
+from qinqing.core.errors import DomainError
+from qinqing.core.models import Organisation
+from qinqing.core.permissions import can, get_visible_or_404, grants_of, require, visible
+from qinqing.core.roles import Role
+
+FIGURE_NAMES = (
+    "assets_revitalised",
+    "debts_resolved",
+    "repayment_rate_nominal",
+    "repayment_rate_realised",
+    "firms_rescued",
+    "median_days_to_approval",
+)
+
+
+def _case(request, pk: int, action: str = "bankruptcy.view_case") -> Case:
+    return get_visible_or_404(request.user, action, Case.objects.all(), pk=pk)
+
+
+def _back(request, fallback: str) -> HttpResponse:
+    return redirect(request.POST.get("next") or fallback)
+
+
+def _attempt(request, fn, ok: str, **kwargs) -> bool:
+    try:
+        fn(actor=request.user, **kwargs)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return False
+    messages.success(request, ok)
+    return True
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Cases
+# --------------------------------------------------------------------------------------------
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, "bankruptcy.view_case")
+    today = timezone.localdate()
+    page = Paginator(selectors.cases(user=request.user), 50).get_page(request.GET.get("page"))
+    rows = [(case, selectors.case_alerts(case, today)) for case in page]
+    open_for_claims = []
+    if grants_of(request.user).has(Role.CREDITOR):
+        open_for_claims = visible(
+            request.user, "bankruptcy.file_claim", Case.objects.select_related("debtor")
+        ).filter(declaration_end__gte=today)
+    return render(
+        request,
+        "bankruptcy/case_list.html",
+        {
+            "rows": rows,
+            "page": page,
+            "open_for_claims": open_for_claims,
+            "can_create": can(request.user, "bankruptcy.manage_case"),
+        },
+    )
+
+
+@login_required
+def case_create(request: HttpRequest) -> HttpResponse:
+    require(request.user, "bankruptcy.manage_case")
+    courts = Organisation.objects.filter(
+        pk__in=grants_of(request.user).org_ids(Role.JUDGE), kind=Organisation.Kind.COURT
+    )
+    form = CaseForm(request.POST or None)
+    if request.method == "POST" and not courts:
+        form.add_error(None, _("您的账号未关联法院，不能立案"))
+    if request.method == "POST" and form.is_valid() and courts:
+        try:
+            case = services.case_create(
+                actor=request.user, court=courts[0], judge=request.user, **form.cleaned_data
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("已立案"))
+            return redirect("bankruptcy:case_detail", pk=case.pk)
+    return render(request, "bankruptcy/case_form.html", {"form": form})
+
+
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    staff = selectors.is_case_staff(request.user, case)
+    own = selectors.own_creditors(user=request.user).filter(case=case)
+    context = {
+        "case": case,
+        "staff": staff,
+        "is_judge": can(request.user, "bankruptcy.manage_case", case),
+        "is_admin": can(request.user, "bankruptcy.administer_case", case),
+        "deadlines": selectors.case_deadlines(case),
+        "meetings": case.meetings.prefetch_related("items"),
+        "agreements": case.agreements.all(),
+        "decisions": case.decisions.all(),
+        "own": own,
+        "announce_form": AnnounceForm(),
+        "decision_kinds": CaseDecision.Kind.choices,
+        "fast_track": selectors.fast_track_result(case) if staff else None,
+        "can_file": can(request.user, "bankruptcy.file_claim", case),
+    }
+    return render(request, "bankruptcy/case_detail.html", context)
+
+
+@login_required
+@require_POST
+def case_announce(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "bankruptcy.manage_case")
+    form = AnnounceForm(request.POST)
+    if form.is_valid():
+        _attempt(request, services.case_announce, _("已公告"), case=case, **form.cleaned_data)
+    else:
+        messages.error(request, _("请填写公告日和申报期限届满日"))
+    return redirect("bankruptcy:case_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def case_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "bankruptcy.manage_case")
+    _attempt(
+        request,
+        services.case_decide,
+        _("决定已记录"),
+        case=case,
+        kind=request.POST.get("kind", ""),
+        decided_on=_date(request.POST.get("decided_on")) or timezone.localdate(),
+        reason=request.POST.get("reason", ""),
+    )
+    return redirect("bankruptcy:case_detail", pk=pk)
+
+
+@login_required
+def assessment(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "bankruptcy.assess_case")
+    latest = selectors.latest_assessment(case)
+    initial = model_to_dict(latest, fields=AssessmentForm.Meta.fields) if latest else {}
+    initial.update(
+        pending_proceedings=case.pending_proceedings, books_taken_over=case.books_taken_over
+    )
+    form = AssessmentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.assessment_record(actor=request.user, case=case, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("评估已保存"))
+            return redirect("bankruptcy:assessment", pk=pk)
+    report = selectors.assessment_report(case)
+    return render(
+        request,
+        "bankruptcy/assessment.html",
+        {"case": case, "form": form, "report": report},
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Claims
+# --------------------------------------------------------------------------------------------
+
+
+@login_required
+def claims(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "bankruptcy.assess_case")
+    rows = selectors.claims_for(user=request.user, case=case)
+    return render(
+        request,
+        "bankruptcy/claims.html",
+        {
+            "case": case,
+            "claims": rows,
+            "is_admin": can(request.user, "bankruptcy.administer_case", case),
+            "is_judge": can(request.user, "bankruptcy.manage_case", case),
+            "import_form": ImportForm(),
+            "import_errors": None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def claim_review(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_visible_or_404(
+        request.user,
+        "bankruptcy.view_claim",
+        Claim.objects.select_related("case", "creditor"),
+        pk=pk,
+    )
+    _case(request, claim.case_id, "bankruptcy.administer_case")
+    error = None
+    admitted = request.POST.get("admitted_amount", "").strip()
+    try:
+        services.claim_review(
+            actor=request.user,
+            claim=claim,
+            admitted_amount=None if request.POST.get("decision") == "reject" else admitted,
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as exc:
+        error = exc.message
+    claim.refresh_from_db()
+    if request.headers.get("HX-Request"):
+        return render(
+            request,
+            "bankruptcy/_claim_row.html",
+            {"claim": claim, "is_admin": True, "error": error},
+        )
+    if error:
+        messages.error(request, error)
+    return redirect("bankruptcy:claims", pk=claim.case_id)
+
+
+@login_required
+@require_POST
+def claim_provisional(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_visible_or_404(
+        request.user, "bankruptcy.view_claim", Claim.objects.select_related("case"), pk=pk
+    )
+    _case(request, claim.case_id, "bankruptcy.manage_case")
+    _attempt(
+        request,
+        services.claim_set_provisional,
+        _("已临时确定表决额"),
+        claim=claim,
+        amount=request.POST.get("amount", ""),
+    )
+    return redirect("bankruptcy:claims", pk=claim.case_id)
+
+
+@login_required
+@require_POST
+def claims_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "bankruptcy.administer_case")
+    _attempt(request, services.claims_table_publish, _("债权表已编制"), case=case)
+    return redirect("bankruptcy:claims", pk=pk)
+
+
+@login_required
+@require_POST
+def claims_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "bankruptcy.manage_case")
+    _attempt(request, services.claims_confirm, _("无异议债权已裁定确认"), case=case)
+    return redirect("bankruptcy:claims", pk=pk)
+
+
+@login_required
+def claims_import(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "bankruptcy.administer_case")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > 5 * 1024 * 1024:
+            errors = [imports.RowError(0, _("文件"), _("文件不能超过 5 MB"))]
+        else:
+            try:
+                created = imports.import_claims(actor=request.user, case=case, data=upload.read())
+            except imports.ImportFailed as exc:
+                errors = exc.errors
+            except DomainError as exc:
+                errors = [imports.RowError(0, "", exc.message)]
+            else:
+                messages.success(request, _("已导入 %(n)d 笔债权") % {"n": len(created)})
+                return redirect("bankruptcy:claims", pk=pk)
+    return render(
+        request,
+        "bankruptcy/claims_import.html",
+        {"case": case, "form": form, "errors": errors},
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+def claims_template(request: HttpRequest) -> HttpResponse:
+    require(request.user, "bankruptcy.administer_case")
+    response = HttpResponse(
+        imports.template_bytes(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="claims-template.xlsx"'
+    return response
+
+
+@login_required
+def claim_file(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "bankruptcy.file_claim")
+    orgs = Organisation.objects.filter(pk__in=grants_of(request.user).direct_org_ids(Role.CREDITOR))
+    organisation = orgs.first()
+    form = ClaimFileForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and organisation is None:
+        form.add_error(None, _("您的账号未关联债权人单位，请使用公开申报页凭手机号申报"))
+    if request.method == "POST" and form.is_valid() and organisation is not None:
+        data = form.cleaned_data
+        evidence = [data["evidence"]] if data.get("evidence") else []
+        try:
+            claim = services.claim_file(
+                actor=request.user,
+                case=case,
+                creditor_name=organisation.name,
+                organisation=organisation,
+                principal=data["principal"],
+                interest=data["interest"] or 0,
+                other=data["other"] or 0,
+                secured=data["secured"],
+                collateral_value=data["collateral_value"] or 0,
+                waived_priority=data["waived_priority"],
+                phone=data["phone"],
+                evidence=evidence,
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("债权申报已提交")
+                + (_("（逾期申报，依第56条承担审查费用）") if claim.late else ""),
+            )
+            return redirect("bankruptcy:creditor_home")
+    return render(
+        request,
+        "bankruptcy/claim_file.html",
+        {"case": case, "form": form, "organisation": organisation},
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Meetings
+# --------------------------------------------------------------------------------------------
+
+
+def _meeting(request, pk: int) -> Meeting:
+    return get_visible_or_404(
+        request.user, "bankruptcy.view_meeting", Meeting.objects.select_related("case"), pk=pk
+    )
+
+
+def _tally_rows(meeting: Meeting) -> list[dict]:
+    names = {str(pk): name for pk, name in meeting.case.creditors.values_list("pk", "name")}
+    rows = []
+    for item in meeting.items.all():
+        if item.is_open or not item.result:
+            result = selectors.tally_as_dict(selectors.item_tally(item))
+        else:
+            result = item.result
+        excluded = [(names.get(cid, cid), reason) for cid, reason in result.get("excluded", [])]
+        rows.append({"item": item, "t": result, "excluded": excluded})
+    return rows
+
+
+@login_required
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting(request, pk)
+    case = meeting.case
+    staff = selectors.is_case_staff(request.user, case)
+    own = list(selectors.own_creditors(user=request.user).filter(case=case))
+    signed = set(meeting.attendances.filter(creditor__in=own).values_list("creditor_id", flat=True))
+    ballots = {
+        (b.item_id, b.creditor_id): b.vote
+        for b in Ballot.objects.filter(item__meeting=meeting, creditor__in=own)
+    }
+    context = {
+        "meeting": meeting,
+        "case": case,
+        "staff": staff,
+        "is_admin": can(request.user, "bankruptcy.administer_case", case),
+        "own": [
+            {
+                "creditor": c,
+                "signed": c.pk in signed,
+                "items": [(item, ballots.get((item.pk, c.pk))) for item in meeting.items.all()],
+            }
+            for c in own
+        ],
+        "rows": _tally_rows(meeting) if staff or meeting.status == Meeting.Status.CLOSED else [],
+        "attendances": meeting.attendances.select_related("creditor") if staff else [],
+        "case_creditors": case.creditors.order_by("name") if staff else [],
+        "proxies": Proxy.objects.filter(creditor__case=case).select_related("creditor")
+        if staff
+        else [],
+        "results_due": selectors.rules.results_due(
+            meeting.date, next_working_day=selectors.next_working_day
+        ),
+    }
+    return render(request, "bankruptcy/meeting.html", context)
+
+
+@login_required
+def meeting_tally(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting(request, pk)
+    if not selectors.is_case_staff(request.user, meeting.case):
+        require(request.user, "bankruptcy.administer_case", meeting.case)
+    return render(
+        request, "bankruptcy/_tally.html", {"rows": _tally_rows(meeting), "meeting": meeting}
+    )
+
+
+@login_required
+@require_POST
+def meeting_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    meeting = _meeting(request, pk)
+    _case(request, meeting.case_id, "bankruptcy.administer_case")
+    handlers = {
+        "open": (services.meeting_open, _("会议已开始，债权人可在线签到和表决")),
+        "close": (services.meeting_close, _("表决已结束，结果已计算")),
+        "results": (services.meeting_results_send, _("表决结果已告知参与表决的债权人")),
+    }
+    if action not in handlers:
+        messages.error(request, _("未知的操作"))
+    else:
+        fn, ok = handlers[action]
+        _attempt(request, fn, ok, meeting=meeting)
+    return redirect("bankruptcy:meeting_detail", pk=pk)
+
+
+def _own_creditor(request, case_id: int, creditor_id: str | None):
+    return get_visible_or_404(
+        request.user,
+        "bankruptcy.vote",
+        selectors.own_creditors(user=request.user).filter(case_id=case_id),
+        pk=creditor_id or 0,
+    )
+
+
+@login_required
+@require_POST
+def meeting_sign_in(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting(request, pk)
+    creditor = _own_creditor(request, meeting.case_id, request.POST.get("creditor"))
+    _attempt(
+        request,
+        services.attendance_sign_in,
+        _("已签到"),
+        meeting=meeting,
+        creditor=creditor,
+        proxy_name=request.POST.get("proxy_name", ""),
+    )
+    return redirect("bankruptcy:meeting_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def item_vote(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_visible_or_404(
+        request.user,
+        "bankruptcy.view_meeting",
+        Meeting.objects.all(),
+        pk=AgendaItem.objects.filter(pk=pk).values("meeting_id")[:1],
+    )
+    item = AgendaItem.objects.select_related("meeting").get(pk=pk, meeting=item)
+    creditor = _own_creditor(request, item.meeting.case_id, request.POST.get("creditor"))
+    _attempt(
+        request,
+        services.ballot_cast,
+        _("表决意见已提交"),
+        item=item,
+        creditor=creditor,
+        vote=request.POST.get("vote", ""),
+    )
+    return redirect("bankruptcy:meeting_detail", pk=item.meeting_id)
+
+
+# --------------------------------------------------------------------------------------------
+# Creditor's page, agreements, dashboard
+# --------------------------------------------------------------------------------------------
+
+
+@login_required
+def creditor_home(request: HttpRequest) -> HttpResponse:
+    require(request.user, "bankruptcy.creditor_home")
+    today = timezone.localdate()
+    open_cases = visible(
+        request.user, "bankruptcy.file_claim", Case.objects.select_related("debtor")
+    ).filter(declaration_end__gte=today)
+    return render(
+        request,
+        "bankruptcy/creditor_home.html",
+        {"rows": selectors.creditor_overview(user=request.user), "open_cases": open_cases},
+    )
+
+
+@login_required
+@require_POST
+def payment_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """The creditor confirms it received a payment (only its own)."""
+    require(request.user, "bankruptcy.creditor_home")
+    own = selectors.own_creditors(user=request.user)
+    payment = get_visible_or_404(
+        request.user,
+        "bankruptcy.view_payment",
+        Payment.objects.select_related("term__agreement__case").filter(term__creditor__in=own),
+        pk=pk,
+    )
+    _attempt(request, services.payment_confirm_receipt, _("已确认收款"), payment=payment)
+    return redirect("bankruptcy:creditor_home")
+
+
+@login_required
+def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    agreement = get_visible_or_404(
+        request.user,
+        "bankruptcy.view_agreement",
+        Agreement.objects.select_related("case__debtor"),
+        pk=pk,
+    )
+    today = timezone.localdate()
+    terms = [
+        {"term": t, "pos": selectors.term_position(t, today)}
+        for t in selectors.terms_for(user=request.user, agreement=agreement)
+    ]
+    staff = selectors.is_case_staff(request.user, agreement.case)
+    tiers = None
+    if staff:
+        tiers = sorted(
+            rules.repayment_rates_by_tier(
+                rules.RepaymentLine(
+                    creditor_id=str(row["term"].creditor_id),
+                    confirmed_unsecured=row["term"].confirmed_amount,
+                    agreed=row["term"].agreed_amount,
+                    paid=row["pos"]["paid"],
+                    tier=row["term"].tier or None,
+                )
+                for row in terms
+            ).items(),
+            key=lambda item: item[0] or "",
+        )
+    return render(
+        request,
+        "bankruptcy/agreement.html",
+        {
+            "agreement": agreement,
+            "case": agreement.case,
+            "terms": terms,
+            "rates": selectors.agreement_rates(agreement) if staff else None,
+            "tiers": tiers,
+            "is_admin": can(request.user, "bankruptcy.administer_case", agreement.case),
+            "is_judge": can(request.user, "bankruptcy.manage_case", agreement.case),
+            "today": today,
+        },
+    )
+
+
+@login_required
+@require_POST
+def agreement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    agreement = get_visible_or_404(
+        request.user, "bankruptcy.view_agreement", Agreement.objects.all(), pk=pk
+    )
+    today = _date(request.POST.get("on")) or timezone.localdate()
+    if action == "pay":
+        _case(request, agreement.case_id, "bankruptcy.administer_case")
+        term = AgreementTerm.objects.filter(
+            agreement=agreement, pk=request.POST.get("term") or 0
+        ).first()
+        if term is None:
+            messages.error(request, _("请选择债权人"))
+        else:
+            _attempt(
+                request,
+                services.payment_record,
+                _("清偿款已登记"),
+                term=term,
+                amount=request.POST.get("amount", ""),
+                paid_on=today,
+                reference=request.POST.get("reference", ""),
+            )
+    elif action in ("approve", "complete", "terminate"):
+        _case(request, agreement.case_id, "bankruptcy.manage_case")
+        if action == "approve":
+            _attempt(
+                request,
+                services.agreement_approve,
+                _("已裁定认可和解协议"),
+                agreement=agreement,
+                on=today,
+            )
+        elif action == "complete":
+            _attempt(
+                request,
+                services.agreement_complete,
+                _("协议执行完毕，减免部分不再清偿"),
+                agreement=agreement,
+                on=today,
+            )
+        else:
+            try:
+                shares = services.agreement_terminate(
+                    actor=request.user,
+                    agreement=agreement,
+                    on=today,
+                    reason=request.POST.get("reason", ""),
+                    distributable=request.POST.get("distributable") or 0,
+                )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("协议已终止，宣告破产。第104条均衡分配：")
+                    + "；".join(f"{name} {amount} 元" for name, amount in shares.items()),
+                )
+    else:
+        messages.error(request, _("未知的操作"))
+    return redirect("bankruptcy:agreement_detail", pk=pk)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    require(request.user, "bankruptcy.view_dashboard")
+    today = timezone.localdate()
+    start = _date(request.GET.get("from")) or date(2021, 1, 1)
+    end = _date(request.GET.get("to")) or today
+    if end < start:
+        start, end = end, start
+    values = [
+        (figure.label, figures_registry.evaluate(figure, start, end), figure.unit)
+        for figure in (figures_registry.get_figure(name) for name in FIGURE_NAMES)
+    ]
+    series = selectors.figures_series(list(range(start.year, end.year + 1))[-8:])
+    peak = max([float(s["assets"]) for s in series] + [1.0])
+    bar_w = 60
+    bars = [
+        {
+            **s,
+            "x": 40 + i * (bar_w + 30),
+            "h": round(float(s["assets"]) / peak * 160, 1),
+            "y": round(190 - float(s["assets"]) / peak * 160, 1),
+            "ly": round(184 - float(s["assets"]) / peak * 160, 1),
+            "label": f"{float(s['assets']) / 10000:,.0f}万",
+        }
+        for i, s in enumerate(series)
+    ]
+    return render(
+        request,
+        "bankruptcy/dashboard.html",
+        {
+            "values": values,
+            "bars": bars,
+            "bar_w": bar_w,
+            "width": 80 + len(bars) * (bar_w + 30),
+            "start": start,
+            "end": end,
+            "case_url": reverse("bankruptcy:case_list"),
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Administrator's forms: meetings, employee claims, draft agreement, schedules, objections
+# --------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def meeting_schedule(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "bankruptcy.administer_case")
+    items = []
+    if request.POST.get("reconciliation"):
+        items.append(("表决和解协议草案", AgendaItem.Kind.RECONCILIATION))
+    ordinary = request.POST.get("ordinary_title", "").strip()
+    if ordinary:
+        items.append((ordinary[:200], AgendaItem.Kind.ORDINARY))
+    meeting_day = _date(request.POST.get("date"))
+    notice_day = _date(request.POST.get("notice_date")) or timezone.localdate()
+    if meeting_day is None:
+        messages.error(request, _("请填写会议日期"))
+    else:
+        _attempt(
+            request,
+            services.meeting_schedule,
+            _("会议已召集，已通知债权人"),
+            case=case,
+            date=meeting_day,
+            notice_date=notice_day,
+            items=items,
+            kind=request.POST.get("kind") or Meeting.Kind.FIRST,
+        )
+    return redirect("bankruptcy:case_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def employee_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk, "bankruptcy.administer_case")
+    _attempt(
+        request,
+        services.claim_list_employee,
+        _("职工债权已列出（第48条）"),
+        case=case,
+        employee_name=request.POST.get("employee_name", ""),
+        amount=request.POST.get("amount", ""),
+    )
+    return redirect("bankruptcy:claims", pk=pk)
+
+
+@login_required
+@require_POST
+def agreement_draft(request: HttpRequest, pk: int) -> HttpResponse:
+    """A draft with one uniform rate for every creditor with a reviewed unsecured claim."""
+    case = _case(request, pk, "bankruptcy.administer_case")
+    try:
+        rate = services.money(request.POST.get("rate", ""), "rate")
+        if rate > 100:
+            raise DomainError("清偿比例不能超过 100%", field="rate")
+        offers = []
+        for creditor in case.creditors.all():
+            confirmed = selectors.unsecured_confirmed(creditor)
+            if confirmed > 0:
+                amount = (confirmed * rate / 100).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+                offers.append((creditor, amount, f"统一清偿{rate.normalize()}%"))
+        services.agreement_draft(
+            actor=request.user,
+            case=case,
+            offers=offers,
+            summary=request.POST.get("summary", "")[:2000],
+            kind=request.POST.get("kind") or Agreement.Kind.COURT,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("和解协议草案已录入"))
+    return redirect("bankruptcy:case_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def agreement_schedule(request: HttpRequest, pk: int) -> HttpResponse:
+    """Equal instalments every ``interval`` months from ``first`` for every term."""
+    agreement = get_visible_or_404(
+        request.user, "bankruptcy.view_agreement", Agreement.objects.all(), pk=pk
+    )
+    _case(request, agreement.case_id, "bankruptcy.administer_case")
+    from qinqing.bankruptcy.rules import add_months, pro_rata
+
+    first = _date(request.POST.get("first"))
+    try:
+        count = int(request.POST.get("count", "0"))
+        interval = int(request.POST.get("interval", "0"))
+    except ValueError:
+        count = interval = 0
+    if first is None or not 1 <= count <= 60 or not 1 <= interval <= 24:
+        messages.error(request, _("请填写首期日期、期数（1-60）和间隔月数（1-24）"))
+        return redirect("bankruptcy:agreement_detail", pk=pk)
+    try:
+        for term in agreement.terms.all():
+            if term.agreed_amount <= 0:
+                continue
+            parts = pro_rata({str(i): term.agreed_amount for i in range(count)}, term.agreed_amount)
+            schedule = [
+                (add_months(first, i * interval), parts[str(i)])
+                for i in range(count)
+                if parts[str(i)] > 0
+            ]
+            services.installments_set(actor=request.user, term=term, schedule=schedule)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("还款计划已生成"))
+    return redirect("bankruptcy:agreement_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def claim_object(request: HttpRequest, pk: int) -> HttpResponse:
+    """A creditor (or the administrator for an employee) objects to a reviewed claim."""
+    claim = get_visible_or_404(
+        request.user, "bankruptcy.view_claim", Claim.objects.select_related("case"), pk=pk
+    )
+    _attempt(
+        request,
+        services.claim_object,
+        _("异议已提交"),
+        claim=claim,
+        text=request.POST.get("text", ""),
+    )
+    return _back(request, reverse("bankruptcy:creditor_home"))
+
+
+# --------------------------------------------------------------------------------------------
+# Public pages: announced cases (Art.14) and filing with a verified phone, no account needed
+# --------------------------------------------------------------------------------------------
+
+
+def _public_case(pk: int) -> Case:
+    return get_object_or_404(selectors.public_cases(), pk=pk)
+
+
+def public_cases(request: HttpRequest) -> HttpResponse:
+    return render(request, "bankruptcy/public_cases.html", {"cases": selectors.public_cases()})
+
+
+def public_file(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _public_case(pk)
+    session_key = f"bk_challenge_{case.pk}"
+    challenge = None
+    if request.session.get(session_key):
+        challenge = PhoneChallenge.objects.filter(
+            pk=request.session[session_key], case=case, used_at=None
+        ).first()
+    phone_form = PhoneForm(request.POST if request.POST.get("step") == "send" else None)
+    claim_form = PublicClaimForm(
+        request.POST if request.POST.get("step") == "file" else None,
+        request.FILES or None,
+    )
+    if request.method == "POST" and request.POST.get("step") == "send" and phone_form.is_valid():
+        try:
+            challenge = services.phone_challenge_send(
+                case=case,
+                phone=phone_form.cleaned_data["phone"],
+                ip=request.META.get("REMOTE_ADDR"),
+            )
+        except DomainError as exc:
+            phone_form.add_error("phone", exc.message)
+        else:
+            request.session[session_key] = challenge.pk
+            messages.success(request, _("验证码已发送，10 分钟内有效"))
+            return redirect("bankruptcy:public_file", pk=pk)
+    if request.method == "POST" and request.POST.get("step") == "file":
+        if challenge is None:
+            messages.error(request, _("请先获取短信验证码"))
+        elif claim_form.is_valid():
+            data = claim_form.cleaned_data
+            try:
+                claim = services.claim_file_by_phone(
+                    challenge=challenge,
+                    code=data["code"],
+                    creditor_name=data["creditor_name"],
+                    principal=data["principal"],
+                    interest=data["interest"] or 0,
+                    other=data["other"] or 0,
+                    secured=data["secured"],
+                    collateral_value=data["collateral_value"] or 0,
+                    waived_priority=data["waived_priority"],
+                    evidence=[data["evidence"]] if data.get("evidence") else [],
+                )
+            except DomainError as exc:
+                claim_form.add_error(
+                    exc.field if exc.field in claim_form.fields else None, exc.message
+                )
+            else:
+                request.session.pop(session_key, None)
+                return render(
+                    request, "bankruptcy/public_done.html", {"case": case, "claim": claim}
+                )
+    return render(
+        request,
+        "bankruptcy/public_file.html",
+        {
+            "case": case,
+            "challenge": challenge,
+            "phone_form": phone_form,
+            "claim_form": claim_form,
+        },
+    )
+
+
+@login_required
+@require_POST
+def meeting_request(request: HttpRequest, pk: int) -> HttpResponse:
+    """A creditor holding >= 1/4 of all claims requires a further meeting (Art.62)."""
+    case = _case(request, pk)
+    own = list(selectors.own_creditors(user=request.user).filter(case=case))
+    if not own:
+        require(request.user, "bankruptcy.creditor_home")
+        messages.error(request, _("您不是本案债权人"))
+    else:
+        _attempt(
+            request,
+            services.meeting_request,
+            _("提议已送达管理人"),
+            case=case,
+            creditors=own,
+        )
+    return redirect("bankruptcy:creditor_home")
+
+
+@login_required
+def claims_table(request: HttpRequest, pk: int) -> HttpResponse:
+    """The claims table, open to the case's interested parties once drawn up (Art.57 para.2:
+    供利害关系人查阅): names, nature and reviewed amounts only, no contact data or evidence."""
+    case = _case(request, pk)
+    rows = []
+    if case.claims_table_published_on:
+        rows = (
+            case.claims.exclude(status=Claim.Status.FILED)
+            .select_related("creditor")
+            .order_by("rank", "creditor__name")
+        )
+    return render(request, "bankruptcy/claims_table.html", {"case": case, "rows": rows})
+
+
+@login_required
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """An evidence file, to the case's judge and administrator and to the filing creditor."""
+    evidence = get_object_or_404(ClaimEvidence.objects.select_related("claim"), pk=pk)
+    get_visible_or_404(
+        request.user, "bankruptcy.view_claim", Claim.objects.all(), pk=evidence.claim_id
+    )
+    return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.name)
+
+
+@login_required
+@require_POST
+def proxy_register(request: HttpRequest, pk: int) -> HttpResponse:
+    """The administrator registers a creditor's agent (power of attorney) for online voting."""
+    meeting = _meeting(request, pk)
+    case = _case(request, meeting.case_id, "bankruptcy.administer_case")
+    creditor = case.creditors.filter(pk=request.POST.get("creditor") or 0).first()
+    user = (
+        get_user_model().objects.filter(username=request.POST.get("username", "").strip()).first()
+    )
+    if creditor is None:
+        messages.error(request, _("请选择债权人"))
+    else:
+        _attempt(
+            request,
+            services.proxy_register,
+            _("委托代理人已登记"),
+            creditor=creditor,
+            user=user,
+            name=request.POST.get("name", ""),
+        )
+    return redirect("bankruptcy:meeting_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def term_consent(request: HttpRequest, pk: int) -> HttpResponse:
+    """A creditor consents to an out-of-court settlement for its own term (Art.105)."""
+    require(request.user, "bankruptcy.creditor_home")
+    term = get_visible_or_404(
+        request.user,
+        "bankruptcy.view_term",
+        AgreementTerm.objects.select_related("agreement__case").filter(
+            creditor__in=selectors.own_creditors(user=request.user)
+        ),
+        pk=pk,
+    )
+    _attempt(request, services.term_consent, _("已同意自行和解"), term=term)
+    return redirect("bankruptcy:creditor_home")
+
+
+def public_meeting(request: HttpRequest, pk: int) -> HttpResponse:
+    """Online sign-in and voting for creditors without an account, identified by an SMS code
+    to the phone they filed with (SPC Interp. III Art.11)."""
+    meeting = get_object_or_404(
+        Meeting.objects.select_related("case").filter(case__in=selectors.public_cases()), pk=pk
+    )
+    case = meeting.case
+    key = f"bk_phone_creditors_{case.pk}"
+    challenge_key = f"bk_meeting_challenge_{case.pk}"
+    creditor_ids = request.session.get(key, [])
+    creditors = list(case.creditors.filter(pk__in=creditor_ids))
+    phone_form = PhoneForm(request.POST if request.POST.get("step") == "send" else None)
+    step = request.POST.get("step") if request.method == "POST" else None
+    if step == "send" and phone_form.is_valid():
+        try:
+            challenge = services.phone_challenge_send(
+                case=case,
+                phone=phone_form.cleaned_data["phone"],
+                ip=request.META.get("REMOTE_ADDR"),
+                purpose="参加债权人会议",
+            )
+        except DomainError as exc:
+            phone_form.add_error("phone", exc.message)
+        else:
+            request.session[challenge_key] = challenge.pk
+            messages.success(request, _("验证码已发送，10 分钟内有效"))
+            return redirect("bankruptcy:public_meeting", pk=pk)
+    elif step == "verify":
+        challenge = PhoneChallenge.objects.filter(
+            pk=request.session.get(challenge_key) or 0, case=case
+        ).first()
+        try:
+            if challenge is None:
+                raise DomainError(_("请先获取短信验证码"), field="code")
+            found = services.phone_creditors(challenge=challenge, code=request.POST.get("code", ""))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            request.session[key] = [c.pk for c in found]
+            request.session.pop(challenge_key, None)
+        return redirect("bankruptcy:public_meeting", pk=pk)
+    elif step in ("sign_in", "vote"):
+        creditor = next((c for c in creditors if str(c.pk) == request.POST.get("creditor")), None)
+        if creditor is None:
+            messages.error(request, _("请先验证手机号"))
+        else:
+            via = f"手机 {creditor.phone[:3]}****{creditor.phone[-4:]}"
+            if step == "sign_in":
+                _attempt(
+                    request,
+                    services.attendance_sign_in,
+                    _("已签到"),
+                    meeting=meeting,
+                    creditor=creditor,
+                    proxy_name=request.POST.get("proxy_name", ""),
+                    via=via,
+                )
+            else:
+                item = meeting.items.filter(pk=request.POST.get("item") or 0).first()
+                if item is None:
+                    messages.error(request, _("未知的表决事项"))
+                else:
+                    _attempt(
+                        request,
+                        services.ballot_cast,
+                        _("表决意见已提交"),
+                        item=item,
+                        creditor=creditor,
+                        vote=request.POST.get("vote", ""),
+                        via=via,
+                    )
+        return redirect("bankruptcy:public_meeting", pk=pk)
+    signed = set(
+        meeting.attendances.filter(creditor__in=creditors).values_list("creditor_id", flat=True)
+    )
+    ballots = {
+        (b.item_id, b.creditor_id): b.vote
+        for b in Ballot.objects.filter(item__meeting=meeting, creditor__in=creditors)
+    }
+    own = [
+        {
+            "creditor": c,
+            "signed": c.pk in signed,
+            "items": [(item, ballots.get((item.pk, c.pk))) for item in meeting.items.all()],
+        }
+        for c in creditors
+    ]
+    return render(
+        request,
+        "bankruptcy/public_meeting.html",
+        {"meeting": meeting, "case": case, "own": own, "phone_form": phone_form},
+    )
+
+
+@login_required
+def fast_track_profile(request: HttpRequest) -> HttpResponse:
+    """The judge's court's fast-track profile (eligibility checklist, exclusions, time limit)."""
+    require(request.user, "bankruptcy.manage_case")
+    court = Organisation.objects.filter(
+        pk__in=grants_of(request.user).direct_org_ids(Role.JUDGE), kind=Organisation.Kind.COURT
+    ).first()
+    if court is None:
+        raise Http404
+    profile = services.fast_track_profile_default(actor=request.user, court=court)
+    form = FastTrackProfileForm(
+        request.POST or None, instance=FastTrackProfile.objects.get(pk=profile.pk)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.fast_track_profile_update(
+                actor=request.user, profile=profile, **form.cleaned_data
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("快审配置已保存"))
+            return redirect("bankruptcy:fast_track_profile")
+    return render(request, "bankruptcy/fast_track_profile.html", {"form": form, "court": court})

@@ -6,6 +6,16 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
+def outbox(settings):
+    """Messages the notifier delivered during the test, with their real (unstored) text."""
+    from qinqing.core import notifier
+
+    settings.QINQING_NOTIFIER = "qinqing.core.notifier.MemoryBackend"
+    notifier.outbox.clear()
+    return notifier.outbox
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {

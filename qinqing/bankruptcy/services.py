@@ -1321,6 +1321,7 @@ def phone_challenge_send(
             address=phone,
             subject=f"{purpose}验证码",
             body=f"您正在{purpose}（{case.number}），验证码 {code}，10 分钟内有效。",
+            sensitive=True,
         )
         _audit(None, "claim.phone_challenge", challenge, case, phone=str(challenge))
     return challenge

@@ -481,7 +481,12 @@ def _invitation(outcome: DrawOutcome, token: str) -> Message:
         f"请于 {timezone.localtime(outcome.respond_by):%m月%d日 %H:%M} 前确认是否参加：{link}"
     )
     return Message(
-        "sms", "评标专家抽取通知", body, recipient=outcome.expert.user, address=outcome.expert.phone
+        "sms",
+        "评标专家抽取通知",
+        body,
+        recipient=outcome.expert.user,
+        address=outcome.expert.phone,
+        sensitive=True,
     )
 
 

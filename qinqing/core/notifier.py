@@ -70,6 +70,24 @@ class WebhookBackend(NotifierBackend):
                 raise RuntimeError(f"gateway answered {response.status}")
 
 
+class MemoryBackend(NotifierBackend):
+    """For tests: keeps every delivered message (with its real text) in `outbox`."""
+
+    def deliver(self, notification: Notification) -> None:
+        outbox.append(
+            Message(
+                notification.channel,
+                notification.subject,
+                notification.body,
+                recipient=notification.recipient,
+                address=notification.address,
+            )
+        )
+
+
+outbox: list[Message] = []
+
+
 def get_backend() -> NotifierBackend:
     return import_string(settings.QINQING_NOTIFIER)()
 
@@ -81,6 +99,16 @@ class Message:
     body: str
     recipient: object = None  # a user, for the in-app inbox
     address: str = ""  # a phone number or e-mail address
+    # One-time codes and personal links are delivered but never stored in clear.
+    sensitive: bool = False
+
+    @property
+    def stored_body(self) -> str:
+        return (
+            "（内容含一次性验证码或个人链接，已发送，不在系统中保存）"
+            if self.sensitive
+            else self.body
+        )
 
 
 def notification_send_many(*, actor, messages: list[Message]) -> list[Notification]:
@@ -102,14 +130,15 @@ def notification_send_many(*, actor, messages: list[Message]) -> list[Notificati
                     recipient=m.recipient,
                     address=m.address,
                     subject=m.subject,
-                    body=m.body,
+                    body=m.stored_body,
                     backend=type(backend).__name__,
                 )
                 for m in messages
             ]
         )
         now = timezone.now()
-        for notification in notifications:
+        for notification, message in zip(notifications, messages, strict=True):
+            notification.body = message.body  # the backend sends the real text …
             try:
                 backend.deliver(notification)
             except Exception as exc:  # a gateway outage must not undo the caller's change
@@ -117,6 +146,7 @@ def notification_send_many(*, actor, messages: list[Message]) -> list[Notificati
                 notification.status, notification.error = Notification.Status.FAILED, str(exc)
             else:
                 notification.status, notification.sent_at = Notification.Status.SENT, now
+            notification.body = message.stored_body  # … the database keeps what may be kept
         Notification.objects.bulk_update(notifications, ["status", "error", "sent_at"])
         detail = {"ids": [n.pk for n in notifications], "status": [n.status for n in notifications]}
         if len(notifications) == 1:
@@ -139,9 +169,12 @@ def notification_send(
     body: str,
     recipient=None,
     address: str = "",
+    sensitive: bool = False,
 ) -> Notification:
     """Record one message and hand it to the backend (see notification_send_many)."""
-    message = Message(channel, subject, body, recipient=recipient, address=address)
+    message = Message(
+        channel, subject, body, recipient=recipient, address=address, sensitive=sensitive
+    )
     return notification_send_many(actor=actor, messages=[message])[0]
 
 

@@ -12,9 +12,14 @@ def _counts():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_backup_then_restore_into_an_empty_database(demo_users, tmp_path, capsys):
+def test_backup_then_restore_into_an_empty_database(demo_users, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    evidence = settings.MEDIA_ROOT / "claims" / "合同.pdf"
+    evidence.parent.mkdir(parents=True)
+    evidence.write_bytes(b"%PDF-1.4 evidence")
     path = tmp_path / "qinqing.json.gz"
     call_command("backup", str(path))
+    evidence.unlink()
     before = _counts()
     with pytest.raises(CommandError, match="不是空的"):  # refuses to overwrite
         call_command("restore", str(path))
@@ -24,6 +29,7 @@ def test_backup_then_restore_into_an_empty_database(demo_users, tmp_path, capsys
     assert _counts() == before
     assert verify_chain().ok
     assert get_user_model().objects.get(username="judge").check_password("qinqing-demo")
+    assert evidence.read_bytes() == b"%PDF-1.4 evidence"
 
 
 @pytest.mark.django_db

@@ -97,3 +97,18 @@ def test_webhook_backend_posts_to_a_gateway(settings, gateway_status, expected):
     assert _Gateway.received[0]["to"] == "13800000000"
     if expected == "failed":
         assert "500" in note.error
+
+
+@pytest.mark.django_db
+def test_sensitive_messages_are_delivered_but_not_stored(outbox):
+    note = notification_send(
+        actor=None,
+        channel="sms",
+        subject="验证码",
+        body="验证码 123456",
+        address="13800000000",
+        sensitive=True,
+    )
+    assert outbox[-1].body == "验证码 123456"
+    note.refresh_from_db()
+    assert "123456" not in note.body and note.status == Notification.Status.SENT

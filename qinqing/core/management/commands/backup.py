@@ -1,5 +1,7 @@
+import tarfile
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -28,3 +30,14 @@ class Command(BaseCommand):
                 f"备份完成：{output}（{size / 1024:.0f} KB，审计链 {report.checked} 条）"
             )
         )
+        media = Path(settings.MEDIA_ROOT)
+        if media.is_dir() and any(media.iterdir()):
+            archive = media_archive(output)
+            with tarfile.open(archive, "w:gz") as tar:
+                tar.add(media, arcname=".")
+            self.stdout.write(self.style.SUCCESS(f"上传文件已备份：{archive}"))
+
+
+def media_archive(backup: Path) -> Path:
+    """Uploaded files (evidence, attachments) travel beside the data file."""
+    return backup.with_name(backup.name + ".media.tar.gz")

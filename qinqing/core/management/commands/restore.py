@@ -1,11 +1,14 @@
+import tarfile
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from qinqing.core.audit import verify_chain
+from qinqing.core.management.commands.backup import media_archive
 from qinqing.core.models import AuditEntry, Organisation
 
 
@@ -38,3 +41,10 @@ class Command(BaseCommand):
                     returncode=1,
                 )
         self.stdout.write(self.style.SUCCESS(f"恢复完成：审计链 {report.checked} 条完好"))
+        archive = media_archive(backup)
+        if archive.exists():
+            media = Path(settings.MEDIA_ROOT)
+            media.mkdir(parents=True, exist_ok=True)
+            with tarfile.open(archive, "r:gz") as tar:
+                tar.extractall(media, filter="data")
+            self.stdout.write(self.style.SUCCESS(f"上传文件已恢复到 {media}"))

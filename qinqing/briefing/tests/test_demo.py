@@ -11,8 +11,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_loads_and_is_idempotent(demo_users):
-    if not demo.seed_path().exists():
-        pytest.skip("seed missing")
     demo.load(stdout=StringIO())
     demo.load(stdout=StringIO())
     i7 = Issue.objects.get(number=7)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import statistics
 import sys
@@ -31,6 +30,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import machine  # noqa: E402
+
 NUMBER = "（2026）鄂0111破999号"
 
 
@@ -148,20 +151,6 @@ def _build(creditors: int, seed: int = 7):
         Attendance.objects.bulk_create(attendances, batch_size=2000)
         Ballot.objects.bulk_create(ballots, batch_size=2000)
     return meeting
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{platform.node()} · {os.cpu_count()} cores · {cpu} · Python {platform.python_version()}"
-    )
 
 
 def main() -> None:

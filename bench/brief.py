@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -25,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import machine  # noqa: E402
 
 
 def _setup() -> None:
@@ -84,10 +86,7 @@ def main() -> None:
 
     pdf_ms = _time(pdf, args.runs)
     docx_ms = _time(docx, args.runs)
-    print(
-        f"machine: {platform.node()} {platform.machine()} {platform.processor() or ''} "
-        f"cpus={os.cpu_count()} python={platform.python_version()} db={connection.vendor}"
-    )
+    print(f"machine: {machine()} · db={connection.vendor}")
     print(
         f"issue 7: {issue.articles.count()} articles, pdf {len(pdf())} bytes, docx {len(docx())} bytes"
     )

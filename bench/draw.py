@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import statistics
 import sys
@@ -28,6 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import machine, progress  # noqa: E402
 
 
 def _setup(experts: int) -> None:
@@ -43,29 +45,6 @@ def _setup(experts: int) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-
-
-def _progress(label: str, done: int, total: int) -> None:
-    width = 30
-    filled = int(width * done / max(total, 1))
-    sys.stdout.write(f"\r  {label:<14} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-    if done >= total:
-        sys.stdout.write("\n")
-    sys.stdout.flush()
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{platform.node()} · {os.cpu_count()} cores · {cpu} · Python {platform.python_version()}"
-    )
 
 
 def _codes() -> list[str]:
@@ -187,7 +166,7 @@ def build(experts: int, seed: int = 7) -> dict:
             ExpertSpeciality.objects.bulk_create(links, batch_size=batch)
             ExpertRelation.objects.bulk_create(relations, batch_size=batch)
             ExpertLeave.objects.bulk_create(leaves, batch_size=batch)
-        _progress("experts", min(start + batch, experts), experts)
+        progress("experts", min(start + batch, experts), experts)
 
     # Three years of past draws: 0.3 seats per expert per year, 7 seats per session.
     seats = int(experts * 0.3 * 3)
@@ -278,7 +257,7 @@ def build(experts: int, seed: int = 7) -> dict:
                     )
             DrawOutcome.objects.bulk_create(outcomes, batch_size=5000)
         done += count
-        _progress("past sessions", done, sessions)
+        progress("past sessions", done, sessions)
     return context
 
 
@@ -417,11 +396,11 @@ def main() -> None:
     for n, quota in enumerate(quotas[: args.draws], start=1):
         fast.append(timed_draw(context, quota))
         pools.append(quota.draws.first().pool_size)
-        _progress("draws", n, args.draws)
+        progress("draws", n, args.draws)
     naive = []
     for n, quota in enumerate(quotas[args.draws :], start=1):
         naive.append(naive_draw(context, quota))
-        _progress("naive draws", n, args.naive)
+        progress("naive draws", n, args.naive)
     p50 = statistics.median(fast)
     p99 = statistics.quantiles(fast, n=100)[98] if len(fast) >= 2 else fast[0]
     naive_p50 = statistics.median(naive)

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from draw import machine  # noqa: E402
+from common import machine  # noqa: E402
 
 
 def _qinqing(*args: str, env: dict) -> str:

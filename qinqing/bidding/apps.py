@@ -18,3 +18,20 @@ class BiddingConfig(AppConfig):
         register_nav(
             NavEntry(_("专家库"), "bidding:expert_list", "bidding.manage_experts", section, 210)
         )
+        register_nav(
+            NavEntry(_("评标室与工位"), "bidding:room_list", "bidding.manage_rooms", section, 220)
+        )
+        register_nav(
+            NavEntry(
+                _("各中心工位目录"),
+                "bidding:room_catalogue",
+                "bidding.view_room_catalogue",
+                section,
+                225,
+            )
+        )
+        register_nav(
+            NavEntry(
+                _("工位分配与签到"), "bidding:seating_list", "bidding.seat_experts", section, 230
+            )
+        )

@@ -3,7 +3,8 @@
 Two centres with a few hundred fictional experts each (generated names, valid-form ID numbers
 and phone numbers that belong to nobody known), the seed's project evaluated on 2024-08-29
 with 武汉市公共资源交易中心 as host and 武汉经开区公共资源交易中心 as guest, and its completed
-cross-site draw, whose proof is public. The committee split (3 host + 2 guest experts) and the
+cross-site draw, whose proof is public; both centres' rooms and workstations (prefixes H and
+G), with the seed project's experts seated on the morning of the evaluation. The committee split (3 host + 2 guest experts) and the
 bidders are the demo's assumptions: the seed does not give them.
 """
 
@@ -261,9 +262,38 @@ def _seed_project(orgs, users, stdout) -> None:
     with recorded_at(_at(2024, 8, 27, 10, 40)):
         for outcome in draws[0].outcomes.filter(status=DrawOutcome.Status.NOTIFIED):
             services.outcome_respond(actor=wh, outcome=outcome, answer="confirm", channel="link")
+    # Evaluation day: each centre seats its confirmed experts for the morning slot.
+    with recorded_at(_at(2024, 8, 29, 8, 0)):
+        for code, admin in (("whggzy", wh), ("jkggzy", jk)):
+            services.seating_assign(
+                actor=admin,
+                centre=orgs[code],
+                slot_start=_at(2024, 8, 29, 9, 0),
+                slot_end=_at(2024, 8, 29, 12, 0),
+            )
     with recorded_at(_at(2024, 8, 29, 12, 30)):
         services.session_close(actor=wh, session=EvaluationSession.objects.get(pk=session.pk))
     stdout.write(f"  项目：{SEED_PROJECT}（主场武汉市、客场经开区，抽取证明已公开）")
+
+
+# Rooms per centre: (number, name, workstations); codes use the centre's own prefix.
+ROOMS = {
+    "whggzy": ("H", [("3", "第三评标室", 8), ("5", "第五评标室", 6)]),
+    "jkggzy": ("G", [("1", "第一评标室", 6), ("2", "第二评标室", 4)]),
+}
+
+
+def _rooms(orgs, users, stdout) -> None:
+    for code, (prefix, rooms) in ROOMS.items():
+        centre = orgs[code]
+        if centre.evaluation_rooms.exists():
+            continue
+        admin = users["centre_wh" if code == "whggzy" else "centre_jk"]
+        with recorded_at(_at(2024, 6, 3, 9, 0)):
+            services.centre_prefix_set(actor=admin, centre=centre, prefix=prefix)
+            for number, name, seats in rooms:
+                services.room_add(actor=admin, centre=centre, number=number, name=name, seats=seats)
+        stdout.write(f"  {centre.name}：评标室 {len(rooms)} 间（工位前缀 {prefix}）")
 
 
 def load(*, stdout) -> None:
@@ -282,4 +312,5 @@ def load(*, stdout) -> None:
     with transaction.atomic():
         _catalogue()
         _experts(orgs, users, stdout)
+        _rooms(orgs, users, stdout)
         _seed_project(orgs, users, stdout)

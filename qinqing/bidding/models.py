@@ -323,6 +323,11 @@ class Bidder(models.Model):
         return self.name
 
 
+class ChairMethod(models.TextChoices):
+    ELECTED = "elected", _("成员推举")
+    APPOINTED = "appointed", _("招标人确定")
+
+
 class EvaluationSession(models.Model):
     """One section evaluated at a host centre and guest centres in one time slot."""
 
@@ -330,6 +335,7 @@ class EvaluationSession(models.Model):
         PLANNED = "planned", _("待抽取")
         DRAWING = "drawing", _("抽取中")
         READY = "ready", _("专家已确认")
+        IN_PROGRESS = "evaluating", _("评标中")
         CLOSED = "closed", _("已结束")
 
     section = models.OneToOneField(
@@ -347,6 +353,20 @@ class EvaluationSession(models.Model):
         _("状态"), max_length=10, choices=Status.choices, default=Status.PLANNED
     )
     secrecy_lifted_at = models.DateTimeField(_("解密时间"), null=True, blank=True)
+    started_at = models.DateTimeField(_("评标开始时间"), null=True, blank=True)
+    chair = models.ForeignKey(
+        "Seat",
+        verbose_name=_("评标委员会负责人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    chair_method = models.CharField(
+        _("负责人产生方式"), max_length=10, choices=ChairMethod.choices, blank=True
+    )
+    chair_round = models.PositiveSmallIntegerField(_("负责人推举轮次"), default=1)
+    chair_candidates = models.JSONField(_("本轮候选人（工位席位）"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("评标场次")
@@ -543,3 +563,226 @@ class DrawOutcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.draw.draw_id} #{self.position + 1} {self.expert.code}"
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation day: rooms, workstations, seating, sign-in, chair
+# --------------------------------------------------------------------------------------------
+
+
+class InService(models.TextChoices):
+    IN_SERVICE = "in_service", _("在用")
+    OUT_OF_SERVICE = "out_of_service", _("停用")
+
+
+class CentreNumbering(models.Model):
+    """A trading centre's own workstation prefix (e.g. H for 武汉市, G for 经开区)."""
+
+    centre = models.OneToOneField(
+        Organisation,
+        verbose_name=_("交易中心"),
+        on_delete=models.PROTECT,
+        related_name="workstation_numbering",
+        limit_choices_to={"kind": Organisation.Kind.TRADING_CENTRE},
+    )
+    prefix = models.CharField(_("工位编号前缀"), max_length=3, unique=True)
+
+    class Meta:
+        verbose_name = _("工位编号规则")
+        verbose_name_plural = _("工位编号规则")
+
+    def __str__(self) -> str:
+        return f"{self.centre} · {self.prefix}"
+
+
+class Room(models.Model):
+    centre = models.ForeignKey(
+        Organisation,
+        verbose_name=_("交易中心"),
+        on_delete=models.PROTECT,
+        related_name="evaluation_rooms",
+        limit_choices_to={"kind": Organisation.Kind.TRADING_CENTRE},
+    )
+    number = models.CharField(_("评标室编号"), max_length=10)
+    name = models.CharField(_("评标室名称"), max_length=100)
+    status = models.CharField(
+        _("状态"), max_length=15, choices=InService.choices, default=InService.IN_SERVICE
+    )
+
+    class Meta:
+        verbose_name = _("评标室")
+        verbose_name_plural = _("评标室")
+        ordering = ["centre", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["centre", "number"], name="room_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.number}）"
+
+
+class Workstation(models.Model):
+    room = models.ForeignKey(
+        Room, verbose_name=_("评标室"), on_delete=models.PROTECT, related_name="workstations"
+    )
+    seat = models.PositiveSmallIntegerField(_("座位号"))
+    code = models.CharField(_("工位编号"), max_length=20, unique=True)
+    status = models.CharField(
+        _("状态"), max_length=15, choices=InService.choices, default=InService.IN_SERVICE
+    )
+
+    class Meta:
+        verbose_name = _("评标工位")
+        verbose_name_plural = _("评标工位")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seat"], name="workstation_seat_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Seating(models.Model):
+    """One run of the seating for one centre and one time slot (seed audited)."""
+
+    centre = models.ForeignKey(
+        Organisation, verbose_name=_("交易中心"), on_delete=models.PROTECT, related_name="+"
+    )
+    slot_start = models.DateTimeField(_("时段开始"))
+    slot_end = models.DateTimeField(_("时段结束"))
+    seed_hex = models.CharField(_("随机种子"), max_length=64)
+    collisions = models.PositiveIntegerField(_("同标同室人对数"), default=0)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("分配时间"))
+
+    class Meta:
+        verbose_name = _("工位分配")
+        verbose_name_plural = _("工位分配")
+        ordering = ["-slot_start", "-pk"]
+        indexes = [
+            models.Index(fields=["centre", "slot_start", "slot_end"], name="seating_slot_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(slot_end__gt=models.F("slot_start")),
+                name="seating_slot_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.centre} · {self.slot_start:%Y-%m-%d %H:%M}"
+
+
+class Seat(models.Model):
+    """One confirmed expert's workstation, and their sign-in there."""
+
+    class Method(models.TextChoices):
+        CODE = "code", _("短信验证码+身份证后四位")
+        STAFF = "staff", _("工作人员核验身份")
+
+    seating = models.ForeignKey(
+        Seating, verbose_name=_("工位分配"), on_delete=models.PROTECT, related_name="seats"
+    )
+    outcome = models.OneToOneField(
+        DrawOutcome, verbose_name=_("抽取结果"), on_delete=models.PROTECT, related_name="seat"
+    )
+    workstation = models.ForeignKey(
+        Workstation, verbose_name=_("工位"), on_delete=models.PROTECT, related_name="seats"
+    )
+    signed_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
+    sign_in_method = models.CharField(
+        _("签到方式"), max_length=10, choices=Method.choices, blank=True
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("核验人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    verify_reason = models.CharField(_("人工核验原因"), max_length=500, blank=True)
+    terminal_code_hash = models.CharField(_("工位启用码哈希"), max_length=64, blank=True)
+    declared_at = models.DateTimeField(_("无需回避声明时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("专家工位")
+        verbose_name_plural = _("专家工位")
+        ordering = ["workstation__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seating", "workstation"], name="seat_workstation_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["terminal_code_hash"], name="seat_terminal_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.workstation.code} · {self.outcome.expert.code}"
+
+
+class SignInChallenge(models.Model):
+    """A one-time sign-in code sent to an expert's phone (stored hashed, attempt-limited)."""
+
+    phone = models.CharField(_("手机号"), max_length=20)
+    seat = models.ForeignKey(
+        Seat,
+        verbose_name=_("专家工位"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    code_hash = models.CharField(_("验证码哈希"), max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
+    created_at = models.DateTimeField(_("发送时间"))
+    expires_at = models.DateTimeField(_("失效时间"))
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("签到验证码")
+        verbose_name_plural = _("签到验证码")
+        indexes = [
+            models.Index(fields=["phone", "created_at"], name="signin_phone_idx"),
+            models.Index(fields=["ip", "created_at"], name="signin_ip_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone[:3]}****{self.phone[-4:]}"
+
+
+class ChairVote(models.Model):
+    """One member's vote in one round of the chair election (equal vote)."""
+
+    session = models.ForeignKey(
+        EvaluationSession,
+        verbose_name=_("评标场次"),
+        on_delete=models.CASCADE,
+        related_name="chair_votes",
+    )
+    round = models.PositiveSmallIntegerField(_("轮次"))
+    voter = models.ForeignKey(
+        Seat, verbose_name=_("投票人"), on_delete=models.PROTECT, related_name="+"
+    )
+    candidate = models.ForeignKey(
+        Seat, verbose_name=_("被推举人"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("投票时间"))
+
+    class Meta:
+        verbose_name = _("负责人推举票")
+        verbose_name_plural = _("负责人推举票")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "round", "voter"], name="chairvote_one_per_round"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} #{self.round}"

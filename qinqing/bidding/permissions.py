@@ -84,3 +84,33 @@ register_policy(
     org_field="draw__quota__centre",
     description="记录专家电话答复：抽取中心管理员",
 )
+register_policy(
+    "bidding.manage_rooms",
+    roles={R.CENTRE_ADMIN},
+    org_field="centre",
+    description="评标室与工位：交易中心管理员管理本中心的评标室和工位",
+)
+register_policy(
+    "bidding.view_room_catalogue",
+    roles={R.CENTRE_ADMIN, R.SUPERVISOR},
+    org_field=None,
+    description="评标室与工位目录（各中心，只读）：交易中心管理员和行政监督",
+)
+register_policy(
+    "bidding.seat_experts",
+    roles={R.CENTRE_ADMIN},
+    org_field="centre",
+    description="分配工位、人工核验签到：本中心管理员",
+)
+register_policy(
+    "bidding.verify_signin",
+    roles={R.CENTRE_ADMIN},
+    org_field="seating__centre",
+    description="人工核验专家身份并签到（记录原因）：专家所在中心管理员",
+)
+register_policy(
+    "bidding.appoint_chair",
+    roles={R.TENDERER},
+    org_field="section__project__tenderer",
+    description="确定评标委员会负责人（代替推举）：项目招标人",
+)

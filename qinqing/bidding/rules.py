@@ -602,6 +602,46 @@ def committee_is_valid(
     return problems
 
 
+MIN_BIDDERS = 3
+
+
+def bidders_sufficient(bidder_count: int) -> list[str]:
+    """Problems with the number of bidders before evaluation starts (empty = enough).
+
+    招标投标法实施条例 Art.44: with fewer than 3 bidders the bids are not opened and the
+    tenderer re-tenders; so an evaluation session cannot start with fewer than 3.
+    """
+    if bidder_count < MIN_BIDDERS:
+        return [
+            f"投标人少于 {MIN_BIDDERS} 个（现为 {bidder_count} 个），不得开标评标，"
+            "招标人应当依法重新招标（招标投标法实施条例第四十四条）"
+        ]
+    return []
+
+
+def chair_tally(
+    votes: Mapping[str, str], candidates: Collection[str]
+) -> tuple[str | None, list[str]]:
+    """The chair elected by one round of votes (voter -> candidate), each member one vote.
+
+    《评标委员会和评标方法暂行规定》Art.9: the chair is elected by the members (or appointed by
+    the tenderer) and has the same vote as every other member. The candidate with the most
+    votes is elected; a tie for the most votes elects nobody and returns the tied candidates
+    (sorted) for a re-vote among them. A vote for a non-candidate is refused (RuleError).
+    """
+    if not votes:
+        raise RuleError("尚无投票")
+    for voter, candidate in votes.items():
+        if candidate not in candidates:
+            raise RuleError(f"{voter} 所投对象不是本轮候选人：{candidate}")
+    counts = Counter(votes.values())
+    top = max(counts.values())
+    leaders = sorted(c for c, n in counts.items() if n == top)
+    if len(leaders) == 1:
+        return leaders[0], []
+    return None, leaders
+
+
 # --------------------------------------------------------------------------------------------
 # Seating (工位制): rooms, then workstations
 # --------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from qinqing.bidding.models import Draw, DrawOutcome, EvaluationSession, Expert
+from qinqing.bidding.models import Draw, DrawOutcome, EvaluationSession, Expert, Room, Seating
 from qinqing.core.permissions import get_visible_or_404, visible
 
 
@@ -78,3 +78,42 @@ def my_outcomes(*, user) -> QuerySet:
     return DrawOutcome.objects.filter(expert__user=user).select_related(
         "session", "draw__quota__centre"
     )
+
+
+def my_rooms(*, user) -> QuerySet:
+    return visible(user, "bidding.manage_rooms", Room.objects.select_related("centre"))
+
+
+def room(*, user, pk: int) -> Room:
+    return get_visible_or_404(user, "bidding.manage_rooms", Room.objects.all(), pk=pk)
+
+
+def room_catalogue(*, user) -> list[dict]:
+    """Every centre's rooms and workstation counts (read-only; no seat assignments)."""
+    qs = visible(
+        user,
+        "bidding.view_room_catalogue",
+        Room.objects.select_related("centre__workstation_numbering").annotate(
+            total=Count("workstations"),
+            in_service=Count("workstations", filter=Q(workstations__status="in_service")),
+        ),
+    ).order_by("centre__name", "number")
+    centres: dict[int, dict] = {}
+    for r in qs:
+        entry = centres.setdefault(r.centre_id, {"centre": r.centre, "rooms": []})
+        entry["rooms"].append(r)
+    return list(centres.values())
+
+
+def seatings(*, user) -> QuerySet:
+    return visible(user, "bidding.seat_experts", Seating.objects.select_related("centre"))
+
+
+def seating(*, user, pk: int) -> Seating:
+    return get_visible_or_404(user, "bidding.seat_experts", Seating.objects.all(), pk=pk)
+
+
+def seating_board(seating: Seating) -> QuerySet:
+    return seating.seats.select_related(
+        "workstation__room", "outcome__expert", "outcome__session__section__project"
+    ).order_by("workstation__code")

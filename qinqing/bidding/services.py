@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,13 +11,17 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from qinqing.bidding import rules
 from qinqing.bidding.models import (
     Bidder,
+    CentreNumbering,
+    ChairMethod,
+    ChairVote,
     Draw,
     DrawOutcome,
     DrawQuota,
@@ -24,18 +29,24 @@ from qinqing.bidding.models import (
     Expert,
     ExpertLeave,
     ExpertRelation,
+    InService,
     ManualExclusion,
     Project,
+    Room,
     RuleSet,
+    Seat,
+    Seating,
     Section,
+    SignInChallenge,
     Speciality,
+    Workstation,
 )
 from qinqing.bidding.pools import evaluate_pool
 from qinqing.core import crypto
 from qinqing.core.audit import audit_log
-from qinqing.core.errors import ConflictError, DomainError
+from qinqing.core.errors import ConflictError, DomainError, ThrottledError
 from qinqing.core.models import Organisation
-from qinqing.core.notifier import Message, notification_send_many
+from qinqing.core.notifier import Message, notification_send, notification_send_many
 from qinqing.core.rules import uscc_is_valid, uscc_normalise
 
 K = Organisation.Kind
@@ -499,7 +510,8 @@ def _refresh_session_status(session: EvaluationSession) -> None:
     quotas = list(session.quotas.values_list("pk", "count"))
     ready = bool(quotas) and all(confirmed.get(pk, 0) >= count for pk, count in quotas)
     status = EvaluationSession.Status.READY if ready else EvaluationSession.Status.DRAWING
-    if session.status != status and session.status != EvaluationSession.Status.CLOSED:
+    settled = (EvaluationSession.Status.CLOSED, EvaluationSession.Status.IN_PROGRESS)
+    if session.status != status and session.status not in settled:
         session.status = status
         session.save(update_fields=["status"])
 
@@ -708,3 +720,615 @@ def expert_leave_add(*, actor, expert: Expert, start, end, reason: str = ""):
             detail={"start": start, "end": end},
         )
     return leave
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation day: rooms and workstations, seating, sign-in, recusal, start, chair
+# --------------------------------------------------------------------------------------------
+
+PREFIX_RE = re.compile(r"^[A-Z]{1,3}$")
+ROOM_NUMBER_RE = re.compile(r"^[0-9A-Za-z]{1,10}$")
+MAX_SEATS_PER_ROOM = 99
+
+
+def centre_prefix_set(*, actor, centre: Organisation, prefix: str) -> CentreNumbering:
+    """A centre's own workstation prefix; fixed once a room exists (codes are printed)."""
+    prefix = prefix.strip().upper()
+    _require_kind(centre, K.TRADING_CENTRE, "centre", "交易中心")
+    if not PREFIX_RE.match(prefix):
+        raise DomainError("工位编号前缀应为1至3个大写字母", field="prefix")
+    if CentreNumbering.objects.filter(prefix=prefix).exclude(centre=centre).exists():
+        raise DomainError("该前缀已被其他交易中心使用", field="prefix")
+    existing = CentreNumbering.objects.filter(centre=centre).first()
+    if existing is not None and existing.prefix != prefix and centre.evaluation_rooms.exists():
+        raise ConflictError("已有评标室，不能再修改工位编号前缀")
+    with transaction.atomic():
+        numbering, _ = CentreNumbering.objects.update_or_create(
+            centre=centre, defaults={"prefix": prefix}
+        )
+        audit_log(
+            actor=actor,
+            action="numbering.set",
+            obj=numbering,
+            organisation=centre,
+            detail={"prefix": prefix},
+        )
+    return numbering
+
+
+def _workstation_code(prefix: str, room: Room, seat: int) -> str:
+    return f"{prefix}-{room.number}-{seat:02d}"
+
+
+def room_add(*, actor, centre: Organisation, number: str, name: str, seats: int) -> Room:
+    """A room with workstations 1..seats, numbered `<prefix>-<room>-<seat>` (e.g. H-3-07)."""
+    number, name = number.strip(), name.strip()
+    numbering = CentreNumbering.objects.filter(centre=centre).first()
+    if numbering is None:
+        raise DomainError("请先设置本中心的工位编号前缀", field="prefix")
+    if not ROOM_NUMBER_RE.match(number):
+        raise DomainError("评标室编号应为1至10位字母或数字", field="number")
+    if not name:
+        raise DomainError("请填写评标室名称", field="name")
+    if not 1 <= seats <= MAX_SEATS_PER_ROOM:
+        raise DomainError(f"工位数应在 1 至 {MAX_SEATS_PER_ROOM} 之间", field="seats")
+    if Room.objects.filter(centre=centre, number=number).exists():
+        raise DomainError("本中心已有该编号的评标室", field="number")
+    with transaction.atomic():
+        room = Room.objects.create(centre=centre, number=number, name=name)
+        Workstation.objects.bulk_create(
+            [
+                Workstation(room=room, seat=n, code=_workstation_code(numbering.prefix, room, n))
+                for n in range(1, seats + 1)
+            ]
+        )
+        audit_log(
+            actor=actor,
+            action="room.add",
+            obj=room,
+            organisation=centre,
+            detail={"number": number, "name": name, "seats": seats},
+        )
+    return room
+
+
+def workstation_add(*, actor, room: Room) -> Workstation:
+    """One more workstation in a room, with the next seat number."""
+    numbering = CentreNumbering.objects.get(centre_id=room.centre_id)
+    with transaction.atomic():
+        Room.objects.select_for_update().filter(pk=room.pk).first()
+        seat = (room.workstations.aggregate(m=Max("seat"))["m"] or 0) + 1
+        if seat > MAX_SEATS_PER_ROOM:
+            raise DomainError(f"每个评标室最多 {MAX_SEATS_PER_ROOM} 个工位")
+        workstation = Workstation.objects.create(
+            room=room, seat=seat, code=_workstation_code(numbering.prefix, room, seat)
+        )
+        audit_log(
+            actor=actor,
+            action="workstation.add",
+            obj=workstation,
+            organisation=room.centre,
+            detail={"code": workstation.code},
+        )
+    return workstation
+
+
+def _upcoming_seats(**lookup):
+    return Seat.objects.filter(seating__slot_end__gt=timezone.now(), **lookup)
+
+
+def _status_check(status: str, reason: str) -> str:
+    if status not in InService.values:
+        raise DomainError("未知的状态", field="status")
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("请说明变更原因", field="reason")
+    return reason
+
+
+def room_status_set(*, actor, room: Room, status: str, reason: str) -> Room:
+    reason = _status_check(status, reason)
+    if status == InService.OUT_OF_SERVICE and _upcoming_seats(workstation__room=room).exists():
+        raise ConflictError("该评标室已分配给尚未结束的评标，不能停用")
+    with transaction.atomic():
+        room.status = status
+        room.save(update_fields=["status"])
+        audit_log(
+            actor=actor,
+            action="room.set_status",
+            obj=room,
+            organisation=room.centre,
+            detail={"status": status, "reason": reason},
+        )
+    return room
+
+
+def workstation_status_set(*, actor, workstation: Workstation, status: str, reason: str):
+    reason = _status_check(status, reason)
+    if status == InService.OUT_OF_SERVICE and _upcoming_seats(workstation=workstation).exists():
+        raise ConflictError("该工位已分配给尚未结束的评标，不能停用")
+    with transaction.atomic():
+        workstation.status = status
+        workstation.save(update_fields=["status"])
+        audit_log(
+            actor=actor,
+            action="workstation.set_status",
+            obj=workstation,
+            organisation=workstation.room.centre,
+            detail={"code": workstation.code, "status": status, "reason": reason},
+        )
+    return workstation
+
+
+def seating_assign(
+    *, actor, centre: Organisation, slot_start: datetime, slot_end: datetime
+) -> Seating:
+    """Seat the confirmed, not yet seated experts of every session overlapping the slot whose
+    quota is at `centre` (同标不同室: rules.allocate_rooms, then rules.seat_within_rooms).
+
+    Free workstations are those in service, in rooms in service, not held by a seat of an
+    overlapping slot at this centre. The seed comes from `secrets` and goes into the audit
+    entry with the inputs (committee sizes, room capacities), so the allocation can be
+    re-computed. The reported collisions count pairs of one committee sharing a room, among
+    everyone seated at this centre for the slot (earlier seatings included).
+    """
+    if slot_end <= slot_start:
+        raise DomainError("时段结束时间必须晚于开始时间", field="slot_end")
+    overlapping = {"session__starts_at__lt": slot_end, "session__ends_at__gt": slot_start}
+    with transaction.atomic():
+        Organisation.objects.select_for_update().filter(pk=centre.pk).first()
+        outcomes = list(
+            DrawOutcome.objects.filter(
+                status=DrawOutcome.Status.CONFIRMED,
+                draw__quota__centre=centre,
+                seat__isnull=True,
+                **overlapping,
+            )
+            .exclude(session__status=EvaluationSession.Status.CLOSED)
+            .select_related("expert")
+            .order_by("session_id", "draw_id", "position")
+        )
+        if not outcomes:
+            raise DomainError("该时段本中心没有待分配工位的已确认专家", field="slot_start")
+        held = Seat.objects.filter(
+            seating__centre=centre,
+            seating__slot_start__lt=slot_end,
+            seating__slot_end__gt=slot_start,
+        )
+        free = (
+            Workstation.objects.filter(
+                room__centre=centre,
+                room__status=InService.IN_SERVICE,
+                status=InService.IN_SERVICE,
+            )
+            .exclude(pk__in=held.values("workstation_id"))
+            .select_related("room")
+        )
+        seats_by_room: dict[str, list[str]] = {}
+        by_code: dict[str, Workstation] = {}
+        for workstation in free:
+            seats_by_room.setdefault(workstation.room.number, []).append(workstation.code)
+            by_code[workstation.code] = workstation
+        committees: dict[str, list[DrawOutcome]] = {}
+        for outcome in outcomes:
+            committees.setdefault(str(outcome.session_id), []).append(outcome)
+        counts = {c: len(members) for c, members in committees.items()}
+        capacities = {room: len(codes) for room, codes in seats_by_room.items()}
+        seed = secrets.token_bytes(32)
+        try:
+            rooms = rules.allocate_rooms(counts, capacities, seed)
+            codes = rules.seat_within_rooms(rooms, seats_by_room, seed)
+        except rules.RuleError as exc:
+            raise DomainError(str(exc), field="slot_start") from None
+        # Everyone at this centre in the slot, with earlier seatings, for the collision count.
+        combined = {c: list(r) for c, r in rooms.items()}
+        for session_id, room_number in held.filter(
+            outcome__status=DrawOutcome.Status.CONFIRMED
+        ).values_list("outcome__session_id", "workstation__room__number"):
+            combined.setdefault(str(session_id), []).append(room_number)
+        collisions = rules.collision_pairs(combined)
+        seating = Seating.objects.create(
+            centre=centre,
+            slot_start=slot_start,
+            slot_end=slot_end,
+            seed_hex=seed.hex(),
+            collisions=collisions,
+            by=actor,
+            at=timezone.now(),
+        )
+        Seat.objects.bulk_create(
+            [
+                Seat(seating=seating, outcome=outcome, workstation=by_code[code])
+                for committee, members in committees.items()
+                for outcome, code in zip(members, codes[committee], strict=True)
+            ]
+        )
+        audit_log(
+            actor=actor,
+            action="seating.assign",
+            obj=seating,
+            organisation=centre,
+            detail={
+                "seed": seed.hex(),
+                "slot": [slot_start, slot_end],
+                "committees": counts,
+                "rooms": capacities,
+                "experts": len(outcomes),
+                "collisions": collisions,
+            },
+        )
+    return seating
+
+
+# --- sign-in at the workstation -------------------------------------------------------------
+
+SIGNIN_CODE_TTL = timedelta(minutes=10)
+SIGNIN_MAX_ATTEMPTS = 5
+SIGNIN_SENDS_PER_PHONE = 3  # per SIGNIN_WINDOW
+SIGNIN_SENDS_PER_IP = 30
+SIGNIN_WINDOW = timedelta(minutes=30)
+SIGNIN_OPENS_BEFORE = timedelta(hours=2)
+
+
+def _signin_hash(challenge_key: str, secret: str) -> str:
+    return salted_hmac("qinqing.bidding.signin", f"{challenge_key}:{secret}").hexdigest()
+
+
+def _seat_for_phone(phone: str) -> Seat | None:
+    """The phone's expert's seat for a slot open for sign-in now (2 h before start to end)."""
+    now = timezone.now()
+    return (
+        Seat.objects.filter(
+            outcome__expert__phone=phone,
+            outcome__status=DrawOutcome.Status.CONFIRMED,
+            signed_in_at__isnull=True,
+            seating__slot_start__lte=now + SIGNIN_OPENS_BEFORE,
+            seating__slot_end__gt=now,
+        )
+        .order_by("seating__slot_start")
+        .first()
+    )
+
+
+def signin_code_send(*, phone: str, ip: str | None = None) -> SignInChallenge:
+    """Send a one-time sign-in code to an expert seated today (never stored in clear).
+
+    The answer is the same whether or not the phone belongs to a seated expert, so the page
+    does not reveal who evaluates today; sends are limited per phone and per address.
+    """
+    phone = (phone or "").strip().replace(" ", "").replace("-", "")
+    if not (len(phone) == 11 and phone.isdigit()):
+        raise DomainError("请填写11位手机号", field="phone")
+    now = timezone.now()
+    since = now - SIGNIN_WINDOW
+    recent = SignInChallenge.objects.filter(created_at__gte=since)
+    if recent.filter(phone=phone).count() >= SIGNIN_SENDS_PER_PHONE or (
+        ip and recent.filter(ip=ip).count() >= SIGNIN_SENDS_PER_IP
+    ):
+        raise ThrottledError("验证码发送过于频繁，请稍后再试或请工作人员核验身份", code="throttled")
+    seat = _seat_for_phone(phone)
+    code = f"{secrets.randbelow(10**6):06d}"
+    with transaction.atomic():
+        challenge = SignInChallenge.objects.create(
+            phone=phone, seat=seat, ip=ip, created_at=now, expires_at=now + SIGNIN_CODE_TTL
+        )
+        if seat is not None:
+            challenge.code_hash = _signin_hash(str(challenge.pk), code)
+            challenge.save(update_fields=["code_hash"])
+            notification_send(
+                actor=None,
+                channel="sms",
+                address=phone,
+                subject="评标签到验证码",
+                body=f"您的评标签到验证码为 {code}，10 分钟内有效。请勿告诉他人。",
+                sensitive=True,
+            )
+            audit_log(
+                actor=None,
+                action="seat.signin_code",
+                obj=seat,
+                organisation=seat.seating.centre,
+                detail={"challenge": challenge.pk, "ip": ip},
+            )
+    return challenge
+
+
+def _mark_signed_in(seat: Seat, method: str, fields: dict) -> None:
+    seat.signed_in_at = timezone.now()
+    seat.sign_in_method = method
+    for name, value in fields.items():
+        setattr(seat, name, value)
+    seat.save(update_fields=["signed_in_at", "sign_in_method", *fields])
+
+
+def signin_verify(*, challenge: SignInChallenge, code: str, id_last4: str) -> Seat:
+    """Sign in with the code and the last 4 characters of the ID number; a wrong pair counts
+    an attempt, and after 5 the code is locked (a new code, or staff verification)."""
+    code, id_last4 = (code or "").strip(), (id_last4 or "").strip().upper()
+    with transaction.atomic():
+        challenge = SignInChallenge.objects.select_for_update().get(pk=challenge.pk)
+        if challenge.used_at is not None or challenge.expires_at < timezone.now():
+            raise DomainError("验证码已失效，请重新获取", field="code", code="expired")
+        if challenge.attempts >= SIGNIN_MAX_ATTEMPTS:
+            raise DomainError(
+                "错误次数过多，请重新获取验证码或请工作人员核验身份", field="code", code="locked"
+            )
+        seat = (
+            Seat.objects.select_for_update()
+            .select_related("outcome__expert", "seating__centre")
+            .filter(pk=challenge.seat_id)
+            .first()
+        )
+        correct = (
+            seat is not None
+            and constant_time_compare(challenge.code_hash, _signin_hash(str(challenge.pk), code))
+            and constant_time_compare(seat.outcome.expert.id_last4.upper(), id_last4)
+        )
+        if not correct:
+            challenge.attempts += 1
+            challenge.save(update_fields=["attempts"])
+        elif seat.signed_in_at is not None:
+            correct = None
+        else:
+            challenge.used_at = timezone.now()
+            challenge.save(update_fields=["used_at"])
+            _mark_signed_in(seat, Seat.Method.CODE, {})
+            audit_log(
+                actor=seat.outcome.expert.user,
+                action="seat.sign_in",
+                obj=seat,
+                organisation=seat.seating.centre,
+                detail={"method": "code", "workstation": seat.workstation.code},
+            )
+    if correct is None:
+        raise ConflictError("已签到")
+    if not correct:
+        raise DomainError("验证码或身份证号后四位不正确", field="code", code="wrong_code")
+    return seat
+
+
+def seat_signin_staff(*, actor, seat: Seat, reason: str) -> str:
+    """Staff verified the expert's identity in person (fallback when the code fails): signs
+    the seat in, logs who and why, and returns a one-time terminal code (shown once to the
+    staff member, entered at the workstation; stored hashed)."""
+    reason = reason.strip()
+    if len(reason) < 4:
+        raise DomainError("请写明人工核验的原因和核验方式（至少4个字）", field="reason")
+    terminal_code = secrets.token_hex(5).upper()
+    with transaction.atomic():
+        seat = Seat.objects.select_for_update().select_related("outcome", "seating").get(pk=seat.pk)
+        if seat.signed_in_at is not None:
+            raise ConflictError("该专家已签到")
+        if seat.outcome.status != DrawOutcome.Status.CONFIRMED:
+            raise ConflictError("该专家已不在本次评标名单中")
+        _mark_signed_in(
+            seat,
+            Seat.Method.STAFF,
+            {
+                "verified_by": actor,
+                "verify_reason": reason,
+                "terminal_code_hash": hashlib.sha256(terminal_code.encode()).hexdigest(),
+            },
+        )
+        audit_log(
+            actor=actor,
+            action="seat.sign_in_staff",
+            obj=seat,
+            organisation=seat.seating.centre,
+            detail={"reason": reason, "workstation": seat.workstation.code},
+        )
+    return terminal_code
+
+
+def seat_terminal_claim(*, terminal_code: str) -> Seat | None:
+    """The seat a staff member signed in, claimed once at the workstation by its code."""
+    digest = hashlib.sha256((terminal_code or "").strip().upper().encode()).hexdigest()
+    with transaction.atomic():
+        seat = (
+            Seat.objects.select_for_update()
+            .filter(terminal_code_hash=digest, signed_in_at__isnull=False)
+            .first()
+        )
+        if seat is None:
+            return None
+        seat.terminal_code_hash = ""
+        seat.save(update_fields=["terminal_code_hash"])
+    return seat
+
+
+def _require_signed_in(seat: Seat) -> None:
+    if seat.signed_in_at is None:
+        raise ConflictError("请先签到")
+    if seat.outcome.status != DrawOutcome.Status.CONFIRMED:
+        raise ConflictError("您已回避或已不在本次评标名单中")
+
+
+def seat_declare(*, actor, seat: Seat) -> Seat:
+    """The expert, having seen the bidder list, declares no ground for recusal."""
+    _require_signed_in(seat)
+    if seat.declared_at is not None:
+        raise ConflictError("已声明")
+    with transaction.atomic():
+        seat.declared_at = timezone.now()
+        seat.save(update_fields=["declared_at"])
+        audit_log(
+            actor=actor,
+            action="seat.declare_no_conflict",
+            obj=seat,
+            organisation=seat.seating.centre,
+        )
+    return seat
+
+
+def seat_recuse(*, actor, seat: Seat, reason: str) -> DrawOutcome:
+    """Recusal at sign-in after seeing the bidder list (招标投标法实施条例 Art.46): the outcome
+    becomes recused and the next backup of the same draw is called (_call_next).
+
+    Art.48 voids whatever the recused expert entered; at sign-in no score sheet exists yet,
+    so there is nothing to void (the scoring stages will have to void sheets there).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("请说明回避事由", field="reason")
+    _require_signed_in(seat)
+    session = seat.outcome.session
+    if session.status == EvaluationSession.Status.IN_PROGRESS:
+        raise ConflictError("评标已开始，回避须由评标委员会处理")
+    with transaction.atomic():
+        outcome = seat.outcome
+        _lock_database(outcome.draw.quota)
+        outcome = DrawOutcome.objects.select_for_update().get(pk=outcome.pk)
+        if outcome.status != DrawOutcome.Status.CONFIRMED:
+            raise ConflictError("该专家已不在本次评标名单中")
+        outcome.status = DrawOutcome.Status.RECUSED
+        outcome.reason = reason
+        outcome.save(update_fields=["status", "reason"])
+        audit_log(
+            actor=actor,
+            action="outcome.recuse_at_signin",
+            obj=outcome,
+            organisation=outcome.draw.quota.centre,
+            detail={
+                "reason": reason,
+                "workstation": seat.workstation.code,
+                "voided_entries": 0,  # Art.48: nothing entered before evaluation starts
+            },
+        )
+        _call_next(actor=actor, draw=outcome.draw)
+        _refresh_session_status(outcome.session)
+    return outcome
+
+
+def committee_seats(session: EvaluationSession):
+    """The committee: experts signed in at their workstations, still confirmed, who declared
+    no ground for recusal. Tenderer representatives are not modelled (experts only)."""
+    return Seat.objects.filter(
+        outcome__session=session,
+        outcome__status=DrawOutcome.Status.CONFIRMED,
+        signed_in_at__isnull=False,
+        declared_at__isnull=False,
+    ).select_related("workstation", "outcome__expert")
+
+
+def session_start_problems(session: EvaluationSession) -> list[str]:
+    project = session.section.project
+    problems = rules.bidders_sufficient(session.section.bidders.count())
+    members = committee_seats(session).count()
+    problems += rules.committee_is_valid(
+        members, members, project.rule_set.to_rules(), project.budget
+    )
+    return problems
+
+
+def session_start(*, actor, session: EvaluationSession) -> EvaluationSession:
+    """Start the evaluation: refused with fewer than 3 bidders (实施条例 Art.44) or an invalid
+    committee (招标投标法 Art.37 with the rule set's numbers; committee = signed-in experts)."""
+    if session.status in (EvaluationSession.Status.IN_PROGRESS, EvaluationSession.Status.CLOSED):
+        raise ConflictError("评标已开始或已结束")
+    if session.quotas.filter(draws__outcomes__status=DrawOutcome.Status.NOTIFIED).exists():
+        raise ConflictError("仍有递补专家未答复，不能开始评标")
+    problems = session_start_problems(session)
+    if problems:
+        raise DomainError("不能开始评标：" + "；".join(problems), code="cannot_start")
+    members = sorted(str(pk) for pk in committee_seats(session).values_list("pk", flat=True))
+    with transaction.atomic():
+        session.status = EvaluationSession.Status.IN_PROGRESS
+        session.started_at = timezone.now()
+        session.chair_round = 1
+        session.chair_candidates = members
+        session.save(update_fields=["status", "started_at", "chair_round", "chair_candidates"])
+        audit_log(
+            actor=actor,
+            action="session.start",
+            obj=session,
+            organisation=session.host_centre,
+            detail={"members": len(members), "bidders": session.section.bidders.count()},
+        )
+    return session
+
+
+def _chair_open(session: EvaluationSession) -> None:
+    if session.status != EvaluationSession.Status.IN_PROGRESS:
+        raise ConflictError("评标尚未开始")
+    if session.chair_id is not None:
+        raise ConflictError("评标委员会负责人已产生")
+
+
+def chair_vote(*, actor, seat: Seat, candidate: Seat) -> EvaluationSession:
+    """One member's vote for the chair; when every member has voted the round is tallied
+    (rules.chair_tally): a single leader is elected, a tie starts a re-vote among the tied."""
+    _require_signed_in(seat)
+    with transaction.atomic():
+        session = EvaluationSession.objects.select_for_update().get(pk=seat.outcome.session_id)
+        _chair_open(session)
+        members = set(committee_seats(session).values_list("pk", flat=True))
+        if seat.pk not in members:
+            raise ConflictError("您不是本评标委员会成员")
+        if str(candidate.pk) not in session.chair_candidates:
+            raise DomainError("被推举人不是本轮候选人", field="candidate")
+        if ChairVote.objects.filter(
+            session=session, round=session.chair_round, voter=seat
+        ).exists():
+            raise ConflictError("本轮已投票")
+        ChairVote.objects.create(
+            session=session,
+            round=session.chair_round,
+            voter=seat,
+            candidate=candidate,
+            at=timezone.now(),
+        )
+        audit_log(
+            actor=actor,
+            action="chair.vote",
+            obj=session,
+            organisation=session.host_centre,
+            detail={"round": session.chair_round, "voter": seat.workstation.code},
+        )
+        votes = {
+            str(voter): str(cand)
+            for voter, cand in ChairVote.objects.filter(
+                session=session, round=session.chair_round
+            ).values_list("voter_id", "candidate_id")
+        }
+        if set(votes) >= {str(pk) for pk in members}:
+            winner, tied = rules.chair_tally(votes, session.chair_candidates)
+            if winner is not None:
+                session.chair_id = int(winner)
+                session.chair_method = ChairMethod.ELECTED
+                session.save(update_fields=["chair", "chair_method"])
+            else:
+                session.chair_round += 1
+                session.chair_candidates = tied
+                session.save(update_fields=["chair_round", "chair_candidates"])
+            audit_log(
+                actor=None,
+                action="chair.tally",
+                obj=session,
+                organisation=session.host_centre,
+                detail={
+                    "round": session.chair_round - (0 if winner else 1),
+                    "elected": winner,
+                    "tied": tied,
+                },
+            )
+    return session
+
+
+def chair_appoint(*, actor, session: EvaluationSession, seat: Seat) -> EvaluationSession:
+    """The tenderer appoints the chair instead of an election (equal vote all the same)."""
+    with transaction.atomic():
+        session = EvaluationSession.objects.select_for_update().get(pk=session.pk)
+        _chair_open(session)
+        if not committee_seats(session).filter(pk=seat.pk).exists():
+            raise DomainError("被指定人不是本评标委员会成员", field="seat")
+        session.chair = seat
+        session.chair_method = ChairMethod.APPOINTED
+        session.save(update_fields=["chair", "chair_method"])
+        audit_log(
+            actor=actor,
+            action="chair.appoint",
+            obj=session,
+            organisation=session.host_centre,
+            detail={"workstation": seat.workstation.code},
+        )
+    return session

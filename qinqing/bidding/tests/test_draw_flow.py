@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from qinqing.bidding import services
+from qinqing.bidding import rules, services
 from qinqing.bidding.models import Draw, DrawOutcome, EvaluationSession, Expert
 from qinqing.bidding.rules import verify_proof
 from qinqing.bidding.tests.conftest import BIDDER_USCCS
@@ -200,9 +200,17 @@ def test_expert_seated_elsewhere_in_an_overlapping_slot_is_unavailable(world):
     assert first.status == Draw.Status.DRAWN
 
 
-def test_expert_seated_between_commit_and_witness_is_skipped(world):
+def test_expert_seated_between_commit_and_witness_is_skipped(world, monkeypatch):
     """Pools are frozen at commit; whoever is seated elsewhere before the witness step is
     marked unavailable and the next in order is called, so nobody holds two slots."""
+    # Fixed server nonces, so the two orders (and hence the meeting below) are reproducible.
+    nonces = iter([bytes(32), bytes([1]) * 32])
+    real = services.secrets.token_bytes
+    monkeypatch.setattr(
+        services.secrets,
+        "token_bytes",
+        lambda n=None: next(nonces) if n == rules.NONCE_BYTES else real(n),
+    )
     other = overlapping_quota(world, "whggzy", count=3, backups=5)
     mine = services.draw_commit(actor=world["centre_wh"], quota=world["host"])
     theirs = services.draw_commit(actor=world["centre_wh"], quota=other)

@@ -6,19 +6,20 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from qinqing.core import calendar
 from qinqing.core.audit import audit_log
 from qinqing.core.errors import ConflictError, DomainError, ThrottledError
-from qinqing.core.models import Organisation
-from qinqing.core.notifier import notification_send
+from qinqing.core.models import Organisation, RoleGrant
+from qinqing.core.notifier import Message, notification_send, notification_send_many
 from qinqing.core.permissions import can
 from qinqing.core.roles import Role
 from qinqing.core.rules import uscc_is_valid, uscc_normalise
@@ -50,6 +51,11 @@ def _check(actor, action: str, need: Need | None = None) -> None:
     """Services called by a person check the policy; `actor=None` is the system itself."""
     if actor is not None and not can(actor, action, need):
         raise PermissionDenied
+
+
+# The calendar (statutory holidays, make-up days) is fixed data: a deadline depends only on the
+# start day and the number of working days, so it is computed once per process and day.
+_add_working_days = lru_cache(maxsize=4096)(calendar.add_working_days)
 
 
 def _local_date(at: datetime) -> date:
@@ -148,12 +154,30 @@ def department_for(code: str) -> tuple[Category | None, str]:
 # --- intake ---------------------------------------------------------------------------------
 
 
+# Each count stops at its limit: the check costs no more than the limit, however busy an address.
+_RATE_SQL = (
+    "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM {t} WHERE submitted_ip = %s"
+    " AND received_at >= %s LIMIT %s) AS by_ip),"
+    " (SELECT COUNT(*) FROM (SELECT 1 FROM {t} WHERE contact_phone = %s"
+    " AND received_at >= %s LIMIT %s) AS by_phone)"
+)
+
+
 def _rate_limit(ip: str | None, phone: str, now: datetime) -> None:
-    since = now - RATE_WINDOW
+    """Submissions of the last hour per client address and per phone number, counted in the
+    database (so the limit holds across app servers). Both counts in one statement, each a
+    range scan of its own index (`need_ip_at_idx`, `need_phone_at_idx`)."""
     per_ip, per_phone = settings.QINQING_NEEDS_RATE_PER_IP, settings.QINQING_NEEDS_RATE_PER_PHONE
-    if ip and Need.objects.filter(submitted_ip=ip, received_at__gte=since).count() >= per_ip:
+    since = connection.ops.adapt_datetimefield_value(now - RATE_WINDOW)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RATE_SQL.format(t=connection.ops.quote_name(Need._meta.db_table)),
+            [ip, since, per_ip, phone, since, per_phone],
+        )
+        n_ip, n_phone = cursor.fetchone()
+    if ip and n_ip >= per_ip:
         raise ThrottledError("提交过于频繁，请稍后再试", code="throttled")
-    if Need.objects.filter(contact_phone=phone, received_at__gte=since).count() >= per_phone:
+    if n_phone >= per_phone:
         raise ThrottledError("该手机号提交过于频繁，请一小时后再试", code="throttled")
 
 
@@ -215,34 +239,48 @@ def need_submit(
     if qr is not None and not qr.is_active:
         raise DomainError("该二维码已停用", field="qr")
     now = at or timezone.now()
-    from qinqing.enterprises.models import Firm
-
+    public = channel in PUBLIC_CHANNELS and at is None
+    # Reads first, outside the transaction: the firm (one lookup by USCC), the routing (the
+    # rules' guess, its catalogue entry and the lead department's staff, each read once).
+    firm = _firm_by_uscc(uscc)
+    guess = _classify(text, category_hint)
+    category, staff = None, []
+    if auto_route and not rules.needs_dispatcher(guess):
+        category, staff = _routing(guess.category)
+    need = Need(
+        routed_category=guess.category,
+        routing_confidence=guess.confidence,
+        token=secrets.token_urlsafe(24),
+        channel=channel,
+        qr_code=qr,
+        uscc=uscc,
+        company_name=(company_name or (firm[2] if firm else ""))[:200],
+        firm_id=firm[0] if firm else None,
+        firm_org_id=firm[1] if firm else None,
+        contact_phone=phone,
+        submitted_ip=ip,
+        category_hint=category_hint,
+        text=text,
+        kind=kind,
+        received_at=now,
+        entered_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    received_state = need.state
+    if category is not None:
+        # Above the threshold the rules dispatch at once (design: routing): the order is
+        # written already dispatched, with the same fields and step as `need_dispatch`.
+        need.state = rules.next_state(received_state, "dispatch")
+        need.category = category
+        need.department = category.lead_department
+        need.dispatched_at = now
+        need.due_date = rules.due_date(_local_date(now), rules.SLA_DAYS[kind], _add_working_days)
+        need.routed_by = "rules"
+    # One short transaction: the order, its steps and messages; the audit entries last (the
+    # audit chain's head stays locked from the first entry until the commit).
     with transaction.atomic():
-        if channel in PUBLIC_CHANNELS and at is None:
-            _rate_limit(ip, phone, now)
-        firm = Firm.objects.select_related("organisation").filter(organisation__uscc=uscc).first()
-        guess = _classify(text, category_hint)
-        need = Need.objects.create(
-            number=secrets.token_hex(8),
-            routed_category=guess.category,
-            routing_confidence=guess.confidence,
-            token=secrets.token_urlsafe(24),
-            channel=channel,
-            qr_code=qr,
-            uscc=uscc,
-            company_name=(company_name or (firm.name if firm else ""))[:200],
-            firm=firm,
-            firm_org=firm.organisation if firm else None,
-            contact_phone=phone,
-            submitted_ip=ip,
-            category_hint=category_hint,
-            text=text,
-            kind=kind,
-            received_at=now,
-            entered_by=actor if getattr(actor, "is_authenticated", False) else None,
-        )
-        need.number = f"QQ{_local_date(now):%Y%m%d}{need.pk:06d}"
-        need.save(update_fields=["number"])
+        if public:
+            _rate_limit(ip, phone, now)  # in the transaction: exact under SQLite's write lock
+        _insert_need(need, now)
         for upload, content_type in zip(attachments, types, strict=True):
             NeedAttachment.objects.create(
                 need=need,
@@ -251,30 +289,151 @@ def need_submit(
                 size=upload.size,
                 content_type=content_type,
             )
-        _step(need, "receive", "", now, str(Need.Channel(channel).label))
-        _audit(
-            actor,
-            need,
-            "submit",
-            {
-                "channel": channel,
-                "qr": qr.pk if qr else None,
-                "category": guess.category,
-                "confidence": str(guess.confidence),
-            },
-        )
-        if channel in PUBLIC_CHANNELS and at is None:
-            _notify_after_commit(
-                actor=actor,
-                channel="sms",
-                address=phone,
-                subject=f"诉求 {need.number} 已受理",
-                body=f"您的诉求已受理，编号 {need.number}，查询进度：{progress_url(need)}",
+        steps = [
+            NeedStep(
+                need=need,
+                at=now,
+                action="receive",
+                from_state="",
+                to_state=received_state,
+                by_label=str(Need.Channel(channel).label),
             )
-        if auto_route:
-            need_route(need=need, at=now)
-            need.refresh_from_db()
+        ]
+        if category is not None:
+            steps.append(
+                NeedStep(
+                    need=need,
+                    at=now,
+                    action="dispatch",
+                    from_state=received_state,
+                    to_state=need.state,
+                    by_label="系统自动派单",
+                    note=_dispatch_note(need),
+                )
+            )
+        NeedStep.objects.bulk_create(steps)
+        messages = [_new_order_message(need, user) for user in staff]
+        if public:
+            messages.insert(
+                0,
+                Message(
+                    "sms",
+                    f"诉求 {need.number} 已受理",
+                    f"您的诉求已受理，编号 {need.number}，查询进度：{progress_url(need)}",
+                    address=phone,
+                ),
+            )
+        # Delivered before the audit entry: the chain's head is not held while they go out.
+        notification_send_many(actor=actor, messages=messages)
+        # One entry for the one event: received, and (above the threshold) routed by the rules.
+        detail = {
+            "channel": channel,
+            "qr": qr.pk if qr else None,
+            "category": guess.category,
+            "confidence": str(guess.confidence),
+        }
+        if category is not None:
+            detail["dispatch"] = {
+                "category": category.code,
+                "department": need.department_id,
+                "due": need.due_date,
+                "by": "rules",
+            }
+        _audit(actor, need, "submit", detail)
     return need
+
+
+_FIRM_SQL = (
+    "SELECT f.id, o.id, o.name FROM {firm} f"
+    " JOIN {organisation} o ON o.id = f.organisation_id WHERE o.uscc = %s"
+)
+
+
+def _firm_by_uscc(uscc: str) -> tuple[int, int, str] | None:
+    """(firm id, its organisation's id, name) of the registered firm with this USCC, or None:
+    one lookup on the unique USCC index."""
+    from qinqing.enterprises.models import Firm
+
+    qn = connection.ops.quote_name
+    sql = _FIRM_SQL.format(
+        firm=qn(Firm._meta.db_table), organisation=qn(Organisation._meta.db_table)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [uscc])
+        return cursor.fetchone()
+
+
+_ROUTING_SQL = (
+    "SELECT c.id, c.code, c.name, d.id, d.name, d.short_name, u.id FROM {category} c"
+    " JOIN {organisation} d ON d.id = c.lead_department_id"
+    " LEFT JOIN {grant} g ON g.organisation_id = d.id AND g.role = %s"
+    " LEFT JOIN {user} u ON u.id = g.user_id AND u.is_active"
+    " WHERE c.code = %s ORDER BY u.id"
+)
+
+
+def _routing(code: str) -> tuple[Category | None, list]:
+    """The catalogue entry `code` with its lead department, and that department's active staff
+    (who are told of a new order), in one query. Instances hold the columns read here; any
+    other field loads on access, as with `.only()`."""
+    user_model = get_user_model()
+    qn = connection.ops.quote_name
+    sql = _ROUTING_SQL.format(
+        category=qn(Category._meta.db_table),
+        organisation=qn(Organisation._meta.db_table),
+        grant=qn(RoleGrant._meta.db_table),
+        user=qn(user_model._meta.db_table),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Role.STAFF.value, code])
+        rows = cursor.fetchall()
+    if not rows:
+        return None, []
+    db = connection.alias
+    c_id, c_code, c_name, d_id, d_name, d_short = rows[0][:6]
+    department = Organisation.from_db(db, ["id", "name", "short_name"], (d_id, d_name, d_short))
+    category = Category.from_db(
+        db, ["id", "code", "name", "lead_department_id"], (c_id, c_code, c_name, d_id)
+    )
+    category.lead_department = department
+    staff = [user_model.from_db(db, ["id"], (row[6],)) for row in rows if row[6] is not None]
+    return category, staff
+
+
+def _insert_need(need: Need, now: datetime) -> None:
+    """Insert the order with its number QQ<date><id>. On PostgreSQL the id is drawn from the
+    sequence first, so the number goes in with the row (no second UPDATE of a row whose every
+    index would be written again); elsewhere the number is set right after the insert."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Need._meta.db_table]
+            )
+            need.pk = cursor.fetchone()[0]
+        need.number = _need_number(now, need.pk)
+        need.save(force_insert=True)
+    else:
+        need.number = secrets.token_hex(8)
+        need.save(force_insert=True)
+        need.number = _need_number(now, need.pk)
+        need.save(update_fields=["number"])
+
+
+def _need_number(now: datetime, pk: int) -> str:
+    return f"QQ{_local_date(now):%Y%m%d}{pk:06d}"
+
+
+def _dispatch_note(need: Need) -> str:
+    return f"派往{_dept_label(need.department)}，办理时限 {need.due_date:%Y-%m-%d}"
+
+
+def _new_order_message(need: Need, user) -> Message:
+    return Message(
+        "in_app",
+        f"新工单 {need.number} 待签收",
+        f"{need.category.name}：{need.text[:60]}（时限 {need.due_date:%Y-%m-%d}）",
+        recipient=user,
+    )
 
 
 def _classify(text: str, hint: str) -> rules.Classification:
@@ -332,7 +491,7 @@ def need_dispatch(
         need.dispatched_at = now
         need.signed_at = None
         need.due_date = rules.due_date(
-            _local_date(now), rules.SLA_DAYS[need.kind], calendar.add_working_days
+            _local_date(now), rules.SLA_DAYS[need.kind], _add_working_days
         )
         need.routed_by = routed_by
         need.reminded = False
@@ -360,23 +519,18 @@ def need_dispatch(
                     "label": category.code,
                 },
             )
-        note = f"派往{_dept_label(need.department)}，办理时限 {need.due_date:%Y-%m-%d}"
         by = "系统自动派单" if routed_by == "rules" else "区营商办"
-        _step(need, "dispatch", before, now, by, note)
+        _step(need, "dispatch", before, now, by, _dispatch_note(need))
+        notification_send_many(
+            actor=actor,
+            messages=[_new_order_message(need, user) for user in _staff_of(need.department)],
+        )
         _audit(
             actor,
             need,
             "dispatch",
             {"category": category.code, "department": need.department_id, "by": routed_by},
         )
-        for user in _staff_of(need.department):
-            _notify_after_commit(
-                actor=actor,
-                channel="in_app",
-                recipient=user,
-                subject=f"新工单 {need.number} 待签收",
-                body=f"{category.name}：{need.text[:60]}（时限 {need.due_date:%Y-%m-%d}）",
-            )
     return need
 
 
@@ -525,7 +679,7 @@ def need_reopen(*, actor, need: Need, reason: str, at: datetime | None = None) -
         need.callback_at = None
         need.on_time = None
         need.due_date = rules.due_date(
-            _local_date(now), rules.SLA_DAYS[need.kind], calendar.add_working_days
+            _local_date(now), rules.SLA_DAYS[need.kind], _add_working_days
         )
         need.reminded, need.escalation_level = False, 0
         need.save(

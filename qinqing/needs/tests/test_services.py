@@ -62,7 +62,12 @@ def test_full_lifecycle_is_audited_and_visible_to_the_firm(world, submit):
             "action", flat=True
         )
     )
-    assert {"need.submit", "need.dispatch", "need.sign", "need.reply", "need.close"} <= audited
+    assert {"need.submit", "need.sign", "need.reply", "need.close"} <= audited
+    # Received and dispatched by the rules is one event: one entry carries both.
+    submitted = AuditEntry.objects.get(action="need.submit", object_id=str(need.pk))
+    assert submitted.detail["state"] == Need.State.PENDING_SIGN
+    assert submitted.detail["dispatch"]["by"] == "rules"
+    assert submitted.detail["dispatch"]["category"] == "tax"
     with pytest.raises(ConflictError):
         services.need_rate(actor=None, need=need, level=4)
 
@@ -98,6 +103,7 @@ def test_low_confidence_waits_for_the_dispatcher_and_the_correction_is_kept(worl
     assert need.state == Need.State.PENDING_DISPATCH and need.routed_category == "other"
     housing = Category.objects.get(code="housing")
     services.need_dispatch(actor=world["dispatcher"], need=need, category=housing)
+    assert AuditEntry.objects.filter(action="need.dispatch", object_id=str(need.pk)).exists()
     example = RoutingExample.objects.get(need=need)
     assert (example.predicted, example.label) == ("other", "housing")
 

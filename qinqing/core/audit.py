@@ -76,7 +76,8 @@ def audit_log(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
     user = actor if getattr(actor, "is_authenticated", False) else None
-    with transaction.atomic():
+    # No savepoint: a failed audit write must fail the caller's whole change anyway.
+    with transaction.atomic(savepoint=False):
         head = _locked_head()
         now = timezone.now()
         entry = AuditEntry(

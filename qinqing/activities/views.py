@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qinqing.activities import selectors, services
@@ -70,13 +71,13 @@ def event_create(request: HttpRequest) -> HttpResponse:
         starts, ends = _parse_dt(p.get("starts_at", "")), _parse_dt(p.get("ends_at", ""))
         try:
             if dept is None:
-                raise DomainError("您没有所属部门，不能创建活动")
+                raise DomainError(_("您没有所属部门，不能创建活动"))
             if starts is None or ends is None:
-                raise DomainError("请填写开始和结束时间", field="starts_at")
+                raise DomainError(_("请填写开始和结束时间"), field="starts_at")
             try:
                 capacity = int(p.get("capacity") or 0)
             except ValueError:
-                raise DomainError("容量应为整数", field="capacity") from None
+                raise DomainError(_("容量应为整数"), field="capacity") from None
             event = services.event_create(
                 actor=request.user,
                 kind=p.get("kind", ""),
@@ -176,7 +177,7 @@ def event_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.event_add_volunteer(actor=user, event=event, appointment=appt)
         else:
             raise Http404
-        messages.success(request, "已保存")
+        messages.success(request, _("已保存"))
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("activities:event_detail", pk=pk)
@@ -246,7 +247,7 @@ def checkin_rate(request: HttpRequest, secret: str) -> HttpResponse:
         level = 0
     try:
         services.event_rate(secret=secret, level=level, comment=request.POST.get("comment", ""))
-        messages.success(request, "感谢您的评价")
+        messages.success(request, _("感谢您的评价"))
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("activities:checkin", secret=secret)
@@ -265,14 +266,16 @@ def visit_list(request: HttpRequest) -> HttpResponse:
         try:
             firm = Firm.objects.filter(organisation__uscc=p.get("uscc", "").strip().upper()).first()
             if firm is None:
-                raise DomainError("未找到该信用代码对应的企业，请先在企业名录中登记", field="uscc")
+                raise DomainError(
+                    _("未找到该信用代码对应的企业，请先在企业名录中登记"), field="uscc"
+                )
             dept = _my_department(request.user)
             if dept is None:
-                raise DomainError("您没有所属部门")
+                raise DomainError(_("您没有所属部门"))
             try:
                 day = date.fromisoformat(p.get("visited_on", ""))
             except ValueError:
-                raise DomainError("请填写走访日期", field="visited_on") from None
+                raise DomainError(_("请填写走访日期"), field="visited_on") from None
             visit = services.visit_record(
                 actor=request.user,
                 firm=firm,
@@ -285,7 +288,7 @@ def visit_list(request: HttpRequest) -> HttpResponse:
                 services.visit_add_need(
                     actor=request.user, visit=visit, text=p["need_text"], phone=p.get("phone", "")
                 )
-            messages.success(request, "走访已登记")
+            messages.success(request, _("走访已登记"))
             return redirect("activities:visit_list")
         except DomainError as exc:
             error = exc.message
@@ -317,15 +320,15 @@ def supervisor_list(request: HttpRequest) -> HttpResponse:
         try:
             firm = Firm.objects.filter(organisation__uscc=p.get("uscc", "").strip().upper()).first()
             if firm is None:
-                raise DomainError("未找到该信用代码对应的企业", field="uscc")
+                raise DomainError(_("未找到该信用代码对应的企业"), field="uscc")
             dept = _my_department(request.user)
             if dept is None:
-                raise DomainError("您没有所属部门")
+                raise DomainError(_("您没有所属部门"))
             try:
                 start = date.fromisoformat(p.get("term_start", ""))
                 end = date.fromisoformat(p.get("term_end", ""))
             except ValueError:
-                raise DomainError("请填写聘期", field="term_start") from None
+                raise DomainError(_("请填写聘期"), field="term_start") from None
             services.appointment_create(
                 actor=request.user,
                 role=p.get("role", ""),
@@ -335,7 +338,7 @@ def supervisor_list(request: HttpRequest) -> HttpResponse:
                 term_start=start,
                 term_end=end,
             )
-            messages.success(request, "已聘任")
+            messages.success(request, _("已聘任"))
             return redirect("activities:supervisor_list")
         except DomainError as exc:
             error = exc.message
@@ -346,7 +349,7 @@ def supervisor_list(request: HttpRequest) -> HttpResponse:
             ratings = {d: int(p.get(d) or 0) for d in services.DIMENSIONS}
             day = date.fromisoformat(p.get("visited_on", ""))
         except ValueError:
-            error = "请完整填写日期和各维度评分"
+            error = _("请完整填写日期和各维度评分")
         else:
             try:
                 services.report_submit(
@@ -358,7 +361,7 @@ def supervisor_list(request: HttpRequest) -> HttpResponse:
                     remarks=p.get("remarks", ""),
                     findings=[f for f in p.get("findings", "").splitlines() if f.strip()],
                 )
-                messages.success(request, "监督体验报告已提交")
+                messages.success(request, _("监督体验报告已提交"))
                 return redirect("activities:supervisor_list")
             except DomainError as exc:
                 error = exc.message

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from qinqing.core.errors import DomainError
 from qinqing.core.models import Organisation
@@ -115,7 +116,7 @@ def my_card(request: HttpRequest) -> HttpResponse:
                 )
             elif p.get("form") == "commitment":
                 if profile is None:
-                    raise DomainError("请先保存联系名片")
+                    raise DomainError(_("请先保存联系名片"))
                 cluster = get_object_or_404(Cluster, code=p.get("cluster", ""))
                 services.commitment_add(
                     actor=user, cluster=cluster, instructor=profile, text=p.get("text", "")
@@ -123,9 +124,9 @@ def my_card(request: HttpRequest) -> HttpResponse:
             elif p.get("form") == "assign":
                 firm = Firm.objects.filter(organisation__uscc=p.get("uscc", "").strip().upper())
                 if not firm.exists():
-                    raise DomainError("未找到该信用代码对应的企业", field="uscc")
+                    raise DomainError(_("未找到该信用代码对应的企业"), field="uscc")
                 services.instructor_assign(actor=user, instructor=user, firm=firm.get())
-            messages.success(request, "已保存")
+            messages.success(request, _("已保存"))
             return redirect("enterprises:my_card")
         except DomainError as exc:
             error, status = exc.message, 400
@@ -150,7 +151,7 @@ def _department(user) -> Organisation:
     ids = grants_of(user).direct_org_ids(Role.INSTRUCTOR, Role.STAFF)
     dept = Organisation.objects.filter(pk__in=ids).order_by("pk").first()
     if dept is None:
-        raise DomainError("您没有所属部门")
+        raise DomainError(_("您没有所属部门"))
     return dept
 
 

@@ -14,6 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qinqing.core.errors import DomainError, ThrottledError
@@ -105,7 +106,7 @@ def progress_rate(request: HttpRequest, token: str) -> HttpResponse:
                 level=form.cleaned_data["level"],
                 comment=form.cleaned_data["comment"],
             )
-            messages.success(request, "感谢您的评价")
+            messages.success(request, _("感谢您的评价"))
         except DomainError as exc:
             messages.error(request, exc.message)
     return redirect("needs:progress", token=token)
@@ -192,7 +193,7 @@ def need_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if action == "dispatch":
             category = Category.objects.filter(code=p.get("category", "")).first()
             if category is None:
-                raise DomainError("请选择类别", field="category")
+                raise DomainError(_("请选择类别"), field="category")
             services.need_dispatch(actor=user, need=need, category=category, kind=p.get("kind"))
         elif action == "sign":
             services.need_sign(actor=user, need=need)
@@ -371,7 +372,7 @@ def rectification_complete(request: HttpRequest, pk: int) -> HttpResponse:
             result=request.POST.get("result", ""),
             callback_note=request.POST.get("callback_note", ""),
         )
-        messages.success(request, "整改已完成")
+        messages.success(request, _("整改已完成"))
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("needs:rectification_list")
@@ -395,7 +396,7 @@ def rating_appeal(request: HttpRequest, pk: int) -> HttpResponse:
             services.rating_appeal(
                 actor=request.user, rating=rect.rating, reason=request.POST.get("reason", "")
             )
-        messages.success(request, "已提交")
+        messages.success(request, _("已提交"))
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("needs:rectification_list")
@@ -539,7 +540,7 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
 
     from qinqing.activities.models import Event
 
-    _, start, end = _period(request)
+    _form, start, end = _period(request)
     lo, hi = period(start, end)
     wb = Workbook()
     ws = wb.active

@@ -134,7 +134,10 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and "centre" in request.POST:
         if not can_manage:
             raise Http404
-        posted_centre = int(request.POST["centre"])
+        try:
+            posted_centre = int(request.POST["centre"])
+        except ValueError:
+            raise Http404 from None
     quota_rows = _quota_forms(request, session, posted_centre)
     if posted_centre is not None:
         row = next((r for r in quota_rows if r["centre"].pk == posted_centre), None)

@@ -254,3 +254,10 @@ def test_two_draws_at_once_never_seat_one_expert_twice(demo_users):
             )
         )
         assert skipped <= others
+
+
+def test_malformed_quota_post_is_404_not_500(client, world):
+    client.force_login(world["centre_wh"])
+    url = f"/bidding/sessions/{world['session'].pk}/"
+    assert client.post(url, {"centre": "abc"}).status_code == 404
+    assert client.post(url, {"centre": "999999"}).status_code == 404

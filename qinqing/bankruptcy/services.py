@@ -1064,6 +1064,34 @@ def installments_set(
     return created
 
 
+def agreement_schedule_equal(
+    *, actor, agreement: Agreement, first: date, count: int, interval: int
+) -> int:
+    """Equal instalments for every term with an agreed amount: ``count`` payments every
+    ``interval`` months from ``first`` (the agreed amount split pro rata, cents exact);
+    all terms or none. Returns the number of terms scheduled."""
+    if not 1 <= count <= 60:
+        raise DomainError("期数应为 1 至 60", field="count")
+    if not 1 <= interval <= 24:
+        raise DomainError("间隔月数应为 1 至 24", field="interval")
+    scheduled = 0
+    with transaction.atomic():
+        for term in agreement.terms.all():
+            if term.agreed_amount <= 0:
+                continue
+            parts = rules.pro_rata(
+                {str(i): term.agreed_amount for i in range(count)}, term.agreed_amount
+            )
+            schedule = [
+                (rules.add_months(first, i * interval), parts[str(i)])
+                for i in range(count)
+                if parts[str(i)] > 0
+            ]
+            installments_set(actor=actor, term=term, schedule=schedule)
+            scheduled += 1
+    return scheduled
+
+
 def payment_record(
     *, actor, term: AgreementTerm, amount, paid_on: date, reference: str = ""
 ) -> Payment:

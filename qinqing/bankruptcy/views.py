@@ -785,28 +785,19 @@ def agreement_schedule(request: HttpRequest, pk: int) -> HttpResponse:
         request.user, "bankruptcy.view_agreement", Agreement.objects.all(), pk=pk
     )
     _case(request, agreement.case_id, "bankruptcy.administer_case")
-    from qinqing.bankruptcy.rules import add_months, pro_rata
-
     first = _date(request.POST.get("first"))
     try:
         count = int(request.POST.get("count", "0"))
         interval = int(request.POST.get("interval", "0"))
     except ValueError:
         count = interval = 0
-    if first is None or not 1 <= count <= 60 or not 1 <= interval <= 24:
+    if first is None:
         messages.error(request, _("请填写首期日期、期数（1-60）和间隔月数（1-24）"))
         return redirect("bankruptcy:agreement_detail", pk=pk)
     try:
-        for term in agreement.terms.all():
-            if term.agreed_amount <= 0:
-                continue
-            parts = pro_rata({str(i): term.agreed_amount for i in range(count)}, term.agreed_amount)
-            schedule = [
-                (add_months(first, i * interval), parts[str(i)])
-                for i in range(count)
-                if parts[str(i)] > 0
-            ]
-            services.installments_set(actor=request.user, term=term, schedule=schedule)
+        services.agreement_schedule_equal(
+            actor=request.user, agreement=agreement, first=first, count=count, interval=interval
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

@@ -1,6 +1,8 @@
 """Qinqing settings: one module, driven by environment variables.
 
 DATABASE_URL      default sqlite:///var/qinqing.sqlite3 (zero set-up)
+CONN_MAX_AGE      seconds a database connection is kept (default 60; SQLite: 0)
+CONN_HEALTH_CHECKS "1": check a kept connection before reusing it (default off)
 SECRET_KEY        default: generated once into var/secret_key (development only)
 DEBUG             "1" to enable (default off; `make demo` turns it on)
 ALLOWED_HOSTS     comma-separated, default "127.0.0.1,localhost"
@@ -96,6 +98,9 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'qinqing.sqlite3'}",
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        # "1": check a kept connection (one SELECT 1) before a request reuses it; off by default
+        # (it costs a round trip per request), worth it where the database restarts under us.
+        conn_health_checks=_env_bool("CONN_HEALTH_CHECKS"),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -157,10 +162,16 @@ QINQING_NOTIFIER = os.environ.get("QINQING_NOTIFIER", "qinqing.core.notifier.Dat
 QINQING_SMS_WEBHOOK_URL = os.environ.get("QINQING_SMS_WEBHOOK_URL", "")
 # The address people reach the platform at, for links sent by SMS and e-mail.
 QINQING_PUBLIC_URL = os.environ.get("QINQING_PUBLIC_URL", "http://127.0.0.1:8000")
-# Public needs form: submissions per client address and per phone number in an hour.
+# Public needs form: submissions per client address and per phone number in an hour (0: not
+# checked, e.g. behind a gateway that limits per address, or for bench/intake.py).
 QINQING_NEEDS_RATE_PER_IP = int(os.environ.get("QINQING_NEEDS_RATE_PER_IP", "20"))
 QINQING_NEEDS_RATE_PER_PHONE = int(os.environ.get("QINQING_NEEDS_RATE_PER_PHONE", "5"))
 QINQING_API_TOKEN_DAYS = int(os.environ.get("QINQING_API_TOKEN_DAYS", "30"))
+# Live evaluation supervision: a workstation without activity for longer is "idle too long".
+QINQING_IDLE_MINUTES = int(os.environ.get("QINQING_IDLE_MINUTES", "15"))
+# OCDS open data: the publisher's ocid prefix registered with the Open Contracting Partnership
+# (e.g. "ocds-a1b2c3"); the default is a placeholder for development (bidding/ocds.py).
+QINQING_OCID_PREFIX = os.environ.get("QINQING_OCID_PREFIX", "ocds-qinqing")
 
 CACHES = {
     "default": (

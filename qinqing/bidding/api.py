@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
-from qinqing.bidding import selectors, services
-from qinqing.bidding.models import Draw, DrawQuota
+from qinqing.bidding import ocds, selectors, services
+from qinqing.bidding.models import Draw, DrawQuota, Project
 from qinqing.core.permissions import get_visible_or_404, require
 
 router = Router(tags=["bidding"])
@@ -96,3 +97,32 @@ def draw_witness(request, draw_id: str, payload: WitnessIn):
 def draw_proof(request, draw_id: str):
     draw = get_object_or_404(Draw.objects.select_related("quota__session"), draw_id=draw_id)
     return services.proof(draw)
+
+
+@router.get(
+    "/projects/{project_code}/ocds",
+    auth=None,
+    summary="OCDS 开放数据发布包（招标信息自安排评标起公开；投标与中标候选人自评标报告封存起公开）",
+)
+def project_ocds(request, project_code: str):
+    project = get_object_or_404(
+        Project.objects.select_related(
+            "tenderer", "agency", "supervising_department", "host_centre", "rule_set"
+        ),
+        code=project_code,
+    )
+    facts = ocds.tender_facts(project)
+    if not facts.sections:  # nothing is public before a session is scheduled
+        raise Http404
+    return ocds.release_package(facts, published=ocds.last_changed(facts))
+
+
+@router.get(
+    "/sessions/{session_id}/live",
+    summary="评标现场监督：各中心工位签到与评审进度、异常情况（不含任何评分或评审结论）",
+)
+def session_live(request, session_id: int):
+    from qinqing.bidding import supervision
+
+    session = supervision.live_session(user=request.user, pk=session_id)
+    return supervision.live_board(session)

@@ -35,3 +35,24 @@ class BiddingConfig(AppConfig):
                 _("工位分配与签到"), "bidding:seating_list", "bidding.seat_experts", section, 230
             )
         )
+        register_nav(
+            NavEntry(_("评标现场监督"), "bidding:live_list", "bidding.view_live", section, 240)
+        )
+        register_nav(
+            NavEntry(
+                _("澄清答复"),
+                "bidding:bidder_clarifications",
+                "bidding.answer_clarification",
+                section,
+                250,
+            )
+        )
+        register_nav(
+            NavEntry(
+                _("专家评审费标准"),
+                "bidding:fee_standards",
+                "bidding.set_fee_standard",
+                section,
+                260,
+            )
+        )

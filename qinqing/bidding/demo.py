@@ -1,11 +1,14 @@
 """Demo data of the bidding module.
 
 Two centres with a few hundred fictional experts each (generated names, valid-form ID numbers
-and phone numbers that belong to nobody known), the seed's project evaluated on 2024-08-29
-with 武汉市公共资源交易中心 as host and 武汉经开区公共资源交易中心 as guest, and its completed
-cross-site draw, whose proof is public; both centres' rooms and workstations (prefixes H and
-G), with the seed project's experts seated on the morning of the evaluation. The committee split (3 host + 2 guest experts) and the
-bidders are the demo's assumptions: the seed does not give them.
+and phone numbers that belong to nobody known), both centres' rooms and workstations
+(prefixes H and G), and the seed's project evaluated on 2024-08-29 with 武汉市公共资源交易中心
+as host and 武汉经开区公共资源交易中心 as guest: draws witnessed, two other design tenders
+evaluated in the same slot (so each room holds experts of different tenders, none of one tender
+together), scored, reported, signed (one written dissent) and sealed, which made the draw
+proofs public; plus one session in progress today for the live supervision page
+(demo_evaluation.py). The committee split (3 host + 2 guest experts), the bidders, prices and
+scores are the demo's assumptions: the seed does not give them.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from qinqing.bidding import imports, services
+from qinqing.bidding import demo_evaluation, imports, services
+from qinqing.bidding.demo_evaluation import OTHER_TENDERS
 from qinqing.bidding.models import (
     DrawOutcome,
     EvaluationSession,
@@ -262,6 +266,25 @@ def _seed_project(orgs, users, stdout) -> None:
     with recorded_at(_at(2024, 8, 27, 10, 40)):
         for outcome in draws[0].outcomes.filter(status=DrawOutcome.Status.NOTIFIED):
             services.outcome_respond(actor=wh, outcome=outcome, answer="confirm", channel="link")
+    # Two other design tenders evaluated in the same slot, so rooms hold different tenders.
+    others = []
+    for n, (code, name, host_code, guest_code, bidders) in enumerate(OTHER_TENDERS):
+        with recorded_at(_at(2024, 8, 21, 10, n)):
+            other = demo_evaluation.register_tender(
+                orgs,
+                users,
+                code=code,
+                name=name,
+                host=host_code,
+                guest=guest_code,
+                bidders=bidders,
+                starts=_at(2024, 8, 29, 9, 0),
+                serial=300 + 10 * n,
+                method=Project.Method.COMPREHENSIVE,
+            )
+        with recorded_at(_at(2024, 8, 27, 14, 10 * n)):
+            demo_evaluation.draw_and_confirm(users, other, f"{n + 2}{n + 5}{n + 1}")
+        others.append(other)
     # Evaluation day: each centre seats its confirmed experts for the morning slot.
     with recorded_at(_at(2024, 8, 29, 8, 0)):
         for code, admin in (("whggzy", wh), ("jkggzy", jk)):
@@ -271,15 +294,26 @@ def _seed_project(orgs, users, stdout) -> None:
                 slot_start=_at(2024, 8, 29, 9, 0),
                 slot_end=_at(2024, 8, 29, 12, 0),
             )
-    with recorded_at(_at(2024, 8, 29, 12, 30)):
-        services.session_close(actor=wh, session=EvaluationSession.objects.get(pk=session.pk))
-    stdout.write(f"  项目：{SEED_PROJECT}（主场武汉市、客场经开区，抽取证明已公开）")
+    demo_evaluation.fee_standards(orgs, users)
+    day = _at(2024, 8, 29, 9, 0)
+    for n, each in enumerate([session, *others]):
+        demo_evaluation.evaluate(
+            users,
+            EvaluationSession.objects.get(pk=each.pk),
+            seed=829 + n,
+            day=day,
+            dissent=n == 0,
+        )
+    stdout.write(
+        f"  项目：{SEED_PROJECT}（主场武汉市、客场经开区；评标报告已签署封存，抽取证明已公开）"
+    )
+    stdout.write(f"  同一时段另有 {len(others)} 个项目在两中心评标（同标不同室）")
 
 
 # Rooms per centre: (number, name, workstations); codes use the centre's own prefix.
 ROOMS = {
-    "whggzy": ("H", [("3", "第三评标室", 8), ("5", "第五评标室", 6)]),
-    "jkggzy": ("G", [("1", "第一评标室", 6), ("2", "第二评标室", 4)]),
+    "whggzy": ("H", [("3", "第三评标室", 8), ("5", "第五评标室", 6), ("7", "第七评标室", 6)]),
+    "jkggzy": ("G", [("1", "第一评标室", 6), ("2", "第二评标室", 4), ("3", "第三评标室", 4)]),
 }
 
 
@@ -307,10 +341,11 @@ def load(*, stdout) -> None:
         "hs-zgj",
     ]
     orgs = {o.code: o for o in Organisation.objects.filter(code__in=codes)}
-    names = ["centre_wh", "centre_jk", "supervisor", "expert"]
+    names = ["centre_wh", "centre_jk", "supervisor", "expert", "tenderer"]
     users = {u.username: u for u in get_user_model().objects.filter(username__in=names)}
     with transaction.atomic():
         _catalogue()
         _experts(orgs, users, stdout)
         _rooms(orgs, users, stdout)
         _seed_project(orgs, users, stdout)
+        demo_evaluation.today_in_progress(orgs, users, stdout)

@@ -311,6 +311,9 @@ class Bidder(models.Model):
     )
     uscc = models.CharField(_("统一社会信用代码"), max_length=18)
     name = models.CharField(_("投标人名称"), max_length=200)
+    bid_price = models.DecimalField(
+        _("投标报价（元）"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("投标人")
@@ -710,6 +713,7 @@ class Seat(models.Model):
     verify_reason = models.CharField(_("人工核验原因"), max_length=500, blank=True)
     terminal_code_hash = models.CharField(_("工位启用码哈希"), max_length=64, blank=True)
     declared_at = models.DateTimeField(_("无需回避声明时间"), null=True, blank=True)
+    last_seen_at = models.DateTimeField(_("工位最近活动时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("专家工位")
@@ -786,3 +790,744 @@ class ChairVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} #{self.round}"
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation: criteria, isolated score sheets, deviation notes, results, clarifications,
+# incidents, the signed report, conduct ratings and fees
+# --------------------------------------------------------------------------------------------
+
+
+class Stage(models.TextChoices):
+    REVIEW = "review", _("初步评审")
+    DETAILED = "detailed", _("详细评审")
+    PRICE = "price", _("价格评审")
+    SUMMARY = "summary", _("汇总")
+
+
+# Stages in which experts fill sheets, in order; price and summary are computed.
+SHEET_STAGES = (Stage.REVIEW, Stage.DETAILED)
+
+
+class PriceFormula(models.TextChoices):
+    LOW_PRICE = "low_price", _("低价优先法（最低有效报价为基准）")
+    K_FACTOR = "k_factor", _("K 值基准价法")
+
+
+class CriteriaTemplate(models.Model):
+    """A reusable set of review and scoring items for one evaluation method."""
+
+    name = models.CharField(_("模板名称"), max_length=100, unique=True)
+    method = models.CharField(_("评标办法"), max_length=20, choices=Project.Method.choices)
+    price_weight = models.DecimalField(
+        _("价格分权重（分）"), max_digits=6, decimal_places=2, default=Decimal("0")
+    )
+    description = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("评审标准模板")
+        verbose_name_plural = _("评审标准模板")
+        ordering = ["method", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplateItem(models.Model):
+    """One item of a template: pass/fail in the preliminary review, scored in the detailed one."""
+
+    template = models.ForeignKey(
+        CriteriaTemplate, verbose_name=_("模板"), on_delete=models.CASCADE, related_name="items"
+    )
+    stage = models.CharField(_("评审阶段"), max_length=10, choices=Stage.choices)
+    group = models.CharField(_("分组"), max_length=20, blank=True)
+    code = models.CharField(_("评审项编号"), max_length=20)
+    name = models.CharField(_("评审项"), max_length=200)
+    max_score = models.DecimalField(
+        _("满分"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    step = models.DecimalField(
+        _("最小分值单位"), max_digits=4, decimal_places=2, default=Decimal("0.5")
+    )
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("评审项模板")
+        verbose_name_plural = _("评审项模板")
+        ordering = ["template", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "code"], name="template_item_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class ScoringPlan(models.Model):
+    """How one session is evaluated; fixed when the evaluation starts."""
+
+    class DeviationBasis(models.TextChoices):
+        ITEM = "item", _("按评审项")
+        TOTAL = "total", _("按总分")
+
+    class MeanOf(models.TextChoices):
+        OTHERS = "others", _("其他专家平均分")
+        ALL = "all", _("全体专家平均分（含本人）")
+
+    session = models.OneToOneField(
+        EvaluationSession,
+        verbose_name=_("评标场次"),
+        on_delete=models.CASCADE,
+        related_name="plan",
+    )
+    template = models.ForeignKey(
+        CriteriaTemplate, verbose_name=_("评审标准模板"), on_delete=models.PROTECT, related_name="+"
+    )
+    price_formula = models.CharField(
+        _("价格分计算方法"),
+        max_length=10,
+        choices=PriceFormula.choices,
+        default=PriceFormula.LOW_PRICE,
+    )
+    price_weight = models.DecimalField(_("价格分权重（分）"), max_digits=6, decimal_places=2)
+    k = models.DecimalField(_("K 值"), max_digits=5, decimal_places=4, null=True, blank=True)
+    deduct_above = models.DecimalField(
+        _("高于基准价每 1% 扣分"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    deduct_below = models.DecimalField(
+        _("低于基准价每 1% 扣分"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    drop_price_extremes_from = models.PositiveSmallIntegerField(
+        _("去掉最高最低报价的最少投标数"), null=True, blank=True
+    )
+    drop_score_extremes = models.BooleanField(_("7 人以上去掉最高最低评分"), default=False)
+    deviation_basis = models.CharField(
+        _("偏离计算口径"),
+        max_length=10,
+        choices=DeviationBasis.choices,
+        default=DeviationBasis.ITEM,
+    )
+    deviation_mean_of = models.CharField(
+        _("偏离参照平均分"), max_length=10, choices=MeanOf.choices, default=MeanOf.OTHERS
+    )
+    deviation_threshold = models.DecimalField(
+        _("偏离阈值"), max_digits=4, decimal_places=2, default=Decimal("0.30")
+    )
+    candidate_count = models.PositiveSmallIntegerField(_("推荐中标候选人数"), default=3)
+
+    class Meta:
+        verbose_name = _("评标方案")
+        verbose_name_plural = _("评标方案")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(candidate_count__gte=1, candidate_count__lte=3),
+                name="plan_candidates_at_most_3",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(deviation_threshold__gt=0), name="plan_threshold_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session} · {self.template}"
+
+
+class Criterion(models.Model):
+    """A session's own copy of a template item (later template edits do not change it)."""
+
+    session = models.ForeignKey(
+        EvaluationSession,
+        verbose_name=_("评标场次"),
+        on_delete=models.CASCADE,
+        related_name="criteria",
+    )
+    stage = models.CharField(_("评审阶段"), max_length=10, choices=Stage.choices)
+    group = models.CharField(_("分组"), max_length=20, blank=True)
+    code = models.CharField(_("评审项编号"), max_length=20)
+    name = models.CharField(_("评审项"), max_length=200)
+    max_score = models.DecimalField(
+        _("满分"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    step = models.DecimalField(_("最小分值单位"), max_digits=4, decimal_places=2)
+    order = models.PositiveSmallIntegerField(_("顺序"))
+
+    class Meta:
+        verbose_name = _("评审项")
+        verbose_name_plural = _("评审项")
+        ordering = ["session", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "code"], name="criterion_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class EvaluationStage(models.Model):
+    """The state of one stage of one session: sheets are private until it closes."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("评审中")
+        CLOSED = "closed", _("已结束")
+
+    session = models.ForeignKey(
+        EvaluationSession,
+        verbose_name=_("评标场次"),
+        on_delete=models.CASCADE,
+        related_name="stages",
+    )
+    stage = models.CharField(_("评审阶段"), max_length=10, choices=Stage.choices)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField(_("开始时间"))
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("评审阶段")
+        verbose_name_plural = _("评审阶段")
+        ordering = ["session", "opened_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "stage"], name="stage_once_per_session")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} · {self.get_stage_display()}"
+
+
+class ScoreSheet(models.Model):
+    """One expert's sheet for one stage: private, locked when submitted (背靠背)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("填写中")
+        SUBMITTED = "submitted", _("已提交")
+        VOID = "void", _("已作废")
+
+    session = models.ForeignKey(
+        EvaluationSession,
+        verbose_name=_("评标场次"),
+        on_delete=models.CASCADE,
+        related_name="sheets",
+    )
+    seat = models.ForeignKey(
+        Seat, verbose_name=_("专家工位"), on_delete=models.PROTECT, related_name="sheets"
+    )
+    stage = models.CharField(_("评审阶段"), max_length=10, choices=Stage.choices)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    updated_at = models.DateTimeField(_("最后保存时间"))
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("退回修改次数"), default=0)
+    void_reason = models.CharField(_("作废原因"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("评分表")
+        verbose_name_plural = _("评分表")
+        ordering = ["session", "stage", "seat"]
+        constraints = [
+            models.UniqueConstraint(fields=["seat", "stage"], name="sheet_one_per_seat_stage")
+        ]
+        indexes = [models.Index(fields=["session", "stage", "status"], name="sheet_stage_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.seat} · {self.get_stage_display()}"
+
+
+class ScoreEntry(models.Model):
+    """One expert's judgement of one bidder on one item: a score, or pass/fail with a reason."""
+
+    sheet = models.ForeignKey(
+        ScoreSheet, verbose_name=_("评分表"), on_delete=models.CASCADE, related_name="entries"
+    )
+    bidder = models.ForeignKey(
+        Bidder, verbose_name=_("投标人"), on_delete=models.PROTECT, related_name="+"
+    )
+    criterion = models.ForeignKey(
+        Criterion, verbose_name=_("评审项"), on_delete=models.PROTECT, related_name="+"
+    )
+    score = models.DecimalField(_("得分"), max_digits=6, decimal_places=2, null=True, blank=True)
+    passed = models.BooleanField(_("是否通过"), null=True, blank=True)
+    note = models.CharField(_("评审意见"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("评分")
+        verbose_name_plural = _("评分")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sheet", "bidder", "criterion"], name="entry_once_per_item"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sheet_id} · {self.bidder_id} · {self.criterion_id}"
+
+
+class DeviationNote(models.Model):
+    """A score outside the allowed deviation; its expert must explain it before the stage closes."""
+
+    sheet = models.ForeignKey(
+        ScoreSheet, verbose_name=_("评分表"), on_delete=models.CASCADE, related_name="deviations"
+    )
+    bidder = models.ForeignKey(
+        Bidder, verbose_name=_("投标人"), on_delete=models.PROTECT, related_name="+"
+    )
+    criterion = models.ForeignKey(
+        Criterion,
+        verbose_name=_("评审项（按总分时为空）"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    score = models.DecimalField(_("本人分值"), max_digits=8, decimal_places=2)
+    mean = models.DecimalField(_("参照平均分"), max_digits=8, decimal_places=2)
+    ratio = models.DecimalField(
+        _("偏离比例"), max_digits=10, decimal_places=4, null=True, blank=True
+    )
+    explanation = models.TextField(_("书面说明"), blank=True)
+    explained_at = models.DateTimeField(_("说明时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("评分偏离说明")
+        verbose_name_plural = _("评分偏离说明")
+        ordering = ["sheet", "bidder", "criterion"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sheet", "bidder", "criterion"],
+                condition=models.Q(criterion__isnull=False),
+                name="deviation_once_per_item",
+            ),
+            models.UniqueConstraint(
+                fields=["sheet", "bidder"],
+                condition=models.Q(criterion__isnull=True),
+                name="deviation_once_per_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sheet_id} · {self.bidder_id}"
+
+
+class BidResult(models.Model):
+    """The committee's result for one bid, written when the summary stage closes."""
+
+    session = models.ForeignKey(
+        EvaluationSession,
+        verbose_name=_("评标场次"),
+        on_delete=models.CASCADE,
+        related_name="results",
+    )
+    bidder = models.OneToOneField(
+        Bidder, verbose_name=_("投标人"), on_delete=models.PROTECT, related_name="result"
+    )
+    passed_review = models.BooleanField(_("通过初步评审"))
+    review = models.JSONField(_("初步评审结论（评审项→是否通过）"), default=dict)
+    subjective = models.DecimalField(
+        _("详细评审平均分"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    technical = models.DecimalField(
+        _("技术部分平均分"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    price_score = models.DecimalField(
+        _("价格分"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    total = models.DecimalField(
+        _("综合得分"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    evaluated_price = models.DecimalField(
+        _("评审价（元）"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    rank = models.PositiveSmallIntegerField(_("排名"), null=True, blank=True)
+    candidate = models.BooleanField(_("中标候选人"), default=False)
+
+    class Meta:
+        verbose_name = _("评标结果")
+        verbose_name_plural = _("评标结果")
+        ordering = ["session", "rank"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "rank"],
+                name="result_rank_unique",
+                condition=models.Q(rank__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bidder} · {self.rank or '-'}"
+
+
+class RankingLot(models.Model):
+    """The verifiable lot (QQ-DRAW-1) that orders bidders still tied after every rule."""
+
+    session = models.OneToOneField(
+        EvaluationSession, verbose_name=_("评标场次"), on_delete=models.CASCADE, related_name="lot"
+    )
+    draw_id = models.CharField(_("抽签编号"), max_length=60, unique=True)
+    tied = models.JSONField(_("并列投标人（投标人编号分组）"))
+    server_nonce_cipher = models.TextField(_("服务器随机数（密文）"))
+    commitment = models.CharField(_("承诺值"), max_length=64)
+    witness_entropy = models.CharField(_("见证人输入"), max_length=200, blank=True)
+    witnessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("见证人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    witnessed_at = models.DateTimeField(_("见证时间"), null=True, blank=True)
+    committed_at = models.DateTimeField(_("承诺时间"))
+
+    class Meta:
+        verbose_name = _("并列排名抽签")
+        verbose_name_plural = _("并列排名抽签")
+
+    def __str__(self) -> str:
+        return self.draw_id
+
+
+class Clarification(models.Model):
+    """A written clarification (实施条例 Art.52): committee asks → supervisor approves →
+    bidder answers → supervisor approves → the committee sees it."""
+
+    class Status(models.TextChoices):
+        QUESTION_PENDING = "q_pending", _("问题待监督审核")
+        QUESTION_REJECTED = "q_rejected", _("问题未获批准")
+        AWAITING_ANSWER = "awaiting", _("待投标人答复")
+        ANSWER_PENDING = "a_pending", _("答复待监督审核")
+        ANSWER_REJECTED = "a_rejected", _("答复退回")
+        PUBLISHED = "published", _("已送达评标委员会")
+
+    session = models.ForeignKey(
+        EvaluationSession,
+        verbose_name=_("评标场次"),
+        on_delete=models.CASCADE,
+        related_name="clarifications",
+    )
+    bidder = models.ForeignKey(
+        Bidder, verbose_name=_("投标人"), on_delete=models.PROTECT, related_name="clarifications"
+    )
+    question = models.TextField(_("澄清问题"))
+    asked_by = models.ForeignKey(
+        Seat, verbose_name=_("提出工位"), on_delete=models.PROTECT, related_name="+"
+    )
+    asked_at = models.DateTimeField(_("提出时间"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.QUESTION_PENDING
+    )
+    question_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("问题审核人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    question_reviewed_at = models.DateTimeField(_("问题审核时间"), null=True, blank=True)
+    answer = models.TextField(_("投标人答复"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("答复人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    answer_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("答复审核人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    answer_reviewed_at = models.DateTimeField(_("答复审核时间"), null=True, blank=True)
+    review_note = models.CharField(_("审核意见"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("澄清")
+        verbose_name_plural = _("澄清")
+        ordering = ["session", "asked_at"]
+        indexes = [models.Index(fields=["bidder", "status"], name="clarification_bidder_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} · {self.bidder}"
+
+
+class Incident(models.Model):
+    """A failure or pause during a session (network, power, device), with the 2 h / 4 h rules."""
+
+    class Kind(models.TextChoices):
+        NETWORK = "network", _("网络故障")
+        POWER = "power", _("电力故障")
+        DEVICE = "device", _("设备故障")
+        PAUSE = "pause", _("暂停评标")
+        OTHER = "other", _("其他")
+
+    session = models.ForeignKey(
+        EvaluationSession,
+        verbose_name=_("评标场次"),
+        on_delete=models.CASCADE,
+        related_name="incidents",
+    )
+    centre = models.ForeignKey(
+        Organisation, verbose_name=_("发生地交易中心"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    during_evaluation = models.BooleanField(_("发生于评标开始后"))
+    pauses = models.BooleanField(_("暂停评标"), default=True)
+    description = models.TextField(_("情况说明"))
+    started_at = models.DateTimeField(_("发生时间"))
+    resolved_at = models.DateTimeField(_("恢复时间"), null=True, blank=True)
+    resolution = models.TextField(_("处理结果"), blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("恢复登记人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("异常情况")
+        verbose_name_plural = _("异常情况")
+        ordering = ["session", "started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(resolved_at__isnull=True)
+                | models.Q(resolved_at__gte=models.F("started_at")),
+                name="incident_resolved_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} · {self.get_kind_display()}"
+
+
+class Report(models.Model):
+    """The evaluation report: a frozen snapshot, signed by every member, then sealed."""
+
+    class Status(models.TextChoices):
+        SIGNING = "signing", _("待签署")
+        SEALED = "sealed", _("已封存")
+
+    session = models.OneToOneField(
+        EvaluationSession,
+        verbose_name=_("评标场次"),
+        on_delete=models.PROTECT,
+        related_name="report",
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.SIGNING
+    )
+    content = models.JSONField(_("报告内容（快照）"))
+    content_sha256 = models.CharField(_("内容摘要"), max_length=64)
+    built_at = models.DateTimeField(_("生成时间"))
+    sealed_at = models.DateTimeField(_("封存时间"), null=True, blank=True)
+    pdf = models.FileField(_("报告 PDF"), upload_to="bidding/reports/", blank=True)
+    pdf_sha256 = models.CharField(_("PDF 摘要"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("评标报告")
+        verbose_name_plural = _("评标报告")
+
+    def __str__(self) -> str:
+        return f"{self.session} · {self.get_status_display()}"
+
+
+class Signature(models.Model):
+    """A member's position on the report (实施条例 Art.53)."""
+
+    class Position(models.TextChoices):
+        AGREE = "agree", _("同意")
+        DISSENT = "dissent", _("保留意见")
+        DEEMED_AGREE = "deemed_agree", _("拒签且未说明理由，视为同意")
+
+    report = models.ForeignKey(
+        Report, verbose_name=_("评标报告"), on_delete=models.CASCADE, related_name="signatures"
+    )
+    seat = models.ForeignKey(
+        Seat, verbose_name=_("专家工位"), on_delete=models.PROTECT, related_name="+"
+    )
+    signed = models.BooleanField(_("已签字"))
+    position = models.CharField(_("意见"), max_length=15, choices=Position.choices)
+    dissent_reason = models.TextField(_("不同意见及理由"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人（拒签时）"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("报告签署")
+        verbose_name_plural = _("报告签署")
+        ordering = ["report", "at"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "seat"], name="signature_once_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} · {self.get_position_display()}"
+
+
+class ConductRating(models.Model):
+    """The supervisor's or tenderer's rating of one expert's conduct after the session."""
+
+    seat = models.ForeignKey(
+        Seat, verbose_name=_("专家工位"), on_delete=models.PROTECT, related_name="ratings"
+    )
+    rater = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("评价人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    rater_role = models.CharField(_("评价人身份"), max_length=20)
+    score = models.PositiveSmallIntegerField(_("评价（1–5）"))
+    note = models.CharField(_("评价说明"), max_length=500, blank=True)
+    at = models.DateTimeField(_("评价时间"))
+
+    class Meta:
+        verbose_name = _("专家履职评价")
+        verbose_name_plural = _("专家履职评价")
+        constraints = [
+            models.UniqueConstraint(fields=["seat", "rater"], name="rating_once_per_rater"),
+            models.CheckConstraint(
+                condition=models.Q(score__gte=1, score__lte=5), name="rating_score_1_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seat_id} · {self.score}"
+
+
+class FeeStandard(models.Model):
+    """A centre's expert fee per session (half day), effective from a date."""
+
+    centre = models.ForeignKey(
+        Organisation, verbose_name=_("交易中心"), on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField(_("每场次评审费（元）"), max_digits=10, decimal_places=2)
+    valid_from = models.DateField(_("执行日期"))
+
+    class Meta:
+        verbose_name = _("专家评审费标准")
+        verbose_name_plural = _("专家评审费标准")
+        ordering = ["centre", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["centre", "valid_from"], name="fee_standard_unique"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="fee_standard_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.centre} · {self.amount}"
+
+
+class Fee(models.Model):
+    """One member's fee, fixed when the report is sealed (guest experts: the higher standard)."""
+
+    seat = models.OneToOneField(
+        Seat, verbose_name=_("专家工位"), on_delete=models.PROTECT, related_name="fee"
+    )
+    session = models.ForeignKey(
+        EvaluationSession, verbose_name=_("评标场次"), on_delete=models.PROTECT, related_name="fees"
+    )
+    centre = models.ForeignKey(
+        Organisation, verbose_name=_("专家所在交易中心"), on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField(_("应付评审费（元）"), max_digits=10, decimal_places=2)
+    basis = models.CharField(_("计算依据"), max_length=200)
+
+    class Meta:
+        verbose_name = _("专家评审费")
+        verbose_name_plural = _("专家评审费")
+        ordering = ["session", "centre"]
+
+    def __str__(self) -> str:
+        return f"{self.seat_id} · {self.amount}"
+
+
+class NotInBackups(models.Manager):
+    """The default manager of derived tables: `dumpdata` (hence `qinqing backup`) reads
+    through it and finds nothing, so a restore never loads rows its triggers already made."""
+
+    def get_queryset(self):
+        return super().get_queryset().none()
+
+
+class EligibilityEntry(models.Model):
+    """What eligibility reads about one expert, once per speciality held (a derived copy).
+
+    One row per (expert, speciality), clustered by the index on (database, speciality, ...)
+    so the candidates of a quota are one index-only range scan instead of one random heap
+    page per expert (`pools.py`). Database triggers (migration `draw_eligibility_index`)
+    keep it equal to its sources on every write, whichever code makes it (services, imports,
+    `bulk_create`, `update()`): `ExpertSpeciality` rows add and remove entries; the expert's
+    columns are copied on every change; `leave_until` is the latest last day of the expert's
+    leave and `seat_until` the latest start of a session the expert has any outcome in (both
+    None when there is none). The two dates only tell which experts need their leave and
+    seats loaded; the rules always read the leave and seats themselves.
+    `eligibility_index.mismatches()` compares the table with its sources. It is left out of
+    backups: restoring the experts, leave and outcomes fills it again through the triggers.
+    """
+
+    database = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    speciality = models.ForeignKey(
+        Speciality, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="+", db_index=False)
+    code = models.CharField(max_length=30)
+    birth_date = models.DateField()
+    status = models.CharField(max_length=10)
+    ban_until = models.DateField(null=True)
+    employer_uscc = models.CharField(max_length=18)
+    region_code = models.CharField(max_length=6)
+    leave_until = models.DateField(null=True)
+    seat_until = models.DateTimeField(null=True)
+
+    objects = models.Manager()
+    in_backups = NotInBackups()
+
+    class Meta:
+        default_manager_name = "in_backups"
+        verbose_name = _("抽取资格索引")
+        verbose_name_plural = _("抽取资格索引")
+        constraints = [
+            models.UniqueConstraint(fields=["expert", "speciality"], name="elig_expert_spec_unique")
+        ]
+        # Every column is a key column, so the pool query never visits the table (SQLite has
+        # no INCLUDE columns).
+        indexes = [
+            models.Index(
+                fields=[
+                    "database",
+                    "speciality",
+                    "expert",
+                    "code",
+                    "birth_date",
+                    "status",
+                    "ban_until",
+                    "employer_uscc",
+                    "region_code",
+                    "leave_until",
+                    "seat_until",
+                ],
+                name="elig_pool_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.expert_id} · {self.speciality_id}"

@@ -114,3 +114,120 @@ register_policy(
     org_field="section__project__tenderer",
     description="确定评标委员会负责人（代替推举）：项目招标人",
 )
+
+
+def _report_q(grants: Grants, *roles: str) -> Q:
+    """Sessions whose report the user reaches through one of `roles` (no agency)."""
+    q = Q(pk__in=[])
+    if R.CENTRE_ADMIN in roles:
+        centres = grants.org_ids(R.CENTRE_ADMIN)
+        q |= Q(host_centre__in=centres) | Q(guest_centres__in=centres)
+    if R.SUPERVISOR in roles:
+        q |= Q(section__project__supervising_department__in=grants.org_ids(R.SUPERVISOR))
+    if R.TENDERER in roles:
+        q |= Q(section__project__tenderer__in=grants.org_ids(R.TENDERER))
+    return q
+
+
+def _report_policy(action: str, roles: set[str], description: str) -> None:
+    register_policy(
+        action,
+        roles=roles,
+        scope=lambda grants, qs: qs.filter(_report_q(grants, *roles)).distinct(),
+        description=description,
+    )
+
+
+_report_policy(
+    "bidding.view_report",
+    {R.CENTRE_ADMIN, R.SUPERVISOR, R.TENDERER},
+    "封存的评标报告 PDF：主客场中心管理员、行政监督部门、招标人",
+)
+_report_policy(
+    "bidding.preview_report",
+    {R.CENTRE_ADMIN, R.SUPERVISOR},
+    "评标报告草稿（封存前，带“草稿”水印）：主客场中心管理员、行政监督部门",
+)
+_report_policy(
+    "bidding.rate_experts",
+    {R.SUPERVISOR, R.TENDERER},
+    "评价专家履职（报告封存后）：行政监督部门、招标人",
+)
+_report_policy(
+    "bidding.view_fees",
+    {R.CENTRE_ADMIN},
+    "专家评审费清单：主客场中心管理员",
+)
+register_policy(
+    "bidding.set_fee_standard",
+    roles={R.CENTRE_ADMIN},
+    org_field="pk",  # the object is the trading centre itself
+    description="专家评审费标准：交易中心管理员设置本中心标准",
+)
+
+
+# --- clarifications, live supervision, incidents (supervision.py, clarifications.py) -------
+
+
+def _live_q(grants: Grants) -> Q:
+    centres = grants.org_ids(R.CENTRE_ADMIN)
+    return (
+        Q(host_centre__in=centres)
+        | Q(guest_centres__in=centres)
+        | Q(section__project__supervising_department__in=grants.org_ids(R.SUPERVISOR))
+    )
+
+
+def _bidder_scope(grants: Grants, qs):
+    """Clarifications addressed to a bidder whose USCC is that of an organisation where the
+    user holds the bidder role (the bidder's own requests only)."""
+    from qinqing.core.models import Organisation
+
+    usccs = (
+        Organisation.objects.filter(pk__in=grants.org_ids(R.BIDDER), uscc__isnull=False)
+        .exclude(uscc="")
+        .values("uscc")
+    )
+    return qs.filter(bidder__uscc__in=usccs)
+
+
+register_policy(
+    "bidding.view_live",
+    roles={R.SUPERVISOR, R.CENTRE_ADMIN},
+    scope=lambda grants, qs: qs.filter(_live_q(grants)).distinct(),
+    description="评标现场监督（工位状态，不含评分）与异常情况记录：行政监督部门、主客场中心管理员",
+)
+register_policy(
+    "bidding.supervise_session",
+    roles={R.SUPERVISOR},
+    org_field="section__project__supervising_department",
+    description="场次的澄清审核页：项目的行政监督部门",
+)
+register_policy(
+    "bidding.review_clarification",
+    roles={R.SUPERVISOR},
+    org_field="session__section__project__supervising_department",
+    description="审核澄清问题和投标人答复：项目的行政监督部门",
+)
+register_policy(
+    "bidding.answer_clarification",
+    roles={R.BIDDER},
+    scope=_bidder_scope,
+    description="书面答复澄清（只见本单位的澄清要求）：投标人",
+)
+register_policy(
+    "bidding.manage_incident",
+    roles={R.CENTRE_ADMIN},
+    scope=lambda grants, qs: qs.filter(
+        Q(centre__in=grants.org_ids(R.CENTRE_ADMIN))
+        | Q(session__host_centre__in=grants.org_ids(R.CENTRE_ADMIN))
+    ),
+    description="登记和恢复异常情况：发生地交易中心或主场中心管理员",
+)
+
+register_policy(
+    "bidding.witness_lot",
+    roles={R.SUPERVISOR},
+    org_field="section__project__supervising_department",
+    description="见证并列排名的抽签：项目的行政监督部门",
+)

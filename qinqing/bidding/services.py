@@ -58,6 +58,45 @@ class BidderIn:
     name: str
 
 
+def bid_prices_record(*, actor, section: Section, prices: dict[int, Decimal]) -> int:
+    """Record the bid prices read out at the opening (开标记录), before the evaluation starts."""
+    session = getattr(section, "session", None)
+    if session is not None and session.status in (
+        EvaluationSession.Status.IN_PROGRESS,
+        EvaluationSession.Status.CLOSED,
+    ):
+        raise ConflictError("评标已开始，开标记录不能再修改")
+    bidders = {b.pk: b for b in section.bidders.all()}
+    for bidder_id, price in prices.items():
+        bidder = bidders.get(bidder_id)
+        if bidder is None:
+            raise DomainError("投标人不属于本标段", field="prices")
+        if not isinstance(price, Decimal) or not price.is_finite() or price <= 0:
+            raise DomainError(
+                f"{bidder.name}的投标报价须为大于零的金额", field=f"price_{bidder_id}"
+            )
+        if price.as_tuple().exponent < -2:
+            raise DomainError(
+                f"{bidder.name}的投标报价最多保留两位小数", field=f"price_{bidder_id}"
+            )
+    with transaction.atomic():
+        changed = []
+        for bidder_id, price in prices.items():
+            bidder = bidders[bidder_id]
+            if bidder.bid_price != price:
+                bidder.bid_price = price
+                bidder.save(update_fields=["bid_price"])
+                changed.append({"uscc": bidder.uscc, "price": str(price)})
+        audit_log(
+            actor=actor,
+            action="bids.record_prices",
+            obj=section,
+            organisation=section.project.host_centre,
+            detail={"changed": changed},
+        )
+    return len(changed)
+
+
 def _require_kind(org: Organisation, kind: str, field: str, label: str) -> None:
     if org.kind != kind:
         raise DomainError(f"{label}必须是“{K(kind).label}”类机构", field=field)
@@ -286,9 +325,10 @@ def draw_commit(*, actor, quota: DrawQuota) -> Draw:
         raise ConflictError("评标场次已结束")
     if session.starts_at <= timezone.now():
         raise ConflictError("评标已开始，不能再抽取")
-    if quota.draws.filter(status=Draw.Status.COMMITTED).exists():
+    earlier = set(quota.draws.values_list("status", flat=True))  # one query for both checks
+    if Draw.Status.COMMITTED in earlier:
         raise ConflictError("上一次抽取尚未见证，请先完成见证")
-    supplementary = quota.draws.exists()
+    supplementary = bool(earlier)
     need = _shortfall(quota) if supplementary else quota.count
     if supplementary and need == 0:
         raise ConflictError("本中心专家人数已满足，无需补抽")
@@ -369,7 +409,14 @@ def draw_witness(*, actor, draw: Draw, witness_entropy: str) -> Draw:
         raise DomainError("见证人不能是发起抽取的操作人", field="witness_entropy")
     with transaction.atomic():
         _lock_database(draw.quota)
-        draw = Draw.objects.select_for_update().get(pk=draw.pk)
+        # One query for the draw and everything the calls below read through it (session,
+        # rule set, centre); the exclusion report is not needed here.
+        draw = (
+            Draw.objects.select_for_update(of=("self",))
+            .select_related("quota__session__section__project__rule_set", "quota__centre")
+            .defer("exclusion_report")
+            .get(pk=draw.pk)
+        )
         if draw.status != Draw.Status.COMMITTED:
             raise ConflictError("该抽取已见证，不能重复见证")
         sequence = rules.qq_draw_1(
@@ -419,6 +466,9 @@ def draw_witness(*, actor, draw: Draw, witness_entropy: str) -> Draw:
     return draw
 
 
+UNAVAILABLE_REASON = "抽取后已被时间重叠的其他评标场次选定"
+
+
 def _call_next(*, actor, draw: Draw, count: int = 1) -> list[DrawOutcome]:
     """Notify the next `count` waiting experts of `draw` in order, marking those seated
     elsewhere in an overlapping slot meanwhile as unavailable (they are skipped)."""
@@ -448,7 +498,7 @@ def _call_next(*, actor, draw: Draw, count: int = 1) -> list[DrawOutcome]:
             break
         if outcome.expert_id in busy:
             outcome.status = DrawOutcome.Status.UNAVAILABLE
-            outcome.reason = "抽取后已被时间重叠的其他评标场次选定"
+            outcome.reason = UNAVAILABLE_REASON
             skipped.append(outcome)
             continue
         token = secrets.token_urlsafe(24)
@@ -459,9 +509,17 @@ def _call_next(*, actor, draw: Draw, count: int = 1) -> list[DrawOutcome]:
         tokens.append(token)
     if not called and not skipped:
         return []
-    DrawOutcome.objects.bulk_update(
-        called + skipped, ["status", "reason", "token_hash", "respond_by"]
-    )
+    # Only the token differs between the called outcomes: a per-row CASE for it alone is a
+    # few milliseconds cheaper than bulk_update() of all four fields.
+    if called:
+        DrawOutcome.objects.filter(pk__in=[o.pk for o in called]).update(
+            status=DrawOutcome.Status.NOTIFIED, respond_by=deadline
+        )
+        DrawOutcome.objects.bulk_update(called, ["token_hash"])
+    if skipped:
+        DrawOutcome.objects.filter(pk__in=[o.pk for o in skipped]).update(
+            status=DrawOutcome.Status.UNAVAILABLE, reason=UNAVAILABLE_REASON
+        )
     notification_send_many(
         actor=None,
         messages=[_invitation(o, t) for o, t in zip(called, tokens, strict=True)],
@@ -604,10 +662,12 @@ def outcomes_expire(*, now: datetime | None = None) -> int:
 
 
 def session_close(*, actor, session: EvaluationSession) -> EvaluationSession:
-    """Close a session and lift secrecy: draw proofs become public (until the evaluation
-    module seals signed reports, the centre admin's closing is the lifting event)."""
+    """Close a session that did not go ahead (no evaluation started) and lift secrecy: draw
+    proofs become public. An evaluated session closes when its report is sealed (report.py)."""
     if session.status == EvaluationSession.Status.CLOSED:
         raise ConflictError("评标场次已结束")
+    if session.status == EvaluationSession.Status.IN_PROGRESS:
+        raise ConflictError("评标进行中：评标报告经全体成员签署封存后，场次自动结束并公开抽取证明")
     if session.quotas.filter(draws__status=Draw.Status.COMMITTED).exists():
         raise ConflictError("仍有待见证的抽取，不能结束场次")
     with transaction.atomic():
@@ -1217,7 +1277,9 @@ def session_start_problems(session: EvaluationSession) -> list[str]:
     problems += rules.committee_is_valid(
         members, members, project.rule_set.to_rules(), project.budget
     )
-    return problems
+    from qinqing.bidding import scoring
+
+    return problems + scoring.start_problems(session)
 
 
 def session_start(*, actor, session: EvaluationSession) -> EvaluationSession:
@@ -1230,7 +1292,10 @@ def session_start(*, actor, session: EvaluationSession) -> EvaluationSession:
     problems = session_start_problems(session)
     if problems:
         raise DomainError("不能开始评标：" + "；".join(problems), code="cannot_start")
-    members = sorted(str(pk) for pk in committee_seats(session).values_list("pk", flat=True))
+    from qinqing.bidding import scoring
+
+    seats = list(committee_seats(session))
+    members = sorted(str(seat.pk) for seat in seats)
     with transaction.atomic():
         session.status = EvaluationSession.Status.IN_PROGRESS
         session.started_at = timezone.now()
@@ -1244,6 +1309,7 @@ def session_start(*, actor, session: EvaluationSession) -> EvaluationSession:
             organisation=session.host_centre,
             detail={"members": len(members), "bidders": session.section.bidders.count()},
         )
+        scoring.evaluation_open(session=session, members=seats)
     return session
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qinqing.bidding import views
+from qinqing.bidding import live_views, report_views, scoring_views, views
 
 app_name = "bidding"
 urlpatterns = [
@@ -28,4 +28,52 @@ urlpatterns = [
     path("signin/", views.signin, name="signin"),
     path("workstation/", views.workstation, name="workstation"),
     path("workstation/signout/", views.signout, name="signout"),
+    # the evaluation: sheets, deviation notes, the chair (scoring_views.py)
+    path(
+        "workstation/sheet/<str:stage>/",
+        scoring_views.workstation_sheet,
+        name="workstation_sheet",
+    ),
+    path("workstation/action/", scoring_views.workstation_action, name="workstation_action"),
+    path("workstation/ping/", scoring_views.workstation_ping, name="workstation_ping"),
+    path(
+        "workstation/committee/<str:stage>/",
+        scoring_views.committee_stage,
+        name="committee_stage",
+    ),
+    path("sessions/<int:pk>/scoring/", scoring_views.session_scoring, name="session_scoring"),
+    path("sessions/<int:pk>/lot/", scoring_views.lot_witness, name="lot_witness"),
+    # the report, signatures, ratings and fees (Art.53): report_views.py
+    path("sessions/<int:pk>/report/", report_views.report_detail, name="report_detail"),
+    path("sessions/<int:pk>/report/build/", report_views.report_build, name="report_build"),
+    path("sessions/<int:pk>/report/refusal/", report_views.report_refusal, name="report_refusal"),
+    path("sessions/<int:pk>/report/rate/", report_views.report_rate, name="report_rate"),
+    path("sessions/<int:pk>/report/pdf/", report_views.report_pdf, name="report_pdf"),
+    path("sessions/<int:pk>/fees/", report_views.fee_sheet, name="fee_sheet"),
+    path("sessions/<int:pk>/fees.xlsx", report_views.fee_export, name="fee_export"),
+    path("fees/standards/", report_views.fee_standards, name="fee_standards"),
+    path("workstation/report/", report_views.workstation_report, name="workstation_report"),
+    # clarifications (Art.52), live supervision and incidents: live_views.py
+    path("live/", live_views.live_list, name="live_list"),
+    path("sessions/<int:pk>/live/", live_views.live, name="live"),
+    path("sessions/<int:pk>/live/board/", live_views.live_board, name="live_board"),
+    path("sessions/<int:pk>/incidents/", live_views.incident_open, name="incident_open"),
+    path("incidents/<int:pk>/resolve/", live_views.incident_resolve, name="incident_resolve"),
+    path(
+        "sessions/<int:pk>/clarifications/",
+        live_views.session_clarifications,
+        name="session_clarifications",
+    ),
+    path(
+        "clarifications/<int:pk>/review/",
+        live_views.clarification_review,
+        name="clarification_review",
+    ),
+    path("clarifications/", live_views.bidder_clarifications, name="bidder_clarifications"),
+    path("clarifications/<int:pk>/", live_views.bidder_clarification, name="bidder_clarification"),
+    path(
+        "workstation/clarifications/",
+        live_views.workstation_clarifications,
+        name="workstation_clarifications",
+    ),
 ]

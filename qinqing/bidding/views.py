@@ -17,6 +17,7 @@ from qinqing.bidding.models import (
     Draw,
     DrawOutcome,
     DrawQuota,
+    EvaluationSession,
     Expert,
     InService,
     Seat,
@@ -168,6 +169,9 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_manage": can_manage,
         "exclusion_form": forms.ExclusionForm(),
         "committee": list(services.committee_seats(session).order_by("workstation__code")),
+        "can_view_live": can(user, "bidding.view_live", session),
+        "can_supervise": can(user, "bidding.supervise_session", session),
+        "can_fees": can(user, "bidding.view_fees", session),
         "can_appoint": session.chair_id is None
         and session.status == "evaluating"
         and can(user, "bidding.appoint_chair", session),
@@ -668,6 +672,11 @@ def workstation(request: HttpRequest) -> HttpResponse:
         "recuse_form": forms.RecuseForm(),
         "active": seat.outcome.status == DrawOutcome.Status.CONFIRMED,
     }
+    if context["active"] and session.status == EvaluationSession.Status.IN_PROGRESS:
+        from qinqing.bidding import scoring_views, supervision
+
+        supervision.seat_seen(seat)
+        context.update(scoring_views.evaluation_context(seat))
     return render(request, "bidding/workstation.html", context)
 
 

@@ -98,6 +98,14 @@ ORGANISATIONS: list[tuple[str, str, str, str, str | None, str | None]] = [
     ("demo-lawfirm", K.FIRM, "湖北示例律师事务所", "示例律所", None, demo_uscc("31420000", 2)),
     ("demo-firm", K.FIRM, "武汉示例科技有限公司", "示例科技", None, demo_uscc("91420111", 3)),
     (
+        "demo-bidder",
+        K.FIRM,
+        "湖北示例建筑设计研究院有限公司",
+        "示例设计院",
+        None,
+        demo_uscc("91420100", 200),
+    ),
+    (
         "demo-taxagent",
         K.FIRM,
         "武汉示例税务师事务所有限公司",
@@ -134,6 +142,7 @@ ACCOUNTS: list[DemoAccount] = [
     DemoAccount("administrator", "管理人 钱程", Role.ADMINISTRATOR, "demo-lawfirm"),
     DemoAccount("creditor", "债权人 示例建材", Role.CREDITOR, "demo-supplier"),
     DemoAccount("enterprise", "企业用户 示例科技", Role.ENTERPRISE, "demo-firm"),
+    DemoAccount("bidder", "投标人联系人 示例设计院", Role.BIDDER, "demo-bidder"),
     DemoAccount("volunteer", "近邻监督员 冯雪", Role.VOLUNTEER, "demo-taxagent"),
 ]
 

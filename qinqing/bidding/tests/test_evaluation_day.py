@@ -3,10 +3,12 @@
 import re
 from collections import Counter
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
-from qinqing.bidding import rules, services
+from qinqing.bidding import rules, scoring, services
+from qinqing.bidding.criteria import standard_template
 from qinqing.bidding.models import (
     DrawOutcome,
     EvaluationSession,
@@ -282,6 +284,35 @@ def full_committee(world):
     return EvaluationSession.objects.get(pk=session.pk), seats
 
 
+PRICES = [Decimal("1000000.00"), Decimal("950000.00"), Decimal("1100000.00")]
+
+
+def prepare_scoring(world, session, **plan):
+    """The opening record (bid prices) and the standard scoring plan, ready to start."""
+    bidders = list(session.section.bidders.order_by("pk"))
+    services.bid_prices_record(
+        actor=world["centre_wh"],
+        section=session.section,
+        prices={b.pk: PRICES[i % len(PRICES)] for i, b in enumerate(bidders)},
+    )
+    template = standard_template(session.section.project.method)
+    return scoring.plan_set(actor=world["centre_wh"], session=session, template=template, **plan)
+
+
+def started_committee(world, **plan):
+    session, seats = full_committee(world)
+    prepare_scoring(world, session, **plan)
+    session = services.session_start(actor=world["centre_wh"], session=session)
+    return session, seats
+
+
+def test_start_is_refused_without_a_plan_or_bid_prices(world):
+    session, _ = full_committee(world)
+    with pytest.raises(DomainError) as excinfo:
+        services.session_start(actor=world["centre_wh"], session=session)
+    assert "评标方案" in excinfo.value.message and "投标报价" in excinfo.value.message
+
+
 def test_start_is_refused_with_two_bidders(world):
     session, _ = full_committee(world)
     session.section.bidders.first().delete()
@@ -313,8 +344,7 @@ def test_bidders_boundary():
 
 
 def test_start_then_chair_election_with_a_tie_and_a_revote(world):
-    session, seats = full_committee(world)
-    session = services.session_start(actor=world["centre_wh"], session=session)
+    session, seats = started_committee(world)
     assert session.status == EvaluationSession.Status.IN_PROGRESS
     a, b, c, d, e = seats
     for voter, candidate in [(a, a), (b, a), (c, b), (d, b), (e, c)]:
@@ -332,8 +362,7 @@ def test_start_then_chair_election_with_a_tie_and_a_revote(world):
 
 
 def test_tenderer_appoints_the_chair(world):
-    session, seats = full_committee(world)
-    services.session_start(actor=world["centre_wh"], session=session)
+    session, seats = started_committee(world)
     session = services.chair_appoint(actor=world["tenderer"], session=session, seat=seats[2])
     assert session.chair_method == "appointed"
     with pytest.raises(ConflictError):

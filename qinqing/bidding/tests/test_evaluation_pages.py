@@ -4,9 +4,15 @@ import re
 
 from django.test import Client
 
-from qinqing.bidding import services
 from qinqing.bidding.models import DrawOutcome, Room, Seat
-from qinqing.bidding.tests.test_evaluation_day import _day, full_committee, rooms, seat_host
+from qinqing.bidding.tests.test_evaluation_day import (
+    _day,
+    full_committee,
+    prepare_scoring,
+    rooms,
+    seat_host,
+    started_committee,
+)
 from qinqing.core.models import AuditEntry
 from qinqing.core.testing import ANONYMOUS, check_matrix
 
@@ -142,6 +148,7 @@ def test_staff_fallback_from_the_seating_page(client, world):
 
 def test_start_and_appointment_from_the_session_page(client, world):
     session, seats = full_committee(world)
+    prepare_scoring(world, session)
     url = f"/bidding/sessions/{session.pk}/"
     client.force_login(world["tenderer"])
     assert client.post(url + "start/").status_code == 404  # only the host centre starts
@@ -168,8 +175,7 @@ def _terminal(seat):
 
 
 def test_chair_vote_at_the_workstations(world):
-    session, seats = full_committee(world)
-    services.session_start(actor=world["centre_wh"], session=session)
+    session, seats = started_committee(world)
     for seat in seats:
         terminal = _terminal(seat)
         assert "投票" in terminal.get("/bidding/workstation/").content.decode()

@@ -1,0 +1,296 @@
+"""Demo data of the evaluation day, run through the real services.
+
+2024-08-29 morning: the seed's project and two other design tenders are evaluated in the same
+slot, host and guest experts scattered over each centre's rooms so that rooms hold experts of
+different tenders; all three are scored, reported, signed (one member dissents in writing) and
+sealed, which publishes their draw proofs. Today: one more session in progress, its preliminary
+review under way, for the live supervision page. Scores are the demo's own assumptions, drawn
+from a fixed random seed around a quality level per bidder.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from qinqing.bidding import report, scoring, services
+from qinqing.bidding.criteria import standard_template
+from qinqing.bidding.models import (
+    DeviationNote,
+    DrawOutcome,
+    EvaluationSession,
+    FeeStandard,
+    Project,
+    RuleSet,
+    ScoreSheet,
+    Seat,
+    Stage,
+)
+from qinqing.core.demo import demo_uscc, recorded_at
+
+OTHER_TENDERS = [
+    (
+        "WHGGZY-2024-SJ-0830",
+        "洪山区青菱街道老旧小区改造工程设计",
+        "whggzy",
+        "jkggzy",
+        [
+            "武汉示例市政设计院有限公司",
+            "湖北示例城乡规划设计有限公司",
+            "武汉示例建筑工程设计有限公司",
+            "湖北示例景观设计有限公司",
+        ],
+    ),
+    (
+        "JKGGZY-2024-SJ-0831",
+        "武汉经开区智能制造产业园配套道路工程设计",
+        "jkggzy",
+        "whggzy",
+        [
+            "中部示例交通设计研究院有限公司",
+            "湖北示例路桥设计有限公司",
+            "武汉示例道路设计咨询有限公司",
+        ],
+    ),
+]
+TODAY_TENDER = (
+    "WHGGZY-DEMO-TODAY",
+    "洪山区某中学运动场及附属设施改造工程设计",
+    ["武汉示例体育设施设计有限公司", "湖北示例教育建筑设计院有限公司", "武汉示例工程设计有限公司"],
+)
+FEES = {"whggzy": Decimal("800.00"), "jkggzy": Decimal("1000.00")}
+DESIGN = ["A0501", "A0502", "A0504"]
+
+
+def _admin(users, centre_code: str):
+    return users["centre_wh" if centre_code == "whggzy" else "centre_jk"]
+
+
+def register_tender(orgs, users, *, code, name, host, guest, bidders, starts, serial, method):
+    """Register a tender with its session and quotas (3 host + 2 guest experts)."""
+    admin = _admin(users, host)
+    section = services.project_register(
+        actor=admin,
+        code=code,
+        name=name,
+        tenderer=orgs["demo-tenderer"],
+        agency=orgs["demo-agency"],
+        supervising_department=orgs["hs-zgj"],
+        host_centre=orgs[host],
+        region_code="420111",
+        method=method,
+        rule_set=RuleSet.objects.get(name="工程建设项目招标"),
+        budget=Decimal("1200000.00"),
+        section_code="01",
+        section_name="设计标段",
+        bidders=[
+            services.BidderIn(demo_uscc("91420100", serial + i), n) for i, n in enumerate(bidders)
+        ],
+    )
+    session = services.session_schedule(
+        actor=admin,
+        section=section,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=3),
+        guest_centres=[orgs[guest]],
+    )
+    services.quota_set(
+        actor=admin, session=session, centre=orgs[host], speciality_codes=DESIGN, count=3, backups=2
+    )
+    services.quota_set(
+        actor=admin,
+        session=session,
+        centre=orgs[guest],
+        speciality_codes=DESIGN,
+        count=2,
+        backups=2,
+    )
+    return session
+
+
+def draw_and_confirm(users, session: EvaluationSession, entropy: str) -> None:
+    for n, quota in enumerate(session.quotas.order_by("pk")):
+        admin = _admin(users, quota.centre.code)
+        draw = services.draw_commit(actor=admin, quota=quota)
+        draw = services.draw_witness(
+            actor=users["supervisor"], draw=draw, witness_entropy=f"{entropy}-{n}"
+        )
+        for outcome in draw.outcomes.filter(status=DrawOutcome.Status.NOTIFIED):
+            services.outcome_respond(
+                actor=admin, outcome=outcome, answer="confirm", channel="phone"
+            )
+
+
+def sign_in_and_start(users, session: EvaluationSession, prices, rng, at) -> list[Seat]:
+    """Identity checks at the workstations, the opening record, the plan, the start and the
+    chair's election (every member votes for the first seated host expert)."""
+    seats = list(
+        Seat.objects.filter(outcome__session=session, outcome__status="confirmed")
+        .select_related("seating__centre", "workstation")
+        .order_by("workstation__code")
+    )
+    for seat in seats:
+        services.seat_signin_staff(
+            actor=_admin(users, seat.seating.centre.code),
+            seat=seat,
+            reason="现场核对身份证原件与专家证",
+        )
+        services.seat_declare(actor=None, seat=Seat.objects.get(pk=seat.pk))
+    bidders = list(session.section.bidders.order_by("pk"))
+    host_admin = _admin(users, session.host_centre.code)
+    services.bid_prices_record(
+        actor=host_admin,
+        section=session.section,
+        prices={b.pk: price for b, price in zip(bidders, prices, strict=True)},
+    )
+    scoring.plan_set(
+        actor=host_admin,
+        session=session,
+        template=standard_template(session.section.project.method),
+    )
+    session = services.session_start(actor=host_admin, session=session)
+    seats = list(services.committee_seats(session).order_by("workstation__code"))
+    for seat in seats:
+        services.chair_vote(actor=None, seat=seat, candidate=seats[0])
+    return seats
+
+
+def review(session, seats, *, submit_only: int | None = None) -> None:
+    """Every member passes every bid; the last bid misses its stamp in one member's view."""
+    items = list(scoring.stage_criteria(session, Stage.REVIEW))
+    bidders = list(scoring.scored_bidders(session, Stage.REVIEW))
+    for m, seat in enumerate(seats[: submit_only if submit_only is not None else len(seats)]):
+        entries = []
+        for i, bidder in enumerate(bidders):
+            for item in items:
+                doubtful = m == 1 and i == len(bidders) - 1 and item.code == "F1"
+                entries.append(
+                    scoring.EntryIn(
+                        bidder.pk,
+                        item.code,
+                        passed=not doubtful,
+                        note="投标函授权委托书未加盖公章" if doubtful else "",
+                    )
+                )
+        scoring.sheet_save(actor=None, seat=seat, stage=Stage.REVIEW, entries=entries)
+        scoring.sheet_submit(actor=None, seat=seat, stage=Stage.REVIEW)
+
+
+def detailed(session, seats, rng: random.Random) -> None:
+    """Scores around a quality level per bidder, on each item's step; one low outlier."""
+    items = list(scoring.stage_criteria(session, Stage.DETAILED))
+    bidders = list(scoring.scored_bidders(session, Stage.DETAILED))
+    quality = {b.pk: rng.uniform(0.62, 0.9) for b in bidders}
+    for m, seat in enumerate(seats):
+        entries = []
+        for i, bidder in enumerate(bidders):
+            for item in items:
+                level = quality[bidder.pk] + rng.uniform(-0.06, 0.06)
+                if m == len(seats) - 1 and i == 0 and item.code == "T1":
+                    level = 0.35  # the outlier who will have to explain
+                steps = int(item.max_score / item.step)
+                score = item.step * round(min(max(level, 0), 1) * steps)
+                entries.append(scoring.EntryIn(bidder.pk, item.code, score=score))
+        scoring.sheet_save(actor=None, seat=seat, stage=Stage.DETAILED, entries=entries)
+        scoring.sheet_submit(actor=None, seat=seat, stage=Stage.DETAILED)
+    for note in DeviationNote.objects.filter(sheet__session=session).select_related("sheet__seat"):
+        scoring.deviation_explain(
+            actor=None,
+            seat=note.sheet.seat,
+            note=note,
+            explanation="该投标方案未提供节能专篇，设计深度不满足招标文件第三章要求，故评分偏低。",
+        )
+
+
+def evaluate(users, session: EvaluationSession, *, seed: int, day: datetime, dissent: bool):
+    rng = random.Random(seed)
+    count = session.section.bidders.count()
+    prices = [
+        Decimal(rng.randrange(1_500_000, 1_850_000, 1000)).quantize(Decimal("0.01"))
+        for _ in range(count)
+    ]
+    with recorded_at(day.replace(hour=8, minute=40)):
+        seats = sign_in_and_start(users, session, prices, rng, day)
+    chair = seats[0]
+    with recorded_at(day.replace(hour=9, minute=40)):
+        review(session, seats)
+        scoring.stage_close(actor=None, seat=chair, stage=Stage.REVIEW)
+    with recorded_at(day.replace(hour=11, minute=5)):
+        detailed(session, seats, rng)
+        scoring.stage_close(actor=None, seat=chair, stage=Stage.DETAILED)
+    host_admin = _admin(users, session.host_centre.code)
+    with recorded_at(day.replace(hour=11, minute=20)):
+        built = report.report_build(actor=host_admin, session=session)
+    with recorded_at(day.replace(hour=11, minute=35)):
+        for n, seat in enumerate(seats):
+            if dissent and n == len(seats) - 1:
+                report.report_sign(
+                    actor=None,
+                    seat=seat,
+                    agree=False,
+                    dissent_reason="对第一名投标人的技术方案评分有保留意见：节能专篇缺失应作重大偏差处理。",
+                )
+            else:
+                report.report_sign(actor=None, seat=seat, agree=True)
+    with recorded_at(day.replace(hour=14, minute=0)):
+        for seat in seats:
+            report.rating_record(
+                actor=users["supervisor"], seat=seat, score=5 if seat != seats[-1] else 4
+            )
+    return built
+
+
+def fee_standards(orgs, users) -> None:
+    for code, amount in FEES.items():
+        if not FeeStandard.objects.filter(centre=orgs[code]).exists():
+            with recorded_at(datetime(2024, 1, 2, 9, 0, tzinfo=timezone.get_current_timezone())):
+                report.fee_standard_set(
+                    actor=_admin(users, code),
+                    centre=orgs[code],
+                    amount=amount,
+                    valid_from=date(2024, 1, 1),
+                )
+
+
+def today_in_progress(orgs, users, stdout) -> None:
+    """A session running now, its preliminary review half submitted (for the live page)."""
+    code, name, bidders = TODAY_TENDER
+    if Project.objects.filter(code=code).exists():
+        return
+    now = timezone.localtime()
+    starts = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    with recorded_at(now - timedelta(days=2)):
+        session = register_tender(
+            orgs,
+            users,
+            code=code,
+            name=name,
+            host="whggzy",
+            guest="jkggzy",
+            bidders=bidders,
+            starts=starts,
+            serial=400,
+            method=Project.Method.COMPREHENSIVE,
+        )
+        draw_and_confirm(users, session, "today")
+    with recorded_at(starts - timedelta(minutes=40)):
+        for centre in ("whggzy", "jkggzy"):
+            services.seating_assign(
+                actor=_admin(users, centre),
+                centre=orgs[centre],
+                slot_start=starts,
+                slot_end=starts + timedelta(hours=3),
+            )
+    rng = random.Random(99)
+    prices = [Decimal("1268000.00"), Decimal("1193500.00"), Decimal("1320000.00")]
+    with recorded_at(starts - timedelta(minutes=20)):
+        seats = sign_in_and_start(users, session, prices, rng, starts)
+    with recorded_at(starts + timedelta(minutes=30)):
+        review(session, seats, submit_only=3)
+    # four workstations were active a moment ago; the fifth has not been seen since sign-in
+    Seat.objects.filter(pk__in=[s.pk for s in seats[:4]]).update(last_seen_at=timezone.now())
+    submitted = ScoreSheet.objects.filter(session=session, status="submitted").count()
+    stdout.write(f"  进行中的评标：{name}（初步评审已提交 {submitted}/{len(seats)}）")

@@ -1,0 +1,941 @@
+"""Writes of the evaluation itself: the scoring plan, isolated sheets (背靠背), deviation
+notes, closing stages, aggregation and ranking (design: "Evaluation session").
+
+Flow: ``plan_set`` before the start → ``session_start`` (services) calls ``evaluation_open``
+which copies the template into the session's criteria and opens the preliminary review
+(初步评审) → each member saves and submits a sheet → the chair closes the stage → the
+detailed review (详细评审) for the bids that passed → the chair closes it → price scores,
+totals and the ranking are computed (汇总); bids still tied go to a verifiable lot witnessed by
+the supervisor. A sheet stays private to its expert until its stage is closed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from qinqing.bidding import rules, supervision
+from qinqing.bidding.models import (
+    SHEET_STAGES,
+    Bidder,
+    BidResult,
+    CriteriaTemplate,
+    Criterion,
+    DeviationNote,
+    DrawOutcome,
+    EvaluationSession,
+    EvaluationStage,
+    PriceFormula,
+    Project,
+    RankingLot,
+    ScoreEntry,
+    ScoreSheet,
+    ScoringPlan,
+    Seat,
+    Stage,
+)
+from qinqing.core import crypto
+from qinqing.core.audit import audit_log
+from qinqing.core.errors import ConflictError, DomainError
+
+TECHNICAL_GROUP = "technical"
+ENTRY_FIELDS = ("score", "passed", "note")
+
+
+@dataclass(frozen=True)
+class EntryIn:
+    """One judgement typed by an expert: a score (detailed review) or pass/fail (review)."""
+
+    bidder_id: int
+    criterion: str
+    score: Decimal | None = None
+    passed: bool | None = None
+    note: str = ""
+
+
+# --- the plan -------------------------------------------------------------------------------
+
+
+def _decimal(value, field: str, label: str) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        result = Decimal(str(value))
+    except InvalidOperation:
+        raise DomainError(f"{label}须为数字", field=field) from None
+    if not result.is_finite():
+        raise DomainError(f"{label}须为数字", field=field)
+    return result
+
+
+def plan_set(
+    *,
+    actor,
+    session: EvaluationSession,
+    template: CriteriaTemplate,
+    price_formula: str = PriceFormula.LOW_PRICE,
+    price_weight: Decimal | None = None,
+    k: Decimal | None = None,
+    deduct_above: Decimal | None = None,
+    deduct_below: Decimal | None = None,
+    drop_price_extremes_from: int | None = None,
+    drop_score_extremes: bool = False,
+    deviation_basis: str = ScoringPlan.DeviationBasis.ITEM,
+    deviation_mean_of: str = ScoringPlan.MeanOf.OTHERS,
+    deviation_threshold: Decimal | None = None,
+    candidate_count: int = rules.MAX_CANDIDATES,
+) -> ScoringPlan:
+    """Set (or replace, until the start) how the session is evaluated."""
+    if session.status in (EvaluationSession.Status.IN_PROGRESS, EvaluationSession.Status.CLOSED):
+        raise ConflictError("评标已开始，评标方案不能再修改")
+    project = session.section.project
+    if template.method != project.method:
+        raise DomainError(
+            f"评审标准模板适用于“{template.get_method_display()}”，"
+            f"与项目的评标办法“{project.get_method_display()}”不一致",
+            field="template",
+        )
+    items = list(template.items.all())
+    if not any(item.stage == Stage.REVIEW for item in items):
+        raise DomainError("评审标准模板缺少初步评审项", field="template")
+    if price_formula not in PriceFormula.values:
+        raise DomainError("未知的价格分计算方法", field="price_formula")
+    weight = _decimal(price_weight, "price_weight", "价格分权重")
+    weight = template.price_weight if weight is None else weight
+    comprehensive = project.method == Project.Method.COMPREHENSIVE
+    if comprehensive:
+        detailed = sum((i.max_score or 0 for i in items if i.stage == Stage.DETAILED), Decimal(0))
+        if weight < 0 or detailed + weight != 100:
+            raise DomainError(
+                f"详细评审满分（{detailed}）与价格分（{weight}）合计须为 100 分",
+                field="price_weight",
+            )
+    k = _decimal(k, "k", "K 值")
+    deduct_above = _decimal(deduct_above, "deduct_above", "高于基准价扣分")
+    deduct_below = _decimal(deduct_below, "deduct_below", "低于基准价扣分")
+    if price_formula == PriceFormula.K_FACTOR and comprehensive:
+        if k is None or not Decimal("0.8") <= k <= Decimal("1.2"):
+            raise DomainError("K 值须在 0.80 至 1.20 之间", field="k")
+        if deduct_above is None or deduct_below is None or deduct_above < 0 or deduct_below < 0:
+            raise DomainError(
+                "请填写高于、低于基准价每 1% 的扣分（不小于 0）", field="deduct_above"
+            )
+        if drop_price_extremes_from is not None and drop_price_extremes_from < 3:
+            raise DomainError(
+                "去掉最高最低报价的最少投标数不能少于 3", field="drop_price_extremes_from"
+            )
+    threshold = _decimal(deviation_threshold, "deviation_threshold", "偏离阈值")
+    if threshold is None:
+        threshold = project.rule_set.deviation_threshold
+    if not Decimal(0) < threshold < Decimal(1):
+        raise DomainError("偏离阈值须大于 0 且小于 1（如 0.30）", field="deviation_threshold")
+    if deviation_basis not in ScoringPlan.DeviationBasis.values:
+        raise DomainError("未知的偏离计算口径", field="deviation_basis")
+    if deviation_mean_of not in ScoringPlan.MeanOf.values:
+        raise DomainError("未知的偏离参照平均分", field="deviation_mean_of")
+    if not 1 <= candidate_count <= rules.MAX_CANDIDATES:
+        raise DomainError("中标候选人应为 1 至 3 个（实施条例第五十三条）", field="candidate_count")
+    values = {
+        "template": template,
+        "price_formula": price_formula,
+        "price_weight": weight,
+        "k": k,
+        "deduct_above": deduct_above,
+        "deduct_below": deduct_below,
+        "drop_price_extremes_from": drop_price_extremes_from,
+        "drop_score_extremes": drop_score_extremes,
+        "deviation_basis": deviation_basis,
+        "deviation_mean_of": deviation_mean_of,
+        "deviation_threshold": threshold,
+        "candidate_count": candidate_count,
+    }
+    with transaction.atomic():
+        plan, created = ScoringPlan.objects.update_or_create(session=session, defaults=values)
+        audit_log(
+            actor=actor,
+            action="plan.set" if created else "plan.update",
+            obj=plan,
+            organisation=session.host_centre,
+            detail={
+                k: str(v) if not isinstance(v, CriteriaTemplate) else v.name
+                for k, v in values.items()
+            },
+        )
+    return plan
+
+
+def start_problems(session: EvaluationSession) -> list[str]:
+    """What the scoring needs before the start: a plan and every bid price."""
+    problems = []
+    if not ScoringPlan.objects.filter(session=session).exists():
+        problems.append("尚未设置评标方案（评审标准与价格分计算方法）")
+    missing = session.section.bidders.filter(bid_price__isnull=True).count()
+    if missing:
+        problems.append(f"{missing} 个投标人缺少开标记录的投标报价")
+    return problems
+
+
+def evaluation_open(*, session: EvaluationSession, members: Sequence[Seat]) -> None:
+    """Called by ``services.session_start`` inside its transaction: copy the template into
+    the session's criteria and open the preliminary review for the members."""
+    plan = session.plan
+    Criterion.objects.bulk_create(
+        [
+            Criterion(
+                session=session,
+                stage=item.stage,
+                group=item.group,
+                code=item.code,
+                name=item.name,
+                max_score=item.max_score,
+                step=item.step,
+                order=item.order,
+            )
+            for item in plan.template.items.all()
+        ]
+    )
+    _stage_open(session, Stage.REVIEW, members)
+
+
+def _stage_open(session: EvaluationSession, stage: str, members: Sequence[Seat]) -> None:
+    now = timezone.now()
+    EvaluationStage.objects.create(session=session, stage=stage, opened_at=now)
+    if stage in SHEET_STAGES:
+        ScoreSheet.objects.bulk_create(
+            [ScoreSheet(session=session, seat=m, stage=stage, updated_at=now) for m in members]
+        )
+    audit_log(
+        actor=None,
+        action="stage.open",
+        obj=session,
+        organisation=session.host_centre,
+        detail={"stage": stage, "members": len(members)},
+    )
+
+
+# --- reading the state (used by services, views and the API) --------------------------------
+
+
+def current_stage(session: EvaluationSession) -> EvaluationStage | None:
+    """The open stage, or the last one when all are closed."""
+    stages = list(session.stages.all())
+    open_stages = [s for s in stages if s.status == EvaluationStage.Status.OPEN]
+    if open_stages:
+        return open_stages[0]
+    return max(stages, key=lambda s: (s.opened_at, s.pk)) if stages else None
+
+
+def stage_is_closed(session: EvaluationSession, stage: str) -> bool:
+    return EvaluationStage.objects.filter(
+        session=session, stage=stage, status=EvaluationStage.Status.CLOSED
+    ).exists()
+
+
+def is_paused(session: EvaluationSession) -> bool:
+    """Paused by an unresolved incident (supervision.py owns incidents)."""
+    return supervision.session_paused(session)
+
+
+def scored_bidders(session: EvaluationSession, stage: str):
+    """The bids an expert judges in a stage: all in the review, the passing ones after."""
+    bidders = Bidder.objects.filter(section_id=session.section_id).order_by("pk")
+    if stage == Stage.REVIEW:
+        return bidders
+    return bidders.filter(result__passed_review=True)
+
+
+def stage_criteria(session: EvaluationSession, stage: str):
+    return Criterion.objects.filter(session=session, stage=stage).order_by("order", "code")
+
+
+def _check_member(seat: Seat) -> EvaluationSession:
+    if seat.signed_in_at is None:
+        raise ConflictError("请先签到")
+    if seat.outcome.status != DrawOutcome.Status.CONFIRMED:
+        raise ConflictError("您已回避或已不在本次评标名单中")
+    session = seat.outcome.session
+    if session.status != EvaluationSession.Status.IN_PROGRESS:
+        raise ConflictError("评标尚未开始或已结束")
+    return session
+
+
+def _open_stage(session: EvaluationSession, stage: str) -> EvaluationStage:
+    state = EvaluationStage.objects.filter(session=session, stage=stage).first()
+    if state is None:
+        raise ConflictError("该评审阶段尚未开始")
+    if state.status != EvaluationStage.Status.OPEN:
+        raise ConflictError("该评审阶段已结束")
+    return state
+
+
+_STAGE_ITEMS: dict[tuple, tuple[dict[str, Criterion], dict[int, Bidder]]] = {}
+
+
+def _stage_items(
+    session: EvaluationSession, state: EvaluationStage
+) -> tuple[dict[str, Criterion], dict[int, Bidder]]:
+    """Criteria (by code) and bidders (by id) of an open stage. Neither can change while the
+    stage is open (criteria are copied at the start, the detailed review's bids are fixed when
+    the review closes), so each process keeps them, keyed by the stage row and its opening."""
+    key = (state.pk, state.opened_at)
+    items = _STAGE_ITEMS.get(key)
+    if items is None:
+        items = (
+            {c.code: c for c in stage_criteria(session, state.stage)},
+            {b.pk: b for b in scored_bidders(session, state.stage)},
+        )
+        if len(_STAGE_ITEMS) > 1024:
+            _STAGE_ITEMS.clear()
+        _STAGE_ITEMS[key] = items
+    return items
+
+
+def _locked_sheet(seat: Seat, stage: str) -> ScoreSheet:
+    sheet = ScoreSheet.objects.select_for_update().filter(seat=seat, stage=stage).first()
+    if sheet is None:
+        raise ConflictError("您在该阶段没有评分表")
+    if sheet.status == ScoreSheet.Status.VOID:
+        raise ConflictError("您的评分表已作废")
+    return sheet
+
+
+def _rows_digest(rows) -> str:
+    """A digest of a sheet's content for the audit log (the values stay out of the log)."""
+    canonical = sorted((b, c, str(score), passed, note) for b, c, score, passed, note in rows)
+    return hashlib.sha256(json.dumps(canonical, ensure_ascii=False).encode()).hexdigest()
+
+
+# --- the expert's sheet ---------------------------------------------------------------------
+
+
+def _validated(
+    entries: Sequence[EntryIn], stage: str, criteria: dict[str, Criterion], bidders: dict
+) -> list[tuple[int, Criterion, Decimal | None, bool | None, str]]:
+    seen = set()
+    clean = []
+    for n, entry in enumerate(entries, start=1):
+        field = f"entries[{n}]"
+        criterion = criteria.get(entry.criterion)
+        if criterion is None:
+            raise DomainError(f"第 {n} 项：评审项 {entry.criterion} 不属于本阶段", field=field)
+        bidder = bidders.get(entry.bidder_id)
+        if bidder is None:
+            raise DomainError(f"第 {n} 项：投标人不在本阶段的评审范围内", field=field)
+        key = (entry.bidder_id, criterion.code)
+        if key in seen:
+            raise DomainError(f"第 {n} 项：{bidder}的“{criterion.name}”重复填写", field=field)
+        seen.add(key)
+        note = (entry.note or "").strip()
+        if len(note) > 500:
+            raise DomainError(f"第 {n} 项：评审意见不能超过 500 字", field=field)
+        label = f"{bidder}的“{criterion.name}”"
+        if stage == Stage.REVIEW:
+            if entry.passed is None:
+                clean.append((entry.bidder_id, criterion, None, None, note))
+                continue
+            if entry.passed is False and not note:
+                raise DomainError(f"{label}判为不通过，须写明理由", field=field)
+            clean.append((entry.bidder_id, criterion, None, bool(entry.passed), note))
+            continue
+        if entry.score is None:
+            clean.append((entry.bidder_id, criterion, None, None, note))
+            continue
+        score = entry.score
+        if isinstance(score, float) or not isinstance(score, Decimal | int):
+            score = _decimal(score, field, f"{label}的分值")
+        score = Decimal(score)
+        if not score.is_finite() or score < 0 or score > criterion.max_score:
+            raise DomainError(f"{label}的分值须在 0 至 {criterion.max_score} 之间", field=field)
+        if Fraction(score) / Fraction(criterion.step) % 1:
+            raise DomainError(f"{label}的分值须为 {criterion.step} 的整数倍", field=field)
+        clean.append((entry.bidder_id, criterion, score, None, note))
+    return clean
+
+
+def sheet_save(*, actor, seat: Seat, stage: str, entries: Sequence[EntryIn]) -> ScoreSheet:
+    """Save (part of) an expert's own draft sheet; a submitted sheet is locked."""
+    session = _check_member(seat)
+    if is_paused(session):
+        raise ConflictError("评标已暂停，恢复后方可继续评分")
+    criteria, bidders = _stage_items(session, _open_stage(session, stage))
+    clean = _validated(entries, stage, criteria, bidders)
+    with transaction.atomic():
+        sheet = _locked_sheet(seat, stage)
+        if sheet.status == ScoreSheet.Status.SUBMITTED:
+            raise ConflictError("评分表已提交锁定；如需修改，请评标委员会负责人退回")
+        rows = [
+            ScoreEntry(sheet=sheet, bidder_id=b, criterion=c, score=score, passed=passed, note=note)
+            for b, c, score, passed, note in clean
+        ]
+        ScoreEntry.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["sheet", "bidder", "criterion"],
+            update_fields=list(ENTRY_FIELDS),
+        )
+        sheet.updated_at = timezone.now()
+        sheet.save(update_fields=["updated_at"])
+        audit_log(
+            actor=actor,
+            action="sheet.save",
+            obj=sheet,
+            organisation=seat.seating.centre,
+            detail={"stage": stage, "entries": len(rows), "workstation": seat.workstation.code},
+        )
+    return sheet
+
+
+def _missing(sheet: ScoreSheet, rows, criteria, bidders) -> list[str]:
+    filled = {
+        (b, c)
+        for b, c, score, passed, _note in rows
+        if (score if sheet.stage != Stage.REVIEW else passed) is not None
+    }
+    return [
+        f"{bidder.name}：{c.name}"
+        for bidder in bidders
+        for c in criteria
+        if (bidder.pk, c.pk) not in filled
+    ]
+
+
+def _entry_rows(sheet: ScoreSheet) -> list[tuple]:
+    return list(sheet.entries.values_list("bidder_id", "criterion_id", "score", "passed", "note"))
+
+
+def sheet_missing(sheet: ScoreSheet) -> list[str]:
+    """What is still blank on a sheet, as '投标人：评审项' labels."""
+    session = sheet.session
+    return _missing(
+        sheet,
+        _entry_rows(sheet),
+        list(stage_criteria(session, sheet.stage)),
+        list(scored_bidders(session, sheet.stage)),
+    )
+
+
+def sheet_submit(*, actor, seat: Seat, stage: str) -> ScoreSheet:
+    """Submit and lock the sheet; when it is the stage's last, compute the deviation notes."""
+    session = _check_member(seat)
+    if is_paused(session):
+        raise ConflictError("评标已暂停，恢复后方可继续评分")
+    criteria, bidders = _stage_items(session, _open_stage(session, stage))
+    with transaction.atomic():
+        sheet = _locked_sheet(seat, stage)
+        if sheet.status == ScoreSheet.Status.SUBMITTED:
+            raise ConflictError("评分表已提交")
+        rows = _entry_rows(sheet)
+        missing = _missing(sheet, rows, criteria.values(), bidders.values())
+        if missing:
+            shown = "、".join(missing[:5]) + (f" 等 {len(missing)} 项" if len(missing) > 5 else "")
+            raise DomainError(f"评分表尚未填写完整：{shown}", field="entries")
+        now = timezone.now()
+        sheet.status = ScoreSheet.Status.SUBMITTED
+        sheet.submitted_at = now
+        sheet.updated_at = now
+        sheet.save(update_fields=["status", "submitted_at", "updated_at"])
+        audit_log(
+            actor=actor,
+            action="sheet.submit",
+            obj=sheet,
+            organisation=seat.seating.centre,
+            detail={
+                "stage": stage,
+                "workstation": seat.workstation.code,
+                "content_sha256": _rows_digest(rows),
+            },
+        )
+        if not _live_sheets(session, stage).exclude(status=ScoreSheet.Status.SUBMITTED).exists():
+            _deviations_compute(session, stage)
+    return sheet
+
+
+def _live_sheets(session: EvaluationSession, stage: str):
+    return ScoreSheet.objects.filter(session=session, stage=stage).exclude(
+        status=ScoreSheet.Status.VOID
+    )
+
+
+def _deviations_compute(session: EvaluationSession, stage: str) -> int:
+    """Deviation notes per the plan (design: score deviation), kept with their explanations
+    when a recomputation finds the same deviation again."""
+    if stage != Stage.DETAILED:
+        return 0
+    plan = session.plan
+    sheets = {str(s.pk): s for s in _live_sheets(session, stage)}
+    criteria = {c.code: c for c in stage_criteria(session, stage)}
+    by_id = {c.pk: c.code for c in criteria.values()}
+    scores: dict[int, dict[str, dict[str, Decimal]]] = {}
+    for sheet_id, bidder_id, criterion_id, score in ScoreEntry.objects.filter(
+        sheet_id__in=[int(s) for s in sheets]
+    ).values_list("sheet_id", "bidder_id", "criterion_id", "score"):
+        scores.setdefault(bidder_id, {}).setdefault(str(sheet_id), {})[by_id[criterion_id]] = score
+    old = {
+        (n.sheet_id, n.bidder_id, n.criterion_id): n.explanation
+        for n in DeviationNote.objects.filter(sheet__session=session, sheet__stage=stage)
+    }
+    notes = []
+    for bidder_id, by_expert in scores.items():
+        for warning in rules.deviation_warnings(
+            by_expert, plan.deviation_threshold, plan.deviation_basis, plan.deviation_mean_of
+        ):
+            criterion = criteria[warning.item] if warning.item else None
+            key = (int(warning.expert), bidder_id, criterion.pk if criterion else None)
+            explanation = old.get(key, "")
+            notes.append(
+                DeviationNote(
+                    sheet=sheets[warning.expert],
+                    bidder_id=bidder_id,
+                    criterion=criterion,
+                    score=warning.score,
+                    mean=warning.mean,
+                    ratio=warning.ratio if warning.ratio.is_finite() else None,
+                    explanation=explanation,
+                    explained_at=timezone.now() if explanation else None,
+                )
+            )
+    DeviationNote.objects.filter(sheet__session=session, sheet__stage=stage).delete()
+    DeviationNote.objects.bulk_create(notes)
+    audit_log(
+        actor=None,
+        action="deviation.compute",
+        obj=session,
+        organisation=session.host_centre,
+        detail={"stage": stage, "notes": len(notes), "threshold": str(plan.deviation_threshold)},
+    )
+    return len(notes)
+
+
+def deviation_explain(*, actor, seat: Seat, note: DeviationNote, explanation: str) -> DeviationNote:
+    """The expert's written explanation of a deviating score (needed before the stage closes)."""
+    explanation = (explanation or "").strip()
+    if len(explanation) < 5:
+        raise DomainError("请写明评分偏离的理由（不少于 5 个字）", field="explanation")
+    if len(explanation) > 2000:
+        raise DomainError("说明不能超过 2000 字", field="explanation")
+    session = _check_member(seat)
+    if note.sheet.seat_id != seat.pk:
+        raise DomainError("只能说明本人的评分", field="note")
+    _open_stage(session, note.sheet.stage)
+    with transaction.atomic():
+        note.explanation = explanation
+        note.explained_at = timezone.now()
+        note.save(update_fields=["explanation", "explained_at"])
+        audit_log(
+            actor=actor,
+            action="deviation.explain",
+            obj=note,
+            organisation=seat.seating.centre,
+            detail={"workstation": seat.workstation.code},
+        )
+    return note
+
+
+# --- the chair ------------------------------------------------------------------------------
+
+
+def _require_chair(seat: Seat) -> EvaluationSession:
+    session = _check_member(seat)
+    if session.chair_id != seat.pk:
+        raise ConflictError("仅评标委员会负责人可以执行此操作")
+    return session
+
+
+def sheet_reopen(*, actor, seat: Seat, sheet: ScoreSheet, reason: str) -> ScoreSheet:
+    """The chair returns a submitted sheet to its expert, with a reason (audited)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请写明退回修改的理由", field="reason")
+    session = _require_chair(seat)
+    if sheet.session_id != session.pk:
+        raise DomainError("该评分表不属于本场评标", field="sheet")
+    _open_stage(session, sheet.stage)
+    with transaction.atomic():
+        sheet = ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
+        if sheet.status != ScoreSheet.Status.SUBMITTED:
+            raise ConflictError("只有已提交的评分表可以退回")
+        sheet.status = ScoreSheet.Status.DRAFT
+        sheet.submitted_at = None
+        sheet.reopen_count += 1
+        sheet.save(update_fields=["status", "submitted_at", "reopen_count"])
+        audit_log(
+            actor=actor,
+            action="sheet.reopen",
+            obj=sheet,
+            organisation=session.host_centre,
+            detail={
+                "stage": sheet.stage,
+                "reason": reason,
+                "chair": seat.workstation.code,
+                "workstation": sheet.seat.workstation.code,
+            },
+        )
+    return sheet
+
+
+def close_problems(session: EvaluationSession, stage: str) -> list[str]:
+    problems = []
+    pending = _live_sheets(session, stage).exclude(status=ScoreSheet.Status.SUBMITTED)
+    if pending.exists():
+        codes = "、".join(pending.values_list("seat__workstation__code", flat=True))
+        problems.append(f"尚有评分表未提交：{codes}")
+    unexplained = DeviationNote.objects.filter(
+        sheet__session=session, sheet__stage=stage, explained_at__isnull=True
+    ).exclude(sheet__status=ScoreSheet.Status.VOID)
+    if unexplained.exists():
+        codes = "、".join(
+            sorted(set(unexplained.values_list("sheet__seat__workstation__code", flat=True)))
+        )
+        problems.append(f"评分偏离尚未书面说明：{codes}")
+    if is_paused(session):
+        problems.append("评标处于暂停状态")
+    return problems
+
+
+def stage_close(*, actor, seat: Seat, stage: str) -> EvaluationStage:
+    """The chair closes a stage: sheets become visible to the committee, the next stage opens
+    (or the results are computed)."""
+    session = _require_chair(seat)
+    with transaction.atomic():
+        session = EvaluationSession.objects.select_for_update().get(pk=session.pk)
+        state = _open_stage(session, stage)
+        if stage not in SHEET_STAGES:
+            raise ConflictError("该阶段由系统计算，无需手动结束")
+        problems = close_problems(session, stage)
+        if problems:
+            raise ConflictError("不能结束本阶段：" + "；".join(problems))
+        state.status = EvaluationStage.Status.CLOSED
+        state.closed_at = timezone.now()
+        state.save(update_fields=["status", "closed_at"])
+        audit_log(
+            actor=actor,
+            action="stage.close",
+            obj=session,
+            organisation=session.host_centre,
+            detail={"stage": stage, "chair": seat.workstation.code},
+        )
+        members = [s.seat for s in _live_sheets(session, stage).select_related("seat")]
+        if stage == Stage.REVIEW:
+            passing = _review_record(session)
+            detailed = stage_criteria(session, Stage.DETAILED).exists()
+            if (
+                detailed
+                and passing
+                and session.section.project.method == Project.Method.COMPREHENSIVE
+            ):
+                _stage_open(session, Stage.DETAILED, members)
+                return state
+        _summary_open(session)
+    return state
+
+
+def _review_record(session: EvaluationSession) -> int:
+    """Write each bid's preliminary-review outcome (a majority of experts failing an item
+    fails it, 评标委员会和评标方法暂行规定 Art.20–23); returns how many bids passed."""
+    criteria = {c.pk: c.code for c in stage_criteria(session, Stage.REVIEW)}
+    votes: dict[int, dict[str, dict[str, bool]]] = {
+        b.pk: {code: {} for code in criteria.values()}
+        for b in scored_bidders(session, Stage.REVIEW)
+    }
+    for sheet_id, bidder_id, criterion_id, passed in ScoreEntry.objects.filter(
+        sheet__in=_live_sheets(session, Stage.REVIEW)
+    ).values_list("sheet_id", "bidder_id", "criterion_id", "passed"):
+        votes[bidder_id][criteria[criterion_id]][str(sheet_id)] = passed
+    outcomes = rules.review_outcomes(votes)
+    BidResult.objects.filter(session=session).delete()
+    BidResult.objects.bulk_create(
+        [
+            BidResult(
+                session=session,
+                bidder_id=bidder_id,
+                passed_review=all(items.values()),
+                review=items,
+            )
+            for bidder_id, items in outcomes.items()
+        ]
+    )
+    passing = sum(all(items.values()) for items in outcomes.values())
+    audit_log(
+        actor=None,
+        action="review.record",
+        obj=session,
+        organisation=session.host_centre,
+        detail={"bidders": len(outcomes), "passed": passing},
+    )
+    return passing
+
+
+# --- the summary: price scores, totals, ranking ---------------------------------------------
+
+
+def _price_scores(plan: ScoringPlan, prices: dict[int, Decimal]) -> dict[int, Decimal]:
+    if not prices:
+        return {}
+    if plan.price_formula == PriceFormula.K_FACTOR:
+        return rules.k_factor_scores(
+            prices,
+            plan.price_weight,
+            k=plan.k,
+            deduct_above=plan.deduct_above,
+            deduct_below=plan.deduct_below,
+            drop_extremes_from=plan.drop_price_extremes_from,
+        )
+    return rules.low_price_scores(prices, plan.price_weight)
+
+
+def _summary_open(session: EvaluationSession) -> None:
+    now = timezone.now()
+    EvaluationStage.objects.create(session=session, stage=Stage.SUMMARY, opened_at=now)
+    _summarise(session, lot=None)
+
+
+def _summarise(session: EvaluationSession, lot: rules.Lot | None) -> bool:
+    """Compute totals and the ranking into BidResult; returns False when a lot is needed."""
+    plan = session.plan
+    project = session.section.project
+    results = {
+        r.bidder_id: r for r in BidResult.objects.filter(session=session).select_related("bidder")
+    }
+    passing = {b: r for b, r in results.items() if r.passed_review}
+    prices = {b: r.bidder.bid_price for b, r in passing.items()}
+    try:
+        if project.method == Project.Method.COMPREHENSIVE:
+            price_scores = _price_scores(plan, prices)
+            sheets: dict[str, dict[int, Decimal]] = {}
+            technical: dict[str, dict[int, Decimal]] = {}
+            for sheet_id, bidder_id, score, group in ScoreEntry.objects.filter(
+                sheet__in=_live_sheets(session, Stage.DETAILED)
+            ).values_list("sheet_id", "bidder_id", "score", "criterion__group"):
+                key = str(sheet_id)
+                sheets.setdefault(key, {}).setdefault(bidder_id, Decimal(0))
+                sheets[key][bidder_id] += score
+                technical.setdefault(key, {}).setdefault(bidder_id, Decimal(0))
+                if group == TECHNICAL_GROUP:
+                    technical[key][bidder_id] += score
+            if passing and not sheets:  # no detailed items: price only
+                sheets = {"-": dict.fromkeys(passing, Decimal(0))}
+                technical = sheets
+            totals = (
+                rules.final_scores(sheets, price_scores, drop_extremes=plan.drop_score_extremes)
+                if passing
+                else {}
+            )
+            means = (
+                rules.subjective_means(sheets, drop_extremes=plan.drop_score_extremes)
+                if passing
+                else {}
+            )
+            tech = (
+                rules.subjective_means(technical, drop_extremes=plan.drop_score_extremes)
+                if passing
+                else {}
+            )
+            for bidder_id, result in passing.items():
+                result.subjective = means[bidder_id]
+                result.technical = tech[bidder_id]
+                result.price_score = price_scores[bidder_id]
+                result.total = totals[bidder_id]
+                result.evaluated_price = result.bidder.bid_price
+            ranking = rules.rank_comprehensive(
+                [rules.RankEntry(str(b), totals[b], prices[b], tech[b]) for b in passing],
+                lot,
+            )
+        else:
+            for result in passing.values():
+                result.evaluated_price = result.bidder.bid_price
+            ranking = rules.rank_lowest_price(
+                {str(b): r.bidder.bid_price for b, r in results.items()},
+                {str(b): r.review for b, r in results.items()},
+                lot,
+            )
+    except rules.TieError as tie:
+        _lot_commit(session, tie.groups)
+        BidResult.objects.bulk_update(
+            list(results.values()),
+            ["subjective", "technical", "price_score", "total", "evaluated_price"],
+        )
+        return False
+    top = set(rules.candidates(ranking, plan.candidate_count)) if ranking else set()
+    for position, bidder in enumerate(ranking, start=1):
+        results[int(bidder)].rank = position
+        results[int(bidder)].candidate = bidder in top
+    BidResult.objects.bulk_update(
+        list(results.values()),
+        ["subjective", "technical", "price_score", "total", "evaluated_price", "rank", "candidate"],
+    )
+    state = EvaluationStage.objects.get(session=session, stage=Stage.SUMMARY)
+    state.status = EvaluationStage.Status.CLOSED
+    state.closed_at = timezone.now()
+    state.save(update_fields=["status", "closed_at"])
+    audit_log(
+        actor=None,
+        action="results.rank",
+        obj=session,
+        organisation=session.host_centre,
+        detail={
+            "ranking": [results[int(b)].bidder.uscc for b in ranking],
+            "candidates": [results[int(b)].bidder.uscc for b in ranking[: len(top)]],
+            "lot": lot.draw_id if lot else None,
+        },
+    )
+    return True
+
+
+def _lot_commit(session: EvaluationSession, groups: list[list[str]]) -> RankingLot:
+    nonce = secrets.token_bytes(rules.NONCE_BYTES)
+    lot = RankingLot.objects.create(
+        session=session,
+        draw_id=f"QQL-{timezone.localtime(session.starts_at):%Y%m%d}-{session.pk:05d}",
+        tied=groups,
+        server_nonce_cipher=crypto.encrypt(nonce.hex()),
+        commitment=rules.commitment(nonce),
+        committed_at=timezone.now(),
+    )
+    audit_log(
+        actor=None,
+        action="lot.commit",
+        obj=lot,
+        organisation=session.host_centre,
+        detail={"draw_id": lot.draw_id, "tied": groups, "commitment": lot.commitment},
+    )
+    return lot
+
+
+def lot_witness(*, actor, lot: RankingLot, witness_entropy: str) -> RankingLot:
+    """The supervisor witnesses the lot that orders tied bids (QQ-DRAW-1 over the bidder ids)."""
+    witness_entropy = (witness_entropy or "").strip()
+    if len(witness_entropy) > 200:
+        raise DomainError("见证人输入不能超过200个字符", field="witness_entropy")
+    with transaction.atomic():
+        lot = RankingLot.objects.select_for_update().get(pk=lot.pk)
+        if lot.witnessed_at is not None:
+            raise ConflictError("该抽签已见证")
+        lot.witness_entropy = witness_entropy
+        lot.witnessed_by = actor
+        lot.witnessed_at = timezone.now()
+        lot.save(update_fields=["witness_entropy", "witnessed_by", "witnessed_at"])
+        audit_log(
+            actor=actor,
+            action="lot.witness",
+            obj=lot,
+            organisation=lot.session.host_centre,
+            detail={"draw_id": lot.draw_id, "witness_entropy": witness_entropy},
+        )
+        done = _summarise(
+            lot.session,
+            rules.Lot(
+                draw_id=lot.draw_id,
+                server_nonce=bytes.fromhex(crypto.decrypt(lot.server_nonce_cipher)),
+                witness_entropy=witness_entropy,
+            ),
+        )
+        assert done  # a witnessed lot orders every tie
+    return lot
+
+
+def lot_proof(lot: RankingLot) -> dict:
+    """The lot's proof: public once the lot is witnessed (the bids, not people, are drawn)."""
+    proof = {
+        "algorithm": rules.ALGORITHM,
+        "draw_id": lot.draw_id,
+        "tied": lot.tied,
+        "commitment": lot.commitment,
+    }
+    if lot.witnessed_at is not None:
+        proof["server_nonce"] = crypto.decrypt(lot.server_nonce_cipher)
+        proof["witness_entropy"] = lot.witness_entropy
+    return proof
+
+
+# --- Art.48: a member who leaves during the evaluation ---------------------------------------
+
+
+def member_withdraw(*, actor, seat: Seat, reason: str) -> Seat:
+    """A member leaves or falls ill during the evaluation (实施条例 Art.48): everything they
+    entered is void; the next backup of the same draw is called. Stages already closed keep
+    the other members' conclusions."""
+    from qinqing.bidding import services
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请写明更换评标委员会成员的原因", field="reason")
+    session = seat.outcome.session
+    if session.status != EvaluationSession.Status.IN_PROGRESS:
+        raise ConflictError("评标未在进行中")
+    with transaction.atomic():
+        outcome = DrawOutcome.objects.select_for_update().get(pk=seat.outcome_id)
+        if outcome.status != DrawOutcome.Status.CONFIRMED:
+            raise ConflictError("该专家已不在本次评标名单中")
+        outcome.status = DrawOutcome.Status.RECUSED
+        outcome.reason = reason
+        outcome.save(update_fields=["status", "reason"])
+        voided = ScoreSheet.objects.filter(seat=seat).exclude(status=ScoreSheet.Status.VOID)
+        count = voided.update(status=ScoreSheet.Status.VOID, void_reason=reason)
+        DeviationNote.objects.filter(sheet__seat=seat).delete()
+        if session.chair_id == seat.pk:
+            session.chair = None
+            session.chair_method = ""
+            session.chair_round += 1
+            session.chair_candidates = [
+                str(pk) for pk in services.committee_seats(session).values_list("pk", flat=True)
+            ]
+            session.save(update_fields=["chair", "chair_method", "chair_round", "chair_candidates"])
+        audit_log(
+            actor=actor,
+            action="member.withdraw",
+            obj=outcome,
+            organisation=seat.seating.centre,
+            detail={"reason": reason, "workstation": seat.workstation.code, "voided_sheets": count},
+        )
+        services._call_next(actor=actor, draw=outcome.draw)
+        # Deviation notes of an open stage are recomputed without the void sheet.
+        state = EvaluationStage.objects.filter(
+            session=session, status=EvaluationStage.Status.OPEN, stage__in=SHEET_STAGES
+        ).first()
+        if (
+            state
+            and not _live_sheets(session, state.stage)
+            .exclude(status=ScoreSheet.Status.SUBMITTED)
+            .exists()
+        ):
+            _deviations_compute(session, state.stage)
+    return seat
+
+
+def member_join(*, actor, seat: Seat) -> ScoreSheet | None:
+    """A replacement member who signed in during the evaluation gets a sheet for the open stage."""
+    session = _check_member(seat)
+    state = EvaluationStage.objects.filter(
+        session=session, status=EvaluationStage.Status.OPEN, stage__in=SHEET_STAGES
+    ).first()
+    if state is None or ScoreSheet.objects.filter(seat=seat, stage=state.stage).exists():
+        return None
+    with transaction.atomic():
+        sheet = ScoreSheet.objects.create(
+            session=session, seat=seat, stage=state.stage, updated_at=timezone.now()
+        )
+        audit_log(
+            actor=actor,
+            action="member.join",
+            obj=sheet,
+            organisation=seat.seating.centre,
+            detail={"stage": state.stage, "workstation": seat.workstation.code},
+        )
+    return sheet
+
+
+def visible_sheets(*, seat: Seat, session: EvaluationSession):
+    """Sheets a member may read: their own, and everyone's in a closed stage (背靠背)."""
+    closed = EvaluationStage.objects.filter(
+        session=session, status=EvaluationStage.Status.CLOSED
+    ).values("stage")
+    return ScoreSheet.objects.filter(session=session).filter(Q(seat=seat) | Q(stage__in=closed))

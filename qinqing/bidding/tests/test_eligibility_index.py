@@ -1,0 +1,278 @@
+"""The eligibility index stays equal to its sources, and pools read from it are exactly the
+pools computed by loading every fact of every expert (the definition of eligibility)."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from qinqing.bidding import eligibility_index, pools, rules, services
+from qinqing.bidding.models import (
+    DrawOutcome,
+    EligibilityEntry,
+    EvaluationSession,
+    Expert,
+    ExpertDeclaredRelation,
+    ExpertLeave,
+    ExpertRelation,
+    ExpertSpeciality,
+)
+from qinqing.bidding.tests.conftest import BIDDER_USCCS, build_world
+from qinqing.bidding.tests.test_draw_flow import overlapping_quota
+
+S = DrawOutcome.Status
+
+
+@pytest.fixture
+def world(world):
+    """The bidding world with its triggers in place (`pytest --nomigrations` builds tables
+    from the models, so the triggers come with the first draw, as after a table rebuild)."""
+    eligibility_index.ensure()
+    return world
+
+
+def reference_pool(quota) -> pools.PoolResult:
+    """Eligibility from first principles: every expert of the database, all their facts."""
+    session = quota.session
+    project = pools.project_facts(session)
+    ruleset = session.section.project.rule_set.to_rules()
+    quota_facts = quota.to_rules()
+    requested = tuple(quota.speciality_codes)
+    day = project.evaluation_date
+    manual = dict(quota.exclusions.values_list("expert_id", "reason"))
+    pool, excluded, candidates = [], [], 0
+    for expert in Expert.objects.filter(database=quota.database).order_by("code"):
+        held = frozenset(expert.speciality_links.values_list("speciality_id", flat=True))
+        if not any(code.startswith(requested) for code in held):
+            continue  # experts without the speciality are only counted, never reported
+        candidates += 1
+        seats = list(
+            DrawOutcome.objects.filter(expert=expert, status__in=DrawOutcome.HOLDING)
+            .exclude(session=session)
+            .select_related("session__section__project__tenderer")
+        )
+        facts = rules.ExpertFacts(
+            code=expert.code,
+            birth_date=expert.birth_date,
+            specialities=held,
+            status=expert.status,
+            ban_until=expert.ban_until,
+            employer_uscc=expert.employer_uscc or None,
+            employment=tuple(
+                rules.Relation(r.org_uscc, r.kind, r.start, r.end) for r in expert.relations.all()
+            ),
+            declared_related=frozenset(
+                expert.declared_relations.values_list("org_uscc", flat=True)
+            ),
+            region_code=expert.region_code,
+            leave=tuple(rules.DateRange(v.start, v.end) for v in expert.leaves.all()),
+            booked_sessions=tuple(
+                rules.Interval(o.session.starts_at, o.session.ends_at) for o in seats
+            ),
+            past_draws=tuple(
+                rules.PastDraw(
+                    timezone.localtime(o.session.starts_at).date(),
+                    pools.party_key(o.session.section.project.tenderer),
+                )
+                for o in seats
+                if timezone.localtime(o.session.starts_at).date() <= day
+            ),
+            manual_exclusion=manual.get(expert.pk),
+        )
+        codes = rules.exclusion_codes(facts, project, quota_facts, ruleset)
+        if codes:
+            excluded.append({"code": expert.code, "reasons": codes})
+        else:
+            pool.append(expert.code)
+    return pools.PoolResult(pool=sorted(pool), excluded=excluded, candidates=candidates)
+
+
+def assert_consistent(*quotas):
+    assert eligibility_index.mismatches() == []
+    for quota in quotas:
+        assert pools.evaluate_pool(quota) == reference_pool(quota)
+
+
+def _expert(code: str) -> Expert:
+    return Expert.objects.get(code=code)
+
+
+def test_index_follows_every_kind_of_change(world):
+    host, guest = world["host"], world["guest"]
+    admin, supervisor = world["centre_wh"], world["supervisor"]
+    day = timezone.localtime(world["session"].starts_at).date()
+    assert EligibilityEntry.objects.count() == 13  # 8 + 5 imported, one speciality each
+    assert_consistent(host, guest)
+
+    # Specialities: added, moved and removed with plain ORM writes.
+    ExpertSpeciality.objects.create(expert=_expert("WH-001"), speciality_id="A0502")
+    ExpertSpeciality.objects.filter(expert__code="WH-002").update(speciality_id="B01")
+    ExpertSpeciality.objects.filter(expert__code="WH-003").delete()
+    assert_consistent(host, guest)
+    assert "WH-002" not in reference_pool(host).pool
+
+    # Expert columns: through the service and through a bulk update().
+    services.expert_status_set(
+        actor=admin, expert=_expert("WH-004"), status="suspended", reason="违规记录核查"
+    )
+    services.expert_status_set(
+        actor=admin,
+        expert=_expert("WH-001"),
+        status="active",
+        ban_until=day + timedelta(days=3),
+        reason="禁入期",
+    )
+    Expert.objects.filter(code="WH-005").update(
+        birth_date=date(1940, 1, 1), employer_uscc=BIDDER_USCCS[0], region_code="420111"
+    )
+    assert_consistent(host, guest)
+
+    # Leave: added (covering the day and not), changed and deleted.
+    services.expert_leave_add(actor=admin, expert=_expert("WH-006"), start=day, end=day)
+    past = services.expert_leave_add(
+        actor=admin,
+        expert=_expert("WH-007"),
+        start=day - timedelta(days=30),
+        end=day - timedelta(days=20),
+    )
+    assert_consistent(host, guest)
+    ExpertLeave.objects.filter(pk=past.pk).update(end=day + timedelta(days=1))
+    assert_consistent(host, guest)
+    ExpertLeave.objects.filter(pk=past.pk).delete()
+    assert EligibilityEntry.objects.get(expert__code="WH-007").leave_until is None
+    assert_consistent(host, guest)
+
+    # Relations and declarations (read from their own tables, checked against the rules).
+    services.expert_relation_add(
+        actor=admin,
+        expert=_expert("WH-008"),
+        org_uscc=BIDDER_USCCS[1],
+        org_name="示例投标人1",
+        kind="director",
+        start=date(2019, 1, 1),
+        end=day - timedelta(days=400),
+    )
+    ExpertDeclaredRelation.objects.create(
+        expert=_expert("JK-001"), org_uscc=BIDDER_USCCS[2], org_name="示例投标人2"
+    )
+    ExpertRelation.objects.create(
+        expert=_expert("JK-002"),
+        org_uscc=world["orgs"]["hs-zgj"].uscc or BIDDER_USCCS[0],
+        org_name="监督部门",
+        kind="employee",
+        start=date(2020, 1, 1),
+    )
+    assert_consistent(host, guest)
+
+    # Seats: a draw for an overlapping session, answers, a moved session, a deleted outcome.
+    other = overlapping_quota(world, "jkggzy", count=2, backups=1)
+    draw = services.draw_commit(actor=world["centre_jk"], quota=other)
+    draw = services.draw_witness(actor=supervisor, draw=draw, witness_entropy="7")
+    drawn = set(draw.drawn)
+    for entry in EligibilityEntry.objects.filter(code__in=drawn):
+        assert entry.seat_until == other.session.starts_at
+    assert_consistent(host, guest, other)
+    notified = list(draw.outcomes.filter(status=S.NOTIFIED).order_by("position"))
+    services.outcome_respond(
+        actor=world["centre_jk"], outcome=notified[0], answer="confirm", channel="phone"
+    )
+    services.outcome_respond(
+        actor=world["centre_jk"],
+        outcome=notified[1],
+        answer="decline",
+        reason="出差",
+        channel="phone",
+    )
+    assert_consistent(host, guest, other)
+    later = other.session.starts_at + timedelta(days=60)
+    EvaluationSession.objects.filter(pk=other.session_id).update(
+        starts_at=later, ends_at=later + timedelta(hours=3)
+    )
+    for entry in EligibilityEntry.objects.filter(code__in=drawn):
+        assert entry.seat_until == later
+    assert_consistent(host, guest)
+    DrawOutcome.objects.filter(draw=draw, position=0).delete()
+    assert_consistent(host, guest)
+
+    # An expert leaving the register takes their entries along.
+    leaving = Expert.objects.filter(code__startswith="JK-", outcomes__isnull=True).first()
+    leaving.delete()
+    assert not EligibilityEntry.objects.filter(code=leaving.code).exists()
+    assert_consistent(host, guest)
+
+
+def test_draws_with_manual_exclusions_and_supplementary_pools_match_the_reference(world):
+    services.exclusion_add(
+        actor=world["supervisor"],
+        quota=world["host"],
+        expert=_expert("WH-002"),
+        reason="利害关系申报",
+    )
+    assert_consistent(world["host"])
+    draw = services.draw_commit(actor=world["centre_wh"], quota=world["host"])
+    assert draw.pool == reference_pool(world["host"]).pool
+    assert draw.exclusion_report == reference_pool(world["host"]).report
+
+
+def test_missing_triggers_are_reinstalled_and_the_index_rebuilt_before_a_draw(world):
+    """SQLite drops a table's triggers when a later migration rebuilds the table."""
+    with connection.cursor() as cursor:
+        eligibility_index.uninstall(cursor, connection.vendor)
+    services.expert_status_set(
+        actor=world["centre_wh"], expert=_expert("WH-001"), status="retired", reason="退休"
+    )
+    ExpertSpeciality.objects.create(expert=_expert("WH-002"), speciality_id="B01")
+    assert eligibility_index.mismatches() != []  # nothing kept it in step meanwhile
+    pools.evaluate_pool(world["host"])  # a draw repairs the index before reading it
+    assert_consistent(world["host"], world["guest"])
+    ExpertSpeciality.objects.filter(expert__code="WH-002", speciality_id="B01").delete()
+    assert_consistent(world["host"])  # and the triggers work again
+
+
+def test_the_data_migration_fills_the_index_from_the_register(world):
+    services.expert_leave_add(
+        actor=world["centre_wh"],
+        expert=_expert("WH-003"),
+        start=date.today(),
+        end=date.today() + timedelta(days=9),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM bidding_eligibilityentry")
+    assert len(eligibility_index.mismatches()) == 13
+    with connection.cursor() as cursor:
+        eligibility_index.install(cursor, connection.vendor)  # what the migration runs
+    assert eligibility_index.mismatches() == []
+    assert EligibilityEntry.objects.get(code="WH-003").leave_until == date.today() + timedelta(
+        days=9
+    )
+
+
+@pytest.mark.parametrize("vendor", ["mysql", "oracle"])
+def test_other_databases_are_refused_rather_than_left_without_triggers(vendor):
+    with pytest.raises(RuntimeError):
+        eligibility_index.install(None, vendor)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backups_leave_the_index_out_and_a_restore_rebuilds_it(demo_users, tmp_path):
+    world = build_world(demo_users)
+    eligibility_index.ensure()
+    services.expert_leave_add(
+        actor=world["centre_wh"], expert=_expert("WH-004"), start=date.today(), end=date.today()
+    )
+    draw = services.draw_commit(actor=world["centre_jk"], quota=world["guest"])
+    services.draw_witness(actor=world["supervisor"], draw=draw, witness_entropy="9")
+    before = reference_pool(world["host"])
+    entries = EligibilityEntry.objects.count()
+    path = tmp_path / "qinqing.json"
+    call_command("backup", str(path))
+    assert "bidding.eligibilityentry" not in path.read_text()
+    call_command("flush", interactive=False, verbosity=0)
+    eligibility_index.ensure()  # as after `migrate` (SQLite `flush` keeps the triggers too)
+    call_command("restore", str(path))
+    assert EligibilityEntry.objects.count() == entries
+    assert eligibility_index.mismatches() == []
+    host = world["host"].__class__.objects.get(pk=world["host"].pk)
+    assert pools.evaluate_pool(host) == before == reference_pool(host)

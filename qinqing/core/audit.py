@@ -3,14 +3,15 @@
 Each row: hash = SHA-256(prev_hash || canonical JSON of the row), where the canonical JSON has
 sorted keys, no spaces, UTF-8, times in UTC with microseconds. Appends are serialised by locking
 the single AuditChainHead row, so the chain stays linear under concurrent writers (PostgreSQL)
-and SQLite's IMMEDIATE transactions.
+and SQLite's IMMEDIATE transactions. `audit_log_many` appends the entries of one transaction
+with one lock and one insert; each row is hashed exactly as `audit_log` would hash it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -19,6 +20,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from qinqing.core import rows
 from qinqing.core.models import AuditChainHead, AuditEntry, Organisation
 
 GENESIS_HASH = "0" * 64
@@ -61,6 +63,19 @@ def _locked_head() -> AuditChainHead:
     return head
 
 
+@dataclass(frozen=True)
+class AuditRecord:
+    """One entry to append (the arguments of `audit_log`), for `audit_log_many`."""
+
+    action: str
+    actor: Any = None
+    obj: models.Model | None = None
+    organisation: Organisation | None = None
+    detail: dict[str, Any] | None = None
+    object_type: str = ""
+    object_id: str = ""
+
+
 def audit_log(
     *,
     actor,
@@ -72,32 +87,88 @@ def audit_log(
     object_id: str = "",
 ) -> AuditEntry:
     """Append one row to the chain; call it inside the service's transaction."""
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
+    record = AuditRecord(action, actor, obj, organisation, detail, object_type, object_id)
+    return audit_log_many([record])[0]
+
+
+def _entry(record: AuditRecord) -> AuditEntry:
+    """The row for a record, without its place in the chain (seq, time, hashes)."""
+    object_type, object_id = record.object_type, record.object_id
+    if record.obj is not None:
+        object_type = object_type or record.obj._meta.label_lower
+        object_id = object_id or str(record.obj.pk)
+    actor = record.actor
     user = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEntry(
+        actor=user,
+        actor_label=user.get_username() if user else "system",
+        action=record.action,
+        object_type=object_type,
+        object_id=object_id,
+        organisation=record.organisation,
+        detail=_plain(record.detail),
+    )
+
+
+def audit_log_many(records: Sequence[AuditRecord]) -> list[AuditEntry]:
+    """Append rows to the chain, in order, as `audit_log` would one after the other (same
+    seq, prev_hash and hash for each), with one lock of the head, one insert and one update of
+    the head. Call it at the end of the service's transaction: the head stays locked until the
+    commit, so the less that follows, the less other writers wait."""
+    entries = [_entry(r) for r in records]
+    if not entries:
+        return []
+    connection = transaction.get_connection()
+    qn = connection.ops.quote_name
+    head_table = qn(AuditChainHead._meta.db_table)
+    # The statement is built before the head is locked; the chain's columns are filled in after.
+    for entry in entries:
+        entry.seq, entry.at, entry.prev_hash, entry.hash = 0, timezone.now(), "", ""
+    insert, params, fields = rows.insert_sql(entries, using=connection.alias)
+    names = [f.attname for f in fields]
+    slots = {name: names.index(name) for name in ("seq", "at", "prev_hash", "hash")}
+    at_field = AuditEntry._meta.get_field("at")
+    head_sql = f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1"  # noqa: S608
     # No savepoint: a failed audit write must fail the caller's whole change anyway.
     with transaction.atomic(savepoint=False):
-        head = _locked_head()
+        with connection.cursor() as cursor:
+            lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+            cursor.execute(f"SELECT seq, hash FROM {head_table} WHERE id = 1{lock}")  # noqa: S608
+            row = cursor.fetchone()
+        if row is None:
+            head = _locked_head()
+            row = (head.seq, head.hash)
+        seq, prev_hash = row
         now = timezone.now()
-        entry = AuditEntry(
-            seq=head.seq + 1,
-            # Milliseconds: JSON backups (DjangoJSONEncoder) keep no more, and the hash covers it.
-            at=now.replace(microsecond=now.microsecond // 1000 * 1000),
-            actor=user,
-            actor_label=user.get_username() if user else "system",
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            organisation=organisation,
-            detail=_plain(detail),
-            prev_hash=head.hash,
-        )
-        entry.hash = row_hash(head.hash, entry)
-        entry.save(force_insert=True)
-        head.seq, head.hash = entry.seq, entry.hash
-        head.save(update_fields=["seq", "hash"])
-    return entry
+        # Milliseconds: JSON backups (DjangoJSONEncoder) keep no more, and the hash covers it.
+        at = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        db_at = at_field.get_db_prep_save(at, connection)
+        for i, entry in enumerate(entries):
+            seq += 1
+            entry.seq, entry.at, entry.prev_hash = seq, at, prev_hash
+            entry.hash = row_hash(prev_hash, entry)
+            base = i * len(fields)
+            params[base + slots["seq"]], params[base + slots["at"]] = seq, db_at
+            params[base + slots["prev_hash"]], params[base + slots["hash"]] = prev_hash, entry.hash
+            prev_hash = entry.hash
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # The insert and the head's update in one round trip (the head is locked).
+                sql = (
+                    f"WITH ins AS ({insert} RETURNING id, seq) {head_sql}"  # noqa: S608
+                    " RETURNING (SELECT array_agg(id ORDER BY seq) FROM ins)"
+                )
+                cursor.execute(sql, [*params, seq, prev_hash])
+                ids = cursor.fetchone()[0]
+            else:
+                cursor.execute(f"{insert} RETURNING id, seq", params)
+                ids = [pk for pk, _ in sorted(cursor.fetchall(), key=lambda r: r[1])]
+                cursor.execute(head_sql, [seq, prev_hash])
+    for entry, pk in zip(entries, ids, strict=True):
+        entry.pk = pk
+        entry._state.adding = False
+        entry._state.db = connection.alias
+    return entries
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from qinqing.core.audit import audit_log
+from qinqing.core import rows
+from qinqing.core.audit import AuditRecord, audit_log, audit_log_many
 from qinqing.core.errors import DomainError
 from qinqing.core.models import Notification
 
@@ -111,9 +112,16 @@ class Message:
         )
 
 
-def notification_send_many(*, actor, messages: list[Message]) -> list[Notification]:
-    """Record messages and hand each to the backend; a delivery failure is kept, not raised.
-    One audit entry covers the batch (ids, channels and outcomes)."""
+def notification_send_many(
+    *, actor, messages: list[Message], on_commit: bool = False, audit: bool = True
+) -> list[Notification]:
+    """Record messages (one insert) and hand each to the backend; a delivery failure is kept,
+    not raised. One audit entry covers the batch (ids, channels and outcomes).
+
+    `on_commit=True`: deliver once the caller's transaction has committed, so nothing goes out
+    for a change that is rolled back; the rows are recorded (and audited) as `queued` in the
+    transaction and their outcome is written right after delivery. `audit=False`: the caller
+    appends `notification_audit_record(...)` itself, with its own entries (`audit_log_many`)."""
     for message in messages:
         if message.channel not in Notification.Channel.values:
             raise DomainError("未知的通知渠道", field="channel")
@@ -122,43 +130,80 @@ def notification_send_many(*, actor, messages: list[Message]) -> list[Notificati
     if not messages:
         return []
     backend = get_backend()
-    with transaction.atomic():
-        notifications = Notification.objects.bulk_create(
-            [
-                Notification(
-                    channel=m.channel,
-                    recipient=m.recipient,
-                    address=m.address,
-                    subject=m.subject,
-                    body=m.stored_body,
-                    backend=type(backend).__name__,
-                )
-                for m in messages
-            ]
+    notifications = [
+        Notification(
+            channel=m.channel,
+            recipient=m.recipient,
+            address=m.address,
+            subject=m.subject,
+            body=m.stored_body,
+            backend=type(backend).__name__,
         )
-        now = timezone.now()
-        for notification, message in zip(notifications, messages, strict=True):
-            notification.body = message.body  # the backend sends the real text …
-            try:
-                backend.deliver(notification)
-            except Exception as exc:  # a gateway outage must not undo the caller's change
-                logger.warning("notification %s failed: %s", notification.pk, exc)
-                notification.status, notification.error = Notification.Status.FAILED, str(exc)
-            else:
-                notification.status, notification.sent_at = Notification.Status.SENT, now
-            notification.body = message.stored_body  # … the database keeps what may be kept
-        Notification.objects.bulk_update(notifications, ["status", "error", "sent_at"])
-        detail = {"ids": [n.pk for n in notifications], "status": [n.status for n in notifications]}
-        if len(notifications) == 1:
-            audit_log(
-                actor=actor,
-                action="notification.send",
-                obj=notifications[0],
-                detail={"channel": notifications[0].channel, "status": notifications[0].status},
-            )
+        for m in messages
+    ]
+    # No savepoint: inside the caller's transaction a failure here fails the caller anyway.
+    with transaction.atomic(savepoint=False):
+        rows.insert(notifications)
+        if on_commit:
+            transaction.on_commit(lambda: _deliver(backend, notifications, messages), robust=True)
         else:
-            audit_log(actor=actor, action="notification.send_many", detail=detail)
+            _deliver(backend, notifications, messages)
+        if audit:
+            audit_log_many([notification_audit_record(actor=actor, notifications=notifications)])
     return notifications
+
+
+def notification_audit_record(*, actor, notifications: list[Notification]) -> AuditRecord:
+    """The audit entry of a batch of messages: the message itself when there is one."""
+    if len(notifications) == 1:
+        note = notifications[0]
+        return AuditRecord(
+            "notification.send",
+            actor,
+            obj=note,
+            detail={"channel": note.channel, "status": note.status},
+        )
+    detail = {"ids": [n.pk for n in notifications], "status": [n.status for n in notifications]}
+    return AuditRecord("notification.send_many", actor, detail=detail)
+
+
+def _deliver(
+    backend: NotifierBackend, notifications: list[Notification], messages: list[Message]
+) -> None:
+    """Hand each message to the backend, then record the outcomes: one update for all the
+    delivered ones, one per failure."""
+    now = timezone.now()
+    sent, failed = [], []
+    for notification, message in zip(notifications, messages, strict=True):
+        notification.body = message.body  # the backend sends the real text …
+        try:
+            backend.deliver(notification)
+        except Exception as exc:  # a gateway outage must not undo the caller's change
+            logger.warning("notification %s failed: %s", notification.pk, exc)
+            notification.status, notification.error = Notification.Status.FAILED, str(exc)
+            failed.append(notification)
+        else:
+            notification.status, notification.sent_at = Notification.Status.SENT, now
+            sent.append(notification.pk)
+        finally:
+            notification.body = message.stored_body  # … the database keeps what may be kept
+    if sent:
+        _mark_sent(sent, now)
+    for notification in failed:
+        notification.save(update_fields=["status", "error"])
+
+
+def _mark_sent(ids: list[int], at) -> None:
+    """One plain UPDATE for every delivered message (the hot path of each notification)."""
+    connection = transaction.get_connection()
+    qn = connection.ops.quote_name
+    sent_at = Notification._meta.get_field("sent_at").get_db_prep_save(at, connection)
+    sql = (
+        f"UPDATE {qn(Notification._meta.db_table)} SET status = %s, sent_at = %s"  # noqa: S608
+        f" WHERE id IN ({', '.join(['%s'] * len(ids))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Notification.Status.SENT.value, sent_at, *ids])
 
 
 def notification_send(

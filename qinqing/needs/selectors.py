@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from qinqing.core.permissions import visible
 from qinqing.needs import rules
-from qinqing.needs.models import Need, Rectification
+from qinqing.needs.models import Need, QrCode, Rectification
 
 
 def needs(*, user, state: str = "", category: str = "") -> QuerySet:
@@ -19,6 +20,20 @@ def needs(*, user, state: str = "", category: str = "") -> QuerySet:
     if category:
         qs = qs.filter(category__code=category)
     return visible(user, "needs.view_need", qs.order_by("-received_at"))
+
+
+def active_qr(key: str) -> QrCode | None:
+    """The active QR code with this key, or None. Read on every public submission: one raw
+    query on the unique key index (the ORM would spend more compiling it than the database
+    spends answering it)."""
+    qn = connection.ops.quote_name
+    sql = "SELECT {columns} FROM {table} WHERE {key} = %s AND {active}".format(  # noqa: S608
+        columns=", ".join(qn(f.column) for f in QrCode._meta.concrete_fields),
+        table=qn(QrCode._meta.db_table),
+        key=qn("key"),
+        active=qn("is_active"),
+    )
+    return next(iter(QrCode.objects.raw(sql, [key])), None)
 
 
 def rectifications(*, user) -> QuerySet:

@@ -15,11 +15,16 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
-from qinqing.core import calendar
-from qinqing.core.audit import audit_log
+from qinqing.core import calendar, rows
+from qinqing.core.audit import AuditRecord, audit_log, audit_log_many
 from qinqing.core.errors import ConflictError, DomainError, ThrottledError
 from qinqing.core.models import Organisation, RoleGrant
-from qinqing.core.notifier import Message, notification_send, notification_send_many
+from qinqing.core.notifier import (
+    Message,
+    notification_audit_record,
+    notification_send,
+    notification_send_many,
+)
 from qinqing.core.permissions import can
 from qinqing.core.roles import Role
 from qinqing.core.rules import uscc_is_valid, uscc_normalise
@@ -74,14 +79,18 @@ def _step(need: Need, action: str, before: str, at: datetime, by: str, note: str
     )
 
 
-def _audit(actor, need: Need, verb: str, detail: dict | None = None) -> None:
-    audit_log(
-        actor=actor,
-        action=f"need.{verb}",
+def _audit_record(actor, need: Need, verb: str, detail: dict | None = None) -> AuditRecord:
+    return AuditRecord(
+        f"need.{verb}",
+        actor,
         obj=need,
         organisation=need.department,
         detail={"number": need.number, "state": need.state, **(detail or {})},
     )
+
+
+def _audit(actor, need: Need, verb: str, detail: dict | None = None) -> None:
+    audit_log_many([_audit_record(actor, need, verb, detail)])
 
 
 def _notify_after_commit(**message) -> None:
@@ -155,30 +164,42 @@ def department_for(code: str) -> tuple[Category | None, str]:
 
 
 # Each count stops at its limit: the check costs no more than the limit, however busy an address.
-_RATE_SQL = (
-    "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM {t} WHERE submitted_ip = %s"
-    " AND received_at >= %s LIMIT %s) AS by_ip),"
-    " (SELECT COUNT(*) FROM (SELECT 1 FROM {t} WHERE contact_phone = %s"
-    " AND received_at >= %s LIMIT %s) AS by_phone)"
+_COUNT_SQL = (
+    "(SELECT COUNT(*) FROM (SELECT 1 FROM {t} WHERE {column} = %s"
+    " AND received_at >= %s LIMIT %s) AS {name})"
 )
 
 
-def _rate_limit(ip: str | None, phone: str, now: datetime) -> None:
+def _rate_limit(ip: str | None, phone: str, now: datetime, *, reserve_id: bool = False) -> int:
     """Submissions of the last hour per client address and per phone number, counted in the
-    database (so the limit holds across app servers). Both counts in one statement, each a
-    range scan of its own index (`need_ip_at_idx`, `need_phone_at_idx`)."""
+    database (so the limit holds across app servers), each a range scan of its own index
+    (`need_ip_at_idx`, `need_phone_at_idx`); a limit set to 0 is not checked. With
+    `reserve_id` (PostgreSQL) the same statement draws the new order's id from its sequence
+    and returns it: one round trip for both."""
     per_ip, per_phone = settings.QINQING_NEEDS_RATE_PER_IP, settings.QINQING_NEEDS_RATE_PER_PHONE
     since = connection.ops.adapt_datetimefield_value(now - RATE_WINDOW)
+    table = connection.ops.quote_name(Need._meta.db_table)
+    columns, params, checks = [], [], []
+    if per_ip and ip:
+        columns.append(_COUNT_SQL.format(t=table, column="submitted_ip", name="by_ip"))
+        params += [ip, since, per_ip]
+        checks.append((per_ip, "提交过于频繁，请稍后再试"))
+    if per_phone:
+        columns.append(_COUNT_SQL.format(t=table, column="contact_phone", name="by_phone"))
+        params += [phone, since, per_phone]
+        checks.append((per_phone, "该手机号提交过于频繁，请一小时后再试"))
+    if reserve_id:
+        columns.append("nextval(pg_get_serial_sequence(%s, 'id'))")
+        params.append(Need._meta.db_table)
+    if not columns:
+        return 0
     with connection.cursor() as cursor:
-        cursor.execute(
-            _RATE_SQL.format(t=connection.ops.quote_name(Need._meta.db_table)),
-            [ip, since, per_ip, phone, since, per_phone],
-        )
-        n_ip, n_phone = cursor.fetchone()
-    if ip and n_ip >= per_ip:
-        raise ThrottledError("提交过于频繁，请稍后再试", code="throttled")
-    if n_phone >= per_phone:
-        raise ThrottledError("该手机号提交过于频繁，请一小时后再试", code="throttled")
+        cursor.execute(f"SELECT {', '.join(columns)}", params)
+        found = cursor.fetchone()
+    for (limit, message), count in zip(checks, found, strict=False):
+        if count >= limit:
+            raise ThrottledError(message, code="throttled")
+    return found[-1] if reserve_id else 0
 
 
 def _check_upload(upload: UploadedFile) -> str:
@@ -278,9 +299,11 @@ def need_submit(
     # One short transaction: the order, its steps and messages; the audit entries last (the
     # audit chain's head stays locked from the first entry until the commit).
     with transaction.atomic():
+        reserve_id = connection.vendor == "postgresql"
         if public:
-            _rate_limit(ip, phone, now)  # in the transaction: exact under SQLite's write lock
-        _insert_need(need, now)
+            # In the transaction: exact under SQLite's write lock.
+            need.pk = _rate_limit(ip, phone, now, reserve_id=reserve_id) or None
+        _insert_need(need, now, _intake_steps(need, received_state, now, channel))
         for upload, content_type in zip(attachments, types, strict=True):
             NeedAttachment.objects.create(
                 need=need,
@@ -289,29 +312,6 @@ def need_submit(
                 size=upload.size,
                 content_type=content_type,
             )
-        steps = [
-            NeedStep(
-                need=need,
-                at=now,
-                action="receive",
-                from_state="",
-                to_state=received_state,
-                by_label=str(Need.Channel(channel).label),
-            )
-        ]
-        if category is not None:
-            steps.append(
-                NeedStep(
-                    need=need,
-                    at=now,
-                    action="dispatch",
-                    from_state=received_state,
-                    to_state=need.state,
-                    by_label="系统自动派单",
-                    note=_dispatch_note(need),
-                )
-            )
-        NeedStep.objects.bulk_create(steps)
         messages = [_new_order_message(need, user) for user in staff]
         if public:
             messages.insert(
@@ -321,10 +321,15 @@ def need_submit(
                     f"诉求 {need.number} 已受理",
                     f"您的诉求已受理，编号 {need.number}，查询进度：{progress_url(need)}",
                     address=phone,
+                    # The link opens the order (and its rating) to whoever holds it.
+                    sensitive=True,
                 ),
             )
-        # Delivered before the audit entry: the chain's head is not held while they go out.
-        notification_send_many(actor=actor, messages=messages)
+        # Recorded now, delivered once the order is committed (never for a rolled-back one);
+        # audited below with the order, in the same append.
+        notifications = notification_send_many(
+            actor=actor, messages=messages, on_commit=True, audit=False
+        )
         # One entry for the one event: received, and (above the threshold) routed by the rules.
         detail = {
             "channel": channel,
@@ -339,7 +344,10 @@ def need_submit(
                 "due": need.due_date,
                 "by": "rules",
             }
-        _audit(actor, need, "submit", detail)
+        records = [_audit_record(actor, need, "submit", detail)]
+        if notifications:
+            records.insert(0, notification_audit_record(actor=actor, notifications=notifications))
+        audit_log_many(records)
     return need
 
 
@@ -386,37 +394,72 @@ def _routing(code: str) -> tuple[Category | None, list]:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [Role.STAFF.value, code])
-        rows = cursor.fetchall()
-    if not rows:
+        found = cursor.fetchall()
+    if not found:
         return None, []
     db = connection.alias
-    c_id, c_code, c_name, d_id, d_name, d_short = rows[0][:6]
+    c_id, c_code, c_name, d_id, d_name, d_short = found[0][:6]
     department = Organisation.from_db(db, ["id", "name", "short_name"], (d_id, d_name, d_short))
     category = Category.from_db(
         db, ["id", "code", "name", "lead_department_id"], (c_id, c_code, c_name, d_id)
     )
     category.lead_department = department
-    staff = [user_model.from_db(db, ["id"], (row[6],)) for row in rows if row[6] is not None]
+    staff = [user_model.from_db(db, ["id"], (row[6],)) for row in found if row[6] is not None]
     return category, staff
 
 
-def _insert_need(need: Need, now: datetime) -> None:
-    """Insert the order with its number QQ<date><id>. On PostgreSQL the id is drawn from the
-    sequence first, so the number goes in with the row (no second UPDATE of a row whose every
-    index would be written again); elsewhere the number is set right after the insert."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Need._meta.db_table]
+def _intake_steps(need: Need, received_state: str, now: datetime, channel: str):
+    """The steps of a new order (received, and dispatched by the rules when it was), built
+    once the order has its id."""
+
+    def steps() -> list[NeedStep]:
+        out = [
+            NeedStep(
+                need=need,
+                at=now,
+                action="receive",
+                from_state="",
+                to_state=received_state,
+                by_label=str(Need.Channel(channel).label),
             )
-            need.pk = cursor.fetchone()[0]
+        ]
+        if need.state != received_state:
+            out.append(
+                NeedStep(
+                    need=need,
+                    at=now,
+                    action="dispatch",
+                    from_state=received_state,
+                    to_state=need.state,
+                    by_label="系统自动派单",
+                    note=_dispatch_note(need),
+                )
+            )
+        return out
+
+    return steps
+
+
+def _insert_need(need: Need, now: datetime, steps) -> None:
+    """Insert the order with its number QQ<date><id>, and its first steps (`steps()` builds
+    them). On PostgreSQL the id is drawn from the sequence first, so the number goes in with
+    the row (no second UPDATE of a row whose every index would be written again) and the order
+    and its steps are one statement; elsewhere the number is set right after the insert."""
+    if connection.vendor == "postgresql":
+        if need.pk is None:  # not drawn with the rate check
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Need._meta.db_table]
+                )
+                need.pk = cursor.fetchone()[0]
         need.number = _need_number(now, need.pk)
-        need.save(force_insert=True)
+        rows.insert_many([need], steps())
     else:
         need.number = secrets.token_hex(8)
         need.save(force_insert=True)
         need.number = _need_number(now, need.pk)
         need.save(update_fields=["number"])
+        rows.insert(steps())
 
 
 def _need_number(now: datetime, pk: int) -> str:

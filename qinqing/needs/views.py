@@ -47,7 +47,9 @@ def _form_error(form, exc: DomainError) -> None:
 
 
 def public_form(request: HttpRequest, key: str) -> HttpResponse:
-    qr = get_object_or_404(QrCode, key=key, is_active=True)
+    qr = selectors.active_qr(key)
+    if qr is None:
+        raise Http404
     status = 200
     if request.method == "POST":
         form = PublicNeedForm(request.POST, request.FILES)

@@ -6,7 +6,9 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import transaction
 
+from qinqing.core import notifier
 from qinqing.core.audit import verify_chain
 from qinqing.core.models import AuditEntry, Notification, Organisation, RoleGrant
 from qinqing.core.notifier import notification_send
@@ -112,3 +114,57 @@ def test_sensitive_messages_are_delivered_but_not_stored(outbox):
     assert outbox[-1].body == "验证码 123456"
     note.refresh_from_db()
     assert "123456" not in note.body and note.status == Notification.Status.SENT
+
+
+class _Failing(notifier.NotifierBackend):
+    def deliver(self, notification):
+        if notification.channel == Notification.Channel.SMS:
+            raise RuntimeError("gateway down")
+
+
+@pytest.mark.django_db
+def test_on_commit_delivery_waits_for_the_commit_and_records_the_outcome(
+    demo_users, outbox, django_capture_on_commit_callbacks
+):
+    messages = [
+        notifier.Message("sms", "受理", "您的链接 https://x/t/abc", address="13800000000"),
+        notifier.Message("in_app", "新工单", "请签收", recipient=demo_users["liaison"]),
+    ]
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        notes = notifier.notification_send_many(actor=None, messages=messages, on_commit=True)
+        assert not outbox
+        assert {n.status for n in notes} == {Notification.Status.QUEUED}
+        entry = AuditEntry.objects.get(action="notification.send_many")
+        assert entry.detail["status"] == ["queued", "queued"]
+    callbacks[0]()
+    assert [m.subject for m in outbox] == ["受理", "新工单"]
+    stored = Notification.objects.filter(pk__in=[n.pk for n in notes])
+    assert {n.status for n in stored} == {Notification.Status.SENT}
+    assert all(n.sent_at is not None for n in stored)
+
+    # Rolled back: nothing is delivered, nothing is kept.
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        notifier.notification_send_many(actor=None, messages=messages, on_commit=True)
+        raise RuntimeError("the caller's change fails")
+    assert len(outbox) == 2 and Notification.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_failed_delivery_after_the_commit_is_recorded(
+    demo_users, settings, django_capture_on_commit_callbacks
+):
+    settings.QINQING_NOTIFIER = f"{__name__}._Failing"
+    messages = [
+        notifier.Message("sms", "受理", "正文", address="13800000000"),
+        notifier.Message("in_app", "新工单", "请签收", recipient=demo_users["liaison"]),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        sms, in_app = notifier.notification_send_many(actor=None, messages=messages, on_commit=True)
+    sms.refresh_from_db()
+    in_app.refresh_from_db()
+    assert sms.status == Notification.Status.FAILED and "gateway down" in sms.error
+    assert in_app.status == Notification.Status.SENT

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
 
+from qinqing.core.audit import verify_chain
 from qinqing.core.errors import ConflictError, DomainError, ThrottledError
 from qinqing.core.models import AuditEntry, Organisation
 from qinqing.core.roles import Role
@@ -246,6 +247,18 @@ def test_public_form_is_rate_limited_per_phone_and_per_address(submit):
     submit(phone="13700000000", ip="10.0.0.3")  # another address is not affected
 
 
+def test_a_limit_of_zero_is_not_checked(submit, settings):
+    settings.QINQING_NEEDS_RATE_PER_IP = 0
+    for i in range(settings.QINQING_NEEDS_RATE_PER_PHONE + 1):
+        submit(phone=f"1360000{i:04d}", ip="10.0.0.9")  # any number of submissions per address
+    for _ in range(settings.QINQING_NEEDS_RATE_PER_PHONE):
+        submit(phone="13600009999", ip="10.0.0.9")
+    with pytest.raises(ThrottledError):  # the per-phone limit still holds
+        submit(phone="13600009999", ip="10.0.0.9")
+    settings.QINQING_NEEDS_RATE_PER_PHONE = 0
+    submit(phone="13600009999", ip="10.0.0.9")
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [("uscc", "91420111MA00000031"), ("phone", "12ab"), ("text", "太短"), ("category_hint", "x")],
@@ -285,11 +298,63 @@ def test_staff_entry_needs_the_right_role(world):
     assert need.entered_by == world["liaison"]
 
 
-def test_the_firm_gets_its_progress_link_by_sms(submit, world, django_capture_on_commit_callbacks):
+def test_the_firm_gets_its_progress_link_by_sms(
+    submit, world, outbox, django_capture_on_commit_callbacks
+):
     from qinqing.core.models import Notification
 
     with django_capture_on_commit_callbacks(execute=True):
         need = submit(phone="13912345678")
     assert world["liaison"].notifications.filter(subject__contains=need.number).exists()
+    # The link is delivered …
+    delivered = [m for m in outbox if m.address == "13912345678"]
+    assert len(delivered) == 1 and f"/needs/t/{need.token}/" in delivered[0].body
+    # … but the stored copy does not carry it (whoever holds the link sees and rates the order).
     sms = Notification.objects.get(address="13912345678")
-    assert sms.channel == "sms" and f"/needs/t/{need.token}/" in sms.body
+    assert sms.channel == "sms" and sms.status == Notification.Status.SENT
+    assert need.token not in sms.body and need.token not in sms.subject
+    audited = AuditEntry.objects.filter(action__startswith="notification.").values_list(
+        "detail", flat=True
+    )
+    assert all(need.token not in str(detail) for detail in audited)
+
+
+def test_intake_messages_go_out_only_after_the_commit(
+    submit, world, outbox, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from qinqing.core.models import Notification
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        need = submit(phone="13912345678")
+        # Recorded (and audited) in the order's transaction, not yet handed to the gateway.
+        assert not outbox
+        notes = Notification.objects.filter(subject__contains=need.number)
+        assert notes.count() == 2
+        assert set(notes.values_list("status", flat=True)) == {Notification.Status.QUEUED}
+        entry = AuditEntry.objects.get(action="notification.send_many")
+        assert sorted(entry.detail["ids"]) == sorted(notes.values_list("pk", flat=True))
+        # One append for the order and its messages: consecutive entries of the chain.
+        submitted = AuditEntry.objects.get(action="need.submit", object_id=str(need.pk))
+        assert submitted.seq == entry.seq + 1 and submitted.prev_hash == entry.hash
+    assert len(callbacks) == 1
+    callbacks[0]()  # the commit
+    assert len(outbox) == 2
+    assert set(notes.values_list("status", flat=True)) == {Notification.Status.SENT}
+
+    # A submission whose transaction does not commit sends nothing and keeps nothing.
+    class Boom(Exception):
+        pass
+
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(Boom),
+        transaction.atomic(),
+    ):
+        rolled_back = submit(phone="13912345679")
+        raise Boom
+    assert len(outbox) == 2
+    assert not Need.objects.filter(pk=rolled_back.pk).exists()
+    assert not Notification.objects.filter(address="13912345679").exists()
+    assert verify_chain().ok

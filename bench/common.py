@@ -36,3 +36,17 @@ def progress(label: str, done: int, total: int) -> None:
     if done >= total:
         sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def wait_until_up(base: str, tries: int = 60) -> None:
+    """Wait for a server on loopback to answer /healthz (half a second between tries)."""
+    import time
+    import urllib.request
+
+    for _ in range(tries):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)  # noqa: S310 (loopback)
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit("the server did not come up")

@@ -18,14 +18,12 @@ import argparse
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import machine  # noqa: E402
+from common import machine, wait_until_up  # noqa: E402
 
 
 def _qinqing(*args: str, env: dict) -> str:
@@ -96,14 +94,7 @@ def main() -> None:
         env=env,
     )
     try:
-        for _ in range(60):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)  # noqa: S310 (loopback)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise SystemExit("gunicorn did not come up")
+        wait_until_up(base)
         threads = f" × {args.threads} threads" if args.worker_class == "gthread" else ""
         print(
             f"  gunicorn: {args.workers} {args.worker_class} workers{threads};"

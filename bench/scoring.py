@@ -42,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import machine, progress  # noqa: E402
+from common import machine, progress, wait_until_up  # noqa: E402
 
 API = "/api/v1/bidding/workstation"
 
@@ -356,14 +356,7 @@ def main() -> None:
         raise SystemExit(f"port {args.port} is taken by another server: use --port")
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
-        for _ in range(60):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)  # noqa: S310 (loopback)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise SystemExit("gunicorn did not come up")
+        wait_until_up(base)
         threads = f" × {args.threads} threads" if args.worker_class == "gthread" else ""
         print(
             f"  gunicorn: {args.workers} {args.worker_class} workers{threads}; "

@@ -8,6 +8,7 @@ from fractions import Fraction
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qinqing.bidding import rules
 from qinqing.core.models import Organisation
@@ -1346,7 +1347,7 @@ class Signature(models.Model):
     """A member's position on the report (实施条例 Art.53)."""
 
     class Position(models.TextChoices):
-        AGREE = "agree", _("同意")
+        AGREE = "agree", pgettext_lazy("report signature", "同意")
         DISSENT = "dissent", _("保留意见")
         DEEMED_AGREE = "deemed_agree", _("拒签且未说明理由，视为同意")
 

@@ -206,6 +206,12 @@ def evaluation_open(*, session: EvaluationSession, members: Sequence[Seat]) -> N
     _stage_open(session, Stage.REVIEW, members)
 
 
+def _mark_closed(state: EvaluationStage) -> None:
+    state.status = EvaluationStage.Status.CLOSED
+    state.closed_at = timezone.now()
+    state.save(update_fields=["status", "closed_at"])
+
+
 def _stage_open(session: EvaluationSession, stage: str, members: Sequence[Seat]) -> None:
     now = timezone.now()
     EvaluationStage.objects.create(session=session, stage=stage, opened_at=now)
@@ -428,8 +434,12 @@ def sheet_submit(*, actor, seat: Seat, stage: str) -> ScoreSheet:
     session = _check_member(seat)
     if is_paused(session):
         raise ConflictError("评标已暂停，恢复后方可继续评分")
-    criteria, bidders = _stage_items(session, _open_stage(session, stage))
+    state = _open_stage(session, stage)
+    criteria, bidders = _stage_items(session, state)
     with transaction.atomic():
+        # Submits of one stage take turns, so exactly one of them sees itself as the last and
+        # computes the deviation notes (two concurrent last submits would each miss the other).
+        EvaluationStage.objects.select_for_update().filter(pk=state.pk).first()
         sheet = _locked_sheet(seat, stage)
         if sheet.status == ScoreSheet.Status.SUBMITTED:
             raise ConflictError("评分表已提交")
@@ -613,9 +623,7 @@ def stage_close(*, actor, seat: Seat, stage: str) -> EvaluationStage:
         problems = close_problems(session, stage)
         if problems:
             raise ConflictError("不能结束本阶段：" + "；".join(problems))
-        state.status = EvaluationStage.Status.CLOSED
-        state.closed_at = timezone.now()
-        state.save(update_fields=["status", "closed_at"])
+        _mark_closed(state)
         audit_log(
             actor=actor,
             action="stage.close",
@@ -772,10 +780,7 @@ def _summarise(session: EvaluationSession, lot: rules.Lot | None) -> bool:
         list(results.values()),
         ["subjective", "technical", "price_score", "total", "evaluated_price", "rank", "candidate"],
     )
-    state = EvaluationStage.objects.get(session=session, stage=Stage.SUMMARY)
-    state.status = EvaluationStage.Status.CLOSED
-    state.closed_at = timezone.now()
-    state.save(update_fields=["status", "closed_at"])
+    _mark_closed(EvaluationStage.objects.get(session=session, stage=Stage.SUMMARY))
     audit_log(
         actor=None,
         action="results.rank",

@@ -458,3 +458,40 @@ def test_scoring_page_permissions_and_plan_form(client, evaluation, world):
     for outsider in ("enterprise", "judge", "expert"):  # no bidding role at all
         client.force_login(world[outsider])
         assert client.get(url).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_last_submits_at_once_compute_the_deviation_notes_once(evaluation):
+    """The stage row is locked by each submit, so one of two simultaneous last submits sees
+    itself as the last one and computes the notes (neither may miss the other)."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("true concurrency is exercised on PostgreSQL")
+    seats = evaluation["seats"]
+    _review_all(evaluation)
+    scoring.stage_close(actor=None, seat=seats[0], stage="review")
+    _detailed_all(evaluation, submit=False)
+    for seat in seats[:3]:
+        scoring.sheet_submit(actor=None, seat=seat, stage="detailed")
+    barrier, errors = threading.Barrier(2), []
+
+    def submit(seat):
+        try:
+            barrier.wait()
+            scoring.sheet_submit(actor=None, seat=seat, stage="detailed")
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(s,)) for s in seats[3:]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert AuditEntry.objects.filter(action="deviation.compute").count() == 1
+    assert DeviationNote.objects.filter(sheet__session=evaluation["session"]).count() == 1

@@ -102,15 +102,19 @@ def workstation_sheet(request: HttpRequest, stage: str) -> HttpResponse:
             messages.error(request, exc.message)
         return redirect("bidding:workstation_sheet", stage=stage)
     values = {(e.bidder_id, e.criterion_id): e for e in sheet.entries.all()}
-    rows = [
+    # One row per item (its full wording), one column per bid: few bids, long item names.
+    grid = [
         {
-            "bidder": b,
-            "cells": [{"criterion": c, "entry": values.get((b.pk, c.pk))} for c in criteria],
-            "total": sum(
-                (values[(b.pk, c.pk)].score or 0 for c in criteria if (b.pk, c.pk) in values),
-                Decimal(0),
-            ),
+            "criterion": c,
+            "cells": [{"bidder": b, "entry": values.get((b.pk, c.pk))} for b in bidders],
         }
+        for c in criteria
+    ]
+    totals = [
+        sum(
+            (values[(b.pk, c.pk)].score or 0 for c in criteria if (b.pk, c.pk) in values),
+            Decimal(0),
+        )
         for b in bidders
     ]
     return render(
@@ -122,8 +126,9 @@ def workstation_sheet(request: HttpRequest, stage: str) -> HttpResponse:
             "sheet": sheet,
             "stage": stage,
             "stage_label": Stage(stage).label,
-            "criteria": criteria,
-            "rows": rows,
+            "bidders": bidders,
+            "grid": grid,
+            "totals": totals,
             "locked": sheet.status != ScoreSheet.Status.DRAFT,
             "paused": scoring.is_paused(session),
             "missing": scoring.sheet_missing(sheet) if sheet.status == "draft" else [],

@@ -24,7 +24,7 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from qinqing.bidding import fees, rules, services
+from qinqing.bidding import rules, services
 from qinqing.bidding.models import (
     BidResult,
     ChairMethod,
@@ -472,7 +472,7 @@ def _session_day(session: EvaluationSession) -> date:
 
 
 def _fee_plan(session: EvaluationSession, seats: list[Seat]) -> list[Fee]:
-    """Each member's fee (fees.fee_for, 就高不就低) with the standards in force on the session
+    """Each member's fee (rules.fee_for, 就高不就低) with the standards in force on the session
     date; a missing standard is a ConflictError naming the centres."""
     day = _session_day(session)
     centres = {session.host_centre_id: session.host_centre}
@@ -495,7 +495,7 @@ def _fee_plan(session: EvaluationSession, seats: list[Seat]) -> list[Fee]:
     rows = []
     for seat in seats:
         centre = seat.seating.centre
-        amount = fees.fee_for(centre.code, host.code, standards)
+        amount = rules.fee_for(centre.code, host.code, standards)
         if centre.pk == host.pk:
             basis = f"主场专家，按主场标准 {standards[host.code]} 元"
         else:

@@ -275,7 +275,7 @@ def _check_member(seat: Seat) -> EvaluationSession:
 
 
 def _open_stage(session: EvaluationSession, stage: str) -> EvaluationStage:
-    state = EvaluationStage.objects.filter(session=session, stage=stage).first()
+    state = EvaluationStage.objects.filter(session=session, stage=stage).order_by("pk").first()
     if state is None:
         raise ConflictError("该评审阶段尚未开始")
     if state.status != EvaluationStage.Status.OPEN:
@@ -306,7 +306,12 @@ def _stage_items(
 
 
 def _locked_sheet(seat: Seat, stage: str) -> ScoreSheet:
-    sheet = ScoreSheet.objects.select_for_update().filter(seat=seat, stage=stage).first()
+    sheet = (
+        ScoreSheet.objects.select_for_update()
+        .filter(seat=seat, stage=stage)
+        .order_by("pk")  # the model ordering would join the seat and its workstation
+        .first()
+    )
     if sheet is None:
         raise ConflictError("您在该阶段没有评分表")
     if sheet.status == ScoreSheet.Status.VOID:

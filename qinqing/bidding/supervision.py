@@ -7,7 +7,7 @@ current stage and whether its sheet is a draft, submitted or void, the time of t
 
 Incidents (network, power, device failures, pauses) are opened and resolved by the admin of the
 centre where they happen (or of the host centre); the 2 h / 4 h rules of remote evaluation are
-shown as warnings (incident_rules). While a pausing incident is open the session is paused:
+shown as warnings (rules.incident_warnings). While a pausing incident is open the session is paused:
 the scoring services refuse to save (see `session_paused`).
 """
 
@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
-from qinqing.bidding import incident_rules
+from qinqing.bidding import rules
 from qinqing.bidding.models import (
     SHEET_STAGES,
     DrawOutcome,
@@ -103,8 +103,8 @@ def incident_rows(session: EvaluationSession, *, now: datetime | None = None) ->
     now = now or timezone.now()
     rows = []
     for incident in session.incidents.select_related("centre").order_by("-started_at", "-pk"):
-        elapsed = incident_rules.incident_elapsed(incident.started_at, incident.resolved_at, now)
-        remaining = incident_rules.incident_remaining(
+        elapsed = rules.incident_elapsed(incident.started_at, incident.resolved_at, now)
+        remaining = rules.incident_remaining(
             incident.started_at, incident.resolved_at, now, incident.during_evaluation
         )
         rows.append(
@@ -123,12 +123,10 @@ def incident_rows(session: EvaluationSession, *, now: datetime | None = None) ->
                 "open": incident.resolved_at is None,
                 "elapsed_seconds": int(elapsed.total_seconds()),
                 "elapsed": _duration(elapsed),
-                "limit_hours": int(
-                    incident_rules.incident_limit(incident.during_evaluation).total_seconds()
-                )
+                "limit_hours": int(rules.incident_limit(incident.during_evaluation).total_seconds())
                 // 3600,
                 "remaining": _duration(remaining) if remaining is not None else "",
-                "warnings": incident_rules.incident_warnings(
+                "warnings": rules.incident_warnings(
                     incident.started_at, incident.resolved_at, now, incident.during_evaluation
                 ),
             }
@@ -211,7 +209,7 @@ def live_board(session: EvaluationSession, *, now: datetime | None = None) -> di
             in_progress
             and member
             and seat.signed_in_at is not None
-            and incident_rules.is_idle(last_sign, now, minutes)
+            and rules.is_idle(last_sign, now, minutes)
         )
         row = {
             "workstation": seat.workstation.code,
@@ -377,14 +375,14 @@ def incident_resolve(*, actor, incident: Incident, resolution: str) -> Incident:
         incident.resolution = resolution
         incident.resolved_by = actor
         incident.save(update_fields=["resolved_at", "resolution", "resolved_by"])
-        elapsed = incident_rules.incident_elapsed(incident.started_at, now, now)
+        elapsed = rules.incident_elapsed(incident.started_at, now, now)
         _incident_audit(
             actor,
             "resolve",
             incident,
             resolution=resolution,
             elapsed_seconds=int(elapsed.total_seconds()),
-            warnings=incident_rules.incident_warnings(
+            warnings=rules.incident_warnings(
                 incident.started_at, now, now, incident.during_evaluation
             ),
         )

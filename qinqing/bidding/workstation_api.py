@@ -40,6 +40,7 @@ def signed_in_seat(pk) -> Seat | None:
             "workstation", "seating__centre", "outcome__expert__user", "outcome__session"
         )
         .filter(pk=pk, signed_in_at__isnull=False)
+        .order_by("pk")  # not the model's ordering, which joins the workstation again
         .first()
     )
 

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from qinqing.bidding import report as reports
 from qinqing.bidding import services
-from qinqing.bidding.fees import FeeError, fee_for
 from qinqing.bidding.models import (
     BidResult,
     Clarification,
@@ -36,6 +35,7 @@ from qinqing.bidding.models import (
     Signature,
     Stage,
 )
+from qinqing.bidding.rules import FeeError, fee_for
 from qinqing.bidding.tests.test_draw_flow import overlapping_quota
 from qinqing.bidding.tests.test_evaluation_day import confirm_all, full_committee
 from qinqing.core.audit import verify_chain

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from qinqing.bidding import incident_rules, supervision
+from qinqing.bidding import rules, supervision
 from qinqing.bidding.models import (
     BidResult,
     Criterion,
@@ -54,14 +54,14 @@ PLANTED = ["87.35", "12.34", "56.78", "91.23", "27.65", "1234567.89"]
     ],
 )
 def test_incident_warning_boundaries(during, elapsed, warned):
-    open_now = incident_rules.incident_warnings(T0, None, T0 + elapsed, during)
-    resolved = incident_rules.incident_warnings(T0, T0 + elapsed, T0 + 10 * H, during)
+    open_now = rules.incident_warnings(T0, None, T0 + elapsed, during)
+    resolved = rules.incident_warnings(T0, T0 + elapsed, T0 + 10 * H, during)
     assert bool(open_now) is warned and bool(resolved) is warned
     if warned:
         expected = (
-            (incident_rules.WARN_DURING_OPEN, incident_rules.WARN_DURING_LATE)
+            (rules.WARN_DURING_OPEN, rules.WARN_DURING_LATE)
             if during
-            else (incident_rules.WARN_BEFORE_START_OPEN, incident_rules.WARN_BEFORE_START_LATE)
+            else (rules.WARN_BEFORE_START_OPEN, rules.WARN_BEFORE_START_LATE)
         )
         assert (open_now, resolved) == ([expected[0]], [expected[1]])
     assert ("招标人" in "".join(open_now)) is (warned and not during)
@@ -69,13 +69,13 @@ def test_incident_warning_boundaries(during, elapsed, warned):
 
 
 def test_incident_time_helpers():
-    assert incident_rules.incident_limit(False) == 2 * H
-    assert incident_rules.incident_limit(True) == 4 * H
-    assert incident_rules.incident_remaining(T0, None, T0 + H, True) == 3 * H
-    assert incident_rules.incident_remaining(T0, None, T0 + 5 * H, True) == timedelta(0)
-    assert incident_rules.incident_remaining(T0, T0 + H, T0 + 2 * H, True) is None
+    assert rules.incident_limit(False) == 2 * H
+    assert rules.incident_limit(True) == 4 * H
+    assert rules.incident_remaining(T0, None, T0 + H, True) == 3 * H
+    assert rules.incident_remaining(T0, None, T0 + 5 * H, True) == timedelta(0)
+    assert rules.incident_remaining(T0, T0 + H, T0 + 2 * H, True) is None
     with pytest.raises(ValueError):
-        incident_rules.incident_warnings(T0, T0 - SEC, T0, True)
+        rules.incident_warnings(T0, T0 - SEC, T0, True)
 
 
 @pytest.mark.parametrize(
@@ -87,8 +87,8 @@ def test_incident_time_helpers():
     ],
 )
 def test_idle_boundary_pure(ago, idle):
-    assert incident_rules.is_idle(T0 - ago, T0, 15) is idle
-    assert incident_rules.is_idle(None, T0, 15) is False
+    assert rules.is_idle(T0 - ago, T0, 15) is idle
+    assert rules.is_idle(None, T0, 15) is False
 
 
 # --- the board ------------------------------------------------------------------------------
@@ -297,7 +297,7 @@ def test_incidents_open_pause_resolve_and_are_audited(client, world):
     # Four hours and one second later the warning shows.
     Incident.objects.filter(pk=incident.pk).update(started_at=timezone.now() - 4 * H - SEC)
     board = client.get(f"/bidding/sessions/{session.pk}/live/board/").content.decode()
-    assert incident_rules.WARN_DURING_OPEN in board
+    assert rules.WARN_DURING_OPEN in board
     with pytest.raises(PermissionDenied):  # the guest admin cannot close the host's incident
         supervision.incident_resolve(actor=world["centre_jk"], incident=host_note, resolution="好")
     with pytest.raises(DomainError):
@@ -309,9 +309,9 @@ def test_incidents_open_pause_resolve_and_are_audited(client, world):
         supervision.incident_resolve(actor=world["centre_jk"], incident=incident, resolution="再")
     assert not supervision.session_paused(session)
     board = client.get(f"/bidding/sessions/{session.pk}/live/board/").content.decode()
-    assert "评标已暂停" not in board and incident_rules.WARN_DURING_LATE in board
+    assert "评标已暂停" not in board and rules.WARN_DURING_LATE in board
     resolved = AuditEntry.objects.get(action="incident.resolve")
-    assert resolved.detail["warnings"] == [incident_rules.WARN_DURING_LATE]
+    assert resolved.detail["warnings"] == [rules.WARN_DURING_LATE]
     assert resolved.detail["elapsed_seconds"] >= 4 * 3600 + 1
     assert resolved.organisation == orgs["jkggzy"]
     assert AuditEntry.objects.filter(action="incident.open").count() == 2
@@ -331,7 +331,7 @@ def test_incident_before_the_start_and_after_the_end(world):
     row = supervision.incident_rows(session, now=incident.started_at + 2 * H)[0]
     assert row["warnings"] == [] and row["limit_hours"] == 2
     row = supervision.incident_rows(session, now=incident.started_at + 2 * H + SEC)[0]
-    assert row["warnings"] == [incident_rules.WARN_BEFORE_START_OPEN]
+    assert row["warnings"] == [rules.WARN_BEFORE_START_OPEN]
     EvaluationSession.objects.filter(pk=session.pk).update(status=EvaluationSession.Status.CLOSED)
     with pytest.raises(ConflictError):
         supervision.incident_open(

@@ -30,6 +30,7 @@ from qinqing.bidding.models import (
 )
 from qinqing.bidding.views import _my_seat
 from qinqing.core.errors import DomainError
+from qinqing.core.lookups import int_or_404
 from qinqing.core.permissions import can
 
 
@@ -153,7 +154,9 @@ def workstation_action(request: HttpRequest) -> HttpResponse:
     op = request.POST.get("op")
     try:
         if op == "explain":
-            note = get_object_or_404(DeviationNote, pk=request.POST.get("note"), sheet__seat=seat)
+            note = get_object_or_404(
+                DeviationNote, pk=int_or_404(request.POST.get("note")), sheet__seat=seat
+            )
             scoring.deviation_explain(
                 actor=actor, seat=seat, note=note, explanation=request.POST.get("explanation", "")
             )
@@ -163,7 +166,7 @@ def workstation_action(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("本阶段已结束。"))
         elif op == "reopen":
             sheet = get_object_or_404(
-                ScoreSheet, pk=request.POST.get("sheet"), session=seat.outcome.session
+                ScoreSheet, pk=int_or_404(request.POST.get("sheet")), session=seat.outcome.session
             )
             scoring.sheet_reopen(
                 actor=actor, seat=seat, sheet=sheet, reason=request.POST.get("reason", "")
@@ -317,7 +320,9 @@ def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 messages.success(request, _("开标记录已保存。"))
             elif op == "plan":
-                template = get_object_or_404(CriteriaTemplate, pk=request.POST.get("template"))
+                template = get_object_or_404(
+                    CriteriaTemplate, pk=int_or_404(request.POST.get("template"))
+                )
                 post = request.POST
                 scoring.plan_set(
                     actor=request.user,

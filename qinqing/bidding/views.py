@@ -25,6 +25,7 @@ from qinqing.bidding.models import (
 )
 from qinqing.bidding.rules import EXCLUSION_LABELS
 from qinqing.core.errors import DomainError
+from qinqing.core.lookups import int_or_404
 from qinqing.core.models import Organisation
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
 from qinqing.core.roles import Role
@@ -469,7 +470,9 @@ def room_detail(request: HttpRequest, pk: int) -> HttpResponse:
             elif op == "room":
                 services.room_status_set(actor=request.user, room=room, **form.cleaned_data)
             else:
-                workstation = get_object_or_404(room.workstations, pk=request.POST.get("ws"))
+                workstation = get_object_or_404(
+                    room.workstations, pk=int_or_404(request.POST.get("ws"))
+                )
                 services.workstation_status_set(
                     actor=request.user, workstation=workstation, **form.cleaned_data
                 )
@@ -525,7 +528,7 @@ def seating_list(request: HttpRequest) -> HttpResponse:
 def seating_detail(request: HttpRequest, pk: int) -> HttpResponse:
     seating = selectors.seating(user=request.user, pk=pk)
     if request.method == "POST":
-        seat = get_object_or_404(seating.seats.all(), pk=request.POST.get("seat"))
+        seat = get_object_or_404(seating.seats.all(), pk=int_or_404(request.POST.get("seat")))
         if not can(request.user, "bidding.verify_signin", seat):
             raise Http404
         form = forms.StaffVerifyForm(request.POST)
@@ -651,7 +654,7 @@ def workstation(request: HttpRequest) -> HttpResponse:
                 )
             elif op == "vote":
                 candidate = get_object_or_404(
-                    services.committee_seats(session), pk=request.POST.get("candidate")
+                    services.committee_seats(session), pk=int_or_404(request.POST.get("candidate"))
                 )
                 services.chair_vote(actor=actor, seat=seat, candidate=candidate)
         except DomainError as exc:
@@ -710,7 +713,9 @@ def chair_appoint(request: HttpRequest, pk: int) -> HttpResponse:
     session = selectors.session(user=request.user, pk=pk)
     if not can(request.user, "bidding.appoint_chair", session):
         raise Http404
-    seat = get_object_or_404(services.committee_seats(session), pk=request.POST.get("seat"))
+    seat = get_object_or_404(
+        services.committee_seats(session), pk=int_or_404(request.POST.get("seat"))
+    )
     try:
         services.chair_appoint(actor=request.user, session=session, seat=seat)
     except DomainError as exc:

@@ -40,3 +40,13 @@ class AnyOf(Lookup):
 
 Field.register_lookup(AnyOf)
 ForeignKey.register_lookup(AnyOf)
+
+
+def int_or_404(value) -> int:
+    """A primary key taken from a request: a malformed one is a 404, never a 500."""
+    from django.http import Http404
+
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None

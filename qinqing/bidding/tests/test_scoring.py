@@ -495,3 +495,11 @@ def test_two_last_submits_at_once_compute_the_deviation_notes_once(evaluation):
     assert not errors
     assert AuditEntry.objects.filter(action="deviation.compute").count() == 1
     assert DeviationNote.objects.filter(sheet__session=evaluation["session"]).count() == 1
+
+
+def test_malformed_ids_in_workstation_posts_are_404_not_500(evaluation):
+    chair = _terminal(evaluation["seats"][0])
+    for op, field in (("explain", "note"), ("reopen", "sheet")):
+        response = chair.post("/bidding/workstation/action/", {"op": op, field: "x1"})
+        assert response.status_code == 404
+    assert chair.post("/bidding/workstation/", {"op": "vote", "candidate": "x"}).status_code == 404

@@ -397,3 +397,24 @@ def lot_witness(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("bidding:session_scoring", pk=session.pk)
+
+
+@login_required
+@require_POST
+def member_withdraw(request: HttpRequest, pk: int, seat_pk: int) -> HttpResponse:
+    """The host centre records that a member leaves or falls ill (实施条例 Art.48)."""
+    session = selectors.session(user=request.user, pk=pk)
+    if not can(request.user, "bidding.manage_session", session):
+        raise Http404
+    seat = get_object_or_404(services.committee_seats(session), pk=seat_pk)
+    try:
+        scoring.member_withdraw(
+            actor=request.user, seat=seat, reason=request.POST.get("reason", "")
+        )
+        messages.success(
+            request,
+            _("该成员的评审结论已作废，已按顺序通知下一位备选专家；确认后请重新分配工位。"),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("bidding:session_detail", pk=session.pk)

@@ -1217,6 +1217,13 @@ def seat_declare(*, actor, seat: Seat) -> Seat:
             obj=seat,
             organisation=seat.seating.centre,
         )
+        if EvaluationSession.objects.filter(
+            pk=seat.outcome.session_id, status=EvaluationSession.Status.IN_PROGRESS
+        ).exists():
+            # A replacement (实施条例 Art.48) joining an evaluation under way gets a sheet.
+            from qinqing.bidding import scoring
+
+            scoring.member_join(actor=actor, seat=seat)
     return seat
 
 

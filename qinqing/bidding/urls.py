@@ -43,6 +43,11 @@ urlpatterns = [
     ),
     path("sessions/<int:pk>/scoring/", scoring_views.session_scoring, name="session_scoring"),
     path("sessions/<int:pk>/lot/", scoring_views.lot_witness, name="lot_witness"),
+    path(
+        "sessions/<int:pk>/members/<int:seat_pk>/withdraw/",
+        scoring_views.member_withdraw,
+        name="member_withdraw",
+    ),
     # the report, signatures, ratings and fees (Art.53): report_views.py
     path("sessions/<int:pk>/report/", report_views.report_detail, name="report_detail"),
     path("sessions/<int:pk>/report/build/", report_views.report_build, name="report_build"),

@@ -503,3 +503,34 @@ def test_malformed_ids_in_workstation_posts_are_404_not_500(evaluation):
         response = chair.post("/bidding/workstation/action/", {"op": op, field: "x1"})
         assert response.status_code == 404
     assert chair.post("/bidding/workstation/", {"op": "vote", "candidate": "x"}).status_code == 404
+
+
+def test_replacing_a_member_from_the_session_page_and_the_backup_joining(client, evaluation):
+    """Art.48 end to end: the host centre replaces a member; the next backup confirms, is
+    seated, signs in and declares, and gets a sheet for the stage under way."""
+    from qinqing.bidding.models import Seat
+
+    session, seats = evaluation["session"], evaluation["seats"]
+    _review_all(evaluation)
+    scoring.stage_close(actor=None, seat=seats[0], stage="review")
+    leaving = seats[2]
+    url = f"/bidding/sessions/{session.pk}/members/{leaving.pk}/withdraw/"
+    client.force_login(evaluation["tenderer"])
+    assert client.post(url, {"reason": "突发疾病"}).status_code == 404
+    client.force_login(evaluation["centre_wh"])
+    assert "更换成员" in client.get(f"/bidding/sessions/{session.pk}/").content.decode()
+    client.post(url, {"reason": "突发疾病"})
+    assert set(ScoreSheet.objects.filter(seat=leaving).values_list("status", flat=True)) == {"void"}
+    backup = DrawOutcome.objects.get(draw=leaving.outcome.draw, status=DrawOutcome.Status.NOTIFIED)
+    services.outcome_respond(actor=None, outcome=backup, answer="confirm", channel="phone")
+    centre = leaving.seating.centre
+    admin = evaluation["centre_wh"] if centre.code == "whggzy" else evaluation["centre_jk"]
+    services.seating_assign(
+        actor=admin, centre=centre, slot_start=session.starts_at, slot_end=session.ends_at
+    )
+    new_seat = Seat.objects.get(outcome=backup)
+    services.seat_signin_staff(actor=admin, seat=new_seat, reason="核对身份证原件")
+    services.seat_declare(actor=None, seat=Seat.objects.get(pk=new_seat.pk))
+    sheet = ScoreSheet.objects.get(seat=new_seat)
+    assert sheet.stage == "detailed" and sheet.status == "draft"
+    assert not ScoreSheet.objects.filter(seat=new_seat, stage="review").exists()

@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import django_auth
 
 from qinqing.activities.api import router as activities_router
@@ -33,6 +33,18 @@ def _domain_error(request, exc: DomainError):
     if exc.field:
         body["field"] = exc.field
     return api.create_response(request, body, status=exc.status_code)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request, exc: ValidationError):
+    """Input that does not fit the schema: 422 with each field at fault and why."""
+    errors = []
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
+        errors.append({"field": ".".join(location), "reason": error.get("msg", "")})
+    fields = "、".join(e["field"] for e in errors if e["field"]) or "请求内容"
+    body = {"detail": f"请求数据不符合接口要求：{fields}", "code": "invalid", "errors": errors}
+    return api.create_response(request, body, status=422)
 
 
 @api.exception_handler(Http404)

@@ -245,3 +245,24 @@ def sheet_reopen(request, sheet_id: int, payload: ReasonIn):
         actor=seat.outcome.expert.user, seat=seat, sheet=sheet, reason=payload.reason
     )
     return {"id": sheet.pk, "status": sheet.status}
+
+
+class SignIn(Schema):
+    agree: bool
+    dissent_reason: str = ""
+
+
+@router.post(
+    "/report/sign", summary="签署评标报告：同意，或书面说明不同意见和理由（实施条例第五十三条）"
+)
+def report_sign(request, payload: SignIn):
+    from qinqing.bidding import report as reports
+
+    seat: Seat = request.auth
+    signature = reports.report_sign(
+        actor=seat.outcome.expert.user,
+        seat=seat,
+        agree=payload.agree,
+        dissent_reason=payload.dissent_reason,
+    )
+    return {"position": signature.position, "at": signature.at}

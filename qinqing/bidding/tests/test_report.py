@@ -734,3 +734,33 @@ def test_expert_of_another_session_cannot_sign(world):
             actor=world["centre_wh"], report=Report.objects.get(session=session), seat=stranger
         )
     assert not Signature.objects.exists()
+
+
+def test_report_api_signing_at_the_workstation_and_the_board_for_staff(client, world):
+    session, seats = evaluated(world)
+    build(world, session)
+    url = f"/api/v1/bidding/sessions/{session.pk}/report"
+    client.force_login(world["supervisor"])
+    board = client.get(url).json()
+    assert board["status"] == "signing" and {s["position"] for s in board["signatures"]} == {None}
+    refused = _terminal(seats[0]).post(
+        "/api/v1/bidding/workstation/report/sign",
+        {"agree": False, "dissent_reason": " "},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400 and "第五十三条" in refused.json()["detail"]
+    for n, seat in enumerate(seats):
+        body = {"agree": n != 1, "dissent_reason": "" if n != 1 else "价格分计算口径有异议"}
+        signed = _terminal(seat).post(
+            "/api/v1/bidding/workstation/report/sign", body, content_type="application/json"
+        )
+        assert signed.status_code == 200, signed.content
+    board = client.get(url).json()
+    assert board["status"] == "sealed" and board["pdf_sha256"]
+    positions = [s["position"] for s in board["signatures"]]
+    assert positions.count("dissent") == 1 and positions.count("agree") == 4
+    client.force_login(world["centre_jk"])  # a guest centre admin sees the board
+    assert client.get(url).status_code == 200
+    client.force_login(world["agent"])  # the agency's role may not see reports at all
+    assert client.get(url).status_code == 403
+    assert client.get(f"/api/v1/bidding/sessions/{session.pk + 999}/report").status_code == 403

@@ -534,3 +534,16 @@ def test_replacing_a_member_from_the_session_page_and_the_backup_joining(client,
     sheet = ScoreSheet.objects.get(seat=new_seat)
     assert sheet.stage == "detailed" and sheet.status == "draft"
     assert not ScoreSheet.objects.filter(seat=new_seat, stage="review").exists()
+
+
+def test_api_schema_errors_name_the_field(evaluation):
+    api = _terminal(evaluation["seats"][1])
+    bad = api.put(
+        f"{API}/sheets/review",
+        {"entries": [{"bidder_id": "x", "criterion": "F1", "passed": True}]},
+        content_type="application/json",
+    )
+    assert bad.status_code == 422
+    body = bad.json()
+    assert "entries.0.bidder_id" in body["detail"]
+    assert body["errors"][0]["field"] == "entries.0.bidder_id"

@@ -906,7 +906,7 @@ def member_withdraw(*, actor, seat: Seat, reason: str) -> Seat:
             organisation=seat.seating.centre,
             detail={"reason": reason, "workstation": seat.workstation.code, "voided_sheets": count},
         )
-        services._call_next(actor=actor, draw=outcome.draw)
+        services.backups_call_next(actor=actor, draw=outcome.draw)
         # Deviation notes of an open stage are recomputed without the void sheet.
         state = EvaluationStage.objects.filter(
             session=session, status=EvaluationStage.Status.OPEN, stage__in=SHEET_STAGES

@@ -12,8 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qinqing.bidding import scoring, selectors, services, supervision
-from qinqing.bidding.criteria import standard_template
+from qinqing.bidding import rules, scoring, selectors, services, supervision
 from qinqing.bidding.models import (
     SHEET_STAGES,
     BidResult,
@@ -230,7 +229,7 @@ def committee_stage(request: HttpRequest, stage: str) -> HttpResponse:
 
 
 def stage_tables(session: EvaluationSession, stage: str) -> dict:
-    """Per-expert tables of a closed stage and the results (shared with the report)."""
+    """Per-expert tables of a closed stage and the bids' results so far, for the committee."""
     criteria = list(scoring.stage_criteria(session, stage)) if stage in SHEET_STAGES else []
     sheets = list(
         ScoreSheet.objects.filter(session=session, stage=stage)
@@ -285,6 +284,16 @@ def stage_tables(session: EvaluationSession, stage: str) -> dict:
 # --- the host centre: opening record and plan ------------------------------------------------
 
 
+def _posted_int(post, name: str, label: str) -> int | None:
+    """An optional whole number from a form; anything else is a clear error, not ignored."""
+    raw = (post.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise DomainError(_("%(label)s须为整数") % {"label": label}, field=name)
+    return int(raw)
+
+
 @login_required
 def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
     """The host centre records the bid prices read at the opening and sets the plan; after
@@ -333,16 +342,15 @@ def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
                     k=post.get("k") or None,
                     deduct_above=post.get("deduct_above") or None,
                     deduct_below=post.get("deduct_below") or None,
-                    drop_price_extremes_from=int(post["drop_price_extremes_from"])
-                    if (post.get("drop_price_extremes_from") or "").isdigit()
-                    else None,
+                    drop_price_extremes_from=_posted_int(
+                        post, "drop_price_extremes_from", _("去掉最高最低报价的最少投标数")
+                    ),
                     drop_score_extremes=post.get("drop_score_extremes") == "on",
                     deviation_basis=post.get("deviation_basis") or "item",
                     deviation_mean_of=post.get("deviation_mean_of") or "others",
                     deviation_threshold=post.get("deviation_threshold") or None,
-                    candidate_count=int(post.get("candidate_count") or 3)
-                    if (post.get("candidate_count") or "3").isdigit()
-                    else 0,
+                    candidate_count=_posted_int(post, "candidate_count", _("推荐中标候选人数"))
+                    or rules.MAX_CANDIDATES,
                 )
                 messages.success(request, _("评标方案已保存。"))
             else:
@@ -351,8 +359,8 @@ def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, exc.message)
         return redirect("bidding:session_scoring", pk=session.pk)
     method = session.section.project.method
-    standard_template(method)  # make sure the standard template exists
     sheets = ScoreSheet.objects.filter(session=session).exclude(status=ScoreSheet.Status.VOID)
+    lot = RankingLot.objects.filter(session=session).first()
     return render(
         request,
         "bidding/session_scoring.html",
@@ -376,7 +384,8 @@ def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
                 }
                 for value in SHEET_STAGES
             ],
-            "lot": getattr(session, "lot", None),
+            "lot": lot,
+            "lot_proof": scoring.lot_proof(lot) if lot else None,
             "can_witness": can(request.user, "bidding.witness_lot", session),
         },
     )

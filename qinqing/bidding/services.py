@@ -461,7 +461,7 @@ def draw_witness(*, actor, draw: Draw, witness_entropy: str) -> Draw:
             organisation=draw.quota.centre,
             detail={"draw_id": draw.draw_id, "witness_entropy": witness_entropy, "drawn": sequence},
         )
-        _call_next(actor=actor, draw=draw, count=draw.quota_count)
+        backups_call_next(actor=actor, draw=draw, count=draw.quota_count)
         _refresh_session_status(session)
     return draw
 
@@ -469,7 +469,7 @@ def draw_witness(*, actor, draw: Draw, witness_entropy: str) -> Draw:
 UNAVAILABLE_REASON = "抽取后已被时间重叠的其他评标场次选定"
 
 
-def _call_next(*, actor, draw: Draw, count: int = 1) -> list[DrawOutcome]:
+def backups_call_next(*, actor, draw: Draw, count: int = 1) -> list[DrawOutcome]:
     """Notify the next `count` waiting experts of `draw` in order, marking those seated
     elsewhere in an overlapping slot meanwhile as unavailable (they are skipped)."""
     session = draw.quota.session
@@ -616,7 +616,7 @@ def outcome_respond(
             detail={"channel": channel, "reason": reason},
         )
         if answer != "confirm":
-            _call_next(actor=actor, draw=outcome.draw)
+            backups_call_next(actor=actor, draw=outcome.draw)
         _refresh_session_status(outcome.session)
     return outcome
 
@@ -655,7 +655,7 @@ def outcomes_expire(*, now: datetime | None = None) -> int:
                 organisation=outcome.draw.quota.centre,
                 detail={"respond_by": outcome.respond_by},
             )
-            _call_next(actor=None, draw=outcome.draw)
+            backups_call_next(actor=None, draw=outcome.draw)
             _refresh_session_status(outcome.session)
             expired += 1
     return expired
@@ -1229,7 +1229,7 @@ def seat_declare(*, actor, seat: Seat) -> Seat:
 
 def seat_recuse(*, actor, seat: Seat, reason: str) -> DrawOutcome:
     """Recusal at sign-in after seeing the bidder list (招标投标法实施条例 Art.46): the outcome
-    becomes recused and the next backup of the same draw is called (_call_next).
+    becomes recused and the next backup of the same draw is called (backups_call_next).
 
     Art.48 voids whatever the recused expert entered; at sign-in no score sheet exists yet,
     so there is nothing to void (the scoring stages will have to void sheets there).
@@ -1261,7 +1261,7 @@ def seat_recuse(*, actor, seat: Seat, reason: str) -> DrawOutcome:
                 "voided_entries": 0,  # Art.48: nothing entered before evaluation starts
             },
         )
-        _call_next(actor=actor, draw=outcome.draw)
+        backups_call_next(actor=actor, draw=outcome.draw)
         _refresh_session_status(outcome.session)
     return outcome
 

@@ -18,8 +18,7 @@ from ninja.security import APIKeyCookie
 
 from qinqing.bidding import scoring, supervision
 from qinqing.bidding.models import DeviationNote, EvaluationStage, ScoreSheet, Seat, Stage
-
-SEAT_KEY = "bidding_seat"
+from qinqing.bidding.views import SEAT_KEY
 
 
 class SeatCookie(APIKeyCookie):

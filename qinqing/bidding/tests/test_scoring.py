@@ -15,6 +15,7 @@ from qinqing.bidding.models import (
     EvaluationStage,
     Project,
     ScoreSheet,
+    ScoringPlan,
     Stage,
 )
 from qinqing.bidding.tests.test_evaluation_day import (
@@ -302,6 +303,10 @@ def test_lowest_price_method_with_a_tie_needs_the_witnessed_lot(world):
     assert [str(pk) for pk in ranked] == [*expected, str(b0.pk)]
     with pytest.raises(ConflictError):
         scoring.lot_witness(actor=world["supervisor"], lot=lot, witness_entropy="again")
+    client = Client()
+    client.force_login(world["supervisor"])
+    page = client.get(f"/bidding/sessions/{session.pk}/scoring/").content.decode()
+    assert scoring.lot_proof(lot)["server_nonce"] in page and "4-2-6" in page
 
 
 def test_plan_validation(world):
@@ -547,3 +552,19 @@ def test_api_schema_errors_name_the_field(evaluation):
     body = bad.json()
     assert "entries.0.bidder_id" in body["detail"]
     assert body["errors"][0]["field"] == "entries.0.bidder_id"
+
+
+def test_plan_form_rejects_a_malformed_number_with_a_message(client, world):
+    session = world["session"]
+    url = f"/bidding/sessions/{session.pk}/scoring/"
+    client.force_login(world["centre_wh"])
+    template = standard_template("comprehensive")
+    response = client.post(
+        url,
+        {"op": "plan", "template": template.pk, "candidate_count": "三"},
+        follow=True,
+    )
+    assert "推荐中标候选人数须为整数" in response.content.decode()
+    assert not ScoringPlan.objects.filter(session=session).exists()
+    client.post(url, {"op": "plan", "template": template.pk, "candidate_count": "2"})
+    assert ScoringPlan.objects.get(session=session).candidate_count == 2

@@ -30,6 +30,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import resource
 import subprocess
 import sys
@@ -182,6 +183,9 @@ class Client(threading.Thread):
         self.errors: list[str] = []
         self.sheets = 0
         self.stop = False
+        self.requests_per_sheet = 1
+        self.send_at: float | None = None  # rate mode: when this round's sheet is due
+        self.finished_at = 0.0
 
     def _request(self, method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
         if self.conn is None:
@@ -195,8 +199,12 @@ class Client(threading.Thread):
             self.conn = None
             raise
 
-    def _timed(self, kind: str, method: str, path: str, body: bytes | None) -> bool:
-        started = time.perf_counter()
+    def _timed(
+        self, kind: str, method: str, path: str, body: bytes | None, due: float | None = None
+    ) -> bool:
+        # In rate mode the latency counts from when the sheet was due, not from when this
+        # thread got round to sending it (no coordinated omission).
+        started = due if due is not None else time.perf_counter()
         try:
             status, payload = self._request(method, path, body)
         except (OSError, http.client.HTTPException) as exc:
@@ -218,15 +226,30 @@ class Client(threading.Thread):
             self.start_barrier.wait()
             if self.stop:
                 return
-            if self._timed("put", "PUT", self.put_path, self.body) and self._timed(
-                "submit", "POST", self.submit_path, b""
-            ):
-                self.sheets += 1
+            due = self.send_at
+            if due is not None:
+                time.sleep(max(0.0, due - time.perf_counter()))
+            if self.requests_per_sheet == 1:
+                ok = self._timed("submit", "POST", self.submit_path, self.body, due)
+            else:
+                ok = self._timed("put", "PUT", self.put_path, self.body, due) and self._timed(
+                    "submit", "POST", self.submit_path, b""
+                )
+            self.sheets += ok
+            self.finished_at = time.perf_counter()
             self.done_barrier.wait()
 
 
 def _load(
-    base: str, seats_file: Path, rounds: int, env: dict, server_pid: int, database: str
+    base: str,
+    seats_file: Path,
+    rounds: int,
+    env: dict,
+    server_pid: int,
+    database: str,
+    *,
+    requests_per_sheet: int,
+    rate: float,
 ) -> dict:
     spec = json.loads(seats_file.read_text())
     seats = spec["seats"]
@@ -234,6 +257,9 @@ def _load(
     done = threading.Barrier(len(seats) + 1)
     cookies = (spec["session_cookie"], spec["csrf_cookie"])
     clients = [Client(base, seat, spec["stage"], cookies, start, done) for seat in seats]
+    for client in clients:
+        client.requests_per_sheet = requests_per_sheet
+    schedule = random.Random(20261127)
     for client in clients:  # opens every connection and warms every worker up (not timed)
         client.warm_up()
     for client in clients:
@@ -249,11 +275,21 @@ def _load(
         before = _server_cpu(server_pid, database)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
+        if rate:
+            # Open loop: the round's sheets fall due at random (uniform) moments over
+            # clients / rate seconds, i.e. arrivals at `rate` sheets per second on average.
+            window = len(clients) / rate
+            for client in clients:
+                client.send_at = started + 0.05 + schedule.uniform(0, window)
         sampler.running.set()
         start.wait()
         done.wait()
         sampler.running.clear()
-        walls.append(time.perf_counter() - started)
+        if rate:
+            first_due = min(c.send_at for c in clients)
+            walls.append(max(c.finished_at for c in clients) - first_due)
+        else:
+            walls.append(time.perf_counter() - started)
         after_usage = resource.getrusage(resource.RUSAGE_SELF)
         client_cpu += (after_usage.ru_utime + after_usage.ru_stime) - (
             usage.ru_utime + usage.ru_stime
@@ -298,6 +334,19 @@ def main() -> None:
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     parser.add_argument("--port", type=int, default=8771)
+    parser.add_argument(
+        "--requests-per-sheet",
+        type=int,
+        choices=[1, 2],
+        default=1,
+        help="1: the final entries posted with the submit (default); 2: PUT, then submit",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="open loop: sheets falling due at this many per second (0: all at once)",
+    )
     parser.add_argument(
         "--reuse",
         action="store_true",
@@ -363,7 +412,16 @@ def main() -> None:
             f"one keep-alive client per expert; {args.rounds} rounds",
             flush=True,
         )
-        result = _load(base, seats_file, args.rounds, env, server.pid, name)
+        result = _load(
+            base,
+            seats_file,
+            args.rounds,
+            env,
+            server.pid,
+            name,
+            requests_per_sheet=args.requests_per_sheet,
+            rate=args.rate,
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -407,6 +465,8 @@ def main() -> None:
         f"errors={len(result['errors'])} checked={checked} sheets={result['sheets']} "
         f"clients={result['clients']} rounds={args.rounds} workers={args.workers}"
         f"{'x' + str(args.threads) if args.worker_class == 'gthread' else ''}"
+        f" requests_per_sheet={args.requests_per_sheet}"
+        f" arrivals={'open@' + format(args.rate, 'g') + '/s' if args.rate else 'all_at_once'}"
     )
 
 

@@ -110,6 +110,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side parameters: psycopg prepares a statement the fifth time a connection runs it,
+    # so the hot paths' statements are planned once per connection instead of on every request
+    # (planning the workstation's seat query alone costs more than running it). Turn it off with
+    # DB_PREPARED_STATEMENTS=0 behind a pooler in transaction mode, which cannot keep them.
+    DATABASES["default"]["OPTIONS"] = (
+        {"server_side_binding": True, "prepare_threshold": 5}
+        if _env_bool("DB_PREPARED_STATEMENTS", True)
+        else {}
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -154,6 +164,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = _env_bool("HTTPS")
 CSRF_COOKIE_SECURE = _env_bool("HTTPS")
 SESSION_COOKIE_AGE = 8 * 3600
+# With Redis, sessions are read from the cache and written through to the database (every
+# request of a signed-in user or workstation reads its session; the database stays the record).
+if os.environ.get("REDIS_URL"):
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Login throttling: failed attempts per username+IP inside the window (see core.throttle).
 QINQING_LOGIN_MAX_FAILURES = int(os.environ.get("QINQING_LOGIN_MAX_FAILURES", "5"))

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from qinqing.bidding import ocds, selectors, services
 from qinqing.bidding.models import Draw, DrawQuota, Project
@@ -75,7 +75,7 @@ def draw_commit(request, quota_id: int):
     quota = get_visible_or_404(
         request.user, "bidding.commit_draw", DrawQuota.objects.all(), pk=quota_id
     )
-    return 201, _draw_out(services.draw_commit(actor=request.user, quota=quota))
+    return Status(201, _draw_out(services.draw_commit(actor=request.user, quota=quota)))
 
 
 @router.post("/draws/{draw_id}/witness", response=DrawOut, summary="见证人输入随机数并抽取")

@@ -43,7 +43,7 @@ from qinqing.bidding.models import (
     Seat,
     Stage,
 )
-from qinqing.core import crypto
+from qinqing.core import crypto, rows
 from qinqing.core.audit import audit_log
 from qinqing.core.errors import ConflictError, DomainError
 
@@ -275,7 +275,12 @@ def _check_member(seat: Seat) -> EvaluationSession:
 
 
 def _open_stage(session: EvaluationSession, stage: str) -> EvaluationStage:
-    state = EvaluationStage.objects.filter(session=session, stage=stage).order_by("pk").first()
+    return _checked_open(
+        EvaluationStage.objects.filter(session=session, stage=stage).order_by("pk").first()
+    )
+
+
+def _checked_open(state: EvaluationStage | None) -> EvaluationStage:
     if state is None:
         raise ConflictError("该评审阶段尚未开始")
     if state.status != EvaluationStage.Status.OPEN:
@@ -306,11 +311,8 @@ def _stage_items(
 
 
 def _locked_sheet(seat: Seat, stage: str) -> ScoreSheet:
-    sheet = (
-        ScoreSheet.objects.select_for_update()
-        .filter(seat=seat, stage=stage)
-        .order_by("pk")  # the model ordering would join the seat and its workstation
-        .first()
+    sheet = rows.select_one(
+        ScoreSheet, "seat_id = %s AND stage = %s", [seat.pk, stage], order_by="id", lock=True
     )
     if sheet is None:
         raise ConflictError("您在该阶段没有评分表")
@@ -319,9 +321,9 @@ def _locked_sheet(seat: Seat, stage: str) -> ScoreSheet:
     return sheet
 
 
-def _rows_digest(rows) -> str:
+def _rows_digest(stored) -> str:
     """A digest of a sheet's content for the audit log (the values stay out of the log)."""
-    canonical = sorted((b, c, str(score), passed, note) for b, c, score, passed, note in rows)
+    canonical = sorted((b, c, str(score), passed, note) for b, c, score, passed, note in stored)
     return hashlib.sha256(json.dumps(canonical, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -372,43 +374,54 @@ def _validated(
     return clean
 
 
+def _writable_stage(session: EvaluationSession, stage: str) -> EvaluationStage:
+    """The open stage a member may write in: not while an incident pauses the session. (Plain
+    statements: this runs on every sheet write.)"""
+    state = rows.select_one(
+        EvaluationStage, "session_id = %s AND stage = %s", [session.pk, stage], order_by="id"
+    )
+    if state is not None and supervision.session_paused(session):
+        raise ConflictError("评标已暂停，恢复后方可继续评分")
+    return _checked_open(state)
+
+
+def _entries_write(sheet: ScoreSheet, clean) -> None:
+    """Insert or update the sheet's entries (one statement)."""
+    rows.upsert(
+        ScoreEntry,
+        ("sheet_id", "bidder_id", "criterion_id", *ENTRY_FIELDS),
+        [(sheet.pk, b, c.pk, score, passed, note) for b, c, score, passed, note in clean],
+        unique_fields=["sheet", "bidder", "criterion"],
+        update_fields=ENTRY_FIELDS,
+    )
+
+
 def sheet_save(*, actor, seat: Seat, stage: str, entries: Sequence[EntryIn]) -> ScoreSheet:
     """Save (part of) an expert's own draft sheet; a submitted sheet is locked."""
     session = _check_member(seat)
-    if is_paused(session):
-        raise ConflictError("评标已暂停，恢复后方可继续评分")
-    criteria, bidders = _stage_items(session, _open_stage(session, stage))
+    criteria, bidders = _stage_items(session, _writable_stage(session, stage))
     clean = _validated(entries, stage, criteria, bidders)
     with transaction.atomic():
         sheet = _locked_sheet(seat, stage)
         if sheet.status == ScoreSheet.Status.SUBMITTED:
             raise ConflictError("评分表已提交锁定；如需修改，请评标委员会负责人退回")
-        rows = [
-            ScoreEntry(sheet=sheet, bidder_id=b, criterion=c, score=score, passed=passed, note=note)
-            for b, c, score, passed, note in clean
-        ]
-        ScoreEntry.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["sheet", "bidder", "criterion"],
-            update_fields=list(ENTRY_FIELDS),
-        )
+        _entries_write(sheet, clean)
         sheet.updated_at = timezone.now()
-        sheet.save(update_fields=["updated_at"])
+        rows.update(sheet, ["updated_at"])
         audit_log(
             actor=actor,
             action="sheet.save",
             obj=sheet,
             organisation=seat.seating.centre,
-            detail={"stage": stage, "entries": len(rows), "workstation": seat.workstation.code},
+            detail={"stage": stage, "entries": len(clean), "workstation": seat.workstation.code},
         )
     return sheet
 
 
-def _missing(sheet: ScoreSheet, rows, criteria, bidders) -> list[str]:
+def _missing(sheet: ScoreSheet, stored, criteria, bidders) -> list[str]:
     filled = {
         (b, c)
-        for b, c, score, passed, _note in rows
+        for b, c, score, passed, _note in stored
         if (score if sheet.stage != Stage.REVIEW else passed) is not None
     }
     return [
@@ -420,7 +433,9 @@ def _missing(sheet: ScoreSheet, rows, criteria, bidders) -> list[str]:
 
 
 def _entry_rows(sheet: ScoreSheet) -> list[tuple]:
-    return list(sheet.entries.values_list("bidder_id", "criterion_id", "score", "passed", "note"))
+    return rows.select_values(
+        ScoreEntry, ("bidder", "criterion", "score", "passed", "note"), "sheet_id = %s", [sheet.pk]
+    )
 
 
 def sheet_missing(sheet: ScoreSheet) -> list[str]:
@@ -434,22 +449,27 @@ def sheet_missing(sheet: ScoreSheet) -> list[str]:
     )
 
 
-def sheet_submit(*, actor, seat: Seat, stage: str) -> ScoreSheet:
-    """Submit and lock the sheet; when it is the stage's last, compute the deviation notes."""
+def sheet_submit(
+    *, actor, seat: Seat, stage: str, entries: Sequence[EntryIn] | None = None
+) -> ScoreSheet:
+    """Submit and lock the sheet; with `entries`, they are saved first in the same transaction
+    (all or nothing: a sheet still incomplete after them is neither saved nor submitted). When
+    it is the stage's last sheet, compute the deviation notes."""
     session = _check_member(seat)
-    if is_paused(session):
-        raise ConflictError("评标已暂停，恢复后方可继续评分")
-    state = _open_stage(session, stage)
+    state = _writable_stage(session, stage)
     criteria, bidders = _stage_items(session, state)
+    clean = _validated(entries, stage, criteria, bidders) if entries is not None else None
     with transaction.atomic():
         # Submits of one stage take turns, so exactly one of them sees itself as the last and
         # computes the deviation notes (two concurrent last submits would each miss the other).
-        EvaluationStage.objects.select_for_update().filter(pk=state.pk).first()
+        rows.select_one(EvaluationStage, "id = %s", [state.pk], lock=True)
         sheet = _locked_sheet(seat, stage)
         if sheet.status == ScoreSheet.Status.SUBMITTED:
             raise ConflictError("评分表已提交")
-        rows = _entry_rows(sheet)
-        missing = _missing(sheet, rows, criteria.values(), bidders.values())
+        if clean:
+            _entries_write(sheet, clean)
+        stored = _entry_rows(sheet)
+        missing = _missing(sheet, stored, criteria.values(), bidders.values())
         if missing:
             shown = "、".join(missing[:5]) + (f" 等 {len(missing)} 项" if len(missing) > 5 else "")
             raise DomainError(f"评分表尚未填写完整：{shown}", field="entries")
@@ -457,19 +477,27 @@ def sheet_submit(*, actor, seat: Seat, stage: str) -> ScoreSheet:
         sheet.status = ScoreSheet.Status.SUBMITTED
         sheet.submitted_at = now
         sheet.updated_at = now
-        sheet.save(update_fields=["status", "submitted_at", "updated_at"])
+        rows.update(sheet, ["status", "submitted_at", "updated_at"])
+        detail = {
+            "stage": stage,
+            "workstation": seat.workstation.code,
+            "content_sha256": _rows_digest(stored),
+        }
+        if clean is not None:
+            detail["entries"] = len(clean)
+        last = not rows.exists(
+            ScoreSheet,
+            "session_id = %s AND stage = %s AND status NOT IN (%s, %s)",
+            [session.pk, stage, ScoreSheet.Status.SUBMITTED, ScoreSheet.Status.VOID],
+        )
         audit_log(
             actor=actor,
             action="sheet.submit",
             obj=sheet,
             organisation=seat.seating.centre,
-            detail={
-                "stage": stage,
-                "workstation": seat.workstation.code,
-                "content_sha256": _rows_digest(rows),
-            },
+            detail=detail,
         )
-        if not _live_sheets(session, stage).exclude(status=ScoreSheet.Status.SUBMITTED).exists():
+        if last:
             _deviations_compute(session, stage)
     return sheet
 

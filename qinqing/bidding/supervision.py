@@ -36,6 +36,7 @@ from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import Organisation
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, visible
 from qinqing.core.roles import Role
+from qinqing.core.rows import exists as row_exists
 
 MAX_TEXT = 2000
 
@@ -47,8 +48,11 @@ def idle_minutes() -> int:
 
 
 def session_paused(session: EvaluationSession) -> bool:
-    """Is the evaluation paused by an unresolved incident?"""
-    return Incident.objects.filter(session=session, pauses=True, resolved_at__isnull=True).exists()
+    """Is the evaluation paused by an unresolved incident? (A plain statement: every sheet
+    write asks.)"""
+    return row_exists(
+        Incident, "session_id = %s AND pauses = %s AND resolved_at IS NULL", [session.pk, True]
+    )
 
 
 HEARTBEAT_SECONDS = 30

@@ -623,13 +623,7 @@ def _my_seat(request: HttpRequest) -> Seat | None:
     pk = request.session.get(SEAT_KEY)
     if pk is None:
         return None
-    return (
-        Seat.objects.select_related(
-            "workstation__room", "outcome__expert", "outcome__session__section__project"
-        )
-        .filter(pk=pk, signed_in_at__isnull=False)
-        .first()
-    )
+    return selectors.signed_in_seat(pk)
 
 
 def workstation(request: HttpRequest) -> HttpResponse:

@@ -13,10 +13,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Body, Router, Schema
 from ninja.security import APIKeyCookie
 
-from qinqing.bidding import scoring, supervision
+from qinqing.bidding import scoring, selectors, supervision
 from qinqing.bidding.models import DeviationNote, EvaluationStage, ScoreSheet, Seat, Stage
 from qinqing.bidding.views import SEAT_KEY
 
@@ -30,18 +30,7 @@ class SeatCookie(APIKeyCookie):
         pk = request.session.get(SEAT_KEY)
         if pk is None:
             return None
-        return signed_in_seat(pk)
-
-
-def signed_in_seat(pk) -> Seat | None:
-    return (
-        Seat.objects.select_related(
-            "workstation", "seating__centre", "outcome__expert__user", "outcome__session"
-        )
-        .filter(pk=pk, signed_in_at__isnull=False)
-        .order_by("pk")  # not the model's ordering, which joins the workstation again
-        .first()
-    )
+        return selectors.signed_in_seat(pk)
 
 
 router = Router(tags=["bidding-workstation"], auth=SeatCookie())
@@ -184,11 +173,22 @@ def _sheet_state(sheet: ScoreSheet) -> dict:
     }
 
 
-@router.post("/sheets/{stage}/submit", summary="提交并锁定本人评分表")
-def sheet_submit(request, stage: str):
+class SubmitIn(Schema):
+    entries: list[EntryIO] | None = None
+
+
+@router.post(
+    "/sheets/{stage}/submit",
+    summary="提交并锁定本人评分表（可同时提交最终评分：全部保存并提交，或全部不变）",
+)
+def sheet_submit(request, stage: str, payload: Body[SubmitIn | None] = None):
     seat: Seat = request.auth
+    entries = payload.entries if payload is not None else None
     sheet = scoring.sheet_submit(
-        actor=seat.outcome.expert.user, seat=seat, stage=_stage_value(stage)
+        actor=seat.outcome.expert.user,
+        seat=seat,
+        stage=_stage_value(stage),
+        entries=None if entries is None else [scoring.EntryIn(**e.dict()) for e in entries],
     )
     return _sheet_state(sheet)
 

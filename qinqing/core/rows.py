@@ -109,3 +109,161 @@ def insert_many(*groups: Sequence[models.Model], using: str = "default") -> None
             setattr(obj, pk.attname, pk_value)
             obj._state.adding = False
             obj._state.db = using
+
+
+def upsert(
+    model: type[models.Model],
+    fields: Sequence[str],
+    values: Sequence[Sequence],
+    *,
+    unique_fields: Sequence[str],
+    update_fields: Sequence[str],
+    using: str = "default",
+) -> None:
+    """Insert rows of `model` given as tuples of the values of `fields` (attribute names, e.g.
+    `sheet_id`), or update `update_fields` of the rows that already hold their
+    `unique_fields` (`INSERT … ON CONFLICT (…) DO UPDATE`, PostgreSQL and SQLite), in one
+    statement, without building model instances (no defaults, no `pre_save`: give every
+    value). Primary keys are not read back."""
+    if not values:
+        return
+    connection = connections[using]
+    meta = model._meta
+    qn = connection.ops.quote_name
+    targets = [meta.get_field(name) for name in fields]
+    adapt = [
+        i for i, f in enumerate(targets) if f.get_internal_type() not in _AS_IS
+    ]  # e.g. decimals and dates: adapted as the ORM would; strings and integers as they are
+    adapted = []
+    for row in values:
+        row = list(row)
+        for i in adapt:
+            if row[i] is not None:
+                row[i] = targets[i].get_db_prep_save(row[i], connection)
+        adapted.append(row)
+    conflict = ", ".join(qn(meta.get_field(name).column) for name in unique_fields)
+    updated = [qn(meta.get_field(name).column) for name in update_fields]
+    columns = ", ".join(qn(f.column) for f in targets)
+    if connection.vendor == "postgresql":
+        # One array per column: the same statement (and parameter count) for any number of
+        # rows, so the driver's parsed-query cache and the server's prepared plan apply.
+        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in targets)
+        rows_sql = f"SELECT * FROM unnest({arrays})"  # noqa: S608
+        params = [[row[c] for row in adapted] for c in range(len(targets))]
+    else:
+        one = "(" + ", ".join(["%s"] * len(targets)) + ")"
+        rows_sql = f"VALUES {', '.join([one] * len(adapted))}"
+        params = [value for row in adapted for value in row]
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({columns}) {rows_sql}"
+        f" ON CONFLICT ({conflict}) DO UPDATE SET "
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in updated)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+_select_cache: dict[tuple, tuple[str, list[str], list[tuple]]] = {}
+
+
+def _select_statement(
+    model: type[models.Model], fields: Sequence[str] | None, connection
+) -> tuple[str, list[str], list]:
+    key = (model, tuple(fields or ()), connection.vendor)
+    if key not in _select_cache:
+        qn = connection.ops.quote_name
+        meta = model._meta
+        chosen = [meta.get_field(n) for n in fields] if fields else meta.concrete_fields
+        converters = []
+        for i, f in enumerate(chosen):
+            col = f.get_col(meta.db_table)
+            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            if found:
+                converters.append((i, col, found))
+        sql = (
+            f"SELECT {', '.join(qn(f.column) for f in chosen)}"  # noqa: S608
+            f" FROM {qn(meta.db_table)}"
+        )
+        _select_cache[key] = (sql, [f.attname for f in chosen], converters)
+    return _select_cache[key]
+
+
+def _converted(rows, converters, connection) -> list[list]:
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, col, functions in converters:
+            for convert in functions:
+                values[i] = convert(values[i], col, connection)
+        out.append(values)
+    return out
+
+
+def select_values(
+    model: type[models.Model],
+    fields: Sequence[str],
+    where: str,
+    params: Sequence,
+    *,
+    using: str = "default",
+) -> list[tuple]:
+    """`model.objects.filter(…).values_list(*fields)` for a plain SQL `where` over the
+    model's columns (`%s` parameters), each value converted as the ORM would convert it
+    (SQLite's decimals, booleans and dates, JSON). For hot paths where compiling the ORM
+    query costs more than running it."""
+    connection = connections[using]
+    sql, _names, converters = _select_statement(model, fields, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} WHERE {where}", params)
+        found = cursor.fetchall()
+    return [tuple(values) for values in _converted(found, converters, connection)]
+
+
+def select_one(
+    model: type[models.Model],
+    where: str,
+    params: Sequence,
+    *,
+    order_by: str = "",
+    lock: bool = False,
+    using: str = "default",
+) -> models.Model | None:
+    """The first row of `model` matching `where` (as in `select_values`) as an instance with
+    every concrete field; `lock` adds FOR UPDATE where the database has it."""
+    connection = connections[using]
+    sql, names, converters = _select_statement(model, None, connection)
+    sql = f"{sql} WHERE {where}"
+    if order_by:
+        sql += f" ORDER BY {order_by}"
+    sql += " LIMIT 1"
+    if lock and connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return model.from_db(using, names, _converted([row], converters, connection)[0])
+
+
+def exists(model: type[models.Model], where: str, params: Sequence, *, using: str = "default"):
+    """Is there a row of `model` matching `where` (as in `select_values`)?"""
+    connection = connections[using]
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE {where} LIMIT 1", params)  # noqa: S608
+        return cursor.fetchone() is not None
+
+
+def update(obj: models.Model, fields: Sequence[str], *, using: str = "default") -> None:
+    """`obj.save(update_fields=fields)` as one plain UPDATE (each field's `pre_save` and
+    `get_db_prep_save`, so `auto_now` behaves as with `save()`); no signals."""
+    connection = connections[using]
+    meta = type(obj)._meta
+    qn = connection.ops.quote_name
+    targets = [meta.get_field(name) for name in fields]
+    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in targets]
+    assignments = ", ".join(f"{qn(f.column)} = %s" for f in targets)
+    sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(meta.pk.column)} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, obj.pk])

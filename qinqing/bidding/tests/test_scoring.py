@@ -16,6 +16,7 @@ from qinqing.bidding.models import (
     Project,
     ScoreSheet,
     ScoringPlan,
+    Seat,
     Stage,
 )
 from qinqing.bidding.tests.test_evaluation_day import (
@@ -568,3 +569,84 @@ def test_plan_form_rejects_a_malformed_number_with_a_message(client, world):
     assert not ScoringPlan.objects.filter(session=session).exists()
     client.post(url, {"op": "plan", "template": template.pk, "candidate_count": "2"})
     assert ScoringPlan.objects.get(session=session).candidate_count == 2
+
+
+def test_api_submit_with_the_final_entries_is_all_or_nothing(evaluation):
+    seat = evaluation["seats"][2]
+    api = _terminal(seat)
+    bidders = evaluation["bidders"]
+    codes = [c.code for c in scoring.stage_criteria(seat.outcome.session, Stage.REVIEW)]
+    every = [{"bidder_id": b.pk, "criterion": c, "passed": True} for b in bidders for c in codes]
+    sheet = ScoreSheet.objects.get(seat=seat, stage=Stage.REVIEW)
+    # One pair left out: nothing is saved and the sheet stays a draft.
+    short = api.post(
+        f"{API}/sheets/review/submit", {"entries": every[1:]}, content_type="application/json"
+    )
+    assert short.status_code == 400 and "尚未填写完整" in short.json()["detail"]
+    sheet.refresh_from_db()
+    assert sheet.status == ScoreSheet.Status.DRAFT and not sheet.entries.exists()
+    assert not AuditEntry.objects.filter(action="sheet.submit", object_id=str(sheet.pk)).exists()
+    # A repeated entry: 400 naming it, nothing saved.
+    bad = api.post(
+        f"{API}/sheets/review/submit",
+        {"entries": [*every, every[0]]},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400 and "重复" in bad.json()["detail"]
+    assert not sheet.entries.exists()
+    # Complete: saved and submitted in one request, one audit row with the entries' count.
+    done = api.post(
+        f"{API}/sheets/review/submit", {"entries": every}, content_type="application/json"
+    )
+    assert done.status_code == 200 and done.json()["status"] == ScoreSheet.Status.SUBMITTED
+    assert sheet.entries.filter(passed=True).count() == len(every)
+    entry = AuditEntry.objects.get(action="sheet.submit", object_id=str(sheet.pk))
+    assert entry.detail["entries"] == len(every) and len(entry.detail["content_sha256"]) == 64
+    assert not AuditEntry.objects.filter(action="sheet.save", object_id=str(sheet.pk)).exists()
+    again = api.post(
+        f"{API}/sheets/review/submit", {"entries": every}, content_type="application/json"
+    )
+    assert again.status_code == 409
+
+
+def test_the_signed_in_seat_loader_reads_what_the_orm_would(evaluation):
+    from django.contrib.auth import get_user_model
+
+    from qinqing.bidding.selectors import _SEAT_GRAPH, signed_in_seat
+
+    User = get_user_model()
+    expert = evaluation["seats"][1].outcome.expert
+    expert.user = User.objects.create_user(username="loader-check")
+    expert.save(update_fields=["user"])
+
+    paths = {
+        "workstation": "workstation",
+        "room": "workstation__room",
+        "seating": "seating",
+        "centre": "seating__centre",
+        "outcome": "outcome",
+        "expert": "outcome__expert",
+        "user": "outcome__expert__user",
+        "session": "outcome__session",
+        "section": "outcome__session__section",
+        "project": "outcome__session__section__project",
+    }
+    for seat in evaluation["seats"]:
+        loaded = signed_in_seat(seat.pk)
+        orm = Seat.objects.select_related(*paths.values()).get(pk=seat.pk)
+        for model, attr, _parent, _outer in _SEAT_GRAPH:
+            a, b = loaded, orm
+            for step in paths[attr].split("__") if attr else []:
+                a, b = getattr(a, step), getattr(b, step)
+            if b is None:  # an expert without a login (LEFT JOIN)
+                assert a is None and model is User
+                continue
+            assert type(a) is model
+            for field in model._meta.concrete_fields:
+                assert getattr(a, field.attname) == getattr(b, field.attname), (attr, field)
+                assert type(getattr(a, field.attname)) is type(getattr(b, field.attname))
+    assert signed_in_seat(evaluation["seats"][1].pk).outcome.expert.user.username == "loader-check"
+    unsigned = evaluation["seats"][0]
+    Seat.objects.filter(pk=unsigned.pk).update(signed_in_at=None)
+    assert signed_in_seat(unsigned.pk) is None
+    assert signed_in_seat(10**9) is None

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.security import HttpBearer
 
 from qinqing.core import figures as figures_registry
@@ -49,7 +50,9 @@ class MeOut(Schema):
 class FigureOut(Schema):
     name: str
     label: str
-    value: int | float | None
+    value: int | Decimal | None = Field(
+        description="计数为整数；金额和比率为十进制字符串（不经二进制浮点，精确到分）；无数据为 null"
+    )
     unit: str
     definition: str
 
@@ -105,7 +108,9 @@ def figures(request, query: Query[FiguresQuery]):
             {
                 "name": figure.name,
                 "label": figure.label,
-                "value": value if value is None or isinstance(value, int) else float(value),
+                "value": value
+                if value is None or isinstance(value, int | Decimal)
+                else Decimal(str(value)),
                 "unit": figure.unit,
                 "definition": figure.definition,
             }

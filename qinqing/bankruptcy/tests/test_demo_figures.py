@@ -47,5 +47,7 @@ def test_figures_api_serves_the_bankruptcy_figures(bk_demo, client):
     assert response.status_code == 200
     got = {f["name"]: f["value"] for f in response.json()["figures"]}
     assert got["firms_rescued"] == 5
-    assert got["repayment_rate_realised"] == 80.0
-    assert got["debts_resolved"] == 2350000.0
+    # Money and rates travel as decimal strings, exact to the cent.
+    assert Decimal(got["repayment_rate_realised"]) == Decimal("80")
+    assert Decimal(got["debts_resolved"]) == Decimal("2350000")
+    assert isinstance(got["debts_resolved"], str)

@@ -13,7 +13,8 @@ query per candidate). The last line is:
 
     draw experts=N db=... p50_ms=... p99_ms=... naive_p50_ms=... speedup=...
 
-Before it, the load average before and after and this process's CPU time per draw are
+Before it, the load average before and after, this process's CPU time per draw and (on PostgreSQL
+on this machine) the database backend's are
 printed: on a shared machine the wall-clock figures include waiting for a core.
 """
 
@@ -323,6 +324,28 @@ def timed_draw(context: dict, quota) -> tuple[float, float]:
     return (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
 
 
+def backend_cpu_reader():
+    """Milliseconds of CPU used so far by this connection's PostgreSQL backend (read from
+    /proc, so the server must run on this machine), or None where that cannot be read."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    path = Path(f"/proc/{pid}/stat")
+    if not path.exists():
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        fields = path.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / tick  # utime + stime
+
+    return read
+
+
 def _p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98] if len(values) >= 2 else values[0]
 
@@ -417,12 +440,15 @@ def main() -> None:
         gc.freeze()
     pools = []
     fast, cpu = [], []
+    backend = backend_cpu_reader()
+    backend_before = backend() if backend else 0.0
     for n, quota in enumerate(quotas[: args.draws], start=1):
         wall, used = timed_draw(context, quota)
         fast.append(wall)
         cpu.append(used)
         pools.append(quota.draws.first().pool_size)
         progress("draws", n, args.draws)
+    backend_used = (backend() - backend_before) if backend else None
     naive = []
     for n, quota in enumerate(quotas[args.draws :], start=1):
         naive.append(naive_draw(context, quota))
@@ -436,6 +462,11 @@ def main() -> None:
         f"p99 {_p99(cpu):.1f} (the rest of the wall time is the database server, I/O and "
         "waiting for a core)"
     )
+    if backend_used is not None:
+        print(
+            f"  the PostgreSQL backend's CPU per draw (ms): mean {backend_used / len(fast):.1f} "
+            "(clock ticks summed over all the draws)"
+        )
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(
         f"draw experts={args.experts} db={connection.vendor} p50_ms={p50:.1f} "

@@ -21,6 +21,7 @@ from qinqing.bidding.models import (
 )
 from qinqing.bidding.tests.conftest import BIDDER_USCCS, build_world
 from qinqing.bidding.tests.test_draw_flow import overlapping_quota
+from qinqing.core.demo import demo_uscc
 
 S = DrawOutcome.Status
 
@@ -92,6 +93,7 @@ def reference_pool(quota) -> pools.PoolResult:
 def assert_consistent(*quotas):
     assert eligibility_index.mismatches() == []
     for quota in quotas:
+        quota = quota.__class__.objects.get(pk=quota.pk)  # nothing cached from earlier steps
         assert pools.evaluate_pool(quota) == reference_pool(quota)
 
 
@@ -276,3 +278,98 @@ def test_backups_leave_the_index_out_and_a_restore_rebuilds_it(demo_users, tmp_p
     assert eligibility_index.mismatches() == []
     host = world["host"].__class__.objects.get(pk=world["host"].pk)
     assert pools.evaluate_pool(host) == before == reference_pool(host)
+
+
+def test_the_clean_shortcut_agrees_with_the_rules_at_every_edge(world):
+    """Experts proved clean by the index's columns skip the rules (`pools._clean`): each
+    column it reads is put on both sides of its edge, and the pools still equal the rules'."""
+    session, host, guest = world["session"], world["host"], world["guest"]
+    day = timezone.localtime(session.starts_at).date()
+    ruleset = world["rule_set"]
+    born_by = rules._born_by(day, ruleset.max_age)
+    orgs = world["orgs"]
+    for code, serial in (("hs-zgj", 700), ("demo-agency", 701)):
+        if not orgs[code].uscc:
+            orgs[code].__class__.objects.filter(pk=orgs[code].pk).update(
+                uscc=demo_uscc("11420100", serial)
+            )
+    orgs = {code: org.__class__.objects.get(pk=org.pk) for code, org in orgs.items()}
+    host, guest = (quota.__class__.objects.get(pk=quota.pk) for quota in (host, guest))
+    session = host.session
+    Expert.objects.filter(code="WH-001").update(birth_date=born_by)  # AGE on the day
+    Expert.objects.filter(code="WH-002").update(birth_date=born_by + timedelta(days=1))
+    Expert.objects.filter(code="WH-003").update(ban_until=day)  # STATUS: the ban's last day
+    Expert.objects.filter(code="WH-004").update(ban_until=day - timedelta(days=1))
+    ExpertLeave.objects.create(expert=_expert("WH-005"), start=day - timedelta(days=5), end=day)
+    ExpertLeave.objects.create(
+        expert=_expert("WH-006"), start=day - timedelta(days=5), end=day - timedelta(days=1)
+    )
+    Expert.objects.filter(code="WH-007").update(employer_uscc=orgs["hs-zgj"].uscc)
+    Expert.objects.filter(code="WH-008").update(employer_uscc=orgs["demo-agency"].uscc)
+    Expert.objects.filter(code="JK-001").update(region_code="")
+    Expert.objects.filter(code="JK-002").update(region_code="420111")  # the project's region
+    guest.requires_other_region = True
+    guest.save(update_fields=["requires_other_region"])
+    assert_consistent(host, guest)
+    result = pools.evaluate_pool(host)
+    assert result.pool == ["WH-002", "WH-004", "WH-006"]
+    assert {row["code"]: row["reasons"] for row in result.excluded} == {
+        "WH-001": ["AGE"],
+        "WH-003": ["STATUS"],
+        "WH-005": ["UNAVAILABLE"],
+        "WH-007": ["SUPERVISOR_STAFF"],
+        "WH-008": ["EMPLOYER"],
+    }
+    # The shortcut is taken: the three eligible experts never reached the rules.
+    project = pools.project_facts(session)
+    candidates = pools._load_facts(host, session, project, ruleset.to_rules())
+    assert sorted(candidates.clean) == ["WH-002", "WH-004", "WH-006"]
+    assert candidates.count == 8
+    assert sorted(f.code for f in candidates.suspects) == [
+        "WH-001",
+        "WH-003",
+        "WH-005",
+        "WH-007",
+        "WH-008",
+    ]
+    # ALREADY_DRAWN applies to clean experts too.
+    skipped = pools.evaluate_pool(host, skip_codes=frozenset({"WH-004"}))
+    assert skipped.pool == ["WH-002", "WH-006"]
+    assert {"code": "WH-004", "reasons": ["ALREADY_DRAWN"]} in skipped.excluded
+
+    # Seats: moved across the frequency window's edge with a count setting of 1.
+    ruleset.frequency_count = 1
+    ruleset.save(update_fields=["frequency_count"])
+    other = overlapping_quota(world, "whggzy", count=2, backups=1)
+    draw = services.draw_commit(actor=world["centre_wh"], quota=other)
+    draw = services.draw_witness(actor=world["supervisor"], draw=draw, witness_entropy="5")
+    holding = {o.expert.code for o in draw.outcomes.filter(status__in=DrawOutcome.HOLDING)}
+    assert len(holding) == 2
+    edge = session.starts_at - timedelta(days=ruleset.frequency_days + 1)
+    eligible = {"WH-002", "WH-004", "WH-006"}
+    still_clean = eligible - set(draw.drawn)  # drawn (any status): their seats are read
+    for starts, clean, frequency in (
+        (edge, eligible, 0),  # the bound of seat_until: still proved clean
+        (edge + timedelta(microseconds=1), still_clean, 0),  # examined, not counted
+        (edge + timedelta(days=1), still_clean, 0),  # the day before the window: not counted
+        (edge + timedelta(days=2), still_clean, 2),  # the window's first day: FREQUENCY
+        (session.starts_at + timedelta(hours=2), still_clean, 2),  # and UNAVAILABLE
+    ):
+        EvaluationSession.objects.filter(pk=other.session_id).update(
+            starts_at=starts, ends_at=starts + timedelta(hours=3)
+        )
+        assert_consistent(host)
+        fresh = host.__class__.objects.get(pk=host.pk)
+        candidates = pools._load_facts(
+            fresh, fresh.session, project, fresh.session.section.project.rule_set.to_rules()
+        )
+        assert set(candidates.clean) == clean
+        reasons = {row["code"]: row["reasons"] for row in pools.evaluate_pool(fresh).excluded}
+        assert sum("FREQUENCY" in reasons.get(code, ()) for code in holding) == frequency
+    assert all("UNAVAILABLE" in reasons[code] for code in holding)
+
+    # A count setting of 0 excludes everybody: no shortcut then.
+    ruleset.frequency_count = 0
+    ruleset.save(update_fields=["frequency_count"])
+    assert_consistent(host, guest)
+    assert pools.evaluate_pool(host).pool == []

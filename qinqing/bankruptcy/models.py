@@ -609,36 +609,6 @@ class Payment(models.Model):
         return f"{self.term.creditor} {self.paid_on} {self.amount}"
 
 
-class PhoneChallenge(models.Model):
-    """A one-time SMS code proving a phone number, so a creditor can file without an account.
-
-    Only a keyed hash of the code is kept; a challenge is single-use, expires, and allows a few
-    attempts. Sends are throttled per phone and per address.
-    """
-
-    case = models.ForeignKey(
-        Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="+"
-    )
-    phone = models.CharField(_("手机号"), max_length=20)
-    code_hash = models.CharField(_("验证码哈希"), max_length=64)
-    ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
-    created_at = models.DateTimeField(_("发送时间"))
-    expires_at = models.DateTimeField(_("过期时间"))
-    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
-    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("手机验证")
-        verbose_name_plural = _("手机验证")
-        indexes = [
-            models.Index(fields=["phone", "created_at"], name="bk_phone_created_idx"),
-            models.Index(fields=["ip", "created_at"], name="bk_phone_ip_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.phone[:3]}****{self.phone[-4:]}"
-
-
 class Proxy(models.Model):
     """A creditor's authorised agent (委托代理人) with an account: may sign in and vote for it."""
 

@@ -8,7 +8,6 @@ court can record what happened on the day it happened (and the demo can record h
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -17,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare, salted_hmac
 
 from qinqing.bankruptcy import rules, selectors
 from qinqing.bankruptcy.models import (
@@ -36,15 +34,15 @@ from qinqing.bankruptcy.models import (
     Installment,
     Meeting,
     Payment,
-    PhoneChallenge,
     Proxy,
     normalise_case_number,
     validate_case_number,
 )
+from qinqing.core import otp
 from qinqing.core.audit import audit_log
 from qinqing.core.calendar import next_working_day
-from qinqing.core.errors import ConflictError, DomainError, ThrottledError
-from qinqing.core.models import Notification, Organisation, RoleGrant
+from qinqing.core.errors import ConflictError, DomainError
+from qinqing.core.models import Notification, OneTimeCode, Organisation, RoleGrant
 from qinqing.core.notifier import notification_send
 from qinqing.core.permissions import grants_of
 from qinqing.core.roles import Role
@@ -1301,121 +1299,79 @@ def deadline_alerts_send(*, actor=None, today: date | None = None) -> int:
 # Filing without an account: a verified phone (SMS one-time code)
 # --------------------------------------------------------------------------------------------
 
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
-CODE_TTL = timedelta(minutes=10)
-MAX_ATTEMPTS = 5
-MAX_SENDS_PER_PHONE_HOUR = 5
-MAX_SENDS_PER_IP_HOUR = 20
-
-
-def _code_hash(challenge_phone: str, code: str) -> str:
-    return salted_hmac(
-        "qinqing.bankruptcy.phone", f"{challenge_phone}:{code}", algorithm="sha256"
-    ).hexdigest()
+PHONE = otp.Policy(
+    purpose="bankruptcy.phone",  # subject: the Case
+    ttl=timedelta(minutes=10),
+    max_attempts=5,
+    window=timedelta(hours=1),
+    per_phone=5,
+    per_ip=20,
+    throttled_message="验证码发送过于频繁，请一小时后再试",
+    locked_message="尝试次数过多，请重新获取验证码",
+    phone_pattern=re.compile(r"^1[3-9]\d{9}$"),
+    phone_message="请填写 11 位中国大陆手机号",
+)
+MAX_ATTEMPTS = PHONE.max_attempts
+MAX_SENDS_PER_PHONE_HOUR = PHONE.per_phone
 
 
 def phone_challenge_send(
     *, case: Case, phone: str, ip: str | None = None, purpose: str = "申报债权"
-) -> PhoneChallenge:
+) -> OneTimeCode:
     """Send a 6-digit code by SMS to prove the phone (the declaration itself is Art.49)."""
-    phone = (phone or "").strip().replace(" ", "").replace("-", "")
-    if not PHONE_RE.match(phone):
-        raise DomainError("请填写 11 位中国大陆手机号", field="phone")
+    phone = otp.phone_clean(policy=PHONE, phone=phone)
     if case.announcement_date is None or case.closed_date is not None:
         raise ConflictError("该案件当前不接受债权申报")
-    now = timezone.now()
-    hour_ago = now - timedelta(hours=1)
-    if PhoneChallenge.objects.filter(phone=phone, created_at__gte=hour_ago).count() >= (
-        MAX_SENDS_PER_PHONE_HOUR
-    ) or (
-        ip
-        and PhoneChallenge.objects.filter(ip=ip, created_at__gte=hour_ago).count()
-        >= MAX_SENDS_PER_IP_HOUR
-    ):
-        raise ThrottledError("验证码发送过于频繁，请一小时后再试", code="throttled")
-    code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
-        challenge = PhoneChallenge.objects.create(
-            case=case,
+        challenge = otp.code_send(
+            policy=PHONE,
             phone=phone,
-            code_hash=_code_hash(phone, code),
             ip=ip,
-            created_at=now,
-            expires_at=now + CODE_TTL,
-        )
-        notification_send(
-            actor=None,
-            channel="sms",
-            address=phone,
-            subject=f"{purpose}验证码",
-            body=f"您正在{purpose}（{case.number}），验证码 {code}，10 分钟内有效。",
-            sensitive=True,
+            subject_id=case.pk,
+            sms_subject=f"{purpose}验证码",
+            sms_body=f"您正在{purpose}（{case.number}），验证码 {{code}}，10 分钟内有效。",
         )
         _audit(None, "claim.phone_challenge", challenge, case, phone=str(challenge))
     return challenge
 
 
-def phone_challenge_verify(*, challenge: PhoneChallenge, code: str) -> PhoneChallenge:
+def phone_challenge_verify(*, challenge: OneTimeCode, code: str) -> OneTimeCode:
     """Check the code; a wrong code counts an attempt (kept), too many lock the challenge.
     Does not consume it: ``claim_file_by_phone`` does, together with the claim."""
-    with transaction.atomic():
-        challenge = PhoneChallenge.objects.select_for_update().get(pk=challenge.pk)
-        if challenge.used_at is not None or challenge.expires_at < timezone.now():
-            raise DomainError("验证码已失效，请重新获取", field="code", code="expired")
-        if challenge.attempts >= MAX_ATTEMPTS:
-            raise DomainError("尝试次数过多，请重新获取验证码", field="code", code="locked")
-        correct = constant_time_compare(
-            challenge.code_hash, _code_hash(challenge.phone, (code or "").strip())
-        )
-        if not correct:
-            challenge.attempts += 1
-            challenge.save(update_fields=["attempts"])
-    if not correct:
-        raise DomainError("验证码不正确", field="code", code="wrong_code")
-    return challenge
+    return otp.code_check(policy=PHONE, challenge=challenge, code=code, use=False)
 
 
-def claim_file_by_phone(
-    *, challenge: PhoneChallenge, code: str, creditor_name: str, **claim
-) -> Claim:
+def claim_file_by_phone(*, challenge: OneTimeCode, code: str, creditor_name: str, **claim) -> Claim:
     """A creditor without an account files with a verified phone. The code is consumed in the
     same transaction as the claim, so a claim the rules reject leaves the code usable."""
-    phone_challenge_verify(challenge=challenge, code=code)
-    taken = Creditor.objects.filter(case=challenge.case, name=(creditor_name or "").strip())
+    challenge = phone_challenge_verify(challenge=challenge, code=code)
+    case = Case.objects.get(pk=challenge.subject_id)
+    taken = Creditor.objects.filter(case=case, name=(creditor_name or "").strip())
     # a phone joins only a creditor row of its own (no account, no organisation, same phone)
     if taken.exclude(organisation=None, user=None, phone=challenge.phone).exists():
         raise DomainError(
             "该债权人已由其他账号或手机号申报，请登录账号或联系管理人", field="creditor_name"
         )
     with transaction.atomic():
-        challenge = PhoneChallenge.objects.select_for_update().get(pk=challenge.pk)
-        if challenge.used_at is not None:
-            raise DomainError("验证码已使用", field="code", code="expired")
-        challenge.used_at = timezone.now()
-        challenge.save(update_fields=["used_at"])
+        otp.code_use(policy=PHONE, challenge=challenge)
         return claim_file(
             actor=None,
-            case=challenge.case,
+            case=case,
             creditor_name=creditor_name,
             phone=challenge.phone,
             **claim,
         )
 
 
-def phone_creditors(*, challenge: PhoneChallenge, code: str) -> list[Creditor]:
+def phone_creditors(*, challenge: OneTimeCode, code: str) -> list[Creditor]:
     """Identify the account-less creditors of a case by a verified phone, for online sign-in
     and voting (SPC Interp. III Art.11). Consumes the code; audited."""
-    phone_challenge_verify(challenge=challenge, code=code)
+    challenge = phone_challenge_verify(challenge=challenge, code=code)
+    case = Case.objects.select_related("court").get(pk=challenge.subject_id)
     with transaction.atomic():
-        challenge = PhoneChallenge.objects.select_for_update().get(pk=challenge.pk)
-        if challenge.used_at is not None:
-            raise DomainError("验证码已使用", field="code", code="expired")
-        challenge.used_at = timezone.now()
-        challenge.save(update_fields=["used_at"])
+        otp.code_use(policy=PHONE, challenge=challenge)
         creditors = list(
-            Creditor.objects.filter(
-                case=challenge.case, phone=challenge.phone, organisation=None, user=None
-            )
+            Creditor.objects.filter(case=case, phone=challenge.phone, organisation=None, user=None)
         )
         if not creditors:
             raise DomainError("该手机号在本案没有申报记录", field="phone", code="no_creditor")
@@ -1423,7 +1379,7 @@ def phone_creditors(*, challenge: PhoneChallenge, code: str) -> list[Creditor]:
             None,
             "meeting.phone_identify",
             challenge,
-            challenge.case,
+            case,
             phone=str(challenge),
             creditors=[c.name for c in creditors],
         )

@@ -40,10 +40,10 @@ from qinqing.bankruptcy.models import (
     FastTrackProfile,
     Meeting,
     Payment,
-    PhoneChallenge,
     Proxy,
 )
 from qinqing.core import figures as figures_registry
+from qinqing.core import otp
 from qinqing.core.errors import DomainError
 from qinqing.core.models import Organisation
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require, visible
@@ -838,11 +838,12 @@ def public_cases(request: HttpRequest) -> HttpResponse:
 def public_file(request: HttpRequest, pk: int) -> HttpResponse:
     case = _public_case(pk)
     session_key = f"bk_challenge_{case.pk}"
-    challenge = None
-    if request.session.get(session_key):
-        challenge = PhoneChallenge.objects.filter(
-            pk=request.session[session_key], case=case, used_at=None
-        ).first()
+    challenge = otp.code_find(
+        policy=services.PHONE,
+        pk=request.session.get(session_key),
+        subject_id=case.pk,
+        unused=True,
+    )
     phone_form = PhoneForm(request.POST if request.POST.get("step") == "send" else None)
     claim_form = PublicClaimForm(
         request.POST if request.POST.get("step") == "file" else None,
@@ -1014,9 +1015,9 @@ def public_meeting(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("验证码已发送，10 分钟内有效"))
             return redirect("bankruptcy:public_meeting", pk=pk)
     elif step == "verify":
-        challenge = PhoneChallenge.objects.filter(
-            pk=request.session.get(challenge_key) or 0, case=case
-        ).first()
+        challenge = otp.code_find(
+            policy=services.PHONE, pk=request.session.get(challenge_key), subject_id=case.pk
+        )
         try:
             if challenge is None:
                 raise DomainError(_("请先获取短信验证码"), field="code")

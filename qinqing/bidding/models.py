@@ -731,37 +731,6 @@ class Seat(models.Model):
         return f"{self.workstation.code} · {self.outcome.expert.code}"
 
 
-class SignInChallenge(models.Model):
-    """A one-time sign-in code sent to an expert's phone (stored hashed, attempt-limited)."""
-
-    phone = models.CharField(_("手机号"), max_length=20)
-    seat = models.ForeignKey(
-        Seat,
-        verbose_name=_("专家工位"),
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
-    code_hash = models.CharField(_("验证码哈希"), max_length=64, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
-    created_at = models.DateTimeField(_("发送时间"))
-    expires_at = models.DateTimeField(_("失效时间"))
-    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("签到验证码")
-        verbose_name_plural = _("签到验证码")
-        indexes = [
-            models.Index(fields=["phone", "created_at"], name="signin_phone_idx"),
-            models.Index(fields=["ip", "created_at"], name="signin_ip_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.phone[:3]}****{self.phone[-4:]}"
-
-
 class ChairVote(models.Model):
     """One member's vote in one round of the chair election (equal vote)."""
 

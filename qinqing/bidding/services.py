@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import constant_time_compare
 
 from qinqing.bidding import rules
 from qinqing.bidding.models import (
@@ -37,16 +37,15 @@ from qinqing.bidding.models import (
     Seat,
     Seating,
     Section,
-    SignInChallenge,
     Speciality,
     Workstation,
 )
 from qinqing.bidding.pools import evaluate_pool
-from qinqing.core import crypto
+from qinqing.core import crypto, otp
 from qinqing.core.audit import audit_log
-from qinqing.core.errors import ConflictError, DomainError, ThrottledError
+from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import Organisation
-from qinqing.core.notifier import Message, notification_send, notification_send_many
+from qinqing.core.notifier import Message, notification_send_many
 from qinqing.core.rules import uscc_is_valid, uscc_normalise
 
 K = Organisation.Kind
@@ -1022,16 +1021,29 @@ def seating_assign(
 
 # --- sign-in at the workstation -------------------------------------------------------------
 
-SIGNIN_CODE_TTL = timedelta(minutes=10)
-SIGNIN_MAX_ATTEMPTS = 5
-SIGNIN_SENDS_PER_PHONE = 3  # per SIGNIN_WINDOW
-SIGNIN_SENDS_PER_IP = 30
-SIGNIN_WINDOW = timedelta(minutes=30)
+SIGNIN = otp.Policy(
+    purpose="bidding.signin",  # subject: the Seat
+    ttl=timedelta(minutes=10),
+    max_attempts=5,
+    window=timedelta(minutes=30),
+    per_phone=3,
+    per_ip=30,
+    throttled_message="验证码发送过于频繁，请稍后再试或请工作人员核验身份",
+    locked_message="错误次数过多，请重新获取验证码或请工作人员核验身份",
+)
+SIGNIN_MAX_ATTEMPTS = SIGNIN.max_attempts
+SIGNIN_SENDS_PER_PHONE = SIGNIN.per_phone  # per SIGNIN.window
 SIGNIN_OPENS_BEFORE = timedelta(hours=2)
 
 
-def _signin_hash(challenge_key: str, secret: str) -> str:
-    return salted_hmac("qinqing.bidding.signin", f"{challenge_key}:{secret}").hexdigest()
+@dataclass(frozen=True)
+class SignInCode:
+    """A sign-in code as the terminal holds it: the id of the core `OneTimeCode` and the seat
+    it was sent for when sent (None: no SMS went out). `signin_verify` reads the seat again
+    from the code itself."""
+
+    pk: int
+    seat: Seat | None = None
 
 
 def _seat_for_phone(phone: str) -> Seat | None:
@@ -1050,39 +1062,26 @@ def _seat_for_phone(phone: str) -> Seat | None:
     )
 
 
-def signin_code_send(*, phone: str, ip: str | None = None) -> SignInChallenge:
+def signin_code_send(*, phone: str, ip: str | None = None) -> SignInCode:
     """Send a one-time sign-in code to an expert seated today (never stored in clear).
 
     The answer is the same whether or not the phone belongs to a seated expert, so the page
     does not reveal who evaluates today; sends are limited per phone and per address.
     """
-    phone = (phone or "").strip().replace(" ", "").replace("-", "")
-    if not (len(phone) == 11 and phone.isdigit()):
-        raise DomainError("请填写11位手机号", field="phone")
-    now = timezone.now()
-    since = now - SIGNIN_WINDOW
-    recent = SignInChallenge.objects.filter(created_at__gte=since)
-    if recent.filter(phone=phone).count() >= SIGNIN_SENDS_PER_PHONE or (
-        ip and recent.filter(ip=ip).count() >= SIGNIN_SENDS_PER_IP
-    ):
-        raise ThrottledError("验证码发送过于频繁，请稍后再试或请工作人员核验身份", code="throttled")
+    phone = otp.phone_clean(policy=SIGNIN, phone=phone)
     seat = _seat_for_phone(phone)
-    code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
-        challenge = SignInChallenge.objects.create(
-            phone=phone, seat=seat, ip=ip, created_at=now, expires_at=now + SIGNIN_CODE_TTL
+        challenge = otp.code_send(
+            policy=SIGNIN,
+            phone=phone,
+            ip=ip,
+            subject_id=seat.pk if seat is not None else None,
+            sms_subject="评标签到验证码",
+            sms_body=None
+            if seat is None
+            else "您的评标签到验证码为 {code}，10 分钟内有效。请勿告诉他人。",
         )
         if seat is not None:
-            challenge.code_hash = _signin_hash(str(challenge.pk), code)
-            challenge.save(update_fields=["code_hash"])
-            notification_send(
-                actor=None,
-                channel="sms",
-                address=phone,
-                subject="评标签到验证码",
-                body=f"您的评标签到验证码为 {code}，10 分钟内有效。请勿告诉他人。",
-                sensitive=True,
-            )
             audit_log(
                 actor=None,
                 action="seat.signin_code",
@@ -1090,7 +1089,7 @@ def signin_code_send(*, phone: str, ip: str | None = None) -> SignInChallenge:
                 organisation=seat.seating.centre,
                 detail={"challenge": challenge.pk, "ip": ip},
             )
-    return challenge
+    return SignInCode(pk=challenge.pk, seat=seat)
 
 
 def _mark_signed_in(seat: Seat, method: str, fields: dict) -> None:
@@ -1101,37 +1100,31 @@ def _mark_signed_in(seat: Seat, method: str, fields: dict) -> None:
     seat.save(update_fields=["signed_in_at", "sign_in_method", *fields])
 
 
-def signin_verify(*, challenge: SignInChallenge, code: str, id_last4: str) -> Seat:
+def signin_verify(*, challenge: SignInCode, code: str, id_last4: str) -> Seat:
     """Sign in with the code and the last 4 characters of the ID number; a wrong pair counts
     an attempt, and after 5 the code is locked (a new code, or staff verification)."""
     code, id_last4 = (code or "").strip(), (id_last4 or "").strip().upper()
     with transaction.atomic():
-        challenge = SignInChallenge.objects.select_for_update().get(pk=challenge.pk)
-        if challenge.used_at is not None or challenge.expires_at < timezone.now():
-            raise DomainError("验证码已失效，请重新获取", field="code", code="expired")
-        if challenge.attempts >= SIGNIN_MAX_ATTEMPTS:
-            raise DomainError(
-                "错误次数过多，请重新获取验证码或请工作人员核验身份", field="code", code="locked"
-            )
+        locked = otp.code_lock(policy=SIGNIN, pk=challenge.pk)
         seat = (
             Seat.objects.select_for_update()
             .select_related("outcome__expert", "seating__centre")
-            .filter(pk=challenge.seat_id)
+            .filter(pk=locked.subject_id)
             .first()
+            if locked.subject_id is not None
+            else None
         )
         correct = (
             seat is not None
-            and constant_time_compare(challenge.code_hash, _signin_hash(str(challenge.pk), code))
+            and otp.code_matches(locked, code)
             and constant_time_compare(seat.outcome.expert.id_last4.upper(), id_last4)
         )
         if not correct:
-            challenge.attempts += 1
-            challenge.save(update_fields=["attempts"])
+            otp.code_fail(locked)
         elif seat.signed_in_at is not None:
             correct = None
         else:
-            challenge.used_at = timezone.now()
-            challenge.save(update_fields=["used_at"])
+            otp.code_use(policy=SIGNIN, challenge=locked)
             _mark_signed_in(seat, Seat.Method.CODE, {})
             audit_log(
                 actor=seat.outcome.expert.user,

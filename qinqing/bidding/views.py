@@ -21,7 +21,6 @@ from qinqing.bidding.models import (
     Expert,
     InService,
     Seat,
-    SignInChallenge,
 )
 from qinqing.bidding.rules import EXCLUSION_LABELS
 from qinqing.core.errors import DomainError
@@ -584,10 +583,11 @@ def signin(request: HttpRequest) -> HttpResponse:
                 messages.info(request, _("如您今日在本中心参加评标，验证码已发送到您的手机。"))
                 return redirect("bidding:signin")
             if op == "code" and signin_form.is_valid():
-                challenge = SignInChallenge.objects.filter(pk=challenge_id).first()
-                if challenge is None:
+                if challenge_id is None:
                     raise DomainError(_("请先获取验证码"), field="code")
-                seat = services.signin_verify(challenge=challenge, **signin_form.cleaned_data)
+                seat = services.signin_verify(
+                    challenge=services.SignInCode(pk=challenge_id), **signin_form.cleaned_data
+                )
                 return _bind_seat(request, seat)
             if op == "terminal" and terminal_form.is_valid():
                 seat = services.seat_terminal_claim(

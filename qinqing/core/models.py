@@ -243,3 +243,34 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} @ {self.at}"
+
+
+class OneTimeCode(models.Model):
+    """A one-time code sent by SMS to prove a phone (`qinqing.core.otp`): an expert signing in
+    at a workstation, a creditor filing or voting without an account.
+
+    Only a keyed hash of the code is kept; a code is single-use, expires and allows a few
+    wrong attempts; sends are throttled per purpose, per phone and per address. `purpose`
+    names the use and so the model `subject_id` points to (none when the code is for nobody).
+    """
+
+    purpose = models.CharField(_("用途"), max_length=40)
+    phone = models.CharField(_("手机号"), max_length=20)
+    subject_id = models.PositiveBigIntegerField(_("关联对象"), null=True, blank=True)
+    ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    code_hash = models.CharField(_("验证码哈希"), max_length=64)
+    created_at = models.DateTimeField(_("发送时间"))
+    expires_at = models.DateTimeField(_("过期时间"))
+    attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("一次性验证码")
+        verbose_name_plural = _("一次性验证码")
+        indexes = [
+            models.Index(fields=["purpose", "phone", "created_at"], name="otp_phone_idx"),
+            models.Index(fields=["purpose", "ip", "created_at"], name="otp_ip_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone[:3]}****{self.phone[-4:]}"

@@ -5,9 +5,10 @@ import re
 import pytest
 
 from qinqing.bankruptcy import demo, services
-from qinqing.bankruptcy.models import Case, Claim, PhoneChallenge
+from qinqing.bankruptcy.models import Case, Claim
 from qinqing.core import notifier
 from qinqing.core.errors import DomainError, ThrottledError
+from qinqing.core.models import OneTimeCode
 
 
 def last_code(phone: str) -> str:
@@ -35,7 +36,7 @@ def test_anonymous_creditor_files_with_a_verified_phone(client, fast):
     response = client.post(url, {"step": "send", "phone": "123"})
     assert "11 位" in response.content.decode()
     assert client.post(url, {"step": "send", "phone": "13912345678"}).status_code == 302
-    challenge = PhoneChallenge.objects.get(phone="13912345678")
+    challenge = OneTimeCode.objects.get(phone="13912345678")
     assert len(challenge.code_hash) == 64 and last_code("13912345678") not in challenge.code_hash
     claim_data = {"step": "file", "creditor_name": "张示例", "principal": "8800", "interest": "0"}
     response = client.post(url, {**claim_data, "code": "000000"})

@@ -13,14 +13,13 @@ from qinqing.bidding.models import (
     DrawOutcome,
     EvaluationSession,
     Seat,
-    SignInChallenge,
     Workstation,
 )
 from qinqing.bidding.tests.test_draw_flow import overlapping_quota
 from qinqing.core.audit import verify_chain
 from qinqing.core.demo import recorded_at
 from qinqing.core.errors import ConflictError, DomainError, ThrottledError
-from qinqing.core.models import AuditEntry, Notification
+from qinqing.core.models import AuditEntry, Notification, OneTimeCode
 
 S = DrawOutcome.Status
 
@@ -182,7 +181,7 @@ def test_sign_in_with_code_and_last_four(world, outbox):
             services.signin_verify(challenge=challenge, code=code, id_last4="0000")
         signed = services.signin_verify(challenge=challenge, code=code, id_last4=expert.id_last4)
     assert signed.pk == seat.pk and signed.signed_in_at and signed.sign_in_method == "code"
-    assert SignInChallenge.objects.get(pk=challenge.pk).attempts == 1
+    assert OneTimeCode.objects.get(pk=challenge.pk).attempts == 1
     with _day(world), pytest.raises(DomainError, match="失效"):
         services.signin_verify(challenge=challenge, code=code, id_last4=expert.id_last4)
 

@@ -125,6 +125,35 @@ def test_expert_signs_in_at_the_terminal_and_only_then_sees_the_project(world, o
     assert project.name not in terminal.get("/bidding/workstation/").content.decode()
 
 
+def test_the_signin_page_answers_alike_for_an_unknown_phone(world, outbox):
+    """A phone without a seat today gets the same pages as a seated expert's (no SMS, a code
+    row all the same), so the terminal does not reveal who evaluates today."""
+    from qinqing.core.models import OneTimeCode
+
+    expert = seat_host(world, second=False).seats.first().outcome.expert
+    pages = {}  # each page without its CSRF tokens
+    with _day(world):
+        for phone in (expert.phone, "13900000000"):
+            terminal = Client()
+            sent = terminal.post("/bidding/signin/", {"op": "phone", "phone": phone}, follow=True)
+            wrong = terminal.post(
+                "/bidding/signin/", {"op": "code", "code": "000000", "id_last4": "0000"}
+            )
+            pages[phone] = [
+                sent.redirect_chain,
+                re.sub(r"[A-Za-z0-9]{32,}", "", sent.content.decode()),
+                wrong.status_code,
+                re.sub(r"[A-Za-z0-9]{32,}", "", wrong.content.decode()),
+            ]
+    assert pages[expert.phone] == pages["13900000000"]
+    assert "不正确" in pages["13900000000"][3]
+    assert [m.address for m in outbox if m.subject == "评标签到验证码"] == [expert.phone]
+    unknown = OneTimeCode.objects.get(phone="13900000000")
+    assert unknown.purpose == "bidding.signin" and unknown.subject_id is None
+    assert unknown.attempts == 1 and len(unknown.code_hash) == 64
+    assert AuditEntry.objects.filter(action="seat.signin_code").count() == 1
+
+
 def test_staff_fallback_from_the_seating_page(client, world):
     seating = seat_host(world, second=False)
     seat = seating.seats.first()

@@ -2,22 +2,27 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/qq_intake .venv/bin/python bench/intake.py
 
-It migrates the database, loads the demo data the form needs (organisations, firms, the
-catalogue and QR codes), collects static files, starts gunicorn (the production server:
-`--worker-class gthread`, `--workers` one per core, `--threads 8`, keep-alive; `sync` for
-comparison) with the per-address limit off (all requests come from one address; the
-per-phone limit stays on, every submission uses a fresh number), waits for /healthz, then
-runs `qinqing needs_bench intake` for `--seconds` with `--concurrency` keep-alive clients,
-and stops the server. The last line is `intake req_per_s=... p99_ms=...` (target: >= 300
-req/s at p99 <= 150 ms on 2 cores).
+It creates the database when it is missing, migrates it, loads the demo data the form needs
+(organisations, firms, the catalogue and QR codes) and collects static files (`--reuse`
+skips these three), starts gunicorn (the production server: `--worker-class gthread`,
+`--workers` one per core, `--threads 8`, keep-alive; `sync` for comparison) with the
+per-address limit off (all requests come from one address; the per-phone limit stays on,
+every submission uses a fresh number), waits for /healthz, then runs `qinqing needs_bench
+intake` for `--seconds` with `--concurrency` keep-alive clients, and stops the server.
+Around the load it reads from /proc the CPU the gunicorn workers and the database's
+PostgreSQL backends used, and prints it per request with the client's (the primary figure
+on a shared machine: wall-clock rates depend on what else runs). The last line
+is `intake req_per_s=... p99_ms=...` (target: >= 300 req/s at p99 <= 150 ms on 2 cores).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +40,54 @@ def _qinqing(*args: str, env: dict) -> str:
         text=True,
     )
     return result.stdout
+
+
+def _ensure_database(url: str) -> None:
+    """Create the throw-away database when it does not exist yet."""
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+            print(f"  created database {name}")
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far; 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu(server_pid: int, database: str) -> dict[str, dict[int, float]]:
+    """CPU so far of the gunicorn workers and of the PostgreSQL backends of the database."""
+    workers, backends = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError, IndexError):
+            continue
+        pid = int(entry.name)
+        if ppid == server_pid or pid == server_pid:
+            workers[pid] = _proc_cpu(pid)
+        elif cmdline.startswith("postgres: ") and f" {database} " in cmdline:
+            backends[pid] = _proc_cpu(pid)
+    return {"gunicorn": workers, "postgres": backends}
+
+
+def _cpu_used(before: dict, after: dict) -> dict[str, float]:
+    return {
+        kind: sum(cpu - before[kind].get(pid, 0.0) for pid, cpu in after[kind].items())
+        for kind in after
+    }
 
 
 _LOAD_DEMO = """
@@ -57,6 +110,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--reuse", action="store_true", help="skip migrate, demo data and static files"
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("set DATABASE_URL to a throw-away PostgreSQL database")
@@ -70,12 +126,15 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
     }
     print(f"machine: {machine()}")
-    print("  migrate, demo data, static files …", flush=True)
-    _qinqing("migrate", "--no-input", env=env)
-    # Only the demo data the form needs (organisations and users, firms, catalogue and QR
-    # codes): the other modules' demos take minutes and play no part here.
-    _qinqing("shell", "-c", _LOAD_DEMO, env=env)
-    _qinqing("collectstatic", "--no-input", env=env)
+    _ensure_database(os.environ["DATABASE_URL"])
+    database = urllib.parse.urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
+    if not args.reuse:
+        print("  migrate, demo data, static files …", flush=True)
+        _qinqing("migrate", "--no-input", env=env)
+        # Only the demo data the form needs (organisations and users, firms, catalogue and QR
+        # codes): the other modules' demos take minutes and play no part here.
+        _qinqing("shell", "-c", _LOAD_DEMO, env=env)
+        _qinqing("collectstatic", "--no-input", env=env)
     base = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen(
         [
@@ -100,6 +159,7 @@ def main() -> None:
             f"  gunicorn: {args.workers} {args.worker_class} workers{threads};"
             f" {args.concurrency} clients for {args.seconds:.0f} s; load {os.getloadavg()[0]:.1f}"
         )
+        before = _server_cpu(server.pid, database)
         output = _qinqing(
             "needs_bench",
             "intake",
@@ -108,10 +168,24 @@ def main() -> None:
             f"--concurrency={args.concurrency}",
             env=env,
         )
+        used = _cpu_used(before, _server_cpu(server.pid, database))
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(output.strip().splitlines()[-1])
+    last = output.strip().splitlines()[-1]
+    requests = int(re.search(r"requests=(\d+)", last).group(1))
+    client = float(re.search(r"client_cpu_s=([\d.]+)", last).group(1))
+    if requests:
+        per = {kind: cpu * 1000 / requests for kind, cpu in used.items()}
+        total = per["gunicorn"] + per["postgres"] + client * 1000 / requests
+        cores = os.cpu_count() or 1
+        print(
+            f"  CPU per request: gunicorn {per['gunicorn']:.2f} ms + PostgreSQL"
+            f" {per['postgres']:.2f} ms + client {client * 1000 / requests:.2f} ms;"
+            f" CPU-bound ceiling on {cores} idle cores ≈ {cores * 1000 / total:.0f} req/s;"
+            f" load at the end {os.getloadavg()[0]:.1f}"
+        )
+    print(last)
 
 
 if __name__ == "__main__":

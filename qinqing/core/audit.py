@@ -171,6 +171,107 @@ def audit_log_many(records: Sequence[AuditRecord]) -> list[AuditEntry]:
     return entries
 
 
+@dataclass
+class ChainAppend:
+    """The part of one PostgreSQL statement that appends entries to the chain: `ctes` (to
+    go after `WITH RECURSIVE`, with `params` in order) lock the head, hash each entry in the
+    database (`sha256()` over the previous hash and the entry's canonical JSON, whose last key
+    is `seq`: the JSON up to `"seq":` is computed here, the database appends the number and
+    `}`), insert the entries and move the head; `returning` is two select-list expressions
+    (the new ids, and [seq, prev_hash, hash] of each entry, in chain order) for `finish`. See
+    `audit_append_sql`."""
+
+    ctes: list[str]
+    params: list
+    returning: str
+    entries: list[AuditEntry]
+    using: str = "default"
+
+    def finish(self, ids: Sequence[int] | None, chain: Sequence[Sequence[str]] | None):
+        """Set the ids, chain positions and hashes of the entries from the statement's result
+        (the two values of `returning`)."""
+        if not ids or not chain or len(ids) != len(self.entries):
+            raise RuntimeError("the audit entries were not written")
+        for entry, pk, (seq, prev_hash, hash_) in zip(self.entries, ids, chain, strict=True):
+            entry.pk, entry.seq, entry.prev_hash, entry.hash = pk, int(seq), prev_hash, hash_
+            entry._state.adding = False
+            entry._state.db = self.using
+        return self.entries
+
+
+def audit_append_sql(records: Sequence[AuditRecord], *, using: str = "default") -> ChainAppend:
+    """PostgreSQL only: the common table expressions that append `records` to the chain inside
+    the caller's own statement, so a service writes its rows and their audit entries in one
+    round trip (in autocommit mode, one transaction without BEGIN and COMMIT round trips) and
+    no Python runs while the head is locked. Each row is hashed exactly as `audit_log_many`
+    hashes it (`verify_chain` checks both alike); the time of the entries is taken before the
+    head is locked. If the head row is missing the statement fails (NOT NULL on `hash`): call
+    `audit_head_ensure()` and run it again."""
+    from django.db import connections
+
+    connection = connections[using]
+    entries = [_entry(r) for r in records]
+    if not entries:
+        raise ValueError("no records")
+    now = timezone.now()
+    at = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    prefixes = []
+    for entry in entries:
+        entry.seq, entry.at, entry.prev_hash, entry.hash = 0, at, "", ""
+        row = canonical_row(entry)
+        if not row.endswith(b',"seq":0}'):  # pragma: no cover  (seq sorts last)
+            raise RuntimeError("canonical row does not end with seq")
+        prefixes.append(row[:-2])
+    insert, params, fields = rows.insert_sql(entries, using=using)
+    names = [f.attname for f in fields]
+    chained = {"seq": "seq", "prev_hash": "prev", "hash": "hash"}
+    columns = insert.split(" VALUES ", 1)[0]
+    values, values_params = [], []
+    for i in range(len(entries)):
+        row_params = params[i * len(fields) : (i + 1) * len(fields)]
+        slots = []
+        for name, value in zip(names, row_params, strict=True):
+            if name in chained:
+                column = chained[name]
+                slots.append(f"(SELECT {column} FROM audit_chain WHERE n = {i + 1})")  # noqa: S608
+            else:
+                slots.append("%s")
+                values_params.append(value)
+        values.append("(" + ", ".join(slots) + ")")
+    qn = connection.ops.quote_name
+    head = qn(AuditChainHead._meta.db_table)
+    n = len(entries)
+    ctes = [
+        f"audit_head AS MATERIALIZED (SELECT seq, hash FROM {head} WHERE id = 1 FOR UPDATE)",  # noqa: S608
+        "audit_prefix (n, prefix) AS (VALUES "
+        + ", ".join(f"({i + 1}, %s::bytea)" for i in range(n))
+        + ")",
+        "audit_chain (n, seq, prev, hash) AS ("
+        "SELECT 0, seq, NULL::text, hash::text FROM audit_head"
+        " UNION ALL SELECT c.n + 1, c.seq + 1, c.hash, encode(sha256("
+        "convert_to(c.hash, 'UTF8') || p.prefix || convert_to((c.seq + 1)::text || '}', 'UTF8')"
+        "), 'hex') FROM audit_chain c JOIN audit_prefix p ON p.n = c.n + 1)",
+        f"audit_ins AS ({columns} VALUES {', '.join(values)} RETURNING id, seq)",
+        f"audit_head_set AS (UPDATE {head} h SET seq = c.seq, hash = c.hash"  # noqa: S608
+        f" FROM audit_chain c WHERE h.id = 1 AND c.n = {n})",
+    ]
+    return ChainAppend(
+        ctes=ctes,
+        params=[*prefixes, *values_params],
+        returning="(SELECT array_agg(id ORDER BY seq) FROM audit_ins),"
+        " (SELECT array_agg(ARRAY[seq::text, prev, hash] ORDER BY n)"
+        " FROM audit_chain WHERE n > 0)",
+        entries=entries,
+        using=using,
+    )
+
+
+def audit_head_ensure() -> None:
+    """Create the chain head if it is missing (before the first append by `audit_append_sql`)."""
+    with transaction.atomic():
+        _locked_head()
+
+
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool

@@ -29,9 +29,18 @@ class NotifierBackend:
         """Deliver or raise; the caller records the outcome."""
         raise NotImplementedError
 
+    def delivered_by_storing(self, notification: Notification) -> bool:
+        """True when keeping the row is the delivery (an in-app inbox, a backend that only
+        logs): the row is recorded `sent` as it is written and `deliver` cannot fail, so no
+        outcome is written afterwards."""
+        return False
+
 
 class DatabaseLogBackend(NotifierBackend):
     """Keeps the message in the database (in-app inbox) and writes it to the log."""
+
+    def delivered_by_storing(self, notification: Notification) -> bool:
+        return True
 
     def deliver(self, notification: Notification) -> None:
         logger.info(
@@ -46,6 +55,9 @@ class WebhookBackend(NotifierBackend):
     """POSTs SMS and e-mail as JSON to settings.QINQING_SMS_WEBHOOK_URL; in-app stays local."""
 
     timeout_seconds = 5
+
+    def delivered_by_storing(self, notification: Notification) -> bool:
+        return notification.channel == Notification.Channel.IN_APP
 
     def deliver(self, notification: Notification) -> None:
         if notification.channel == Notification.Channel.IN_APP:
@@ -120,18 +132,41 @@ def notification_send_many(
 
     `on_commit=True`: deliver once the caller's transaction has committed, so nothing goes out
     for a change that is rolled back; the rows are recorded (and audited) as `queued` in the
-    transaction and their outcome is written right after delivery. `audit=False`: the caller
-    appends `notification_audit_record(...)` itself, with its own entries (`audit_log_many`)."""
+    transaction and their outcome is written right after delivery (rows the backend delivers
+    by storing them are recorded `sent` at once). `audit=False`: the caller appends
+    `notification_audit_record(...)` itself, with its own entries (`audit_log_many`)."""
+    if not messages:
+        return []
+    backend, notifications = notifications_prepare(messages, on_commit=on_commit)
+    # No savepoint: inside the caller's transaction a failure here fails the caller anyway.
+    with transaction.atomic(savepoint=False):
+        rows.insert(notifications)
+        if on_commit:
+            notifications_deliver_on_commit(backend, notifications, messages)
+        else:
+            _deliver(backend, notifications, messages)
+        if audit:
+            audit_log_many([notification_audit_record(actor=actor, notifications=notifications)])
+    return notifications
+
+
+def notifications_prepare(
+    messages: list[Message], *, on_commit: bool = True
+) -> tuple[NotifierBackend, list[Notification]]:
+    """Check messages and build their rows (not saved), for a caller that writes them with
+    its own statement (`rows.insert`/`insert_sql`) and then calls
+    `notifications_deliver_on_commit`. With `on_commit`, rows the backend delivers by storing
+    them are `sent` already; the others are `queued` until delivered."""
     for message in messages:
         if message.channel not in Notification.Channel.values:
             raise DomainError("未知的通知渠道", field="channel")
         if message.recipient is None and not message.address:
             raise DomainError("通知必须指定接收用户或接收地址", field="address")
-    if not messages:
-        return []
     backend = get_backend()
-    notifications = [
-        Notification(
+    now = timezone.now()
+    notifications = []
+    for m in messages:
+        notification = Notification(
             channel=m.channel,
             recipient=m.recipient,
             address=m.address,
@@ -139,18 +174,18 @@ def notification_send_many(
             body=m.stored_body,
             backend=type(backend).__name__,
         )
-        for m in messages
-    ]
-    # No savepoint: inside the caller's transaction a failure here fails the caller anyway.
-    with transaction.atomic(savepoint=False):
-        rows.insert(notifications)
-        if on_commit:
-            transaction.on_commit(lambda: _deliver(backend, notifications, messages), robust=True)
-        else:
-            _deliver(backend, notifications, messages)
-        if audit:
-            audit_log_many([notification_audit_record(actor=actor, notifications=notifications)])
-    return notifications
+        if on_commit and backend.delivered_by_storing(notification):
+            notification.status, notification.sent_at = Notification.Status.SENT, now
+        notifications.append(notification)
+    return backend, notifications
+
+
+def notifications_deliver_on_commit(
+    backend: NotifierBackend, notifications: list[Notification], messages: list[Message]
+) -> None:
+    """Hand the recorded rows to the backend once the current transaction commits (at once
+    in autocommit mode); the outcome of those not yet `sent` is written then."""
+    transaction.on_commit(lambda: _deliver(backend, notifications, messages), robust=True)
 
 
 def notification_audit_record(*, actor, notifications: list[Notification]) -> AuditRecord:
@@ -183,8 +218,9 @@ def _deliver(
             notification.status, notification.error = Notification.Status.FAILED, str(exc)
             failed.append(notification)
         else:
-            notification.status, notification.sent_at = Notification.Status.SENT, now
-            sent.append(notification.pk)
+            if notification.status != Notification.Status.SENT:  # not recorded sent already
+                notification.status, notification.sent_at = Notification.Status.SENT, now
+                sent.append(notification.pk)
         finally:
             notification.body = message.stored_body  # … the database keeps what may be kept
     if sent:

@@ -9,6 +9,12 @@ HINTS = [("", _("不确定，由我们判断"))] + [
 ]
 
 
+def _hints():
+    """The hint choices, given as a callable: each form instance deep-copies its fields, and a
+    list of twelve translatable labels is the costliest part of that copy (public form)."""
+    return HINTS
+
+
 class MultiFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -33,7 +39,7 @@ class PublicNeedForm(forms.Form):
     phone = forms.CharField(
         label=_("联系电话"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
     )
-    category_hint = forms.ChoiceField(label=_("诉求类别"), choices=HINTS, required=False)
+    category_hint = forms.ChoiceField(label=_("诉求类别"), choices=_hints, required=False)
     text = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 5}))
     attachments = MultiFileField(label=_("附件（图片或 PDF，选填，最多 3 个）"), required=False)
 

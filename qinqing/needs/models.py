@@ -129,6 +129,7 @@ class Need(models.Model):
     kind = models.CharField(
         _("诉求性质"), max_length=20, choices=Kind.choices, default=Kind.PROBLEM
     )
+    # Not indexed on its own: 11 categories; lists and figures select by time first.
     category = models.ForeignKey(
         Category,
         verbose_name=_("类别"),
@@ -136,12 +137,14 @@ class Need(models.Model):
         null=True,
         blank=True,
         related_name="needs",
+        db_index=False,
     )
     routed_category = models.CharField(_("规则判断类别"), max_length=20, blank=True)
     routing_confidence = models.DecimalField(
         _("分类置信度"), max_digits=3, decimal_places=2, default=0
     )
     routed_by = models.CharField(_("派单方式"), max_length=20, blank=True)
+    # Indexed by need_dept_state_idx (department, state).
     department = models.ForeignKey(
         Organisation,
         verbose_name=_("承办部门"),
@@ -149,6 +152,7 @@ class Need(models.Model):
         null=True,
         blank=True,
         related_name="needs_handled",
+        db_index=False,
     )
     state = models.CharField(
         _("状态"), max_length=20, choices=State.choices, default=State.PENDING_DISPATCH
@@ -171,6 +175,7 @@ class Need(models.Model):
     reminded = models.BooleanField(_("已提醒"), default=False)
     escalation_level = models.PositiveSmallIntegerField(_("督办级别"), default=0)
     reopen_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
+    # Indexed by need_entered_by_idx, only where set (staff entries, not the public form).
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("录入人"),
@@ -178,12 +183,16 @@ class Need(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
 
     class Meta:
         verbose_name = _("诉求工单")
         verbose_name_plural = _("诉求工单")
         ordering = ["-received_at"]
+        # Every public submission writes each index of this table: only those a query uses
+        # are kept (migration 0002; number and token are looked up by equality only, so
+        # PostgreSQL's extra `LIKE` indexes of the two unique columns are dropped there).
         indexes = [
             models.Index(fields=["received_at"], name="need_received_idx"),
             # covers needs_closed and on_time_rate (index-only scans)
@@ -192,6 +201,11 @@ class Need(models.Model):
             models.Index(fields=["department", "state"], name="need_dept_state_idx"),
             models.Index(fields=["submitted_ip", "received_at"], name="need_ip_at_idx"),
             models.Index(fields=["contact_phone", "received_at"], name="need_phone_at_idx"),
+            models.Index(
+                fields=["entered_by"],
+                name="need_entered_by_idx",
+                condition=models.Q(entered_by__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from qinqing.core.permissions import visible
+from qinqing.needs import db as intake_db
 from qinqing.needs import rules
 from qinqing.needs.models import Need, QrCode, Rectification
 
@@ -23,17 +24,24 @@ def needs(*, user, state: str = "", category: str = "") -> QuerySet:
 
 
 def active_qr(key: str) -> QrCode | None:
-    """The active QR code with this key, or None. Read on every public submission: one raw
-    query on the unique key index (the ORM would spend more compiling it than the database
-    spends answering it)."""
+    """The active QR code with this key, or None. Read on every public submission: one plain
+    query on the unique key index (the ORM, even a raw queryset, spends more compiling it and
+    mapping its columns than the database spends answering it). The creation time is not
+    read: it loads on access, as with `.only()`."""
     qn = connection.ops.quote_name
+    fields = [f for f in QrCode._meta.concrete_fields if f.attname != "created_at"]
     sql = "SELECT {columns} FROM {table} WHERE {key} = %s AND {active}".format(  # noqa: S608
-        columns=", ".join(qn(f.column) for f in QrCode._meta.concrete_fields),
+        columns=", ".join(qn(f.column) for f in fields),
         table=qn(QrCode._meta.db_table),
         key=qn("key"),
         active=qn("is_active"),
     )
-    return next(iter(QrCode.objects.raw(sql, [key])), None)
+    with intake_db.cursor() as cursor:
+        cursor.execute(sql, [key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return QrCode.from_db(connection.alias, [f.attname for f in fields], row)
 
 
 def rectifications(*, user) -> QuerySet:

@@ -12,22 +12,31 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from qinqing.core import calendar, rows
-from qinqing.core.audit import AuditRecord, audit_log, audit_log_many
+from qinqing.core.audit import (
+    AuditRecord,
+    audit_append_sql,
+    audit_head_ensure,
+    audit_log,
+    audit_log_many,
+)
 from qinqing.core.errors import ConflictError, DomainError, ThrottledError
-from qinqing.core.models import Organisation, RoleGrant
+from qinqing.core.models import AuditChainHead, Notification, Organisation, RoleGrant
 from qinqing.core.notifier import (
     Message,
     notification_audit_record,
     notification_send,
     notification_send_many,
+    notifications_deliver_on_commit,
+    notifications_prepare,
 )
 from qinqing.core.permissions import can
 from qinqing.core.roles import Role
 from qinqing.core.rules import uscc_is_valid, uscc_normalise
+from qinqing.needs import db as intake_db
 from qinqing.needs import rules
 from qinqing.needs.models import (
     Category,
@@ -261,41 +270,20 @@ def need_submit(
         raise DomainError("该二维码已停用", field="qr")
     now = at or timezone.now()
     public = channel in PUBLIC_CHANNELS and at is None
+    guess = _classify(text, category_hint)
+    route = auto_route and not rules.needs_dispatcher(guess)
+    submission = _Submission(actor, channel, qr, guess, public, now)
+    if connection.vendor == "postgresql" and not attachments:
+        return _submit_in_one_statement(
+            submission, uscc, phone, text, category_hint, company_name, kind, ip, route
+        )
     # Reads first, outside the transaction: the firm (one lookup by USCC), the routing (the
     # rules' guess, its catalogue entry and the lead department's staff, each read once).
     firm = _firm_by_uscc(uscc)
-    guess = _classify(text, category_hint)
-    category, staff = None, []
-    if auto_route and not rules.needs_dispatcher(guess):
-        category, staff = _routing(guess.category)
-    need = Need(
-        routed_category=guess.category,
-        routing_confidence=guess.confidence,
-        token=secrets.token_urlsafe(24),
-        channel=channel,
-        qr_code=qr,
-        uscc=uscc,
-        company_name=(company_name or (firm[2] if firm else ""))[:200],
-        firm_id=firm[0] if firm else None,
-        firm_org_id=firm[1] if firm else None,
-        contact_phone=phone,
-        submitted_ip=ip,
-        category_hint=category_hint,
-        text=text,
-        kind=kind,
-        received_at=now,
-        entered_by=actor if getattr(actor, "is_authenticated", False) else None,
+    category, staff = _routing(guess.category) if route else (None, [])
+    need, received_state = _new_need(
+        submission, firm, category, uscc, phone, text, category_hint, company_name, kind, ip
     )
-    received_state = need.state
-    if category is not None:
-        # Above the threshold the rules dispatch at once (design: routing): the order is
-        # written already dispatched, with the same fields and step as `need_dispatch`.
-        need.state = rules.next_state(received_state, "dispatch")
-        need.category = category
-        need.department = category.lead_department
-        need.dispatched_at = now
-        need.due_date = rules.due_date(_local_date(now), rules.SLA_DAYS[kind], _add_working_days)
-        need.routed_by = "rules"
     # One short transaction: the order, its steps and messages; the audit entries last (the
     # audit chain's head stays locked from the first entry until the commit).
     with transaction.atomic():
@@ -312,43 +300,263 @@ def need_submit(
                 size=upload.size,
                 content_type=content_type,
             )
-        messages = [_new_order_message(need, user) for user in staff]
-        if public:
-            messages.insert(
-                0,
-                Message(
-                    "sms",
-                    f"诉求 {need.number} 已受理",
-                    f"您的诉求已受理，编号 {need.number}，查询进度：{progress_url(need)}",
-                    address=phone,
-                    # The link opens the order (and its rating) to whoever holds it.
-                    sensitive=True,
-                ),
-            )
         # Recorded now, delivered once the order is committed (never for a rolled-back one);
         # audited below with the order, in the same append.
         notifications = notification_send_many(
-            actor=actor, messages=messages, on_commit=True, audit=False
+            actor=actor,
+            messages=_intake_messages(submission, need, staff, phone),
+            on_commit=True,
+            audit=False,
         )
-        # One entry for the one event: received, and (above the threshold) routed by the rules.
-        detail = {
-            "channel": channel,
-            "qr": qr.pk if qr else None,
-            "category": guess.category,
-            "confidence": str(guess.confidence),
-        }
-        if category is not None:
-            detail["dispatch"] = {
-                "category": category.code,
-                "department": need.department_id,
-                "due": need.due_date,
-                "by": "rules",
-            }
-        records = [_audit_record(actor, need, "submit", detail)]
-        if notifications:
-            records.insert(0, notification_audit_record(actor=actor, notifications=notifications))
-        audit_log_many(records)
+        audit_log_many(_intake_records(submission, need, category, notifications))
     return need
+
+
+@dataclass(frozen=True)
+class _Submission:
+    """What `need_submit` decided before any read: who, by which channel, the rules' guess."""
+
+    actor: object
+    channel: str
+    qr: QrCode | None
+    guess: rules.Classification
+    public: bool
+    now: datetime
+
+
+def _new_need(
+    sub: _Submission, firm, category, uscc, phone, text, category_hint, company_name, kind, ip
+) -> tuple[Need, str]:
+    """The new order (not saved) and the state it is received in; above the threshold the
+    rules dispatch it at once (design: routing): it is written already dispatched, with the
+    same fields and step as `need_dispatch`."""
+    actor, now = sub.actor, sub.now
+    need = Need(
+        routed_category=sub.guess.category,
+        routing_confidence=sub.guess.confidence,
+        token=secrets.token_urlsafe(24),
+        channel=sub.channel,
+        qr_code=sub.qr,
+        uscc=uscc,
+        company_name=(company_name or (firm[2] if firm else ""))[:200],
+        firm_id=firm[0] if firm else None,
+        firm_org_id=firm[1] if firm else None,
+        contact_phone=phone,
+        submitted_ip=ip,
+        category_hint=category_hint,
+        text=text,
+        kind=kind,
+        received_at=now,
+        entered_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    received_state = need.state
+    if category is not None:
+        need.state = rules.next_state(received_state, "dispatch")
+        need.category = category
+        need.department = category.lead_department
+        need.dispatched_at = now
+        need.due_date = rules.due_date(_local_date(now), rules.SLA_DAYS[kind], _add_working_days)
+        need.routed_by = "rules"
+    return need, received_state
+
+
+def _intake_messages(sub: _Submission, need: Need, staff, phone: str) -> list[Message]:
+    """The firm's SMS with its progress link (public channels) and the new-order notice to
+    each of the lead department's staff (dispatched by the rules)."""
+    messages = [_new_order_message(need, user) for user in staff]
+    if sub.public:
+        messages.insert(
+            0,
+            Message(
+                "sms",
+                f"诉求 {need.number} 已受理",
+                f"您的诉求已受理，编号 {need.number}，查询进度：{progress_url(need)}",
+                address=phone,
+                # The link opens the order (and its rating) to whoever holds it.
+                sensitive=True,
+            ),
+        )
+    return messages
+
+
+def _intake_records(sub: _Submission, need: Need, category, notifications) -> list[AuditRecord]:
+    """The audit entries of a submission: its messages, then one entry for the one event:
+    received, and (above the threshold) routed by the rules."""
+    detail = {
+        "channel": sub.channel,
+        "qr": sub.qr.pk if sub.qr else None,
+        "category": sub.guess.category,
+        "confidence": str(sub.guess.confidence),
+    }
+    if category is not None:
+        detail["dispatch"] = {
+            "category": category.code,
+            "department": need.department_id,
+            "due": need.due_date,
+            "by": "rules",
+        }
+    records = [_audit_record(sub.actor, need, "submit", detail)]
+    if notifications:
+        records.insert(0, notification_audit_record(actor=sub.actor, notifications=notifications))
+    return records
+
+
+# PostgreSQL: one read and one write statement per submission. The read draws the ids (order
+# and messages) from their sequences, checks the limits, finds the firm and the routing; the
+# write inserts the order, its steps and messages and appends the audit entries (hashed in the
+# database) in one statement: in autocommit mode that is the whole transaction, so no BEGIN and
+# COMMIT round trips, and the audit chain's head is locked only while that statement runs.
+
+
+_READ_FROM_SQL = (
+    " FROM (SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS need_id, {sms_id} AS sms_id)"
+    " ids LEFT JOIN (SELECT f.id AS fid, o.id AS oid, o.name FROM {firm} f"
+    " JOIN {organisation} o ON o.id = f.organisation_id WHERE o.uscc = %s) f ON true"
+)
+_READ_ROUTING_SQL = (
+    " LEFT JOIN (SELECT c.id AS cid, c.code, c.name AS cname, d.id AS did,"
+    " d.name AS dname, d.short_name, u.id AS uid FROM {category} c"
+    " JOIN {organisation} d ON d.id = c.lead_department_id"
+    " LEFT JOIN {grant} g ON g.organisation_id = d.id AND g.role = %s"
+    " LEFT JOIN {user} u ON u.id = g.user_id AND u.is_active"
+    " WHERE c.code = %s) r ON true ORDER BY r.uid"
+)
+
+
+def _intake_read(sub: _Submission, uscc: str, code: str | None, ip, phone: str):
+    """One statement: the order's id and the SMS's (public channels) drawn from their
+    sequences, the limits checked (raises ThrottledError), the firm with this USCC, and with
+    `code` the catalogue entry, its lead department and that department's active staff, each
+    with the id of the notice they will get. Returns (order id, SMS id, firm, category,
+    [(user, notice id)])."""
+    from qinqing.enterprises.models import Firm
+
+    qn = connection.ops.quote_name
+    user_model = get_user_model()
+    need_table, note_table = Need._meta.db_table, Notification._meta.db_table
+    # The select list and its parameters, then FROM and its parameters (placeholder order).
+    columns = ["ids.need_id", "ids.sms_id", "f.fid", "f.oid", "f.name"]
+    params: list = []
+    checks = []
+    if sub.public:
+        since = connection.ops.adapt_datetimefield_value(sub.now - RATE_WINDOW)
+        per_ip, per_phone = (
+            settings.QINQING_NEEDS_RATE_PER_IP,
+            settings.QINQING_NEEDS_RATE_PER_PHONE,
+        )
+        if per_ip and ip:
+            columns.append(_COUNT_SQL.format(t=qn(need_table), column="submitted_ip", name="by_ip"))
+            params += [ip, since, per_ip]
+            checks.append((per_ip, "提交过于频繁，请稍后再试"))
+        if per_phone:
+            columns.append(
+                _COUNT_SQL.format(t=qn(need_table), column="contact_phone", name="by_phone")
+            )
+            params += [phone, since, per_phone]
+            checks.append((per_phone, "该手机号提交过于频繁，请一小时后再试"))
+    from_sql = _READ_FROM_SQL.format(
+        sms_id="nextval(pg_get_serial_sequence(%s, 'id'))" if sub.public else "NULL::bigint",
+        firm=qn(Firm._meta.db_table),
+        organisation=qn(Organisation._meta.db_table),
+    )
+    from_params = [need_table, *([note_table] if sub.public else []), uscc]
+    if code is not None:
+        columns += ["r.cid", "r.code", "r.cname", "r.did", "r.dname", "r.short_name", "r.uid"]
+        columns.append(
+            "CASE WHEN r.uid IS NOT NULL THEN nextval(pg_get_serial_sequence(%s, 'id')) END"
+        )
+        params.append(note_table)
+        from_sql += _READ_ROUTING_SQL.format(
+            category=qn(Category._meta.db_table),
+            organisation=qn(Organisation._meta.db_table),
+            grant=qn(RoleGrant._meta.db_table),
+            user=qn(user_model._meta.db_table),
+        )
+        from_params += [Role.STAFF.value, code]
+    with intake_db.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(columns)}{from_sql}", [*params, *from_params])
+        found = cursor.fetchall()
+    first = found[0]
+    for (limit, message), count in zip(checks, first[5 : 5 + len(checks)], strict=True):
+        if count >= limit:
+            raise ThrottledError(message, code="throttled")
+    firm = first[2:5] if first[2] is not None else None
+    route = first[5 + len(checks) :]
+    if code is None or route[0] is None:
+        return first[0], first[1], firm, None, []
+    db = connection.alias
+    c_id, c_code, c_name, d_id, d_name, d_short = route[:6]
+    department = Organisation.from_db(db, ["id", "name", "short_name"], (d_id, d_name, d_short))
+    category = Category.from_db(
+        db, ["id", "code", "name", "lead_department_id"], (c_id, c_code, c_name, d_id)
+    )
+    category.lead_department = department
+    staff = [
+        (user_model.from_db(db, ["id"], (row[-2],)), row[-1])
+        for row in found
+        if row[-2] is not None
+    ]
+    return first[0], first[1], firm, category, staff
+
+
+def _submit_in_one_statement(
+    sub: _Submission, uscc, phone, text, category_hint, company_name, kind, ip, route
+) -> Need:
+    """`need_submit` on PostgreSQL without attachments: one read (`_intake_read`), then the
+    order, its steps, its messages and its audit entries in one statement (the entries hashed
+    in the database, `audit_append_sql`). The messages go out once it is committed: at once in
+    autocommit mode, where the statement is the transaction; at the caller's commit inside a
+    transaction."""
+    need_id, sms_id, firm, category, staff = _intake_read(
+        sub, uscc, sub.guess.category if route else None, ip, phone
+    )
+    need, received_state = _new_need(
+        sub, firm, category, uscc, phone, text, category_hint, company_name, kind, ip
+    )
+    need.pk = need_id
+    need.number = _need_number(sub.now, need_id)
+    steps = _intake_steps(need, received_state, sub.now, sub.channel)()
+    messages = _intake_messages(sub, need, [user for user, _ in staff], phone)
+    backend, notifications = notifications_prepare(messages)
+    for notification, pk in zip(
+        notifications, ([sms_id] if sub.public else []) + [pk for _, pk in staff], strict=True
+    ):
+        notification.pk = pk
+    append = audit_append_sql(_intake_records(sub, need, category, notifications))
+    groups = [g for g in ([need], steps, notifications) if g]
+    parts, params = [], []
+    for n, group in enumerate(groups):
+        insert, group_params, _fields = rows.insert_sql(group)
+        parts.append(f"g{n} AS ({insert})")
+        params += group_params
+    sql = f"WITH RECURSIVE {', '.join(parts + append.ctes)} SELECT {append.returning}"
+    params += append.params
+    for attempt in (1, 2):
+        try:
+            if connection.get_autocommit():  # the statement is the whole transaction
+                ids, chain = _fetch_one(sql, params)
+            else:  # a savepoint in the caller's transaction, so that a retry can follow
+                with transaction.atomic():
+                    ids, chain = _fetch_one(sql, params)
+            break
+        except IntegrityError:
+            # The chain head does not exist yet (a fresh database): create it, once.
+            if attempt == 2 or AuditChainHead.objects.filter(pk=1).exists():
+                raise
+            audit_head_ensure()
+    append.finish(ids, chain)
+    for obj in (need, *steps, *notifications):
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    if notifications:
+        notifications_deliver_on_commit(backend, notifications, messages)
+    return need
+
+
+def _fetch_one(sql: str, params: list) -> tuple:
+    with intake_db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 _FIRM_SQL = (

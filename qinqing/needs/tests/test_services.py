@@ -358,3 +358,110 @@ def test_intake_messages_go_out_only_after_the_commit(
     assert not Need.objects.filter(pk=rolled_back.pk).exists()
     assert not Notification.objects.filter(address="13912345679").exists()
     assert verify_chain().ok
+
+
+def test_a_submission_creates_a_missing_chain_head(submit):
+    """The public form appends its audit entries inside its own statement (PostgreSQL); on a
+    database whose chain head row does not exist yet it is created and the write retried."""
+    from qinqing.core.models import AuditChainHead
+
+    AuditChainHead.objects.all().delete()
+    need = submit()
+    assert AuditEntry.objects.filter(action="need.submit", object_id=str(need.pk)).exists()
+    assert AuditChainHead.objects.get(pk=1).seq == AuditEntry.objects.count()
+    assert verify_chain().ok
+
+
+def test_one_statement_intake_writes_what_the_orm_would(submit, world):
+    """Order, steps, messages and audit entries as the transactional path writes them."""
+    from qinqing.core.models import Notification
+
+    need = submit(phone="13912345670")
+    need.refresh_from_db()
+    assert need.number.endswith(f"{need.pk:06d}") and need.state == Need.State.PENDING_SIGN
+    assert need.firm_id is not None and need.company_name
+    assert [s.action for s in need.steps.all()] == ["receive", "dispatch"]
+    notes = Notification.objects.filter(subject__contains=need.number)
+    assert sorted(notes.values_list("channel", flat=True)) == ["in_app", "sms"]
+    entry = AuditEntry.objects.get(action="need.submit", object_id=str(need.pk))
+    assert entry.detail["dispatch"]["category"] == "tax" and entry.organisation_id
+    assert verify_chain().ok
+
+
+def test_messages_a_backend_delivers_by_storing_are_recorded_sent(
+    submit, settings, django_capture_on_commit_callbacks
+):
+    """DatabaseLogBackend: keeping the row is the delivery; no update after the commit."""
+    from qinqing.core.models import Notification
+
+    settings.QINQING_NOTIFIER = "qinqing.core.notifier.DatabaseLogBackend"
+    with django_capture_on_commit_callbacks() as callbacks:
+        need = submit(phone="13912345671")
+        notes = Notification.objects.filter(subject__contains=need.number)
+        assert set(notes.values_list("status", flat=True)) == {Notification.Status.SENT}
+        assert all(n.sent_at for n in notes)
+    assert len(callbacks) == 1  # the log lines, after the commit
+
+
+@pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="the one-statement intake is PostgreSQL's",
+)
+def test_public_submission_is_three_statements(client, qr, django_assert_num_queries):
+    """QR code, one read (ids, limits, firm, routing), one write (order, steps, messages,
+    audit); in a test's transaction the write runs under a savepoint (+2)."""
+    data = {
+        "uscc": FIRM_USCC,
+        "phone": "13900000077",
+        "text": "数电票开票额度不够用，怎么申请提额？",
+    }
+    client.post(f"/needs/q/{qr.key}/", {**data, "phone": "13900000076"})  # warm up
+    with django_assert_num_queries(5):
+        assert client.post(f"/needs/q/{qr.key}/", data).status_code == 302
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="concurrent writers are exercised on PostgreSQL (SQLite serialises writes)",
+)
+def test_concurrent_submissions_and_other_writers_keep_one_chain(submit):
+    """Submissions in autocommit mode (one statement each, hashed in the database) racing
+    with ordinary audit appends: one linear chain, every order audited once."""
+    import threading
+
+    from django.db import connection
+
+    from qinqing.core.audit import audit_log
+
+    errors, numbers = [], []
+
+    def submitter(w: int) -> None:
+        try:
+            for i in range(5):
+                numbers.append(submit(phone=f"1370000{w}{i:03d}").number)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def writer() -> None:
+        try:
+            for i in range(5):
+                audit_log(actor=None, action="test.concurrent", detail={"i": i})
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submitter, args=(w,)) for w in range(4)]
+    threads += [threading.Thread(target=writer) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(numbers) == 20
+    assert AuditEntry.objects.filter(action="need.submit").count() == 20
+    assert verify_chain().ok

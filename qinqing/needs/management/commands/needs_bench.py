@@ -168,17 +168,17 @@ class Command(BaseCommand):
         if not firm_usccs:
             raise CommandError("no firms: load the demo first")
         run = secrets.randbelow(1000)  # fresh phone numbers for each run: 1 + run + worker + i
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), time.process_time()
         latencies, errors = asyncio.run(
             _intake_load(parsed, path, firm_usccs, run, seconds, concurrency)
         )
-        elapsed = time.monotonic() - started
+        elapsed, client_cpu = time.monotonic() - started, time.process_time() - cpu_started
         latencies.sort()
         p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else 0
         self.stdout.write(
             f"intake req_per_s={len(latencies) / elapsed:.0f} p99_ms={p99:.0f} "
             f"requests={len(latencies)} errors={errors} concurrency={concurrency} "
-            f"date={date.today()}"
+            f"client_cpu_s={client_cpu:.2f} date={date.today()}"
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+import urllib.parse
 from pathlib import Path
 
 
@@ -50,3 +51,54 @@ def wait_until_up(base: str, tries: int = 60) -> None:
         except OSError:
             time.sleep(0.5)
     raise SystemExit("the server did not come up")
+
+
+# --- PostgreSQL benchmarks over real HTTP (bench/intake.py, bench/scoring.py) ------------
+
+
+def ensure_database(url: str) -> None:
+    """Create the throw-away database when it does not exist yet."""
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+            print(f"  created database {name}")
+
+
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far; 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(server_pid: int, database: str) -> dict[str, dict[int, float]]:
+    """CPU so far of the gunicorn workers and of the PostgreSQL backends of the database."""
+    workers, backends = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError, IndexError):
+            continue
+        pid = int(entry.name)
+        if ppid == server_pid or pid == server_pid:
+            workers[pid] = proc_cpu(pid)
+        elif cmdline.startswith("postgres: ") and f" {database} " in cmdline:
+            backends[pid] = proc_cpu(pid)
+    return {"gunicorn": workers, "postgres": backends}
+
+
+def cpu_used(before: dict, after: dict) -> dict[str, float]:
+    return {
+        kind: sum(cpu - before[kind].get(pid, 0.0) for pid, cpu in after[kind].items())
+        for kind in after
+    }

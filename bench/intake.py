@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import machine, wait_until_up  # noqa: E402
+from common import cpu_used, ensure_database, machine, server_cpu, wait_until_up  # noqa: E402
 
 
 def _qinqing(*args: str, env: dict) -> str:
@@ -40,54 +40,6 @@ def _qinqing(*args: str, env: dict) -> str:
         text=True,
     )
     return result.stdout
-
-
-def _ensure_database(url: str) -> None:
-    """Create the throw-away database when it does not exist yet."""
-    import psycopg
-
-    parts = urllib.parse.urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-            print(f"  created database {name}")
-
-
-def _proc_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a live process has used so far; 0 when it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _server_cpu(server_pid: int, database: str) -> dict[str, dict[int, float]]:
-    """CPU so far of the gunicorn workers and of the PostgreSQL backends of the database."""
-    workers, backends = {}, {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except (OSError, ValueError, IndexError):
-            continue
-        pid = int(entry.name)
-        if ppid == server_pid or pid == server_pid:
-            workers[pid] = _proc_cpu(pid)
-        elif cmdline.startswith("postgres: ") and f" {database} " in cmdline:
-            backends[pid] = _proc_cpu(pid)
-    return {"gunicorn": workers, "postgres": backends}
-
-
-def _cpu_used(before: dict, after: dict) -> dict[str, float]:
-    return {
-        kind: sum(cpu - before[kind].get(pid, 0.0) for pid, cpu in after[kind].items())
-        for kind in after
-    }
 
 
 _LOAD_DEMO = """
@@ -126,7 +78,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
     }
     print(f"machine: {machine()}")
-    _ensure_database(os.environ["DATABASE_URL"])
+    ensure_database(os.environ["DATABASE_URL"])
     database = urllib.parse.urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
     if not args.reuse:
         print("  migrate, demo data, static files …", flush=True)
@@ -159,7 +111,7 @@ def main() -> None:
             f"  gunicorn: {args.workers} {args.worker_class} workers{threads};"
             f" {args.concurrency} clients for {args.seconds:.0f} s; load {os.getloadavg()[0]:.1f}"
         )
-        before = _server_cpu(server.pid, database)
+        before = server_cpu(server.pid, database)
         output = _qinqing(
             "needs_bench",
             "intake",
@@ -168,7 +120,7 @@ def main() -> None:
             f"--concurrency={args.concurrency}",
             env=env,
         )
-        used = _cpu_used(before, _server_cpu(server.pid, database))
+        used = cpu_used(before, server_cpu(server.pid, database))
     finally:
         server.terminate()
         server.wait(timeout=30)

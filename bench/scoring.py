@@ -43,7 +43,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import machine, progress, wait_until_up  # noqa: E402
+from common import (  # noqa: E402
+    cpu_used,
+    ensure_database,
+    machine,
+    progress,
+    server_cpu,
+    wait_until_up,
+)
 
 API = "/api/v1/bidding/workstation"
 
@@ -61,54 +68,6 @@ def _qinqing(*args: str, env: dict, show: bool = False) -> str:
             sys.stdout.write(result.stdout + result.stderr)
         raise SystemExit(f"qinqing {' '.join(args)} failed ({result.returncode})")
     return result.stdout or ""
-
-
-def _ensure_database(url: str) -> None:
-    """Create the throw-away database when it does not exist yet."""
-    import psycopg
-
-    parts = urllib.parse.urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-            print(f"  created database {name}")
-
-
-def _proc_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a live process has used so far; 0 when it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _server_cpu(server_pid: int, database: str) -> dict[str, dict[int, float]]:
-    """CPU so far of the gunicorn workers and of the PostgreSQL backends of the database."""
-    workers, backends = {}, {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except (OSError, ValueError, IndexError):
-            continue
-        pid = int(entry.name)
-        if ppid == server_pid or pid == server_pid:
-            workers[pid] = _proc_cpu(pid)
-        elif cmdline.startswith("postgres: ") and f" {database} " in cmdline:
-            backends[pid] = _proc_cpu(pid)
-    return {"gunicorn": workers, "postgres": backends}
-
-
-def _cpu_used(before: dict, after: dict) -> dict[str, float]:
-    return {
-        kind: sum(cpu - before[kind].get(pid, 0.0) for pid, cpu in after[kind].items())
-        for kind in after
-    }
 
 
 class WaitSampler(threading.Thread):
@@ -267,12 +226,12 @@ def _load(
     sampler = WaitSampler(os.environ["DATABASE_URL"], database)
     sampler.start()
     walls = []
-    server_cpu = {"gunicorn": 0.0, "postgres": 0.0}
+    server_used = {"gunicorn": 0.0, "postgres": 0.0}
     client_cpu = 0.0
     for r in range(rounds):
         if r:
             _qinqing("bidding_bench", "reset", env=env)
-        before = _server_cpu(server_pid, database)
+        before = server_cpu(server_pid, database)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         if rate:
@@ -294,8 +253,8 @@ def _load(
         client_cpu += (after_usage.ru_utime + after_usage.ru_stime) - (
             usage.ru_utime + usage.ru_stime
         )
-        for kind, used in _cpu_used(before, _server_cpu(server_pid, database)).items():
-            server_cpu[kind] += used
+        for kind, used in cpu_used(before, server_cpu(server_pid, database)).items():
+            server_used[kind] += used
         progress("rounds", r + 1, rounds)
     sampler.stopped = True
     for client in clients:
@@ -320,7 +279,7 @@ def _load(
         "submit_p99": _percentile(by_kind["submit"], 0.99),
         "errors": errors,
         "client_cpu": client_cpu,
-        "server_cpu": server_cpu,
+        "server_cpu": server_used,
         "waits": sampler.summary(),
     }
 
@@ -366,7 +325,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
     }
     print(f"machine: {machine()}")
-    _ensure_database(url)
+    ensure_database(url)
     if not args.reuse:
         print("  migrate, demo data, static files …", flush=True)
         _qinqing("migrate", "--no-input", env=env)

@@ -138,10 +138,11 @@ class AuditEntry(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # audit_org_seq_idx leads with it
     )
     detail = models.JSONField(_("详情"), default=dict)
     prev_hash = models.CharField(_("前一哈希"), max_length=64)
-    hash = models.CharField(_("哈希"), max_length=64, unique=True)
+    hash = models.CharField(_("哈希"), max_length=64)
 
     class Meta:
         verbose_name = _("审计日志")
@@ -151,6 +152,11 @@ class AuditEntry(models.Model):
             models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
             models.Index(fields=["action", "at"], name="audit_action_at_idx"),
             models.Index(fields=["organisation", "seq"], name="audit_org_seq_idx"),
+        ]
+        constraints = [
+            # A constraint, not unique=True: on PostgreSQL that would add a second, LIKE-ready
+            # index that no query uses, paid for on every audited write.
+            models.UniqueConstraint(fields=["hash"], name="audit_hash_unique"),
         ]
 
     def __str__(self) -> str:
@@ -176,6 +182,7 @@ class Notification(models.Model):
         null=True,
         blank=True,
         related_name="notifications",
+        db_index=False,  # notif_recipient_read_idx leads with it
     )
     address = models.CharField(_("接收地址"), max_length=200, blank=True)
     subject = models.CharField(_("标题"), max_length=200)

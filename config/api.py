@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
 from qinqing.activities.api import router as activities_router
@@ -45,6 +45,15 @@ def _invalid(request, exc: ValidationError):
     fields = "、".join(e["field"] for e in errors if e["field"]) or "请求内容"
     body = {"detail": f"请求数据不符合接口要求：{fields}", "code": "invalid", "errors": errors}
     return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    """ninja's own refusals (e.g. a body that is not JSON) in Chinese, with the same status."""
+    message = str(exc)
+    if message.startswith("Cannot parse request body"):
+        message = "请求内容无法解析：请以 JSON 格式发送"
+    return api.create_response(request, {"detail": message}, status=exc.status_code)
 
 
 @api.exception_handler(Http404)

@@ -109,3 +109,9 @@ def test_openapi_and_docs(client, db):
     assert "/api/v1/figures" in schema["paths"]
     assert "/api/v1/auth/token" in schema["paths"]
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_a_body_that_is_not_json_is_refused_in_chinese(client, db):
+    response = client.post("/api/v1/auth/token", "not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "请求内容无法解析：请以 JSON 格式发送"

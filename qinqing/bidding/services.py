@@ -1031,8 +1031,6 @@ SIGNIN = otp.Policy(
     throttled_message="验证码发送过于频繁，请稍后再试或请工作人员核验身份",
     locked_message="错误次数过多，请重新获取验证码或请工作人员核验身份",
 )
-SIGNIN_MAX_ATTEMPTS = SIGNIN.max_attempts
-SIGNIN_SENDS_PER_PHONE = SIGNIN.per_phone  # per SIGNIN.window
 SIGNIN_OPENS_BEFORE = timedelta(hours=2)
 
 

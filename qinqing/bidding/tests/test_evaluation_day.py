@@ -192,12 +192,12 @@ def test_wrong_attempts_lock_the_code_and_sends_are_limited(world, outbox):
     with _day(world):
         challenge = services.signin_code_send(phone=expert.phone)
         code = _code(outbox)
-        for _ in range(services.SIGNIN_MAX_ATTEMPTS):
+        for _ in range(services.SIGNIN.max_attempts):
             with pytest.raises(DomainError, match="不正确"):
                 services.signin_verify(challenge=challenge, code="000000", id_last4="1234")
         with pytest.raises(DomainError, match="次数过多"):
             services.signin_verify(challenge=challenge, code=code, id_last4=expert.id_last4)
-        for _ in range(services.SIGNIN_SENDS_PER_PHONE - 1):
+        for _ in range(services.SIGNIN.per_phone - 1):
             services.signin_code_send(phone=expert.phone)
         with pytest.raises(ThrottledError):
             services.signin_code_send(phone=expert.phone)

@@ -375,9 +375,13 @@ def expert_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            rows = imports.read_rows(upload.name, upload.read())
+            sheets = imports.read_file(upload.name, upload.read())
             count = imports.experts_import(
-                actor=request.user, database=form.cleaned_data["database"], rows=rows
+                actor=request.user,
+                database=form.cleaned_data["database"],
+                rows=sheets.experts,
+                relations=sheets.relations,
+                declared=sheets.declared,
             )
         except imports.ImportErrors as exc:
             errors = exc.errors

@@ -165,12 +165,12 @@ def test_import_is_all_or_nothing_with_row_errors(world):
     with pytest.raises(imports.ImportErrors) as excinfo:
         imports.experts_import(actor=world["centre_wh"], database=database, rows=table)
     assert excinfo.value.errors == [
-        (3, "工作单位统一社会信用代码", "格式或校验位不正确"),
-        (4, "身份证号", "号码或校验位不正确"),
-        (5, "评标专业代码", "未知代码：Z99"),
-        (6, "专家编号", "与第 2 行重复"),
-        (7, "身份证号", "该专家已在库中（身份证号重复）"),
-        (8, "职称", "应为 正高级、副高级 或 中级"),
+        ("专家", 3, "工作单位统一社会信用代码", "格式或校验位不正确"),
+        ("专家", 4, "身份证号", "号码或校验位不正确"),
+        ("专家", 5, "评标专业代码", "未知代码：Z99"),
+        ("专家", 6, "专家编号", "与第 2 行重复"),
+        ("专家", 7, "身份证号", "该专家已在库中（身份证号重复）"),
+        ("专家", 8, "职称", "应为 正高级、副高级 或 中级"),
     ]
     assert Expert.objects.count() == before
 

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from qinqing.bidding.models import Expert, InService, Project, RuleSet
+from qinqing.bidding.models import Expert, ExpertRelation, InService, Project, RuleSet
 from qinqing.bidding.services import BidderIn
 from qinqing.core.models import Organisation
 
@@ -162,3 +162,32 @@ class TerminalCodeForm(forms.Form):
 
 class RecuseForm(forms.Form):
     reason = forms.CharField(label=_("回避事由"), max_length=500)
+
+
+# --- the expert's own page (self_service) ---------------------------------------------------
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class SelfSignInForm(forms.Form):
+    code = forms.CharField(label=_("短信验证码"), max_length=6)
+    id_last4 = forms.CharField(label=_("身份证号后四位"), max_length=4)
+
+
+class LeaveForm(forms.Form):
+    start = forms.DateField(label=_("开始日期"), widget=DATE)
+    end = forms.DateField(label=_("结束日期"), widget=DATE)
+    reason = forms.CharField(label=_("事由（选填）"), max_length=200, required=False)
+
+
+class RelationForm(forms.Form):
+    org_uscc = forms.CharField(label=_("单位统一社会信用代码"), max_length=18)
+    org_name = forms.CharField(label=_("单位名称"), max_length=200)
+    kind = forms.ChoiceField(label=_("关系"), choices=ExpertRelation.Kind.choices)
+    start = forms.DateField(label=_("起始日期"), widget=DATE)
+    end = forms.DateField(label=_("终止日期（仍在任留空）"), widget=DATE, required=False)
+
+
+class DeclareForm(forms.Form):
+    org_uscc = forms.CharField(label=_("关联单位统一社会信用代码"), max_length=18)
+    org_name = forms.CharField(label=_("关联单位名称"), max_length=200)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qinqing.bidding import live_views, report_views, scoring_views, views
+from qinqing.bidding import live_views, report_views, scoring_views, self_service_views, views
 
 app_name = "bidding"
 urlpatterns = [
@@ -26,6 +26,9 @@ urlpatterns = [
     path("seating/", views.seating_list, name="seating_list"),
     path("seating/<int:pk>/", views.seating_detail, name="seating_detail"),
     path("signin/", views.signin, name="signin"),
+    path("expert/", self_service_views.start, name="self_start"),
+    path("expert/me/", self_service_views.home, name="self_home"),
+    path("expert/signout/", self_service_views.sign_out, name="self_signout"),
     path("workstation/", views.workstation, name="workstation"),
     path("workstation/signout/", views.signout, name="signout"),
     # the evaluation: sheets, deviation notes, the chair (scoring_views.py)

@@ -502,6 +502,10 @@ class Agreement(models.Model):
         APPROVED = "approved", _("已认可，执行中")
         COMPLETED = "completed", _("执行完毕")
         TERMINATED = "terminated", _("已终止")
+        VOID = "void", _("裁定无效")
+
+    # Agreements that no longer bind anyone: terminated (Art.99 / Art.104) or void (Art.103).
+    ENDED = (Status.TERMINATED, Status.VOID)
 
     case = models.ForeignKey(
         Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="agreements"
@@ -513,8 +517,8 @@ class Agreement(models.Model):
     )
     approved_on = models.DateField(_("认可日"), null=True, blank=True)
     completed_on = models.DateField(_("执行完毕日"), null=True, blank=True)
-    terminated_on = models.DateField(_("终止日"), null=True, blank=True)
-    termination_reason = models.TextField(_("终止原因"), blank=True)
+    terminated_on = models.DateField(_("终止日（或裁定无效日）"), null=True, blank=True)
+    termination_reason = models.TextField(_("终止或无效的原因"), blank=True)
 
     class Meta:
         verbose_name = _("和解协议")

@@ -1039,6 +1039,55 @@ def art104_distribution(
     return _allocate_cents(exact)
 
 
+@dataclass(frozen=True)
+class Art103Settlement:
+    """What each creditor ends with when an agreement is void: ``level`` (the common
+    percentage of the original claims, ROUND_HALF_UP to 4 places), and per creditor the amount
+    still ``to_pay`` from the distribution or ``to_return`` to the estate (one of them is 0)."""
+
+    level: Decimal
+    to_pay: dict[str, Decimal]
+    to_return: dict[str, Decimal]
+
+
+def art103_settlement(
+    original_claims: Mapping[str, Decimal],
+    received: Mapping[str, Decimal],
+    distributable: Decimal,
+) -> Art103Settlement:
+    """Settle the creditors of a reconciliation agreement the court rules void.
+
+    企业破产法 Art.103: an agreement reached by the debtor's fraud or other unlawful act is
+    void and the debtor is declared bankrupt; what a creditor received under it is not returned
+    **within the percentage the other creditors receive**. So, unlike Art.104 (where a creditor
+    paid ahead keeps everything), the excess over the common percentage goes back to the
+    estate: the pool is ``distributable`` plus everything received, shared pro rata to the
+    original claims (at most 100%); each creditor is topped up to its share or returns what it
+    holds above it. Shares are rounded to cents by the largest remainder, so the payments and
+    returns balance exactly: Σ to_pay − Σ to_return = ``distributable`` (or the unpaid total
+    when every claim is paid in full).
+    """
+    claims = _money_map(original_claims, "原确认债权额")
+    for creditor_id, claim in claims.items():
+        if claim == 0:
+            raise RuleError(f"原确认债权额须为正数（{creditor_id}）")
+    unknown = set(received) - set(claims)
+    if unknown:
+        raise RuleError(f"已受偿债权人不在债权名单中：{', '.join(sorted(unknown))}")
+    got = {key: _money(received.get(key, ZERO), f"已受偿额（{key}）") for key in claims}
+    for creditor_id, amount in got.items():
+        if amount > claims[creditor_id]:
+            raise RuleError(f"已受偿额 {amount} 超过原确认债权额（{creditor_id}）")
+    pool = Fraction(_money(distributable, "可分配金额")) + Fraction(_total(got.values()))
+    level = min(Fraction(1), pool / Fraction(_total(claims.values())))
+    final = _allocate_cents({key: level * Fraction(claims[key]) for key in claims})
+    return Art103Settlement(
+        level=_rate(level),
+        to_pay={key: max(ZERO, final[key] - got[key]) for key in claims},
+        to_return={key: max(ZERO, got[key] - final[key]) for key in claims},
+    )
+
+
 def self_settlement_valid(all_creditor_ids: Iterable[str], consenting_ids: Iterable[str]) -> bool:
     """Whether an out-of-court settlement has every creditor's consent (企业破产法 Art.105).
 

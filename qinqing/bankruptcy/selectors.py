@@ -450,7 +450,7 @@ def assessment_report(case: Case) -> AssessmentReport | None:
             ordinary_claims=ordinary,
         )
     )
-    agreement = case.agreements.exclude(status=Agreement.Status.TERMINATED).first()
+    agreement = case.agreements.exclude(status__in=Agreement.ENDED).first()
     comparison: tuple[rules.ComparisonRow, ...] = ()
     if agreement is not None:
         offers = {}

@@ -949,7 +949,7 @@ def agreement_draft(
     _require_open(case)
     if kind not in Agreement.Kind.values:
         raise DomainError("未知的协议类型", field="kind")
-    if case.agreements.exclude(status=Agreement.Status.TERMINATED).exists():
+    if case.agreements.exclude(status__in=Agreement.ENDED).exists():
         raise ConflictError("本案已有和解协议")
     if not offers:
         raise DomainError("请为每个债权人列明清偿额", field="offers")
@@ -1202,6 +1202,60 @@ def agreement_terminate(
             received={names[k]: v for k, v in received.items()},
         )
     return {names[k]: v for k, v in shares.items()}
+
+
+def agreement_void(
+    *, actor, agreement: Agreement, on: date, reason: str, distributable=0
+) -> rules.Art103Settlement:
+    """Art.103: an agreement reached by the debtor's fraud or another unlawful act is ruled
+    void, during its execution or after it, and the debtor is declared bankrupt. Creditors
+    keep what they received only up to the common percentage (``rules.art103_settlement``):
+    the excess is returned to the estate, the others are topped up from ``distributable``.
+    Returns the settlement (keyed by creditor name)."""
+    if agreement.status not in (Agreement.Status.APPROVED, Agreement.Status.COMPLETED):
+        raise ConflictError("只有已认可（执行中或执行完毕）的和解协议可以裁定无效")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请写明欺诈或其他违法行为的事实", field="reason")
+    available = money(distributable, "distributable")
+    terms = list(agreement.terms.select_related("creditor"))
+    claims = {str(t.creditor_id): t.confirmed_amount for t in terms if t.confirmed_amount > 0}
+    received = {
+        str(t.creditor_id): t.payments.aggregate(s=Sum("amount"))["s"] or ZERO
+        for t in terms
+        if str(t.creditor_id) in claims
+    }
+    settled = _rule(rules.art103_settlement, claims, received, available, field="distributable")
+    names = {str(t.creditor_id): t.creditor.name for t in terms}
+    by_name = rules.Art103Settlement(
+        level=settled.level,
+        to_pay={names[k]: v for k, v in settled.to_pay.items()},
+        to_return={names[k]: v for k, v in settled.to_return.items()},
+    )
+    case = agreement.case
+    with transaction.atomic():
+        was = agreement.status
+        agreement.status, agreement.terminated_on = Agreement.Status.VOID, on
+        agreement.termination_reason = reason
+        agreement.save(update_fields=["status", "terminated_on", "termination_reason"])
+        case.status, case.procedure = Case.Status.TERMINATED, Case.Procedure.LIQUIDATION
+        case.closed_date = None  # a completed agreement had closed the case: bankruptcy reopens it
+        case.save(update_fields=["status", "procedure", "closed_date"])
+        _audit(
+            actor,
+            "agreement.void",
+            agreement,
+            case,
+            on=on,
+            reason=reason,
+            previous_status=was,
+            distributable=available,
+            art103_level=settled.level,
+            art103_to_pay=by_name.to_pay,
+            art103_to_return={k: v for k, v in by_name.to_return.items() if v},
+            received={names[k]: v for k, v in received.items()},
+        )
+    return by_name
 
 
 # --------------------------------------------------------------------------------------------

@@ -619,7 +619,7 @@ def agreement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
                 paid_on=today,
                 reference=request.POST.get("reference", ""),
             )
-    elif action in ("approve", "complete", "terminate"):
+    elif action in ("approve", "complete", "terminate", "void"):
         _case(request, agreement.case_id, "bankruptcy.manage_case")
         if action == "approve":
             _attempt(
@@ -637,6 +637,26 @@ def agreement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
                 agreement=agreement,
                 on=today,
             )
+        elif action == "void":
+            try:
+                settled = services.agreement_void(
+                    actor=request.user,
+                    agreement=agreement,
+                    on=today,
+                    reason=request.POST.get("reason", ""),
+                    distributable=request.POST.get("distributable") or 0,
+                )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                returns = [f"{n} 退回 {a} 元" for n, a in settled.to_return.items() if a]
+                pays = [f"{n} 补足 {a} 元" for n, a in settled.to_pay.items() if a]
+                messages.success(
+                    request,
+                    _("协议已裁定无效，宣告破产。第103条同等比例 %(level)s：")
+                    % {"level": settled.level}
+                    + "；".join(returns + pays),
+                )
         else:
             try:
                 shares = services.agreement_terminate(

@@ -864,6 +864,67 @@ def test_art104_invariants(case: tuple[dict[str, Decimal], dict[str, Decimal], D
                 assert level <= (final[other] + cent) / Fraction(claims[other])
 
 
+# Art.103: void agreement, the excess over the common percentage goes back ------------------
+
+
+@pytest.mark.parametrize(
+    ("distributable", "level", "to_pay", "to_return"),
+    [
+        # pool 1000 + 500 received = 1500 of 4000 claimed: 37.5% each; A held 500 > 375
+        ("1000.00", "0.3750", {"A": "0", "B": "375.00", "C": "750.00"}, {"A": "125.00"}),
+        # nothing to distribute: A keeps only 12.5% (125) and returns 375 to B and C's pool
+        ("0.00", "0.1250", {"A": "0", "B": "125.00", "C": "250.00"}, {"A": "375.00"}),
+        # A is below the common 62.5%: topped up like the others, returns nothing
+        ("2000.00", "0.6250", {"A": "125.00", "B": "625.00", "C": "1250.00"}, {}),
+        # more than enough: everyone in full
+        ("5000.00", "1.0000", {"A": "500.00", "B": "1000.00", "C": "2000.00"}, {}),
+    ],
+)
+def test_art103_returns_what_exceeds_the_common_percentage(
+    distributable: str, level: str, to_pay: dict, to_return: dict
+) -> None:
+    settled = rules.art103_settlement(ART104_CLAIMS, ART104_RECEIVED, D(distributable))
+    assert settled.level == D(level)
+    assert settled.to_pay == {k: D(to_pay.get(k, "0")) for k in ART104_CLAIMS}
+    assert settled.to_return == {k: D(to_return.get(k, "0")) for k in ART104_CLAIMS}
+
+
+def test_art103_rounds_to_cents_by_the_largest_remainder() -> None:
+    claims = {"A": D("100.00"), "B": D("100.00"), "C": D("100.00")}
+    settled = rules.art103_settlement(claims, {}, D("100.00"))
+    assert settled.level == D("0.3333")
+    assert settled.to_pay == {"A": D("33.34"), "B": D("33.33"), "C": D("33.33")}
+
+
+def test_art103_validation() -> None:
+    with pytest.raises(RuleError):
+        rules.art103_settlement({"A": D("10.00")}, {"A": D("10.01")}, D("0.00"))
+    with pytest.raises(RuleError):
+        rules.art103_settlement({"A": D("10.00")}, {"B": D("1.00")}, D("0.00"))
+    with pytest.raises(RuleError):
+        rules.art103_settlement({"A": D("10.00")}, {}, D("0.001"))
+
+
+@INVARIANTS
+@given(art104_cases())
+def test_art103_invariants(case: tuple[dict[str, Decimal], dict[str, Decimal], Decimal]) -> None:
+    claims, received, distributable = case
+    settled = rules.art103_settlement(claims, received, distributable)
+    unpaid = sum((claims[k] - received[k] for k in claims), Decimal(0))
+    paid_out = sum(settled.to_pay.values(), Decimal(0))
+    returned = sum(settled.to_return.values(), Decimal(0))
+    assert paid_out - returned == min(distributable, unpaid)
+    total = sum(claims.values(), Decimal(0))
+    exact_level = min(
+        Fraction(1), Fraction(distributable + sum(received.values())) / Fraction(total)
+    )
+    for key in claims:
+        assert settled.to_pay[key] == 0 or settled.to_return[key] == 0
+        final = received[key] + settled.to_pay[key] - settled.to_return[key]
+        assert 0 <= final <= claims[key]
+        assert abs(Fraction(final) - exact_level * Fraction(claims[key])) < Fraction(1, 100)
+
+
 def test_art105_needs_every_creditor() -> None:
     assert rules.self_settlement_valid(["A", "B", "C"], ["C", "B", "A"])
     assert not rules.self_settlement_valid(["A", "B", "C"], ["A", "B"])

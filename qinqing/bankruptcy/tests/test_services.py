@@ -548,3 +548,101 @@ def test_an_unreviewed_claim_has_no_vote_and_no_weight(meeting_case, world):
     tally = selectors.item_tally(recon)
     assert tally.present_voters == 0 and tally.unsecured_total == D("900.00")
     assert (str(unreviewed.creditor.pk), "UNCONFIRMED_NO_PROVISIONAL") in tally.excluded
+
+
+def _executing(meeting_case, world):
+    """An approved agreement with A paid 300 of its agreed 320 (A: 400 confirmed)."""
+    case, c = meeting_case
+    admin, judge = world["users"]["administrator"], world["users"]["judge"]
+    agreement = services.agreement_draft(
+        actor=admin,
+        case=case,
+        offers=[(c["A"], "320", ""), (c["B"], "160", ""), (c["C"], "80", ""), (c["E"], "160", "")],
+    )
+    meeting = _schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
+    services.meeting_open(actor=admin, meeting=meeting)
+    recon = meeting.items.get(kind=AgendaItem.Kind.RECONCILIATION)
+    for key in "ABE":
+        services.attendance_sign_in(actor=admin, meeting=meeting, creditor=c[key])
+        services.ballot_cast(actor=admin, item=recon, creditor=c[key], vote="yes")
+    services.meeting_close(actor=admin, meeting=meeting)
+    services.agreement_approve(actor=judge, agreement=agreement, on=date(2024, 5, 6))
+    term_a = agreement.terms.get(creditor=c["A"])
+    services.installments_set(actor=admin, term=term_a, schedule=[(date(2024, 8, 1), "320")])
+    services.payment_record(actor=admin, term=term_a, amount="300", paid_on=date(2024, 8, 1))
+    return agreement
+
+
+def test_art103_void_agreement_takes_back_the_excess(meeting_case, world):
+    case, c = meeting_case
+    judge = world["users"]["judge"]
+    agreement = _executing(meeting_case, world)
+    confirmed = {t.creditor.name: t.confirmed_amount for t in agreement.terms.all()}
+    total = sum(confirmed.values(), Decimal(0))
+    with pytest.raises(DomainError, match="欺诈"):
+        services.agreement_void(actor=judge, agreement=agreement, on=date(2024, 9, 1), reason=" ")
+    settled = services.agreement_void(
+        actor=judge,
+        agreement=agreement,
+        on=date(2024, 9, 1),
+        reason="债务人隐匿财产骗取和解",
+        distributable="100",
+    )
+    # the pool is 100 + the 300 A received, shared pro rata to the confirmed claims
+    level = Decimal(400) / total
+    assert settled.level == level.quantize(Decimal("0.0001"))
+    a_share = (confirmed[c["A"].name] * level).quantize(Decimal("0.01"))
+    assert settled.to_return[c["A"].name] == Decimal("300.00") - a_share
+    assert settled.to_pay[c["A"].name] == 0
+    assert sum(settled.to_pay.values()) - sum(settled.to_return.values()) == Decimal("100.00")
+    agreement.refresh_from_db()
+    case.refresh_from_db()
+    assert agreement.status == Agreement.Status.VOID and agreement.terminated_on == date(2024, 9, 1)
+    assert case.status == Case.Status.TERMINATED and case.procedure == Case.Procedure.LIQUIDATION
+    entry = AuditEntry.objects.get(action="agreement.void")
+    assert entry.detail["previous_status"] == "approved"
+    assert entry.detail["art103_to_return"] == {c["A"].name: str(settled.to_return[c["A"].name])}
+    with pytest.raises(ConflictError):  # once only
+        services.agreement_void(actor=judge, agreement=agreement, on=date(2024, 9, 2), reason="x")
+    with pytest.raises(ConflictError):  # nothing left to pay under it
+        services.payment_record(
+            actor=world["users"]["administrator"],
+            term=agreement.terms.get(creditor=c["A"]),
+            amount="20",
+            paid_on=date(2024, 9, 3),
+        )
+    assert verify_chain().ok
+
+
+def test_art103_reaches_a_completed_agreement_and_reopens_the_case(meeting_case, world):
+    case, c = meeting_case
+    admin, judge = world["users"]["administrator"], world["users"]["judge"]
+    agreement = _executing(meeting_case, world)
+    services.payment_record(
+        actor=admin,
+        term=agreement.terms.get(creditor=c["A"]),
+        amount="20",
+        paid_on=date(2024, 8, 2),
+    )
+    for key in "BCE":
+        term = agreement.terms.get(creditor=c[key])
+        services.installments_set(
+            actor=admin, term=term, schedule=[(date(2024, 8, 1), str(term.agreed_amount))]
+        )
+        services.payment_record(
+            actor=admin, term=term, amount=str(term.agreed_amount), paid_on=date(2024, 8, 1)
+        )
+    services.agreement_complete(actor=judge, agreement=agreement, on=date(2024, 8, 5))
+    case.refresh_from_db()
+    assert case.closed_date == date(2024, 8, 5)
+    settled = services.agreement_void(
+        actor=judge, agreement=agreement, on=date(2025, 3, 1), reason="以虚假债权操纵表决"
+    )
+    case.refresh_from_db()
+    assert case.closed_date is None and case.status == Case.Status.TERMINATED
+    # everyone was paid 80% of the confirmed claims: equal already, nothing moves
+    assert set(settled.to_pay.values()) == {Decimal("0.00")}
+    assert set(settled.to_return.values()) == {Decimal("0.00")}
+    assert not selectors.rescued_agreements(date(2024, 1, 1), date(2025, 12, 31)).filter(
+        pk=agreement.pk
+    )

@@ -125,6 +125,8 @@ def test_permission_matrix(client, users):
 def test_post_actions_respect_roles(client, users):
     voting = Case.objects.get(number=demo.VOTING_NUMBER)
     meeting = Meeting.objects.get(case=voting)
+    executing = Agreement.objects.get(case__number="（2021）鄂0111破3号")  # the creditor's case
+    status = executing.status
     matrix = {
         f"/bankruptcy/cases/{voting.pk}/decide/": {
             "creditor": 403,
@@ -133,8 +135,17 @@ def test_post_actions_respect_roles(client, users):
         },
         f"/bankruptcy/meetings/{meeting.pk}/close/": {"creditor": 403, "judge": 403, "admin2": 404},
         f"/bankruptcy/cases/{voting.pk}/claims/publish/": {"creditor": 403, "judge": 403},
+        # Art.103 / Art.104 rulings are the court's: refused before anything is read
+        f"/bankruptcy/agreements/{executing.pk}/void/": {
+            "creditor": 403,
+            "administrator": 403,
+            "judge2": 404,
+        },
+        f"/bankruptcy/agreements/{executing.pk}/terminate/": {"creditor": 403, "admin2": 404},
     }
     check_matrix(client, matrix, users, method="post")
+    executing.refresh_from_db()
+    assert executing.status == status
 
 
 def test_creditor_sees_only_its_own_claims_and_terms(client, users):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -34,6 +34,7 @@ from qinqing.bidding.models import (
     DrawOutcome,
     EvaluationSession,
     EvaluationStage,
+    Incident,
     PriceFormula,
     Project,
     RankingLot,
@@ -44,8 +45,9 @@ from qinqing.bidding.models import (
     Stage,
 )
 from qinqing.core import crypto, rows
-from qinqing.core.audit import audit_log
+from qinqing.core.audit import AuditRecord, audit_append_sql, audit_head_ensure, audit_log
 from qinqing.core.errors import ConflictError, DomainError
+from qinqing.core.models import AuditChainHead
 
 TECHNICAL_GROUP = "technical"
 ENTRY_FIELDS = ("score", "passed", "note")
@@ -310,17 +312,6 @@ def _stage_items(
     return items
 
 
-def _locked_sheet(seat: Seat, stage: str) -> ScoreSheet:
-    sheet = rows.select_one(
-        ScoreSheet, "seat_id = %s AND stage = %s", [seat.pk, stage], order_by="id", lock=True
-    )
-    if sheet is None:
-        raise ConflictError("您在该阶段没有评分表")
-    if sheet.status == ScoreSheet.Status.VOID:
-        raise ConflictError("您的评分表已作废")
-    return sheet
-
-
 def _rows_digest(stored) -> str:
     """A digest of a sheet's content for the audit log (the values stay out of the log)."""
     canonical = sorted((b, c, str(score), passed, note) for b, c, score, passed, note in stored)
@@ -374,46 +365,46 @@ def _validated(
     return clean
 
 
-def _writable_stage(session: EvaluationSession, stage: str) -> EvaluationStage:
-    """The open stage a member may write in: not while an incident pauses the session. (Plain
-    statements: this runs on every sheet write.)"""
-    state = rows.select_one(
-        EvaluationStage, "session_id = %s AND stage = %s", [session.pk, stage], order_by="id"
-    )
-    if state is not None and supervision.session_paused(session):
-        raise ConflictError("评标已暂停，恢复后方可继续评分")
-    return _checked_open(state)
+# `supervision.session_paused` as a column of the statement that reads the stage.
+_PAUSED_SQL = (
+    "EXISTS (SELECT 1 FROM {t} WHERE session_id = %s AND pauses = %s AND resolved_at IS NULL)"
+)
 
 
-def _entries_write(sheet: ScoreSheet, clean) -> None:
-    """Insert or update the sheet's entries (one statement)."""
+def _entries_write(sheet: ScoreSheet, written) -> None:
+    """Insert or update the sheet's entries, given as (bidder id, criterion id, score, passed,
+    note) (one statement)."""
     rows.upsert(
         ScoreEntry,
         ("sheet_id", "bidder_id", "criterion_id", *ENTRY_FIELDS),
-        [(sheet.pk, b, c.pk, score, passed, note) for b, c, score, passed, note in clean],
+        [(sheet.pk, *row) for row in written],
         unique_fields=["sheet", "bidder", "criterion"],
         update_fields=ENTRY_FIELDS,
     )
 
 
 def sheet_save(*, actor, seat: Seat, stage: str, entries: Sequence[EntryIn]) -> ScoreSheet:
-    """Save (part of) an expert's own draft sheet; a submitted sheet is locked."""
+    """Save (part of) an expert's own draft sheet; a submitted sheet is locked. (Statements:
+    one reads the stage and the pause and locks the sheet; then the writes, on PostgreSQL in
+    one statement with the audit entry, elsewhere one each.)"""
     session = _check_member(seat)
-    criteria, bidders = _stage_items(session, _writable_stage(session, stage))
-    clean = _validated(entries, stage, criteria, bidders)
     with transaction.atomic():
-        sheet = _locked_sheet(seat, stage)
+        state, sheet, head = _stage_and_sheet(session, seat, stage, lock_stage=False)
+        criteria, bidders = _stage_items(session, state)
+        clean = _validated(entries, stage, criteria, bidders)
+        _check_sheet(sheet)
         if sheet.status == ScoreSheet.Status.SUBMITTED:
             raise ConflictError("评分表已提交锁定；如需修改，请评标委员会负责人退回")
-        _entries_write(sheet, clean)
         sheet.updated_at = timezone.now()
-        rows.update(sheet, ["updated_at"])
-        audit_log(
-            actor=actor,
-            action="sheet.save",
-            obj=sheet,
-            organisation=seat.seating.centre,
-            detail={"stage": stage, "entries": len(clean), "workstation": seat.workstation.code},
+        detail = {"stage": stage, "entries": len(clean), "workstation": seat.workstation.code}
+        _sheet_writes(
+            session,
+            sheet,
+            _as_stored(clean),
+            ["updated_at"],
+            AuditRecord("sheet.save", actor, sheet, seat.seating.centre, detail),
+            head=head,
+            ask_last=False,
         )
     return sheet
 
@@ -449,26 +440,107 @@ def sheet_missing(sheet: ScoreSheet) -> list[str]:
     )
 
 
+_stage_and_sheet_sql: dict[tuple[str, bool], str] = {}
+
+
+def _stage_and_sheet(
+    session: EvaluationSession, seat: Seat, stage: str, *, lock_stage: bool
+) -> tuple[EvaluationStage, ScoreSheet | None, bool]:
+    """In one statement: the stage (locked with `lock_stage`); whether an incident pauses the
+    session; the member's sheet of the stage, locked (after the stage; None if there is
+    none); whether the audit chain's head exists. Raises unless the stage is open and not
+    paused (the stage's errors come first, then the caller validates the entries, then
+    `_check_sheet`: the order the messages always had)."""
+    connection = connections[ScoreSheet.objects.db]
+    stage_cols = rows.columns(EvaluationStage, "st", using=connection.alias)
+    sheet_cols = rows.columns(ScoreSheet, "sh", using=connection.alias)
+    key = (connection.vendor, lock_stage)
+    sql = _stage_and_sheet_sql.get(key)
+    if sql is None:
+        qn = connection.ops.quote_name
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        # MATERIALIZED: each part runs once, the stage's before the sheet's (the sheet's
+        # condition reads the stage's result), so the locks are taken in that order.
+        materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
+        sql = _stage_and_sheet_sql[key] = (
+            f"WITH st AS {materialized}(SELECT * FROM {qn(EvaluationStage._meta.db_table)}"  # noqa: S608
+            f" WHERE session_id = %s AND stage = %s{lock if lock_stage else ''}),"
+            f" sh AS {materialized}(SELECT * FROM {qn(ScoreSheet._meta.db_table)}"
+            f" WHERE seat_id = %s AND stage = %s AND EXISTS (SELECT 1 FROM st){lock})"
+            f" SELECT {stage_cols.sql}, {_PAUSED_SQL.format(t=qn(Incident._meta.db_table))},"
+            f" EXISTS (SELECT 1 FROM {qn(AuditChainHead._meta.db_table)} WHERE id = 1),"
+            f" {sheet_cols.sql} FROM st LEFT JOIN sh ON TRUE"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [session.pk, stage, seat.pk, stage, session.pk, True])
+        row = cursor.fetchone()
+    if row is None:
+        raise ConflictError("该评审阶段尚未开始")
+    n = len(stage_cols)
+    state = stage_cols.load(row[:n], connection)
+    if row[n]:
+        raise ConflictError("评标已暂停，恢复后方可继续评分")
+    _checked_open(state)
+    return state, sheet_cols.load(row[n + 2 :], connection), bool(row[n + 1])
+
+
+def _check_sheet(sheet: ScoreSheet | None) -> None:
+    if sheet is None:
+        raise ConflictError("您在该阶段没有评分表")
+    if sheet.status == ScoreSheet.Status.VOID:
+        raise ConflictError("您的评分表已作废")
+
+
+_CENT = Decimal("0.01")
+
+
+def _as_stored(clean) -> list[tuple]:
+    """Validated entries as the rows `_entry_rows` reads back once written: (bidder id,
+    criterion id, score, passed, note), the score with the column's two decimals (exact: a
+    multiple of the item's step, itself of two decimals at most; `abs` turns a typed -0 into
+    the 0 the column holds). These values are what is written, too."""
+    return [
+        (b, c.pk, None if score is None else abs(score).quantize(_CENT), passed, note)
+        for b, c, score, passed, note in clean
+    ]
+
+
 def sheet_submit(
     *, actor, seat: Seat, stage: str, entries: Sequence[EntryIn] | None = None
 ) -> ScoreSheet:
     """Submit and lock the sheet; with `entries`, they are saved first in the same transaction
     (all or nothing: a sheet still incomplete after them is neither saved nor submitted). When
-    it is the stage's last sheet, compute the deviation notes."""
+    it is the stage's last sheet, compute the deviation notes.
+
+    Statements: one that locks the stage and the sheet (and reads the pause); when `entries`
+    leave a pair of the stage out, one that reads the stored entries; then the writes: on
+    PostgreSQL one statement (entries, sheet, "last sheet?", audit entry hashed in the
+    database), elsewhere one each."""
     session = _check_member(seat)
-    state = _writable_stage(session, stage)
-    criteria, bidders = _stage_items(session, state)
-    clean = _validated(entries, stage, criteria, bidders) if entries is not None else None
     with transaction.atomic():
-        # Submits of one stage take turns, so exactly one of them sees itself as the last and
-        # computes the deviation notes (two concurrent last submits would each miss the other).
-        rows.select_one(EvaluationStage, "id = %s", [state.pk], lock=True)
-        sheet = _locked_sheet(seat, stage)
+        # Submits of one stage take turns (each holds the stage row locked until its commit),
+        # so exactly one of them sees itself as the last and computes the deviation notes (two
+        # concurrent last submits would each miss the other). The "last sheet?" question is
+        # asked by a statement that starts after the lock was granted, so that it sees every
+        # submit that held the lock before (READ COMMITTED: a statement's snapshot is taken
+        # when it starts; the locking statement's own snapshot predates the wait).
+        state, sheet, head = _stage_and_sheet(session, seat, stage, lock_stage=True)
+        criteria, bidders = _stage_items(session, state)
+        clean = _validated(entries, stage, criteria, bidders) if entries is not None else None
+        _check_sheet(sheet)
         if sheet.status == ScoreSheet.Status.SUBMITTED:
             raise ConflictError("评分表已提交")
-        if clean:
-            _entries_write(sheet, clean)
-        stored = _entry_rows(sheet)
+        written = _as_stored(clean or ())
+        if len(written) == len(criteria) * len(bidders):
+            # Every pair of the stage is given (`_validated` refuses repeats and pairs outside
+            # the stage): the sheet's rows will be exactly these, no need to read them.
+            stored = written
+        else:
+            # The rows as they will be: the stored ones (read under the sheet's lock), with
+            # the given ones written over them.
+            merged = {(r[0], r[1]): r for r in _entry_rows(sheet)}
+            merged.update(((r[0], r[1]), r) for r in written)
+            stored = list(merged.values())
         missing = _missing(sheet, stored, criteria.values(), bidders.values())
         if missing:
             shown = "、".join(missing[:5]) + (f" 等 {len(missing)} 项" if len(missing) > 5 else "")
@@ -477,7 +549,6 @@ def sheet_submit(
         sheet.status = ScoreSheet.Status.SUBMITTED
         sheet.submitted_at = now
         sheet.updated_at = now
-        rows.update(sheet, ["status", "submitted_at", "updated_at"])
         detail = {
             "stage": stage,
             "workstation": seat.workstation.code,
@@ -485,21 +556,100 @@ def sheet_submit(
         }
         if clean is not None:
             detail["entries"] = len(clean)
-        last = not rows.exists(
-            ScoreSheet,
-            "session_id = %s AND stage = %s AND status NOT IN (%s, %s)",
-            [session.pk, stage, ScoreSheet.Status.SUBMITTED, ScoreSheet.Status.VOID],
-        )
-        audit_log(
-            actor=actor,
-            action="sheet.submit",
-            obj=sheet,
-            organisation=seat.seating.centre,
-            detail=detail,
+        last = _sheet_writes(
+            session,
+            sheet,
+            written,
+            ["status", "submitted_at", "updated_at"],
+            AuditRecord("sheet.submit", actor, sheet, seat.seating.centre, detail),
+            head=head,
+            ask_last=True,
         )
         if last:
             _deviations_compute(session, stage)
     return sheet
+
+
+def _sheet_writes(
+    session: EvaluationSession,
+    sheet: ScoreSheet,
+    written: list[tuple],
+    fields: list[str],
+    record: AuditRecord,
+    *,
+    head: bool,
+    ask_last: bool,
+) -> bool:
+    """A sheet write under the sheet's lock: the entries (upserted), the sheet's `fields`, the
+    audit entry; with `ask_last`, whether no other live sheet of the stage is still a draft
+    (False without it).
+
+    On PostgreSQL all in one statement, the audit entry hashed in the database
+    (`audit_append_sql`); for a submit it runs after `_stage_and_sheet` locked the stage, so
+    its snapshot holds every earlier submit of the stage (see `sheet_submit`); the sheet's own
+    update is not visible to the statement itself, hence `id <> sheet`. Elsewhere one
+    statement each, as `audit_log` appends."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        if written:
+            _entries_write(sheet, written)
+        rows.update(sheet, fields)
+        last = ask_last and not rows.exists(
+            ScoreSheet,
+            "session_id = %s AND stage = %s AND status NOT IN (%s, %s)",
+            [session.pk, sheet.stage, ScoreSheet.Status.SUBMITTED, ScoreSheet.Status.VOID],
+        )
+        audit_log(
+            actor=record.actor,
+            action=record.action,
+            obj=record.obj,
+            organisation=record.organisation,
+            detail=record.detail,
+        )
+        return last
+    if not head:
+        audit_head_ensure()
+    qn = connection.ops.quote_name
+    ctes, params = [], []
+    if written:
+        sql, entry_params = rows.upsert_sql(
+            ScoreEntry,
+            ("sheet_id", "bidder_id", "criterion_id", *ENTRY_FIELDS),
+            [(sheet.pk, *row) for row in written],
+            unique_fields=["sheet", "bidder", "criterion"],
+            update_fields=ENTRY_FIELDS,
+            using=connection.alias,
+        )
+        ctes.append(f"entries_set AS ({sql})")
+        params += entry_params
+    sql, sheet_params = rows.update_sql(sheet, fields, using=connection.alias)
+    ctes.append(f"sheet_set AS ({sql})")
+    params += sheet_params
+    append = audit_append_sql([record], using=connection.alias)
+    ctes += append.ctes
+    params += append.params
+    if ask_last:
+        table = qn(ScoreSheet._meta.db_table)
+        last_sql = (
+            f"NOT EXISTS (SELECT 1 FROM {table} WHERE session_id = %s AND stage = %s"  # noqa: S608
+            " AND status NOT IN (%s, %s) AND id <> %s)"
+        )
+        params += [
+            session.pk,
+            sheet.stage,
+            ScoreSheet.Status.SUBMITTED,
+            ScoreSheet.Status.VOID,
+            sheet.pk,
+        ]
+    else:
+        last_sql = "FALSE"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE {', '.join(ctes)} SELECT {last_sql}, {append.returning}", params
+        )
+        last, ids, chain = cursor.fetchone()
+    append.finish(ids, chain)
+    return last
 
 
 def _live_sheets(session: EvaluationSession, stage: str):

@@ -51,6 +51,10 @@ class EntriesIn(BaseModel):
     entries: list[EntryIO]
 
 
+def _entries_in(entries: list[EntryIO]) -> list[scoring.EntryIn]:
+    return [scoring.EntryIn(e.bidder_id, e.criterion, e.score, e.passed, e.note) for e in entries]
+
+
 class ReasonIn(Schema):
     reason: str = ""
 
@@ -160,7 +164,7 @@ def sheet_put(request, stage: str, payload: EntriesIn):
         actor=seat.outcome.expert.user,
         seat=seat,
         stage=_stage_value(stage),
-        entries=[scoring.EntryIn(**e.model_dump()) for e in payload.entries],
+        entries=_entries_in(payload.entries),
     )
     return _sheet_state(sheet)
 
@@ -191,7 +195,7 @@ def sheet_submit(request, stage: str, payload: Body[SubmitIn | None] = None):
         actor=seat.outcome.expert.user,
         seat=seat,
         stage=_stage_value(stage),
-        entries=None if entries is None else [scoring.EntryIn(**e.model_dump()) for e in entries],
+        entries=None if entries is None else _entries_in(entries),
     )
     return _sheet_state(sheet)
 

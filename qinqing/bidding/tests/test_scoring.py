@@ -650,3 +650,204 @@ def test_the_signed_in_seat_loader_reads_what_the_orm_would(evaluation):
     Seat.objects.filter(pk=unsigned.pk).update(signed_in_at=None)
     assert signed_in_seat(unsigned.pk) is None
     assert signed_in_seat(10**9) is None
+
+
+# --- the submit's statements (one per step on SQLite, the writes in one on PostgreSQL) -----
+
+
+def _review_entries(ev, note="") -> list:
+    codes = [c.code for c in scoring.stage_criteria(ev["session"], Stage.REVIEW)]
+    return [
+        E(b.pk, code, passed=(i, n) != (0, 0), note=note if (i, n) == (0, 0) else "合格")
+        for i, b in enumerate(ev["bidders"])
+        for n, code in enumerate(codes)
+    ]
+
+
+def _submitted_digest(sheet: ScoreSheet) -> str:
+    return AuditEntry.objects.get(action="sheet.submit", object_id=str(sheet.pk)).detail[
+        "content_sha256"
+    ]
+
+
+def test_the_submit_digest_is_that_of_the_rows_as_stored(evaluation):
+    """Whether the submit carries every entry (the rows are not read back), a part of them
+    over a saved draft (read and merged), or none, the audit row's digest is that of the
+    sheet's rows as stored; a note with quotes, backslashes, braces and new lines is kept."""
+    seats = evaluation["seats"]
+    tricky = '不通过：“资质”"quoted", back\\slash {brace} 逗号，\n换行 ✓'
+    every = _review_entries(evaluation, note=tricky)
+    scoring.sheet_submit(actor=None, seat=seats[0], stage=Stage.REVIEW, entries=every)
+    changed = [E(e.bidder_id, e.criterion, passed=False, note="先判不通过") for e in every[:6]]
+    scoring.sheet_save(actor=None, seat=seats[1], stage=Stage.REVIEW, entries=changed)
+    scoring.sheet_submit(actor=None, seat=seats[1], stage=Stage.REVIEW, entries=every[3:])
+    scoring.sheet_save(actor=None, seat=seats[2], stage=Stage.REVIEW, entries=every)
+    scoring.sheet_submit(actor=None, seat=seats[2], stage=Stage.REVIEW, entries=[])
+    scoring.sheet_save(actor=None, seat=seats[3], stage=Stage.REVIEW, entries=every)
+    scoring.sheet_submit(actor=None, seat=seats[3], stage=Stage.REVIEW)
+    sheets = [ScoreSheet.objects.get(seat=s, stage=Stage.REVIEW) for s in seats[:4]]
+    for sheet in sheets:
+        assert sheet.status == ScoreSheet.Status.SUBMITTED and sheet.submitted_at is not None
+        assert _submitted_digest(sheet) == scoring._rows_digest(scoring._entry_rows(sheet))
+    # Seats 0, 2 and 3 hold the same content; seat 1 kept three of its draft's fails.
+    digests = [_submitted_digest(s) for s in sheets]
+    assert digests[0] == digests[2] == digests[3] != digests[1]
+    assert sheets[1].entries.filter(passed=False, note="先判不通过").count() == 3
+    first = sheets[0].entries.get(bidder_id=every[0].bidder_id, criterion__code=every[0].criterion)
+    assert first.note == tricky and first.passed is False
+    counts = [
+        AuditEntry.objects.get(action="sheet.submit", object_id=str(s.pk)).detail.get("entries")
+        for s in sheets
+    ]
+    assert counts == [len(every), len(every) - 3, 0, None]
+    assert verify_chain().ok
+
+
+def test_the_submit_digest_of_scores_is_that_of_the_stored_decimals(evaluation):
+    """Scores typed as integers, with more decimals than the column keeps, or as JSON numbers
+    through the API are digested as the column stores them (two decimals)."""
+    seats = evaluation["seats"]
+    _review_all(evaluation)
+    scoring.stage_close(actor=None, seat=seats[0], stage="review")
+    with pytest.raises(ConflictError, match="该评审阶段已结束"):
+        scoring.sheet_submit(actor=None, seat=seats[0], stage=Stage.REVIEW, entries=[])
+    bidders = list(scoring.scored_bidders(evaluation["session"], Stage.DETAILED))
+    index = {b.pk: i for i, b in enumerate(evaluation["bidders"])}
+    plain = [E(b.pk, c, score=int(v)) for b in bidders for c, v in COMMON[index[b.pk]].items()]
+    scoring.sheet_submit(actor=None, seat=seats[0], stage=Stage.DETAILED, entries=plain)
+    longer = [E(e.bidder_id, e.criterion, score=D(f"{e.score}.000")) for e in plain]
+    scoring.sheet_submit(actor=None, seat=seats[1], stage=Stage.DETAILED, entries=longer)
+    body = {
+        "entries": [
+            {"bidder_id": e.bidder_id, "criterion": e.criterion, "score": float(e.score)}
+            for e in plain
+        ]
+    }
+    answer = _terminal(seats[2]).post(
+        f"{API}/sheets/detailed/submit", body, content_type="application/json"
+    )
+    assert answer.status_code == 200, answer.content
+    sheets = [ScoreSheet.objects.get(seat=s, stage=Stage.DETAILED) for s in seats[:3]]
+    digests = {_submitted_digest(s) for s in sheets}
+    assert digests == {scoring._rows_digest(scoring._entry_rows(sheets[0]))}
+    assert {str(v) for v in sheets[1].entries.values_list("score", flat=True)} >= {"16.00"}
+
+
+def test_submit_refusals_keep_their_messages_and_change_nothing(evaluation):
+    seats = evaluation["seats"]
+    every = _review_entries(evaluation, note="资质证书过期")
+    with pytest.raises(ConflictError, match="该评审阶段尚未开始"):
+        scoring.sheet_submit(actor=None, seat=seats[1], stage=Stage.DETAILED, entries=[])
+    with pytest.raises(DomainError, match="不属于本阶段"):
+        scoring.sheet_submit(
+            actor=None, seat=seats[1], stage=Stage.REVIEW, entries=[*every, E(1, "T1", score=1)]
+        )
+    ScoreSheet.objects.filter(seat=seats[2], stage=Stage.REVIEW).update(
+        status=ScoreSheet.Status.VOID
+    )
+    with pytest.raises(ConflictError, match="您的评分表已作废"):
+        scoring.sheet_submit(actor=None, seat=seats[2], stage=Stage.REVIEW, entries=every)
+    ScoreSheet.objects.filter(seat=seats[3], stage=Stage.REVIEW).delete()
+    with pytest.raises(ConflictError, match="您在该阶段没有评分表"):
+        scoring.sheet_submit(actor=None, seat=seats[3], stage=Stage.REVIEW, entries=every)
+    scoring.sheet_submit(actor=None, seat=seats[1], stage=Stage.REVIEW, entries=every)
+    with pytest.raises(ConflictError, match=r"^评分表已提交$"):
+        scoring.sheet_submit(actor=None, seat=seats[1], stage=Stage.REVIEW, entries=every)
+    assert not ScoreSheet.objects.get(seat=seats[2], stage=Stage.REVIEW).entries.exists()
+    assert AuditEntry.objects.filter(action="sheet.submit").count() == 1
+    assert verify_chain().ok
+
+
+def test_sheet_writes_wait_while_an_incident_pauses_the_session(evaluation):
+    from qinqing.bidding import supervision
+
+    session, seat = evaluation["session"], evaluation["seats"][1]
+    every = _review_entries(evaluation, note="资质证书过期")
+    incident = supervision.incident_open(
+        actor=evaluation["centre_wh"],
+        session=session,
+        centre=session.host_centre,
+        kind="network",
+        description="主场专线中断",
+    )
+    for write in (scoring.sheet_save, scoring.sheet_submit):
+        with pytest.raises(ConflictError, match="评标已暂停"):
+            write(actor=None, seat=seat, stage=Stage.REVIEW, entries=every)
+    sheet = ScoreSheet.objects.get(seat=seat, stage=Stage.REVIEW)
+    assert sheet.status == ScoreSheet.Status.DRAFT and not sheet.entries.exists()
+    supervision.incident_resolve(
+        actor=evaluation["centre_wh"], incident=incident, resolution="恢复"
+    )
+    supervision.incident_open(  # an incident that does not pause does not stop the sheets
+        actor=evaluation["centre_wh"],
+        session=session,
+        centre=session.host_centre,
+        kind="device",
+        description="备用显示器已启用",
+        pauses=False,
+    )
+    scoring.sheet_submit(actor=None, seat=seat, stage=Stage.REVIEW, entries=every)
+    assert ScoreSheet.objects.get(pk=sheet.pk).status == ScoreSheet.Status.SUBMITTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_member_submitting_at_once_computes_the_deviation_notes_once(evaluation):
+    """All five detailed sheets submitted with their entries at the same moment (on
+    PostgreSQL, the writes in one statement after the lock): exactly one submit sees itself as
+    the last, the notes are computed once, every sheet is stored and the chain verifies."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("true concurrency is exercised on PostgreSQL")
+    seats = evaluation["seats"]
+    _review_all(evaluation)
+    scoring.stage_close(actor=None, seat=seats[0], stage="review")
+    bidders = evaluation["bidders"]
+    barrier, errors = threading.Barrier(len(seats)), []
+
+    def submit(m, seat):
+        entries = [
+            E(b.pk, code, score=DIFFERENT.get((i, code), value) if m == 4 else value)
+            for i, b in enumerate(bidders)
+            for code, value in COMMON[i].items()
+        ]
+        try:
+            barrier.wait()
+            scoring.sheet_submit(actor=None, seat=seat, stage="detailed", entries=entries)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(m, s)) for m, s in enumerate(seats)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    session = evaluation["session"]
+    sheets = ScoreSheet.objects.filter(session=session, stage="detailed")
+    assert {s.status for s in sheets} == {ScoreSheet.Status.SUBMITTED}
+    submits = AuditEntry.objects.filter(
+        action="sheet.submit", object_id__in=[str(s.pk) for s in sheets]
+    )
+    assert submits.count() == len(seats)
+    assert AuditEntry.objects.filter(action="deviation.compute").count() == 1
+    assert DeviationNote.objects.filter(sheet__session=session).count() == 1
+    assert verify_chain().ok
+
+
+def test_a_submit_recreates_a_missing_chain_head(evaluation):
+    """The head row is made from the last entry when missing (e.g. after a restore), before the
+    submit's own append (which, on PostgreSQL, needs it)."""
+    from qinqing.core.models import AuditChainHead
+
+    AuditChainHead.objects.all().delete()
+    seat = evaluation["seats"][1]
+    every = _review_entries(evaluation, note="资质证书过期")
+    scoring.sheet_submit(actor=None, seat=seat, stage=Stage.REVIEW, entries=every)
+    assert ScoreSheet.objects.get(seat=seat, stage=Stage.REVIEW).status == "submitted"
+    assert AuditChainHead.objects.get().seq == AuditEntry.objects.count()
+    assert verify_chain().ok

@@ -69,6 +69,16 @@ def ensure_database(url: str) -> None:
             print(f"  created database {name}")
 
 
+def vacuum_analyze(url: str) -> None:
+    """`VACUUM ANALYZE` the benchmark's database: what autovacuum does between the bursts of a
+    real server (this machine's PostgreSQL runs with autovacuum off, so dead rows of earlier
+    runs would otherwise pile up and slow every index scan)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
 def proc_cpu(pid: int) -> float:
     """CPU seconds (user + system) a live process has used so far; 0 when it is gone."""
     try:

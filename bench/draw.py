@@ -13,9 +13,9 @@ query per candidate). The last line is:
 
     draw experts=N db=... p50_ms=... p99_ms=... naive_p50_ms=... speedup=...
 
-Before it, the load average before and after, this process's CPU time per draw and (on PostgreSQL
-on this machine) the database backend's are
-printed: on a shared machine the wall-clock figures include waiting for a core.
+Before it, the load average before and after, the statements per draw, this process's CPU
+time per draw and (on PostgreSQL on this machine) the database backend's are printed: on a
+shared machine the wall-clock figures include waiting for a core.
 """
 
 from __future__ import annotations
@@ -440,13 +440,20 @@ def main() -> None:
         gc.freeze()
     pools = []
     fast, cpu = [], []
+    statements = [0]
+
+    def count(execute, sql, params, many, context):
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
     backend = backend_cpu_reader()
     backend_before = backend() if backend else 0.0
     for n, quota in enumerate(quotas[: args.draws], start=1):
-        wall, used = timed_draw(context, quota)
+        with connection.execute_wrapper(count):
+            wall, used = timed_draw(context, quota)
         fast.append(wall)
         cpu.append(used)
-        pools.append(quota.draws.first().pool_size)
+        pools.append(quota.draws.values_list("pool_size", flat=True).first())
         progress("draws", n, args.draws)
     backend_used = (backend() - backend_before) if backend else None
     naive = []
@@ -457,6 +464,7 @@ def main() -> None:
     naive_p50 = statistics.median(naive)
     print(f"  pool size per draw: median {statistics.median(pools):.0f}, max {max(pools)}")
     print(f"  slowest draws (ms): {', '.join(f'{t:.0f}' for t in sorted(fast)[-3:])}")
+    print(f"  statements per draw: {statements[0] / len(fast):.1f} (BEGIN and COMMIT not counted)")
     print(
         f"  this process's CPU per draw (ms): p50 {statistics.median(cpu):.1f}, "
         f"p99 {_p99(cpu):.1f} (the rest of the wall time is the database server, I/O and "

@@ -49,6 +49,7 @@ from common import (  # noqa: E402
     machine,
     progress,
     server_cpu,
+    vacuum_analyze,
     wait_until_up,
 )
 
@@ -231,6 +232,7 @@ def _load(
     for r in range(rounds):
         if r:
             _qinqing("bidding_bench", "reset", env=env)
+        vacuum_analyze(os.environ["DATABASE_URL"])  # untimed, as autovacuum between bursts
         before = server_cpu(server_pid, database)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()

@@ -190,7 +190,7 @@ QINQING_OCID_PREFIX = os.environ.get("QINQING_OCID_PREFIX", "ocds-qinqing")
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "qinqing.core.cache.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
         }
         if os.environ.get("REDIS_URL")

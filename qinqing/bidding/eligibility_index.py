@@ -15,8 +15,10 @@ present or future, can leave a stale entry behind:
   need no trigger.
 
 SQLite drops a table's triggers when a later migration rebuilds that table (`ALTER` through
-copy-and-rename), so `ensure()` — called before every draw reads the index — re-installs
-missing triggers and rebuilds the table from its sources in the same transaction.
+copy-and-rename), so every draw counts the installed triggers in the statement that reads
+the index (`installed_count_sql()`) and, when some are missing, calls `ensure()`, which
+re-installs them and rebuilds the table from its sources in one transaction (the draw then
+reads the index again).
 `mismatches()` compares the table with its sources (tests and `qinqing check`-style audits).
 """
 
@@ -202,6 +204,25 @@ def _installed(cursor) -> set[str]:
 
 def _expected() -> set[str]:
     return set(SQLITE_TRIGGERS if connection.vendor == "sqlite" else POSTGRESQL_TRIGGERS)
+
+
+def installed_count_sql() -> str:
+    """A scalar subquery: how many of the triggers are installed, for a statement that reads
+    the index and checks them in the same round trip (`pools.py`); fewer than
+    `expected_count()` means `ensure()` must run."""
+    if connection.vendor == "sqlite":
+        return (
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+            f" AND name IN ({', '.join(repr(n) for n in sorted(SQLITE_TRIGGERS))})"
+        )
+    return (
+        "SELECT count(DISTINCT tgname) FROM pg_trigger WHERE NOT tgisinternal"
+        f" AND tgname IN ({', '.join(repr(n) for n in sorted(POSTGRESQL_TRIGGERS))})"
+    )
+
+
+def expected_count() -> int:
+    return len(_expected())
 
 
 def install(cursor, vendor: str) -> None:

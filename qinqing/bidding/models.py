@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from fractions import Fraction
 
@@ -460,6 +461,47 @@ class ManualExclusion(models.Model):
         return f"{self.expert} · {self.reason}"
 
 
+class CodeLinesField(models.TextField):
+    """A list of codes kept as one text value, the codes joined by line feeds: for a frozen
+    pool, exactly the text QQ-DRAW-1 digests (`rules.canonical_pool` refuses codes holding a
+    line feed). Cheaper to write and read than a JSON array, and compressed as text."""
+
+    def from_db_value(self, value, expression, connection):
+        return self.to_python(value)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            return value.split("\n") if value else []
+        return value
+
+    def get_prep_value(self, value):
+        if value is None or isinstance(value, str):
+            return value
+        return "\n".join(value)
+
+    def value_to_string(self, obj):
+        return self.get_prep_value(self.value_from_object(obj))
+
+
+class CompactJSONField(models.TextField):
+    """A JSON value kept as compact text (no spaces, UTF-8 as is): written and read back
+    without the database parsing it, for documents that are stored and shown whole."""
+
+    def from_db_value(self, value, expression, connection):
+        return self.to_python(value)
+
+    def to_python(self, value):
+        return json.loads(value) if isinstance(value, str) else value
+
+    def get_prep_value(self, value):
+        if value is None or isinstance(value, str):
+            return value
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def value_to_string(self, obj):
+        return self.get_prep_value(self.value_from_object(obj))
+
+
 class Draw(models.Model):
     """One run of QQ-DRAW-1 for a quota: frozen pool, commitment, witness entropy, result."""
 
@@ -478,10 +520,10 @@ class Draw(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.COMMITTED
     )
-    pool = models.JSONField(_("冻结的候选池（专家编号）"))
+    pool = CodeLinesField(_("冻结的候选池（专家编号）"))
     pool_digest = models.CharField(_("候选池摘要"), max_length=64)
     pool_size = models.PositiveIntegerField(_("候选池人数"))
-    exclusion_report = models.JSONField(_("回避与排除报告"))
+    exclusion_report = CompactJSONField(_("回避与排除报告"))
     server_nonce_cipher = models.TextField(_("服务器随机数（密文）"))
     commitment = models.CharField(_("承诺值"), max_length=64)
     witness_entropy = models.CharField(_("见证人输入"), max_length=200, blank=True)
@@ -662,6 +704,9 @@ class Seating(models.Model):
         verbose_name=_("操作人"),
         on_delete=models.PROTECT,
         related_name="+",
+        null=True,
+        blank=True,
+        help_text=_("空：替补专家确认参加时自动分配"),
     )
     at = models.DateTimeField(_("分配时间"))
 
@@ -1005,8 +1050,14 @@ class ScoreSheet(models.Model):
 class ScoreEntry(models.Model):
     """One expert's judgement of one bidder on one item: a score, or pass/fail with a reason."""
 
+    # No index of its own: entry_once_per_item (sheet, bidder, criterion) serves every lookup
+    # by sheet, and the submit path writes 18 entries a sheet.
     sheet = models.ForeignKey(
-        ScoreSheet, verbose_name=_("评分表"), on_delete=models.CASCADE, related_name="entries"
+        ScoreSheet,
+        verbose_name=_("评分表"),
+        on_delete=models.CASCADE,
+        related_name="entries",
+        db_index=False,
     )
     bidder = models.ForeignKey(
         Bidder, verbose_name=_("投标人"), on_delete=models.PROTECT, related_name="+"

@@ -2,7 +2,7 @@
 
 Only experts holding one of the requested specialities are examined; the report lists each
 of them that was excluded with every code that applied. The candidates and the expert
-columns the rules read come from index-only range scans of the eligibility index
+columns the rules read come from one index-only range scan of the eligibility index
 (`EligibilityEntry`, kept equal to its sources by triggers: `eligibility_index.py`).
 
 Most candidates are plainly eligible: active, of age, not on leave, never seated recently,
@@ -14,6 +14,11 @@ leave covering the day (for experts whose latest leave reaches it), seats overla
 session or inside the frequency window (for experts with an outcome in a session that
 recent) — which is all the rules can react to, so the result is the same as loading
 everything, at a fraction of the cost.
+
+Every read is a plain statement (no ORM query to compile): the session, project and rule
+set in one; the relations, declarations and manual exclusions in one; the candidates —
+clean codes aggregated, the others as rows, the trigger check — in one scan; leave and seats
+in one each, only when some candidate needs them.
 """
 
 from __future__ import annotations
@@ -21,19 +26,16 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
-from datetime import timedelta
-from functools import reduce
+from dataclasses import dataclass, field, fields
+from datetime import date, timedelta
 from itertools import islice
-from operator import or_
 
 from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, IntegerField, Q
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from qinqing.bidding import eligibility_index, rules
 from qinqing.bidding.models import (
+    Bidder,
     DrawOutcome,
     DrawQuota,
     EligibilityEntry,
@@ -41,9 +43,11 @@ from qinqing.bidding.models import (
     ExpertDeclaredRelation,
     ExpertLeave,
     ExpertRelation,
+    Project,
+    RuleSet,
+    Section,
     Speciality,
 )
-from qinqing.core.lookups import Ids
 from qinqing.core.models import Organisation
 
 
@@ -56,9 +60,11 @@ def party_key(org: Organisation | None) -> str | None:
 
 @dataclass(frozen=True)
 class PoolResult:
-    pool: list[str]
+    pool: list[str]  # canonical (QQ-DRAW-1 step 1)
     excluded: list[dict]
     candidates: int
+    # The pool's digest, computed with the sort (derived from the pool: not compared).
+    digest: str = field(default="", compare=False)
 
     @property
     def report(self) -> dict:
@@ -76,16 +82,6 @@ def project_facts(session: EvaluationSession) -> rules.ProjectFacts:
         supervising_dept_uscc=project.supervising_department.uscc or None,
         region_code=project.region_code,
     )
-
-
-def _speciality_codes(quota: DrawQuota) -> list[str]:
-    """The requested codes with all their sub-codes, so the index on the code is usable."""
-    prefix = reduce(or_, (Q(code__startswith=code) for code in quota.speciality_codes))
-    return list(Speciality.objects.filter(prefix).values_list("code", flat=True))
-
-
-def _flag(condition: Q) -> ExpressionWrapper:
-    return ExpressionWrapper(condition, output_field=BooleanField())
 
 
 # The order in which _load_facts passes the facts (it checks at import that it still holds).
@@ -187,21 +183,77 @@ def _clean(
     return f"CASE WHEN {' AND '.join(terms)} THEN 1 ELSE 0 END", params
 
 
-def _clean_codes(database_id: int, codes: list[str], clean: tuple[str, list]) -> list[str]:
-    """The codes of the entries `clean` proves clean, as one value (an array, not rows)."""
-    condition, params = clean
-    aggregate = "array_agg" if connection.vendor == "postgresql" else "json_group_array"
+_ENTRY_COLUMNS = (
+    "expert_id",
+    "speciality_id",
+    "code",
+    "birth_date",
+    "status",
+    "ban_until",
+    "employer_uscc",
+    "region_code",
+)
+
+
+def _candidate_rows(
+    database_id: int,
+    requested: list[str],
+    clean: tuple[str, list] | None,
+    day,
+    window_start,
+) -> tuple[list[str], list[tuple], int]:
+    """One index range scan of the entries of the requested codes and their sub-codes: the
+    codes `clean` proves clean as one value (an array, not rows), the other entries as rows
+    (the expert columns the rules read, and whether the expert's leave and seats need
+    loading), and how many eligibility triggers are installed (checked with the same round
+    trip; see `eligibility_index.ensure`)."""
+    ops = connection.ops
+    postgresql = connection.vendor == "postgresql"
+    condition, clean_params = clean if clean is not None else ("0", [])
+    prefixes = " OR ".join(["code LIKE %s ESCAPE '\\'"] * len(requested)) or "1 = 0"
+    columns = ", ".join(_ENTRY_COLUMNS)
+    nulls = ", ".join(["NULL"] * (len(_ENTRY_COLUMNS) + 2))
+    aggregate = "array_agg" if postgresql else "json_group_array"
+    sql = (
+        f"WITH c AS MATERIALIZED (SELECT {columns},"  # noqa: S608
+        " leave_until >= %s AS may_be_on_leave, seat_until > %s AS may_be_seated,"
+        f" {condition} AS clean FROM {EligibilityEntry._meta.db_table}"
+        " WHERE database_id = %s AND speciality_id IN"
+        f" (SELECT code FROM {Speciality._meta.db_table} WHERE {prefixes}))"
+        f" SELECT {columns}, may_be_on_leave, may_be_seated, NULL, NULL FROM c WHERE clean = 0"
+        f" UNION ALL SELECT {nulls}, (SELECT {aggregate}(code) FROM c WHERE clean = 1),"
+        f" ({eligibility_index.installed_count_sql()})"
+    )
+    params = [
+        ops.adapt_datefield_value(day),
+        ops.adapt_datetimefield_value(window_start),
+        *clean_params,
+        database_id,
+        *(_like_prefix(code) for code in requested),
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {aggregate}(code) FROM {EligibilityEntry._meta.db_table} "  # noqa: S608
-            f"WHERE database_id = %s AND speciality_id IN ({', '.join(['%s'] * len(codes))}) "
-            f"AND {condition} = 1",
-            [database_id, *codes, *params],
-        )
-        (value,) = cursor.fetchone()
-    if value is None:  # array_agg over no rows
-        return []
-    return json.loads(value) if isinstance(value, str) else value
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    *entries, last = found
+    value, triggers = last[-2], last[-1]
+    clean_codes = json.loads(value) if isinstance(value, str) else (value or [])
+    if not postgresql:  # SQLite: dates as the ORM converts them
+        entries = [_sqlite_dates(entry) for entry in entries]
+    return clean_codes, entries, triggers
+
+
+def _like_prefix(code: str) -> str:
+    return code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _sqlite_dates(entry: tuple) -> tuple:
+    birth_date, ban_until = entry[3], entry[5]
+    if isinstance(birth_date, str) or isinstance(ban_until, str):
+        entry = list(entry)
+        entry[3] = date.fromisoformat(birth_date) if isinstance(birth_date, str) else birth_date
+        entry[5] = date.fromisoformat(ban_until) if isinstance(ban_until, str) else ban_until
+        entry = tuple(entry)
+    return entry
 
 
 @dataclass
@@ -213,6 +265,110 @@ class _Candidates:
     suspects: Iterator[rules.ExpertFacts]
 
 
+def _ids_sql(column: str, ids: list[int]) -> tuple[str, str]:
+    """Membership in a list of ids as one parameter (as `core.lookups.Ids`)."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::bigint[])", "{" + ",".join(map(str, ids)) + "}"
+    return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(ids)  # noqa: S608
+
+
+def _leave(experts: list[int], day) -> list[tuple]:
+    """(expert, first day, last day) of the leave of `experts` covering `day`."""
+    condition, ids = _ids_sql("expert_id", experts)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT expert_id, start, "end" FROM {ExpertLeave._meta.db_table}'  # noqa: S608
+            f' WHERE {condition} AND start <= %s AND "end" >= %s',
+            [ids, *[connection.ops.adapt_datefield_value(day)] * 2],
+        )
+        found = cursor.fetchall()
+    if connection.vendor != "postgresql":
+        found = [
+            (pk, *(date.fromisoformat(d) if isinstance(d, str) else d for d in days))
+            for pk, *days in found
+        ]
+    return found
+
+
+def _seats(experts: list[int], session: EvaluationSession, window_start) -> list[tuple]:
+    """(expert, session start, session end, tenderer's USCC, tenderer's id) of the seats
+    held by `experts` in other sessions starting after `window_start` and before this one
+    ends."""
+    condition, ids = _ids_sql("o.expert_id", experts)
+    adapt = connection.ops.adapt_datetimefield_value
+    statuses = [s.value for s in DrawOutcome.HOLDING]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT o.expert_id, s.starts_at, s.ends_at, t.uscc, p.tenderer_id"  # noqa: S608
+            f" FROM {DrawOutcome._meta.db_table} o"
+            f" JOIN {EvaluationSession._meta.db_table} s ON s.id = o.session_id"
+            f" JOIN {Section._meta.db_table} sec ON sec.id = s.section_id"
+            f" JOIN {Project._meta.db_table} p ON p.id = sec.project_id"
+            f" JOIN {Organisation._meta.db_table} t ON t.id = p.tenderer_id"
+            f" WHERE {condition} AND o.status IN ({', '.join(['%s'] * len(statuses))})"
+            " AND s.starts_at > %s AND s.starts_at < %s AND o.session_id <> %s",
+            [ids, *statuses, adapt(window_start), adapt(session.ends_at), session.pk],
+        )
+        found = cursor.fetchall()
+    if connection.vendor != "postgresql":
+        convert = connection.ops.convert_datetimefield_value
+        found = [
+            (pk, convert(starts, None, connection), convert(ends, None, connection), uscc, org)
+            for pk, starts, ends, uscc, org in found
+        ]
+    return found
+
+
+def _flagged(
+    quota: DrawQuota, project: rules.ProjectFacts
+) -> tuple[dict[int, list[rules.Relation]], dict[int, set[str]], dict[int, str]]:
+    """Relations and declarations with this tender's parties, and the quota's manual
+    exclusions, in one plain statement. They are few, and the index on the organisation
+    finds them (no join, so no planner can turn this into a walk over the whole register).
+    Their experts are never proved clean; for those who are not candidates they are loaded
+    and go unused."""
+    parties = sorted({project.tenderer_uscc, project.agency_uscc, *project.bidder_usccs} - {None})
+    related = sorted({*parties, project.supervising_dept_uscc} - {None})
+    relation_table = ExpertRelation._meta.db_table
+    branches, params = [], []
+    if related:
+        branches.append(
+            f'SELECT 1, expert_id, org_uscc, kind, start, "end" FROM {relation_table}'  # noqa: S608
+            f" WHERE org_uscc IN ({', '.join(['%s'] * len(related))})"
+        )
+        params += related
+    if parties:
+        branches.append(
+            "SELECT 2, expert_id, org_uscc, NULL, NULL, NULL"  # noqa: S608
+            f" FROM {ExpertDeclaredRelation._meta.db_table}"
+            f" WHERE org_uscc IN ({', '.join(['%s'] * len(parties))})"
+        )
+        params += parties
+    branches.append(
+        "SELECT 3, expert_id, reason, NULL, NULL, NULL"  # noqa: S608
+        f" FROM {quota.exclusions.model._meta.db_table} WHERE quota_id = %s"
+    )
+    params.append(quota.pk)
+    relations: dict[int, list[rules.Relation]] = defaultdict(list)
+    declared: dict[int, set[str]] = defaultdict(set)
+    manual: dict[int, str] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(branches), params)
+        found = cursor.fetchall()
+    for kind, expert_id, text, relation_kind, start, end in found:
+        if kind == 1:
+            if isinstance(start, str):  # SQLite without the declared column types
+                start = date.fromisoformat(start)
+            if isinstance(end, str):
+                end = date.fromisoformat(end)
+            relations[expert_id].append(rules.Relation(text, relation_kind, start, end))
+        elif kind == 2:
+            declared[expert_id].add(text)
+        else:
+            manual[expert_id] = text
+    return relations, declared, manual
+
+
 def _load_facts(
     quota: DrawQuota,
     session: EvaluationSession,
@@ -221,65 +377,35 @@ def _load_facts(
 ) -> _Candidates:
     """The candidates; the facts of those not proved clean are built lazily (see
     evaluate_pool)."""
-    eligibility_index.ensure()
     day = project.evaluation_date
     # Seats that overlap this session or fall inside the frequency window (sessions last less
     # than a day, so both start after window_start).
     window_start = session.starts_at - timedelta(days=ruleset.frequency_days + 1)
+    relations, declared, manual = _flagged(quota, project)
 
-    # Relations and declarations with this tender's parties are few, and the index on the
-    # organisation finds them (no join, so no planner can turn this into a walk over the
-    # whole register). Their experts are never proved clean; for those who are not
-    # candidates they are loaded and go unused.
-    parties = {project.tenderer_uscc, project.agency_uscc, *project.bidder_usccs} - {None}
-    relations: dict[int, list[rules.Relation]] = defaultdict(list)
-    for expert_id, uscc, kind, start, end in ExpertRelation.objects.filter(
-        org_uscc__in=(parties | {project.supervising_dept_uscc}) - {None}
-    ).values_list("expert_id", "org_uscc", "kind", "start", "end"):
-        relations[expert_id].append(rules.Relation(uscc, kind, start, end))
-    declared: dict[int, set[str]] = defaultdict(set)
-    for expert_id, uscc in ExpertDeclaredRelation.objects.filter(org_uscc__in=parties).values_list(
-        "expert_id", "org_uscc"
-    ):
-        declared[expert_id].add(uscc)
-    manual = dict(quota.exclusions.values_list("expert_id", "reason"))
-
-    # The candidates: index-only range scans of the entries of the requested codes (an expert
-    # holding several of them has one entry for each). Those the index's columns prove clean
-    # come back as one array of codes; the others as rows, with two flags telling whether
-    # their leave and seats need loading.
+    # The candidates: one index-only range scan of the entries of the requested codes (an
+    # expert holding several of them has one entry for each). Those the index's columns
+    # prove clean come back as one array of codes; the others as rows, with two flags
+    # telling whether their leave and seats need loading.
     clean = _clean(
         project, quota.to_rules(), ruleset, window_start, {*relations, *declared, *manual}
     )
-    codes = _speciality_codes(quota)
-    suspects = EligibilityEntry.objects.filter(
-        database_id=quota.database_id, speciality_id__in=codes
+    requested = list(quota.speciality_codes)
+    clean_codes, found, triggers = _candidate_rows(
+        quota.database_id, requested, clean, day, window_start
     )
-    clean_codes: list[str] = []
-    if clean is not None and codes:
-        clean_codes = _clean_codes(quota.database_id, codes, clean)
-        # `clean` is built from this module's constants; the values are parameters.
-        condition = RawSQL(*clean, output_field=IntegerField())  # noqa: S611
-        suspects = suspects.alias(clean=condition).filter(clean=0)
+    if triggers < eligibility_index.expected_count():
+        # SQLite dropped the triggers with a rebuilt table: re-install them, refill the
+        # index, and read it again.
+        eligibility_index.ensure()
+        clean_codes, found, triggers = _candidate_rows(
+            quota.database_id, requested, clean, day, window_start
+        )
     entries: dict[int, tuple] = {}
     specialities: dict[int, frozenset[str]] = {}
     singletons: dict[str, frozenset[str]] = {}  # one shared set per code, not one per expert
     on_leave, seated = [], []
-    for entry in suspects.annotate(
-        may_be_on_leave=_flag(Q(leave_until__gte=day)),
-        may_be_seated=_flag(Q(seat_until__gt=window_start)),
-    ).values_list(
-        "expert_id",
-        "speciality_id",
-        "code",
-        "birth_date",
-        "status",
-        "ban_until",
-        "employer_uscc",
-        "region_code",
-        "may_be_on_leave",
-        "may_be_seated",
-    ):
+    for entry in found:
         pk, code = entry[0], entry[1]
         if pk in entries:
             specialities[pk] = specialities[pk] | {code}
@@ -302,33 +428,16 @@ def _load_facts(
 
     leave: dict[int, list[rules.DateRange]] = defaultdict(list)
     if on_leave:
-        for expert_id, start, end in ExpertLeave.objects.filter(
-            expert_id__any_of=Ids(on_leave), start__lte=day, end__gte=day
-        ).values_list("expert_id", "start", "end"):
+        for expert_id, start, end in _leave(on_leave, day):
             leave[expert_id].append(rules.DateRange(start, end))
 
     booked: dict[int, list[rules.Interval]] = defaultdict(list)
     past: dict[int, list[rules.PastDraw]] = defaultdict(list)
     if seated:
         this = rules.Interval(session.starts_at, session.ends_at)
-        seats = (
-            DrawOutcome.objects.filter(
-                expert_id__any_of=Ids(seated),
-                status__in=DrawOutcome.HOLDING,
-                session__starts_at__gt=window_start,
-                session__starts_at__lt=session.ends_at,
-            )
-            .exclude(session=session)
-            .order_by()
-            .values_list(
-                "expert_id",
-                "session__starts_at",
-                "session__ends_at",
-                "session__section__project__tenderer__uscc",
-                "session__section__project__tenderer_id",
-            )
-        )
-        for expert_id, starts_at, ends_at, tenderer_uscc, tenderer_id in seats:
+        for expert_id, starts_at, ends_at, tenderer_uscc, tenderer_id in _seats(
+            seated, session, window_start
+        ):
             other = rules.Interval(starts_at, ends_at)
             if other.overlaps(this):
                 booked[expert_id].append(other)
@@ -360,11 +469,78 @@ def _load_facts(
                 tuple(past[pk]) if pk in past else NONE,
                 manual.get(pk),
             )
-            for pk, _, code, birth_date, status, ban_until, employer_uscc, region_code, _, _ in (
+            for pk, _, code, birth_date, status, ban_until, employer_uscc, region_code, *_ in (
                 entries.values()
             )
         ),
     )
+
+
+_RULE_FIELDS = list(RuleSet._meta.concrete_fields)
+_converters: dict[str, list] = {}
+
+
+def _rule_converters() -> list:
+    """The ORM's converters of the rule set's columns (SQLite: decimals, booleans)."""
+    found = _converters.get(connection.vendor)
+    if found is None:
+        found = _converters[connection.vendor] = []
+        for i, rule_field in enumerate(_RULE_FIELDS):
+            col = rule_field.get_col(RuleSet._meta.db_table)
+            converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            if converters:
+                found.append((i, col, converters))
+    return found
+
+
+def _context(
+    session_id: int,
+) -> tuple[EvaluationSession, rules.ProjectFacts, rules.RuleSet]:
+    """The session (id and times), the project's facts and the rule set in one plain
+    statement (what `project_facts` and the rule set's `to_rules` read through the ORM)."""
+    postgresql = connection.vendor == "postgresql"
+    qn = connection.ops.quote_name
+    aggregate = "array_agg" if postgresql else "json_group_array"
+    rule_columns = ", ".join(f"r.{qn(f.column)}" for f in _RULE_FIELDS)
+    org = Organisation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.starts_at, s.ends_at, p.region_code, t.id, t.uscc, a.id, a.uscc,"  # noqa: S608
+            f" d.uscc, (SELECT {aggregate}(b.uscc) FROM {Bidder._meta.db_table} b"
+            f" WHERE b.section_id = s.section_id), {rule_columns}"
+            f" FROM {EvaluationSession._meta.db_table} s"
+            f" JOIN {Section._meta.db_table} sec ON sec.id = s.section_id"
+            f" JOIN {Project._meta.db_table} p ON p.id = sec.project_id"
+            f" JOIN {RuleSet._meta.db_table} r ON r.id = p.rule_set_id"
+            f" JOIN {org} t ON t.id = p.tenderer_id"
+            f" LEFT JOIN {org} a ON a.id = p.agency_id"
+            f" JOIN {org} d ON d.id = p.supervising_department_id WHERE s.id = %s",
+            [session_id],
+        )
+        row = cursor.fetchone()
+    starts_at, ends_at, region, t_id, t_uscc, a_id, a_uscc, d_uscc, bidders = row[:9]
+    if not postgresql:
+        starts_at = connection.ops.convert_datetimefield_value(starts_at, None, connection)
+        ends_at = connection.ops.convert_datetimefield_value(ends_at, None, connection)
+        bidders = json.loads(bidders) if bidders else []
+    values = list(row[9:])
+    for i, col, converters in _rule_converters():
+        for convert in converters:
+            values[i] = convert(values[i], col, connection)
+    ruleset = RuleSet.from_db(connection.alias, [f.attname for f in _RULE_FIELDS], values)
+    session = EvaluationSession.from_db(
+        connection.alias, ["id", "starts_at", "ends_at"], [session_id, starts_at, ends_at]
+    )
+    project = rules.ProjectFacts(
+        evaluation_date=timezone.localtime(starts_at).date(),
+        session=rules.Interval(starts_at, ends_at),
+        tenderer_uscc=t_uscc or f"org:{t_id}",  # party_key
+        bidder_usccs=frozenset(bidders or ()),
+        agency_uscc=None if a_id is None else (a_uscc or f"org:{a_id}"),
+        supervising_dept_uscc=d_uscc or None,
+        region_code=region,
+    )
+    return session, project, ruleset.to_rules()
 
 
 def evaluate_pool(quota: DrawQuota, *, skip_codes: frozenset[str] = frozenset()) -> PoolResult:
@@ -373,14 +549,7 @@ def evaluate_pool(quota: DrawQuota, *, skip_codes: frozenset[str] = frozenset())
     `skip_codes` are experts already drawn for this session (a supplementary draw leaves them
     out; they are listed with the code ALREADY_DRAWN).
     """
-    session = EvaluationSession.objects.select_related(
-        "section__project__rule_set",
-        "section__project__tenderer",
-        "section__project__agency",
-        "section__project__supervising_department",
-    ).get(pk=quota.session_id)
-    ruleset = session.section.project.rule_set.to_rules()
-    project = project_facts(session)
+    session, project, ruleset = _context(quota.session_id)
     quota_facts = quota.to_rules()
     candidates = _load_facts(quota, session, project, ruleset)
     # No rule applies to the clean candidates (see _clean): only ALREADY_DRAWN can.
@@ -402,8 +571,10 @@ def evaluate_pool(quota: DrawQuota, *, skip_codes: frozenset[str] = frozenset())
                 excluded.append({"code": expert.code, "reasons": codes})
             else:
                 pool.append(expert.code)
+    frozen = rules.freeze_pool(pool)  # sorted, checked and digested once
     return PoolResult(
-        pool=rules.canonical_pool(pool),
+        pool=frozen.codes,
         excluded=sorted(excluded, key=lambda row: row["code"]),
         candidates=candidates.count,
+        digest=frozen.digest,
     )

@@ -69,13 +69,27 @@ def canonical_pool(codes: Iterable[str]) -> list[str]:
     with line feeds, so such codes would make two different pools hash alike).
     """
     pool = sorted(codes)
-    for code in pool:
-        if not code or "\n" in code:
-            raise RuleError(f"专家编号无效：{code!r}")
-    for previous, code in itertools.pairwise(pool):
-        if previous == code:
-            raise RuleError(f"专家编号重复：{code}")
+    if not _plainly_canonical(pool):
+        for code in pool:
+            if not code or "\n" in code:
+                raise RuleError(f"专家编号无效：{code!r}")
+        for previous, code in itertools.pairwise(pool):
+            if previous == code:
+                raise RuleError(f"专家编号重复：{code}")
     return pool
+
+
+def _plainly_canonical(pool: list[str]) -> bool:
+    """For a sorted list: no empty code (it would sort first), no line feed in any code (the
+    joined text would hold more than one per gap) and no two equal neighbours; each check is
+    one pass in C instead of a Python loop over the codes."""
+    if not pool:
+        return True
+    return (
+        pool[0] != ""
+        and "\n".join(pool).count("\n") == len(pool) - 1
+        and not any(map(str.__eq__, pool, itertools.islice(pool, 1, None)))
+    )
 
 
 def _digest(canonical: Sequence[str]) -> str:
@@ -88,6 +102,20 @@ def pool_digest(pool: Iterable[str]) -> str:
     The pool is canonicalised first, so the digest is a function of the set of codes.
     """
     return _digest(canonical_pool(pool))
+
+
+@dataclass(frozen=True)
+class FrozenPool:
+    """A pool frozen once (QQ-DRAW-1 step 1): the canonical codes and their digest."""
+
+    codes: list[str]
+    digest: str
+
+
+def freeze_pool(codes: Iterable[str]) -> FrozenPool:
+    """Sort and check the codes once, and digest them (`canonical_pool`, `pool_digest`)."""
+    pool = canonical_pool(codes)
+    return FrozenPool(pool, _digest(pool))
 
 
 def commitment(server_nonce: bytes) -> str:
@@ -661,13 +689,22 @@ def _check_counts(counts: Mapping[str, int], what: str) -> None:
 
 
 def allocate_rooms(
-    committees: Mapping[str, int], rooms: Mapping[str, int], seed: bytes
+    committees: Mapping[str, int],
+    rooms: Mapping[str, int],
+    seed: bytes,
+    *,
+    occupied: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[str, list[str]]:
     """Rooms for the experts of every committee at one centre in one time slot (同标不同室).
 
     Returns committee id -> one room id per expert (list length = the committee's count).
     Capacities are respected; the number of same-committee pairs sharing a room is the least
     possible, so it is zero whenever an allocation without such pairs exists.
+
+    ``occupied`` (committee -> room -> members already seated there, e.g. when a replacement
+    joins a committee seated earlier) counts those members in the pairs: a new expert of a
+    committee in a room already holding m of its members adds m pairs. ``rooms`` then gives
+    the places still free.
 
     Method: a min-cost flow (source -> committee, capacity = count; committee -> room, the k-th
     expert of a committee in a room costing k - 1 extra pairs; room -> sink, capacity = room
@@ -687,8 +724,16 @@ def allocate_rooms(
     committee_ids = sorted(c for c in committees if committees[c] > 0)
     room_ids = sorted(rooms)
     weights = [[uniform_below(_WEIGHT_RANGE, stream) for _ in room_ids] for _ in committee_ids]
+    present = occupied or {}
+    _check_counts(
+        {f"{c}/{r}": n for c, by_room in present.items() for r, n in by_room.items()},
+        "已就座人数",
+    )
     flow = _min_cost_allocation(
-        [committees[c] for c in committee_ids], [rooms[r] for r in room_ids], weights
+        [committees[c] for c in committee_ids],
+        [rooms[r] for r in room_ids],
+        weights,
+        [[present.get(c, {}).get(r, 0) for r in room_ids] for c in committee_ids],
     )
     allocation: dict[str, list[str]] = {c: [] for c in sorted(committees)}
     for c, row in zip(committee_ids, flow, strict=True):
@@ -699,9 +744,13 @@ def allocate_rooms(
 
 
 def _min_cost_allocation(
-    demands: list[int], capacities: list[int], weights: list[list[int]]
+    demands: list[int],
+    capacities: list[int],
+    weights: list[list[int]],
+    present: list[list[int]],
 ) -> list[list[int]]:
-    """flow[c][r] minimising sum(C(flow, 2) * scale + flow * weight) with the given sums.
+    """flow[c][r] minimising sum(C(present + flow, 2) * scale + flow * weight) with the given
+    sums (``present``: members already in the room).
 
     Successive shortest paths with Dijkstra and Johnson potentials over the residual graph;
     the parallel committee->room edges of increasing cost are implicit: the next unit on
@@ -715,7 +764,7 @@ def _min_cost_allocation(
     potential = [0] * (n_c + n_r + 2)
 
     def unit_cost(c: int, r: int, units_before: int) -> int:
-        return units_before * scale + weights[c][r]
+        return (present[c][r] + units_before) * scale + weights[c][r]
 
     def arcs(u: int) -> Iterator[tuple[int, int]]:
         if u == source:

@@ -254,6 +254,41 @@ def test_recusal_at_sign_in_calls_the_next_backup(world):
         services.seat_declare(actor=None, seat=Seat.objects.get(pk=seat.pk))
 
 
+def test_a_replacement_is_seated_on_confirming_away_from_its_committee(world):
+    # three rooms of two: each holds one member of the host committee and one free place
+    seating = seat_host(world, sizes=(2, 2, 2), second=False)
+    seat = seating.seats.select_related("outcome__draw", "workstation__room").first()
+    services.seat_signin_staff(actor=world["centre_wh"], seat=seat, reason="核对身份证原件")
+    services.seat_recuse(actor=None, seat=Seat.objects.get(pk=seat.pk), reason="曾在投标人处任职")
+    backup = seat.outcome.draw.outcomes.get(status=S.NOTIFIED)
+    assert not Seat.objects.filter(outcome=backup).exists()
+    services.outcome_respond(actor=None, outcome=backup, answer="confirm", channel="link")
+    new_seat = Seat.objects.select_related("workstation__room", "seating").get(outcome=backup)
+    # the only room without another member is the one the recused expert left
+    assert new_seat.workstation.room == seat.workstation.room
+    assert new_seat.workstation != seat.workstation
+    assert new_seat.seating.collisions == 0
+    entry = AuditEntry.objects.filter(action="seating.assign").order_by("-seq").first()
+    assert entry.detail["occupied"] == {
+        str(world["session"].pk): {
+            room: 1 for room in ("1", "2", "3") if room != seat.workstation.room.number
+        }
+    }
+
+
+def test_a_replacement_without_a_free_workstation_waits_with_a_reason(world):
+    seating = seat_host(world, sizes=(1, 1, 1), second=False)  # every workstation taken
+    seat = seating.seats.select_related("outcome__draw").first()
+    services.seat_signin_staff(actor=world["centre_wh"], seat=seat, reason="核对身份证原件")
+    services.seat_recuse(actor=None, seat=Seat.objects.get(pk=seat.pk), reason="利害关系")
+    backup = seat.outcome.draw.outcomes.get(status=S.NOTIFIED)
+    services.outcome_respond(actor=None, outcome=backup, answer="confirm", channel="link")
+    backup.refresh_from_db()
+    assert backup.status == S.CONFIRMED and not Seat.objects.filter(outcome=backup).exists()
+    entry = AuditEntry.objects.get(action="seating.replacement_waiting")
+    assert "工位不足" in entry.detail["reason"]
+
+
 def test_recusal_needs_sign_in_first(world):
     seat = seat_host(world, second=False).seats.first()
     with pytest.raises(ConflictError, match="签到"):

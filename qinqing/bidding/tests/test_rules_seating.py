@@ -92,6 +92,70 @@ def test_property_fewest_pairs_against_brute_force(counts, capacities, seed):
     assert collision_pairs(allocation) == brute_force_min_pairs(committees, rooms)
 
 
+def brute_force_min_pairs_with(committees, rooms, occupied) -> int:
+    """As brute_force_min_pairs, counting the members already seated in each room."""
+    names, room_ids = list(committees), list(rooms)
+
+    @cache
+    def best(index: int, left: tuple[int, ...]) -> float:
+        if index == len(names):
+            return 0
+        seated = occupied.get(names[index], {})
+        options = [
+            sum(math.comb(seated.get(r, 0) + x, 2) for r, x in zip(room_ids, split, strict=True))
+            + best(index + 1, tuple(c - x for c, x in zip(left, split, strict=True)))
+            for split in compositions(committees[names[index]], len(left))
+            if all(x <= c for x, c in zip(split, left, strict=True))
+        ]
+        return min(options, default=math.inf)
+
+    return best(0, tuple(rooms[r] for r in room_ids))
+
+
+def pairs_with(allocation, occupied) -> int:
+    total = 0
+    for committee, places in allocation.items():
+        counts = Counter(places)
+        for room, n in occupied.get(committee, {}).items():
+            counts[room] += n
+        total += sum(math.comb(n, 2) for n in counts.values())
+    return total
+
+
+def test_a_replacement_avoids_the_rooms_of_its_committee():
+    # A's other members sit in r1 and r2; the replacement must go to r3, though r1 has room.
+    occupied = {"A": {"r1": 1, "r2": 1}, "B": {"r3": 1}}
+    rooms = {"r1": 3, "r2": 1, "r3": 1}
+    for i in range(20):
+        assert allocate_rooms({"A": 1}, rooms, bytes([i]), occupied=occupied) == {"A": ["r3"]}
+    # without the occupancy any room would do
+    firsts = {allocate_rooms({"A": 1}, rooms, bytes([i]))["A"][0] for i in range(20)}
+    assert firsts == {"r1", "r2", "r3"}
+    with pytest.raises(RuleError):
+        allocate_rooms({"A": 1}, rooms, b"s", occupied={"A": {"r1": -1}})
+
+
+@SETTINGS
+@given(
+    counts=st.lists(st.integers(0, 3), min_size=1, max_size=3),
+    capacities=st.lists(st.integers(0, 4), min_size=1, max_size=4),
+    seated=st.lists(st.integers(0, 2), min_size=12, max_size=12),
+    seed=st.binary(min_size=1, max_size=8),
+)
+def test_property_fewest_pairs_with_members_already_seated(counts, capacities, seated, seed):
+    assume(sum(counts) <= sum(capacities))
+    committees = {f"C{i}": n for i, n in enumerate(counts)}
+    rooms = {f"R{i}": n for i, n in enumerate(capacities)}
+    occupied = {
+        c: {r: seated[i * 4 + j] for j, r in enumerate(rooms)} for i, c in enumerate(committees)
+    }
+    allocation = allocate_rooms(committees, rooms, seed, occupied=occupied)
+    assert_valid(allocation, committees, rooms)
+    assert pairs_with(allocation, occupied) == brute_force_min_pairs_with(
+        committees, rooms, occupied
+    )
+
+
 def test_more_experts_than_places():
     with pytest.raises(RuleError, match="评标室工位不足：需要 5 个，仅有 4 个"):
         allocate_rooms({"A": 3, "B": 2}, {"r1": 2, "r2": 2}, b"seed")

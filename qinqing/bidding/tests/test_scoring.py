@@ -531,10 +531,8 @@ def test_replacing_a_member_from_the_session_page_and_the_backup_joining(client,
     services.outcome_respond(actor=None, outcome=backup, answer="confirm", channel="phone")
     centre = leaving.seating.centre
     admin = evaluation["centre_wh"] if centre.code == "whggzy" else evaluation["centre_jk"]
-    services.seating_assign(
-        actor=admin, centre=centre, slot_start=session.starts_at, slot_end=session.ends_at
-    )
-    new_seat = Seat.objects.get(outcome=backup)
+    new_seat = Seat.objects.get(outcome=backup)  # seated on confirming: the session was seated
+    assert new_seat.seating.centre == centre and new_seat.seating_id != leaving.seating_id
     services.seat_signin_staff(actor=admin, seat=new_seat, reason="核对身份证原件")
     services.seat_declare(actor=None, seat=Seat.objects.get(pk=new_seat.pk))
     sheet = ScoreSheet.objects.get(seat=new_seat)

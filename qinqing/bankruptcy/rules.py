@@ -1003,6 +1003,25 @@ def _water_level(
     return Fraction(1)
 
 
+def _claims_and_received(
+    original_claims: Mapping[str, Decimal], received: Mapping[str, Decimal]
+) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """Validated inputs of the Art.103 and Art.104 settlements: positive claims in cents, and
+    what each creditor received (0 when absent), never more than its claim."""
+    claims = _money_map(original_claims, "原确认债权额")
+    for creditor_id, claim in claims.items():
+        if claim == 0:
+            raise RuleError(f"原确认债权额须为正数（{creditor_id}）")
+    unknown = set(received) - set(claims)
+    if unknown:
+        raise RuleError(f"已受偿债权人不在债权名单中：{', '.join(sorted(unknown))}")
+    got = {key: _money(received.get(key, ZERO), f"已受偿额（{key}）") for key in claims}
+    for creditor_id, amount in got.items():
+        if amount > claims[creditor_id]:
+            raise RuleError(f"已受偿额 {amount} 超过原确认债权额（{creditor_id}）")
+    return claims, got
+
+
 def art104_distribution(
     original_claims: Mapping[str, Decimal],
     received: Mapping[str, Decimal],
@@ -1021,17 +1040,7 @@ def art104_distribution(
     ``distributable``, or to the total unpaid rest when that is smaller. ``received`` may omit
     creditors that received nothing.
     """
-    claims = _money_map(original_claims, "原确认债权额")
-    for creditor_id, claim in claims.items():
-        if claim == 0:
-            raise RuleError(f"原确认债权额须为正数（{creditor_id}）")
-    unknown = set(received) - set(claims)
-    if unknown:
-        raise RuleError(f"已受偿债权人不在债权名单中：{', '.join(sorted(unknown))}")
-    got = {key: _money(received.get(key, ZERO), f"已受偿额（{key}）") for key in claims}
-    for creditor_id, amount in got.items():
-        if amount > claims[creditor_id]:
-            raise RuleError(f"已受偿额 {amount} 超过原确认债权额（{creditor_id}）")
+    claims, got = _claims_and_received(original_claims, received)
     level = _water_level(claims, got, Fraction(_money(distributable, "可分配金额")))
     exact = {
         key: max(Fraction(0), level * Fraction(claims[key]) - Fraction(got[key])) for key in claims
@@ -1067,17 +1076,7 @@ def art103_settlement(
     returns balance exactly: Σ to_pay − Σ to_return = ``distributable`` (or the unpaid total
     when every claim is paid in full).
     """
-    claims = _money_map(original_claims, "原确认债权额")
-    for creditor_id, claim in claims.items():
-        if claim == 0:
-            raise RuleError(f"原确认债权额须为正数（{creditor_id}）")
-    unknown = set(received) - set(claims)
-    if unknown:
-        raise RuleError(f"已受偿债权人不在债权名单中：{', '.join(sorted(unknown))}")
-    got = {key: _money(received.get(key, ZERO), f"已受偿额（{key}）") for key in claims}
-    for creditor_id, amount in got.items():
-        if amount > claims[creditor_id]:
-            raise RuleError(f"已受偿额 {amount} 超过原确认债权额（{creditor_id}）")
+    claims, got = _claims_and_received(original_claims, received)
     pool = Fraction(_money(distributable, "可分配金额")) + Fraction(_total(got.values()))
     level = min(Fraction(1), pool / Fraction(_total(claims.values())))
     final = _allocate_cents({key: level * Fraction(claims[key]) for key in claims})

@@ -1162,6 +1162,19 @@ def agreement_complete(*, actor, agreement: Agreement, on: date) -> Agreement:
     return agreement
 
 
+def _terms_and_payments(agreement: Agreement):
+    """(terms, creditor id → confirmed claim, creditor id → paid so far) of an agreement, for
+    the Art.103 and Art.104 settlements (creditors without a confirmed claim left out)."""
+    terms = list(agreement.terms.select_related("creditor"))
+    claims = {str(t.creditor_id): t.confirmed_amount for t in terms if t.confirmed_amount > 0}
+    received = {
+        str(t.creditor_id): t.payments.aggregate(s=Sum("amount"))["s"] or ZERO
+        for t in terms
+        if str(t.creditor_id) in claims
+    }
+    return terms, claims, received
+
+
 def agreement_terminate(
     *, actor, agreement: Agreement, on: date, reason: str, distributable=0
 ) -> dict[str, Decimal]:
@@ -1174,13 +1187,7 @@ def agreement_terminate(
     if not reason:
         raise DomainError("请写明终止原因", field="reason")
     available = money(distributable, "distributable")
-    terms = list(agreement.terms.select_related("creditor"))
-    claims = {str(t.creditor_id): t.confirmed_amount for t in terms if t.confirmed_amount > 0}
-    received = {
-        str(t.creditor_id): t.payments.aggregate(s=Sum("amount"))["s"] or ZERO
-        for t in terms
-        if str(t.creditor_id) in claims
-    }
+    terms, claims, received = _terms_and_payments(agreement)
     shares = _rule(rules.art104_distribution, claims, received, available, field="distributable")
     names = {str(t.creditor_id): t.creditor.name for t in terms}
     case = agreement.case
@@ -1218,13 +1225,7 @@ def agreement_void(
     if not reason:
         raise DomainError("请写明欺诈或其他违法行为的事实", field="reason")
     available = money(distributable, "distributable")
-    terms = list(agreement.terms.select_related("creditor"))
-    claims = {str(t.creditor_id): t.confirmed_amount for t in terms if t.confirmed_amount > 0}
-    received = {
-        str(t.creditor_id): t.payments.aggregate(s=Sum("amount"))["s"] or ZERO
-        for t in terms
-        if str(t.creditor_id) in claims
-    }
+    terms, claims, received = _terms_and_payments(agreement)
     settled = _rule(rules.art103_settlement, claims, received, available, field="distributable")
     names = {str(t.creditor_id): t.creditor.name for t in terms}
     by_name = rules.Art103Settlement(

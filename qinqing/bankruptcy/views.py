@@ -637,29 +637,10 @@ def agreement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
                 agreement=agreement,
                 on=today,
             )
-        elif action == "void":
-            try:
-                settled = services.agreement_void(
-                    actor=request.user,
-                    agreement=agreement,
-                    on=today,
-                    reason=request.POST.get("reason", ""),
-                    distributable=request.POST.get("distributable") or 0,
-                )
-            except DomainError as exc:
-                messages.error(request, exc.message)
-            else:
-                returns = [f"{n} 退回 {a} 元" for n, a in settled.to_return.items() if a]
-                pays = [f"{n} 补足 {a} 元" for n, a in settled.to_pay.items() if a]
-                messages.success(
-                    request,
-                    _("协议已裁定无效，宣告破产。第103条同等比例 %(level)s：")
-                    % {"level": settled.level}
-                    + "；".join(returns + pays),
-                )
         else:
+            ruling = services.agreement_void if action == "void" else services.agreement_terminate
             try:
-                shares = services.agreement_terminate(
+                outcome = ruling(
                     actor=request.user,
                     agreement=agreement,
                     on=today,
@@ -669,14 +650,22 @@ def agreement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
             except DomainError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(
-                    request,
-                    _("协议已终止，宣告破产。第104条均衡分配：")
-                    + "；".join(f"{name} {amount} 元" for name, amount in shares.items()),
-                )
+                messages.success(request, _ruling_message(action, outcome))
     else:
         messages.error(request, _("未知的操作"))
     return redirect("bankruptcy:agreement_detail", pk=pk)
+
+
+def _ruling_message(action: str, outcome) -> str:
+    if action == "void":  # rules.Art103Settlement
+        returns = [f"{n} 退回 {a} 元" for n, a in outcome.to_return.items() if a]
+        pays = [f"{n} 补足 {a} 元" for n, a in outcome.to_pay.items() if a]
+        return _("协议已裁定无效，宣告破产。第103条同等比例 %(level)s：") % {
+            "level": outcome.level
+        } + "；".join(returns + pays)
+    return _("协议已终止，宣告破产。第104条均衡分配：") + "；".join(
+        f"{name} {amount} 元" for name, amount in outcome.items()
+    )
 
 
 @login_required

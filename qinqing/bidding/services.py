@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
@@ -48,12 +48,11 @@ from qinqing.core import crypto, otp, rows
 from qinqing.core.audit import (
     AuditRecord,
     audit_append_sql,
-    audit_head_ensure,
     audit_log,
     audit_log_many,
 )
 from qinqing.core.errors import ConflictError, DomainError
-from qinqing.core.models import AuditChainHead, Organisation
+from qinqing.core.models import Organisation
 from qinqing.core.notifier import Message, notification_audit_record, notification_send_many
 from qinqing.core.rules import uscc_is_valid, uscc_normalise
 
@@ -437,30 +436,9 @@ def _commit_in_one_statement(draw: Draw, session: EvaluationSession | None, reco
     if session is not None:
         parts.append(f"session_set AS (UPDATE {_SESSION} SET status = %s WHERE id = %s)")  # noqa: S608
         params += [EvaluationSession.Status.DRAWING.value, session.pk]
-    sql = f"WITH RECURSIVE {', '.join(parts + append.ctes)} SELECT {append.returning}"
-    params += append.params
-    for attempt in (1, 2):
-        try:
-            if connection.get_autocommit():  # the statement is the whole transaction
-                ids, chain = _fetch_one(connection, sql, params)
-            else:  # a savepoint in the caller's transaction, so that a retry can follow
-                with transaction.atomic(using=connection.alias):
-                    ids, chain = _fetch_one(connection, sql, params)
-            break
-        except IntegrityError:
-            # The chain head does not exist yet (a fresh database): create it, once.
-            if attempt == 2 or AuditChainHead.objects.filter(pk=1).exists():
-                raise
-            audit_head_ensure()
-    append.finish(ids, chain)
+    append.run(parts, params)
     draw._state.adding = False
     draw._state.db = connection.alias
-
-
-def _fetch_one(connection, sql: str, params: list) -> tuple:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
 
 
 def server_nonce(draw: Draw) -> bytes:

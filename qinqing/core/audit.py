@@ -187,6 +187,39 @@ class ChainAppend:
     entries: list[AuditEntry]
     using: str = "default"
 
+    def run(self, parts: Sequence[str], params: Sequence, *, cursor=None) -> list[AuditEntry]:
+        """Run the caller's common table expressions `parts` (with `params`, in order) and the
+        append as one statement, then `finish`. In autocommit mode the statement is the whole
+        transaction; inside a transaction it runs in a savepoint, so that when the chain head
+        is missing (a fresh database: the statement fails on NOT NULL) the head is created and
+        the statement runs once more. `cursor`: a callable opening the cursor to use."""
+        from django.db import IntegrityError, connections
+
+        connection = connections[self.using]
+        sql = f"WITH RECURSIVE {', '.join([*parts, *self.ctes])} SELECT {self.returning}"
+        values = [*params, *self.params]
+        open_cursor = cursor or connection.cursor
+
+        def fetch() -> tuple:
+            with open_cursor() as c:
+                c.execute(sql, values)
+                return c.fetchone()
+
+        for attempt in (1, 2):
+            try:
+                if connection.get_autocommit():
+                    ids, chain = fetch()
+                else:
+                    with transaction.atomic(using=self.using):
+                        ids, chain = fetch()
+                break
+            except IntegrityError:
+                head = AuditChainHead.objects.using(self.using).filter(pk=1)
+                if attempt == 2 or head.exists():
+                    raise
+                audit_head_ensure()
+        return self.finish(ids, chain)
+
     def finish(self, ids: Sequence[int] | None, chain: Sequence[Sequence[str]] | None):
         """Set the ids, chain positions and hashes of the entries from the statement's result
         (the two values of `returning`)."""

@@ -12,19 +12,18 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from qinqing.core import calendar, rows
 from qinqing.core.audit import (
     AuditRecord,
     audit_append_sql,
-    audit_head_ensure,
     audit_log,
     audit_log_many,
 )
 from qinqing.core.errors import ConflictError, DomainError, ThrottledError
-from qinqing.core.models import AuditChainHead, Notification, Organisation, RoleGrant
+from qinqing.core.models import Notification, Organisation, RoleGrant
 from qinqing.core.notifier import (
     Message,
     notification_audit_record,
@@ -529,34 +528,13 @@ def _submit_in_one_statement(
         insert, group_params, _fields = rows.insert_sql(group)
         parts.append(f"g{n} AS ({insert})")
         params += group_params
-    sql = f"WITH RECURSIVE {', '.join(parts + append.ctes)} SELECT {append.returning}"
-    params += append.params
-    for attempt in (1, 2):
-        try:
-            if connection.get_autocommit():  # the statement is the whole transaction
-                ids, chain = _fetch_one(sql, params)
-            else:  # a savepoint in the caller's transaction, so that a retry can follow
-                with transaction.atomic():
-                    ids, chain = _fetch_one(sql, params)
-            break
-        except IntegrityError:
-            # The chain head does not exist yet (a fresh database): create it, once.
-            if attempt == 2 or AuditChainHead.objects.filter(pk=1).exists():
-                raise
-            audit_head_ensure()
-    append.finish(ids, chain)
+    append.run(parts, params, cursor=intake_db.cursor)
     for obj in (need, *steps, *notifications):
         obj._state.adding = False
         obj._state.db = connection.alias
     if notifications:
         notifications_deliver_on_commit(backend, notifications, messages)
     return need
-
-
-def _fetch_one(sql: str, params: list) -> tuple:
-    with intake_db.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
 
 
 _FIRM_SQL = (

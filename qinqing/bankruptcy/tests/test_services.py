@@ -646,3 +646,15 @@ def test_art103_reaches_a_completed_agreement_and_reopens_the_case(meeting_case,
     assert not selectors.rescued_agreements(date(2024, 1, 1), date(2025, 12, 31)).filter(
         pk=agreement.pk
     )
+
+
+def test_the_agreement_page_rules_it_void(client, meeting_case, world):
+    agreement = _executing(meeting_case, world)
+    client.force_login(world["users"]["judge"])
+    url = f"/bankruptcy/agreements/{agreement.pk}/void/"
+    page = client.post(url, {"reason": "", "distributable": "100"}, follow=True)
+    assert "请写明欺诈或其他违法行为的事实" in page.content.decode()
+    page = client.post(url, {"reason": "隐匿财产", "distributable": "100"}, follow=True)
+    assert "第103条同等比例" in page.content.decode() and "退回" in page.content.decode()
+    agreement.refresh_from_db()
+    assert agreement.status == Agreement.Status.VOID

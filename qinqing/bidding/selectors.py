@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import connections, models
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from qinqing.bidding.models import (
     Draw,
@@ -210,3 +211,17 @@ def signed_in_seat(pk: int) -> Seat | None:
         if parent is not None and objects[parent] is not None:
             setattr(objects[parent], attr, obj)
     return objects[0]
+
+
+def expert_own_profile(expert: Expert) -> dict:
+    """What the expert's own page (专家自助) shows: their register entry, current and coming
+    leave, history and declarations; no project and no session of anyone else (四不知)."""
+    today = timezone.localdate()
+    return {
+        "expert": expert,
+        "specialities": list(expert.specialities.order_by("code")),
+        "leaves": list(expert.leaves.filter(end__gte=today).order_by("start")),
+        "past_leaves": expert.leaves.filter(end__lt=today).count(),
+        "relations": list(expert.relations.order_by("-start")),
+        "declared": list(expert.declared_relations.order_by("org_name")),
+    }

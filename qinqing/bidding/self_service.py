@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from qinqing.bidding import services
 from qinqing.bidding.models import (
     DrawOutcome,
     EvaluationSession,
@@ -27,7 +28,6 @@ from qinqing.bidding.models import (
 from qinqing.core import otp
 from qinqing.core.audit import audit_log
 from qinqing.core.errors import ConflictError, DomainError
-from qinqing.core.rules import uscc_is_valid, uscc_normalise
 
 POLICY = otp.Policy(
     purpose="bidding.expert_self",  # subject: the Expert
@@ -123,34 +123,7 @@ def self_sign_in(*, challenge: SelfCode, code: str, id_last4: str) -> Expert:
     return expert
 
 
-# --- reads --------------------------------------------------------------------------------
-
-
-def profile(expert: Expert) -> dict:
-    """What the page shows: the expert's own register entry, leave, history and declarations
-    (no project, no session of anyone else)."""
-    today = timezone.localdate()
-    return {
-        "expert": expert,
-        "specialities": list(expert.specialities.order_by("code")),
-        "leaves": list(expert.leaves.filter(end__gte=today).order_by("start")),
-        "past_leaves": expert.leaves.filter(end__lt=today).count(),
-        "relations": list(expert.relations.order_by("-start")),
-        "declared": list(expert.declared_relations.order_by("org_name")),
-    }
-
-
 # --- writes -------------------------------------------------------------------------------
-
-
-def _audit(expert: Expert, action: str, obj, **detail) -> None:
-    audit_log(
-        actor=None,
-        action=action,
-        obj=obj,
-        organisation=expert.database,
-        detail={"source": SOURCE, "expert": expert.code, **detail},
-    )
 
 
 def _held_sessions(expert: Expert, start: date, end: date) -> list[EvaluationSession]:
@@ -194,8 +167,9 @@ def self_leave_add(*, expert: Expert, start: date, end: date, reason: str = "") 
             raise ConflictError(
                 f"该期间您已被抽取或已确认参加 {when} 的评标，请先答复邀请或联系交易中心"
             )
-        leave = ExpertLeave.objects.create(expert=expert, start=start, end=end, reason=reason)
-        _audit(expert, "expert.add_leave", expert, start=start, end=end, leave=leave.pk)
+        leave = services.expert_leave_add(
+            actor=None, expert=expert, start=start, end=end, reason=reason, source=SOURCE
+        )
     return leave
 
 
@@ -207,62 +181,39 @@ def self_leave_cancel(*, expert: Expert, leave_id: int) -> None:
             raise DomainError("没有这条请假记录", field="leave")
         if leave.start <= timezone.localdate():
             raise ConflictError("已开始的请假不能撤销，如有变化请联系交易中心")
-        _audit(expert, "expert.cancel_leave", expert, start=leave.start, end=leave.end)
+        audit_log(
+            actor=None,
+            action="expert.cancel_leave",
+            obj=expert,
+            organisation=expert.database,
+            detail={
+                "source": SOURCE,
+                "expert": expert.code,
+                "start": leave.start,
+                "end": leave.end,
+            },
+        )
         leave.delete()
-
-
-def _organisation(org_uscc: str, org_name: str, field: str) -> tuple[str, str]:
-    uscc = uscc_normalise(org_uscc or "")
-    if not uscc_is_valid(uscc):
-        raise DomainError("统一社会信用代码不正确", field=field)
-    name = (org_name or "").strip()
-    if not name:
-        raise DomainError("请填写单位名称", field="org_name")
-    if len(name) > 200:
-        raise DomainError("单位名称不能超过 200 字", field="org_name")
-    return uscc, name
 
 
 def self_relation_add(
     *, expert: Expert, org_uscc: str, org_name: str, kind: str, start: date, end: date | None
 ) -> ExpertRelation:
-    """Declare employment, a directorship or a shareholding (EMPLOYER / PAST_EMPLOYER)."""
-    uscc, name = _organisation(org_uscc, org_name, "org_uscc")
-    if kind not in ExpertRelation.Kind.values:
-        raise DomainError("请选择关系类型", field="kind")
-    today = timezone.localdate()
-    if start > today:
-        raise DomainError("起始日期不能晚于今天", field="start")
-    if end is not None and end < start:
-        raise DomainError("终止日期不能早于起始日期", field="end")
-    with transaction.atomic():
-        if ExpertRelation.objects.filter(
-            expert=expert, org_uscc=uscc, kind=kind, start=start
-        ).exists():
-            raise DomainError("这条任职经历已登记", field="org_uscc")
-        relation = ExpertRelation.objects.create(
-            expert=expert, org_uscc=uscc, org_name=name, kind=kind, start=start, end=end
-        )
-        _audit(
-            expert,
-            "expert.add_relation",
-            expert,
-            org_uscc=uscc,
-            kind=kind,
-            start=start,
-            end=end,
-        )
-    return relation
+    """Declare employment, a directorship or a shareholding (`services.expert_relation_add`)."""
+    return services.expert_relation_add(
+        actor=None,
+        expert=expert,
+        org_uscc=org_uscc,
+        org_name=org_name,
+        kind=kind,
+        start=start,
+        end=end,
+        source=SOURCE,
+    )
 
 
 def self_declare(*, expert: Expert, org_uscc: str, org_name: str) -> ExpertDeclaredRelation:
-    """Declare an organisation the expert is related to (DECLARED_CONFLICT)."""
-    uscc, name = _organisation(org_uscc, org_name, "org_uscc")
-    with transaction.atomic():
-        if ExpertDeclaredRelation.objects.filter(expert=expert, org_uscc=uscc).exists():
-            raise DomainError("该单位已申报", field="org_uscc")
-        declared = ExpertDeclaredRelation.objects.create(
-            expert=expert, org_uscc=uscc, org_name=name
-        )
-        _audit(expert, "expert.declare_relation", expert, org_uscc=uscc)
-    return declared
+    """Declare a related organisation (`services.expert_declare`)."""
+    return services.expert_declare(
+        actor=None, expert=expert, org_uscc=org_uscc, org_name=org_name, source=SOURCE
+    )

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qinqing.bidding import forms, self_service
+from qinqing.bidding import forms, selectors, self_service
 from qinqing.bidding.models import Expert
 from qinqing.core.errors import DomainError
 
@@ -116,7 +116,7 @@ def home(request: HttpRequest) -> HttpResponse:
         request,
         "bidding/self_home.html",
         {
-            **self_service.profile(expert),
+            **selectors.expert_own_profile(expert),
             "leave_form": leave_form,
             "relation_form": relation_form,
             "declare_form": declare_form,

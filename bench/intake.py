@@ -8,7 +8,10 @@ skips these three), starts gunicorn (the production server: `--worker-class gthr
 `--workers` one per core, `--threads 8`, keep-alive; `sync` for comparison) with the
 per-address limit off (all requests come from one address; the per-phone limit stays on,
 every submission uses a fresh number), waits for /healthz, then runs `qinqing needs_bench
-intake` for `--seconds` with `--concurrency` keep-alive clients, and stops the server.
+intake` for `--seconds` with `--concurrency` keep-alive clients (closed loop: each posts again
+as soon as it is answered), or with `--rate R` open loop (submissions fall due at Poisson
+moments, R per second, on a pool of `--concurrency` connections; latency counts from when a
+submission fell due, so a queue shows in it), and stops the server.
 Around the load it reads from /proc the CPU the gunicorn workers and the database's
 PostgreSQL backends used, and prints it per request with the client's (the primary figure
 on a shared machine: wall-clock rates depend on what else runs). The last line
@@ -68,6 +71,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=0, help="open loop: req/s offered")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
         "--reuse", action="store_true", help="skip migrate, demo data and static files"
@@ -117,7 +121,8 @@ def main() -> None:
         threads = f" × {args.threads} threads" if args.worker_class == "gthread" else ""
         print(
             f"  gunicorn: {args.workers} {args.worker_class} workers{threads};"
-            f" {args.concurrency} clients for {args.seconds:.0f} s; load {os.getloadavg()[0]:.1f}"
+            f" {args.concurrency} clients for {args.seconds:.0f} s"
+            f"{f', open loop at {args.rate:g}/s' if args.rate else ''}; load {os.getloadavg()[0]:.1f}"
         )
         before = server_cpu(server.pid, database)
         output = _qinqing(
@@ -126,6 +131,7 @@ def main() -> None:
             f"--url={base}",
             f"--seconds={args.seconds}",
             f"--concurrency={args.concurrency}",
+            f"--rate={args.rate}",
             env=env,
         )
         used = cpu_used(before, server_cpu(server.pid, database))
@@ -133,7 +139,10 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     last = output.strip().splitlines()[-1]
+    # The CPU is shared out over every request sent, the untimed ones (the form fetched once
+    # per connection, the warm-up) included: a slight overestimate of a timed submission's.
     requests = int(re.search(r"requests=(\d+)", last).group(1))
+    requests += int(re.search(r"untimed=(\d+)", last).group(1))
     client = float(re.search(r"client_cpu_s=([\d.]+)", last).group(1))
     if requests:
         per = {kind: cpu * 1000 / requests for kind, cpu in used.items()}

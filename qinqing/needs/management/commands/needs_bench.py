@@ -4,11 +4,15 @@ qinqing needs_bench figures [--needs 1000000 --firms 100000]
     fills the database with synthetic firms and orders (once), then times
     GET /api/v1/figures for one year: prints `figures ms=...` (target <= 300 ms).
 
-qinqing needs_bench intake --url http://127.0.0.1:8000 [--seconds 20 --concurrency 32]
+qinqing needs_bench intake --url http://127.0.0.1:8000 [--seconds 20 --concurrency 32 --rate R]
     drives the public QR form over real HTTP against a running server (start it with
     QINQING_NEEDS_RATE_PER_IP=0: the bench comes from one address; every submission uses a
     fresh phone number, so the per-phone limit stays on): prints
     `intake req_per_s=... p99_ms=...` (target >= 300 req/s at p99 <= 150 ms).
+    Closed loop by default (each client posts again as soon as it is answered: the rate the
+    server sustains, the p99 of a full queue); `--rate R` is open loop: submissions fall due
+    at random (Poisson) moments, R per second on average, each taking a free connection of
+    the `--concurrency` kept alive, and its latency counts from when it fell due.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from qinqing.needs import rules
 from qinqing.needs.models import Category, Need, QrCode, Rating
 
 BATCH = 5000
+WARM_UP = 8  # untimed submissions per connection before the timed phase
 
 
 def _uscc(serial: int) -> str:
@@ -51,12 +56,13 @@ class Command(BaseCommand):
         parser.add_argument("--url", default="http://127.0.0.1:8000")
         parser.add_argument("--seconds", type=float, default=20)
         parser.add_argument("--concurrency", type=int, default=32)
+        parser.add_argument("--rate", type=float, default=0, help="open loop: req/s offered")
 
     def handle(self, *args, **opts):
         if opts["which"] == "figures":
             self._figures(opts["needs"], opts["firms"])
         else:
-            self._intake(opts["url"], opts["seconds"], opts["concurrency"])
+            self._intake(opts["url"], opts["seconds"], opts["concurrency"], opts["rate"])
 
     # --- figures ------------------------------------------------------------------------------
 
@@ -156,7 +162,7 @@ class Command(BaseCommand):
 
     # --- intake -------------------------------------------------------------------------------
 
-    def _intake(self, base: str, seconds: float, concurrency: int) -> None:
+    def _intake(self, base: str, seconds: float, concurrency: int, rate: float) -> None:
         from qinqing.needs import services
 
         qr = QrCode.objects.filter(label="基准测试问需码").first() or services.qr_create(
@@ -168,16 +174,19 @@ class Command(BaseCommand):
         if not firm_usccs:
             raise CommandError("no firms: load the demo first")
         run = secrets.randbelow(1000)  # fresh phone numbers for each run: 1 + run + worker + i
-        started, cpu_started = time.monotonic(), time.process_time()
-        latencies, errors = asyncio.run(
-            _intake_load(parsed, path, firm_usccs, run, seconds, concurrency)
+        cpu_started = time.process_time()
+        latencies, errors, elapsed, untimed = asyncio.run(
+            _intake_load(parsed, path, firm_usccs, run, seconds, concurrency, rate)
         )
-        elapsed, client_cpu = time.monotonic() - started, time.process_time() - cpu_started
+        client_cpu = time.process_time() - cpu_started
         latencies.sort()
         p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else 0
+        p50 = latencies[len(latencies) // 2] if latencies else 0
+        arrivals = f"open@{rate:g}/s" if rate else "closed"
         self.stdout.write(
             f"intake req_per_s={len(latencies) / elapsed:.0f} p99_ms={p99:.0f} "
-            f"requests={len(latencies)} errors={errors} concurrency={concurrency} "
+            f"p50_ms={p50:.0f} requests={len(latencies)} errors={errors} "
+            f"concurrency={concurrency} arrivals={arrivals} untimed={untimed} "
             f"client_cpu_s={client_cpu:.2f} date={date.today()}"
         )
 
@@ -212,16 +221,17 @@ async def _exchange(conn, host: str, port: int, request: bytes):
     return conn, status, headers, body
 
 
-async def _intake_load(parsed, path, firm_usccs, run, seconds, concurrency):
+async def _intake_load(parsed, path, firm_usccs, run, seconds, concurrency, rate):
+    """Return the latencies (ms), the count of answers other than 302, the elapsed time and
+    the number of untimed requests (the form fetched per connection, the warm-up)."""
     host, port = parsed.hostname, parsed.port or 80
     base = f"{parsed.scheme}://{parsed.netloc}"
     latencies: list[float] = []
     errors = 0
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
+    counter = iter(range(10**7))  # fresh phone numbers: 1 + run + serial
 
-    async def client(w: int) -> None:
-        nonlocal errors
+    async def connect():
+        """A keep-alive connection with its CSRF cookie, the POST's head and the form token."""
         get = f"GET {path} HTTP/1.1\r\nHost: {parsed.netloc}\r\n\r\n".encode()
         conn, _status, headers, page = await _exchange(None, host, port, get)
         cookie = re.search(r"csrftoken=([^;]+)", " ".join(headers.get("set-cookie", [])))
@@ -233,25 +243,64 @@ async def _intake_load(parsed, path, firm_usccs, run, seconds, concurrency):
             "Content-Type: application/x-www-form-urlencoded\r\n"
             f"Cookie: csrftoken={cookie.group(1)}\r\nReferer: {base}{path}\r\n"
         )
-        i = 0
-        while loop.time() < deadline:
-            i += 1
-            body = urllib.parse.urlencode(
-                {
-                    "csrfmiddlewaretoken": token.group(1),
-                    "uscc": firm_usccs[(w * 7919 + i) % len(firm_usccs)],
-                    "phone": f"1{run:03d}{w:03d}{i:05d}",
-                    "text": "数电票开票额度不够用，怎么申请提额？",
-                }
-            ).encode()
-            request = f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
-            started = time.perf_counter()
-            conn, status, _headers, _body = await _exchange(conn, host, port, request)
-            latencies.append((time.perf_counter() - started) * 1000)
-            if status != 302:
-                errors += 1
+        return [conn, head, token.group(1)]
+
+    async def submit(client, due: float) -> None:
+        nonlocal errors
+        conn, head, token = client
+        serial = next(counter)
+        body = urllib.parse.urlencode(
+            {
+                "csrfmiddlewaretoken": token,
+                "uscc": firm_usccs[(serial * 7919) % len(firm_usccs)],
+                "phone": f"1{run:03d}{serial:07d}",
+                "text": "数电票开票额度不够用，怎么申请提额？",
+            }
+        ).encode()
+        request = f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
+        client[0], status, _headers, _body = await _exchange(conn, host, port, request)
+        latencies.append((time.perf_counter() - due) * 1000)
+        if status != 302:
+            errors += 1
+
+    clients = [await connect() for _ in range(concurrency)]
+    # Warm-up, untimed: every server thread's database connection prepares its statements on
+    # their fifth use (decision 0003), and a real server has long done so.
+    for _ in range(WARM_UP):
+        await asyncio.gather(*(submit(client, time.perf_counter()) for client in clients))
+    warm_up, latencies[:] = len(latencies), []
+    started = time.perf_counter()
+    deadline = started + seconds
+    if rate:
+        free: asyncio.Queue = asyncio.Queue()
+        for client in clients:
+            free.put_nowait(client)
+
+        async def arrival(due: float) -> None:
+            client = await free.get()  # waiting for a connection counts in the latency
+            try:
+                await submit(client, due)
+            finally:
+                free.put_nowait(client)
+
+        rng = random.Random(run)  # noqa: S311  (arrival times, not secrets)
+        tasks, due = [], started
+        while True:
+            due += rng.expovariate(rate)
+            if due >= deadline:
+                break
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            tasks.append(asyncio.create_task(arrival(due)))
+        await asyncio.gather(*tasks)
+    else:
+
+        async def closed_loop(client) -> None:
+            while time.perf_counter() < deadline:
+                await submit(client, time.perf_counter())
+
+        await asyncio.gather(*(closed_loop(client) for client in clients))
+    elapsed = time.perf_counter() - started
+    for conn, _head, _token in clients:
         if conn is not None:
             conn[1].close()
-
-    await asyncio.gather(*(client(w) for w in range(concurrency)))
-    return latencies, errors
+    return latencies, errors, elapsed, concurrency + warm_up

@@ -173,7 +173,7 @@ class Command(BaseCommand):
         firm_usccs = list(Firm.objects.values_list("organisation__uscc", flat=True)[:1000])
         if not firm_usccs:
             raise CommandError("no firms: load the demo first")
-        run = secrets.randbelow(1000)  # fresh phone numbers for each run: 1 + run + worker + i
+        run = secrets.randbelow(1000)  # fresh phone numbers for each run: 1 + run + serial
         cpu_started = time.process_time()
         latencies, errors, elapsed, untimed = asyncio.run(
             _intake_load(parsed, path, firm_usccs, run, seconds, concurrency, rate)
@@ -222,13 +222,14 @@ async def _exchange(conn, host: str, port: int, request: bytes):
 
 
 async def _intake_load(parsed, path, firm_usccs, run, seconds, concurrency, rate):
-    """Return the latencies (ms), the count of answers other than 302, the elapsed time and
-    the number of untimed requests (the form fetched per connection, the warm-up)."""
+    """Return the timed latencies (ms), the count of answers other than 302 (the warm-up's
+    included), the timed phase's elapsed time and the number of untimed requests (the form
+    fetched per connection, the warm-up)."""
     host, port = parsed.hostname, parsed.port or 80
     base = f"{parsed.scheme}://{parsed.netloc}"
     latencies: list[float] = []
     errors = 0
-    counter = iter(range(10**7))  # fresh phone numbers: 1 + run + serial
+    counter = iter(range(10**7))  # the serial of each submission's phone number
 
     async def connect():
         """A keep-alive connection with its CSRF cookie, the POST's head and the form token."""

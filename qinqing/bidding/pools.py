@@ -457,13 +457,14 @@ def _load_facts(
     past: dict[int, list[rules.PastDraw]] = defaultdict(list)
     if seated:
         this = rules.Interval(session.starts_at, session.ends_at)
+        local = timezone.get_current_timezone()  # once: localtime() looks it up per call
         for expert_id, starts_at, ends_at, tenderer_uscc, tenderer_id in _seats(
             seated, session, window_start
         ):
             other = rules.Interval(starts_at, ends_at)
             if other.overlaps(this):
                 booked[expert_id].append(other)
-            other_day = timezone.localtime(starts_at).date()
+            other_day = starts_at.astimezone(local).date()
             if other_day <= day:
                 past[expert_id].append(
                     rules.PastDraw(other_day, tenderer_uscc or f"org:{tenderer_id}")

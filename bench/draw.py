@@ -353,7 +353,7 @@ def prewarm() -> int:
     """Read every table and index of the database into PostgreSQL's shared buffers (untimed);
     returns the megabytes read. The machines these benchmarks ran on keep little of the
     database in the operating system's cache, so without it each draw of a new speciality
-    reads its index pages from disk (2026-12-04 at 1M: p50 63 ms cold, 38 ms warm)."""
+    reads its index pages from disk (2026-12-04 at 1M: p50 54 ms cold, 38–42 ms warm)."""
     from django.db import connection
 
     with connection.cursor() as cursor:

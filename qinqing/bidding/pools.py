@@ -309,9 +309,9 @@ def _seats(experts: list[int], session: EvaluationSession, window_start) -> list
     window = [adapt(window_start), adapt(session.ends_at)]
     if connection.vendor == "postgresql":
         # A few hundred outcomes, each looking up its session by key. As a plain join the
-        # planner (random_page_cost 4) hashes every session of the window instead, thousands
-        # at 1M experts (11 ms against ~3 on 2026-12-04). A LATERAL subquery with OFFSET 0
-        # cannot be flattened into the join, so it stays a nested loop over the outcomes.
+        # planner (random_page_cost 4) hashes every session of the window instead: at 1M
+        # experts 3,289 sessions on 1,412 pages for 325 outcomes. A LATERAL subquery with
+        # OFFSET 0 cannot be flattened into the join, so it stays a nested loop over them.
         sql = (
             "SELECT o.expert_id, x.starts_at, x.ends_at, x.uscc, x.tenderer_id"  # noqa: S608
             f" FROM {DrawOutcome._meta.db_table} o CROSS JOIN LATERAL"

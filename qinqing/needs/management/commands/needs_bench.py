@@ -4,8 +4,8 @@ qinqing needs_bench figures [--needs 1000000 --firms 100000]
     fills the database with synthetic firms and orders (once), then (PostgreSQL) runs
     VACUUM ANALYZE, as autovacuum would soon after such a load: without statistics and a
     visibility map the counts visit the table's rows (at 1M on 2026-12-04: 447 ms right
-    after the fill, 80 ms after VACUUM ANALYZE, both with another bench running); then times GET /api/v1/figures for one
-    year: prints `figures ms=...` (target <= 300 ms).
+    after the fill, 80 ms after VACUUM ANALYZE, both with another bench running); then
+    times GET /api/v1/figures for one year: prints `figures ms=...` (target <= 300 ms).
 
 qinqing needs_bench intake --url http://127.0.0.1:8000 [--seconds 20 --concurrency 32 --rate R]
     drives the public QR form over real HTTP against a running server (start it with

@@ -238,7 +238,9 @@ def install(cursor, vendor: str) -> None:
     else:
         raise RuntimeError(f"the eligibility index has no triggers for {vendor}")
     cursor.execute(f"DELETE FROM {TABLE}")
-    cursor.execute(_INSERT + SOURCE_ROWS)
+    # In the pool index's order: the B-tree then fills its pages left to right instead of
+    # splitting them at random (at 1M experts about half the pages of a random-order fill).
+    cursor.execute(_INSERT + SOURCE_ROWS + " ORDER BY 1, 2, 3")
 
 
 def uninstall(cursor, vendor: str) -> None:

@@ -6,10 +6,11 @@ columns the rules read come from one index-only range scan of the eligibility in
 (`EligibilityEntry`, kept equal to its sources by triggers: `eligibility_index.py`).
 
 Most candidates are plainly eligible: active, of age, not on leave, never seated recently,
-unrelated to the tender's parties. The database splits them off (`_clean`: a conservative
+unrelated to the tender's parties. The database splits them off (`_verdicts`: a conservative
 condition on the index's columns under which no rule can apply) and returns their codes as
-one array; only the others — typically a fifth — have their facts built and go through the
-rules. Their other facts are loaded narrowly — only relations with this tender's parties,
+one array. Of the others, those whose only possible reasons are status and age — both read
+exactly from the index's columns — come back as arrays too, one per verdict; only the rest
+— typically a twelfth — have their facts built and go through the rules. Their other facts are loaded narrowly — only relations with this tender's parties,
 leave covering the day (for experts whose latest leave reaches it), seats overlapping the
 session or inside the frequency window (for experts with an outcome in a session that
 recent) — which is all the rules can react to, so the result is the same as loading
@@ -109,25 +110,40 @@ NO_ONE: frozenset = frozenset()
 RULES_BATCH = 256
 
 
-def _clean(
+# The verdicts `_verdicts` can reach from the index's columns alone: the reasons, in
+# `rules.EXCLUSION_CODES` order (0, absent here, sends the expert to the rules).
+VERDICTS: dict[int, tuple[str, ...]] = {
+    1: (),
+    2: ("STATUS",),
+    3: ("AGE",),
+    4: ("STATUS", "AGE"),
+}
+
+
+def _verdicts(
     project: rules.ProjectFacts,
     quota: rules.QuotaFacts,
     ruleset: rules.RuleSet,
     window_start,
     flagged: set[int],
 ) -> tuple[str, list] | None:
-    """SQL over the index's columns that is 1 for an entry to which no exclusion rule can
-    apply and 0 otherwise (NULL anywhere makes it 0), with its parameters; None when the rule
-    set or project leaves no such shortcut (everybody is then examined).
+    """SQL over the index's columns giving an entry's verdict (a key of `VERDICTS`: the
+    exact reasons that exclude it), or 0 when the rules must examine it (NULL anywhere makes
+    it 0), with its parameters; None when the rule set or project leaves no such shortcut
+    (everybody is then examined).
 
-    It is a conservative restatement of `rules.exclusion_codes`, rule by rule; an expert it
-    does not prove clean is examined by the rules themselves, so it may only err on the side
-    of examining too many (`test_eligibility_index.py` compares every pool with eligibility
-    computed from every fact, and puts each column on both sides of its edge):
+    Under the conditions below no rule but STATUS and AGE can apply; those two read only the
+    status, ban and birth date, which the index holds as they are, so their SQL is the exact
+    negation of the rule and the verdict is exact. The other conditions are a conservative
+    restatement of `rules.exclusion_codes`, rule by rule: an expert they do not clear is
+    examined by the rules themselves, so they may only err on the side of examining too many
+    (`test_eligibility_index.py` compares every pool and report with eligibility computed
+    from every fact, and puts each column on both sides of its edge):
 
     - SPECIALTY: every entry read is one of the requested codes or a sub-code of one.
-    - STATUS: active, and no ban, or one that ended before the day.
-    - AGE: born after the last birth date that is too old on the day (`rules._born_by`).
+    - STATUS (exact): active, and no ban, or one that ended before the day.
+    - AGE (exact): born after the last birth date that is too old on the day
+      (`rules._born_by`).
     - UNAVAILABLE, FREQUENCY: no leave ending on or after the day, and no outcome in a
       session starting after `window_start` (which precedes both the frequency window and
       any session overlapping this one); a count setting of 0 excludes everybody: no shortcut.
@@ -147,13 +163,12 @@ def _clean(
         return None
     ops = connection.ops
     day = ops.adapt_datefield_value(project.evaluation_date)
+    status = "status = 'active' AND (ban_until IS NULL OR ban_until < %s)"
     terms = [
-        "status = 'active'",
-        "(ban_until IS NULL OR ban_until < %s)",
         "(leave_until IS NULL OR leave_until < %s)",
         "(seat_until IS NULL OR seat_until <= %s)",
     ]
-    params = [day, day, ops.adapt_datetimefield_value(window_start)]
+    params = [day, ops.adapt_datetimefield_value(window_start)]
     concerned = sorted(
         {
             project.tenderer_uscc,
@@ -167,9 +182,6 @@ def _clean(
         terms.append(f"employer_uscc NOT IN ({', '.join(['%s'] * len(concerned))})")
         params += concerned
     born_by = rules._born_by(project.evaluation_date, ruleset.max_age)
-    if born_by is not None:
-        terms.append("birth_date > %s")
-        params.append(ops.adapt_datefield_value(born_by))
     if quota.requires_other_region:
         terms.append("region_code <> '' AND region_code <> %s")
         params.append(project.region_code)
@@ -180,7 +192,13 @@ def _clean(
         else:
             terms.append("expert_id NOT IN (SELECT value FROM json_each(%s))")
             params.append(json.dumps(sorted(flagged)))
-    return f"CASE WHEN {' AND '.join(terms)} THEN 1 ELSE 0 END", params
+    # 1, plus 1 when STATUS applies, plus 2 when AGE does (NULL, and so 0, if either is NULL).
+    verdict = f"1 + CASE WHEN {status} THEN 0 WHEN NOT ({status}) THEN 1 END"
+    params += [day, day]
+    if born_by is not None:
+        verdict += " + CASE WHEN birth_date > %s THEN 0 WHEN NOT (birth_date > %s) THEN 2 END"
+        params += [ops.adapt_datefield_value(born_by)] * 2
+    return f"COALESCE(CASE WHEN {' AND '.join(terms)} THEN {verdict} END, 0)", params
 
 
 _ENTRY_COLUMNS = (
@@ -198,18 +216,18 @@ _ENTRY_COLUMNS = (
 def _candidate_rows(
     database_id: int,
     requested: list[str],
-    clean: tuple[str, list] | None,
+    verdicts: tuple[str, list] | None,
     day,
     window_start,
-) -> tuple[list[str], list[tuple], int]:
+) -> tuple[dict[int, list[str]], list[tuple], int]:
     """One index range scan of the entries of the requested codes and their sub-codes: the
-    codes `clean` proves clean as one value (an array, not rows), the other entries as rows
+    codes `verdicts` decides, as one array per verdict (not rows); the other entries as rows
     (the expert columns the rules read, and whether the expert's leave and seats need
-    loading), and how many eligibility triggers are installed (checked with the same round
+    loading); and how many eligibility triggers are installed (checked with the same round
     trip; see `eligibility_index.ensure`)."""
     ops = connection.ops
     postgresql = connection.vendor == "postgresql"
-    condition, clean_params = clean if clean is not None else ("0", [])
+    condition, verdict_params = verdicts if verdicts is not None else ("0", [])
     prefixes = " OR ".join(["code LIKE %s ESCAPE '\\'"] * len(requested)) or "1 = 0"
     columns = ", ".join(_ENTRY_COLUMNS)
     nulls = ", ".join(["NULL"] * (len(_ENTRY_COLUMNS) + 2))
@@ -217,29 +235,40 @@ def _candidate_rows(
     sql = (
         f"WITH c AS MATERIALIZED (SELECT {columns},"  # noqa: S608
         " leave_until >= %s AS may_be_on_leave, seat_until > %s AS may_be_seated,"
-        f" {condition} AS clean FROM {EligibilityEntry._meta.db_table}"
+        f" {condition} AS verdict FROM {EligibilityEntry._meta.db_table}"
         " WHERE database_id = %s AND speciality_id IN"
         f" (SELECT code FROM {Speciality._meta.db_table} WHERE {prefixes}))"
-        f" SELECT {columns}, may_be_on_leave, may_be_seated, NULL, NULL FROM c WHERE clean = 0"
-        f" UNION ALL SELECT {nulls}, (SELECT {aggregate}(code) FROM c WHERE clean = 1),"
-        f" ({eligibility_index.installed_count_sql()})"
+        # The count's type is given at once: PostgreSQL resolves a UNION's column types
+        # branch by branch, and two NULLs would make it text.
+        f" SELECT {columns}, may_be_on_leave, may_be_seated, 0, NULL, CAST(NULL AS BIGINT)"
+        " FROM c WHERE verdict = 0"
+        f" UNION ALL SELECT {nulls}, verdict, {aggregate}(code), NULL"
+        " FROM c WHERE verdict > 0 GROUP BY verdict"
+        f" UNION ALL SELECT {nulls}, NULL, NULL, ({eligibility_index.installed_count_sql()})"
     )
     params = [
         ops.adapt_datefield_value(day),
         ops.adapt_datetimefield_value(window_start),
-        *clean_params,
+        *verdict_params,
         database_id,
         *(_like_prefix(code) for code in requested),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
-    *entries, last = found
-    value, triggers = last[-2], last[-1]
-    clean_codes = json.loads(value) if isinstance(value, str) else (value or [])
+    entries, decided, triggers = [], {}, 0
+    for row in found:
+        verdict = row[-3]
+        if verdict == 0:
+            entries.append(row)
+        elif verdict is None:
+            triggers = row[-1]
+        else:
+            value = row[-2]
+            decided[verdict] = json.loads(value) if isinstance(value, str) else value
     if not postgresql:  # SQLite: dates as the ORM converts them
         entries = [_sqlite_dates(entry) for entry in entries]
-    return clean_codes, entries, triggers
+    return decided, entries, triggers
 
 
 def _like_prefix(code: str) -> str:
@@ -258,10 +287,12 @@ def _sqlite_dates(entry: tuple) -> tuple:
 
 @dataclass
 class _Candidates:
-    """A quota's candidates: how many, the codes proved clean, the facts of the rest."""
+    """A quota's candidates: how many, the codes proved clean, those the index's columns
+    exclude with their exact reasons, and the facts of the rest (for the rules)."""
 
     count: int
     clean: list[str]
+    decided: list[tuple[str, tuple[str, ...]]]
     suspects: Iterator[rules.ExpertFacts]
 
 
@@ -407,21 +438,21 @@ def _load_facts(
 
     # The candidates: one index-only range scan of the entries of the requested codes (an
     # expert holding several of them has one entry for each). Those the index's columns
-    # prove clean come back as one array of codes; the others as rows, with two flags
+    # decide come back as one array of codes per verdict; the others as rows, with two flags
     # telling whether their leave and seats need loading.
-    clean = _clean(
+    verdicts = _verdicts(
         project, quota.to_rules(), ruleset, window_start, {*relations, *declared, *manual}
     )
     requested = list(quota.speciality_codes)
-    clean_codes, found, triggers = _candidate_rows(
-        quota.database_id, requested, clean, day, window_start
+    decided, found, triggers = _candidate_rows(
+        quota.database_id, requested, verdicts, day, window_start
     )
     if triggers < eligibility_index.expected_count():
         # SQLite dropped the triggers with a rebuilt table: re-install them, refill the
         # index, and read it again.
         eligibility_index.ensure()
-        clean_codes, found, triggers = _candidate_rows(
-            quota.database_id, requested, clean, day, window_start
+        decided, found, triggers = _candidate_rows(
+            quota.database_id, requested, verdicts, day, window_start
         )
     entries: dict[int, tuple] = {}
     specialities: dict[int, frozenset[str]] = {}
@@ -442,11 +473,20 @@ def _load_facts(
         if entry[9]:
             seated.append(pk)
     # An expert with several requested codes is listed once for each; the columns the
-    # condition reads are the expert's own, so all their entries fall on the same side (the
-    # set difference only guards against a half-updated index counting one twice).
-    clean_set = set(clean_codes).difference(entry[2] for entry in entries.values())
+    # condition reads are the expert's own, so all their entries get the same verdict (the
+    # set differences only guard against a half-updated index counting one twice).
+    seen = {entry[2] for entry in entries.values()}
+    clean_set = set(decided.get(1, ())).difference(seen)
+    seen |= clean_set
+    excluded = []
+    for verdict, codes in decided.items():
+        if verdict != 1:
+            for code in set(codes).difference(seen):
+                excluded.append((code, VERDICTS[verdict]))
+                seen.add(code)
+    count = len(entries) + len(clean_set) + len(excluded)
     if not entries:
-        return _Candidates(len(clean_set), list(clean_set), iter(()))
+        return _Candidates(count, list(clean_set), excluded, iter(()))
 
     leave: dict[int, list[rules.DateRange]] = defaultdict(list)
     if on_leave:
@@ -474,8 +514,9 @@ def _load_facts(
     # once per examined candidate.
     facts = rules.ExpertFacts
     return _Candidates(
-        len(entries) + len(clean_set),
+        count,
         list(clean_set),  # unordered: evaluate_pool sorts the pool once
+        excluded,
         (
             facts(
                 code,
@@ -575,13 +616,17 @@ def evaluate_pool(quota: DrawQuota, *, skip_codes: frozenset[str] = frozenset())
     session, project, ruleset = _context(quota.session_id)
     quota_facts = quota.to_rules()
     candidates = _load_facts(quota, session, project, ruleset)
-    # No rule applies to the clean candidates (see _clean): only ALREADY_DRAWN can.
+    # No rule applies to the clean candidates (see _verdicts) and only STATUS and AGE to the
+    # decided ones; ALREADY_DRAWN can apply to both.
     pool = [code for code in candidates.clean if code not in skip_codes]
     excluded = [
         {"code": code, "reasons": ["ALREADY_DRAWN"]}
         for code in candidates.clean
         if code in skip_codes
     ]
+    for code, reasons in candidates.decided:
+        already = ["ALREADY_DRAWN"] if code in skip_codes else []
+        excluded.append({"code": code, "reasons": [*reasons, *already]})
     # The rules run over a few hundred experts at a time, so each batch of facts dies young:
     # thousands of them alive at once would be promoted to the oldest GC generation and
     # trigger a full collection of the process every few draws (the p99).

@@ -320,18 +320,14 @@ def test_the_clean_shortcut_agrees_with_the_rules_at_every_edge(world):
         "WH-007": ["SUPERVISOR_STAFF"],
         "WH-008": ["EMPLOYER"],
     }
-    # The shortcut is taken: the three eligible experts never reached the rules.
+    # The shortcut is taken: the three eligible experts never reached the rules, nor did
+    # the two that only status or age excludes.
     project = pools.project_facts(session)
     candidates = pools._load_facts(host, session, project, ruleset.to_rules())
     assert sorted(candidates.clean) == ["WH-002", "WH-004", "WH-006"]
+    assert sorted(candidates.decided) == [("WH-001", ("AGE",)), ("WH-003", ("STATUS",))]
     assert candidates.count == 8
-    assert sorted(f.code for f in candidates.suspects) == [
-        "WH-001",
-        "WH-003",
-        "WH-005",
-        "WH-007",
-        "WH-008",
-    ]
+    assert sorted(f.code for f in candidates.suspects) == ["WH-005", "WH-007", "WH-008"]
     # ALREADY_DRAWN applies to clean experts too.
     skipped = pools.evaluate_pool(host, skip_codes=frozenset({"WH-004"}))
     assert skipped.pool == ["WH-002", "WH-006"]
@@ -373,3 +369,49 @@ def test_the_clean_shortcut_agrees_with_the_rules_at_every_edge(world):
     ruleset.save(update_fields=["frequency_count"])
     assert_consistent(host, guest)
     assert pools.evaluate_pool(host).pool == []
+
+
+def test_status_and_age_read_from_the_index_give_exact_reasons(world):
+    """Status and age are decided from the index's columns only when no other rule can
+    apply; with any other possible reason the rules examine the expert and list them all."""
+    session, host = world["session"], world["host"]
+    day = timezone.localtime(session.starts_at).date()
+    born_by = rules._born_by(day, world["rule_set"].max_age)
+    department = world["orgs"]["hs-zgj"]
+    if not department.uscc:
+        department.__class__.objects.filter(pk=department.pk).update(
+            uscc=demo_uscc("11420100", 700)
+        )
+        department = department.__class__.objects.get(pk=department.pk)
+    host = host.__class__.objects.get(pk=host.pk)
+    session = host.session  # with the department's USCC
+    young = born_by + timedelta(days=1)
+    for code, changes in {
+        "WH-001": {"birth_date": born_by},  # the first day too old
+        "WH-002": {"birth_date": born_by, "status": "suspended"},
+        "WH-003": {"birth_date": young, "ban_until": day},  # the ban's last day
+        "WH-004": {"birth_date": young, "ban_until": day - timedelta(days=1)},
+        "WH-005": {"birth_date": born_by},  # and on leave: examined
+        "WH-006": {"status": "suspended", "employer_uscc": department.uscc},  # examined
+        "WH-007": {"birth_date": young, "status": "retired"},
+        "WH-008": {"birth_date": young},
+    }.items():
+        Expert.objects.filter(code=code).update(**changes)
+    ExpertLeave.objects.create(expert=_expert("WH-005"), start=day, end=day)
+    assert_consistent(host)  # pool and report equal those computed from every fact
+
+    project = pools.project_facts(session)
+    candidates = pools._load_facts(host, session, project, world["rule_set"].to_rules())
+    assert sorted(candidates.clean) == ["WH-004", "WH-008"]
+    assert sorted(candidates.decided) == [
+        ("WH-001", ("AGE",)),
+        ("WH-002", ("STATUS", "AGE")),
+        ("WH-003", ("STATUS",)),
+        ("WH-007", ("STATUS",)),
+    ]
+    assert sorted(f.code for f in candidates.suspects) == ["WH-005", "WH-006"]
+    reasons = {row["code"]: row["reasons"] for row in pools.evaluate_pool(host).excluded}
+    assert reasons["WH-005"] == ["AGE", "UNAVAILABLE"]
+    assert reasons["WH-006"] == ["STATUS", "SUPERVISOR_STAFF"]
+    skipped = pools.evaluate_pool(host, skip_codes=frozenset({"WH-002"}))
+    assert {"code": "WH-002", "reasons": ["STATUS", "AGE", "ALREADY_DRAWN"]} in skipped.excluded

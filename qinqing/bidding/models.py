@@ -578,7 +578,11 @@ class DrawOutcome(models.Model):
         Draw, verbose_name=_("抽取"), on_delete=models.CASCADE, related_name="outcomes"
     )
     expert = models.ForeignKey(
-        Expert, verbose_name=_("专家"), on_delete=models.PROTECT, related_name="outcomes"
+        Expert,
+        verbose_name=_("专家"),
+        on_delete=models.PROTECT,
+        related_name="outcomes",
+        db_index=False,  # outcome_expert_seat_idx starts with it
     )
     session = models.ForeignKey(
         EvaluationSession, verbose_name=_("评标场次"), on_delete=models.PROTECT, related_name="+"
@@ -601,7 +605,8 @@ class DrawOutcome(models.Model):
             models.UniqueConstraint(fields=["draw", "expert"], name="outcome_expert_unique"),
         ]
         indexes = [
-            models.Index(fields=["expert", "status"], name="outcome_expert_status_idx"),
+            # An expert's seats (pools._seats, the eligibility triggers) from the index alone.
+            models.Index(fields=["expert", "status", "session"], name="outcome_expert_seat_idx"),
             models.Index(fields=["token_hash"], name="outcome_token_idx"),
             models.Index(fields=["status", "respond_by"], name="outcome_status_due_idx"),
             models.Index(fields=["session", "status"], name="outcome_session_status_idx"),

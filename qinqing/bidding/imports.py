@@ -178,6 +178,11 @@ def read_rows(filename: str, content: bytes) -> list[dict[str, str]]:
     return read_file(filename, content).experts
 
 
+def _plain_code(code: str) -> bool:
+    """A public code is printed in proofs and joined by line feeds into the pool's digest."""
+    return code.isprintable() and not any(ch.isspace() for ch in code)
+
+
 def _validate(rows: list[dict[str, str]]) -> tuple[list, list]:
     errors: list[tuple[str, int, str, str]] = []
     known = set(Speciality.objects.values_list("code", flat=True))
@@ -217,7 +222,9 @@ def _validate(rows: list[dict[str, str]]) -> tuple[list, list]:
         if unknown := [s for s in specialities if s not in known]:
             row_errors.append((EXPERTS, n, "评标专业代码", f"未知代码：{'、'.join(unknown)}"))
         code = row["code"]
-        if code in codes_in_db:
+        if code and not _plain_code(code):
+            row_errors.append((EXPERTS, n, "专家编号", "不能含空格、换行等空白或控制字符"))
+        elif code in codes_in_db:
             row_errors.append((EXPERTS, n, "专家编号", "专家库中已存在"))
         elif code in seen_codes:
             row_errors.append((EXPERTS, n, "专家编号", f"与第 {seen_codes[code]} 行重复"))

@@ -342,9 +342,12 @@ def draw_commit(*, actor, quota: DrawQuota) -> Draw:
         raise ConflictError("本中心专家人数已满足，无需补抽")
     if supplementary and quota.draws.filter(outcomes__status=DrawOutcome.Status.WAITING).exists():
         raise ConflictError("仍有备选专家可递补，无需补抽")
-    result = evaluate_pool(
-        quota, skip_codes=_seated_codes(session) if supplementary else frozenset()
-    )
+    try:
+        result = evaluate_pool(
+            quota, skip_codes=_seated_codes(session) if supplementary else frozenset()
+        )
+    except rules.RuleError as exc:  # a code no pool can hold (entered before it was refused)
+        raise DomainError(str(exc), code="pool_invalid") from None
     if len(result.pool) < need:
         with transaction.atomic():
             audit_log(

@@ -99,6 +99,17 @@ def test_pool_smaller_than_quota_fails_and_seats_nobody(world):
     assert AuditEntry.objects.filter(action="draw.failed").count() == 1
 
 
+def test_a_code_no_pool_can_hold_refuses_the_draw_and_seats_nobody(world):
+    # A code entered before the import refused line feeds: the pool's digest joins codes
+    # with them, and the candidate scan's text separates rows by them.
+    Expert.objects.filter(code="WH-001").update(code="WH-0\n01")
+    with pytest.raises(DomainError) as excinfo:
+        services.draw_commit(actor=world["centre_wh"], quota=world["host"])
+    assert excinfo.value.code == "pool_invalid"
+    assert "控制字符" in excinfo.value.message
+    assert not Draw.objects.filter(quota=world["host"]).exists()
+
+
 def test_witness_rules(world):
     draw = services.draw_commit(actor=world["centre_wh"], quota=world["host"])
     with pytest.raises(DomainError, match="见证人不能是"):

@@ -1,5 +1,6 @@
 """The expert import's second and third sheets: employment history and declared relations."""
 
+import csv
 import io
 from datetime import date, datetime, timedelta
 
@@ -124,6 +125,33 @@ def test_errors_in_any_sheet_name_sheet_row_and_column_and_save_nothing(world):
     ]
     assert (Expert.objects.count(), ExpertRelation.objects.count()) == before
     assert not ExpertDeclaredRelation.objects.filter(expert__code__startswith="E-").exists()
+
+
+def test_a_code_with_blanks_or_control_characters_is_refused(world):
+    # Cells are stripped, so the blanks that matter are inside the code; a worksheet cannot
+    # hold most control characters, a CSV file can.
+    rows = [expert_row("C 1", 631), expert_row("C\n2", 632), expert_row("C\x1f3", 633)]
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow([label for _, label, _ in imports.COLUMNS])
+    for row in rows:
+        writer.writerow([row[name] for name, _, _ in imports.COLUMNS])
+    sheets = imports.read_file("experts.csv", text.getvalue().encode())
+    with pytest.raises(imports.ImportErrors) as excinfo:
+        imports.experts_import(
+            actor=world["centre_wh"],
+            database=world["orgs"]["whggzy-experts"],
+            rows=sheets.experts,
+            relations=sheets.relations,
+            declared=sheets.declared,
+        )
+    reason = "不能含空格、换行等空白或控制字符"
+    assert excinfo.value.errors == [
+        ("专家", 2, "专家编号", reason),
+        ("专家", 3, "专家编号", reason),
+        ("专家", 4, "专家编号", reason),
+    ]
+    assert not Expert.objects.filter(code__startswith="C").exists()
 
 
 def test_a_start_date_of_today_is_accepted(world):

@@ -300,14 +300,16 @@ def _candidate_rows(
         if len(items) != count:
             raise _unsplittable()
         if verdict == 0:
-            entries = [_entry(item) for item in items]
+            day_of = _day_reader()
+            entries = [_entry(item, day_of) for item in items]
         else:
             decided[verdict] = items
     return decided, entries, triggers
 
 
-def _entry(text: str) -> tuple:
-    """An entry's fields, in `_ENTRY_COLUMNS` order then the leave and seat flags."""
+def _entry(text: str, day) -> tuple:
+    """An entry's fields, in `_ENTRY_COLUMNS` order then the leave and seat flags; `day`
+    reads a date column (`_day_reader`)."""
     fields = text.split(FIELD_SEP, _ROW_FIELDS - 1)
     if len(fields) != _ROW_FIELDS:
         raise _unsplittable()
@@ -316,9 +318,9 @@ def _entry(text: str) -> tuple:
         int(pk),
         speciality,
         code,
-        _day(born),
+        day(born),
         status,
-        _day(ban) if ban else None,
+        day(ban) if ban else None,
         employer,
         region,
         leave == "1",
@@ -326,10 +328,11 @@ def _entry(text: str) -> tuple:
     )
 
 
-def _day(text: str) -> date:
+def _day_reader():
+    """PostgreSQL sends days since 2000-01-01 (`_candidates_sql`), SQLite ISO dates."""
     if connection.vendor == "postgresql":
-        return date.fromordinal(_DAY_ZERO + int(text))
-    return date.fromisoformat(text)
+        return lambda text: date.fromordinal(_DAY_ZERO + int(text))
+    return date.fromisoformat
 
 
 def _unsplittable() -> rules.RuleError:
@@ -377,9 +380,11 @@ def _leave(experts: list[int], day) -> list[tuple]:
 
 
 def _seats(experts: list[int], session: EvaluationSession, window_start) -> list[tuple]:
-    """(expert, session start, session end, tenderer's USCC, tenderer's id) of the seats
-    held by `experts` in other sessions starting after `window_start` and before this one
-    ends."""
+    """(expert, the other session's local day, its start and end or None, its tenderer's
+    USCC, its tenderer's id) of the seats held by `experts` in other sessions starting after
+    `window_start` and before this one ends. The times come only for sessions ending after
+    this one starts, the only ones that can overlap it; on PostgreSQL the database gives the
+    local day, so the few hundred seats of a draw at 1M experts are not converted one by one."""
     condition, ids = _ids_sql("o.expert_id", experts)
     adapt = connection.ops.adapt_datetimefield_value
     statuses = [s.value for s in DrawOutcome.HOLDING]
@@ -399,32 +404,48 @@ def _seats(experts: list[int], session: EvaluationSession, window_start) -> list
         # experts 3,289 sessions on 1,412 pages for 325 outcomes. A LATERAL subquery with
         # OFFSET 0 cannot be flattened into the join, so it stays a nested loop over them.
         sql = (
-            "SELECT o.expert_id, x.starts_at, x.ends_at, x.uscc, x.tenderer_id"  # noqa: S608
+            "SELECT o.expert_id, x.day, x.starts_at, x.ends_at, x.uscc, x.tenderer_id"  # noqa: S608
             f" FROM {DrawOutcome._meta.db_table} o CROSS JOIN LATERAL"
-            f" (SELECT s.starts_at, s.ends_at, t.uscc, p.tenderer_id"
+            " (SELECT (s.starts_at AT TIME ZONE %s)::date AS day,"
+            " CASE WHEN s.ends_at > %s THEN s.starts_at END AS starts_at,"
+            " CASE WHEN s.ends_at > %s THEN s.ends_at END AS ends_at, t.uscc, p.tenderer_id"
             f" FROM {EvaluationSession._meta.db_table} s{joins}"
             " WHERE s.id = o.session_id AND s.starts_at > %s AND s.starts_at < %s OFFSET 0) x"
             f"{outcomes}"
         )
-        params = [*window, ids, *statuses, session.pk]
-    else:
-        sql = (
-            "SELECT o.expert_id, s.starts_at, s.ends_at, t.uscc, p.tenderer_id"  # noqa: S608
-            f" FROM {DrawOutcome._meta.db_table} o"
-            f" JOIN {EvaluationSession._meta.db_table} s ON s.id = o.session_id{joins}"
-            f"{outcomes} AND s.starts_at > %s AND s.starts_at < %s"
-        )
-        params = [ids, *statuses, session.pk, *window]
+        starts = adapt(session.starts_at)
+        zone = timezone.get_current_timezone_name()
+        params = [zone, starts, starts, *window, ids, *statuses, session.pk]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    sql = (
+        "SELECT o.expert_id, s.starts_at, s.ends_at, t.uscc, p.tenderer_id"  # noqa: S608
+        f" FROM {DrawOutcome._meta.db_table} o"
+        f" JOIN {EvaluationSession._meta.db_table} s ON s.id = o.session_id{joins}"
+        f"{outcomes} AND s.starts_at > %s AND s.starts_at < %s"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [ids, *statuses, session.pk, *window])
         found = cursor.fetchall()
-    if connection.vendor != "postgresql":
-        convert = connection.ops.convert_datetimefield_value
-        found = [
-            (pk, convert(starts, None, connection), convert(ends, None, connection), uscc, org)
-            for pk, starts, ends, uscc, org in found
-        ]
-    return found
+    convert = connection.ops.convert_datetimefield_value
+    local = timezone.get_current_timezone()  # once: localtime() looks it up per call
+    seats = []
+    for pk, starts, ends, uscc, org in found:
+        starts = convert(starts, None, connection)
+        ends = convert(ends, None, connection)
+        overlapping = ends > session.starts_at
+        seats.append(
+            (
+                pk,
+                starts.astimezone(local).date(),
+                starts if overlapping else None,
+                ends if overlapping else None,
+                uscc,
+                org,
+            )
+        )
+    return seats
 
 
 def _flagged(
@@ -552,14 +573,13 @@ def _load_facts(
     past: dict[int, list[rules.PastDraw]] = defaultdict(list)
     if seated:
         this = rules.Interval(session.starts_at, session.ends_at)
-        local = timezone.get_current_timezone()  # once: localtime() looks it up per call
-        for expert_id, starts_at, ends_at, tenderer_uscc, tenderer_id in _seats(
+        for expert_id, other_day, starts_at, ends_at, tenderer_uscc, tenderer_id in _seats(
             seated, session, window_start
         ):
-            other = rules.Interval(starts_at, ends_at)
-            if other.overlaps(this):
-                booked[expert_id].append(other)
-            other_day = starts_at.astimezone(local).date()
+            if starts_at is not None:
+                other = rules.Interval(starts_at, ends_at)
+                if other.overlaps(this):
+                    booked[expert_id].append(other)
             if other_day <= day:
                 past[expert_id].append(
                     rules.PastDraw(other_day, tenderer_uscc or f"org:{tenderer_id}")

@@ -1,7 +1,7 @@
 """The eligibility index stays equal to its sources, and pools read from it are exactly the
 pools computed by loading every fact of every expert (the definition of eligibility)."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -280,6 +280,10 @@ def test_backups_leave_the_index_out_and_a_restore_rebuilds_it(demo_users, tmp_p
     assert pools.evaluate_pool(host) == before == reference_pool(host)
 
 
+def _local(day, hour: int, minute: int):
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
 def test_the_clean_shortcut_agrees_with_the_rules_at_every_edge(world):
     """Experts proved clean by the index's columns skip the rules (`pools._clean`): each
     column it reads is put on both sides of its edge, and the pools still equal the rules'."""
@@ -349,6 +353,11 @@ def test_the_clean_shortcut_agrees_with_the_rules_at_every_edge(world):
         (edge + timedelta(microseconds=1), still_clean, 0),  # examined, not counted
         (edge + timedelta(days=1), still_clean, 0),  # the day before the window: not counted
         (edge + timedelta(days=2), still_clean, 2),  # the window's first day: FREQUENCY
+        # The day is the local one (the database converts it on PostgreSQL): 00:30 local
+        # on the window's first day is the day before in UTC, 23:30 on the day before the
+        # window is the window's first day in UTC.
+        (_local(day - timedelta(days=ruleset.frequency_days - 1), 0, 30), still_clean, 2),
+        (_local(day - timedelta(days=ruleset.frequency_days), 23, 30), still_clean, 0),
         (session.starts_at + timedelta(hours=2), still_clean, 2),  # and UNAVAILABLE
     ):
         EvaluationSession.objects.filter(pk=other.session_id).update(

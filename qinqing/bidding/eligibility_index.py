@@ -9,7 +9,8 @@ present or future, can leave a stale entry behind:
 
 - `ExpertSpeciality` insert / update / delete adds and removes entries;
 - an `Expert` update copies the columns to the expert's entries;
-- `leave_until` = the latest last day of the expert's leave (None: no leave);
+- `leave_from`, `leave_until` = the first day of the expert's earliest leave and the last
+  day of the latest (None: no leave);
 - `seat_until` = the latest start of a session in which the expert has an outcome of any
   status (None: never drawn). It only has to bound the seats from above, so status changes
   need no trigger.
@@ -37,6 +38,7 @@ COLUMNS = (
     "ban_until",
     "employer_uscc",
     "region_code",
+    "leave_from",
     "leave_until",
     "seat_until",
 )
@@ -50,6 +52,7 @@ EXPERT_COLUMNS = (
     "region_code",
 )
 _INSERT = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) "
+_LEAVE_FROM = "SELECT min(l.start) FROM bidding_expertleave l WHERE l.expert_id = {expert}"
 _LEAVE_UNTIL = 'SELECT max(l."end") FROM bidding_expertleave l WHERE l.expert_id = {expert}'
 _SEAT_UNTIL = (
     "SELECT max(s.starts_at) FROM bidding_drawoutcome o "
@@ -59,10 +62,10 @@ _SEAT_UNTIL = (
 # What the table must hold, computed from the sources (used to fill it and to check it).
 SOURCE_ROWS = (
     "SELECT e.database_id, es.speciality_id, e.id, e.code, e.birth_date, e.status, "
-    "e.ban_until, e.employer_uscc, e.region_code, l.until, o.until "
+    "e.ban_until, e.employer_uscc, e.region_code, l.since, l.until, o.until "
     "FROM bidding_expertspeciality es JOIN bidding_expert e ON e.id = es.expert_id "
-    'LEFT JOIN (SELECT expert_id, max("end") AS until FROM bidding_expertleave '
-    "GROUP BY expert_id) l ON l.expert_id = e.id "
+    'LEFT JOIN (SELECT expert_id, min(start) AS since, max("end") AS until '
+    "FROM bidding_expertleave GROUP BY expert_id) l ON l.expert_id = e.id "
     "LEFT JOIN (SELECT o.expert_id, max(s.starts_at) AS until FROM bidding_drawoutcome o "
     "JOIN bidding_evaluationsession s ON s.id = o.session_id GROUP BY o.expert_id) o "
     "ON o.expert_id = e.id"
@@ -74,7 +77,8 @@ def _entry_insert(link: str) -> str:
     return (
         f"{_INSERT}SELECT e.database_id, {link}.speciality_id, e.id, e.code, e.birth_date, "
         "e.status, e.ban_until, e.employer_uscc, e.region_code, "
-        f"({_LEAVE_UNTIL.format(expert='e.id')}), ({_SEAT_UNTIL.format(expert='e.id')}) "
+        f"({_LEAVE_FROM.format(expert='e.id')}), ({_LEAVE_UNTIL.format(expert='e.id')}), "
+        f"({_SEAT_UNTIL.format(expert='e.id')}) "
         f"FROM bidding_expert e WHERE e.id = {link}.expert_id"
     )
 
@@ -98,9 +102,10 @@ def _expert_changed(distinct: str) -> str:
 
 
 def _leave_refresh(row: str) -> str:
+    expert = row + ".expert_id"
     return (
-        f"UPDATE {TABLE} SET leave_until = ({_LEAVE_UNTIL.format(expert=row + '.expert_id')}) "
-        f"WHERE expert_id = {row}.expert_id"
+        f"UPDATE {TABLE} SET leave_from = ({_LEAVE_FROM.format(expert=expert)}), "
+        f"leave_until = ({_LEAVE_UNTIL.format(expert=expert)}) WHERE expert_id = {expert}"
     )
 
 
@@ -241,6 +246,16 @@ def install(cursor, vendor: str) -> None:
     # In the pool index's order: the B-tree then fills its pages left to right instead of
     # splitting them at random (at 1M experts about half the pages of a random-order fill).
     cursor.execute(_INSERT + SOURCE_ROWS + " ORDER BY 1, 2, 3")
+
+
+def install_in_migration(schema_editor) -> None:
+    """`install` for a migration: skipped when the table lacks some of today's columns (a
+    migration that runs before the one adding them; that later migration installs)."""
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        present = {c.name for c in connection.introspection.get_table_description(cursor, TABLE)}
+        if set(COLUMNS) <= present:
+            install(cursor, connection.vendor)
 
 
 def uninstall(cursor, vendor: str) -> None:

@@ -1500,10 +1500,11 @@ class EligibilityEntry(models.Model):
     page per expert (`pools.py`). Database triggers (migration `draw_eligibility_index`)
     keep it equal to its sources on every write, whichever code makes it (services, imports,
     `bulk_create`, `update()`): `ExpertSpeciality` rows add and remove entries; the expert's
-    columns are copied on every change; `leave_until` is the latest last day of the expert's
-    leave and `seat_until` the latest start of a session the expert has any outcome in (both
-    None when there is none). The two dates only tell which experts need their leave and
-    seats loaded; the rules always read the leave and seats themselves.
+    columns are copied on every change; `leave_from` and `leave_until` are the first day of
+    the expert's earliest leave and the last day of the latest, and `seat_until` the latest
+    start of a session the expert has any outcome in (all None when there is none). The dates
+    only tell which experts need their leave and seats loaded (no leave covers a day outside
+    [leave_from, leave_until]); the rules always read the leave and seats themselves.
     `eligibility_index.mismatches()` compares the table with its sources. It is left out of
     backups: restoring the experts, leave and outcomes fills it again through the triggers.
     """
@@ -1521,6 +1522,7 @@ class EligibilityEntry(models.Model):
     ban_until = models.DateField(null=True)
     employer_uscc = models.CharField(max_length=18)
     region_code = models.CharField(max_length=6)
+    leave_from = models.DateField(null=True)
     leave_until = models.DateField(null=True)
     seat_until = models.DateTimeField(null=True)
 
@@ -1548,6 +1550,7 @@ class EligibilityEntry(models.Model):
                     "ban_until",
                     "employer_uscc",
                     "region_code",
+                    "leave_from",
                     "leave_until",
                     "seat_until",
                 ],

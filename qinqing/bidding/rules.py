@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import itertools
 import math
+import operator
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -88,7 +89,7 @@ def _plainly_canonical(pool: list[str]) -> bool:
     return (
         pool[0] != ""
         and "\n".join(pool).count("\n") == len(pool) - 1
-        and not any(map(str.__eq__, pool, itertools.islice(pool, 1, None)))
+        and not any(map(operator.eq, pool, itertools.islice(pool, 1, None)))
     )
 
 

@@ -17,10 +17,9 @@ def sqlite_triggers_off(apps, schema_editor):
 
 def sqlite_triggers_on(apps, schema_editor):
     if schema_editor.connection.vendor == "sqlite":
-        from qinqing.bidding.eligibility_index import install
+        from qinqing.bidding.eligibility_index import install_in_migration
 
-        with schema_editor.connection.cursor() as cursor:
-            install(cursor, "sqlite")
+        install_in_migration(schema_editor)
 
 
 class Migration(migrations.Migration):

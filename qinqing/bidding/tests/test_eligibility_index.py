@@ -308,6 +308,11 @@ def test_the_clean_shortcut_agrees_with_the_rules_at_every_edge(world):
     ExpertLeave.objects.create(
         expert=_expert("WH-006"), start=day - timedelta(days=5), end=day - timedelta(days=1)
     )
+    # Leave starting the day after stays clean; leave starting on the day is examined.
+    ExpertLeave.objects.create(
+        expert=_expert("WH-002"), start=day + timedelta(days=1), end=day + timedelta(days=4)
+    )
+    ExpertLeave.objects.create(expert=_expert("WH-003"), start=day, end=day + timedelta(days=2))
     Expert.objects.filter(code="WH-007").update(employer_uscc=orgs["hs-zgj"].uscc)
     Expert.objects.filter(code="WH-008").update(employer_uscc=orgs["demo-agency"].uscc)
     Expert.objects.filter(code="JK-001").update(region_code="")
@@ -319,7 +324,7 @@ def test_the_clean_shortcut_agrees_with_the_rules_at_every_edge(world):
     assert result.pool == ["WH-002", "WH-004", "WH-006"]
     assert {row["code"]: row["reasons"] for row in result.excluded} == {
         "WH-001": ["AGE"],
-        "WH-003": ["STATUS"],
+        "WH-003": ["STATUS", "UNAVAILABLE"],
         "WH-005": ["UNAVAILABLE"],
         "WH-007": ["SUPERVISOR_STAFF"],
         "WH-008": ["EMPLOYER"],
@@ -329,9 +334,14 @@ def test_the_clean_shortcut_agrees_with_the_rules_at_every_edge(world):
     project = pools.project_facts(session)
     candidates = pools._load_facts(host, session, project, ruleset.to_rules())
     assert sorted(candidates.clean) == ["WH-002", "WH-004", "WH-006"]
-    assert sorted(candidates.decided) == [("WH-001", ("AGE",)), ("WH-003", ("STATUS",))]
+    assert sorted(candidates.decided) == [("WH-001", ("AGE",))]
     assert candidates.count == 8
-    assert sorted(f.code for f in candidates.suspects) == ["WH-005", "WH-007", "WH-008"]
+    assert sorted(f.code for f in candidates.suspects) == [
+        "WH-003",
+        "WH-005",
+        "WH-007",
+        "WH-008",
+    ]
     # ALREADY_DRAWN applies to clean experts too.
     skipped = pools.evaluate_pool(host, skip_codes=frozenset({"WH-004"}))
     assert skipped.pool == ["WH-002", "WH-006"]
@@ -407,18 +417,25 @@ def test_status_and_age_read_from_the_index_give_exact_reasons(world):
     }.items():
         Expert.objects.filter(code=code).update(**changes)
     ExpertLeave.objects.create(expert=_expert("WH-005"), start=day, end=day)
+    for start, end in ((-3, -1), (1, 2)):  # the day falls between two leaves: examined
+        ExpertLeave.objects.create(
+            expert=_expert("WH-008"),
+            start=day + timedelta(days=start),
+            end=day + timedelta(days=end),
+        )
     assert_consistent(host)  # pool and report equal those computed from every fact
 
     project = pools.project_facts(session)
     candidates = pools._load_facts(host, session, project, world["rule_set"].to_rules())
-    assert sorted(candidates.clean) == ["WH-004", "WH-008"]
+    assert sorted(candidates.clean) == ["WH-004"]
     assert sorted(candidates.decided) == [
         ("WH-001", ("AGE",)),
         ("WH-002", ("STATUS", "AGE")),
         ("WH-003", ("STATUS",)),
         ("WH-007", ("STATUS",)),
     ]
-    assert sorted(f.code for f in candidates.suspects) == ["WH-005", "WH-006"]
+    assert sorted(f.code for f in candidates.suspects) == ["WH-005", "WH-006", "WH-008"]
+    assert "WH-008" in pools.evaluate_pool(host).pool
     reasons = {row["code"]: row["reasons"] for row in pools.evaluate_pool(host).excluded}
     assert reasons["WH-005"] == ["AGE", "UNAVAILABLE"]
     assert reasons["WH-006"] == ["STATUS", "SUPERVISOR_STAFF"]

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from itertools import islice
+from operator import itemgetter
 
 from django.db import connection
 from django.utils import timezone
@@ -223,7 +224,8 @@ _DAY_ZERO = date(2000, 1, 1).toordinal()
 
 def _candidates_sql(condition: str, prefixes: str) -> str:
     """The candidate scan: per verdict, its entries' count and text (their codes, or for
-    verdict 0 their fields), and one more row with the trigger count.
+    verdict 0 their fields), and one more row with the number of speciality codes matched
+    and the trigger count.
 
     One pass over the entries and one aggregate: the verdict-0 entries as rows beside an
     array of codes per verdict took a materialised scan read twice and arrays for the driver
@@ -262,7 +264,8 @@ def _candidates_sql(condition: str, prefixes: str) -> str:
         " WHERE database_id = %s AND speciality_id IN"
         f" (SELECT code FROM {Speciality._meta.db_table} WHERE {prefixes}){fence}) c"
         " GROUP BY verdict"
-        f" UNION ALL SELECT NULL, NULL, NULL, ({eligibility_index.installed_count_sql()})"
+        f" UNION ALL SELECT NULL, (SELECT count(*) FROM {Speciality._meta.db_table}"
+        f" WHERE {prefixes}), NULL, ({eligibility_index.installed_count_sql()})"
     )
 
 
@@ -272,12 +275,12 @@ def _candidate_rows(
     verdicts: tuple[str, list] | None,
     day,
     window_start,
-) -> tuple[dict[int, list[str]], list[tuple], int]:
+) -> tuple[dict[int, list[str]], list[tuple], int, int]:
     """One index range scan of the entries of the requested codes and their sub-codes: the
     codes `verdicts` decides, one list per verdict; the other entries as rows (the expert
-    columns the rules read, and whether the expert's leave and seats need loading); and how
-    many eligibility triggers are installed (checked with the same round trip; see
-    `eligibility_index.ensure`)."""
+    columns the rules read, and whether the expert's leave and seats need loading); how many
+    speciality codes matched (with one, no expert has two entries); and how many eligibility
+    triggers are installed (checked with the same round trip; see `eligibility_index.ensure`)."""
     ops = connection.ops
     condition, verdict_params = verdicts if verdicts is not None else ("0", [])
     prefixes = " OR ".join(["code LIKE %s ESCAPE '\\'"] * len(requested)) or "1 = 0"
@@ -288,14 +291,15 @@ def _candidate_rows(
         *verdict_params,
         database_id,
         *(_like_prefix(code) for code in requested),
+        *(_like_prefix(code) for code in requested),
     ]
     with connection.cursor() as cursor:
         cursor.execute(_candidates_sql(condition, prefixes), params)
         found = cursor.fetchall()
-    entries, decided, triggers = [], {}, 0
+    entries, decided, matched, triggers = [], {}, 0, 0
     for verdict, count, text, installed in found:
         if verdict is None:
-            triggers = installed
+            matched, triggers = count, installed
             continue
         items = text.split(ROW_SEP)
         if len(items) != count:
@@ -305,7 +309,7 @@ def _candidate_rows(
             entries = [_entry(item, day_of) for item in items]
         else:
             decided[verdict] = items
-    return decided, entries, triggers
+    return decided, entries, matched, triggers
 
 
 def _entry(text: str, day) -> tuple:
@@ -521,14 +525,14 @@ def _load_facts(
         project, quota.to_rules(), ruleset, window_start, {*relations, *declared, *manual}
     )
     requested = list(quota.speciality_codes)
-    decided, found, triggers = _candidate_rows(
+    decided, found, matched, triggers = _candidate_rows(
         quota.database_id, requested, verdicts, day, window_start
     )
     if triggers < eligibility_index.expected_count():
         # SQLite dropped the triggers with a rebuilt table: re-install them, refill the
         # index, and read it again.
         eligibility_index.ensure()
-        decided, found, triggers = _candidate_rows(
+        decided, found, matched, triggers = _candidate_rows(
             quota.database_id, requested, verdicts, day, window_start
         )
     entries: dict[int, tuple] = {}
@@ -549,21 +553,31 @@ def _load_facts(
             on_leave.append(pk)
         if entry[9]:
             seated.append(pk)
-    # An expert with several requested codes is listed once for each; the columns the
-    # condition reads are the expert's own, so all their entries get the same verdict (the
-    # set differences only guard against a half-updated index counting one twice).
-    seen = {entry[2] for entry in entries.values()}
-    clean_set = set(decided.get(1, ())).difference(seen)
-    seen |= clean_set
-    excluded = []
-    for verdict, codes in decided.items():
-        if verdict != 1:
-            for code in set(codes).difference(seen):
-                excluded.append((code, VERDICTS[verdict]))
-                seen.add(code)
-    count = len(entries) + len(clean_set) + len(excluded)
+    if matched <= 1:  # one entry an expert: every code is listed once
+        clean = decided.get(1, [])
+        excluded = [
+            (code, VERDICTS[verdict])
+            for verdict, codes in decided.items()
+            if verdict != 1
+            for code in codes
+        ]
+    else:
+        # An expert with several requested codes is listed once for each; the columns the
+        # condition reads are the expert's own, so all their entries get the same verdict
+        # (the set differences only guard against a half-updated index counting one twice).
+        seen = {entry[2] for entry in entries.values()}
+        clean_set = set(decided.get(1, ())).difference(seen)
+        seen |= clean_set
+        clean = list(clean_set)
+        excluded = []
+        for verdict, codes in decided.items():
+            if verdict != 1:
+                for code in set(codes).difference(seen):
+                    excluded.append((code, VERDICTS[verdict]))
+                    seen.add(code)
+    count = len(entries) + len(clean) + len(excluded)
     if not entries:
-        return _Candidates(count, list(clean_set), excluded, iter(()))
+        return _Candidates(count, clean, excluded, iter(()))
 
     leave: dict[int, list[rules.DateRange]] = defaultdict(list)
     if on_leave:
@@ -591,7 +605,7 @@ def _load_facts(
     facts = rules.ExpertFacts
     return _Candidates(
         count,
-        list(clean_set),  # unordered: evaluate_pool sorts the pool once
+        clean,  # unordered: evaluate_pool sorts the pool once
         excluded,
         (
             facts(
@@ -694,15 +708,21 @@ def evaluate_pool(quota: DrawQuota, *, skip_codes: frozenset[str] = frozenset())
     candidates = _load_facts(quota, session, project, ruleset)
     # No rule applies to the clean candidates (see _verdicts) and only STATUS and AGE to the
     # decided ones; ALREADY_DRAWN can apply to both.
-    pool = [code for code in candidates.clean if code not in skip_codes]
-    excluded = [
-        {"code": code, "reasons": ["ALREADY_DRAWN"]}
-        for code in candidates.clean
-        if code in skip_codes
-    ]
-    for code, reasons in candidates.decided:
-        already = ["ALREADY_DRAWN"] if code in skip_codes else []
-        excluded.append({"code": code, "reasons": [*reasons, *already]})
+    if skip_codes:
+        pool = [code for code in candidates.clean if code not in skip_codes]
+        excluded = [
+            {"code": code, "reasons": ["ALREADY_DRAWN"]}
+            for code in candidates.clean
+            if code in skip_codes
+        ]
+        for code, reasons in candidates.decided:
+            already = ["ALREADY_DRAWN"] if code in skip_codes else []
+            excluded.append({"code": code, "reasons": [*reasons, *already]})
+    else:  # a first draw: the common case, without a look-up per code
+        pool = list(candidates.clean)
+        excluded = [
+            {"code": code, "reasons": list(reasons)} for code, reasons in candidates.decided
+        ]
     # The rules run over a few hundred experts at a time, so each batch of facts dies young:
     # thousands of them alive at once would be promoted to the oldest GC generation and
     # trigger a full collection of the process every few draws (the p99).
@@ -718,7 +738,7 @@ def evaluate_pool(quota: DrawQuota, *, skip_codes: frozenset[str] = frozenset())
     frozen = rules.freeze_pool(pool)  # sorted, checked and digested once
     return PoolResult(
         pool=frozen.codes,
-        excluded=sorted(excluded, key=lambda row: row["code"]),
+        excluded=sorted(excluded, key=itemgetter("code")),
         candidates=candidates.count,
         digest=frozen.digest,
     )

@@ -11,9 +11,10 @@ present or future, can leave a stale entry behind:
 - an `Expert` update copies the columns to the expert's entries;
 - `leave_from`, `leave_until` = the first day of the expert's earliest leave and the last
   day of the latest (None: no leave);
-- `seat_until` = the latest start of a session in which the expert has an outcome of any
-  status (None: never drawn). It only has to bound the seats from above, so status changes
-  need no trigger.
+- `seat_until`, `seat_before`, `seat_end` = the latest and the second latest start, and the
+  latest end, of the sessions in which the expert has an outcome of any status (None: never
+  drawn, or drawn once for `seat_before`). They only have to bound the seats, so status
+  changes need no trigger.
 
 SQLite drops a table's triggers when a later migration rebuilds that table (`ALTER` through
 copy-and-rename), so every draw counts the installed triggers in the statement that reads
@@ -40,7 +41,9 @@ COLUMNS = (
     "region_code",
     "leave_from",
     "leave_until",
+    "seat_before",
     "seat_until",
+    "seat_end",
 )
 EXPERT_COLUMNS = (
     "database_id",
@@ -54,21 +57,33 @@ EXPERT_COLUMNS = (
 _INSERT = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) "
 _LEAVE_FROM = "SELECT min(l.start) FROM bidding_expertleave l WHERE l.expert_id = {expert}"
 _LEAVE_UNTIL = 'SELECT max(l."end") FROM bidding_expertleave l WHERE l.expert_id = {expert}'
-_SEAT_UNTIL = (
-    "SELECT max(s.starts_at) FROM bidding_drawoutcome o "
+_SEATS_OF = (
+    "FROM bidding_drawoutcome o "
     "JOIN bidding_evaluationsession s ON s.id = o.session_id WHERE o.expert_id = {expert}"
+)
+_SEAT_UNTIL = "SELECT max(s.starts_at) " + _SEATS_OF
+# The second latest start, an outcome counted as often as it occurs.
+_SEAT_BEFORE = "SELECT s.starts_at " + _SEATS_OF + " ORDER BY s.starts_at DESC LIMIT 1 OFFSET 1"
+_SEAT_END = "SELECT max(s.ends_at) " + _SEATS_OF
+_SEAT_COLUMNS = (
+    ("seat_before", _SEAT_BEFORE),
+    ("seat_until", _SEAT_UNTIL),
+    ("seat_end", _SEAT_END),
 )
 
 # What the table must hold, computed from the sources (used to fill it and to check it).
 SOURCE_ROWS = (
     "SELECT e.database_id, es.speciality_id, e.id, e.code, e.birth_date, e.status, "
-    "e.ban_until, e.employer_uscc, e.region_code, l.since, l.until, o.until "
+    "e.ban_until, e.employer_uscc, e.region_code, l.since, l.until, o.prior, o.until, "
+    "o.ends "
     "FROM bidding_expertspeciality es JOIN bidding_expert e ON e.id = es.expert_id "
     'LEFT JOIN (SELECT expert_id, min(start) AS since, max("end") AS until '
     "FROM bidding_expertleave GROUP BY expert_id) l ON l.expert_id = e.id "
-    "LEFT JOIN (SELECT o.expert_id, max(s.starts_at) AS until FROM bidding_drawoutcome o "
-    "JOIN bidding_evaluationsession s ON s.id = o.session_id GROUP BY o.expert_id) o "
-    "ON o.expert_id = e.id"
+    "LEFT JOIN (SELECT expert_id, max(CASE WHEN n = 2 THEN starts_at END) AS prior, "
+    "max(starts_at) AS until, max(ends_at) AS ends FROM (SELECT o.expert_id, s.starts_at, "
+    "s.ends_at, row_number() OVER (PARTITION BY o.expert_id ORDER BY s.starts_at DESC) AS n "
+    "FROM bidding_drawoutcome o JOIN bidding_evaluationsession s ON s.id = o.session_id) x "
+    "GROUP BY expert_id) o ON o.expert_id = e.id"
 )
 
 
@@ -78,7 +93,8 @@ def _entry_insert(link: str) -> str:
         f"{_INSERT}SELECT e.database_id, {link}.speciality_id, e.id, e.code, e.birth_date, "
         "e.status, e.ban_until, e.employer_uscc, e.region_code, "
         f"({_LEAVE_FROM.format(expert='e.id')}), ({_LEAVE_UNTIL.format(expert='e.id')}), "
-        f"({_SEAT_UNTIL.format(expert='e.id')}) "
+        + ", ".join(f"({sql.format(expert='e.id')})" for _, sql in _SEAT_COLUMNS)
+        + " "
         f"FROM bidding_expert e WHERE e.id = {link}.expert_id"
     )
 
@@ -109,15 +125,16 @@ def _leave_refresh(row: str) -> str:
     )
 
 
+def _seat_set(expert: str) -> str:
+    return ", ".join(f"{column} = ({sql.format(expert=expert)})" for column, sql in _SEAT_COLUMNS)
+
+
 def _seat_refresh(expert: str) -> str:
-    return (
-        f"UPDATE {TABLE} SET seat_until = ({_SEAT_UNTIL.format(expert=expert)}) "
-        f"WHERE expert_id = {expert}"
-    )
+    return f"UPDATE {TABLE} SET {_seat_set(expert)} WHERE expert_id = {expert}"
 
 
 _SESSION_MOVED = (
-    f"UPDATE {TABLE} SET seat_until = ({_SEAT_UNTIL.format(expert=TABLE + '.expert_id')}) "
+    f"UPDATE {TABLE} SET {_seat_set(TABLE + '.expert_id')} "
     "WHERE expert_id IN (SELECT expert_id FROM bidding_drawoutcome WHERE session_id = NEW.id)"
 )
 
@@ -142,7 +159,7 @@ SQLITE_TRIGGERS = {
     f"BEGIN {_seat_refresh('OLD.expert_id')}; END",
     "bidding_elig_seat_upd": "AFTER UPDATE OF expert_id, session_id ON bidding_drawoutcome "
     f"BEGIN {_seat_refresh('OLD.expert_id')}; {_seat_refresh('NEW.expert_id')}; END",
-    "bidding_elig_session_upd": "AFTER UPDATE OF starts_at ON bidding_evaluationsession "
+    "bidding_elig_session_upd": "AFTER UPDATE OF starts_at, ends_at ON bidding_evaluationsession "
     f"BEGIN {_SESSION_MOVED}; END",
 }
 
@@ -178,7 +195,7 @@ POSTGRESQL_TRIGGERS = {
     ),
     "bidding_elig_session": (
         "bidding_evaluationsession",
-        "AFTER UPDATE OF starts_at",
+        "AFTER UPDATE OF starts_at, ends_at",
         f"{_SESSION_MOVED};",
     ),
 }

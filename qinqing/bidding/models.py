@@ -1504,7 +1504,10 @@ class EligibilityEntry(models.Model):
     the expert's earliest leave and the last day of the latest, and `seat_until` the latest
     start of a session the expert has any outcome in (all None when there is none). The dates
     only tell which experts need their leave and seats loaded (no leave covers a day outside
-    [leave_from, leave_until]); the rules always read the leave and seats themselves.
+    [leave_from, leave_until]; with `seat_before` and `seat_end`, the second latest start and
+    the latest end of those sessions, none of an expert's seats but the latest can fall inside
+    a window starting after `seat_before`, and none can overlap a session starting at or after
+    `seat_end`); the rules always read the leave and seats themselves.
     `eligibility_index.mismatches()` compares the table with its sources. It is left out of
     backups: restoring the experts, leave and outcomes fills it again through the triggers.
     """
@@ -1524,7 +1527,9 @@ class EligibilityEntry(models.Model):
     region_code = models.CharField(max_length=6)
     leave_from = models.DateField(null=True)
     leave_until = models.DateField(null=True)
+    seat_before = models.DateTimeField(null=True)
     seat_until = models.DateTimeField(null=True)
+    seat_end = models.DateTimeField(null=True)
 
     objects = models.Manager()
     in_backups = NotInBackups()
@@ -1552,7 +1557,9 @@ class EligibilityEntry(models.Model):
                     "region_code",
                     "leave_from",
                     "leave_until",
+                    "seat_before",
                     "seat_until",
+                    "seat_end",
                 ],
                 name="elig_pool_idx",
             )

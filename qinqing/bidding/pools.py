@@ -10,7 +10,7 @@ unrelated to the tender's parties. The database splits them off (`_verdicts`: a 
 condition on the index's columns under which no rule can apply) and returns their codes as
 one text. Of the others, those whose only possible reasons are status and age — both read
 exactly from the index's columns — come back as codes too, one text per verdict; only the
-rest — at 1M experts about 3 % — come back with their columns, have their facts built and go
+rest — at 1M experts under 1 % — come back with their columns, have their facts built and go
 through the rules. Their other facts are loaded narrowly — only relations with this tender's parties,
 leave covering the day (for experts whose leave dates span it), seats overlapping the
 session or inside the frequency window (for experts with an outcome in a session that
@@ -147,8 +147,11 @@ def _verdicts(
     - AGE (exact): born after the last birth date that is too old on the day
       (`rules._born_by`).
     - UNAVAILABLE, FREQUENCY: the day outside [earliest leave's first day, latest leave's
-      last day], and no outcome in a session starting after `window_start` (which precedes both the frequency window and
-      any session overlapping this one); a count setting of 0 excludes everybody: no shortcut.
+      last day]; and no outcome in a session starting after `window_start` (which precedes
+      both the frequency window and any session overlapping this one), or — where both
+      count settings are at least 2 — at most one (the second latest start is not after
+      `window_start`) and no session of the expert's ending after this one starts. A count
+      setting of 0 excludes everybody: no shortcut.
     - EMPLOYER, PAST_EMPLOYER, SUPERVISOR_STAFF: the employer column is none of the parties
       nor the supervising department, and the expert has no relation with any of them;
       DECLARED_CONFLICT: no declaration naming a party; MANUAL: no manual exclusion (the
@@ -166,11 +169,19 @@ def _verdicts(
     ops = connection.ops
     day = ops.adapt_datefield_value(project.evaluation_date)
     status = "status = 'active' AND (ban_until IS NULL OR ban_until < %s)"
+    seats = "seat_until IS NULL OR seat_until <= %s"
+    window = ops.adapt_datetimefield_value(window_start)
+    seat_params = [window]
+    if ruleset.frequency_count >= 2 and ruleset.per_tenderer_count >= 2:
+        # One seat inside the window stays under both limits; and no session of the expert's
+        # ends after this one starts, so none overlaps it.
+        seats += " OR ((seat_before IS NULL OR seat_before <= %s) AND seat_end <= %s)"
+        seat_params += [window, ops.adapt_datetimefield_value(project.session.start)]
     terms = [
         "(leave_until IS NULL OR leave_until < %s OR leave_from > %s)",
-        "(seat_until IS NULL OR seat_until <= %s)",
+        f"({seats})",
     ]
-    params = [day, day, ops.adapt_datetimefield_value(window_start)]
+    params = [day, day, *seat_params]
     concerned = sorted(
         {
             project.tenderer_uscc,

@@ -441,3 +441,76 @@ def test_status_and_age_read_from_the_index_give_exact_reasons(world):
     assert reasons["WH-006"] == ["STATUS", "SUPERVISOR_STAFF"]
     skipped = pools.evaluate_pool(host, skip_codes=frozenset({"WH-002"}))
     assert {"code": "WH-002", "reasons": ["STATUS", "AGE", "ALREADY_DRAWN"]} in skipped.excluded
+
+
+def test_a_single_recent_seat_is_proved_clean_at_its_edges(world):
+    """With both count settings at 2 or more, one seat inside the frequency window cannot
+    exclude an expert, and a session that ends by the time this one starts cannot overlap
+    it: such experts skip the rules (`seat_before`, `seat_end`). Each bound is put on both
+    sides of its edge, and every pool still equals the one computed from every fact."""
+    session, host = world["session"], world["host"]
+    ruleset = world["rule_set"]
+    assert ruleset.frequency_count >= 2 and ruleset.per_tenderer_count >= 2
+    first = overlapping_quota(world, "whggzy", count=2, backups=0)
+    draw = services.draw_commit(actor=world["centre_wh"], quota=first)
+    draw = services.draw_witness(actor=world["supervisor"], draw=draw, witness_entropy="7")
+    twice = set(draw.drawn)
+    # Everybody once more, for the same tenderer (drawn while both sessions lie ahead).
+    second = overlapping_quota(world, "whggzy", count=8, backups=0, code="P-003")
+    second_session = second.session
+    EvaluationSession.objects.filter(pk=first.session_id).update(
+        starts_at=session.starts_at - timedelta(days=2),
+        ends_at=session.starts_at - timedelta(days=2) + timedelta(hours=3),
+    )
+    draw = services.draw_commit(actor=world["centre_wh"], quota=second)
+    draw = services.draw_witness(actor=world["supervisor"], draw=draw, witness_entropy="8")
+    everyone = {f"WH-{n:03d}" for n in range(1, 9)}
+    assert set(draw.drawn) == everyone
+    window_start = session.starts_at - timedelta(days=ruleset.frequency_days + 1)
+
+    def place(pk, starts, ends=None):
+        EvaluationSession.objects.filter(pk=pk).update(
+            starts_at=starts, ends_at=ends or starts + timedelta(hours=3)
+        )
+
+    def clean_and_reasons():
+        assert_consistent(host)
+        fresh = host.__class__.objects.get(pk=host.pk)
+        project = pools.project_facts(fresh.session)
+        clean = set(pools._load_facts(fresh, fresh.session, project, ruleset.to_rules()).clean)
+        report = pools.evaluate_pool(fresh).excluded
+        return clean, {row["code"]: row["reasons"] for row in report}
+
+    once = everyone - twice
+    # The second seat before the window: one seat inside it, long over: clean.
+    place(second_session.pk, window_start)
+    clean, reasons = clean_and_reasons()
+    assert clean == everyone and not reasons
+    # ... a microsecond later the second latest start is inside the window: examined.
+    place(second_session.pk, window_start + timedelta(microseconds=1))
+    clean, reasons = clean_and_reasons()
+    assert clean == once and not reasons
+    # Both inside the window, same tenderer as this tender: FREQUENCY (per tenderer: 2).
+    place(second_session.pk, session.starts_at - timedelta(days=3))
+    clean, reasons = clean_and_reasons()
+    assert clean == once
+    assert {code for code, why in reasons.items() if "FREQUENCY" in why} == twice
+    # A single seat ending just as this session starts touches it: still clean.
+    place(first.session_id, window_start - timedelta(days=1))
+    place(second_session.pk, session.starts_at - timedelta(hours=3), session.starts_at)
+    clean, reasons = clean_and_reasons()
+    assert clean == everyone and not reasons
+    # ... ending a microsecond later, it overlaps: examined, UNAVAILABLE.
+    place(
+        second_session.pk,
+        session.starts_at - timedelta(hours=3),
+        session.starts_at + timedelta(microseconds=1),
+    )
+    clean, reasons = clean_and_reasons()
+    assert clean == set() and all(reasons[code] == ["UNAVAILABLE"] for code in everyone)
+    # A count setting of 1: one seat may exclude, so no shortcut for seats in the window.
+    place(second_session.pk, session.starts_at - timedelta(days=3))
+    ruleset.frequency_count = 1
+    ruleset.save(update_fields=["frequency_count"])
+    clean, reasons = clean_and_reasons()
+    assert clean == set() and all(reasons[code] == ["FREQUENCY"] for code in everyone)

@@ -147,11 +147,11 @@ def _verdicts(
     - AGE (exact): born after the last birth date that is too old on the day
       (`rules._born_by`).
     - UNAVAILABLE, FREQUENCY: the day outside [earliest leave's first day, latest leave's
-      last day]; and no outcome in a session starting after `window_start` (which precedes
-      both the frequency window and any session overlapping this one), or — where both
-      count settings are at least 2 — at most one (the second latest start is not after
-      `window_start`) and no session of the expert's ending after this one starts. A count
-      setting of 0 excludes everybody: no shortcut.
+      last day]; no session of the expert's ending after this one starts (so none overlaps
+      it); and no outcome in a session starting after `window_start` (which precedes the
+      frequency window), or — where both count settings are at least 2 — at most one (the
+      second latest start is not after `window_start`). A count setting of 0 excludes
+      everybody: no shortcut.
     - EMPLOYER, PAST_EMPLOYER, SUPERVISOR_STAFF: the employer column is none of the parties
       nor the supervising department, and the expert has no relation with any of them;
       DECLARED_CONFLICT: no declaration naming a party; MANUAL: no manual exclusion (the
@@ -169,14 +169,16 @@ def _verdicts(
     ops = connection.ops
     day = ops.adapt_datefield_value(project.evaluation_date)
     status = "status = 'active' AND (ban_until IS NULL OR ban_until < %s)"
-    seats = "seat_until IS NULL OR seat_until <= %s"
+    # No session of the expert's ends after this one starts, so none overlaps it; and no
+    # seat inside the frequency window, or (where both count settings are 2 or more) one,
+    # which stays under both limits.
     window = ops.adapt_datetimefield_value(window_start)
-    seat_params = [window]
+    recent = "seat_until <= %s"
+    seat_params = [ops.adapt_datetimefield_value(project.session.start), window]
     if ruleset.frequency_count >= 2 and ruleset.per_tenderer_count >= 2:
-        # One seat inside the window stays under both limits; and no session of the expert's
-        # ends after this one starts, so none overlaps it.
-        seats += " OR ((seat_before IS NULL OR seat_before <= %s) AND seat_end <= %s)"
-        seat_params += [window, ops.adapt_datetimefield_value(project.session.start)]
+        recent += " OR seat_before IS NULL OR seat_before <= %s"
+        seat_params.append(window)
+    seats = f"seat_until IS NULL OR (seat_end <= %s AND ({recent}))"
     terms = [
         "(leave_until IS NULL OR leave_until < %s OR leave_from > %s)",
         f"({seats})",
@@ -263,14 +265,14 @@ def _candidates_sql(condition: str, prefixes: str) -> str:
             "employer_uscc",
             "region_code",
             "CASE WHEN leave_until >= %s AND leave_from <= %s THEN '1' ELSE '' END",
-            "CASE WHEN seat_until > %s THEN '1' ELSE '' END",
+            "CASE WHEN seat_until > %s OR seat_end > %s THEN '1' ELSE '' END",
             "code",  # last, so that the fields before it split off cleanly
         ]
     )
     # OFFSET 0 keeps PostgreSQL from pulling the subquery up and computing the verdict twice.
     return (
         f"SELECT verdict, count(*), {concat}(CASE WHEN verdict = 0 THEN {row} ELSE code END,"  # noqa: S608
-        f" {nl}), NULL FROM (SELECT {', '.join(_ENTRY_COLUMNS)}, leave_from, leave_until, seat_until,"
+        f" {nl}), NULL FROM (SELECT {', '.join(_ENTRY_COLUMNS)}, leave_from, leave_until, seat_until, seat_end,"
         f" {condition} AS verdict FROM {EligibilityEntry._meta.db_table}"
         " WHERE database_id = %s AND speciality_id IN"
         f" (SELECT code FROM {Speciality._meta.db_table} WHERE {prefixes}){fence}) c"
@@ -286,6 +288,7 @@ def _candidate_rows(
     verdicts: tuple[str, list] | None,
     day,
     window_start,
+    session_start,
 ) -> tuple[dict[int, list[str]], list[tuple], int, int]:
     """One index range scan of the entries of the requested codes and their sub-codes: the
     codes `verdicts` decides, one list per verdict; the other entries as rows (the expert
@@ -299,6 +302,7 @@ def _candidate_rows(
         ops.adapt_datefield_value(day),
         ops.adapt_datefield_value(day),
         ops.adapt_datetimefield_value(window_start),
+        ops.adapt_datetimefield_value(session_start),
         *verdict_params,
         database_id,
         *(_like_prefix(code) for code in requested),
@@ -398,7 +402,7 @@ def _leave(experts: list[int], day) -> list[tuple]:
 def _seats(experts: list[int], session: EvaluationSession, window_start) -> list[tuple]:
     """(expert, the other session's local day, its start and end or None, its tenderer's
     USCC, its tenderer's id) of the seats held by `experts` in other sessions starting after
-    `window_start` and before this one ends. The times come only for sessions ending after
+    `window_start` or ending after this one starts, and starting before this one ends. The times come only for sessions ending after
     this one starts, the only ones that can overlap it; on PostgreSQL the database gives the
     local day, so the few hundred seats of a draw at 1M experts are not converted one by one."""
     condition, ids = _ids_sql("o.expert_id", experts)
@@ -413,7 +417,7 @@ def _seats(experts: list[int], session: EvaluationSession, window_start) -> list
         f" WHERE {condition} AND o.status IN ({', '.join(['%s'] * len(statuses))})"
         " AND o.session_id <> %s"
     )
-    window = [adapt(window_start), adapt(session.ends_at)]
+    window = [adapt(window_start), adapt(session.starts_at), adapt(session.ends_at)]
     if connection.vendor == "postgresql":
         # A few hundred outcomes, each looking up its session by key. As a plain join the
         # planner (random_page_cost 4) hashes every session of the window instead: at 1M
@@ -426,7 +430,8 @@ def _seats(experts: list[int], session: EvaluationSession, window_start) -> list
             " CASE WHEN s.ends_at > %s THEN s.starts_at END AS starts_at,"
             " CASE WHEN s.ends_at > %s THEN s.ends_at END AS ends_at, t.uscc, p.tenderer_id"
             f" FROM {EvaluationSession._meta.db_table} s{joins}"
-            " WHERE s.id = o.session_id AND s.starts_at > %s AND s.starts_at < %s OFFSET 0) x"
+            " WHERE s.id = o.session_id AND (s.starts_at > %s OR s.ends_at > %s)"
+            " AND s.starts_at < %s OFFSET 0) x"
             f"{outcomes}"
         )
         starts = adapt(session.starts_at)
@@ -439,7 +444,7 @@ def _seats(experts: list[int], session: EvaluationSession, window_start) -> list
         "SELECT o.expert_id, s.starts_at, s.ends_at, t.uscc, p.tenderer_id"  # noqa: S608
         f" FROM {DrawOutcome._meta.db_table} o"
         f" JOIN {EvaluationSession._meta.db_table} s ON s.id = o.session_id{joins}"
-        f"{outcomes} AND s.starts_at > %s AND s.starts_at < %s"
+        f"{outcomes} AND (s.starts_at > %s OR s.ends_at > %s) AND s.starts_at < %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [ids, *statuses, session.pk, *window])
@@ -523,8 +528,8 @@ def _load_facts(
     """The candidates; the facts of those not proved clean are built lazily (see
     evaluate_pool)."""
     day = project.evaluation_date
-    # Seats that overlap this session or fall inside the frequency window (sessions last less
-    # than a day, so both start after window_start).
+    # Seats inside the frequency window start after window_start; a seat overlapping this
+    # session ends after it starts (`_seats` reads both, whatever a session's length).
     window_start = session.starts_at - timedelta(days=ruleset.frequency_days + 1)
     relations, declared, manual = _flagged(quota, project)
 
@@ -537,14 +542,14 @@ def _load_facts(
     )
     requested = list(quota.speciality_codes)
     decided, found, matched, triggers = _candidate_rows(
-        quota.database_id, requested, verdicts, day, window_start
+        quota.database_id, requested, verdicts, day, window_start, session.starts_at
     )
     if triggers < eligibility_index.expected_count():
         # SQLite dropped the triggers with a rebuilt table: re-install them, refill the
         # index, and read it again.
         eligibility_index.ensure()
         decided, found, matched, triggers = _candidate_rows(
-            quota.database_id, requested, verdicts, day, window_start
+            quota.database_id, requested, verdicts, day, window_start, session.starts_at
         )
     entries: dict[int, tuple] = {}
     specialities: dict[int, frozenset[str]] = {}

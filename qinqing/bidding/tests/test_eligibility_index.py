@@ -514,3 +514,30 @@ def test_a_single_recent_seat_is_proved_clean_at_its_edges(world):
     ruleset.save(update_fields=["frequency_count"])
     clean, reasons = clean_and_reasons()
     assert clean == set() and all(reasons[code] == ["FREQUENCY"] for code in everyone)
+
+
+def test_a_long_session_starting_before_the_window_still_makes_its_experts_unavailable(world):
+    """Overlap is read from the sessions' ends, not from an assumed length: with a one-day
+    frequency window, a seat in a four-day session that began three days before this one
+    still overlaps it."""
+    session, host = world["session"], world["host"]
+    ruleset = world["rule_set"]
+    ruleset.frequency_days = 1
+    ruleset.save(update_fields=["frequency_days"])
+    other = overlapping_quota(world, "whggzy", count=2, backups=0)
+    draw = services.draw_commit(actor=world["centre_wh"], quota=other)
+    draw = services.draw_witness(actor=world["supervisor"], draw=draw, witness_entropy="9")
+    EvaluationSession.objects.filter(pk=other.session_id).update(
+        starts_at=session.starts_at - timedelta(days=3),
+        ends_at=session.starts_at + timedelta(hours=1),
+    )
+    assert_consistent(host)
+    reasons = {
+        row["code"]: row["reasons"]
+        for row in pools.evaluate_pool(host.__class__.objects.get(pk=host.pk)).excluded
+    }
+    assert {code for code, why in reasons.items() if "UNAVAILABLE" in why} == set(draw.drawn)
+    # Ending as this session starts, it no longer overlaps.
+    EvaluationSession.objects.filter(pk=other.session_id).update(ends_at=session.starts_at)
+    assert_consistent(host)
+    assert not pools.evaluate_pool(host.__class__.objects.get(pk=host.pk)).excluded

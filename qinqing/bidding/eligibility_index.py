@@ -265,14 +265,22 @@ def install(cursor, vendor: str) -> None:
     cursor.execute(_INSERT + SOURCE_ROWS + " ORDER BY 1, 2, 3")
 
 
-def install_in_migration(schema_editor) -> None:
-    """`install` for a migration: skipped when the table lacks some of today's columns (a
-    migration that runs before the one adding them; that later migration installs)."""
+def install_in_migration(apps, schema_editor) -> None:
+    """`install` for a migration (a `RunPython` function): skipped when the table lacks some
+    of today's columns, that is in a migration that runs before the one adding them (which
+    installs). Migrating back past it leaves the triggers off; `ensure` re-installs them."""
     connection = schema_editor.connection
     with connection.cursor() as cursor:
         present = {c.name for c in connection.introspection.get_table_description(cursor, TABLE)}
         if set(COLUMNS) <= present:
             install(cursor, connection.vendor)
+
+
+def uninstall_in_migration(apps, schema_editor) -> None:
+    """`uninstall` for a migration that rebuilds or alters a table the triggers name (SQLite
+    refuses to rename a table over triggers that name the old one)."""
+    with schema_editor.connection.cursor() as cursor:
+        uninstall(cursor, schema_editor.connection.vendor)
 
 
 def uninstall(cursor, vendor: str) -> None:

@@ -10,12 +10,12 @@ unrelated to the tender's parties. The database splits them off (`_verdicts`: a 
 condition on the index's columns under which no rule can apply) and returns their codes as
 one text. Of the others, those whose only possible reasons are status and age — both read
 exactly from the index's columns — come back as codes too, one text per verdict; only the
-rest — at 1M experts under 1 % — come back with their columns, have their facts built and go
-through the rules. Their other facts are loaded narrowly — only relations with this tender's parties,
-leave covering the day (for experts whose leave dates span it), seats overlapping the
-session or inside the frequency window (for experts with an outcome in a session that
-recent) — which is all the rules can react to, so the result is the same as loading
-everything, at a fraction of the cost.
+rest — at 1M experts under 1 % — come back with their columns, have their facts built and
+go through the rules. Their other facts are loaded narrowly — only relations with this
+tender's parties, leave covering the day (for experts whose leave dates span it), seats
+overlapping the session or inside the frequency window (for experts with a session that
+recent or ending after this one starts) — which is all the rules can react to, so the
+result is the same as loading everything, at a fraction of the cost.
 
 Every read is a plain statement (no ORM query to compile): the session, project and rule
 set in one; the relations, declarations and manual exclusions in one; the candidates —
@@ -232,7 +232,7 @@ _ENTRY_COLUMNS = (
 # guessed at.
 ROW_SEP, FIELD_SEP = "\n", "\x1f"
 _ROW_FIELDS = 10
-_DAY_ZERO = date(2000, 1, 1).toordinal()
+_DAY_ZERO = date(2000, 1, 1)  # PostgreSQL sends dates as days since it
 
 
 def _candidates_sql(condition: str, prefixes: str) -> str:
@@ -246,8 +246,8 @@ def _candidates_sql(condition: str, prefixes: str) -> str:
     if connection.vendor == "postgresql":
         sep, nl, fence, concat = "chr(31)", "E'\\n'", " OFFSET 0", "string_agg"
 
-        def day(column: str) -> str:  # days since 2000-01-01, whatever the DateStyle
-            return f"coalesce(({column} - DATE '2000-01-01')::text, '')"
+        def day(column: str) -> str:  # days since _DAY_ZERO, whatever the DateStyle
+            return f"coalesce(({column} - DATE '{_DAY_ZERO.isoformat()}')::text, '')"
 
     else:
         sep, nl, fence, concat = "char(31)", "char(10)", "", "group_concat"
@@ -272,8 +272,9 @@ def _candidates_sql(condition: str, prefixes: str) -> str:
     # OFFSET 0 keeps PostgreSQL from pulling the subquery up and computing the verdict twice.
     return (
         f"SELECT verdict, count(*), {concat}(CASE WHEN verdict = 0 THEN {row} ELSE code END,"  # noqa: S608
-        f" {nl}), NULL FROM (SELECT {', '.join(_ENTRY_COLUMNS)}, leave_from, leave_until, seat_until, seat_end,"
-        f" {condition} AS verdict FROM {EligibilityEntry._meta.db_table}"
+        f" {nl}), NULL FROM (SELECT {', '.join(_ENTRY_COLUMNS)},"
+        f" leave_from, leave_until, seat_until, seat_end, {condition} AS verdict"
+        f" FROM {EligibilityEntry._meta.db_table}"
         " WHERE database_id = %s AND speciality_id IN"
         f" (SELECT code FROM {Speciality._meta.db_table} WHERE {prefixes}){fence}) c"
         " GROUP BY verdict"
@@ -349,9 +350,10 @@ def _entry(text: str, day) -> tuple:
 
 
 def _day_reader():
-    """PostgreSQL sends days since 2000-01-01 (`_candidates_sql`), SQLite ISO dates."""
+    """PostgreSQL sends days since `_DAY_ZERO` (`_candidates_sql`), SQLite ISO dates."""
     if connection.vendor == "postgresql":
-        return lambda text: date.fromordinal(_DAY_ZERO + int(text))
+        zero = _DAY_ZERO.toordinal()
+        return lambda text: date.fromordinal(zero + int(text))
     return date.fromisoformat
 
 
@@ -402,9 +404,10 @@ def _leave(experts: list[int], day) -> list[tuple]:
 def _seats(experts: list[int], session: EvaluationSession, window_start) -> list[tuple]:
     """(expert, the other session's local day, its start and end or None, its tenderer's
     USCC, its tenderer's id) of the seats held by `experts` in other sessions starting after
-    `window_start` or ending after this one starts, and starting before this one ends. The times come only for sessions ending after
-    this one starts, the only ones that can overlap it; on PostgreSQL the database gives the
-    local day, so the few hundred seats of a draw at 1M experts are not converted one by one."""
+    `window_start` or ending after this one starts, and starting before this one ends. The
+    times come only for sessions ending after this one starts, the only ones that can overlap
+    it; on PostgreSQL the database gives the local day, so a draw's seats are not converted
+    one by one."""
     condition, ids = _ids_sql("o.expert_id", experts)
     adapt = connection.ops.adapt_datetimefield_value
     statuses = [s.value for s in DrawOutcome.HOLDING]

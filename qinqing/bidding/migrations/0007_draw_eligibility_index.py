@@ -10,7 +10,7 @@ def install(apps, schema_editor):
     today's code: skipped until a later migration has added today's columns)."""
     from qinqing.bidding.eligibility_index import install_in_migration
 
-    install_in_migration(schema_editor)
+    install_in_migration(apps, schema_editor)
 
 
 def uninstall(apps, schema_editor):

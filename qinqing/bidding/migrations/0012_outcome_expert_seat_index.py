@@ -3,23 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
-def sqlite_triggers_off(apps, schema_editor):
-    """SQLite rebuilds bidding_drawoutcome to drop the expert index (copy and rename); the
-    eligibility triggers on other tables name it, and the rename refuses to leave them
-    pointing at a missing table. They are re-created (and the index refilled) after."""
-    if schema_editor.connection.vendor == "sqlite":
-        from qinqing.bidding.eligibility_index import uninstall
-
-        with schema_editor.connection.cursor() as cursor:
-            uninstall(cursor, "sqlite")
-
-
-def sqlite_triggers_on(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        from qinqing.bidding.eligibility_index import install_in_migration
-
-        install_in_migration(schema_editor)
+from qinqing.bidding.eligibility_index import install_in_migration, uninstall_in_migration
 
 
 class Migration(migrations.Migration):
@@ -29,7 +13,9 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(sqlite_triggers_off, sqlite_triggers_on),
+        # SQLite rebuilds bidding_drawoutcome to drop the expert index (copy and rename): the
+        # eligibility triggers name it, so they are lifted around it.
+        migrations.RunPython(uninstall_in_migration, install_in_migration),
         migrations.RemoveIndex(
             model_name='drawoutcome',
             name='outcome_expert_status_idx',
@@ -43,5 +29,5 @@ class Migration(migrations.Migration):
             model_name='drawoutcome',
             index=models.Index(fields=['expert', 'status', 'session'], name='outcome_expert_seat_idx'),
         ),
-        migrations.RunPython(sqlite_triggers_on, sqlite_triggers_off),
+        migrations.RunPython(install_in_migration, uninstall_in_migration),
     ]

@@ -2,24 +2,7 @@
 
 from django.db import migrations, models
 
-
-def triggers_off(apps, schema_editor):
-    """The triggers name every column of the index table: they are re-created with it."""
-    from qinqing.bidding.eligibility_index import uninstall
-
-    with schema_editor.connection.cursor() as cursor:
-        uninstall(cursor, schema_editor.connection.vendor)
-
-
-def triggers_on(apps, schema_editor):
-    """Re-create the triggers (now keeping the new columns) and refill the index from its
-    sources. Migrating back leaves them off: the next draw re-installs the code's own
-    (`eligibility_index.ensure`)."""
-    from qinqing.bidding.eligibility_index import install
-
-    with schema_editor.connection.cursor() as cursor:
-        install(cursor, schema_editor.connection.vendor)
-
+from qinqing.bidding.eligibility_index import install_in_migration, uninstall_in_migration
 
 
 class Migration(migrations.Migration):
@@ -30,7 +13,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(triggers_off, migrations.RunPython.noop),
+        # The triggers name every column of the table: re-created with it, the index refilled.
+        migrations.RunPython(uninstall_in_migration, migrations.RunPython.noop),
         migrations.RemoveIndex(
             model_name='eligibilityentry',
             name='elig_pool_idx',
@@ -54,5 +38,5 @@ class Migration(migrations.Migration):
             model_name='eligibilityentry',
             index=models.Index(fields=['database', 'speciality', 'expert', 'code', 'birth_date', 'status', 'ban_until', 'employer_uscc', 'region_code', 'leave_from', 'leave_until', 'seat_before', 'seat_until', 'seat_end'], name='elig_pool_idx'),
         ),
-        migrations.RunPython(triggers_on, triggers_off),
+        migrations.RunPython(install_in_migration, uninstall_in_migration),
     ]

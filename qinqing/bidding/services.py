@@ -347,6 +347,14 @@ def draw_commit(*, actor, quota: DrawQuota) -> Draw:
             quota, skip_codes=_seated_codes(session) if supplementary else frozenset()
         )
     except rules.RuleError as exc:  # a code no pool can hold (entered before it was refused)
+        with transaction.atomic():
+            audit_log(
+                actor=actor,
+                action="draw.failed",
+                obj=quota,
+                organisation=quota.centre,
+                detail={"reason": str(exc)},
+            )
         raise DomainError(str(exc), code="pool_invalid") from None
     if len(result.pool) < need:
         with transaction.atomic():

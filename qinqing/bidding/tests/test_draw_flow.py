@@ -108,6 +108,8 @@ def test_a_code_no_pool_can_hold_refuses_the_draw_and_seats_nobody(world):
     assert excinfo.value.code == "pool_invalid"
     assert "控制字符" in excinfo.value.message
     assert not Draw.objects.filter(quota=world["host"]).exists()
+    failed = AuditEntry.objects.get(action="draw.failed")
+    assert failed.detail["reason"] == excinfo.value.message
 
 
 def test_witness_rules(world):

@@ -1513,23 +1513,33 @@ class EligibilityEntry(models.Model):
     """
 
     database = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="+", db_index=False
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("所属专家库"),
     )
     speciality = models.ForeignKey(
-        Speciality, on_delete=models.CASCADE, related_name="+", db_index=False
+        Speciality,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("评标专业"),
     )
-    expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="+", db_index=False)
-    code = models.CharField(max_length=30)
-    birth_date = models.DateField()
-    status = models.CharField(max_length=10)
-    ban_until = models.DateField(null=True)
-    employer_uscc = models.CharField(max_length=18)
-    region_code = models.CharField(max_length=6)
-    leave_from = models.DateField(null=True)
-    leave_until = models.DateField(null=True)
-    seat_before = models.DateTimeField(null=True)
-    seat_until = models.DateTimeField(null=True)
-    seat_end = models.DateTimeField(null=True)
+    expert = models.ForeignKey(
+        Expert, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("专家")
+    )
+    code = models.CharField(_("专家编号"), max_length=30)
+    birth_date = models.DateField(_("出生日期"))
+    status = models.CharField(_("状态"), max_length=10)
+    ban_until = models.DateField(_("禁入期至"), null=True)
+    employer_uscc = models.CharField(_("工作单位统一社会信用代码"), max_length=18)
+    region_code = models.CharField(_("所在地区代码"), max_length=6)
+    leave_from = models.DateField(_("最早请假首日"), null=True)
+    leave_until = models.DateField(_("最晚请假末日"), null=True)
+    seat_before = models.DateTimeField(_("次晚评标场次开始时间"), null=True)
+    seat_until = models.DateTimeField(_("最晚评标场次开始时间"), null=True)
+    seat_end = models.DateTimeField(_("最晚评标场次结束时间"), null=True)
 
     objects = models.Manager()
     in_backups = NotInBackups()

@@ -436,7 +436,12 @@ def claim_file(
     filed_on: date | None = None,
     evidence: Sequence = (),
 ) -> Claim:
-    """Art.49 declaration (amount split, secured or not, evidence); late ones flagged (Art.56)."""
+    """Art.49 declaration (amount split, secured or not, evidence); late ones flagged (Art.56).
+    None once the court has approved an agreement (Art.98, Art.100(3), Art.105:
+    `selectors.filing_bar`)."""
+    bar = selectors.filing_bar(case)
+    if bar is not None:
+        raise ConflictError(bar, code="agreement_approved")
     _require_open(case)
     if case.announcement_date is None:
         raise ConflictError("本案尚未公告，暂不能申报债权", code="not_announced")
@@ -1370,11 +1375,16 @@ MAX_ATTEMPTS = PHONE.max_attempts
 MAX_SENDS_PER_PHONE_HOUR = PHONE.per_phone
 
 
+FILING = "申报债权"
+
+
 def phone_challenge_send(
-    *, case: Case, phone: str, ip: str | None = None, purpose: str = "申报债权"
+    *, case: Case, phone: str, ip: str | None = None, purpose: str = FILING
 ) -> OneTimeCode:
     """Send a 6-digit code by SMS to prove the phone (the declaration itself is Art.49)."""
     phone = otp.phone_clean(policy=PHONE, phone=phone)
+    if purpose == FILING and (bar := selectors.filing_bar(case)) is not None:
+        raise ConflictError(bar, code="agreement_approved")
     if case.announcement_date is None or case.closed_date is not None:
         raise ConflictError("该案件当前不接受债权申报")
     with transaction.atomic():

@@ -97,8 +97,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
     rows = [(case, selectors.case_alerts(case, today)) for case in page]
     open_for_claims = []
     if grants_of(request.user).has(Role.CREDITOR):
-        open_for_claims = visible(
-            request.user, "bankruptcy.file_claim", Case.objects.select_related("debtor")
+        open_for_claims = selectors.accepting_claims(
+            visible(request.user, "bankruptcy.file_claim", Case.objects.select_related("debtor"))
         ).filter(declaration_end__gte=today)
     return render(
         request,
@@ -152,6 +152,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "announce_form": AnnounceForm(),
         "decision_kinds": CaseDecision.Kind.choices,
         "fast_track": selectors.fast_track_result(case) if staff else None,
+        "filing_bar": selectors.filing_bar(case),
         "can_file": can(request.user, "bankruptcy.file_claim", case),
     }
     return render(request, "bankruptcy/case_detail.html", context)
@@ -524,8 +525,8 @@ def item_vote(request: HttpRequest, pk: int) -> HttpResponse:
 def creditor_home(request: HttpRequest) -> HttpResponse:
     require(request.user, "bankruptcy.creditor_home")
     today = timezone.localdate()
-    open_cases = visible(
-        request.user, "bankruptcy.file_claim", Case.objects.select_related("debtor")
+    open_cases = selectors.accepting_claims(
+        visible(request.user, "bankruptcy.file_claim", Case.objects.select_related("debtor"))
     ).filter(declaration_end__gte=today)
     return render(
         request,
@@ -841,11 +842,15 @@ def _public_case(pk: int) -> Case:
 
 
 def public_cases(request: HttpRequest) -> HttpResponse:
-    return render(request, "bankruptcy/public_cases.html", {"cases": selectors.public_cases()})
+    cases = [(case, selectors.filing_bar(case)) for case in selectors.public_cases()]
+    return render(request, "bankruptcy/public_cases.html", {"cases": cases})
 
 
 def public_file(request: HttpRequest, pk: int) -> HttpResponse:
     case = _public_case(pk)
+    bar = selectors.filing_bar(case)
+    if bar is not None:
+        return render(request, "bankruptcy/public_file.html", {"case": case, "bar": bar})
     session_key = f"bk_challenge_{case.pk}"
     challenge = otp.code_find(
         policy=services.PHONE,

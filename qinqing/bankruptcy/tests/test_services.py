@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 
 from qinqing.bankruptcy import selectors, services
-from qinqing.bankruptcy.models import AgendaItem, Agreement, Case, Claim, Meeting
+from qinqing.bankruptcy.models import AgendaItem, Agreement, Case, Claim, Creditor, Meeting
 from qinqing.core.audit import verify_chain
 from qinqing.core.errors import ConflictError, DomainError
-from qinqing.core.models import AuditEntry, Notification
+from qinqing.core.models import AuditEntry, Notification, OneTimeCode
 
 D = Decimal
 
@@ -658,3 +658,84 @@ def test_the_agreement_page_rules_it_void(client, meeting_case, world):
     assert "第103条同等比例" in page.content.decode() and "退回" in page.content.decode()
     agreement.refresh_from_db()
     assert agreement.status == Agreement.Status.VOID
+
+
+def _unfiled_claim(case, admin, on):
+    return services.claim_file(
+        actor=admin, case=case, creditor_name="未申报的债权人", principal="50", filed_on=on
+    )
+
+
+def test_no_claims_while_the_approved_agreement_runs_art98_art100(meeting_case, world):
+    case, _ = meeting_case
+    admin, judge = world["users"]["administrator"], world["users"]["judge"]
+    agreement = _executing(meeting_case, world)  # approved 2024-05-06
+    claims_before = Claim.objects.filter(case=case).count()
+    with pytest.raises(ConflictError) as exc:
+        _unfiled_claim(case, admin, date(2024, 6, 3))
+    assert exc.value.code == "agreement_approved"
+    assert "第98条" in exc.value.message and "第100条第3款" in exc.value.message
+    assert Claim.objects.filter(case=case).count() == claims_before
+    assert not Creditor.objects.filter(case=case, name="未申报的债权人").exists()
+    with pytest.raises(ConflictError) as exc:  # no SMS code to file by phone either
+        services.phone_challenge_send(case=case, phone="13900001111")
+    assert exc.value.code == "agreement_approved"
+    assert not selectors.accepting_claims(Case.objects.filter(pk=case.pk)).exists()
+
+    # Art.104: the agreement is terminated and the case goes to liquidation: claims again.
+    services.agreement_terminate(
+        actor=judge, agreement=agreement, on=date(2024, 9, 2), reason="债务人不能执行协议"
+    )
+    case.refresh_from_db()
+    assert selectors.filing_bar(case) is None
+    assert _unfiled_claim(case, admin, date(2024, 9, 3)).late
+
+
+def test_after_the_agreement_is_performed_the_refusal_says_art100(meeting_case, world):
+    case, c = meeting_case
+    admin, judge = world["users"]["administrator"], world["users"]["judge"]
+    agreement = _executing(meeting_case, world)  # A has 300 of its 320
+    for key, amount in (("A", "20"), ("B", "160"), ("C", "80"), ("E", "160")):
+        term = agreement.terms.get(creditor=c[key])
+        services.payment_record(actor=admin, term=term, amount=amount, paid_on=date(2024, 10, 8))
+    services.agreement_complete(actor=judge, agreement=agreement, on=date(2024, 10, 9))
+    case.refresh_from_db()
+    assert case.closed_date == date(2024, 10, 9)
+    with pytest.raises(ConflictError) as exc:  # not just "closed": what the creditor may do
+        _unfiled_claim(case, admin, date(2024, 11, 1))
+    assert "执行完毕后，可以按照和解协议规定的清偿条件" in exc.value.message
+
+
+def test_self_settlement_approved_takes_no_claims_art105(meeting_case, world):
+    case, c = meeting_case
+    admin, judge = world["users"]["administrator"], world["users"]["judge"]
+    agreement = services.agreement_draft(
+        actor=admin,
+        case=case,
+        kind=Agreement.Kind.SELF_SETTLEMENT,
+        # D's claim is all secured: it takes part with nothing unsecured to settle.
+        offers=[(c[k], "0" if k == "D" else "1", "") for k in "ABCDE"],
+    )
+    assert selectors.filing_bar(case) is None  # a draft bars nothing
+    for term in agreement.terms.all():
+        services.term_consent(actor=admin, term=term)
+    services.agreement_approve(actor=judge, agreement=agreement, on=date(2024, 5, 1))
+    with pytest.raises(ConflictError) as exc:
+        _unfiled_claim(case, admin, date(2024, 5, 2))
+    assert "第105条" in exc.value.message and "第100条" not in exc.value.message
+
+
+def test_an_approved_agreement_closes_public_filing_pages_art100(client, meeting_case, world):
+    case, _ = meeting_case
+    _executing(meeting_case, world)
+    page = client.get("/bankruptcy/public/").content.decode()
+    assert case.number in page and "不再受理申报（和解协议已获认可）" in page
+    assert f"/bankruptcy/public/{case.pk}/file/" in page  # the link explains why
+    response = client.get(f"/bankruptcy/public/{case.pk}/file/")
+    body = response.content.decode()
+    assert response.status_code == 200 and "第100条第3款" in body
+    assert 'name="phone"' not in body and 'name="principal"' not in body
+    response = client.post(
+        f"/bankruptcy/public/{case.pk}/file/", {"step": "send", "phone": "13912345670"}
+    )
+    assert not OneTimeCode.objects.filter(phone="13912345670").exists()

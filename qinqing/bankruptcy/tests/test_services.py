@@ -337,20 +337,34 @@ def test_agreement_approval_execution_and_art104_termination(meeting_case, world
     assert case.status == Case.Status.TERMINATED and case.procedure == Case.Procedure.LIQUIDATION
 
 
-def test_self_settlement_needs_every_creditor_art105(meeting_case, world):
+def _unfiled_claim(case, admin, on):
+    return services.claim_file(
+        actor=admin, case=case, creditor_name="未申报的债权人", principal="50", filed_on=on
+    )
+
+
+def test_self_settlement_needs_every_creditor_then_ends_filing_art105(meeting_case, world):
     case, c = meeting_case
     admin, judge = world["users"]["administrator"], world["users"]["judge"]
     agreement = services.agreement_draft(
         actor=admin,
         case=case,
         kind=Agreement.Kind.SELF_SETTLEMENT,
-        offers=[(c[k], "1", "") for k in "ABCE"],
+        # D's claim is all secured: it takes part with nothing unsecured to settle.
+        offers=[(c[k], "0" if k == "D" else "1", "") for k in "ABCDE"],
     )
     for key in "ABC":
         services.term_consent(actor=admin, term=agreement.terms.get(creditor=c[key]))
     with pytest.raises(ConflictError) as exc:  # D and E have not consented
         services.agreement_approve(actor=judge, agreement=agreement, on=date(2024, 5, 1))
     assert exc.value.code == "not_unanimous"
+    assert selectors.filing_bar(case) is None  # a draft bars nothing
+    for key in "DE":
+        services.term_consent(actor=admin, term=agreement.terms.get(creditor=c[key]))
+    services.agreement_approve(actor=judge, agreement=agreement, on=date(2024, 5, 1))
+    with pytest.raises(ConflictError) as exc:
+        _unfiled_claim(case, admin, date(2024, 5, 2))
+    assert "第105条" in exc.value.message and "第100条" not in exc.value.message
 
 
 def test_fast_track_decision_needs_an_eligible_assessment(meeting_case, world):
@@ -660,12 +674,6 @@ def test_the_agreement_page_rules_it_void(client, meeting_case, world):
     assert agreement.status == Agreement.Status.VOID
 
 
-def _unfiled_claim(case, admin, on):
-    return services.claim_file(
-        actor=admin, case=case, creditor_name="未申报的债权人", principal="50", filed_on=on
-    )
-
-
 def test_no_claims_while_the_approved_agreement_runs_art98_art100(meeting_case, world):
     case, _ = meeting_case
     admin, judge = world["users"]["administrator"], world["users"]["judge"]
@@ -704,25 +712,6 @@ def test_after_the_agreement_is_performed_the_refusal_says_art100(meeting_case, 
     with pytest.raises(ConflictError) as exc:  # not just "closed": what the creditor may do
         _unfiled_claim(case, admin, date(2024, 11, 1))
     assert "执行完毕后，可以按照和解协议规定的清偿条件" in exc.value.message
-
-
-def test_self_settlement_approved_takes_no_claims_art105(meeting_case, world):
-    case, c = meeting_case
-    admin, judge = world["users"]["administrator"], world["users"]["judge"]
-    agreement = services.agreement_draft(
-        actor=admin,
-        case=case,
-        kind=Agreement.Kind.SELF_SETTLEMENT,
-        # D's claim is all secured: it takes part with nothing unsecured to settle.
-        offers=[(c[k], "0" if k == "D" else "1", "") for k in "ABCDE"],
-    )
-    assert selectors.filing_bar(case) is None  # a draft bars nothing
-    for term in agreement.terms.all():
-        services.term_consent(actor=admin, term=term)
-    services.agreement_approve(actor=judge, agreement=agreement, on=date(2024, 5, 1))
-    with pytest.raises(ConflictError) as exc:
-        _unfiled_claim(case, admin, date(2024, 5, 2))
-    assert "第105条" in exc.value.message and "第100条" not in exc.value.message
 
 
 def test_an_approved_agreement_closes_public_filing_pages_art100(client, meeting_case, world):

@@ -16,13 +16,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from qinqing.bankruptcy import selectors, services
+from qinqing.bankruptcy import rules, services
 from qinqing.bankruptcy.models import AgendaItem, Case, CaseDecision, Claim, Creditor
 from qinqing.core.demo import demo_uscc
 from qinqing.core.models import Organisation
 from qinqing.core.services import organisation_create
 
-RATE = Decimal("0.80")
+RATE_PERCENT = Decimal("80")
 
 
 @dataclass(frozen=True)
@@ -231,13 +231,10 @@ def _concluded(spec: DemoCase, users, orgs) -> None:
         items=[("表决和解协议草案", AgendaItem.Kind.RECONCILIATION)],
     )
     services.claims_confirm(actor=judge, case=case, on=meeting_day)
-    agreement = services.agreement_draft(
+    agreement = services.agreement_draft_by_plan(
         actor=admin,
         case=case,
-        offers=[
-            (c, (selectors.unsecured_confirmed(c) * RATE).quantize(Decimal("0.01")), "统一清偿80%")
-            for c in creditors
-        ],
+        plan=rules.OfferPlan(rate=RATE_PERCENT),
         summary="普通债权按80%分两期清偿，余额豁免；职工债权全额清偿。",
     )
     services.meeting_open(actor=admin, meeting=meeting)
@@ -318,18 +315,12 @@ def _voting_stage(users, orgs, today: date) -> None:
     )
     services.claims_confirm(actor=judge, case=case, on=today)
     services.claim_set_provisional(actor=judge, claim=disputed, amount="80000")
-    services.agreement_draft(
+    services.agreement_draft_by_plan(
         actor=admin,
         case=case,
-        offers=[
-            (
-                c,
-                (selectors.unsecured_confirmed(c) * Decimal("0.75")).quantize(Decimal("0.01")),
-                "普通债权75%",
-            )
-            for c in creditors
-        ],
-        summary="普通债权按75%于两年内分四期清偿；有财产担保债权就担保物优先受偿。",
+        plan=rules.OfferPlan(rate=Decimal("75"), paid_in_full_up_to=Decimal("100000")),
+        summary="普通债权10万元以下部分全额清偿、超出部分按75%清偿，于两年内分四期支付；"
+        "有财产担保债权就担保物优先受偿。",
     )
     services.meeting_open(actor=admin, meeting=meeting)
     items = list(meeting.items.order_by("pk"))

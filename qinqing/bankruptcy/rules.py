@@ -33,7 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 CENT = Decimal("0.01")
@@ -972,6 +972,90 @@ def repayment_rates_by_tier(lines: Iterable[RepaymentLine]) -> dict[str | None, 
     for line in lines:
         groups[line.tier].append(line)
     return {tier: repayment_rates(group) for tier, group in groups.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# A draft agreement's offers (Art.95), uniform or with a small-claims tier
+# --------------------------------------------------------------------------------------------
+
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class OfferPlan:
+    """How a draft agreement pays the confirmed unsecured claims.
+
+    ``rate``: the percentage paid (0–100). ``paid_in_full_up_to``: a small-claims tier — a claim
+    up to this amount is paid in full; ``None``: no such tier. ``progressive`` (with the tier):
+    every larger claim also gets its first ``paid_in_full_up_to`` in full and ``rate`` on the
+    rest, so no claim just above the line gets less than one on it; otherwise a larger claim
+    gets ``rate`` on the whole of it.
+    """
+
+    rate: Decimal
+    paid_in_full_up_to: Decimal | None = None
+    progressive: bool = True
+
+
+@dataclass(frozen=True)
+class Offer:
+    amount: Decimal
+    tier: str
+
+
+def _plan_checked(plan: OfferPlan) -> OfferPlan:
+    rate = plan.rate
+    if isinstance(rate, bool) or not isinstance(rate, Decimal) or not rate.is_finite():
+        raise RuleError(f"清偿比例必须是有限的 Decimal：{rate!r}")
+    if not ZERO <= rate <= HUNDRED:
+        raise RuleError(f"清偿比例应在 0 至 100 之间：{rate}")
+    if plan.paid_in_full_up_to is not None:
+        if _money(plan.paid_in_full_up_to, "小额债权全额清偿上限") == 0:
+            raise RuleError("小额债权全额清偿上限必须大于零")
+        if rate == HUNDRED:
+            raise RuleError("统一全额清偿时无需设置小额债权档")
+    return plan
+
+
+def _yuan(amount: Decimal) -> str:
+    return f"{amount.normalize():f}"
+
+
+def offer_tiers(plan: OfferPlan) -> tuple[str, str]:
+    """The tier labels of a plan: (small claims, the others); equal without a small tier."""
+    rate = _yuan(_plan_checked(plan).rate)
+    line = plan.paid_in_full_up_to
+    if line is None:
+        return (f"统一清偿{rate}%",) * 2
+    small = f"小额债权全额清偿（{_yuan(line)}元以下）"
+    if plan.progressive:
+        return small, f"{_yuan(line)}元以下部分全额、超出部分按{rate}%清偿"
+    return small, f"超过{_yuan(line)}元的债权按{rate}%清偿"
+
+
+def draft_offers(claims: Mapping[str, Decimal], plan: OfferPlan) -> dict[str, Offer]:
+    """What a draft agreement offers each creditor on its confirmed unsecured claim.
+
+    企业破产法 Art.95 (the debtor's draft) and Art.100 (an approved agreement binds every
+    unsecured creditor, so each one with a confirmed unsecured claim gets a term; a zero claim
+    gets none). Amounts are rounded down to the cent, so the draft never promises more than the
+    plan says; a claim up to the small-claims line is paid in full exactly (see ``OfferPlan``).
+    """
+    _plan_checked(plan)
+    small_label, other_label = offer_tiers(plan)
+    line = plan.paid_in_full_up_to
+    share = plan.rate / HUNDRED
+    offers = {}
+    for key, claim in _money_map(claims, "确认的无财产担保债权额").items():
+        if claim == 0:
+            continue
+        if line is not None and claim <= line:
+            offers[key] = Offer(claim, small_label)
+            continue
+        base = line if (line is not None and plan.progressive) else ZERO
+        exact = base + (claim - base) * share
+        offers[key] = Offer(exact.quantize(CENT, rounding=ROUND_DOWN), other_label)
+    return offers
 
 
 # --------------------------------------------------------------------------------------------

@@ -992,6 +992,27 @@ def agreement_draft(
     return agreement
 
 
+def agreement_draft_by_plan(
+    *,
+    actor,
+    case: Case,
+    plan: rules.OfferPlan,
+    summary: str = "",
+    kind: str = Agreement.Kind.COURT,
+) -> Agreement:
+    """A draft whose offers follow `plan` (`rules.draft_offers`: one rate, or a small-claims
+    tier paid in full) over every creditor's confirmed unsecured claim. A self-settlement
+    needs every creditor's consent (Art.105), so there a creditor with nothing unsecured gets
+    a term of zero to consent to."""
+    creditors = {str(c.pk): c for c in case.creditors.all()}
+    claims = {key: selectors.unsecured_confirmed(c) for key, c in creditors.items()}
+    offers = _rule(rules.draft_offers, claims, plan, field="rate")
+    rows = [(creditors[key], offer.amount, offer.tier) for key, offer in offers.items()]
+    if kind == Agreement.Kind.SELF_SETTLEMENT:
+        rows += [(c, ZERO, "无无财产担保债权") for key, c in creditors.items() if key not in offers]
+    return agreement_draft(actor=actor, case=case, offers=rows, summary=summary, kind=kind)
+
+
 def term_consent(*, actor, term: AgreementTerm, on: date | None = None) -> AgreementTerm:
     """A creditor consents to an out-of-court settlement (Art.105)."""
     if term.agreement.kind != Agreement.Kind.SELF_SETTLEMENT:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_DOWN, Decimal
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -761,22 +760,23 @@ def employee_claim(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def agreement_draft(request: HttpRequest, pk: int) -> HttpResponse:
-    """A draft with one uniform rate for every creditor with a reviewed unsecured claim."""
+    """A draft paying every creditor with a confirmed unsecured claim one rate, or with a
+    small-claims tier paid in full (`rules.OfferPlan`)."""
     case = _case(request, pk, "bankruptcy.administer_case")
     try:
         rate = services.money(request.POST.get("rate", ""), "rate")
-        if rate > 100:
-            raise DomainError("清偿比例不能超过 100%", field="rate")
-        offers = []
-        for creditor in case.creditors.all():
-            confirmed = selectors.unsecured_confirmed(creditor)
-            if confirmed > 0:
-                amount = (confirmed * rate / 100).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-                offers.append((creditor, amount, f"统一清偿{rate.normalize()}%"))
-        services.agreement_draft(
+        small = request.POST.get("paid_in_full_up_to", "").strip()
+        plan = rules.OfferPlan(
+            rate=rate,
+            paid_in_full_up_to=(
+                services.money(small, "paid_in_full_up_to", allow_zero=False) if small else None
+            ),
+            progressive=request.POST.get("mode", "progressive") != "class",
+        )
+        services.agreement_draft_by_plan(
             actor=request.user,
             case=case,
-            offers=offers,
+            plan=plan,
             summary=request.POST.get("summary", "")[:2000],
             kind=request.POST.get("kind") or Agreement.Kind.COURT,
         )

@@ -932,3 +932,86 @@ def test_art105_needs_every_creditor() -> None:
         rules.self_settlement_valid(["A"], ["A", "X"])
     with pytest.raises(RuleError):
         rules.self_settlement_valid([], [])
+
+
+# Art.95: a draft's offers, uniform or with a small-claims tier ------------------------------
+
+
+def test_uniform_offers_round_down_and_skip_zero_claims() -> None:
+    offers = rules.draft_offers(
+        {"A": D("333.33"), "B": D("1000.00"), "Z": D("0.00")}, rules.OfferPlan(D("33.3"))
+    )
+    # 333.33 × 33.3% = 110.998 89 → 110.99 (never rounded up); 1000 × 33.3% = 333.00 exactly
+    assert offers == {
+        "A": rules.Offer(D("110.99"), "统一清偿33.3%"),
+        "B": rules.Offer(D("333.00"), "统一清偿33.3%"),
+    }
+    assert rules.draft_offers({"A": D("400.00")}, rules.OfferPlan(D("80.00")))["A"].tier == (
+        "统一清偿80%"
+    )
+
+
+@pytest.mark.parametrize(
+    ("progressive", "expected"),
+    [
+        # the first 50,000 of every claim in full, 30% above it
+        (True, {"at": "50000.00", "just_above": "50000.00", "big": "80000.00", "small": "12.34"}),
+        # a claim above the line is paid 30% of the whole: a cliff at the line
+        (False, {"at": "50000.00", "just_above": "15000.00", "big": "45000.00", "small": "12.34"}),
+    ],
+)
+def test_small_claims_tier_at_its_line(progressive: bool, expected: dict[str, str]) -> None:
+    claims = {"at": D("50000.00"), "just_above": D("50000.01"), "big": D("150000.00")}
+    claims["small"] = D("12.34")
+    plan = rules.OfferPlan(D("30"), paid_in_full_up_to=D("50000"), progressive=progressive)
+    offers = rules.draft_offers(claims, plan)
+    assert {key: offer.amount for key, offer in offers.items()} == {
+        key: D(value) for key, value in expected.items()
+    }
+    small, other = rules.offer_tiers(plan)
+    assert small == "小额债权全额清偿（50000元以下）"  # 以下 includes the line itself
+    assert offers["at"].tier == offers["small"].tier == small
+    assert offers["just_above"].tier == offers["big"].tier == other
+    assert other == (
+        "50000元以下部分全额、超出部分按30%清偿" if progressive else "超过50000元的债权按30%清偿"
+    )
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        rules.OfferPlan(D("100.01")),
+        rules.OfferPlan(D("-1")),
+        rules.OfferPlan(D("NaN")),
+        rules.OfferPlan(D("100"), paid_in_full_up_to=D("1000")),
+        rules.OfferPlan(D("50"), paid_in_full_up_to=D("0")),
+        rules.OfferPlan(D("50"), paid_in_full_up_to=D("0.001")),
+    ],
+)
+def test_offer_plan_validation(plan: rules.OfferPlan) -> None:
+    with pytest.raises(RuleError):
+        rules.draft_offers({"A": D("100.00")}, plan)
+
+
+@INVARIANTS
+@given(
+    st.dictionaries(st.sampled_from("ABCDEF"), money, min_size=1),
+    st.integers(min_value=0, max_value=10000).map(lambda n: Decimal(n).scaleb(-2)),
+    st.one_of(st.none(), money.filter(lambda m: m > 0)),
+    st.booleans(),
+)
+def test_offers_never_exceed_the_claim_and_grow_with_it(claims, rate, line, progressive) -> None:
+    if line is not None and rate == 100:
+        return
+    plan = rules.OfferPlan(rate, paid_in_full_up_to=line, progressive=progressive)
+    offers = rules.draft_offers(claims, plan)
+    assert set(offers) == {key for key, claim in claims.items() if claim > 0}
+    for key, offer in offers.items():
+        assert 0 <= offer.amount <= claims[key] and offer.amount % Decimal("0.01") == 0
+        assert offer.amount >= (claims[key] * rate / 100).quantize(Decimal("0.01")) - Decimal(
+            "0.01"
+        )
+    if progressive or line is None:  # no cliff: a larger claim never gets less
+        ranked = sorted(offers, key=lambda k: claims[k])
+        for low, high in itertools.pairwise(ranked):
+            assert offers[low].amount <= offers[high].amount

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from qinqing.bankruptcy import selectors, services
+from qinqing.bankruptcy import rules, selectors, services
 from qinqing.bankruptcy.models import AgendaItem, Agreement, Case, Claim, Creditor, Meeting
 from qinqing.core.audit import verify_chain
 from qinqing.core.errors import ConflictError, DomainError
@@ -728,3 +728,26 @@ def test_an_approved_agreement_closes_public_filing_pages_art100(client, meeting
         f"/bankruptcy/public/{case.pk}/file/", {"step": "send", "phone": "13912345670"}
     )
     assert not OneTimeCode.objects.filter(phone="13912345670").exists()
+
+
+def test_draft_by_plan_with_a_small_claims_tier(meeting_case, world):
+    case, c = meeting_case
+    admin = world["users"]["administrator"]
+    confirmed = {key: selectors.unsecured_confirmed(c[key]) for key in "ABCDE"}
+    assert confirmed["D"] == 0  # all secured
+    plan = rules.OfferPlan(Decimal("50"), paid_in_full_up_to=Decimal("200"))
+    agreement = services.agreement_draft_by_plan(
+        actor=admin, case=case, plan=plan, kind=Agreement.Kind.SELF_SETTLEMENT
+    )
+    terms = {t.creditor_id: t for t in agreement.terms.all()}
+    expected = {
+        key: Decimal("200") + (amount - 200) / 2 if amount > 200 else amount
+        for key, amount in confirmed.items()
+    }
+    for key in "ABCDE":
+        assert terms[c[key].pk].agreed_amount == expected[key]
+        assert terms[c[key].pk].confirmed_amount == confirmed[key]
+    # D has nothing unsecured, yet is a term of zero so that it can consent (Art.105)
+    assert terms[c["D"].pk].tier == "无无财产担保债权"
+    entry = AuditEntry.objects.filter(action="agreement.draft").latest("seq")
+    assert Decimal(entry.detail["agreed"]) == sum(expected.values(), Decimal(0))

@@ -46,6 +46,7 @@ def test_review_employee_claims_draft_schedule_and_meeting(client, bk_demo, fast
         Decimal("54400.00"),
         Decimal("33600.00"),
     }
+    assert {t.tier for t in agreement.terms.all()} == {"统一清偿80%"}  # not "8E+1%"
     fast.refresh_from_db()
     meeting_day = fast.declaration_end + timedelta(days=5)
     client.post(

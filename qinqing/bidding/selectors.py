@@ -7,6 +7,7 @@ from django.db import connections, models
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from qinqing.bidding import rules
 from qinqing.bidding.models import (
     Draw,
     DrawOutcome,
@@ -61,6 +62,18 @@ def session(*, user, pk: int) -> EvaluationSession:
 def draw(*, user, draw_id: str) -> Draw:
     qs = Draw.objects.select_related("quota__centre", "quota__session__section__project")
     return get_visible_or_404(user, "bidding.view_draw", qs, draw_id=draw_id)
+
+
+def exclusion_summary(excluded: list[dict]) -> list[tuple[str, int]]:
+    """(reason code, experts excluded for it) over an exclusion report's entries, in
+    `rules.EXCLUSION_CODES` order then any other code; an expert with several reasons counts
+    under each. Reasons that excluded nobody are left out."""
+    counts: dict[str, int] = {}
+    for row in excluded:
+        for code in row["reasons"]:
+            counts[code] = counts.get(code, 0) + 1
+    order = {code: i for i, code in enumerate(rules.EXCLUSION_CODES)}
+    return sorted(counts.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
 
 
 def outcome_board(draw: Draw) -> QuerySet:

@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qinqing.bidding import forms, imports, selectors, services
@@ -23,6 +24,7 @@ from qinqing.bidding.models import (
     Seat,
 )
 from qinqing.bidding.rules import EXCLUSION_LABELS
+from qinqing.core.charts import bar_chart
 from qinqing.core.errors import DomainError
 from qinqing.core.lookups import int_or_404
 from qinqing.core.models import Organisation
@@ -30,6 +32,22 @@ from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
 from qinqing.core.roles import Role
 
 EXCLUSION_TEXT = {**EXCLUSION_LABELS, "ALREADY_DRAWN": "已在本场次被抽中"}
+EXCLUDED_PER_PAGE = 200
+# The chart's labels (the filter and the table carry the full ones).
+EXCLUSION_SHORT = {
+    "SPECIALTY": gettext_lazy("专业不符"),
+    "STATUS": gettext_lazy("非在库可用"),
+    "AGE": gettext_lazy("超龄"),
+    "UNAVAILABLE": gettext_lazy("请假或时间冲突"),
+    "EMPLOYER": gettext_lazy("现任职关联单位"),
+    "PAST_EMPLOYER": gettext_lazy("曾任职投标人"),
+    "DECLARED_CONFLICT": gettext_lazy("申报关联"),
+    "SUPERVISOR_STAFF": gettext_lazy("监督部门人员"),
+    "FREQUENCY": gettext_lazy("抽中过频"),
+    "REGION": gettext_lazy("同一地区"),
+    "MANUAL": gettext_lazy("人工排除"),
+    "ALREADY_DRAWN": gettext_lazy("本场已抽中"),
+}
 
 
 def _form_error(form, exc: DomainError) -> None:
@@ -240,9 +258,15 @@ def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
                 messages.success(request, _("抽取完成，已按顺序通知正选专家。"))
                 return redirect("bidding:draw_detail", draw_id=draw.draw_id)
     report = draw.exclusion_report
+    summary = selectors.exclusion_summary(report["excluded"])
+    reason = request.GET.get("reason", "")
+    if reason not in dict(summary):
+        reason = ""
+    rows = [row for row in report["excluded"] if not reason or reason in row["reasons"]]
+    page = Paginator(rows, EXCLUDED_PER_PAGE).get_page(request.GET.get("page"))
     excluded = [
         {"code": row["code"], "reasons": [(c, EXCLUSION_TEXT.get(c, c)) for c in row["reasons"]]}
-        for row in report["excluded"]
+        for row in page
     ]
     context = {
         "draw": draw,
@@ -254,6 +278,15 @@ def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
         and can(user, "bidding.reveal_names", draw),
         "board": selectors.outcome_board(draw),
         "excluded": excluded,
+        "excluded_total": len(report["excluded"]),
+        "reasons": [(code, EXCLUSION_TEXT.get(code, code), n) for code, n in summary],
+        "reason": reason,
+        "reason_query": f"reason={reason}" if reason else "",
+        "page": page,
+        "reason_chart": bar_chart(
+            [(EXCLUSION_SHORT.get(code, code), n) for code, n in summary],
+            title=_("排除原因（人次，一名专家可有多项原因）"),
+        ),
         "candidates": report["candidates"],
         "public": services.proof_is_public(draw),
         "answer_form": forms.AnswerForm(),

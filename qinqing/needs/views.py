@@ -17,13 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from qinqing.core.charts import bar_chart
 from qinqing.core.errors import DomainError, ThrottledError
 from qinqing.core.forms import PeriodForm
 from qinqing.core.models import Organisation
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
 from qinqing.core.roles import Role
 from qinqing.needs import rules, selectors, services
-from qinqing.needs.charts import bar_chart
 from qinqing.needs.figures import period
 from qinqing.needs.forms import PublicNeedForm, QrForm, RateForm, StaffNeedForm
 from qinqing.needs.models import Category, Need, NeedAttachment, QrCode, Rating, Rectification

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from qinqing.bidding import rules, services
+from qinqing.bidding import rules, selectors, services, views
 from qinqing.bidding.models import Draw, DrawOutcome, EvaluationSession, Expert
 from qinqing.bidding.rules import verify_proof
 from qinqing.bidding.tests.conftest import BIDDER_USCCS
@@ -322,3 +322,45 @@ def test_draw_verify_command(world, tmp_path, capsys):
     with pytest.raises(CommandError) as excinfo:
         call_command("draw_verify", str(path))
     assert excinfo.value.returncode == 1
+
+
+def test_exclusion_summary_counts_each_reason_in_statute_order():
+    excluded = [
+        {"code": "B", "reasons": ["MANUAL"]},
+        {"code": "A", "reasons": ["STATUS", "AGE"]},
+        {"code": "C", "reasons": ["AGE", "ALREADY_DRAWN"]},
+    ]
+    assert selectors.exclusion_summary(excluded) == [
+        ("STATUS", 1),
+        ("AGE", 2),
+        ("MANUAL", 1),
+        ("ALREADY_DRAWN", 1),
+    ]
+    assert selectors.exclusion_summary([]) == []
+
+
+def test_exclusion_report_page_charts_filters_and_pages(world, client, monkeypatch):
+    draw = services.draw_commit(actor=world["centre_wh"], quota=world["host"])
+    excluded = [
+        {"code": f"X-{n:03d}", "reasons": ["STATUS", "AGE"] if n % 2 else ["STATUS"]}
+        for n in range(5)
+    ] + [{"code": "X-999", "reasons": ["MANUAL"]}]
+    Draw.objects.filter(pk=draw.pk).update(
+        exclusion_report={"candidates": 14, "excluded": excluded}
+    )
+    monkeypatch.setattr(views, "EXCLUDED_PER_PAGE", 4)
+    client.force_login(world["centre_wh"])
+    url = f"/bidding/draws/{draw.draw_id}/"
+
+    page = client.get(url).content.decode()
+    assert "其中 6 名因下列原因被排除" in page  # the whole report, not the page
+    assert '<svg class="chart"' in page
+    assert "全部（6）" in page and "评标之日超过年龄上限（2）" in page
+    assert "X-003" in page and "X-999" not in page  # 4 a page
+    assert "X-999" in client.get(url, {"page": 2}).content.decode()
+
+    page = client.get(url, {"reason": "AGE"}).content.decode()
+    listed = set(re.findall(r"<code>(X-\d{3})</code>", page))
+    assert listed == {"X-001", "X-003"}
+    page = client.get(url, {"reason": "NO-SUCH"}).content.decode()  # unknown: everything
+    assert "X-000" in page

@@ -137,7 +137,7 @@ def notification_send_many(
     `notification_audit_record(...)` itself, with its own entries (`audit_log_many`)."""
     if not messages:
         return []
-    backend, notifications = notifications_prepare(messages, on_commit=on_commit)
+    backend, notifications = notifications_prepare(messages)
     # No savepoint: inside the caller's transaction a failure here fails the caller anyway.
     with transaction.atomic(savepoint=False):
         rows.insert(notifications)
@@ -150,13 +150,11 @@ def notification_send_many(
     return notifications
 
 
-def notifications_prepare(
-    messages: list[Message], *, on_commit: bool = True
-) -> tuple[NotifierBackend, list[Notification]]:
+def notifications_prepare(messages: list[Message]) -> tuple[NotifierBackend, list[Notification]]:
     """Check messages and build their rows (not saved), for a caller that writes them with
     its own statement (`rows.insert`/`insert_sql`) and then calls
-    `notifications_deliver_on_commit`. With `on_commit`, rows the backend delivers by storing
-    them are `sent` already; the others are `queued` until delivered."""
+    `notifications_deliver_on_commit`. Rows the backend delivers by storing them are `sent`
+    already (no outcome is written after delivery); the others are `queued` until delivered."""
     for message in messages:
         if message.channel not in Notification.Channel.values:
             raise DomainError("未知的通知渠道", field="channel")
@@ -174,7 +172,7 @@ def notifications_prepare(
             body=m.stored_body,
             backend=type(backend).__name__,
         )
-        if on_commit and backend.delivered_by_storing(notification):
+        if backend.delivered_by_storing(notification):
             notification.status, notification.sent_at = Notification.Status.SENT, now
         notifications.append(notification)
     return backend, notifications

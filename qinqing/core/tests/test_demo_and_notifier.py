@@ -6,7 +6,8 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from qinqing.core import notifier
 from qinqing.core.audit import verify_chain
@@ -47,11 +48,17 @@ def test_demo_has_the_districts_organisations():
 
 
 @pytest.mark.django_db
-def test_database_backend_keeps_and_audits_every_message(demo_users):
-    note = notification_send(
-        actor=None, channel="sms", subject="评标通知", body="请于…", address="13800000000"
-    )
+def test_database_backend_keeps_and_audits_every_message(demo_users, settings):
+    settings.QINQING_NOTIFIER = "qinqing.core.notifier.DatabaseLogBackend"  # not the tests' own
+    with CaptureQueriesContext(connection) as queries:
+        note = notification_send(
+            actor=None, channel="sms", subject="评标通知", body="请于…", address="13800000000"
+        )
     assert note.status == Notification.Status.SENT
+    # Storing the row is the delivery: it is written sent, with no update after it.
+    written = Notification.objects.get(pk=note.pk)
+    assert written.status == Notification.Status.SENT and written.sent_at is not None
+    assert not [q for q in queries if q["sql"].startswith('UPDATE "core_notification"')]
     assert AuditEntry.objects.filter(action="notification.send", object_id=str(note.pk)).exists()
 
 

@@ -48,6 +48,12 @@ def cases(*, user) -> QuerySet:
     return visible(user, "bankruptcy.view_case", qs)
 
 
+def announced_cases() -> QuerySet:
+    """Cases whose acceptance has been announced (Art.14), closed ones included: their
+    creditors may look up their own claims and payments (`views.public_mine`)."""
+    return Case.objects.exclude(announcement_date=None).select_related("debtor", "court")
+
+
 def public_cases() -> QuerySet:
     """Cases whose acceptance has been announced (Art.14) and that are not closed: public, and
     open to claims (late ones flagged, Art.56) unless `filing_bar` says otherwise."""
@@ -560,29 +566,32 @@ def terms_for(*, user, agreement: Agreement) -> QuerySet:
 
 def creditor_overview(*, user) -> list[dict]:
     """The creditor's own page: per case its claims, ballots, terms and payments."""
-    rows = []
-    for creditor in own_creditors(user=user).order_by("-case__acceptance_date"):
-        rows.append(
-            {
-                "creditor": creditor,
-                "case": creditor.case,
-                "claims": list(creditor.claims.prefetch_related("evidence")),
-                "ballots": list(creditor.ballots.select_related("item__meeting")),
-                "terms": list(
-                    creditor.terms.select_related("agreement").prefetch_related(
-                        "installments", "payments"
-                    )
-                ),
-                "open_items": list(
-                    AgendaItem.objects.filter(
-                        meeting__case=creditor.case,
-                        meeting__status=Meeting.Status.OPEN,
-                        is_open=True,
-                    ).select_related("meeting")
-                ),
-            }
-        )
-    return rows
+    return [
+        creditor_row(creditor)
+        for creditor in own_creditors(user=user).order_by("-case__acceptance_date")
+    ]
+
+
+def creditor_row(creditor: Creditor) -> dict:
+    """One creditor's claims, ballots, agreement terms (with instalments and payments) and the
+    items open for voting in its case; the caller has established whose it is (an account, or
+    a verified phone for `phone_creditors`)."""
+    return {
+        "creditor": creditor,
+        "case": creditor.case,
+        "claims": list(creditor.claims.prefetch_related("evidence")),
+        "ballots": list(creditor.ballots.select_related("item__meeting")),
+        "terms": list(
+            creditor.terms.select_related("agreement").prefetch_related("installments", "payments")
+        ),
+        "open_items": list(
+            AgendaItem.objects.filter(
+                meeting__case=creditor.case,
+                meeting__status=Meeting.Status.OPEN,
+                is_open=True,
+            ).select_related("meeting")
+        ),
+    }
 
 
 def payments_for(*, user) -> QuerySet:

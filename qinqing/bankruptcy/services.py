@@ -520,8 +520,9 @@ def claim_list_employee(
     return claim
 
 
-def claim_object(*, actor, claim: Claim, text: str) -> Claim:
-    """An objection to a reviewed claim (Art.48 for employees, Art.58 for the claims table)."""
+def claim_object(*, actor, claim: Claim, text: str, via: str = "") -> Claim:
+    """An objection to a reviewed claim (Art.48 for employees, Art.58 for the claims table);
+    `via` as for `payment_confirm_receipt`."""
     _require_open(claim.case)
     text = (text or "").strip()
     if not text:
@@ -531,7 +532,8 @@ def claim_object(*, actor, claim: Claim, text: str) -> Claim:
     with transaction.atomic():
         claim.objection = text[:2000]
         claim.save(update_fields=["objection"])
-        _audit(actor, "claim.object", claim, claim.case, objection=claim.objection)
+        detail = {"via": via} if via else {}
+        _audit(actor, "claim.object", claim, claim.case, objection=claim.objection, **detail)
     return claim
 
 
@@ -1153,13 +1155,18 @@ def payment_record(
     return payment
 
 
-def payment_confirm_receipt(*, actor, payment: Payment, on: date | None = None) -> Payment:
+def payment_confirm_receipt(
+    *, actor, payment: Payment, on: date | None = None, via: str = ""
+) -> Payment:
+    """The creditor confirms it received a payment; `via` records how an account-less
+    creditor was identified (a masked phone)."""
     if payment.receipt_confirmed_on is not None:
         raise ConflictError("已确认收款")
     with transaction.atomic():
         payment.receipt_confirmed_on = on or _today()
         payment.save(update_fields=["receipt_confirmed_on"])
-        _audit(actor, "payment.confirm_receipt", payment, payment.term.agreement.case)
+        detail = {"via": via} if via else {}
+        _audit(actor, "payment.confirm_receipt", payment, payment.term.agreement.case, **detail)
     return payment
 
 
@@ -1397,6 +1404,7 @@ MAX_SENDS_PER_PHONE_HOUR = PHONE.per_phone
 
 
 FILING = "申报债权"
+LOOKUP = "查询本人债权"
 
 
 def phone_challenge_send(
@@ -1406,7 +1414,8 @@ def phone_challenge_send(
     phone = otp.phone_clean(policy=PHONE, phone=phone)
     if purpose == FILING and (bar := selectors.filing_bar(case)) is not None:
         raise ConflictError(bar, code="agreement_approved")
-    if case.announcement_date is None or case.closed_date is not None:
+    # A creditor may look up its own claims and payments after the case is closed, too.
+    if case.announcement_date is None or (case.closed_date is not None and purpose != LOOKUP):
         raise ConflictError("该案件当前不接受债权申报")
     with transaction.atomic():
         challenge = otp.code_send(
@@ -1449,9 +1458,12 @@ def claim_file_by_phone(*, challenge: OneTimeCode, code: str, creditor_name: str
         )
 
 
-def phone_creditors(*, challenge: OneTimeCode, code: str) -> list[Creditor]:
+def phone_creditors(
+    *, challenge: OneTimeCode, code: str, audit_action: str = "meeting.phone_identify"
+) -> list[Creditor]:
     """Identify the account-less creditors of a case by a verified phone, for online sign-in
-    and voting (SPC Interp. III Art.11). Consumes the code; audited."""
+    and voting (SPC Interp. III Art.11) or for their own claims and payments (`audit_action`
+    "claim.phone_lookup"). Consumes the code; audited."""
     challenge = phone_challenge_verify(challenge=challenge, code=code)
     case = Case.objects.select_related("court").get(pk=challenge.subject_id)
     with transaction.atomic():
@@ -1463,7 +1475,7 @@ def phone_creditors(*, challenge: OneTimeCode, code: str) -> list[Creditor]:
             raise DomainError("该手机号在本案没有申报记录", field="phone", code="no_creditor")
         _audit(
             None,
-            "meeting.phone_identify",
+            audit_action,
             challenge,
             case,
             phone=str(challenge),

@@ -41,5 +41,6 @@ urlpatterns = [
     path("fast-track/", views.fast_track_profile, name="fast_track_profile"),
     path("public/", views.public_cases, name="public_cases"),
     path("public/<int:pk>/file/", views.public_file, name="public_file"),
+    path("public/<int:pk>/mine/", views.public_mine, name="public_mine"),
     path("public/meetings/<int:pk>/", views.public_meeting, name="public_meeting"),
 ]

@@ -1001,33 +1001,30 @@ def term_consent(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("bankruptcy:creditor_home")
 
 
-def public_meeting(request: HttpRequest, pk: int) -> HttpResponse:
-    """Online sign-in and voting for creditors without an account, identified by an SMS code
-    to the phone they filed with (SPC Interp. III Art.11)."""
-    meeting = get_object_or_404(
-        Meeting.objects.select_related("case").filter(case__in=selectors.public_cases()), pk=pk
-    )
-    case = meeting.case
+def _phone_identify(request: HttpRequest, case: Case, *, purpose: str, audit_action: str, back):
+    """The two steps that identify a case's account-less creditors by an SMS code to the phone
+    they filed with: "send" (the code) and "verify" (which keeps their ids in the session for
+    this case). Returns the response for a handled step (`back`, a redirect) or None, the
+    phone form (with its errors), and the creditors already identified in this session."""
     key = f"bk_phone_creditors_{case.pk}"
-    challenge_key = f"bk_meeting_challenge_{case.pk}"
-    creditor_ids = request.session.get(key, [])
-    creditors = list(case.creditors.filter(pk__in=creditor_ids))
-    phone_form = PhoneForm(request.POST if request.POST.get("step") == "send" else None)
+    challenge_key = f"bk_phone_challenge_{case.pk}"
+    creditors = list(case.creditors.filter(pk__in=request.session.get(key, [])))
     step = request.POST.get("step") if request.method == "POST" else None
+    phone_form = PhoneForm(request.POST if step == "send" else None)
     if step == "send" and phone_form.is_valid():
         try:
             challenge = services.phone_challenge_send(
                 case=case,
                 phone=phone_form.cleaned_data["phone"],
                 ip=request.META.get("REMOTE_ADDR"),
-                purpose="参加债权人会议",
+                purpose=purpose,
             )
         except DomainError as exc:
             phone_form.add_error("phone", exc.message)
         else:
             request.session[challenge_key] = challenge.pk
             messages.success(request, _("验证码已发送，10 分钟内有效"))
-            return redirect("bankruptcy:public_meeting", pk=pk)
+            return back, phone_form, creditors
     elif step == "verify":
         challenge = otp.code_find(
             policy=services.PHONE, pk=request.session.get(challenge_key), subject_id=case.pk
@@ -1035,19 +1032,103 @@ def public_meeting(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if challenge is None:
                 raise DomainError(_("请先获取短信验证码"), field="code")
-            found = services.phone_creditors(challenge=challenge, code=request.POST.get("code", ""))
+            found = services.phone_creditors(
+                challenge=challenge, code=request.POST.get("code", ""), audit_action=audit_action
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
             request.session[key] = [c.pk for c in found]
             request.session.pop(challenge_key, None)
-        return redirect("bankruptcy:public_meeting", pk=pk)
-    elif step in ("sign_in", "vote"):
+        return back, phone_form, creditors
+    return None, phone_form, creditors
+
+
+def _masked(phone: str) -> str:
+    return f"手机 {phone[:3]}****{phone[-4:]}"
+
+
+def public_mine(request: HttpRequest, pk: int) -> HttpResponse:
+    """An account-less creditor's own claims, terms and payments, after an SMS code to the
+    phone it filed with; it may object to a reviewed claim (Art.58) and confirm a payment."""
+    case = get_object_or_404(selectors.announced_cases(), pk=pk)
+    back = redirect("bankruptcy:public_mine", pk=pk)
+    response, phone_form, creditors = _phone_identify(
+        request,
+        case,
+        purpose=services.LOOKUP,
+        audit_action="claim.phone_lookup",
+        back=back,
+    )
+    if response is not None:
+        return response
+    step = request.POST.get("step") if request.method == "POST" else None
+    if step in ("object", "confirm"):
+        if step == "object":
+            claim = Claim.objects.filter(
+                creditor__in=creditors, pk=request.POST.get("claim") or 0
+            ).first()
+            if claim is None:
+                messages.error(request, _("请先验证手机号"))
+            else:
+                via = _masked(claim.creditor.phone)
+                _attempt(
+                    request,
+                    services.claim_object,
+                    _("异议已提交"),
+                    claim=claim,
+                    text=request.POST.get("text", ""),
+                    via=via,
+                )
+        else:
+            payment = Payment.objects.filter(
+                term__creditor__in=creditors, pk=request.POST.get("payment") or 0
+            ).first()
+            if payment is None:
+                messages.error(request, _("请先验证手机号"))
+            else:
+                _attempt(
+                    request,
+                    services.payment_confirm_receipt,
+                    _("已确认收款"),
+                    payment=payment,
+                    via=_masked(payment.term.creditor.phone),
+                )
+        return back
+    return render(
+        request,
+        "bankruptcy/public_mine.html",
+        {
+            "case": case,
+            "rows": [selectors.creditor_row(c) for c in creditors],
+            "phone_form": phone_form,
+        },
+    )
+
+
+def public_meeting(request: HttpRequest, pk: int) -> HttpResponse:
+    """Online sign-in and voting for creditors without an account, identified by an SMS code
+    to the phone they filed with (SPC Interp. III Art.11)."""
+    meeting = get_object_or_404(
+        Meeting.objects.select_related("case").filter(case__in=selectors.public_cases()), pk=pk
+    )
+    case = meeting.case
+    response, phone_form, creditors = _phone_identify(
+        request,
+        case,
+        purpose="参加债权人会议",
+        audit_action="meeting.phone_identify",
+        back=redirect("bankruptcy:public_meeting", pk=pk),
+    )
+    if response is not None:
+        return response
+    step = request.POST.get("step") if request.method == "POST" else None
+    if step in ("sign_in", "vote"):
         creditor = next((c for c in creditors if str(c.pk) == request.POST.get("creditor")), None)
         if creditor is None:
             messages.error(request, _("请先验证手机号"))
         else:
-            via = f"手机 {creditor.phone[:3]}****{creditor.phone[-4:]}"
+            via = _masked(creditor.phone)
             if step == "sign_in":
                 _attempt(
                     request,

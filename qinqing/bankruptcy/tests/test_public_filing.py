@@ -132,3 +132,61 @@ def test_a_phone_creditor_signs_in_and_votes_without_an_account(client, bk_demo)
     other = voting.creditors.exclude(pk=claim.creditor_id).first()
     client.post(url, {"step": "vote", "creditor": other.pk, "item": item.pk, "vote": "no"})
     assert not Ballot.objects.filter(item=item, creditor=other, vote="no").exists()
+
+
+def _identify(client, url, phone):
+    assert client.post(url, {"step": "send", "phone": phone}).status_code == 302
+    return client.post(url, {"step": "verify", "code": last_code(phone)}, follow=True)
+
+
+def test_a_phone_creditor_follows_its_own_claim_and_objects(client, fast, bk_demo):
+    from qinqing.core.models import AuditEntry
+
+    challenge = services.phone_challenge_send(case=fast, phone="13512345678")
+    claim = services.claim_file_by_phone(
+        challenge=challenge, code=last_code("13512345678"), creditor_name="王示例", principal="900"
+    )
+    url = f"/bankruptcy/public/{fast.pk}/mine/"
+    page = client.get(url).content.decode()
+    assert "王示例" not in page and 'name="phone"' in page  # nothing before the phone is proved
+
+    other = _identify(client, url, "13900000077").content.decode()  # a phone with no claim here
+    assert "该手机号在本案没有申报记录" in other and "王示例" not in other
+
+    page = _identify(client, url, "13512345678").content.decode()
+    assert "王示例" in page and "900.00" in page and "已申报待审查" in page
+    assert AuditEntry.objects.filter(action="claim.phone_lookup").exists()
+
+    services.claim_review(
+        actor=bk_demo["administrator"], claim=claim, admitted_amount="600", reason="利息无依据"
+    )
+    page = client.get(url).content.decode()
+    assert "600.00" in page and "利息无依据" in page
+    client.post(url, {"step": "object", "claim": claim.pk, "text": "利息有合同约定"})
+    claim.refresh_from_db()
+    assert claim.objection == "利息有合同约定"
+    entry = AuditEntry.objects.filter(action="claim.object").latest("seq")
+    assert entry.detail["via"] == "手机 135****5678"
+
+
+def test_a_phone_creditor_confirms_a_payment_of_its_own_only(client, bk_demo):
+    from qinqing.bankruptcy.models import Creditor, Payment
+
+    closed = Case.objects.get(number="（2022）鄂0111破5号")  # performed and closed
+    unconfirmed = Payment.objects.filter(
+        term__agreement__case=closed, receipt_confirmed_on=None
+    ).select_related("term__creditor")
+    mine = unconfirmed.first()
+    theirs = unconfirmed.exclude(term__creditor=mine.term.creditor).first()
+    assert mine.term.creditor_id != theirs.term.creditor_id
+    Creditor.objects.filter(pk=mine.term.creditor_id).update(
+        phone="13711112222", organisation=None, user=None
+    )
+    url = f"/bankruptcy/public/{closed.pk}/mine/"
+    page = _identify(client, url, "13711112222").content.decode()  # a closed case: still shown
+    assert mine.term.creditor.name in page and theirs.term.creditor.name not in page
+    client.post(url, {"step": "confirm", "payment": theirs.pk})
+    client.post(url, {"step": "confirm", "payment": mine.pk})
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.receipt_confirmed_on is not None and theirs.receipt_confirmed_on is None

@@ -1044,6 +1044,15 @@ def _phone_identify(request: HttpRequest, case: Case, *, purpose: str, audit_act
     return None, phone_form, creditors
 
 
+def _own(request: HttpRequest, objects, field: str):
+    """The object named by POST `field` among `objects` (the identified creditors' own), or
+    None with a message."""
+    found = objects.filter(pk=request.POST.get(field) or 0).first()
+    if found is None:
+        messages.error(request, _("请先验证手机号"))
+    return found
+
+
 def _masked(phone: str) -> str:
     return f"手机 {phone[:3]}****{phone[-4:]}"
 
@@ -1063,37 +1072,29 @@ def public_mine(request: HttpRequest, pk: int) -> HttpResponse:
     if response is not None:
         return response
     step = request.POST.get("step") if request.method == "POST" else None
-    if step in ("object", "confirm"):
-        if step == "object":
-            claim = Claim.objects.filter(
-                creditor__in=creditors, pk=request.POST.get("claim") or 0
-            ).first()
-            if claim is None:
-                messages.error(request, _("请先验证手机号"))
-            else:
-                via = _masked(claim.creditor.phone)
-                _attempt(
-                    request,
-                    services.claim_object,
-                    _("异议已提交"),
-                    claim=claim,
-                    text=request.POST.get("text", ""),
-                    via=via,
-                )
-        else:
-            payment = Payment.objects.filter(
-                term__creditor__in=creditors, pk=request.POST.get("payment") or 0
-            ).first()
-            if payment is None:
-                messages.error(request, _("请先验证手机号"))
-            else:
-                _attempt(
-                    request,
-                    services.payment_confirm_receipt,
-                    _("已确认收款"),
-                    payment=payment,
-                    via=_masked(payment.term.creditor.phone),
-                )
+    if step == "object":
+        claim = _own(request, Claim.objects.filter(creditor__in=creditors), "claim")
+        if claim is not None:
+            _attempt(
+                request,
+                services.claim_object,
+                _("异议已提交"),
+                claim=claim,
+                text=request.POST.get("text", ""),
+                via=_masked(claim.creditor.phone),
+            )
+        return back
+    if step == "confirm":
+        payments = Payment.objects.filter(term__creditor__in=creditors)
+        payment = _own(request, payments.select_related("term__creditor"), "payment")
+        if payment is not None:
+            _attempt(
+                request,
+                services.payment_confirm_receipt,
+                _("已确认收款"),
+                payment=payment,
+                via=_masked(payment.term.creditor.phone),
+            )
         return back
     return render(
         request,

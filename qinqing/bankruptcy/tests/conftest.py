@@ -4,6 +4,7 @@ from io import StringIO
 import pytest
 
 from qinqing.bankruptcy import demo, services
+from qinqing.bankruptcy.tests import scenarios
 from qinqing.core.demo import demo_uscc
 from qinqing.core.models import Organisation
 from qinqing.core.services import organisation_create
@@ -42,3 +43,9 @@ def case(world):
         acceptance_date=date(2024, 3, 4),
         administrator=orgs["demo-lawfirm"],
     )
+
+
+@pytest.fixture
+def meeting_case(case, world):
+    """`scenarios.reconciliation_claims`: announced, claims reviewed and confirmed."""
+    return scenarios.reconciliation_claims(case, world)

@@ -7,6 +7,7 @@ import pytest
 
 from qinqing.bankruptcy import rules, selectors, services
 from qinqing.bankruptcy.models import AgendaItem, Agreement, Case, Claim, Creditor, Meeting
+from qinqing.bankruptcy.tests.scenarios import executing, schedule
 from qinqing.core.audit import verify_chain
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import AuditEntry, Notification, OneTimeCode
@@ -95,75 +96,6 @@ def test_deadlines_are_computed_with_the_holiday_calendar(world):
     assert art14.state == "bad"
 
 
-@pytest.fixture
-def meeting_case(case, world):
-    """Announced 2024-03-11, declaration end 2024-04-10; claims reviewed and confirmed.
-
-    A (demo-supplier) 400, B 200, C 100 disputed (provisional 100), D secured 1000 on collateral
-    1200 not waived, E 200. U = 400 + 200 + 100 + 200 = 900.
-    """
-    users, orgs = world["users"], world["orgs"]
-    judge, admin = users["judge"], users["administrator"]
-    services.case_announce(
-        actor=judge,
-        case=case,
-        announcement_date=date(2024, 3, 11),
-        declaration_end=date(2024, 4, 10),
-    )
-    claims = {
-        "A": services.claim_file(
-            actor=users["creditor"],
-            case=case,
-            creditor_name=orgs["demo-supplier"].name,
-            organisation=orgs["demo-supplier"],
-            principal="380",
-            interest="20",
-            filed_on=date(2024, 3, 20),
-        )
-    }
-    for key, amount in (("B", "200"), ("C", "100"), ("E", "200")):
-        claims[key] = services.claim_file(
-            actor=admin,
-            case=case,
-            creditor_name=f"债权人{key}",
-            principal=amount,
-            filed_on=date(2024, 3, 20),
-        )
-    claims["D"] = services.claim_file(
-        actor=admin,
-        case=case,
-        creditor_name="示例银行",
-        principal="1000",
-        secured=True,
-        collateral_value="1200",
-        filed_on=date(2024, 3, 20),
-    )
-    for claim in claims.values():
-        services.claim_review(
-            actor=admin, claim=claim, admitted_amount=claim.declared_amount, reason="证据充分"
-        )
-    assert Notification.objects.filter(
-        recipient=users["creditor"], subject__contains="债权审查结果"
-    ).exists()
-    services.claim_object(actor=admin, claim=claims["C"], text="金额有争议")
-    services.claims_table_publish(actor=admin, case=case, on=date(2024, 4, 11))
-    assert services.claims_confirm(actor=judge, case=case) == {"confirmed": 4, "disputed": 1}
-    services.claim_set_provisional(actor=judge, claim=claims["C"], amount="100")
-    return case, {k: c.creditor for k, c in claims.items()}
-
-
-def _schedule(case, admin, **kwargs):
-    return services.meeting_schedule(
-        actor=admin,
-        case=case,
-        items=[
-            ("表决和解协议", AgendaItem.Kind.RECONCILIATION),
-            ("一般事项", AgendaItem.Kind.ORDINARY),
-        ],
-        **kwargs,
-    )
-
-
 def test_late_claim_is_flagged_art56(meeting_case, world):
     case, _ = meeting_case
     late = services.claim_file(
@@ -200,12 +132,12 @@ def test_meeting_notice_and_first_meeting_window(meeting_case, world):
     case, _ = meeting_case
     admin = world["users"]["administrator"]
     with pytest.raises(DomainError) as exc:  # 14 days' notice
-        _schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 11))
+        schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 11))
     assert exc.value.field == "notice_date"
     with pytest.raises(DomainError) as exc:  # 16 days after the declaration period
-        _schedule(case, admin, date=date(2024, 4, 26), notice_date=date(2024, 4, 10))
+        schedule(case, admin, date=date(2024, 4, 26), notice_date=date(2024, 4, 10))
     assert exc.value.field == "date"
-    meeting = _schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
+    meeting = schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
     assert meeting.items.count() == 2
     assert Notification.objects.filter(
         recipient=world["users"]["creditor"], subject__contains="债权人会议通知"
@@ -216,7 +148,7 @@ def test_tally_integration_boundaries(meeting_case, world):
     case, c = meeting_case
     users = world["users"]
     admin = users["administrator"]
-    meeting = _schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
+    meeting = schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
     recon, ordinary = meeting.items.order_by("pk")
     with pytest.raises(ConflictError):
         services.attendance_sign_in(actor=admin, meeting=meeting, creditor=c["A"])
@@ -286,7 +218,7 @@ def test_agreement_approval_execution_and_art104_termination(meeting_case, world
         services.agreement_draft(actor=admin, case=case, offers=[(c["D"], "1", "")])
     with pytest.raises(ConflictError):  # not adopted yet (Art.97)
         services.agreement_approve(actor=judge, agreement=agreement, on=date(2024, 4, 30))
-    meeting = _schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
+    meeting = schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
     services.meeting_open(actor=admin, meeting=meeting)
     recon = meeting.items.get(kind=AgendaItem.Kind.RECONCILIATION)
     for key in "ABE":
@@ -467,7 +399,7 @@ def test_claims_table_needs_every_claim_reviewed(case, world):
 def test_meeting_states(meeting_case, world):
     case, _ = meeting_case
     admin = world["users"]["administrator"]
-    meeting = _schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
+    meeting = schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
     with pytest.raises(ConflictError):
         services.meeting_results_send(actor=admin, meeting=meeting)
     services.meeting_open(actor=admin, meeting=meeting)
@@ -494,7 +426,7 @@ def test_failed_vote_ends_in_bankruptcy_art99(meeting_case, world):
     case, c = meeting_case
     admin, judge = world["users"]["administrator"], world["users"]["judge"]
     agreement = services.agreement_draft(actor=admin, case=case, offers=[(c["A"], "100", "")])
-    meeting = _schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
+    meeting = schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
     services.meeting_open(actor=admin, meeting=meeting)
     recon = meeting.items.get(kind=AgendaItem.Kind.RECONCILIATION)
     services.attendance_sign_in(actor=admin, meeting=meeting, creditor=c["A"])
@@ -553,7 +485,7 @@ def test_an_unreviewed_claim_has_no_vote_and_no_weight(meeting_case, world):
         actor=admin, case=case, creditor_name="债权人F", principal="500", filed_on=date(2024, 4, 12)
     )
     assert unreviewed.admitted_amount is None and unreviewed.provisional_amount is None
-    meeting = _schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
+    meeting = schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
     services.meeting_open(actor=admin, meeting=meeting)
     services.attendance_sign_in(actor=admin, meeting=meeting, creditor=unreviewed.creditor)
     recon = meeting.items.get(kind=AgendaItem.Kind.RECONCILIATION)
@@ -564,33 +496,10 @@ def test_an_unreviewed_claim_has_no_vote_and_no_weight(meeting_case, world):
     assert (str(unreviewed.creditor.pk), "UNCONFIRMED_NO_PROVISIONAL") in tally.excluded
 
 
-def _executing(meeting_case, world):
-    """An approved agreement with A paid 300 of its agreed 320 (A: 400 confirmed)."""
-    case, c = meeting_case
-    admin, judge = world["users"]["administrator"], world["users"]["judge"]
-    agreement = services.agreement_draft(
-        actor=admin,
-        case=case,
-        offers=[(c["A"], "320", ""), (c["B"], "160", ""), (c["C"], "80", ""), (c["E"], "160", "")],
-    )
-    meeting = _schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
-    services.meeting_open(actor=admin, meeting=meeting)
-    recon = meeting.items.get(kind=AgendaItem.Kind.RECONCILIATION)
-    for key in "ABE":
-        services.attendance_sign_in(actor=admin, meeting=meeting, creditor=c[key])
-        services.ballot_cast(actor=admin, item=recon, creditor=c[key], vote="yes")
-    services.meeting_close(actor=admin, meeting=meeting)
-    services.agreement_approve(actor=judge, agreement=agreement, on=date(2024, 5, 6))
-    term_a = agreement.terms.get(creditor=c["A"])
-    services.installments_set(actor=admin, term=term_a, schedule=[(date(2024, 8, 1), "320")])
-    services.payment_record(actor=admin, term=term_a, amount="300", paid_on=date(2024, 8, 1))
-    return agreement
-
-
 def test_art103_void_agreement_takes_back_the_excess(meeting_case, world):
     case, c = meeting_case
     judge = world["users"]["judge"]
-    agreement = _executing(meeting_case, world)
+    agreement = executing(meeting_case, world)
     confirmed = {t.creditor.name: t.confirmed_amount for t in agreement.terms.all()}
     total = sum(confirmed.values(), Decimal(0))
     with pytest.raises(DomainError, match="欺诈"):
@@ -631,7 +540,7 @@ def test_art103_void_agreement_takes_back_the_excess(meeting_case, world):
 def test_art103_reaches_a_completed_agreement_and_reopens_the_case(meeting_case, world):
     case, c = meeting_case
     admin, judge = world["users"]["administrator"], world["users"]["judge"]
-    agreement = _executing(meeting_case, world)
+    agreement = executing(meeting_case, world)
     services.payment_record(
         actor=admin,
         term=agreement.terms.get(creditor=c["A"]),
@@ -663,7 +572,7 @@ def test_art103_reaches_a_completed_agreement_and_reopens_the_case(meeting_case,
 
 
 def test_the_agreement_page_rules_it_void(client, meeting_case, world):
-    agreement = _executing(meeting_case, world)
+    agreement = executing(meeting_case, world)
     client.force_login(world["users"]["judge"])
     url = f"/bankruptcy/agreements/{agreement.pk}/void/"
     page = client.post(url, {"reason": "", "distributable": "100"}, follow=True)
@@ -677,7 +586,7 @@ def test_the_agreement_page_rules_it_void(client, meeting_case, world):
 def test_no_claims_while_the_approved_agreement_runs_art98_art100(meeting_case, world):
     case, _ = meeting_case
     admin, judge = world["users"]["administrator"], world["users"]["judge"]
-    agreement = _executing(meeting_case, world)  # approved 2024-05-06
+    agreement = executing(meeting_case, world)  # approved 2024-05-06
     claims_before = Claim.objects.filter(case=case).count()
     with pytest.raises(ConflictError) as exc:
         _unfiled_claim(case, admin, date(2024, 6, 3))
@@ -702,7 +611,7 @@ def test_no_claims_while_the_approved_agreement_runs_art98_art100(meeting_case, 
 def test_after_the_agreement_is_performed_the_refusal_says_art100(meeting_case, world):
     case, c = meeting_case
     admin, judge = world["users"]["administrator"], world["users"]["judge"]
-    agreement = _executing(meeting_case, world)  # A has 300 of its 320
+    agreement = executing(meeting_case, world)  # A has 300 of its 320
     for key, amount in (("A", "20"), ("B", "160"), ("C", "80"), ("E", "160")):
         term = agreement.terms.get(creditor=c[key])
         services.payment_record(actor=admin, term=term, amount=amount, paid_on=date(2024, 10, 8))
@@ -716,7 +625,7 @@ def test_after_the_agreement_is_performed_the_refusal_says_art100(meeting_case, 
 
 def test_an_approved_agreement_closes_public_filing_pages_art100(client, meeting_case, world):
     case, _ = meeting_case
-    _executing(meeting_case, world)
+    executing(meeting_case, world)
     page = client.get("/bankruptcy/public/").content.decode()
     assert case.number in page and "不再受理申报（和解协议已获认可）" in page
     assert f"/bankruptcy/public/{case.pk}/file/" in page  # the link explains why

@@ -1,7 +1,8 @@
 """Bankruptcy reconciliation API (mounted at /api/v1/bankruptcy/): cases, claims, ballots, tally.
 
-Errors are 4xx JSON: domain rules 400/409 (``DomainError``), another party's object 404, a role
-without the action 403, malformed input 422.
+The appointed administrator reviews claims, drafts the agreement and records payments; the
+court approves the agreement. Errors are 4xx JSON: domain rules 400/409 (``DomainError``),
+another party's object 404, a role without the action 403, malformed input 422.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
 
-from qinqing.bankruptcy import selectors, services
-from qinqing.bankruptcy.models import AgendaItem, Case, Meeting
+from qinqing.bankruptcy import rules, selectors, services
+from qinqing.bankruptcy.models import AgendaItem, Agreement, AgreementTerm, Case, Claim, Meeting
 from qinqing.core.errors import DomainError
 from qinqing.core.models import Organisation
 from qinqing.core.permissions import get_visible_or_404, grants_of, require
@@ -247,3 +248,169 @@ def item_tally(request, item_id: int):
     else:
         result = item.result
     return {**result, "final": not item.is_open}
+
+
+# --------------------------------------------------------------------------------------------
+# The administrator's and the court's actions
+# --------------------------------------------------------------------------------------------
+
+
+def _staff_case(request, action: str, case_pk) -> Case:
+    """The case for a staff action: 403 for a role without it, 404 for a case not one's own."""
+    require(request.user, action)
+    return get_visible_or_404(request.user, action, Case.objects.all(), pk=case_pk)
+
+
+class ReviewIn(Schema):
+    admitted_amount: Decimal | None  # None: not admitted (rejected), with the reason
+    reason: str
+
+
+@router.post("/claims/{claim_id}/review", response=ClaimOut, summary="管理人审查债权")
+def claim_review(request, claim_id: int, payload: ReviewIn):
+    case_pk = Claim.objects.filter(pk=claim_id).values("case_id")[:1]
+    case = _staff_case(request, "bankruptcy.administer_case", case_pk)
+    claim = Claim.objects.select_related("creditor", "case").get(pk=claim_id, case=case)
+    claim = services.claim_review(
+        actor=request.user,
+        claim=claim,
+        admitted_amount=payload.admitted_amount,
+        reason=payload.reason,
+    )
+    return _claim_out(claim)
+
+
+class PlanIn(Schema):
+    rate: Decimal
+    paid_in_full_up_to: Decimal | None = None
+    progressive: bool = True
+    kind: str = Agreement.Kind.COURT
+    summary: str = ""
+
+
+class TermOut(Schema):
+    id: int
+    creditor: str
+    confirmed_amount: Decimal
+    agreed_amount: Decimal
+    tier: str
+    paid: Decimal
+
+
+class AgreementOut(Schema):
+    id: int
+    case: int
+    kind: str
+    status: str
+    approved_on: date | None
+    completed_on: date | None
+    terms: list[TermOut]
+
+
+def _agreement_out(request, agreement: Agreement) -> dict:
+    terms = selectors.terms_for(user=request.user, agreement=agreement)
+    return {
+        "id": agreement.pk,
+        "case": agreement.case_id,
+        "kind": agreement.kind,
+        "status": agreement.status,
+        "approved_on": agreement.approved_on,
+        "completed_on": agreement.completed_on,
+        "terms": [
+            {
+                "id": t.pk,
+                "creditor": t.creditor.name,
+                "confirmed_amount": t.confirmed_amount,
+                "agreed_amount": t.agreed_amount,
+                "tier": t.tier,
+                "paid": sum((p.amount for p in t.payments.all()), Decimal("0.00")),
+            }
+            for t in terms
+        ],
+    }
+
+
+@router.post(
+    "/cases/{case_id}/agreements",
+    response={201: AgreementOut},
+    summary="管理人录入和解协议草案（统一比例，或小额债权全额清偿档）",
+)
+def agreement_create(request, case_id: int, payload: PlanIn):
+    case = _staff_case(request, "bankruptcy.administer_case", case_id)
+    agreement = services.agreement_draft_by_plan(
+        actor=request.user,
+        case=case,
+        plan=rules.OfferPlan(
+            rate=payload.rate,
+            paid_in_full_up_to=payload.paid_in_full_up_to,
+            progressive=payload.progressive,
+        ),
+        summary=payload.summary[:2000],
+        kind=payload.kind,
+    )
+    return Status(201, _agreement_out(request, agreement))
+
+
+@router.get("/agreements/{agreement_id}", response=AgreementOut, summary="和解协议及条款")
+def agreement_detail(request, agreement_id: int):
+    agreement = get_visible_or_404(
+        request.user, "bankruptcy.view_agreement", Agreement.objects.all(), pk=agreement_id
+    )
+    return _agreement_out(request, agreement)
+
+
+class ApproveIn(Schema):
+    on: date
+
+
+@router.post(
+    "/agreements/{agreement_id}/approve", response=AgreementOut, summary="法院裁定认可和解协议"
+)
+def agreement_approve(request, agreement_id: int, payload: ApproveIn):
+    case_pk = Agreement.objects.filter(pk=agreement_id).values("case_id")[:1]
+    case = _staff_case(request, "bankruptcy.manage_case", case_pk)
+    agreement = Agreement.objects.get(pk=agreement_id, case=case)
+    agreement = services.agreement_approve(actor=request.user, agreement=agreement, on=payload.on)
+    return _agreement_out(request, agreement)
+
+
+class PaymentIn(Schema):
+    amount: Decimal
+    paid_on: date
+    reference: str = ""
+
+
+class PaymentOut(Schema):
+    id: int
+    term: int
+    amount: Decimal
+    paid_on: date
+    reference: str
+
+
+@router.post(
+    "/terms/{term_id}/payments", response={201: PaymentOut}, summary="管理人登记和解协议清偿款"
+)
+def payment_create(request, term_id: int, payload: PaymentIn):
+    case_pk = AgreementTerm.objects.filter(pk=term_id).values("agreement__case_id")[:1]
+    case = _staff_case(request, "bankruptcy.administer_case", case_pk)
+    term = AgreementTerm.objects.select_related("agreement__case", "creditor").get(
+        pk=term_id, agreement__case=case
+    )
+    payment = services.payment_record(
+        actor=request.user,
+        term=term,
+        amount=payload.amount,
+        paid_on=payload.paid_on,
+        reference=payload.reference,
+    )
+    return Status(
+        201,
+        {
+            "id": payment.pk,
+            "term": term.pk,
+            "amount": payment.amount,
+            "paid_on": payment.paid_on,
+            "reference": payment.reference,
+        },
+    )

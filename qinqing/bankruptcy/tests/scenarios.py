@@ -76,6 +76,20 @@ def schedule(case, admin, **kwargs):
     )
 
 
+def adopt(case, c, admin):
+    """A first meeting on 2024-04-25 (noticed 2024-04-10) where A, B and E sign in and vote
+    for the reconciliation agreement: adopted (Art.97: all 3 present vote yes, holding 800 of
+    the 900 unsecured)."""
+    meeting = schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
+    services.meeting_open(actor=admin, meeting=meeting)
+    recon = meeting.items.get(kind=AgendaItem.Kind.RECONCILIATION)
+    for key in "ABE":
+        services.attendance_sign_in(actor=admin, meeting=meeting, creditor=c[key])
+        services.ballot_cast(actor=admin, item=recon, creditor=c[key], vote="yes")
+    services.meeting_close(actor=admin, meeting=meeting)
+    return meeting
+
+
 def executing(meeting_case, world):
     """An approved agreement with A paid 300 of its agreed 320 (A: 400 confirmed)."""
     case, c = meeting_case
@@ -85,13 +99,7 @@ def executing(meeting_case, world):
         case=case,
         offers=[(c["A"], "320", ""), (c["B"], "160", ""), (c["C"], "80", ""), (c["E"], "160", "")],
     )
-    meeting = schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
-    services.meeting_open(actor=admin, meeting=meeting)
-    recon = meeting.items.get(kind=AgendaItem.Kind.RECONCILIATION)
-    for key in "ABE":
-        services.attendance_sign_in(actor=admin, meeting=meeting, creditor=c[key])
-        services.ballot_cast(actor=admin, item=recon, creditor=c[key], vote="yes")
-    services.meeting_close(actor=admin, meeting=meeting)
+    adopt(case, c, admin)
     services.agreement_approve(actor=judge, agreement=agreement, on=date(2024, 5, 6))
     term_a = agreement.terms.get(creditor=c["A"])
     services.installments_set(actor=admin, term=term_a, schedule=[(date(2024, 8, 1), "320")])

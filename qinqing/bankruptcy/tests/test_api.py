@@ -8,7 +8,7 @@ import pytest
 
 from qinqing.bankruptcy import demo, services
 from qinqing.bankruptcy.models import AgendaItem, Case, Claim, Meeting
-from qinqing.bankruptcy.tests.scenarios import schedule
+from qinqing.bankruptcy.tests.scenarios import adopt
 from qinqing.core.demo import demo_uscc
 from qinqing.core.models import Organisation
 from qinqing.core.services import organisation_create
@@ -188,15 +188,7 @@ def test_agreement_by_api_draft_approve_and_pay(client, meeting_case, world):
     judge = _as(client, users["judge"])
     response = post(judge, approve, {"on": "2024-05-06"})
     assert response.status_code == 409 and response.json()["code"] == "not_adopted"
-    meeting = schedule(
-        case, users["administrator"], date=date(2024, 4, 25), notice_date=date(2024, 4, 10)
-    )
-    services.meeting_open(actor=users["administrator"], meeting=meeting)
-    recon = meeting.items.get(kind=AgendaItem.Kind.RECONCILIATION)
-    for key in "ABE":
-        services.attendance_sign_in(actor=users["administrator"], meeting=meeting, creditor=c[key])
-        services.ballot_cast(actor=users["administrator"], item=recon, creditor=c[key], vote="yes")
-    services.meeting_close(actor=users["administrator"], meeting=meeting)
+    adopt(case, c, users["administrator"])  # A, B and E vote for it (Art.97)
     assert (
         post(_as(client, users["administrator"]), approve, {"on": "2024-05-06"}).status_code == 403
     )

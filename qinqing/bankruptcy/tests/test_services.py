@@ -7,7 +7,7 @@ import pytest
 
 from qinqing.bankruptcy import rules, selectors, services
 from qinqing.bankruptcy.models import AgendaItem, Agreement, Case, Claim, Creditor, Meeting
-from qinqing.bankruptcy.tests.scenarios import executing, schedule
+from qinqing.bankruptcy.tests.scenarios import adopt, executing, schedule
 from qinqing.core.audit import verify_chain
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import AuditEntry, Notification, OneTimeCode
@@ -218,13 +218,7 @@ def test_agreement_approval_execution_and_art104_termination(meeting_case, world
         services.agreement_draft(actor=admin, case=case, offers=[(c["D"], "1", "")])
     with pytest.raises(ConflictError):  # not adopted yet (Art.97)
         services.agreement_approve(actor=judge, agreement=agreement, on=date(2024, 4, 30))
-    meeting = schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
-    services.meeting_open(actor=admin, meeting=meeting)
-    recon = meeting.items.get(kind=AgendaItem.Kind.RECONCILIATION)
-    for key in "ABE":
-        services.attendance_sign_in(actor=admin, meeting=meeting, creditor=c[key])
-        services.ballot_cast(actor=admin, item=recon, creditor=c[key], vote="yes")
-    services.meeting_close(actor=admin, meeting=meeting)
+    adopt(case, c, admin)
     services.agreement_approve(actor=judge, agreement=agreement, on=date(2024, 5, 6))
     case.refresh_from_db()
     assert case.status == Case.Status.EXECUTING and case.approval_date == date(2024, 5, 6)

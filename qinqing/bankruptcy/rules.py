@@ -1059,6 +1059,33 @@ def draft_offers(claims: Mapping[str, Decimal], plan: OfferPlan) -> dict[str, Of
 
 
 # --------------------------------------------------------------------------------------------
+# When claims are no longer filed in the case (Art.98, Art.100(3), Art.105)
+# --------------------------------------------------------------------------------------------
+
+# `models.Agreement.Status` values of an agreement the court has approved and that is in force.
+AGREEMENT_IN_FORCE = frozenset({"approved", "completed"})
+
+
+def claims_closed_by(agreements: Iterable[tuple[str, str]]) -> str | None:
+    """The kind ("court" or "self_settlement") of the agreement that ended the filing of
+    claims in the case, or None while claims are still filed; ``agreements`` are (kind,
+    status) pairs.
+
+    企业破产法 Art.98: approving a reconciliation agreement, the court terminates the
+    reconciliation procedure; Art.105: approving an out-of-court settlement, it ends the
+    case. Either way nothing more is filed in it: under Art.100(3) a reconciliation creditor
+    who did not file may not exercise its rights while the agreement is performed and, once it
+    is, may claim on the agreement's terms from the debtor. An agreement terminated (Art.104)
+    or ruled void (Art.103) sends the case to liquidation, where claims are filed again
+    (late ones, Art.56), so it ends nothing.
+    """
+    for kind, status in agreements:
+        if status in AGREEMENT_IN_FORCE:
+            return kind
+    return None
+
+
+# --------------------------------------------------------------------------------------------
 # Termination of an agreement (Art.104) and out-of-court settlement (Art.105)
 # --------------------------------------------------------------------------------------------
 

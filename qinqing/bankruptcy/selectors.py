@@ -66,41 +66,29 @@ def public_cases() -> QuerySet:
     )
 
 
-# An agreement in one of these states has ended the procedure's intake of claims.
-_BARRING = (Agreement.Status.APPROVED, Agreement.Status.COMPLETED)
-
-
 def filing_bar(case: Case) -> str | None:
-    """Why `case` takes no more claims because of its agreement, or None.
-
-    When the court approves a reconciliation agreement it terminates the reconciliation
-    procedure (企业破产法 Art.98; a self-settlement ends the case, Art.105), so claims are no
-    longer filed in it: a reconciliation creditor who did not file may not exercise its rights
-    while the agreement is being performed and, once it has been performed, may claim on the
-    agreement's terms (Art.100(3)), from the debtor, outside the case. An agreement terminated
-    (Art.104) or ruled void (Art.103) sends the case to liquidation, where claims are filed
-    again (late ones, Art.56). Reads `case.agreements.all()`, so a prefetch serves a list."""
-    for agreement in case.agreements.all():
-        if agreement.status not in _BARRING:
-            continue
-        if agreement.kind == Agreement.Kind.SELF_SETTLEMENT:
-            return _(
-                "法院已裁定认可自行和解协议并终结破产程序（企业破产法第105条），"
-                "本案不再受理债权申报"
-            )
+    """Why `case` takes no more claims because of its agreement (`rules.claims_closed_by`:
+    Art.98, Art.100(3), Art.105), or None. Reads `case.agreements.all()`, so a prefetch
+    serves a list."""
+    kind = rules.claims_closed_by((a.kind, a.status) for a in case.agreements.all())
+    if kind is None:
+        return None
+    if kind == Agreement.Kind.SELF_SETTLEMENT:
         return _(
-            "法院已裁定认可和解协议并终止和解程序（企业破产法第98条），本案不再受理债权申报。"
-            "未申报债权的和解债权人在和解协议执行期间不得行使权利；"
-            "和解协议执行完毕后，可以按照和解协议规定的清偿条件向债务人行使权利"
-            "（第100条第3款）"
+            "法院已裁定认可自行和解协议并终结破产程序（企业破产法第105条），本案不再受理债权申报"
         )
-    return None
+    return _(
+        "法院已裁定认可和解协议并终止和解程序（企业破产法第98条），本案不再受理债权申报。"
+        "未申报债权的和解债权人在和解协议执行期间不得行使权利；"
+        "和解协议执行完毕后，可以按照和解协议规定的清偿条件向债务人行使权利"
+        "（第100条第3款）"
+    )
 
 
 def accepting_claims(cases: QuerySet) -> QuerySet:
     """`cases` narrowed to those open to claims: not closed, and without an agreement that
-    ended the intake (`filing_bar`)."""
-    return cases.filter(closed_date=None).exclude(agreements__status__in=_BARRING)
+    ended the filing (`rules.claims_closed_by`)."""
+    return cases.filter(closed_date=None).exclude(agreements__status__in=rules.AGREEMENT_IN_FORCE)
 
 
 def own_creditors(*, user) -> QuerySet:
@@ -279,7 +267,9 @@ def claim_basis(claim: Claim) -> Decimal | None:
 def unsecured_confirmed(creditor: Creditor) -> Decimal:
     """A creditor's reviewed unsecured ordinary claim (secured, not waived: the shortfall)."""
     total = ZERO
-    for claim in creditor.claims.filter(rank=Claim.Rank.ORDINARY, status__in=REVIEWED):
+    for claim in creditor.claims.all():  # .all(): a prefetch of the claims serves a list
+        if claim.rank != Claim.Rank.ORDINARY or claim.status not in REVIEWED:
+            continue
         amount = claim.admitted_amount or ZERO
         if claim.secured and not claim.waived_priority:
             amount = max(ZERO, amount - claim.collateral_value)

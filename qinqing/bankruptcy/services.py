@@ -57,14 +57,21 @@ def _today() -> date:
     return timezone.localdate()
 
 
+# What a money column holds (`models.money_field`: 18 digits, 2 of them after the point).
+MONEY_LIMIT = Decimal(10) ** 16
+
+
 def money(value, field: str, *, allow_zero: bool = True) -> Decimal:
-    """Parse a money amount (yuan, at most two decimals) or raise ``DomainError`` on ``field``."""
+    """Parse a money amount (yuan, at most two decimals, below `MONEY_LIMIT`) or raise
+    ``DomainError`` on ``field``."""
     try:
         amount = Decimal(str(value).strip().replace(",", "")) if value not in (None, "") else None
     except (InvalidOperation, ValueError):
         amount = None
     if amount is None or not amount.is_finite():
         raise DomainError("金额格式不正确", field=field)
+    if abs(amount) >= MONEY_LIMIT:  # also keeps the quantize below within decimal's precision
+        raise DomainError("金额超出可登记的范围", field=field)
     if amount < 0 or (amount == 0 and not allow_zero):
         raise DomainError("金额必须大于零" if not allow_zero else "金额不能为负数", field=field)
     if amount != amount.quantize(Decimal("0.01")):
@@ -1006,7 +1013,7 @@ def agreement_draft_by_plan(
     tier paid in full) over every creditor's confirmed unsecured claim. A self-settlement
     needs every creditor's consent (Art.105), so there a creditor with nothing unsecured gets
     a term of zero to consent to."""
-    creditors = {str(c.pk): c for c in case.creditors.all()}
+    creditors = {str(c.pk): c for c in case.creditors.prefetch_related("claims")}
     claims = {key: selectors.unsecured_confirmed(c) for key, c in creditors.items()}
     offers = _rule(rules.draft_offers, claims, plan, field="rate")
     rows = [(creditors[key], offer.amount, offer.tier) for key, offer in offers.items()]
@@ -1403,7 +1410,10 @@ MAX_ATTEMPTS = PHONE.max_attempts
 MAX_SENDS_PER_PHONE_HOUR = PHONE.per_phone
 
 
+# What the SMS code is for (its text names it); filing is refused once an agreement is in
+# force, a look-up is allowed in a closed case too.
 FILING = "申报债权"
+MEETING = "参加债权人会议"
 LOOKUP = "查询本人债权"
 
 

@@ -1117,7 +1117,7 @@ def public_meeting(request: HttpRequest, pk: int) -> HttpResponse:
     response, phone_form, creditors = _phone_identify(
         request,
         case,
-        purpose="参加债权人会议",
+        purpose=services.MEETING,
         audit_action="meeting.phone_identify",
         back=redirect("bankruptcy:public_meeting", pk=pk),
     )

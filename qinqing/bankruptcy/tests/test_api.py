@@ -34,6 +34,8 @@ def test_creditor_files_a_claim_and_bad_amounts_are_4xx(creditor_client):
     assert response.status_code == 422
     response = post(creditor_client, url, {"principal": "0", "interest": "0"})
     assert response.status_code == 400
+    response = post(creditor_client, url, {"principal": "1e30"})  # beyond the column: not a 500
+    assert response.status_code == 400 and response.json()["field"] == "principal"
     response = post(creditor_client, url, {"principal": "50000.50", "interest": "1200"})
     assert response.status_code == 201, response.content
     body = response.json()

@@ -6,6 +6,7 @@ import pytest
 
 from qinqing.bankruptcy import demo, services
 from qinqing.bankruptcy.models import Case, Claim
+from qinqing.bankruptcy.tests.scenarios import executing
 from qinqing.core import notifier
 from qinqing.core.errors import DomainError, ThrottledError
 from qinqing.core.models import OneTimeCode
@@ -190,3 +191,17 @@ def test_a_phone_creditor_confirms_a_payment_of_its_own_only(client, bk_demo):
     mine.refresh_from_db()
     theirs.refresh_from_db()
     assert mine.receipt_confirmed_on is not None and theirs.receipt_confirmed_on is None
+
+
+def test_an_approved_agreement_closes_public_filing_pages_art100(client, meeting_case, world):
+    case, _ = meeting_case
+    executing(meeting_case, world)
+    page = client.get("/bankruptcy/public/").content.decode()
+    assert case.number in page and "不再受理申报（和解协议已获认可）" in page
+    assert f"/bankruptcy/public/{case.pk}/file/" in page  # the link explains why
+    response = client.get(f"/bankruptcy/public/{case.pk}/file/")
+    body = response.content.decode()
+    assert response.status_code == 200 and "第100条第3款" in body
+    assert 'name="phone"' not in body and 'name="principal"' not in body
+    client.post(f"/bankruptcy/public/{case.pk}/file/", {"step": "send", "phone": "13912345670"})
+    assert not OneTimeCode.objects.filter(phone="13912345670").exists()

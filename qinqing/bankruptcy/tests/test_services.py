@@ -10,7 +10,7 @@ from qinqing.bankruptcy.models import AgendaItem, Agreement, Case, Claim, Credit
 from qinqing.bankruptcy.tests.scenarios import adopt, executing, schedule
 from qinqing.core.audit import verify_chain
 from qinqing.core.errors import ConflictError, DomainError
-from qinqing.core.models import AuditEntry, Notification, OneTimeCode
+from qinqing.core.models import AuditEntry, Notification
 
 D = Decimal
 
@@ -617,20 +617,9 @@ def test_after_the_agreement_is_performed_the_refusal_says_art100(meeting_case, 
     assert "执行完毕后，可以按照和解协议规定的清偿条件" in exc.value.message
 
 
-def test_an_approved_agreement_closes_public_filing_pages_art100(client, meeting_case, world):
-    case, _ = meeting_case
-    executing(meeting_case, world)
-    page = client.get("/bankruptcy/public/").content.decode()
-    assert case.number in page and "不再受理申报（和解协议已获认可）" in page
-    assert f"/bankruptcy/public/{case.pk}/file/" in page  # the link explains why
-    response = client.get(f"/bankruptcy/public/{case.pk}/file/")
-    body = response.content.decode()
-    assert response.status_code == 200 and "第100条第3款" in body
-    assert 'name="phone"' not in body and 'name="principal"' not in body
-    response = client.post(
-        f"/bankruptcy/public/{case.pk}/file/", {"step": "send", "phone": "13912345670"}
-    )
-    assert not OneTimeCode.objects.filter(phone="13912345670").exists()
+def test_the_rules_name_the_models_agreement_statuses():
+    assert {Agreement.Status.APPROVED, Agreement.Status.COMPLETED} == rules.AGREEMENT_IN_FORCE
+    assert set(Agreement.Status.values) >= rules.AGREEMENT_IN_FORCE
 
 
 def test_draft_by_plan_with_a_small_claims_tier(meeting_case, world):

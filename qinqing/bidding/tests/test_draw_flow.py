@@ -339,6 +339,10 @@ def test_exclusion_summary_counts_each_reason_in_statute_order():
     assert selectors.exclusion_summary([]) == []
 
 
+def test_every_exclusion_code_has_a_chart_label():
+    assert set(views.EXCLUSION_SHORT) == set(views.EXCLUSION_TEXT)
+
+
 def test_exclusion_report_page_charts_filters_and_pages(world, client, monkeypatch):
     draw = services.draw_commit(actor=world["centre_wh"], quota=world["host"])
     excluded = [

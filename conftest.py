@@ -24,6 +24,30 @@ def _fast_passwords(settings):
     }
 
 
+_DB_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+
+
+@pytest.fixture(autouse=True)
+def _working_day_calendar(request):
+    """Tests that use the database read the holiday table like the product (this process's
+    copy is dropped around each test, whose writes roll back); tests without one get the
+    chinese-calendar package's calendar, which is what the table is seeded with."""
+    from qinqing.core import calendar
+
+    if _DB_FIXTURES & set(request.fixturenames) or request.node.get_closest_marker("django_db"):
+        calendar.invalidate()
+        yield
+        calendar.invalidate()
+    else:
+        with calendar.override(calendar.package_calendar()):
+            yield
+
+
 @pytest.fixture
 def demo_users(db):
     """The core demo world (organisations and one account per role), keyed by username."""

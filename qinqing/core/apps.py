@@ -15,5 +15,8 @@ class CoreConfig(AppConfig):
         register_nav(NavEntry(_("统计指标"), "figures", "core.view_figures", section, 900))
         register_nav(NavEntry(_("审计日志"), "audit_list", "core.view_audit", section, 910))
         register_nav(
+            NavEntry(_("工作日历"), "calendar_index", "core.manage_calendar", section, 915)
+        )
+        register_nav(
             NavEntry(_("我的消息"), "notification_list", "core.view_notification", section, 920)
         )

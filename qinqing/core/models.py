@@ -281,3 +281,67 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone[:3]}****{self.phone[-4:]}"
+
+
+class HolidayNotice(models.Model):
+    """A year's holiday arrangement (国务院办公厅关于YYYY年部分节假日安排的通知): the source of the
+    year's special days. A year with a notice here is read from this table alone
+    (`qinqing.core.calendar`); the years the chinese-calendar package knows are seeded from it."""
+
+    class Source(models.TextChoices):
+        PACKAGE = "package", _("chinese-calendar 数据包")
+        ENTERED = "entered", _("平台管理员录入")
+        FILE = "file", _("文件导入")
+
+    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    title = models.CharField(_("通知标题"), max_length=200)
+    number = models.CharField(_("文号"), max_length=60, blank=True)
+    published_on = models.DateField(_("发布日期"), null=True, blank=True)
+    text = models.TextField(_("通知正文（放假安排）"), blank=True)
+    source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("节假日安排通知")
+        verbose_name_plural = _("节假日安排通知")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CalendarDay(models.Model):
+    """A day that differs from Monday–Friday, as its notice lists it: a holiday (放假) or a
+    Saturday or Sunday worked (调休上班)."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("放假")
+        WORKDAY = "workday", _("调休上班")
+
+    notice = models.ForeignKey(
+        HolidayNotice, verbose_name=_("通知"), on_delete=models.CASCADE, related_name="days"
+    )
+    date = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类别"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("节日"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("节假日或调休日")
+        verbose_name_plural = _("节假日或调休日")
+        ordering = ["date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["holiday", "workday"]), name="calendarday_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()}"

@@ -203,3 +203,9 @@ register_policy(
     org_field=None,
     description="统计指标：已登录用户可读取（均为汇总数字，不含个人信息）",
 )
+register_policy(
+    "core.manage_calendar",
+    roles={Role.PLATFORM_ADMIN},
+    org_field=None,
+    description="节假日安排：平台管理员录入或更正每年的国务院节假日安排通知（工作日历向所有人公开）",
+)

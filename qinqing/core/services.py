@@ -1,19 +1,31 @@
-"""Writes of the core: organisations, role grants, sign-in and API tokens."""
+"""Writes of the core: organisations, role grants, sign-in, API tokens and the holiday calendar."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from qinqing.core import calendar, calendar_rules
 from qinqing.core.audit import audit_log
+from qinqing.core.calendar_rules import HOLIDAY, WORKDAY, NoticeError, SpecialDay
 from qinqing.core.errors import CredentialsError, DomainError, ThrottledError
-from qinqing.core.models import ApiToken, LoginFailure, Organisation, RoleGrant
+from qinqing.core.models import (
+    ApiToken,
+    CalendarDay,
+    HolidayNotice,
+    LoginFailure,
+    Organisation,
+    RoleGrant,
+)
+from qinqing.core.permissions import can
 from qinqing.core.roles import Role
 from qinqing.core.rules import uscc_is_valid, uscc_normalise
 
@@ -151,3 +163,135 @@ def api_token_user(clear: str):
         token.last_used_at = now
         token.save(update_fields=["last_used_at"])
     return token.user
+
+
+# --- the working-day calendar: a year's holiday notice ----------------------------------------
+
+
+@dataclass(frozen=True)
+class NoticeDraft:
+    """A year's notice read and checked, not yet saved (what the preview shows)."""
+
+    year: int
+    title: str
+    number: str
+    published_on: date | None
+    text: str
+    days: tuple[SpecialDay, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def holidays(self) -> int:
+        return sum(s.kind == HOLIDAY for s in self.days)
+
+    @property
+    def workdays(self) -> int:
+        return sum(s.kind == WORKDAY for s in self.days)
+
+
+@dataclass(frozen=True)
+class NoticeSaved:
+    notice: HolidayNotice
+    changed_days: tuple[date, ...]
+    moved: dict[str, int]  # recomputer label → deadlines moved
+
+    @property
+    def moved_total(self) -> int:
+        return sum(self.moved.values())
+
+
+def _notice_error(exc: NoticeError) -> DomainError:
+    where = f"第 {exc.line} 项：" if exc.line else ""
+    return DomainError(f"{where}{exc}", field="text", code="notice")
+
+
+def holiday_notice_draft(
+    *,
+    year: int,
+    text: str = "",
+    days: list[SpecialDay] | None = None,
+    number: str = "",
+    published_on: date | None = None,
+) -> NoticeDraft:
+    """Read a notice's items from its text (as the State Council prints them) or take its days
+    as given (a file), and check them (`calendar_rules.check_notice`). Raises DomainError."""
+    try:
+        if days is None:
+            items = calendar_rules.parse_notice(text, year)
+        else:
+            items = calendar_rules.notice_items(year, days)
+            text = text or calendar_rules.notice_text(year, items)
+        checked = calendar_rules.check_notice(year, items)
+    except NoticeError as exc:
+        raise _notice_error(exc) from None
+    if days is not None and {(s.day, s.kind) for s in checked} != {(s.day, s.kind) for s in days}:
+        raise DomainError("文件中的日期无法组成完整的放假安排", field="days")
+    if published_on is not None and published_on.year not in (year - 1, year):
+        raise DomainError(f"发布日期应在 {year - 1} 年或 {year} 年", field="published_on")
+    return NoticeDraft(
+        year=year,
+        title=calendar_rules.notice_title(year),
+        number=number.strip()[:60],
+        published_on=published_on,
+        text=text.strip(),
+        days=tuple(checked),
+        warnings=tuple(calendar_rules.notice_warnings(year, items)),
+    )
+
+
+def holiday_notice_save(*, actor, draft: NoticeDraft, source: str) -> NoticeSaved:
+    """Save a year's notice in place of what the table held for that year, then move every
+    deadline computed from an event across a day whose status changed (each module's
+    recomputer, audited, people told after the commit). One transaction."""
+    if actor is not None and not can(actor, "core.manage_calendar"):
+        raise PermissionDenied
+    if source not in HolidayNotice.Source.values:
+        raise DomainError("未知的来源", field="source")
+    try:
+        with transaction.atomic():
+            notice = HolidayNotice.objects.select_for_update().filter(year=draft.year).first()
+            old = calendar.load()
+            touched = {draft.year} | {s.day.year for s in draft.days}
+            if notice is None:
+                notice = HolidayNotice(year=draft.year)
+            else:
+                touched |= {d.year for d in notice.days.values_list("date", flat=True)}
+                notice.days.all().delete()
+            taken = CalendarDay.objects.filter(date__in=[s.day for s in draft.days])
+            taken_from = sorted({n for n in taken.values_list("notice__year", flat=True)})
+            taken.delete()
+            notice.title, notice.number = draft.title, draft.number
+            notice.published_on, notice.text, notice.source = draft.published_on, draft.text, source
+            notice.entered_by = actor if getattr(actor, "is_authenticated", False) else None
+            notice.save()
+            CalendarDay.objects.bulk_create(
+                CalendarDay(notice=notice, date=s.day, kind=s.kind, name=s.name) for s in draft.days
+            )
+            calendar.invalidate()
+            new = calendar.load()
+            changed = tuple(calendar_rules.changed_days(old, new, touched))
+            moved: dict[str, int] = {}
+            if changed:
+                change = calendar.CalendarChange(old, new, changed, actor, draft.title)
+                for label, recompute in calendar.recomputers().values():
+                    moved[str(label)] = recompute(change)
+            audit_log(
+                actor=actor,
+                action="calendar.notice_save",
+                obj=notice,
+                detail={
+                    "year": draft.year,
+                    "number": draft.number,
+                    "source": source,
+                    "holidays": draft.holidays,
+                    "workdays": draft.workdays,
+                    "changed_days": [d.isoformat() for d in changed],
+                    "taken_from_years": taken_from,
+                    "deadlines_moved": moved,
+                },
+            )
+            transaction.on_commit(calendar.invalidate)
+    except BaseException:
+        calendar.invalidate()
+        raise
+    return NoticeSaved(notice, changed, moved)

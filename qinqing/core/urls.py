@@ -11,4 +11,7 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("figures/", views.figures_page, name="figures"),
+    path("calendar/", views.calendar_index, name="calendar_index"),
+    path("calendar/<int:year>/", views.calendar_year, name="calendar_year"),
+    path("calendar/<int:year>/edit/", views.calendar_edit, name="calendar_edit"),
 ]

@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 from django.test import override_settings
 
@@ -40,10 +42,17 @@ def test_logout_requires_post(client, demo_users):
     assert client.get("/").status_code == 302
 
 
-def test_healthz(client, db):
+def test_healthz(client, db, monkeypatch):
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: date(2026, 6, 1))
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "calendar": {"status": "ok", "missing_years": []},
+    }
 
 
 @override_settings(DEBUG=False)

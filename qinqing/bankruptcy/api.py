@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from qinqing.bankruptcy import rules, selectors, services
 from qinqing.bankruptcy.models import AgendaItem, Agreement, AgreementTerm, Case, Claim, Meeting
@@ -29,6 +29,9 @@ class DeadlineOut(Schema):
     due: date
     done_on: date | None
     state: str
+    estimated: bool = Field(
+        description="期限落在节假日安排尚未录入的年度，按周一至周五估算（录入后自动重算）"
+    )
 
 
 class CaseOut(Schema):

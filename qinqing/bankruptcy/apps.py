@@ -9,7 +9,11 @@ class BankruptcyConfig(AppConfig):
 
     def ready(self) -> None:
         from qinqing.bankruptcy import figures, permissions  # noqa: F401  (registrations)
+        from qinqing.bankruptcy.services import case_deadlines_recompute
+        from qinqing.core.calendar import register_recomputer
         from qinqing.core.navigation import NavEntry, register_nav
+
+        register_recomputer("bankruptcy", _("破产案件法定期限"), case_deadlines_recompute)
 
         section = _("破产和解")
         register_nav(

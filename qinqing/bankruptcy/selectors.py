@@ -27,7 +27,8 @@ from qinqing.bankruptcy.models import (
     Meeting,
     Payment,
 )
-from qinqing.core.calendar import next_working_day
+from qinqing.core import calendar
+from qinqing.core.calendar_rules import WorkCalendar
 from qinqing.core.permissions import grants_of, visible
 from qinqing.core.roles import Role
 
@@ -121,13 +122,14 @@ class Deadline:
     due: date
     done_on: date | None
     state: str  # "ok" done in time, "bad" overdue or done late, "warn" due soon, "" pending
+    estimated: bool = False  # counted in a year whose holiday notice is not known
 
     @property
     def css(self) -> str:
         return self.state
 
 
-def _deadline(label, article, due, done_on, today) -> Deadline:
+def _deadline(label, article, due, done_on, today, estimated=False) -> Deadline:
     if done_on is not None:
         state = "ok" if done_on <= due else "bad"
     elif due < today:
@@ -136,15 +138,24 @@ def _deadline(label, article, due, done_on, today) -> Deadline:
         state = "warn"
     else:
         state = ""
-    return Deadline(label, article, due, done_on, state)
+    return Deadline(label, article, due, done_on, state, estimated)
 
 
-def case_deadlines(case: Case, today: date | None = None) -> list[Deadline]:
-    """Statutory deadlines of the case, computed (never typed) with the working-day calendar."""
+def case_deadlines(
+    case: Case, today: date | None = None, *, cal: WorkCalendar | None = None
+) -> list[Deadline]:
+    """Statutory deadlines of the case, computed (never typed) with the working-day calendar
+    (`cal`, the one in force by default); those a shifted last day puts in a year whose
+    notice is not known are marked as estimates."""
     today = today or timezone.localdate()
-    nwd = next_working_day
+    cal = cal or calendar.current()
+    nwd = cal.next_working_day
     meetings = sorted(case.meetings.all(), key=lambda m: (m.date, m.pk))  # prefetched in lists
     rows = []
+
+    def computed(label, article, due, done_on):
+        rows.append(_deadline(label, article, due, done_on, today, cal.is_estimated(due)))
+
     if case.petitioner == Case.Petitioner.DEBTOR:
         due = rules.acceptance_ruling_due_debtor_petition(case.petition_date, next_working_day=nwd)
     else:
@@ -155,15 +166,12 @@ def case_deadlines(case: Case, today: date | None = None) -> list[Deadline]:
             ),
             next_working_day=nwd,
         )
-    rows.append(_deadline(_("裁定受理"), _("第10条"), due, case.acceptance_date, today))
-    rows.append(
-        _deadline(
-            _("通知已知债权人并公告"),
-            _("第14条"),
-            rules.creditor_notification_due(case.acceptance_date, next_working_day=nwd),
-            case.announcement_date,
-            today,
-        )
+    computed(_("裁定受理"), _("第10条"), due, case.acceptance_date)
+    computed(
+        _("通知已知债权人并公告"),
+        _("第14条"),
+        rules.creditor_notification_due(case.acceptance_date, next_working_day=nwd),
+        case.announcement_date,
     )
     if case.declaration_end:
         rows.append(
@@ -176,14 +184,11 @@ def case_deadlines(case: Case, today: date | None = None) -> list[Deadline]:
             )
         )
         first = next((m for m in meetings if m.kind == Meeting.Kind.FIRST), None)
-        rows.append(
-            _deadline(
-                _("召开第一次债权人会议"),
-                _("第62条"),
-                rules.first_meeting_due(case.declaration_end, next_working_day=nwd),
-                first.date if first and first.date <= today else None,
-                today,
-            )
+        computed(
+            _("召开第一次债权人会议"),
+            _("第62条"),
+            rules.first_meeting_due(case.declaration_end, next_working_day=nwd),
+            first.date if first and first.date <= today else None,
         )
     for meeting in meetings:
         rows.append(
@@ -196,20 +201,15 @@ def case_deadlines(case: Case, today: date | None = None) -> list[Deadline]:
             )
         )
         if meeting.status == Meeting.Status.CLOSED:
-            rows.append(
-                _deadline(
-                    _("告知表决结果（%(date)s会议）") % {"date": meeting.date},
-                    _("破产法解释三第11条"),
-                    rules.results_due(meeting.date, next_working_day=nwd),
-                    meeting.results_sent_on,
-                    today,
-                )
+            computed(
+                _("告知表决结果（%(date)s会议）") % {"date": meeting.date},
+                _("破产法解释三第11条"),
+                rules.results_due(meeting.date, next_working_day=nwd),
+                meeting.results_sent_on,
             )
             challenge = rules.resolution_challenge_due(meeting.date, next_working_day=nwd)
             if challenge >= today:
-                rows.append(
-                    _deadline(_("申请撤销债权人会议决议"), _("第64条"), challenge, None, today)
-                )
+                computed(_("申请撤销债权人会议决议"), _("第64条"), challenge, None)
     if case.fast_track and case.fast_track_profile:
         adopted = (
             AgendaItem.objects.filter(
@@ -219,27 +219,21 @@ def case_deadlines(case: Case, today: date | None = None) -> list[Deadline]:
             .first()
         )
         if adopted is not None and adopted.closed_on:
-            rows.append(
-                _deadline(
-                    _("快审：裁定认可和解协议"),
-                    _("快审配置（条件具备后工作日）"),
-                    rules.fast_track_ruling_due(
-                        case.fast_track_profile.as_rule(), adopted.closed_on, next_working_day=nwd
-                    ),
-                    case.approval_date,
-                    today,
-                )
-            )
-        rows.append(
-            _deadline(
-                _("快审审理期限"),
-                _("快审配置"),
-                rules.fast_track_deadline(
-                    case.fast_track_profile.as_rule(), case.acceptance_date, next_working_day=nwd
+            computed(
+                _("快审：裁定认可和解协议"),
+                _("快审配置（条件具备后工作日）"),
+                rules.fast_track_ruling_due(
+                    case.fast_track_profile.as_rule(), adopted.closed_on, next_working_day=nwd
                 ),
-                case.approval_date or case.closed_date,
-                today,
+                case.approval_date,
             )
+        computed(
+            _("快审审理期限"),
+            _("快审配置"),
+            rules.fast_track_deadline(
+                case.fast_track_profile.as_rule(), case.acceptance_date, next_working_day=nwd
+            ),
+            case.approval_date or case.closed_date,
         )
     return rows
 
@@ -432,7 +426,7 @@ def fast_track_result(case: Case) -> rules.FastTrackResult | None:
             pending_proceedings=case.pending_proceedings,
             books_taken_over=case.books_taken_over,
         ),
-        next_working_day=next_working_day,
+        next_working_day=calendar.next_working_day,
     )
 
 

@@ -38,7 +38,7 @@ from qinqing.bankruptcy.models import (
     normalise_case_number,
     validate_case_number,
 )
-from qinqing.core import otp
+from qinqing.core import calendar, otp
 from qinqing.core.audit import audit_log
 from qinqing.core.calendar import next_working_day
 from qinqing.core.errors import ConflictError, DomainError
@@ -1363,18 +1363,12 @@ def deadline_alerts_send(*, actor=None, today: date | None = None) -> int:
         alerts = selectors.case_alerts(case, today)
         if not alerts:
             continue
-        recipients = {case.judge_id: case.judge}
-        if case.clerk_id:
-            recipients[case.clerk_id] = case.clerk
-        if case.administrator_id:
-            for grant in RoleGrant.objects.filter(
-                organisation_id=case.administrator_id, role=Role.ADMINISTRATOR
-            ).select_related("user"):
-                recipients[grant.user_id] = grant.user
+        recipients = _case_officers(case)
         for deadline in alerts:
             state = "已逾期" if deadline.state == "bad" else "即将到期"
             subject = f"{case.number} 期限{state}：{deadline.label}"
-            for user in recipients.values():
+            estimate = f"（{calendar.ESTIMATE_LABEL}）" if deadline.estimated else ""
+            for user in recipients:
                 if Notification.objects.filter(
                     recipient=user, subject=subject, created_at__date=timezone.localdate()
                 ).exists():
@@ -1384,10 +1378,64 @@ def deadline_alerts_send(*, actor=None, today: date | None = None) -> int:
                     channel="in_app",
                     recipient=user,
                     subject=subject,
-                    body=f"{deadline.label}（{deadline.article}）期限：{deadline.due}。",
+                    body=f"{deadline.label}（{deadline.article}）期限：{deadline.due}{estimate}。",
                 )
                 sent += 1
     return sent
+
+
+def _case_officers(case: Case) -> list:
+    """Who answers for a case's statutory deadlines: its judge, its clerk, the administrator's
+    people."""
+    people = {case.judge_id: case.judge}
+    if case.clerk_id:
+        people[case.clerk_id] = case.clerk
+    if case.administrator_id:
+        for grant in RoleGrant.objects.filter(
+            organisation_id=case.administrator_id, role=Role.ADMINISTRATOR
+        ).select_related("user"):
+            people[grant.user_id] = grant.user
+    return list(people.values())
+
+
+def case_deadlines_recompute(change: calendar.CalendarChange) -> int:
+    """A holiday notice entered later moves the statutory deadlines of open cases whose last day
+    it shifts (they are computed, never stored): each move not yet met is audited and the
+    judge, the clerk and the administrator are told."""
+    moved = 0
+    for case in (
+        Case.objects.filter(closed_date=None)
+        .select_related("judge", "clerk", "fast_track_profile")
+        .prefetch_related("meetings")
+    ):
+        before = {d.label: d for d in selectors.case_deadlines(case, cal=change.old)}
+        for after in selectors.case_deadlines(case, cal=change.new):
+            old = before.get(after.label)
+            if old is None or old.due == after.due or after.done_on is not None:
+                continue
+            body = (
+                f"依据{change.notice}，{after.label}（{after.article}）期限由 {old.due} "
+                f"调整为 {after.due}。"
+            )
+            _audit(
+                change.actor,
+                "case.deadline_recompute",
+                case,
+                case,
+                label=str(after.label),
+                article=str(after.article),
+                **{"from": old.due, "to": after.due},
+            )
+            for user in _case_officers(case):
+                notification_send(
+                    actor=change.actor,
+                    channel="in_app",
+                    recipient=user,
+                    subject=f"{case.number} 期限调整：{after.label}",
+                    body=body,
+                )
+            moved += 1
+    return moved
 
 
 # --------------------------------------------------------------------------------------------

@@ -41,8 +41,8 @@ from qinqing.bankruptcy.models import (
     Payment,
     Proxy,
 )
+from qinqing.core import calendar, otp
 from qinqing.core import figures as figures_registry
-from qinqing.core import otp
 from qinqing.core.errors import DomainError
 from qinqing.core.models import Organisation
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require, visible
@@ -434,7 +434,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if staff
         else [],
         "results_due": selectors.rules.results_due(
-            meeting.date, next_working_day=selectors.next_working_day
+            meeting.date, next_working_day=calendar.next_working_day
         ),
     }
     return render(request, "bankruptcy/meeting.html", context)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
+from qinqing.core import calendar
 from qinqing.core.errors import DomainError
 from qinqing.core.permissions import get_visible_or_404, require
 from qinqing.needs import rules, selectors, services
@@ -50,6 +51,9 @@ class NeedOut(Schema):
     department: str | None
     received_at: datetime
     due_date: date | None
+    due_date_estimated: bool = Field(
+        description="办理时限所在年度的节假日安排尚未录入，按周一至周五估算（录入后自动重算）"
+    )
     text: str
 
 
@@ -64,6 +68,7 @@ def _out(n: Need) -> dict:
         "department": n.department.name if n.department else None,
         "received_at": n.received_at,
         "due_date": n.due_date,
+        "due_date_estimated": calendar.is_estimated(n.due_date),
         "text": n.text,
     }
 

@@ -8,8 +8,12 @@ class NeedsConfig(AppConfig):
     verbose_name = _("企业诉求")
 
     def ready(self) -> None:
+        from qinqing.core.calendar import register_recomputer
         from qinqing.core.navigation import NavEntry, register_nav
         from qinqing.needs import figures, permissions  # noqa: F401
+        from qinqing.needs.services import needs_deadlines_recompute
+
+        register_recomputer("needs", _("诉求与整改时限"), needs_deadlines_recompute)
 
         section = _("服务企业")
         register_nav(NavEntry(_("诉求工单"), "needs:need_list", "needs.view_need", section, 210))

@@ -161,6 +161,11 @@ class Need(models.Model):
     dispatched_at = models.DateTimeField(_("派单时间"), null=True, blank=True)
     signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
     due_date = models.DateField(_("办理时限"), null=True, blank=True)
+    # What the deadline is computed from (the day of dispatch or reopening, not counted, and
+    # the working days with approved extensions), so that a holiday notice entered later
+    # moves it (`services.needs_deadlines_recompute`).
+    due_from = models.DateField(_("时限起算日"), null=True, blank=True)
+    due_days = models.PositiveSmallIntegerField(_("时限工作日数"), default=0)
     extension_state = models.CharField(
         _("延期"), max_length=10, choices=Extension.choices, default="", blank=True
     )
@@ -370,6 +375,8 @@ class Rectification(models.Model):
     description = models.TextField(_("整改事项"))
     opened_at = models.DateTimeField(_("下达时间"))
     due_date = models.DateField(_("整改时限"))
+    due_from = models.DateField(_("时限起算日"), null=True, blank=True)
+    due_days = models.PositiveSmallIntegerField(_("时限工作日数"), default=0)
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default="open")
     result = models.TextField(_("整改结果"), blank=True)
     callback_required = models.BooleanField(_("须回访"), default=True)

@@ -360,6 +360,7 @@ ACTION_LABELS = {
     "remind": "到期提醒",
     "urge": "催办",
     "supervise": "督办",
+    "recompute_due": "时限重算",
 }
 
 

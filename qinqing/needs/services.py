@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -66,13 +65,14 @@ def _check(actor, action: str, need: Need | None = None) -> None:
         raise PermissionDenied
 
 
-# The calendar (statutory holidays, make-up days) is fixed data: a deadline depends only on the
-# start day and the number of working days, so it is computed once per process and day.
-_add_working_days = lru_cache(maxsize=4096)(calendar.add_working_days)
-
-
 def _local_date(at: datetime) -> date:
     return timezone.localtime(at).date()
+
+
+def _set_due(need: Need, start: date, days: int) -> None:
+    """The deadline `days` working days after `start`, with what it is computed from."""
+    need.due_from, need.due_days = start, days
+    need.due_date = rules.due_date(start, days, calendar.add_working_days)
 
 
 def _step(need: Need, action: str, before: str, at: datetime, by: str, note: str = "") -> None:
@@ -354,7 +354,7 @@ def _new_need(
         need.category = category
         need.department = category.lead_department
         need.dispatched_at = now
-        need.due_date = rules.due_date(_local_date(now), rules.SLA_DAYS[kind], _add_working_days)
+        _set_due(need, _local_date(now), rules.SLA_DAYS[kind])
         need.routed_by = "rules"
     return need, received_state
 
@@ -653,14 +653,18 @@ def _need_number(now: datetime, pk: int) -> str:
 
 
 def _dispatch_note(need: Need) -> str:
-    return f"派往{_dept_label(need.department)}，办理时限 {need.due_date:%Y-%m-%d}"
+    return (
+        f"派往{_dept_label(need.department)}，办理时限 {need.due_date:%Y-%m-%d}"
+        f"{calendar.estimate_note(need.due_date)}"
+    )
 
 
 def _new_order_message(need: Need, user) -> Message:
     return Message(
         "in_app",
         f"新工单 {need.number} 待签收",
-        f"{need.category.name}：{need.text[:60]}（时限 {need.due_date:%Y-%m-%d}）",
+        f"{need.category.name}：{need.text[:60]}（时限 {need.due_date:%Y-%m-%d}"
+        f"{'，' + calendar.ESTIMATE_LABEL if calendar.is_estimated(need.due_date) else ''}）",
         recipient=user,
     )
 
@@ -719,9 +723,7 @@ def need_dispatch(
         need.department = department or category.lead_department
         need.dispatched_at = now
         need.signed_at = None
-        need.due_date = rules.due_date(
-            _local_date(now), rules.SLA_DAYS[need.kind], _add_working_days
-        )
+        _set_due(need, _local_date(now), rules.SLA_DAYS[need.kind])
         need.routed_by = routed_by
         need.reminded = False
         need.escalation_level = 0
@@ -734,6 +736,8 @@ def need_dispatch(
                 "dispatched_at",
                 "signed_at",
                 "due_date",
+                "due_from",
+                "due_days",
                 "routed_by",
                 "reminded",
                 "escalation_level",
@@ -793,8 +797,11 @@ def need_return(*, actor, need: Need, reason: str, at: datetime | None = None) -
     with transaction.atomic():
         need, before = _transition(actor, need, "return", "needs.handle")
         dept = need.department
-        need.department, need.due_date, need.signed_at = None, None, None
-        need.save(update_fields=["state", "department", "due_date", "signed_at"])
+        need.department, need.signed_at = None, None
+        need.due_date, need.due_from, need.due_days = None, None, 0
+        need.save(
+            update_fields=["state", "department", "due_date", "due_from", "due_days", "signed_at"]
+        )
         _step(need, "return", before, now, _dept_label(dept), reason.strip())
         audit_log(
             actor=actor,
@@ -835,9 +842,11 @@ def need_decide_extension(*, actor, need: Need, approve: bool, at: datetime | No
         fields = ["extension_state"]
         if approve:
             need.extension_state = Need.Extension.APPROVED
-            need.due_date = calendar.add_working_days(need.due_date, need.extension_days)
+            if need.due_from is None:  # a deadline older than its recorded basis
+                need.due_from, need.due_days = need.due_date, 0
+            _set_due(need, need.due_from, need.due_days + need.extension_days)
             need.reminded, need.escalation_level = False, 0
-            fields += ["due_date", "reminded", "escalation_level"]
+            fields += ["due_date", "due_from", "due_days", "reminded", "escalation_level"]
             note = f"同意延期 {need.extension_days} 个工作日，新时限 {need.due_date:%Y-%m-%d}"
         else:
             need.extension_state = Need.Extension.REJECTED
@@ -907,9 +916,7 @@ def need_reopen(*, actor, need: Need, reason: str, at: datetime | None = None) -
         need.replied_at = None
         need.callback_at = None
         need.on_time = None
-        need.due_date = rules.due_date(
-            _local_date(now), rules.SLA_DAYS[need.kind], _add_working_days
-        )
+        _set_due(need, _local_date(now), rules.SLA_DAYS[need.kind])
         need.reminded, need.escalation_level = False, 0
         need.save(
             update_fields=[
@@ -920,6 +927,8 @@ def need_reopen(*, actor, need: Need, reason: str, at: datetime | None = None) -
                 "callback_at",
                 "on_time",
                 "due_date",
+                "due_from",
+                "due_days",
                 "reminded",
                 "escalation_level",
             ]
@@ -927,6 +936,75 @@ def need_reopen(*, actor, need: Need, reason: str, at: datetime | None = None) -
         _step(need, "reopen", before, now, "区营商办", reason.strip())
         _audit(actor, need, "reopen", {"reason": reason.strip()})
     return need
+
+
+# --- deadlines moved by a holiday notice entered later -----------------------------------------
+
+OPEN_STATES = (Need.State.PENDING_SIGN, Need.State.IN_PROGRESS)
+
+
+def _deadlines_moved(model, change: calendar.CalendarChange):
+    """The rows of `model` (`due_from`, `due_days`, `due_date`) whose deadline the change
+    moves, locked, each with its old deadline (already replaced by the new one)."""
+    rows = (
+        model.objects.select_for_update(of=("self",))
+        .select_related("department")
+        .filter(due_date__gte=change.first, due_from__lt=change.last, due_days__gte=1)
+        .order_by("pk")
+    )
+    for row in rows:
+        new_due = change.new.add_working_days(row.due_from, row.due_days)
+        if new_due != row.due_date:
+            old_due, row.due_date = row.due_date, new_due
+            yield row, old_due
+
+
+def needs_deadlines_recompute(change: calendar.CalendarChange) -> int:
+    """Move the deadlines of needs and rectifications that were counted across a day whose
+    working status the notice changed (counted from their event: `due_from`, `due_days`); a
+    reply already given is judged again against the new deadline. Each move is a step the
+    firm sees, an audit entry, and a message to the department's staff while it is open."""
+    now = timezone.now()
+    records: list[AuditRecord] = []
+    messages: list[Message] = []
+    for need, old_due in _deadlines_moved(Need, change):
+        fields = ["due_date"]
+        if need.replied_at is not None:
+            need.on_time = rules.is_on_time(_local_date(need.replied_at), need.due_date)
+            fields.append("on_time")
+        need.save(update_fields=fields)
+        note = f"依据{change.notice}，办理时限由 {old_due:%Y-%m-%d} 调整为 {need.due_date:%Y-%m-%d}"
+        _step(need, "recompute_due", need.state, now, "平台", note)
+        detail = {"from": old_due, "to": need.due_date}
+        records.append(_audit_record(change.actor, need, "recompute_due", detail))
+        if need.state in OPEN_STATES and need.department is not None:
+            messages += [
+                Message("in_app", f"工单 {need.number} 办理时限调整", note, recipient=user)
+                for user in _staff_of(need.department)
+            ]
+    for rect, old_due in _deadlines_moved(Rectification, change):
+        rect.save(update_fields=["due_date"])
+        note = f"依据{change.notice}，整改时限由 {old_due:%Y-%m-%d} 调整为 {rect.due_date:%Y-%m-%d}"
+        detail = {"from": old_due, "to": rect.due_date}
+        records.append(
+            AuditRecord(
+                "rectification.recompute_due",
+                change.actor,
+                obj=rect,
+                organisation=rect.department,
+                detail=detail,
+            )
+        )
+        if rect.state == Rectification.State.OPEN:
+            messages += [
+                Message("in_app", "整改时限调整", f"{rect.description[:40]}：{note}", recipient=u)
+                for u in _staff_of(rect.department)
+            ]
+    if messages:
+        notification_send_many(actor=change.actor, messages=messages, on_commit=True)
+    if records:
+        audit_log_many(records)
+    return len(records)
 
 
 # --- escalation (periodic) ------------------------------------------------------------------
@@ -984,7 +1062,10 @@ def needs_escalate(*, today: date | None = None) -> EscalationReport:
                     channel="in_app",
                     recipient=user,
                     subject=f"【{label}】工单 {need.number}",
-                    body=f"办理时限 {need.due_date:%Y-%m-%d}，请及时办理。",
+                    body=(
+                        f"办理时限 {need.due_date:%Y-%m-%d}{calendar.estimate_note(need.due_date)}，"
+                        "请及时办理。"
+                    ),
                 )
     return report
 
@@ -1014,6 +1095,8 @@ def rectification_open(
             description=description.strip(),
             opened_at=now,
             due_date=rules.due_date(_local_date(now), days, calendar.add_working_days),
+            due_from=_local_date(now),
+            due_days=days,
         )
         audit_log(
             actor=actor,

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from qinqing.core import calendar
 from qinqing.core.charts import bar_chart
 from qinqing.core.errors import DomainError, ThrottledError
 from qinqing.core.forms import PeriodForm
@@ -557,6 +558,7 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
             "承办部门",
             "状态",
             "办理时限",
+            "时限说明",
             "答复时间",
             "办结时间",
             "按时",
@@ -580,6 +582,7 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
                 n.department.name if n.department else "",
                 n.get_state_display(),
                 n.due_date,
+                calendar.ESTIMATE_LABEL if calendar.is_estimated(n.due_date) else "",
                 timezone.localtime(n.replied_at).strftime("%Y-%m-%d") if n.replied_at else "",
                 timezone.localtime(n.closed_at).strftime("%Y-%m-%d") if n.closed_at else "",
                 "" if n.on_time is None else ("是" if n.on_time else "否"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import platform
+import secrets
 import sys
 import urllib.parse
 from pathlib import Path
@@ -112,3 +114,22 @@ def cpu_used(before: dict, after: dict) -> dict[str, float]:
         kind: sum(cpu - before[kind].get(pid, 0.0) for pid, cpu in after[kind].items())
         for kind in after
     }
+
+
+def production_keys(var_dir: Path) -> dict[str, str]:
+    """SECRET_KEY and QINQING_DATA_KEYS for a bench's DEBUG=0 server (which refuses to start
+    without them), kept in var/bench so runs with --reuse read what earlier runs wrote."""
+    keys = {}
+    for name, make in (
+        ("SECRET_KEY", lambda: secrets.token_urlsafe(50)),
+        ("QINQING_DATA_KEYS", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()),
+    ):
+        if os.environ.get(name):
+            continue
+        path = var_dir / "bench" / name.lower()
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(make())
+            path.chmod(0o600)
+        keys[name] = path.read_text().strip()
+    return keys

@@ -35,6 +35,7 @@ from common import (  # noqa: E402
     cpu_used,
     ensure_database,
     machine,
+    production_keys,
     server_cpu,
     vacuum_analyze,
     wait_until_up,
@@ -87,6 +88,7 @@ def main() -> None:
         # keeps its default (every submission uses a fresh number, so it is checked, not hit).
         "QINQING_NEEDS_RATE_PER_IP": "0",
         "LOG_LEVEL": "WARNING",
+        **production_keys(Path(os.environ.get("QINQING_VAR_DIR", ROOT / "var"))),
     }
     print(f"machine: {machine()}")
     ensure_database(os.environ["DATABASE_URL"])

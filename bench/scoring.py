@@ -47,6 +47,7 @@ from common import (  # noqa: E402
     cpu_used,
     ensure_database,
     machine,
+    production_keys,
     progress,
     server_cpu,
     vacuum_analyze,
@@ -325,6 +326,7 @@ def main() -> None:
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
+        **production_keys(Path(os.environ.get("QINQING_VAR_DIR", ROOT / "var"))),
     }
     print(f"machine: {machine()}")
     ensure_database(url)

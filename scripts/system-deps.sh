@@ -10,6 +10,10 @@ case "${1:-base}" in
                 poppler-utils chromium) ;;
   *) echo "unknown target: $1" >&2; exit 2 ;;
 esac
+# On PostgreSQL, `qinqing backup` and `restore` (and their tests) run pg_dump and pg_restore.
+if [[ ${DATABASE_URL:-} == postgres* && ${1:-base} != base ]] && ! command -v pg_dump >/dev/null; then
+  wanted+=(postgresql-client)
+fi
 
 missing=()
 for pkg in "${wanted[@]}"; do

@@ -49,7 +49,7 @@ def test_backup_and_restore_keep_the_pool_and_the_report(demo_users, tmp_path):
     draw = services.draw_commit(actor=world["centre_wh"], quota=world["host"])
     draw = services.draw_witness(actor=world["supervisor"], draw=draw, witness_entropy="7")
     before = Draw.objects.get(pk=draw.pk)
-    path = tmp_path / "qinqing.json"
+    path = tmp_path / "qinqing.tar.gz"
     call_command("backup", str(path))
     call_command("flush", interactive=False, verbosity=0)
     call_command("restore", str(path))

@@ -1,43 +1,29 @@
-import tarfile
 from pathlib import Path
 
-from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from qinqing.core.audit import verify_chain
-
-EXCLUDE = ["contenttypes", "auth.permission", "sessions", "admin.logentry"]
+from qinqing.core.backups import BackupError, backup_create
 
 
 class Command(BaseCommand):
-    help = "Write all data to a JSON file (.json or .json.gz) after checking the audit chain."
+    help = (
+        "Write a consistent backup (database snapshot, uploaded files, the data keys it needs) "
+        "to FILE.tar.gz while the platform keeps running; refuses a broken audit chain."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("output", type=Path, help="e.g. backups/qinqing-2026-11-27.json.gz")
+        parser.add_argument("output", type=Path, help="e.g. backups/qinqing-2026-12-07.tar.gz")
 
     def handle(self, *args, output: Path, **options):
-        report = verify_chain()
-        if not report.ok:
-            raise CommandError(
-                f"审计链断裂（第 {report.broken_seq} 条），拒绝备份：{report.reason}", returncode=1
-            )
-        output.parent.mkdir(parents=True, exist_ok=True)
-        call_command("dumpdata", exclude=EXCLUDE, output=str(output), verbosity=0)
-        size = output.stat().st_size
+        try:
+            report = backup_create(output)
+        except BackupError as exc:
+            raise CommandError(str(exc), returncode=1) from None
+        keys = "、".join(report.data_keys) or "无"
         self.stdout.write(
             self.style.SUCCESS(
-                f"备份完成：{output}（{size / 1024:.0f} KB，审计链 {report.checked} 条）"
+                f"备份完成：{report.path}（{report.size / 1024:.0f} KB，{report.vendor}，"
+                f"审计链 {report.audit_entries} 条，上传文件 {report.files} 个，"
+                f"恢复时需要数据密钥：{keys}）"
             )
         )
-        media = Path(settings.MEDIA_ROOT)
-        if media.is_dir() and any(media.iterdir()):
-            archive = media_archive(output)
-            with tarfile.open(archive, "w:gz") as tar:
-                tar.add(media, arcname=".")
-            self.stdout.write(self.style.SUCCESS(f"上传文件已备份：{archive}"))
-
-
-def media_archive(backup: Path) -> Path:
-    """Uploaded files (evidence, attachments) travel beside the data file."""
-    return backup.with_name(backup.name + ".media.tar.gz")

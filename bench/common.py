@@ -117,12 +117,13 @@ def cpu_used(before: dict, after: dict) -> dict[str, float]:
 
 
 def production_keys(var_dir: Path) -> dict[str, str]:
-    """SECRET_KEY and QINQING_DATA_KEYS for a bench's DEBUG=0 server (which refuses to start
+    """SECRET_KEY, QINQING_DATA_KEYS and QINQING_SIGNING_KEY for a bench's DEBUG=0 server (which refuses to start
     without them), kept in var/bench so runs with --reuse read what earlier runs wrote."""
     keys = {}
     for name, make in (
         ("SECRET_KEY", lambda: secrets.token_urlsafe(50)),
         ("QINQING_DATA_KEYS", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()),
+        ("QINQING_SIGNING_KEY", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()),
     ):
         if os.environ.get(name):
             continue

@@ -5,6 +5,7 @@ CONN_MAX_AGE      seconds a database connection is kept (default 60; SQLite: 0)
 CONN_HEALTH_CHECKS "1": check a kept connection before reusing it (default off)
 SECRET_KEY        default: generated once into var/secret_key (development only)
 QINQING_DATA_KEYS keys of the encrypted personal data, current first (required outside DEBUG)
+QINQING_SIGNING_KEY the platform's Ed25519 signing seed (required outside DEBUG)
 DEBUG             "1" to enable (default off; `make demo` turns it on)
 ALLOWED_HOSTS     comma-separated, default "127.0.0.1,localhost"
 QINQING_NOTIFIER  dotted path of the notifier backend (default: database + log)
@@ -44,6 +45,9 @@ SECRET_KEY_FROM_ENV = bool(os.environ.get("SECRET_KEY"))
 # Keys of the personal data at rest (qinqing.core.crypto): 32-byte URL-safe base64 keys, comma
 # separated, the current one first (`qinqing rotate_keys --generate` prints a new one). Required
 # outside DEBUG; a backup names the keys it needs and is not restored without them.
+# The platform's Ed25519 signing key (a 32-byte seed, URL-safe base64): signs what it publishes,
+# e.g. the audit chain's daily anchors. Required outside DEBUG.
+QINQING_SIGNING_KEY = os.environ.get("QINQING_SIGNING_KEY", "").strip()
 QINQING_DATA_KEYS = [
     k.strip() for k in os.environ.get("QINQING_DATA_KEYS", "").split(",") if k.strip()
 ]

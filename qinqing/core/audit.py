@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, date
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -21,8 +21,8 @@ from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.db.models import Subquery
 from django.utils import timezone
 
-from qinqing.core import rows
-from qinqing.core.models import AuditChainHead, AuditEntry, Organisation
+from qinqing.core import crypto, rows
+from qinqing.core.models import AuditAnchor, AuditChainHead, AuditEntry, Organisation
 
 GENESIS_HASH = "0" * 64
 
@@ -352,3 +352,99 @@ def verify_chain(using: str = DEFAULT_DB_ALIAS) -> ChainReport:
     if stray is not None:
         return ChainReport(False, checked, stray, "链头之后有未经登记的记录")
     return ChainReport(True, checked)
+
+
+# --- anchors: the head published, so that a re-hashed chain does not pass ---------------------
+
+
+class AnchorError(Exception):
+    """The chain cannot be anchored (it is broken); the message says where."""
+
+
+def anchor_record(*, day: date | None = None) -> AuditAnchor | None:
+    """Record the head as it stands now as `day`'s anchor, once a day (the first one stands),
+    after verifying the chain: a broken chain is never anchored. None while the chain is empty."""
+    day = day or timezone.localdate()
+    existing = AuditAnchor.objects.filter(day=day).first()
+    if existing is not None:
+        return existing
+    report = verify_chain()
+    if not report.ok:
+        raise AnchorError(f"审计链断裂（第 {report.broken_seq} 条）：{report.reason}，不予公布锚点")
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is None or head.seq == 0:
+        return None
+    with transaction.atomic():
+        anchor, created = AuditAnchor.objects.get_or_create(
+            day=day, defaults={"seq": head.seq, "hash": head.hash}
+        )
+        if created:
+            audit_log(
+                actor=None,
+                action="audit.anchor",
+                obj=anchor,
+                detail={"day": day, "seq": anchor.seq, "hash": anchor.hash},
+            )
+    return anchor
+
+
+def _canonical(value) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def anchors_document() -> dict:
+    """Every anchor, signed with the platform's key: the file a supervisor, a court or anyone
+    keeps, and later hands to `qinqing audit_verify --anchors FILE`."""
+    body = {
+        "platform": "亲清",
+        "issued_at": timezone.now().isoformat(timespec="seconds"),
+        "anchors": [
+            {"day": a.day.isoformat(), "seq": a.seq, "hash": a.hash}
+            for a in AuditAnchor.objects.order_by("day")
+        ],
+    }
+    return {
+        **body,
+        "public_key": crypto.public_key_text(),
+        "signature": crypto.sign(_canonical(body)),
+    }
+
+
+@dataclass(frozen=True)
+class AnchorReport:
+    ok: bool
+    anchors: int
+    chain: ChainReport | None = None
+    broken_seq: int | None = None
+    reason: str = ""
+
+
+def verify_anchors(document: dict, public_key: str | None = None) -> AnchorReport:
+    """The chain verifies, and at every published anchor it holds the hash that was published:
+    a chain re-hashed after an anchor (every link recomputed) fails here though it is whole.
+    The file's signature is checked against `public_key`, by default this platform's."""
+    try:
+        body = {k: document[k] for k in ("platform", "issued_at", "anchors")}
+        anchors = [(int(a["seq"]), str(a["hash"]), str(a["day"])) for a in body["anchors"]]
+        signature = str(document["signature"])
+    except (KeyError, TypeError, ValueError):
+        return AnchorReport(False, 0, reason="不是亲清的锚点文件")
+    key = public_key or crypto.public_key_text()
+    if not crypto.signature_valid(key, _canonical(body), signature):
+        return AnchorReport(False, 0, reason="锚点文件的签名无效（文件被改动，或不是本平台签署）")
+    chain = verify_chain()
+    if not chain.ok:
+        return AnchorReport(False, 0, chain, chain.broken_seq, chain.reason)
+    stored = dict(
+        AuditEntry.objects.filter(seq__in=[seq for seq, _, _ in anchors]).values_list("seq", "hash")
+    )
+    for seq, published, day in sorted(anchors):
+        if stored.get(seq) != published:
+            return AnchorReport(
+                False,
+                len(anchors),
+                chain,
+                seq,
+                f"第 {seq} 条记录的哈希与 {day} 公布的锚点不一致：该日之前的记录已被改写",
+            )
+    return AnchorReport(True, len(anchors), chain)

@@ -19,6 +19,12 @@ def key_problems() -> list[str]:
             crypto.parse_key(text)
         except ValueError as exc:
             problems.append(f"QINQING_DATA_KEYS 的第 {number} 个密钥{exc}")
+    signing = getattr(settings, "QINQING_SIGNING_KEY", "")
+    if signing:
+        try:
+            crypto.parse_key(signing)
+        except ValueError as exc:
+            problems.append(f"QINQING_SIGNING_KEY {exc}")
     if settings.DEBUG:
         return problems
     if not getattr(settings, "SECRET_KEY_FROM_ENV", True):
@@ -28,6 +34,11 @@ def key_problems() -> list[str]:
             "未设置 QINQING_DATA_KEYS（个人信息加密密钥）：没有它，加密字段只能由本机的 "
             "SECRET_KEY 派生的密钥读出，备份在别处无法恢复；用 `qinqing rotate_keys --generate` "
             "生成一个"
+        )
+    if not signing:
+        problems.append(
+            "未设置 QINQING_SIGNING_KEY（平台签名密钥，签署公布的审计链锚点）：用 "
+            "`qinqing rotate_keys --generate` 生成一个"
         )
     return problems
 

@@ -191,3 +191,43 @@ def kids_in_use(using: str = "default") -> set[str]:
         if rows.filter(**{f"{column.field}__startswith": f"{_LEGACY}:"}).exists():
             kids.add(legacy_kid())
     return kids
+
+
+# --- the platform's signature (published documents: the audit anchors) -----------------------
+
+
+def signing_key():
+    """Ed25519 key of the platform: `QINQING_SIGNING_KEY` (a 32-byte seed, URL-safe base64),
+    else derived from SECRET_KEY (development; the start-up check refuses that outside DEBUG)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    configured = getattr(settings, "QINQING_SIGNING_KEY", "")
+    seed = (
+        parse_key(configured)
+        if configured
+        else _hkdf(settings.SECRET_KEY.encode(), b"qinqing-signing", b"ed25519")
+    )
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def public_key_text(private=None) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    raw = (private or signing_key()).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def sign(data: bytes) -> str:
+    return base64.urlsafe_b64encode(signing_key().sign(data)).decode()
+
+
+def signature_valid(public_key: str, data: bytes, signature: str) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        key = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(public_key))
+        key.verify(base64.urlsafe_b64decode(signature), data)
+    except (InvalidSignature, ValueError, binascii.Error):
+        return False
+    return True

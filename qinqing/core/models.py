@@ -345,3 +345,21 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()}"
+
+
+class AuditAnchor(models.Model):
+    """The audit chain's head as it stood on a day, published (the anchors page and its signed
+    file) so that a chain re-hashed after the fact no longer matches what was published."""
+
+    day = models.DateField(_("日期"), unique=True)
+    seq = models.BigIntegerField(_("链头序号"))
+    hash = models.CharField(_("链头哈希"), max_length=64)
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("审计链锚点")
+        verbose_name_plural = _("审计链锚点")
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"{self.day} #{self.seq}"

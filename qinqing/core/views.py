@@ -20,12 +20,12 @@ from django.template import loader
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from qinqing.core import calendar, calendar_rules, selectors
+from qinqing.core import calendar, calendar_rules, crypto, selectors
 from qinqing.core import figures as figures_registry
-from qinqing.core.audit import verify_chain
+from qinqing.core.audit import anchors_document, verify_chain
 from qinqing.core.calendar_rules import WORKDAY, WorkCalendar
 from qinqing.core.forms import HolidayNoticeForm, PeriodForm, ThrottledLoginForm
-from qinqing.core.models import HolidayNotice, Notification
+from qinqing.core.models import AuditAnchor, HolidayNotice, Notification
 from qinqing.core.notifier import notification_mark_read
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
 from qinqing.core.services import NoticeDraft, holiday_notice_save
@@ -69,6 +69,26 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
         return render(request, "core/_audit_verify.html", {"forbidden": True}, status=403)
     report = verify_chain()
     return render(request, "core/_audit_verify.html", {"report": report})
+
+
+def audit_anchors(request: HttpRequest) -> HttpResponse:
+    """The audit chain's daily heads, public: anyone may keep the signed file and later prove
+    with it that no record before an anchor was rewritten."""
+    page = Paginator(AuditAnchor.objects.order_by("-day"), 60).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "core/audit_anchors.html",
+        {"page": page, "public_key": crypto.public_key_text()},
+    )
+
+
+def audit_anchors_file(request: HttpRequest) -> JsonResponse:
+    response = JsonResponse(
+        anchors_document(), json_dumps_params={"ensure_ascii": False, "indent": 1}
+    )
+    name = f"qinqing-audit-anchors-{timezone.localdate():%Y%m%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @login_required

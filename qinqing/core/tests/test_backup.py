@@ -226,11 +226,14 @@ def test_rotate_keys_stops_at_a_key_it_does_not_hold(demo_users, settings):
 
 
 def test_the_server_refuses_to_start_without_its_keys(settings):
-    settings.DEBUG, settings.SECRET_KEY_FROM_ENV, settings.QINQING_DATA_KEYS = False, False, []
+    settings.DEBUG, settings.SECRET_KEY_FROM_ENV = False, False
+    settings.QINQING_DATA_KEYS, settings.QINQING_SIGNING_KEY = [], ""
     with pytest.raises(ImproperlyConfigured) as refused:
         refuse_to_start_if_misconfigured()
-    assert "SECRET_KEY" in str(refused.value) and "QINQING_DATA_KEYS" in str(refused.value)
+    for name in ("SECRET_KEY", "QINQING_DATA_KEYS", "QINQING_SIGNING_KEY"):
+        assert name in str(refused.value)
     settings.SECRET_KEY_FROM_ENV, settings.QINQING_DATA_KEYS = True, [KEY_A]
+    settings.QINQING_SIGNING_KEY = KEY_B
     refuse_to_start_if_misconfigured()
     settings.DEBUG, settings.QINQING_DATA_KEYS = True, ["not-a-key"]
     with pytest.raises(ImproperlyConfigured, match="第 1 个密钥"):

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from qinqing.bankruptcy import rules, selectors
@@ -88,6 +88,14 @@ def _rule(fn, *args, field: str | None = None, **kwargs):
 
 def _audit(actor, action: str, obj, case: Case, **detail) -> None:
     audit_log(actor=actor, action=action, obj=obj, organisation=case.court, detail=detail)
+
+
+def _locked(obj):
+    """Re-read ``obj`` in place under a row lock held until the transaction ends (call it
+    inside ``transaction.atomic()``): what a service checks (a state, a sum, a limit) is then
+    what it changes. Returns ``obj``."""
+    obj.refresh_from_db(from_queryset=type(obj).objects.select_for_update())
+    return obj
 
 
 def _require_open(case: Case) -> None:
@@ -738,9 +746,10 @@ def meeting_request(*, actor, case: Case, creditors: Sequence[Creditor]) -> Deci
 
 
 def meeting_open(*, actor, meeting: Meeting) -> Meeting:
-    if meeting.status != Meeting.Status.SCHEDULED:
-        raise ConflictError("会议不在待召开状态")
     with transaction.atomic():
+        _locked(meeting)
+        if meeting.status != Meeting.Status.SCHEDULED:
+            raise ConflictError("会议不在待召开状态")
         meeting.status = Meeting.Status.OPEN
         meeting.save(update_fields=["status"])
         meeting.items.update(is_open=True)
@@ -792,15 +801,11 @@ def attendance_sign_in(
     via: str = "",
 ) -> Attendance:
     """Sign in (in person or online, SPC Interp. III Art.11), optionally through a proxy.
-    ``via`` records how an account-less creditor was identified (e.g. a masked phone)."""
-    meeting.refresh_from_db(fields=["status"])
-    if meeting.status != Meeting.Status.OPEN:
-        raise ConflictError("会议未开始或已结束，不能签到")
+    ``via`` records how an account-less creditor was identified (e.g. a masked phone).
+    A repeated (or concurrent) sign-in returns the first: the meeting row is locked, so the
+    check and the insert are one step, and the close waits for it."""
     if creditor.case_id != meeting.case_id:
         raise DomainError("该债权人不属于本案", field="creditor")
-    existing = Attendance.objects.filter(meeting=meeting, creditor=creditor).first()
-    if existing is not None:
-        return existing
     proxy = (
         Proxy.objects.filter(creditor=creditor, user=actor).first()
         if getattr(actor, "is_authenticated", False)
@@ -809,6 +814,12 @@ def attendance_sign_in(
     if proxy is not None and not proxy_name:
         proxy_name = proxy.name
     with transaction.atomic():
+        _locked(meeting)
+        if meeting.status != Meeting.Status.OPEN:
+            raise ConflictError("会议未开始或已结束，不能签到")
+        existing = Attendance.objects.filter(meeting=meeting, creditor=creditor).first()
+        if existing is not None:
+            return existing
         attendance = Attendance.objects.create(
             meeting=meeting,
             creditor=creditor,
@@ -833,27 +844,34 @@ def attendance_sign_in(
 def ballot_cast(
     *, actor, item: AgendaItem, creditor: Creditor, vote: str, at=None, via: str = ""
 ) -> Ballot:
-    """A signed-in creditor with a vote on the item casts (or changes) its ballot."""
+    """A signed-in creditor with a vote on the item casts (or changes) its ballot. The item's
+    row is locked while the ballot is checked and stored, and the close takes the same lock:
+    a ballot is either in the stored result or refused, never accepted after the close."""
 
     if vote not in Ballot.Vote.values:
         raise DomainError("表决意见应为同意、不同意或弃权", field="vote")
-    item = AgendaItem.objects.select_related("meeting").get(pk=item.pk)
-    meeting = item.meeting
-    if meeting.status != Meeting.Status.OPEN or not item.is_open:
-        raise ConflictError("该事项不在表决中")
-    if creditor.case_id != meeting.case_id:
-        raise DomainError("该债权人不属于本案", field="creditor")
-    if not Attendance.objects.filter(meeting=meeting, creditor=creditor).exists():
-        raise ConflictError("请先签到再表决", code="not_signed_in")
-    voter = selectors.voter_for(creditor, present=True, vote=None)
-    reason = None if voter is None else rules.exclusion_reason(item.kind, voter)
-    if voter is None or reason is not None:
-        messages = {
-            rules.SECURED_NOT_WAIVED: "有财产担保且未放弃优先受偿权的债权人对和解协议不享有表决权（第59条）",
-            rules.UNCONFIRMED_NO_PROVISIONAL: "债权尚未确定且法院未临时确定债权额，不享有表决权（第59条）",
-        }
-        raise DomainError(messages.get(reason, "该债权人对本事项不享有表决权"), field="vote")
     with transaction.atomic():
+        # only the item's row: the close locks the meeting first, then its items
+        item = (
+            AgendaItem.objects.select_for_update(of=("self",))
+            .select_related("meeting")
+            .get(pk=item.pk)
+        )
+        meeting = item.meeting
+        if meeting.status != Meeting.Status.OPEN or not item.is_open:
+            raise ConflictError("该事项不在表决中", code="not_open")
+        if creditor.case_id != meeting.case_id:
+            raise DomainError("该债权人不属于本案", field="creditor")
+        if not Attendance.objects.filter(meeting=meeting, creditor=creditor).exists():
+            raise ConflictError("请先签到再表决", code="not_signed_in")
+        voter = selectors.voter_for(creditor, present=True, vote=None)
+        reason = None if voter is None else rules.exclusion_reason(item.kind, voter)
+        if voter is None or reason is not None:
+            messages = {
+                rules.SECURED_NOT_WAIVED: "有财产担保且未放弃优先受偿权的债权人对和解协议不享有表决权（第59条）",
+                rules.UNCONFIRMED_NO_PROVISIONAL: "债权尚未确定且法院未临时确定债权额，不享有表决权（第59条）",
+            }
+            raise DomainError(messages.get(reason, "该债权人对本事项不享有表决权"), field="vote")
         ballot, created = Ballot.objects.update_or_create(
             item=item,
             creditor=creditor,
@@ -878,13 +896,14 @@ def ballot_cast(
 
 
 def item_close(*, actor, item: AgendaItem, on: date | None = None) -> AgendaItem:
-    """Close the vote and store the statutory tally (Art.97 or Art.64)."""
+    """Close the vote and store the statutory tally (Art.97 or Art.64), counted under the
+    item's row lock (see `ballot_cast`)."""
 
-    item.refresh_from_db(fields=["is_open"])
-    if not item.is_open:
-        raise ConflictError("该事项已结束表决")
-    result = selectors.item_tally(item)
     with transaction.atomic():
+        _locked(item)
+        if not item.is_open:
+            raise ConflictError("该事项已结束表决")
+        result = selectors.item_tally(item)
         item.is_open = False
         item.passed = result.passed
         item.result = selectors.tally_as_dict(result)
@@ -895,10 +914,14 @@ def item_close(*, actor, item: AgendaItem, on: date | None = None) -> AgendaItem
 
 
 def meeting_close(*, actor, meeting: Meeting, on: date | None = None) -> Meeting:
-    if meeting.status != Meeting.Status.OPEN:
-        raise ConflictError("会议不在进行中")
     with transaction.atomic():
-        for item in meeting.items.filter(is_open=True):
+        _locked(meeting)  # waits for sign-ins in progress
+        if meeting.status != Meeting.Status.OPEN:
+            raise ConflictError("会议不在进行中")
+        # Every open item is locked before the first audit entry (which locks the chain's
+        # head): a ballot holding an item's lock then waits for nothing the close holds.
+        items = list(meeting.items.select_for_update().filter(is_open=True).order_by("pk"))
+        for item in items:
             item_close(actor=actor, item=item, on=on)
         meeting.status = Meeting.Status.CLOSED
         meeting.save(update_fields=["status"])
@@ -908,24 +931,25 @@ def meeting_close(*, actor, meeting: Meeting, on: date | None = None) -> Meeting
 
 def meeting_results_send(*, actor, meeting: Meeting, on: date | None = None) -> int:
     """Tell every creditor that took part the results within 3 days (SPC Interp. III Art.11)."""
-    if meeting.status != Meeting.Status.CLOSED:
-        raise ConflictError("会议结束后才能告知表决结果")
-    if meeting.results_sent_on is not None:
-        raise ConflictError("表决结果已告知")
     on = on or _today()
     due = rules.results_due(meeting.date, next_working_day=next_working_day)
-    lines = []
-    for item in meeting.items.all():
-        result = item.result or {}
-        lines.append(
-            f"{item.title}：{'通过' if item.passed else '未通过'}（出席有表决权 "
-            f"{result.get('present_voters', 0)} 人，同意 {result.get('yes_voters', 0)} 人；"
-            f"同意债权额 {result.get('yes_amount', '0')} 元，应达 "
-            f"{result.get('required_amount_display', '0')} 元）"
-        )
-    body = "\n".join(lines)
-    creditors = Creditor.objects.filter(attendances__meeting=meeting).distinct()
     with transaction.atomic():
+        _locked(meeting)
+        if meeting.status != Meeting.Status.CLOSED:
+            raise ConflictError("会议结束后才能告知表决结果")
+        if meeting.results_sent_on is not None:
+            raise ConflictError("表决结果已告知")
+        lines = []
+        for item in meeting.items.all():
+            result = item.result or {}
+            lines.append(
+                f"{item.title}：{'通过' if item.passed else '未通过'}（出席有表决权 "
+                f"{result.get('present_voters', 0)} 人，同意 {result.get('yes_voters', 0)} 人；"
+                f"同意债权额 {result.get('yes_amount', '0')} 元，应达 "
+                f"{result.get('required_amount_display', '0')} 元）"
+            )
+        body = "\n".join(lines)
+        creditors = Creditor.objects.filter(attendances__meeting=meeting).distinct()
         sent = sum(
             _notify_creditor(actor, c, f"{meeting.case.number} 表决结果", body) for c in creditors
         )
@@ -1128,16 +1152,29 @@ def agreement_schedule_equal(
 def payment_record(
     *, actor, term: AgreementTerm, amount, paid_on: date, reference: str = ""
 ) -> Payment:
-    """The administrator records a payment made under the agreement."""
+    """The administrator records a payment made under the agreement. The agreement and the
+    term are locked, so concurrent payments never add up to more than the agreed amount (and
+    the term's paid total, kept here, is bounded by a database constraint)."""
     if term.agreement.status != Agreement.Status.APPROVED:
         raise ConflictError("协议未在执行中")
     value = money(amount, "amount", allow_zero=False)
-    paid = term.payments.aggregate(s=Sum("amount"))["s"] or ZERO
-    if paid + value > term.agreed_amount:
-        raise DomainError(f"累计清偿额将超过协议清偿额 {term.agreed_amount}", field="amount")
-    if term.agreement.approved_on and paid_on < term.agreement.approved_on:
-        raise DomainError("支付日不能早于协议认可日", field="paid_on")
+    today = _today()
+    if paid_on > today:
+        raise DomainError(f"支付日不能晚于今天（{today}），请登记已经支付的款项", field="paid_on")
     with transaction.atomic():
+        agreement = _locked(term.agreement)
+        if agreement.status != Agreement.Status.APPROVED:
+            raise ConflictError("协议未在执行中")
+        _locked(term)
+        if term.paid_amount + value > term.agreed_amount:
+            raise DomainError(
+                f"累计清偿额将超过协议清偿额 {term.agreed_amount}（已清偿 {term.paid_amount}）",
+                field="amount",
+            )
+        if agreement.approved_on and paid_on < agreement.approved_on:
+            raise DomainError("支付日不能早于协议认可日", field="paid_on")
+        AgreementTerm.objects.filter(pk=term.pk).update(paid_amount=F("paid_amount") + value)
+        term.paid_amount += value
         payment = Payment.objects.create(
             term=term,
             amount=value,
@@ -1166,12 +1203,17 @@ def payment_confirm_receipt(
     *, actor, payment: Payment, on: date | None = None, via: str = ""
 ) -> Payment:
     """The creditor confirms it received a payment; `via` records how an account-less
-    creditor was identified (a masked phone)."""
-    if payment.receipt_confirmed_on is not None:
-        raise ConflictError("已确认收款")
+    creditor was identified (a masked phone). One conditional update: of concurrent or
+    repeated confirmations exactly one is applied and audited, the others are refused."""
+    on = on or _today()
     with transaction.atomic():
-        payment.receipt_confirmed_on = on or _today()
-        payment.save(update_fields=["receipt_confirmed_on"])
+        confirmed = Payment.objects.filter(pk=payment.pk, receipt_confirmed_on=None).update(
+            receipt_confirmed_on=on
+        )
+        if not confirmed:
+            payment.refresh_from_db(fields=["receipt_confirmed_on"])
+            raise ConflictError("已确认收款", code="confirmed")
+        payment.receipt_confirmed_on = on
         detail = {"via": via} if via else {}
         _audit(actor, "payment.confirm_receipt", payment, payment.term.agreement.case, **detail)
     return payment

@@ -1,0 +1,233 @@
+"""Concurrent writers: money never exceeds the agreement, a confirmation is audited once, no
+ballot is accepted after its item is closed, a duplicate sign-in is answered, not a 500.
+
+The races run with real threads against PostgreSQL (SQLite serialises writers, so there they
+are skipped); the sequential tests of the same invariants run on both databases.
+"""
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.test import Client
+
+from qinqing.bankruptcy import selectors, services
+from qinqing.bankruptcy.models import (
+    AgendaItem,
+    AgreementTerm,
+    Attendance,
+    Ballot,
+    Meeting,
+    Payment,
+)
+from qinqing.bankruptcy.tests import scenarios
+from qinqing.core.errors import ConflictError, DomainError
+from qinqing.core.models import AuditEntry
+from qinqing.core.testing import needs_concurrent_writers, race
+
+WORKERS = 6
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _post(client, url, body):
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def _audits(action: str, obj) -> int:
+    return AuditEntry.objects.filter(action=action, object_id=str(obj.pk)).count()
+
+
+@pytest.fixture
+def term_b(meeting_case, world):
+    """B's term of an approved agreement (160 agreed, nothing paid yet)."""
+    agreement = scenarios.executing(meeting_case, world)
+    return agreement.terms.select_related("creditor").get(creditor__name="债权人B")
+
+
+# --- money ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_payments_of_the_full_amount_record_it_once(term_b, world):
+    needs_concurrent_writers()
+    url = f"/api/v1/bankruptcy/terms/{term_b.pk}/payments"
+    clients = [_client(world["users"]["administrator"]) for _ in range(WORKERS)]
+    body = {"amount": str(term_b.agreed_amount), "paid_on": "2024-08-01"}
+
+    results = race(WORKERS, lambda i: _post(clients[i], url, body))
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    statuses = sorted(r.status_code for r in results)
+    assert statuses == [201] + [400] * (WORKERS - 1), statuses
+    refused = [r.json() for r in results if r.status_code == 400]
+    assert all(r["field"] == "amount" and "协议清偿额" in r["detail"] for r in refused)
+    paid = term_b.payments.aggregate(s=Sum("amount"))["s"]
+    assert paid == term_b.agreed_amount == Decimal("160.00")
+    term_b.refresh_from_db()
+    assert term_b.paid_amount == paid
+    assert AuditEntry.objects.filter(action="payment.record").count() == 2  # A's 300 and B's
+
+
+def test_payments_never_exceed_the_agreed_amount(term_b, world):
+    """The sequential form of the race above, on both databases: the maintained paid total
+    follows each payment and a database constraint refuses any total above the agreed."""
+    admin = world["users"]["administrator"]
+    services.payment_record(actor=admin, term=term_b, amount="100", paid_on=date(2024, 8, 1))
+    services.payment_record(actor=admin, term=term_b, amount="60", paid_on=date(2024, 8, 2))
+    with pytest.raises(DomainError) as exc:
+        services.payment_record(actor=admin, term=term_b, amount="0.01", paid_on=date(2024, 8, 3))
+    assert exc.value.field == "amount"
+    term_b.refresh_from_db()
+    assert term_b.paid_amount == Decimal("160.00") == term_b.agreed_amount
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AgreementTerm.objects.filter(pk=term_b.pk).update(paid_amount=F("paid_amount") + 1)
+
+
+def test_a_payment_cannot_be_dated_after_today(term_b, world, client):
+    admin = world["users"]["administrator"]
+    with pytest.raises(DomainError) as exc:
+        services.payment_record(actor=admin, term=term_b, amount="1", paid_on=date(9999, 12, 31))
+    assert exc.value.field == "paid_on" and "不能晚于今天" in exc.value.message
+    client.force_login(admin)
+    url = f"/api/v1/bankruptcy/terms/{term_b.pk}/payments"
+    response = _post(client, url, {"amount": "1", "paid_on": "9999-12-31"})
+    assert response.status_code == 400 and response.json()["field"] == "paid_on"
+    assert not term_b.payments.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_confirmations_of_one_payment_are_audited_once(term_b, world):
+    needs_concurrent_writers()
+    admin, creditor = world["users"]["administrator"], world["users"]["creditor"]
+    payment = services.payment_record(
+        actor=admin, term=term_b, amount="10", paid_on=date(2024, 8, 1)
+    )
+
+    def confirm(i):
+        stale = Payment.objects.select_related("term__agreement__case").get(pk=payment.pk)
+        return services.payment_confirm_receipt(actor=creditor, payment=stale)
+
+    results = race(WORKERS, confirm)
+
+    confirmed = [r for r in results if isinstance(r, Payment)]
+    refused = [r for r in results if isinstance(r, ConflictError)]
+    assert len(confirmed) == 1 and len(refused) == WORKERS - 1, results
+    assert _audits("payment.confirm_receipt", payment) == 1
+
+
+def test_a_confirmation_from_a_stale_page_is_refused_and_not_audited(term_b, world):
+    """Two requests that both loaded the payment unconfirmed, one after the other."""
+    admin, creditor = world["users"]["administrator"], world["users"]["creditor"]
+    payment = services.payment_record(
+        actor=admin, term=term_b, amount="10", paid_on=date(2024, 8, 1)
+    )
+    first, second = Payment.objects.get(pk=payment.pk), Payment.objects.get(pk=payment.pk)
+    services.payment_confirm_receipt(actor=creditor, payment=first)
+    with pytest.raises(ConflictError):
+        services.payment_confirm_receipt(actor=creditor, payment=second)
+    assert second.receipt_confirmed_on == first.receipt_confirmed_on  # the stored date
+    assert _audits("payment.confirm_receipt", payment) == 1
+
+
+# --- votes ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def open_meeting(meeting_case, world):
+    """The first meeting open, with A, B, C and E (the reconciliation voters) signed in."""
+    case, c = meeting_case
+    admin = world["users"]["administrator"]
+    meeting = scenarios.schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
+    services.meeting_open(actor=admin, meeting=meeting)
+    for key in "ABCE":
+        services.attendance_sign_in(actor=admin, meeting=meeting, creditor=c[key])
+    return meeting, c
+
+
+def _no_ballot_after_close(item: AgendaItem) -> None:
+    """The stored result is the tally of the stored ballots, and no vote is audited after the
+    item's close."""
+    item.refresh_from_db()
+    assert not item.is_open
+    assert item.result == selectors.tally_as_dict(selectors.item_tally(item))
+    closed = AuditEntry.objects.get(action="meeting.item_close", object_id=str(item.pk)).seq
+    late = AuditEntry.objects.filter(action="meeting.vote", seq__gt=closed)
+    assert not [e.detail for e in late if e.detail.get("item") == item.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ballots_racing_the_close_are_counted_or_refused(open_meeting, world):
+    needs_concurrent_writers()
+    meeting, c = open_meeting
+    admin = world["users"]["administrator"]
+    item = meeting.items.get(kind=AgendaItem.Kind.RECONCILIATION)
+    voters = [c[key] for key in "ABCE"]
+
+    def work(i):
+        if i == len(voters):
+            return services.meeting_close(actor=admin, meeting=Meeting.objects.get(pk=meeting.pk))
+        for n in range(200):  # each voter keeps changing its vote until the item is closed
+            try:
+                services.ballot_cast(
+                    actor=admin, item=item, creditor=voters[i], vote=("yes", "no")[n % 2]
+                )
+            except ConflictError:
+                return n  # ballots accepted before the close
+        return RuntimeError("the item was never closed")
+
+    results = race(len(voters) + 1, work)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    _no_ballot_after_close(item)
+    assert Ballot.objects.filter(item=item).count() <= len(voters)
+
+
+def test_a_ballot_after_the_close_is_refused(open_meeting, world):
+    meeting, c = open_meeting
+    admin = world["users"]["administrator"]
+    item = meeting.items.get(kind=AgendaItem.Kind.RECONCILIATION)
+    services.ballot_cast(actor=admin, item=item, creditor=c["A"], vote="yes")
+    services.meeting_close(actor=admin, meeting=meeting)
+    with pytest.raises(ConflictError):
+        services.ballot_cast(actor=admin, item=item, creditor=c["B"], vote="yes")
+    _no_ballot_after_close(item)
+    assert item.result["yes_voters"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sign_ins_are_one_attendance_and_no_error(meeting_case, world):
+    needs_concurrent_writers()
+    case, c = meeting_case
+    admin, creditor = world["users"]["administrator"], world["users"]["creditor"]
+    meeting = scenarios.schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
+    services.meeting_open(actor=admin, meeting=meeting)
+    url = f"/api/v1/bankruptcy/meetings/{meeting.pk}/sign-in"
+    clients = [_client(creditor) for _ in range(WORKERS)]
+
+    results = race(WORKERS, lambda i: _post(clients[i], url, {}))
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert [r.status_code for r in results] == [200] * WORKERS
+    attendance = Attendance.objects.get(meeting=meeting, creditor=c["A"])
+    assert {r.json()["signed_in_at"] for r in results} == {attendance.signed_in_at.isoformat()}
+    assert _audits("meeting.sign_in", attendance) == 1
+
+
+def test_a_repeated_sign_in_returns_the_first(meeting_case, world):
+    case, c = meeting_case
+    admin = world["users"]["administrator"]
+    meeting = scenarios.schedule(case, admin, date=date(2024, 4, 25), notice_date=date(2024, 4, 10))
+    services.meeting_open(actor=admin, meeting=meeting)
+    first = services.attendance_sign_in(actor=admin, meeting=meeting, creditor=c["A"])
+    again = services.attendance_sign_in(actor=admin, meeting=meeting, creditor=c["A"])
+    assert again.pk == first.pk and _audits("meeting.sign_in", first) == 1
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Attendance.objects.create(meeting=meeting, creditor=c["A"], signed_in_at=first.signed_in_at)

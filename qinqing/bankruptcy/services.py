@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 
 from qinqing.bankruptcy import rules, selectors
@@ -251,9 +251,6 @@ def case_appoint_administrator(*, actor, case: Case, administrator: Organisation
 
 def case_announce(*, actor, case: Case, announcement_date: date, declaration_end: date) -> Case:
     """Art.14 announcement and Art.45 declaration period (30 days to 3 months)."""
-    _require_open(case)
-    if case.announcement_date is not None:
-        raise ConflictError("本案已公告", code="announced")
     if announcement_date < case.acceptance_date:
         raise DomainError("公告日不能早于受理日", field="announcement_date")
     _rule(
@@ -266,6 +263,10 @@ def case_announce(*, actor, case: Case, announcement_date: date, declaration_end
         case.acceptance_date, next_working_day=next_working_day
     )
     with transaction.atomic():
+        _locked(case)
+        _require_open(case)
+        if case.announcement_date is not None:
+            raise ConflictError("本案已公告", code="announced")
         case.announcement_date = announcement_date
         case.declaration_end = declaration_end
         case.status = Case.Status.DECLARING
@@ -285,40 +286,41 @@ def case_announce(*, actor, case: Case, announcement_date: date, declaration_end
 
 def case_decide(*, actor, case: Case, kind: str, decided_on: date, reason: str) -> CaseDecision:
     """Record a track or procedure decision; earlier steps stay valid."""
-    _require_open(case)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("请写明决定理由", field="reason")
     if kind not in CaseDecision.Kind.values:
         raise DomainError("未知的决定类型", field="kind")
-    fields: list[str] = []
-    if kind == CaseDecision.Kind.FAST_TRACK_ON:
-        if case.fast_track:
-            raise ConflictError("本案已适用快审")
-        result = selectors.fast_track_result(case)
-        if result is None:
-            raise DomainError("请先完成涉企经济影响评估，再决定是否适用快审", field="kind")
-        if not result.eligible:
-            raise DomainError("不符合快审条件：" + "；".join(result.reasons), field="kind")
-        case.fast_track, fields = True, ["fast_track"]
-    elif kind == CaseDecision.Kind.FAST_TRACK_OFF:
-        if not case.fast_track:
-            raise ConflictError("本案未适用快审")
-        case.fast_track, fields = False, ["fast_track"]
-    elif kind == CaseDecision.Kind.TO_LIQUIDATION:
-        # Art.99: the agreement is not adopted or not approved → the procedure ends and the
-        # debtor is declared bankrupt (an approved agreement in default goes through Art.104).
-        if case.procedure == Case.Procedure.LIQUIDATION:
-            raise ConflictError("本案已是破产清算程序")
-        if case.agreements.filter(status=Agreement.Status.APPROVED).exists():
-            raise ConflictError("和解协议执行中，不执行协议的应依第104条终止协议")
-        case.procedure, case.status = Case.Procedure.LIQUIDATION, Case.Status.BANKRUPT
-        fields = ["procedure", "status"]
-    else:
-        if case.procedure == Case.Procedure.RECONCILIATION:
-            raise ConflictError("本案已是破产和解程序")
-        case.procedure, fields = Case.Procedure.RECONCILIATION, ["procedure"]
     with transaction.atomic():
+        _locked(case)
+        _require_open(case)
+        fields: list[str] = []
+        if kind == CaseDecision.Kind.FAST_TRACK_ON:
+            if case.fast_track:
+                raise ConflictError("本案已适用快审")
+            result = selectors.fast_track_result(case)
+            if result is None:
+                raise DomainError("请先完成涉企经济影响评估，再决定是否适用快审", field="kind")
+            if not result.eligible:
+                raise DomainError("不符合快审条件：" + "；".join(result.reasons), field="kind")
+            case.fast_track, fields = True, ["fast_track"]
+        elif kind == CaseDecision.Kind.FAST_TRACK_OFF:
+            if not case.fast_track:
+                raise ConflictError("本案未适用快审")
+            case.fast_track, fields = False, ["fast_track"]
+        elif kind == CaseDecision.Kind.TO_LIQUIDATION:
+            # Art.99: the agreement is not adopted or not approved → the procedure ends and the
+            # debtor is declared bankrupt (an approved agreement in default goes through Art.104).
+            if case.procedure == Case.Procedure.LIQUIDATION:
+                raise ConflictError("本案已是破产清算程序")
+            if case.agreements.filter(status=Agreement.Status.APPROVED).exists():
+                raise ConflictError("和解协议执行中，不执行协议的应依第104条终止协议")
+            case.procedure, case.status = Case.Procedure.LIQUIDATION, Case.Status.BANKRUPT
+            fields = ["procedure", "status"]
+        else:
+            if case.procedure == Case.Procedure.RECONCILIATION:
+                raise ConflictError("本案已是破产和解程序")
+            case.procedure, fields = Case.Procedure.RECONCILIATION, ["procedure"]
         case.save(update_fields=fields)
         if kind == CaseDecision.Kind.TO_LIQUIDATION:
             case.agreements.filter(status=Agreement.Status.DRAFT).update(
@@ -332,7 +334,7 @@ def case_decide(*, actor, case: Case, kind: str, decided_on: date, reason: str) 
         _audit(
             actor, "case.decide", decision, case, kind=kind, decided_on=decided_on, reason=reason
         )
-    return decision
+        return decision
 
 
 ASSESSMENT_MONEY = (
@@ -542,9 +544,10 @@ def claim_object(*, actor, claim: Claim, text: str, via: str = "") -> Claim:
     text = (text or "").strip()
     if not text:
         raise DomainError("请写明异议内容", field="objection")
-    if claim.status not in (Claim.Status.ADMITTED, Claim.Status.REJECTED):
-        raise ConflictError("只能对已审查的债权提出异议")
     with transaction.atomic():
+        _locked(claim)
+        if claim.status not in (Claim.Status.ADMITTED, Claim.Status.REJECTED):
+            raise ConflictError("只能对已审查的债权提出异议")
         claim.objection = text[:2000]
         claim.save(update_fields=["objection"])
         detail = {"via": via} if via else {}
@@ -558,8 +561,6 @@ def claim_review(*, actor, claim: Claim, admitted_amount, reason: str) -> Claim:
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("请写明审查理由", field="reason")
-    if claim.status not in (Claim.Status.FILED, Claim.Status.ADMITTED, Claim.Status.REJECTED):
-        raise ConflictError("法院已裁定的债权不能再审查")
     if admitted_amount in (None, ""):
         status, amount = Claim.Status.REJECTED, None
     else:
@@ -568,6 +569,9 @@ def claim_review(*, actor, claim: Claim, admitted_amount, reason: str) -> Claim:
             raise DomainError("确认金额不能超过申报金额", field="admitted_amount")
         status = Claim.Status.ADMITTED if amount > 0 else Claim.Status.REJECTED
     with transaction.atomic():
+        _locked(claim)  # the court's confirmation (`claims_confirm`) is not overwritten
+        if claim.status not in (Claim.Status.FILED, Claim.Status.ADMITTED, Claim.Status.REJECTED):
+            raise ConflictError("法院已裁定的债权不能再审查")
         claim.status, claim.admitted_amount, claim.review_reason = status, amount, reason
         claim.save(update_fields=["status", "admitted_amount", "review_reason"])
         _audit(
@@ -586,11 +590,12 @@ def claim_review(*, actor, claim: Claim, admitted_amount, reason: str) -> Claim:
 
 def claims_table_publish(*, actor, case: Case, on: date | None = None) -> Case:
     """Art.57: the claims table is drawn up once every declared claim has been reviewed."""
-    _require_open(case)
-    pending = case.claims.filter(status=Claim.Status.FILED).count()
-    if pending:
-        raise ConflictError(f"尚有 {pending} 笔债权未审查，不能编制债权表")
     with transaction.atomic():
+        _locked(case)
+        _require_open(case)
+        pending = case.claims.filter(status=Claim.Status.FILED).count()
+        if pending:
+            raise ConflictError(f"尚有 {pending} 笔债权未审查，不能编制债权表")
         case.claims_table_published_on = on or _today()
         case.save(update_fields=["claims_table_published_on"])
         _audit(actor, "case.claims_table", case, case, on=case.claims_table_published_on)
@@ -600,10 +605,11 @@ def claims_table_publish(*, actor, case: Case, on: date | None = None) -> Case:
 def claim_set_provisional(*, actor, claim: Claim, amount) -> Claim:
     """Art.59 para.2: the court fixes a provisional amount for voting on an unconfirmed claim."""
     _require_open(claim.case)
-    if claim.status == Claim.Status.CONFIRMED:
-        raise ConflictError("已确认的债权按确认金额表决，无需临时确定")
     value = None if amount in (None, "") else money(amount, "provisional_amount")
     with transaction.atomic():
+        _locked(claim)
+        if claim.status == Claim.Status.CONFIRMED:
+            raise ConflictError("已确认的债权按确认金额表决，无需临时确定")
         claim.provisional_amount = value
         claim.save(update_fields=["provisional_amount"])
         _audit(actor, "claim.provisional", claim, claim.case, amount=value)
@@ -613,11 +619,12 @@ def claim_set_provisional(*, actor, claim: Claim, amount) -> Claim:
 def claims_confirm(*, actor, case: Case, on: date | None = None) -> dict[str, int]:
     """Art.58: the claims table checked at the first meeting; undisputed claims confirmed by the
     court, claims with an objection marked disputed (the objector may sue)."""
-    _require_open(case)
-    if case.claims_table_published_on is None:
-        raise ConflictError("尚未编制债权表")
     admitted = case.claims.filter(status=Claim.Status.ADMITTED)
     with transaction.atomic():
+        _locked(case)
+        _require_open(case)
+        if case.claims_table_published_on is None:
+            raise ConflictError("尚未编制债权表")
         disputed = admitted.exclude(objection="").update(status=Claim.Status.DISPUTED)
         confirmed = admitted.filter(objection="").update(status=Claim.Status.CONFIRMED)
         _audit(
@@ -658,8 +665,6 @@ def meeting_schedule(
             field="notice_date",
         )
     if kind == Meeting.Kind.FIRST:
-        if case.meetings.filter(kind=Meeting.Kind.FIRST).exists():
-            raise ConflictError("第一次债权人会议已召集")
         due = rules.first_meeting_due(case.declaration_end, next_working_day=next_working_day)
         if not case.declaration_end < date <= due:
             raise DomainError(
@@ -673,6 +678,9 @@ def meeting_schedule(
         if item_kind not in AgendaItem.Kind.values or not title.strip():
             raise DomainError("表决事项不完整或表决规则未知", field="items")
     with transaction.atomic():
+        _locked(case)
+        if kind == Meeting.Kind.FIRST and case.meetings.filter(kind=Meeting.Kind.FIRST).exists():
+            raise ConflictError("第一次债权人会议已召集")
         meeting = Meeting.objects.create(
             case=case, kind=kind, date=date, notice_date=notice_date, online=online
         )
@@ -768,9 +776,10 @@ def proxy_register(
         raise DomainError("请填写代理人姓名", field="name")
     if user is None or not grants_of(user).has(Role.CREDITOR):
         raise DomainError("代理人须持有债权人角色的账号", field="username")
-    if Proxy.objects.filter(creditor=creditor, user=user).exists():
-        raise ConflictError("该代理人已登记")
     with transaction.atomic():
+        _locked(creditor)
+        if Proxy.objects.filter(creditor=creditor, user=user).exists():
+            raise ConflictError("该代理人已登记")
         proxy = Proxy.objects.create(
             creditor=creditor,
             user=user,
@@ -987,8 +996,6 @@ def agreement_draft(
     _require_open(case)
     if kind not in Agreement.Kind.values:
         raise DomainError("未知的协议类型", field="kind")
-    if case.agreements.exclude(status__in=Agreement.ENDED).exists():
-        raise ConflictError("本案已有和解协议")
     if not offers:
         raise DomainError("请为每个债权人列明清偿额", field="offers")
     rows = []
@@ -1004,6 +1011,9 @@ def agreement_draft(
             )
         rows.append((creditor, confirmed, agreed, tier))
     with transaction.atomic():
+        _locked(case)  # one agreement in force at a time
+        if case.agreements.exclude(status__in=Agreement.ENDED).exists():
+            raise ConflictError("本案已有和解协议")
         agreement = Agreement.objects.create(case=case, kind=kind, summary=summary)
         for creditor, confirmed, agreed, tier in rows:
             AgreementTerm.objects.create(
@@ -1050,9 +1060,9 @@ def term_consent(*, actor, term: AgreementTerm, on: date | None = None) -> Agree
     """A creditor consents to an out-of-court settlement (Art.105)."""
     if term.agreement.kind != Agreement.Kind.SELF_SETTLEMENT:
         raise ConflictError("只有自行和解需要逐一同意")
-    if term.agreement.status != Agreement.Status.DRAFT:
-        raise ConflictError("协议已生效")
     with transaction.atomic():
+        if _locked(term.agreement).status != Agreement.Status.DRAFT:
+            raise ConflictError("协议已生效")
         term.consented_on = on or _today()
         term.save(update_fields=["consented_on"])
         _audit(actor, "agreement.consent", term, term.agreement.case, creditor=term.creditor.name)
@@ -1063,33 +1073,35 @@ def agreement_approve(*, actor, agreement: Agreement, on: date) -> Agreement:
     """Art.98: the court approves an adopted agreement (Art.97 tally passed); Art.105: a
     self-settlement needs every creditor's consent."""
     case = agreement.case
-    _require_open(case)
-    if agreement.status != Agreement.Status.DRAFT:
-        raise ConflictError("协议不在草案状态")
     if on < case.acceptance_date:
         raise DomainError("裁定日不能早于受理日", field="on")
-    if agreement.kind == Agreement.Kind.COURT:
-        adopted = AgendaItem.objects.filter(
-            meeting__case=case, kind=AgendaItem.Kind.RECONCILIATION, passed=True
-        ).exists()
-        if not adopted:
-            raise ConflictError("和解协议尚未经债权人会议表决通过（第97条）", code="not_adopted")
-        case_status = Case.Status.EXECUTING
-    else:
-        all_ids = [str(pk) for pk in case.creditors.values_list("pk", flat=True)]
-        consenting = [
-            str(pk)
-            for pk in agreement.terms.exclude(consented_on=None).values_list(
-                "creditor_id", flat=True
-            )
-        ]
-        if not _rule(rules.self_settlement_valid, all_ids, consenting):
-            raise ConflictError("自行和解须经全体债权人同意（第105条）", code="not_unanimous")
-        case_status = Case.Status.EXECUTING
     with transaction.atomic():
+        _locked(case)
+        _locked(agreement)  # the consents (`term_consent`) are counted under this lock
+        _require_open(case)
+        if agreement.status != Agreement.Status.DRAFT:
+            raise ConflictError("协议不在草案状态")
+        if agreement.kind == Agreement.Kind.COURT:
+            adopted = AgendaItem.objects.filter(
+                meeting__case=case, kind=AgendaItem.Kind.RECONCILIATION, passed=True
+            ).exists()
+            if not adopted:
+                raise ConflictError(
+                    "和解协议尚未经债权人会议表决通过（第97条）", code="not_adopted"
+                )
+        else:
+            all_ids = [str(pk) for pk in case.creditors.values_list("pk", flat=True)]
+            consenting = [
+                str(pk)
+                for pk in agreement.terms.exclude(consented_on=None).values_list(
+                    "creditor_id", flat=True
+                )
+            ]
+            if not _rule(rules.self_settlement_valid, all_ids, consenting):
+                raise ConflictError("自行和解须经全体债权人同意（第105条）", code="not_unanimous")
         agreement.status, agreement.approved_on = Agreement.Status.APPROVED, on
         agreement.save(update_fields=["status", "approved_on"])
-        case.status, case.approval_date = case_status, on
+        case.status, case.approval_date = Case.Status.EXECUTING, on
         case.save(update_fields=["status", "approval_date"])
         _audit(actor, "agreement.approve", agreement, case, on=on, kind=agreement.kind)
     return agreement
@@ -1098,13 +1110,18 @@ def agreement_approve(*, actor, agreement: Agreement, on: date) -> Agreement:
 def installments_set(
     *, actor, term: AgreementTerm, schedule: Sequence[tuple[date, object]]
 ) -> list[Installment]:
-    """The creditor's payment schedule; it must add up to the agreed amount."""
-    if term.agreement.status not in (Agreement.Status.DRAFT, Agreement.Status.APPROVED):
-        raise ConflictError("协议已结束")
+    """The creditor's payment schedule; it must add up to the agreed amount. It replaces the
+    term's schedule under the term's row lock (two at once would leave both)."""
     rows = [(due, money(amount, "schedule", allow_zero=False)) for due, amount in schedule]
     if sum((a for _, a in rows), ZERO) != term.agreed_amount:
         raise DomainError("还款计划合计须等于协议清偿额", field="schedule")
     with transaction.atomic():
+        if _locked(term.agreement).status not in (
+            Agreement.Status.DRAFT,
+            Agreement.Status.APPROVED,
+        ):
+            raise ConflictError("协议已结束")
+        _locked(term)
         term.installments.all().delete()
         created = [
             Installment.objects.create(term=term, due_date=due, amount=amount)
@@ -1221,16 +1238,18 @@ def payment_confirm_receipt(
 
 def agreement_complete(*, actor, agreement: Agreement, on: date) -> Agreement:
     """Every term paid in full: execution ends, the reduced debts are discharged (Art.106)."""
-    if agreement.status != Agreement.Status.APPROVED:
-        raise ConflictError("协议未在执行中")
-    for term in agreement.terms.all():
-        paid = term.payments.aggregate(s=Sum("amount"))["s"] or ZERO
-        if paid != term.agreed_amount:
-            raise ConflictError(
-                f"{term.creditor.name} 尚未足额清偿（已付 {paid}，应付 {term.agreed_amount}）"
-            )
     case = agreement.case
     with transaction.atomic():
+        _locked(case)
+        _locked(agreement)  # payments (`payment_record`) wait, or have been counted
+        if agreement.status != Agreement.Status.APPROVED:
+            raise ConflictError("协议未在执行中")
+        for term in agreement.terms.all():
+            if term.paid_amount != term.agreed_amount:
+                raise ConflictError(
+                    f"{term.creditor.name} 尚未足额清偿"
+                    f"（已付 {term.paid_amount}，应付 {term.agreed_amount}）"
+                )
         agreement.status, agreement.completed_on = Agreement.Status.COMPLETED, on
         agreement.save(update_fields=["status", "completed_on"])
         case.status = (
@@ -1249,11 +1268,7 @@ def _terms_and_payments(agreement: Agreement):
     the Art.103 and Art.104 settlements (creditors without a confirmed claim left out)."""
     terms = list(agreement.terms.select_related("creditor"))
     claims = {str(t.creditor_id): t.confirmed_amount for t in terms if t.confirmed_amount > 0}
-    received = {
-        str(t.creditor_id): t.payments.aggregate(s=Sum("amount"))["s"] or ZERO
-        for t in terms
-        if str(t.creditor_id) in claims
-    }
+    received = {str(t.creditor_id): t.paid_amount for t in terms if str(t.creditor_id) in claims}
     return terms, claims, received
 
 
@@ -1263,17 +1278,21 @@ def agreement_terminate(
     """Art.104: on default the court terminates the agreement and declares bankruptcy; the
     concessions lapse, payments received stay, and the further distribution equalises creditors
     (``rules.art104_distribution``). Returns creditor name → share of ``distributable``."""
-    if agreement.status != Agreement.Status.APPROVED:
-        raise ConflictError("协议未在执行中")
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("请写明终止原因", field="reason")
     available = money(distributable, "distributable")
-    terms, claims, received = _terms_and_payments(agreement)
-    shares = _rule(rules.art104_distribution, claims, received, available, field="distributable")
-    names = {str(t.creditor_id): t.creditor.name for t in terms}
     case = agreement.case
     with transaction.atomic():
+        _locked(case)
+        _locked(agreement)  # the payments counted are all there are
+        if agreement.status != Agreement.Status.APPROVED:
+            raise ConflictError("协议未在执行中")
+        terms, claims, received = _terms_and_payments(agreement)
+        shares = _rule(
+            rules.art104_distribution, claims, received, available, field="distributable"
+        )
+        names = {str(t.creditor_id): t.creditor.name for t in terms}
         agreement.status, agreement.terminated_on = Agreement.Status.TERMINATED, on
         agreement.termination_reason = reason
         agreement.save(update_fields=["status", "terminated_on", "termination_reason"])
@@ -1301,22 +1320,24 @@ def agreement_void(
     keep what they received only up to the common percentage (``rules.art103_settlement``):
     the excess is returned to the estate, the others are topped up from ``distributable``.
     Returns the settlement (keyed by creditor name)."""
-    if agreement.status not in (Agreement.Status.APPROVED, Agreement.Status.COMPLETED):
-        raise ConflictError("只有已认可（执行中或执行完毕）的和解协议可以裁定无效")
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("请写明欺诈或其他违法行为的事实", field="reason")
     available = money(distributable, "distributable")
-    terms, claims, received = _terms_and_payments(agreement)
-    settled = _rule(rules.art103_settlement, claims, received, available, field="distributable")
-    names = {str(t.creditor_id): t.creditor.name for t in terms}
-    by_name = rules.Art103Settlement(
-        level=settled.level,
-        to_pay={names[k]: v for k, v in settled.to_pay.items()},
-        to_return={names[k]: v for k, v in settled.to_return.items()},
-    )
     case = agreement.case
     with transaction.atomic():
+        _locked(case)
+        _locked(agreement)
+        if agreement.status not in (Agreement.Status.APPROVED, Agreement.Status.COMPLETED):
+            raise ConflictError("只有已认可（执行中或执行完毕）的和解协议可以裁定无效")
+        terms, claims, received = _terms_and_payments(agreement)
+        settled = _rule(rules.art103_settlement, claims, received, available, field="distributable")
+        names = {str(t.creditor_id): t.creditor.name for t in terms}
+        by_name = rules.Art103Settlement(
+            level=settled.level,
+            to_pay={names[k]: v for k, v in settled.to_pay.items()},
+            to_return={names[k]: v for k, v in settled.to_return.items()},
+        )
         was = agreement.status
         agreement.status, agreement.terminated_on = Agreement.Status.VOID, on
         agreement.termination_reason = reason

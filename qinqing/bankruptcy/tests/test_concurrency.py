@@ -17,9 +17,12 @@ from django.test import Client
 from qinqing.bankruptcy import selectors, services
 from qinqing.bankruptcy.models import (
     AgendaItem,
+    Agreement,
     AgreementTerm,
     Attendance,
     Ballot,
+    Case,
+    Creditor,
     Meeting,
     Payment,
 )
@@ -231,3 +234,135 @@ def test_a_repeated_sign_in_returns_the_first(meeting_case, world):
     assert again.pk == first.pk and _audits("meeting.sign_in", first) == 1
     with pytest.raises(IntegrityError), transaction.atomic():
         Attendance.objects.create(meeting=meeting, creditor=c["A"], signed_in_at=first.signed_in_at)
+
+
+# --- every other checked state transition -----------------------------------------------------
+
+
+def _announce(case, world):
+    return "case.announce", lambda: services.case_announce(
+        actor=world["users"]["judge"],
+        case=Case.objects.get(pk=case.pk),
+        announcement_date=date(2024, 3, 11),
+        declaration_end=date(2024, 4, 10),
+    )
+
+
+def _draft(case, world):
+    case, c = scenarios.reconciliation_claims(case, world)
+    users = world["users"]
+    offers = [(c["A"], "320", ""), (c["B"], "160", "")]
+    return "agreement.draft", lambda: services.agreement_draft(
+        actor=users["administrator"], case=Case.objects.get(pk=case.pk), offers=offers
+    )
+
+
+def _open(case, world):
+    case, _ = scenarios.reconciliation_claims(case, world)
+    users = world["users"]
+    meeting = scenarios.schedule(
+        case, users["administrator"], date=date(2024, 4, 25), notice_date=date(2024, 4, 10)
+    )
+    return "meeting.open", lambda: services.meeting_open(
+        actor=users["administrator"], meeting=Meeting.objects.get(pk=meeting.pk)
+    )
+
+
+def _results(case, world):
+    case, c = scenarios.reconciliation_claims(case, world)
+    users = world["users"]
+    meeting = scenarios.adopt(case, c, users["administrator"])
+    return "meeting.results_send", lambda: services.meeting_results_send(
+        actor=users["administrator"], meeting=Meeting.objects.get(pk=meeting.pk)
+    )
+
+
+def _approve(case, world):
+    case, c = scenarios.reconciliation_claims(case, world)
+    users = world["users"]
+    agreement = services.agreement_draft(
+        actor=users["administrator"], case=case, offers=[(c["A"], "320", "")]
+    )
+    scenarios.adopt(case, c, users["administrator"])
+    return "agreement.approve", lambda: services.agreement_approve(
+        actor=users["judge"], agreement=Agreement.objects.get(pk=agreement.pk), on=date(2024, 5, 6)
+    )
+
+
+def _complete(case, world):
+    case, c = scenarios.reconciliation_claims(case, world)
+    users = world["users"]
+    agreement = services.agreement_draft(
+        actor=users["administrator"], case=case, offers=[(c["A"], "320", "")]
+    )
+    scenarios.adopt(case, c, users["administrator"])
+    services.agreement_approve(actor=users["judge"], agreement=agreement, on=date(2024, 5, 6))
+    term = agreement.terms.get()
+    services.payment_record(
+        actor=users["administrator"], term=term, amount="320", paid_on=date(2024, 8, 1)
+    )
+    return "agreement.complete", lambda: services.agreement_complete(
+        actor=users["judge"], agreement=Agreement.objects.get(pk=agreement.pk), on=date(2024, 9, 1)
+    )
+
+
+def _terminate(case, world):
+    case, c = scenarios.reconciliation_claims(case, world)
+    users = world["users"]
+    agreement = scenarios.executing((case, c), world)
+    return "agreement.terminate", lambda: services.agreement_terminate(
+        actor=users["judge"],
+        agreement=Agreement.objects.get(pk=agreement.pk),
+        on=date(2024, 9, 1),
+        reason="债务人不履行和解协议",
+    )
+
+
+def _proxy(case, world):
+    case, c = scenarios.reconciliation_claims(case, world)
+    users = world["users"]
+    lawyer = users["creditor"]  # an account with the creditor role
+    return "proxy.register", lambda: services.proxy_register(
+        actor=users["administrator"],
+        creditor=Creditor.objects.get(pk=c["B"].pk),
+        user=lawyer,
+        name="王律师",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "transition",
+    [_announce, _draft, _open, _results, _approve, _complete, _terminate, _proxy],
+    ids=lambda f: f.__name__.strip("_"),
+)
+def test_a_transition_requested_concurrently_is_applied_once(transition, case, world):
+    """The same state change requested several times at once (a double click, a retry, two
+    officials): one is applied and audited, the others are refused with a 4xx, none is a 500."""
+    needs_concurrent_writers()
+    action, change = transition(case, world)
+    before = AuditEntry.objects.filter(action=action).count()
+
+    results = race(WORKERS, lambda i: change())
+
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == WORKERS - 1, results
+    assert all(isinstance(e, DomainError) for e in errors), errors
+    assert AuditEntry.objects.filter(action=action).count() == before + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_schedules_of_one_term_leave_one_schedule(term_b, world):
+    needs_concurrent_writers()
+    schedule = [(date(2024, 8, 1), "60"), (date(2024, 9, 1), "100")]
+
+    def replace(i):
+        term = AgreementTerm.objects.select_related("agreement__case", "creditor").get(pk=term_b.pk)
+        return services.installments_set(
+            actor=world["users"]["administrator"], term=term, schedule=schedule
+        )
+
+    results = race(WORKERS, replace)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert term_b.installments.count() == len(schedule)

@@ -366,3 +366,87 @@ def test_concurrent_schedules_of_one_term_leave_one_schedule(term_b, world):
 
     assert not [r for r in results if isinstance(r, Exception)], results
     assert term_b.installments.count() == len(schedule)
+
+
+# --- retried requests: Idempotency-Key (API) and one-time form tokens (web) -------------------
+
+
+def _keyed(client, url, body, key):
+    return client.post(
+        url, json.dumps(body), content_type="application/json", headers={"Idempotency-Key": key}
+    )
+
+
+def test_a_retried_payment_with_its_key_is_recorded_once(term_b, world, client):
+    client.force_login(world["users"]["administrator"])
+    url = f"/api/v1/bankruptcy/terms/{term_b.pk}/payments"
+    body = {"amount": "60", "paid_on": "2024-08-01", "reference": "HS1"}
+    first = _keyed(client, url, body, "pay-1")
+    again = _keyed(client, url, body, "pay-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and first.json()["amount"] == "60.00"
+    assert term_b.payments.count() == 1
+    other = _keyed(client, url, {**body, "amount": "61"}, "pay-1")
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    assert "Idempotency-Key" in other.json()["detail"]
+    assert _keyed(client, url, body, "pay-2").status_code == 201  # a new key: a new payment
+    assert term_b.payments.count() == 2
+    assert AuditEntry.objects.filter(action="payment.record").count() == 3  # A's and these two
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_of_one_payment_are_recorded_once(term_b, world):
+    needs_concurrent_writers()
+    url = f"/api/v1/bankruptcy/terms/{term_b.pk}/payments"
+    clients = [_client(world["users"]["administrator"]) for _ in range(WORKERS)]
+    body = {"amount": "60", "paid_on": "2024-08-01"}
+
+    results = race(WORKERS, lambda i: _keyed(clients[i], url, body, "pay-race"))
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert [r.status_code for r in results] == [201] * WORKERS
+    assert len({r.content for r in results}) == 1  # every retry answered with the first
+    assert term_b.payments.count() == 1
+
+
+def test_a_retried_sign_in_and_ballot_with_their_keys_apply_once(open_meeting, world, client):
+    meeting, c = open_meeting
+    client.force_login(world["users"]["creditor"])  # speaks for A
+    Attendance.objects.filter(meeting=meeting, creditor=c["A"]).delete()
+    sign_in = f"/api/v1/bankruptcy/meetings/{meeting.pk}/sign-in"
+    first = _keyed(client, sign_in, {}, "sign-1")
+    assert _keyed(client, sign_in, {}, "sign-1").json() == first.json()
+    item = meeting.items.get(kind=AgendaItem.Kind.RECONCILIATION)
+    vote = f"/api/v1/bankruptcy/items/{item.pk}/ballots"
+    responses = [_keyed(client, vote, {"vote": "yes"}, "vote-1") for _ in range(3)]
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.content for r in responses}) == 1
+    ballot = Ballot.objects.get(item=item, creditor=c["A"])
+    assert _audits("meeting.vote", ballot) == 1  # without the key: one entry per request
+    post = _post(client, vote, {"vote": "yes"})
+    assert post.status_code == 201 and _audits("meeting.vote", ballot) == 2
+
+
+def test_a_confirmation_form_submitted_twice_is_applied_once(term_b, world, client):
+    """A's payment (scenarios.executing) confirmed from "my claims", the form sent twice."""
+    payment = term_b.agreement.terms.get(creditor__organisation__isnull=False).payments.get()
+    client.force_login(world["users"]["creditor"])
+    page = client.get("/bankruptcy/my/").content.decode()
+    token = page.split('name="once_token" value="')[1].split('"')[0]
+    url = f"/bankruptcy/payments/{payment.pk}/confirm/"
+    client.post(url, {"once_token": token})
+    response = client.post(url, {"once_token": token}, follow=True)
+    assert "该表单已提交，未重复处理" in response.content.decode()
+    assert _audits("payment.confirm_receipt", payment) == 1
+
+
+def test_a_payment_form_submitted_twice_records_one_payment(term_b, world, client):
+    client.force_login(world["users"]["administrator"])
+    page = client.get(f"/bankruptcy/agreements/{term_b.agreement_id}/").content.decode()
+    token = page.split('name="once_token" value="')[1].split('"')[0]
+    url = f"/bankruptcy/agreements/{term_b.agreement_id}/pay/"
+    form = {"once_token": token, "term": term_b.pk, "amount": "50", "on": "2024-08-01"}
+    client.post(url, form)
+    response = client.post(url, form, follow=True)
+    assert "该表单已提交，未重复处理" in response.content.decode()
+    assert term_b.payments.count() == 1

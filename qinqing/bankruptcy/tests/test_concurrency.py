@@ -277,29 +277,33 @@ def _results(case, world):
     )
 
 
-def _approve(case, world):
+def _adopted_draft(case, world) -> Agreement:
+    """A draft paying A 320, adopted by the first meeting."""
     case, c = scenarios.reconciliation_claims(case, world)
-    users = world["users"]
-    agreement = services.agreement_draft(
-        actor=users["administrator"], case=case, offers=[(c["A"], "320", "")]
-    )
-    scenarios.adopt(case, c, users["administrator"])
+    admin = world["users"]["administrator"]
+    agreement = services.agreement_draft(actor=admin, case=case, offers=[(c["A"], "320", "")])
+    scenarios.adopt(case, c, admin)
+    return agreement
+
+
+def _approve(case, world):
+    agreement = _adopted_draft(case, world)
     return "agreement.approve", lambda: services.agreement_approve(
-        actor=users["judge"], agreement=Agreement.objects.get(pk=agreement.pk), on=date(2024, 5, 6)
+        actor=world["users"]["judge"],
+        agreement=Agreement.objects.get(pk=agreement.pk),
+        on=date(2024, 5, 6),
     )
 
 
 def _complete(case, world):
-    case, c = scenarios.reconciliation_claims(case, world)
+    agreement = _adopted_draft(case, world)
     users = world["users"]
-    agreement = services.agreement_draft(
-        actor=users["administrator"], case=case, offers=[(c["A"], "320", "")]
-    )
-    scenarios.adopt(case, c, users["administrator"])
     services.agreement_approve(actor=users["judge"], agreement=agreement, on=date(2024, 5, 6))
-    term = agreement.terms.get()
     services.payment_record(
-        actor=users["administrator"], term=term, amount="320", paid_on=date(2024, 8, 1)
+        actor=users["administrator"],
+        term=agreement.terms.get(),
+        amount="320",
+        paid_on=date(2024, 8, 1),
     )
     return "agreement.complete", lambda: services.agreement_complete(
         actor=users["judge"], agreement=Agreement.objects.get(pk=agreement.pk), on=date(2024, 9, 1)

@@ -8,6 +8,7 @@ from ninja import Router, Schema
 
 from qinqing.activities import services
 from qinqing.core.errors import DomainError
+from qinqing.core.idempotency import idempotent
 
 router = Router(tags=["activities"])
 
@@ -30,6 +31,7 @@ class CheckInOut(Schema):
     response=CheckInOut,
     summary="扫码签到：ok / already（已于…签到）/ invalid",
 )
+@idempotent
 def checkin(request, payload: CheckInIn):
     secret = payload.secret.strip()
     if not secret or len(secret) > 64:

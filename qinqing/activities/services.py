@@ -161,18 +161,21 @@ def registration_create(
     firm=None,
     at: datetime | None = None,
 ) -> Registration:
-    """Register one person (public QR form); the same phone gets the same registration back."""
+    """Register one person (public QR form); the same phone gets the same registration back.
+    The event's row is locked while the seats are counted, so concurrent registrations never
+    exceed the capacity."""
     name, phone = name.strip(), phone.strip().replace(" ", "")
     if not name:
         raise DomainError("请填写姓名", field="name")
     if not (phone.isdigit() and 7 <= len(phone) <= 12):
         raise DomainError("请填写正确的手机号", field="phone")
-    if event.state != Event.State.PLANNED and at is None:
-        raise ConflictError("活动已结束，不能报名", code="state")
     with transaction.atomic():
+        event.refresh_from_db(from_queryset=Event.objects.select_for_update())
         existing = Registration.objects.filter(event=event, phone=phone).first()
         if existing is not None:
             return existing
+        if event.state != Event.State.PLANNED and at is None:
+            raise ConflictError("活动已结束，不能报名", code="state")
         if event.capacity and event.registrations.count() >= event.capacity:
             raise ConflictError("报名人数已满", code="full")
         try:
@@ -332,20 +335,27 @@ def follow_up_add(*, actor, event: Event, text: str, due_date: date | None = Non
 
 
 def event_rate(*, secret: str, level: int, comment: str = "") -> None:
-    """好差评 of a held event by a checked-in participant (rater = the secret's hash)."""
-    reg = Registration.objects.select_related("event").filter(secret=secret or "").first()
-    if reg is None:
-        raise DomainError("签到码无效", field="secret", code="invalid")
-    if reg.checked_in_at is None:
-        raise ConflictError("签到后才能评价活动", code="state")
-    need_services.event_rate(
-        actor=None,
-        event_id=reg.event_id,
-        department=reg.event.lead_department,
-        level=level,
-        rater_key=hashlib.sha256(reg.secret.encode()).hexdigest(),
-        comment=comment,
-    )
+    """好差评 of a held event by a checked-in participant (rater = the secret's hash), once:
+    the registration's row is locked while the earlier rating is looked for."""
+    with transaction.atomic():
+        reg = (
+            Registration.objects.select_for_update(of=("self",))
+            .select_related("event")
+            .filter(secret=secret or "")
+            .first()
+        )
+        if reg is None:
+            raise DomainError("签到码无效", field="secret", code="invalid")
+        if reg.checked_in_at is None:
+            raise ConflictError("签到后才能评价活动", code="state")
+        need_services.event_rate(
+            actor=None,
+            event_id=reg.event_id,
+            department=reg.event.lead_department,
+            level=level,
+            rater_key=hashlib.sha256(reg.secret.encode()).hexdigest(),
+            comment=comment,
+        )
 
 
 # --- visits ---------------------------------------------------------------------------------

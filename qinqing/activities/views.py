@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 
 import segno
@@ -22,6 +23,7 @@ from qinqing.activities.models import (
     Visit,
 )
 from qinqing.core.errors import DomainError
+from qinqing.core.idempotency import AlreadyApplied, form_once
 from qinqing.core.models import Organisation
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require, visible
 from qinqing.core.roles import Role
@@ -218,9 +220,19 @@ def register(request: HttpRequest, key: str) -> HttpResponse:
 def checkin(request: HttpRequest, secret: str) -> HttpResponse:
     """GET: the participant's personal QR code; POST (staff scanning it, or self at the door):
     idempotent check-in — ok / already checked in at … / invalid."""
-    result = None
+    result, error = None, ""
     if request.method == "POST":
-        result = services.registration_check_in(secret=secret)
+        try:
+            with form_once(request) as once:
+                result = services.registration_check_in(secret=secret)
+                once.body = result.status
+        except AlreadyApplied as repeat:  # the same form again: the answer it had the first time
+            result = services.registration_check_in(secret=secret)
+            result = dataclasses.replace(result, status=repeat.body or result.status)
+        except DomainError as exc:  # an expired page
+            error = exc.message
+            result = None
+    if result is not None:
         reg = result.registration
     else:
         reg = Registration.objects.select_related("event").filter(secret=secret).first()
@@ -233,6 +245,7 @@ def checkin(request: HttpRequest, secret: str) -> HttpResponse:
         {
             "reg": reg,
             "result": result,
+            "error": error,
             "qr": segno.make(url, error="m").svg_inline(scale=6, border=2),
             "can_rate": reg.checked_in_at and reg.event.state == Event.State.DONE,
         },
@@ -246,7 +259,10 @@ def checkin_rate(request: HttpRequest, secret: str) -> HttpResponse:
     except ValueError:
         level = 0
     try:
-        services.event_rate(secret=secret, level=level, comment=request.POST.get("comment", ""))
+        with form_once(request):
+            services.event_rate(secret=secret, level=level, comment=request.POST.get("comment", ""))
+        messages.success(request, _("感谢您的评价"))
+    except AlreadyApplied:
         messages.success(request, _("感谢您的评价"))
     except DomainError as exc:
         messages.error(request, exc.message)

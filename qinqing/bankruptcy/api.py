@@ -16,6 +16,7 @@ from ninja import Field, Router, Schema, Status
 from qinqing.bankruptcy import rules, selectors, services
 from qinqing.bankruptcy.models import AgendaItem, Agreement, AgreementTerm, Case, Claim, Meeting
 from qinqing.core.errors import DomainError
+from qinqing.core.idempotency import idempotent
 from qinqing.core.models import Organisation
 from qinqing.core.permissions import get_visible_or_404, grants_of, require
 from qinqing.core.roles import Role
@@ -220,6 +221,7 @@ def _own_creditor(request, case_id: int, creditor_id: int | None):
 
 
 @router.post("/meetings/{meeting_id}/sign-in", response={200: dict}, summary="在线签到")
+@idempotent
 def sign_in(request, meeting_id: int, payload: SignInIn):
     meeting = get_visible_or_404(
         request.user, "bankruptcy.view_meeting", Meeting.objects.all(), pk=meeting_id
@@ -232,6 +234,7 @@ def sign_in(request, meeting_id: int, payload: SignInIn):
 
 
 @router.post("/items/{item_id}/ballots", response={201: BallotOut}, summary="对表决事项投票")
+@idempotent
 def ballot_create(request, item_id: int, payload: BallotIn):
     item = _item(request, item_id)
     creditor = _own_creditor(request, item.meeting.case_id, payload.creditor_id)
@@ -394,6 +397,7 @@ class PaymentOut(Schema):
 @router.post(
     "/terms/{term_id}/payments", response={201: PaymentOut}, summary="管理人登记和解协议清偿款"
 )
+@idempotent
 def payment_create(request, term_id: int, payload: PaymentIn):
     case_pk = AgreementTerm.objects.filter(pk=term_id).values("agreement__case_id")[:1]
     case = _staff_case(request, "bankruptcy.administer_case", case_pk)

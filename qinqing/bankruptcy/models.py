@@ -541,6 +541,9 @@ class AgreementTerm(models.Model):
     )
     confirmed_amount = money_field(_("确认的无财产担保债权额"))
     agreed_amount = money_field(_("协议清偿额"))
+    # The sum of the term's payments, kept by `services.payment_record` in the payment's own
+    # transaction, so the database itself refuses a total above the agreed amount.
+    paid_amount = money_field(_("已清偿额"))
     tier = models.CharField(_("清偿档次"), max_length=50, blank=True)
     consented_on = models.DateField(_("同意日（自行和解）"), null=True, blank=True)
 
@@ -554,6 +557,10 @@ class AgreementTerm(models.Model):
             models.CheckConstraint(
                 condition=models.Q(agreed_amount__lte=models.F("confirmed_amount")),
                 name="bk_term_agreed_le_confirmed",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(paid_amount__gte=0, paid_amount__lte=models.F("agreed_amount")),
+                name="bk_term_paid_within_agreed",
             ),
         ]
 

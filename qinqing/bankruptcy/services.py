@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F
 from django.utils import timezone
 
 from qinqing.bankruptcy import rules, selectors
@@ -88,6 +88,14 @@ def _rule(fn, *args, field: str | None = None, **kwargs):
 
 def _audit(actor, action: str, obj, case: Case, **detail) -> None:
     audit_log(actor=actor, action=action, obj=obj, organisation=case.court, detail=detail)
+
+
+def _locked(obj):
+    """Re-read ``obj`` in place under a row lock held until the transaction ends (call it
+    inside ``transaction.atomic()``): what a service checks (a state, a sum, a limit) is then
+    what it changes. Returns ``obj``."""
+    obj.refresh_from_db(from_queryset=type(obj).objects.select_for_update())
+    return obj
 
 
 def _require_open(case: Case) -> None:
@@ -243,9 +251,6 @@ def case_appoint_administrator(*, actor, case: Case, administrator: Organisation
 
 def case_announce(*, actor, case: Case, announcement_date: date, declaration_end: date) -> Case:
     """Art.14 announcement and Art.45 declaration period (30 days to 3 months)."""
-    _require_open(case)
-    if case.announcement_date is not None:
-        raise ConflictError("本案已公告", code="announced")
     if announcement_date < case.acceptance_date:
         raise DomainError("公告日不能早于受理日", field="announcement_date")
     _rule(
@@ -258,6 +263,10 @@ def case_announce(*, actor, case: Case, announcement_date: date, declaration_end
         case.acceptance_date, next_working_day=next_working_day
     )
     with transaction.atomic():
+        _locked(case)
+        _require_open(case)
+        if case.announcement_date is not None:
+            raise ConflictError("本案已公告", code="announced")
         case.announcement_date = announcement_date
         case.declaration_end = declaration_end
         case.status = Case.Status.DECLARING
@@ -277,40 +286,41 @@ def case_announce(*, actor, case: Case, announcement_date: date, declaration_end
 
 def case_decide(*, actor, case: Case, kind: str, decided_on: date, reason: str) -> CaseDecision:
     """Record a track or procedure decision; earlier steps stay valid."""
-    _require_open(case)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("请写明决定理由", field="reason")
     if kind not in CaseDecision.Kind.values:
         raise DomainError("未知的决定类型", field="kind")
-    fields: list[str] = []
-    if kind == CaseDecision.Kind.FAST_TRACK_ON:
-        if case.fast_track:
-            raise ConflictError("本案已适用快审")
-        result = selectors.fast_track_result(case)
-        if result is None:
-            raise DomainError("请先完成涉企经济影响评估，再决定是否适用快审", field="kind")
-        if not result.eligible:
-            raise DomainError("不符合快审条件：" + "；".join(result.reasons), field="kind")
-        case.fast_track, fields = True, ["fast_track"]
-    elif kind == CaseDecision.Kind.FAST_TRACK_OFF:
-        if not case.fast_track:
-            raise ConflictError("本案未适用快审")
-        case.fast_track, fields = False, ["fast_track"]
-    elif kind == CaseDecision.Kind.TO_LIQUIDATION:
-        # Art.99: the agreement is not adopted or not approved → the procedure ends and the
-        # debtor is declared bankrupt (an approved agreement in default goes through Art.104).
-        if case.procedure == Case.Procedure.LIQUIDATION:
-            raise ConflictError("本案已是破产清算程序")
-        if case.agreements.filter(status=Agreement.Status.APPROVED).exists():
-            raise ConflictError("和解协议执行中，不执行协议的应依第104条终止协议")
-        case.procedure, case.status = Case.Procedure.LIQUIDATION, Case.Status.BANKRUPT
-        fields = ["procedure", "status"]
-    else:
-        if case.procedure == Case.Procedure.RECONCILIATION:
-            raise ConflictError("本案已是破产和解程序")
-        case.procedure, fields = Case.Procedure.RECONCILIATION, ["procedure"]
     with transaction.atomic():
+        _locked(case)
+        _require_open(case)
+        fields: list[str] = []
+        if kind == CaseDecision.Kind.FAST_TRACK_ON:
+            if case.fast_track:
+                raise ConflictError("本案已适用快审")
+            result = selectors.fast_track_result(case)
+            if result is None:
+                raise DomainError("请先完成涉企经济影响评估，再决定是否适用快审", field="kind")
+            if not result.eligible:
+                raise DomainError("不符合快审条件：" + "；".join(result.reasons), field="kind")
+            case.fast_track, fields = True, ["fast_track"]
+        elif kind == CaseDecision.Kind.FAST_TRACK_OFF:
+            if not case.fast_track:
+                raise ConflictError("本案未适用快审")
+            case.fast_track, fields = False, ["fast_track"]
+        elif kind == CaseDecision.Kind.TO_LIQUIDATION:
+            # Art.99: the agreement is not adopted or not approved → the procedure ends and the
+            # debtor is declared bankrupt (an approved agreement in default goes through Art.104).
+            if case.procedure == Case.Procedure.LIQUIDATION:
+                raise ConflictError("本案已是破产清算程序")
+            if case.agreements.filter(status=Agreement.Status.APPROVED).exists():
+                raise ConflictError("和解协议执行中，不执行协议的应依第104条终止协议")
+            case.procedure, case.status = Case.Procedure.LIQUIDATION, Case.Status.BANKRUPT
+            fields = ["procedure", "status"]
+        else:
+            if case.procedure == Case.Procedure.RECONCILIATION:
+                raise ConflictError("本案已是破产和解程序")
+            case.procedure, fields = Case.Procedure.RECONCILIATION, ["procedure"]
         case.save(update_fields=fields)
         if kind == CaseDecision.Kind.TO_LIQUIDATION:
             case.agreements.filter(status=Agreement.Status.DRAFT).update(
@@ -324,7 +334,7 @@ def case_decide(*, actor, case: Case, kind: str, decided_on: date, reason: str) 
         _audit(
             actor, "case.decide", decision, case, kind=kind, decided_on=decided_on, reason=reason
         )
-    return decision
+        return decision
 
 
 ASSESSMENT_MONEY = (
@@ -534,9 +544,10 @@ def claim_object(*, actor, claim: Claim, text: str, via: str = "") -> Claim:
     text = (text or "").strip()
     if not text:
         raise DomainError("请写明异议内容", field="objection")
-    if claim.status not in (Claim.Status.ADMITTED, Claim.Status.REJECTED):
-        raise ConflictError("只能对已审查的债权提出异议")
     with transaction.atomic():
+        _locked(claim)
+        if claim.status not in (Claim.Status.ADMITTED, Claim.Status.REJECTED):
+            raise ConflictError("只能对已审查的债权提出异议")
         claim.objection = text[:2000]
         claim.save(update_fields=["objection"])
         detail = {"via": via} if via else {}
@@ -550,8 +561,6 @@ def claim_review(*, actor, claim: Claim, admitted_amount, reason: str) -> Claim:
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("请写明审查理由", field="reason")
-    if claim.status not in (Claim.Status.FILED, Claim.Status.ADMITTED, Claim.Status.REJECTED):
-        raise ConflictError("法院已裁定的债权不能再审查")
     if admitted_amount in (None, ""):
         status, amount = Claim.Status.REJECTED, None
     else:
@@ -560,6 +569,9 @@ def claim_review(*, actor, claim: Claim, admitted_amount, reason: str) -> Claim:
             raise DomainError("确认金额不能超过申报金额", field="admitted_amount")
         status = Claim.Status.ADMITTED if amount > 0 else Claim.Status.REJECTED
     with transaction.atomic():
+        _locked(claim)  # the court's confirmation (`claims_confirm`) is not overwritten
+        if claim.status not in (Claim.Status.FILED, Claim.Status.ADMITTED, Claim.Status.REJECTED):
+            raise ConflictError("法院已裁定的债权不能再审查")
         claim.status, claim.admitted_amount, claim.review_reason = status, amount, reason
         claim.save(update_fields=["status", "admitted_amount", "review_reason"])
         _audit(
@@ -578,11 +590,12 @@ def claim_review(*, actor, claim: Claim, admitted_amount, reason: str) -> Claim:
 
 def claims_table_publish(*, actor, case: Case, on: date | None = None) -> Case:
     """Art.57: the claims table is drawn up once every declared claim has been reviewed."""
-    _require_open(case)
-    pending = case.claims.filter(status=Claim.Status.FILED).count()
-    if pending:
-        raise ConflictError(f"尚有 {pending} 笔债权未审查，不能编制债权表")
     with transaction.atomic():
+        _locked(case)
+        _require_open(case)
+        pending = case.claims.filter(status=Claim.Status.FILED).count()
+        if pending:
+            raise ConflictError(f"尚有 {pending} 笔债权未审查，不能编制债权表")
         case.claims_table_published_on = on or _today()
         case.save(update_fields=["claims_table_published_on"])
         _audit(actor, "case.claims_table", case, case, on=case.claims_table_published_on)
@@ -592,10 +605,11 @@ def claims_table_publish(*, actor, case: Case, on: date | None = None) -> Case:
 def claim_set_provisional(*, actor, claim: Claim, amount) -> Claim:
     """Art.59 para.2: the court fixes a provisional amount for voting on an unconfirmed claim."""
     _require_open(claim.case)
-    if claim.status == Claim.Status.CONFIRMED:
-        raise ConflictError("已确认的债权按确认金额表决，无需临时确定")
     value = None if amount in (None, "") else money(amount, "provisional_amount")
     with transaction.atomic():
+        _locked(claim)
+        if claim.status == Claim.Status.CONFIRMED:
+            raise ConflictError("已确认的债权按确认金额表决，无需临时确定")
         claim.provisional_amount = value
         claim.save(update_fields=["provisional_amount"])
         _audit(actor, "claim.provisional", claim, claim.case, amount=value)
@@ -605,11 +619,12 @@ def claim_set_provisional(*, actor, claim: Claim, amount) -> Claim:
 def claims_confirm(*, actor, case: Case, on: date | None = None) -> dict[str, int]:
     """Art.58: the claims table checked at the first meeting; undisputed claims confirmed by the
     court, claims with an objection marked disputed (the objector may sue)."""
-    _require_open(case)
-    if case.claims_table_published_on is None:
-        raise ConflictError("尚未编制债权表")
     admitted = case.claims.filter(status=Claim.Status.ADMITTED)
     with transaction.atomic():
+        _locked(case)
+        _require_open(case)
+        if case.claims_table_published_on is None:
+            raise ConflictError("尚未编制债权表")
         disputed = admitted.exclude(objection="").update(status=Claim.Status.DISPUTED)
         confirmed = admitted.filter(objection="").update(status=Claim.Status.CONFIRMED)
         _audit(
@@ -650,8 +665,6 @@ def meeting_schedule(
             field="notice_date",
         )
     if kind == Meeting.Kind.FIRST:
-        if case.meetings.filter(kind=Meeting.Kind.FIRST).exists():
-            raise ConflictError("第一次债权人会议已召集")
         due = rules.first_meeting_due(case.declaration_end, next_working_day=next_working_day)
         if not case.declaration_end < date <= due:
             raise DomainError(
@@ -665,6 +678,9 @@ def meeting_schedule(
         if item_kind not in AgendaItem.Kind.values or not title.strip():
             raise DomainError("表决事项不完整或表决规则未知", field="items")
     with transaction.atomic():
+        _locked(case)
+        if kind == Meeting.Kind.FIRST and case.meetings.filter(kind=Meeting.Kind.FIRST).exists():
+            raise ConflictError("第一次债权人会议已召集")
         meeting = Meeting.objects.create(
             case=case, kind=kind, date=date, notice_date=notice_date, online=online
         )
@@ -738,9 +754,10 @@ def meeting_request(*, actor, case: Case, creditors: Sequence[Creditor]) -> Deci
 
 
 def meeting_open(*, actor, meeting: Meeting) -> Meeting:
-    if meeting.status != Meeting.Status.SCHEDULED:
-        raise ConflictError("会议不在待召开状态")
     with transaction.atomic():
+        _locked(meeting)
+        if meeting.status != Meeting.Status.SCHEDULED:
+            raise ConflictError("会议不在待召开状态")
         meeting.status = Meeting.Status.OPEN
         meeting.save(update_fields=["status"])
         meeting.items.update(is_open=True)
@@ -759,9 +776,10 @@ def proxy_register(
         raise DomainError("请填写代理人姓名", field="name")
     if user is None or not grants_of(user).has(Role.CREDITOR):
         raise DomainError("代理人须持有债权人角色的账号", field="username")
-    if Proxy.objects.filter(creditor=creditor, user=user).exists():
-        raise ConflictError("该代理人已登记")
     with transaction.atomic():
+        _locked(creditor)
+        if Proxy.objects.filter(creditor=creditor, user=user).exists():
+            raise ConflictError("该代理人已登记")
         proxy = Proxy.objects.create(
             creditor=creditor,
             user=user,
@@ -792,15 +810,11 @@ def attendance_sign_in(
     via: str = "",
 ) -> Attendance:
     """Sign in (in person or online, SPC Interp. III Art.11), optionally through a proxy.
-    ``via`` records how an account-less creditor was identified (e.g. a masked phone)."""
-    meeting.refresh_from_db(fields=["status"])
-    if meeting.status != Meeting.Status.OPEN:
-        raise ConflictError("会议未开始或已结束，不能签到")
+    ``via`` records how an account-less creditor was identified (e.g. a masked phone).
+    A repeated (or concurrent) sign-in returns the first: the meeting row is locked, so the
+    check and the insert are one step, and the close waits for it."""
     if creditor.case_id != meeting.case_id:
         raise DomainError("该债权人不属于本案", field="creditor")
-    existing = Attendance.objects.filter(meeting=meeting, creditor=creditor).first()
-    if existing is not None:
-        return existing
     proxy = (
         Proxy.objects.filter(creditor=creditor, user=actor).first()
         if getattr(actor, "is_authenticated", False)
@@ -809,6 +823,12 @@ def attendance_sign_in(
     if proxy is not None and not proxy_name:
         proxy_name = proxy.name
     with transaction.atomic():
+        _locked(meeting)
+        if meeting.status != Meeting.Status.OPEN:
+            raise ConflictError("会议未开始或已结束，不能签到")
+        existing = Attendance.objects.filter(meeting=meeting, creditor=creditor).first()
+        if existing is not None:
+            return existing
         attendance = Attendance.objects.create(
             meeting=meeting,
             creditor=creditor,
@@ -833,27 +853,34 @@ def attendance_sign_in(
 def ballot_cast(
     *, actor, item: AgendaItem, creditor: Creditor, vote: str, at=None, via: str = ""
 ) -> Ballot:
-    """A signed-in creditor with a vote on the item casts (or changes) its ballot."""
+    """A signed-in creditor with a vote on the item casts (or changes) its ballot. The item's
+    row is locked while the ballot is checked and stored, and the close takes the same lock:
+    a ballot is either in the stored result or refused, never accepted after the close."""
 
     if vote not in Ballot.Vote.values:
         raise DomainError("表决意见应为同意、不同意或弃权", field="vote")
-    item = AgendaItem.objects.select_related("meeting").get(pk=item.pk)
-    meeting = item.meeting
-    if meeting.status != Meeting.Status.OPEN or not item.is_open:
-        raise ConflictError("该事项不在表决中")
-    if creditor.case_id != meeting.case_id:
-        raise DomainError("该债权人不属于本案", field="creditor")
-    if not Attendance.objects.filter(meeting=meeting, creditor=creditor).exists():
-        raise ConflictError("请先签到再表决", code="not_signed_in")
-    voter = selectors.voter_for(creditor, present=True, vote=None)
-    reason = None if voter is None else rules.exclusion_reason(item.kind, voter)
-    if voter is None or reason is not None:
-        messages = {
-            rules.SECURED_NOT_WAIVED: "有财产担保且未放弃优先受偿权的债权人对和解协议不享有表决权（第59条）",
-            rules.UNCONFIRMED_NO_PROVISIONAL: "债权尚未确定且法院未临时确定债权额，不享有表决权（第59条）",
-        }
-        raise DomainError(messages.get(reason, "该债权人对本事项不享有表决权"), field="vote")
     with transaction.atomic():
+        # only the item's row: the close locks the meeting first, then its items
+        item = (
+            AgendaItem.objects.select_for_update(of=("self",))
+            .select_related("meeting")
+            .get(pk=item.pk)
+        )
+        meeting = item.meeting
+        if meeting.status != Meeting.Status.OPEN or not item.is_open:
+            raise ConflictError("该事项不在表决中", code="not_open")
+        if creditor.case_id != meeting.case_id:
+            raise DomainError("该债权人不属于本案", field="creditor")
+        if not Attendance.objects.filter(meeting=meeting, creditor=creditor).exists():
+            raise ConflictError("请先签到再表决", code="not_signed_in")
+        voter = selectors.voter_for(creditor, present=True, vote=None)
+        reason = None if voter is None else rules.exclusion_reason(item.kind, voter)
+        if voter is None or reason is not None:
+            messages = {
+                rules.SECURED_NOT_WAIVED: "有财产担保且未放弃优先受偿权的债权人对和解协议不享有表决权（第59条）",
+                rules.UNCONFIRMED_NO_PROVISIONAL: "债权尚未确定且法院未临时确定债权额，不享有表决权（第59条）",
+            }
+            raise DomainError(messages.get(reason, "该债权人对本事项不享有表决权"), field="vote")
         ballot, created = Ballot.objects.update_or_create(
             item=item,
             creditor=creditor,
@@ -878,13 +905,14 @@ def ballot_cast(
 
 
 def item_close(*, actor, item: AgendaItem, on: date | None = None) -> AgendaItem:
-    """Close the vote and store the statutory tally (Art.97 or Art.64)."""
+    """Close the vote and store the statutory tally (Art.97 or Art.64), counted under the
+    item's row lock (see `ballot_cast`)."""
 
-    item.refresh_from_db(fields=["is_open"])
-    if not item.is_open:
-        raise ConflictError("该事项已结束表决")
-    result = selectors.item_tally(item)
     with transaction.atomic():
+        _locked(item)
+        if not item.is_open:
+            raise ConflictError("该事项已结束表决")
+        result = selectors.item_tally(item)
         item.is_open = False
         item.passed = result.passed
         item.result = selectors.tally_as_dict(result)
@@ -895,10 +923,14 @@ def item_close(*, actor, item: AgendaItem, on: date | None = None) -> AgendaItem
 
 
 def meeting_close(*, actor, meeting: Meeting, on: date | None = None) -> Meeting:
-    if meeting.status != Meeting.Status.OPEN:
-        raise ConflictError("会议不在进行中")
     with transaction.atomic():
-        for item in meeting.items.filter(is_open=True):
+        _locked(meeting)  # waits for sign-ins in progress
+        if meeting.status != Meeting.Status.OPEN:
+            raise ConflictError("会议不在进行中")
+        # Every open item is locked before the first audit entry (which locks the chain's
+        # head): a ballot holding an item's lock then waits for nothing the close holds.
+        items = list(meeting.items.select_for_update().filter(is_open=True).order_by("pk"))
+        for item in items:
             item_close(actor=actor, item=item, on=on)
         meeting.status = Meeting.Status.CLOSED
         meeting.save(update_fields=["status"])
@@ -908,24 +940,25 @@ def meeting_close(*, actor, meeting: Meeting, on: date | None = None) -> Meeting
 
 def meeting_results_send(*, actor, meeting: Meeting, on: date | None = None) -> int:
     """Tell every creditor that took part the results within 3 days (SPC Interp. III Art.11)."""
-    if meeting.status != Meeting.Status.CLOSED:
-        raise ConflictError("会议结束后才能告知表决结果")
-    if meeting.results_sent_on is not None:
-        raise ConflictError("表决结果已告知")
     on = on or _today()
     due = rules.results_due(meeting.date, next_working_day=next_working_day)
-    lines = []
-    for item in meeting.items.all():
-        result = item.result or {}
-        lines.append(
-            f"{item.title}：{'通过' if item.passed else '未通过'}（出席有表决权 "
-            f"{result.get('present_voters', 0)} 人，同意 {result.get('yes_voters', 0)} 人；"
-            f"同意债权额 {result.get('yes_amount', '0')} 元，应达 "
-            f"{result.get('required_amount_display', '0')} 元）"
-        )
-    body = "\n".join(lines)
-    creditors = Creditor.objects.filter(attendances__meeting=meeting).distinct()
     with transaction.atomic():
+        _locked(meeting)
+        if meeting.status != Meeting.Status.CLOSED:
+            raise ConflictError("会议结束后才能告知表决结果")
+        if meeting.results_sent_on is not None:
+            raise ConflictError("表决结果已告知")
+        lines = []
+        for item in meeting.items.all():
+            result = item.result or {}
+            lines.append(
+                f"{item.title}：{'通过' if item.passed else '未通过'}（出席有表决权 "
+                f"{result.get('present_voters', 0)} 人，同意 {result.get('yes_voters', 0)} 人；"
+                f"同意债权额 {result.get('yes_amount', '0')} 元，应达 "
+                f"{result.get('required_amount_display', '0')} 元）"
+            )
+        body = "\n".join(lines)
+        creditors = Creditor.objects.filter(attendances__meeting=meeting).distinct()
         sent = sum(
             _notify_creditor(actor, c, f"{meeting.case.number} 表决结果", body) for c in creditors
         )
@@ -963,8 +996,6 @@ def agreement_draft(
     _require_open(case)
     if kind not in Agreement.Kind.values:
         raise DomainError("未知的协议类型", field="kind")
-    if case.agreements.exclude(status__in=Agreement.ENDED).exists():
-        raise ConflictError("本案已有和解协议")
     if not offers:
         raise DomainError("请为每个债权人列明清偿额", field="offers")
     rows = []
@@ -980,6 +1011,9 @@ def agreement_draft(
             )
         rows.append((creditor, confirmed, agreed, tier))
     with transaction.atomic():
+        _locked(case)  # one agreement in force at a time
+        if case.agreements.exclude(status__in=Agreement.ENDED).exists():
+            raise ConflictError("本案已有和解协议")
         agreement = Agreement.objects.create(case=case, kind=kind, summary=summary)
         for creditor, confirmed, agreed, tier in rows:
             AgreementTerm.objects.create(
@@ -1026,9 +1060,9 @@ def term_consent(*, actor, term: AgreementTerm, on: date | None = None) -> Agree
     """A creditor consents to an out-of-court settlement (Art.105)."""
     if term.agreement.kind != Agreement.Kind.SELF_SETTLEMENT:
         raise ConflictError("只有自行和解需要逐一同意")
-    if term.agreement.status != Agreement.Status.DRAFT:
-        raise ConflictError("协议已生效")
     with transaction.atomic():
+        if _locked(term.agreement).status != Agreement.Status.DRAFT:
+            raise ConflictError("协议已生效")
         term.consented_on = on or _today()
         term.save(update_fields=["consented_on"])
         _audit(actor, "agreement.consent", term, term.agreement.case, creditor=term.creditor.name)
@@ -1039,33 +1073,35 @@ def agreement_approve(*, actor, agreement: Agreement, on: date) -> Agreement:
     """Art.98: the court approves an adopted agreement (Art.97 tally passed); Art.105: a
     self-settlement needs every creditor's consent."""
     case = agreement.case
-    _require_open(case)
-    if agreement.status != Agreement.Status.DRAFT:
-        raise ConflictError("协议不在草案状态")
     if on < case.acceptance_date:
         raise DomainError("裁定日不能早于受理日", field="on")
-    if agreement.kind == Agreement.Kind.COURT:
-        adopted = AgendaItem.objects.filter(
-            meeting__case=case, kind=AgendaItem.Kind.RECONCILIATION, passed=True
-        ).exists()
-        if not adopted:
-            raise ConflictError("和解协议尚未经债权人会议表决通过（第97条）", code="not_adopted")
-        case_status = Case.Status.EXECUTING
-    else:
-        all_ids = [str(pk) for pk in case.creditors.values_list("pk", flat=True)]
-        consenting = [
-            str(pk)
-            for pk in agreement.terms.exclude(consented_on=None).values_list(
-                "creditor_id", flat=True
-            )
-        ]
-        if not _rule(rules.self_settlement_valid, all_ids, consenting):
-            raise ConflictError("自行和解须经全体债权人同意（第105条）", code="not_unanimous")
-        case_status = Case.Status.EXECUTING
     with transaction.atomic():
+        _locked(case)
+        _locked(agreement)  # the consents (`term_consent`) are counted under this lock
+        _require_open(case)
+        if agreement.status != Agreement.Status.DRAFT:
+            raise ConflictError("协议不在草案状态")
+        if agreement.kind == Agreement.Kind.COURT:
+            adopted = AgendaItem.objects.filter(
+                meeting__case=case, kind=AgendaItem.Kind.RECONCILIATION, passed=True
+            ).exists()
+            if not adopted:
+                raise ConflictError(
+                    "和解协议尚未经债权人会议表决通过（第97条）", code="not_adopted"
+                )
+        else:
+            all_ids = [str(pk) for pk in case.creditors.values_list("pk", flat=True)]
+            consenting = [
+                str(pk)
+                for pk in agreement.terms.exclude(consented_on=None).values_list(
+                    "creditor_id", flat=True
+                )
+            ]
+            if not _rule(rules.self_settlement_valid, all_ids, consenting):
+                raise ConflictError("自行和解须经全体债权人同意（第105条）", code="not_unanimous")
         agreement.status, agreement.approved_on = Agreement.Status.APPROVED, on
         agreement.save(update_fields=["status", "approved_on"])
-        case.status, case.approval_date = case_status, on
+        case.status, case.approval_date = Case.Status.EXECUTING, on
         case.save(update_fields=["status", "approval_date"])
         _audit(actor, "agreement.approve", agreement, case, on=on, kind=agreement.kind)
     return agreement
@@ -1074,13 +1110,18 @@ def agreement_approve(*, actor, agreement: Agreement, on: date) -> Agreement:
 def installments_set(
     *, actor, term: AgreementTerm, schedule: Sequence[tuple[date, object]]
 ) -> list[Installment]:
-    """The creditor's payment schedule; it must add up to the agreed amount."""
-    if term.agreement.status not in (Agreement.Status.DRAFT, Agreement.Status.APPROVED):
-        raise ConflictError("协议已结束")
+    """The creditor's payment schedule; it must add up to the agreed amount. It replaces the
+    term's schedule under the term's row lock (two at once would leave both)."""
     rows = [(due, money(amount, "schedule", allow_zero=False)) for due, amount in schedule]
     if sum((a for _, a in rows), ZERO) != term.agreed_amount:
         raise DomainError("还款计划合计须等于协议清偿额", field="schedule")
     with transaction.atomic():
+        if _locked(term.agreement).status not in (
+            Agreement.Status.DRAFT,
+            Agreement.Status.APPROVED,
+        ):
+            raise ConflictError("协议已结束")
+        _locked(term)
         term.installments.all().delete()
         created = [
             Installment.objects.create(term=term, due_date=due, amount=amount)
@@ -1128,16 +1169,29 @@ def agreement_schedule_equal(
 def payment_record(
     *, actor, term: AgreementTerm, amount, paid_on: date, reference: str = ""
 ) -> Payment:
-    """The administrator records a payment made under the agreement."""
+    """The administrator records a payment made under the agreement. The agreement and the
+    term are locked, so concurrent payments never add up to more than the agreed amount (and
+    the term's paid total, kept here, is bounded by a database constraint)."""
     if term.agreement.status != Agreement.Status.APPROVED:
         raise ConflictError("协议未在执行中")
     value = money(amount, "amount", allow_zero=False)
-    paid = term.payments.aggregate(s=Sum("amount"))["s"] or ZERO
-    if paid + value > term.agreed_amount:
-        raise DomainError(f"累计清偿额将超过协议清偿额 {term.agreed_amount}", field="amount")
-    if term.agreement.approved_on and paid_on < term.agreement.approved_on:
-        raise DomainError("支付日不能早于协议认可日", field="paid_on")
+    today = _today()
+    if paid_on > today:
+        raise DomainError(f"支付日不能晚于今天（{today}），请登记已经支付的款项", field="paid_on")
     with transaction.atomic():
+        agreement = _locked(term.agreement)
+        if agreement.status != Agreement.Status.APPROVED:
+            raise ConflictError("协议未在执行中")
+        _locked(term)
+        if term.paid_amount + value > term.agreed_amount:
+            raise DomainError(
+                f"累计清偿额将超过协议清偿额 {term.agreed_amount}（已清偿 {term.paid_amount}）",
+                field="amount",
+            )
+        if agreement.approved_on and paid_on < agreement.approved_on:
+            raise DomainError("支付日不能早于协议认可日", field="paid_on")
+        AgreementTerm.objects.filter(pk=term.pk).update(paid_amount=F("paid_amount") + value)
+        term.paid_amount += value
         payment = Payment.objects.create(
             term=term,
             amount=value,
@@ -1166,12 +1220,17 @@ def payment_confirm_receipt(
     *, actor, payment: Payment, on: date | None = None, via: str = ""
 ) -> Payment:
     """The creditor confirms it received a payment; `via` records how an account-less
-    creditor was identified (a masked phone)."""
-    if payment.receipt_confirmed_on is not None:
-        raise ConflictError("已确认收款")
+    creditor was identified (a masked phone). One conditional update: of concurrent or
+    repeated confirmations exactly one is applied and audited, the others are refused."""
+    on = on or _today()
     with transaction.atomic():
-        payment.receipt_confirmed_on = on or _today()
-        payment.save(update_fields=["receipt_confirmed_on"])
+        confirmed = Payment.objects.filter(pk=payment.pk, receipt_confirmed_on=None).update(
+            receipt_confirmed_on=on
+        )
+        if not confirmed:
+            payment.refresh_from_db(fields=["receipt_confirmed_on"])
+            raise ConflictError("已确认收款", code="confirmed")
+        payment.receipt_confirmed_on = on
         detail = {"via": via} if via else {}
         _audit(actor, "payment.confirm_receipt", payment, payment.term.agreement.case, **detail)
     return payment
@@ -1179,16 +1238,18 @@ def payment_confirm_receipt(
 
 def agreement_complete(*, actor, agreement: Agreement, on: date) -> Agreement:
     """Every term paid in full: execution ends, the reduced debts are discharged (Art.106)."""
-    if agreement.status != Agreement.Status.APPROVED:
-        raise ConflictError("协议未在执行中")
-    for term in agreement.terms.all():
-        paid = term.payments.aggregate(s=Sum("amount"))["s"] or ZERO
-        if paid != term.agreed_amount:
-            raise ConflictError(
-                f"{term.creditor.name} 尚未足额清偿（已付 {paid}，应付 {term.agreed_amount}）"
-            )
     case = agreement.case
     with transaction.atomic():
+        _locked(case)
+        _locked(agreement)  # payments (`payment_record`) wait, or have been counted
+        if agreement.status != Agreement.Status.APPROVED:
+            raise ConflictError("协议未在执行中")
+        for term in agreement.terms.all():
+            if term.paid_amount != term.agreed_amount:
+                raise ConflictError(
+                    f"{term.creditor.name} 尚未足额清偿"
+                    f"（已付 {term.paid_amount}，应付 {term.agreed_amount}）"
+                )
         agreement.status, agreement.completed_on = Agreement.Status.COMPLETED, on
         agreement.save(update_fields=["status", "completed_on"])
         case.status = (
@@ -1207,11 +1268,7 @@ def _terms_and_payments(agreement: Agreement):
     the Art.103 and Art.104 settlements (creditors without a confirmed claim left out)."""
     terms = list(agreement.terms.select_related("creditor"))
     claims = {str(t.creditor_id): t.confirmed_amount for t in terms if t.confirmed_amount > 0}
-    received = {
-        str(t.creditor_id): t.payments.aggregate(s=Sum("amount"))["s"] or ZERO
-        for t in terms
-        if str(t.creditor_id) in claims
-    }
+    received = {str(t.creditor_id): t.paid_amount for t in terms if str(t.creditor_id) in claims}
     return terms, claims, received
 
 
@@ -1221,17 +1278,21 @@ def agreement_terminate(
     """Art.104: on default the court terminates the agreement and declares bankruptcy; the
     concessions lapse, payments received stay, and the further distribution equalises creditors
     (``rules.art104_distribution``). Returns creditor name → share of ``distributable``."""
-    if agreement.status != Agreement.Status.APPROVED:
-        raise ConflictError("协议未在执行中")
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("请写明终止原因", field="reason")
     available = money(distributable, "distributable")
-    terms, claims, received = _terms_and_payments(agreement)
-    shares = _rule(rules.art104_distribution, claims, received, available, field="distributable")
-    names = {str(t.creditor_id): t.creditor.name for t in terms}
     case = agreement.case
     with transaction.atomic():
+        _locked(case)
+        _locked(agreement)  # the payments counted are all there are
+        if agreement.status != Agreement.Status.APPROVED:
+            raise ConflictError("协议未在执行中")
+        terms, claims, received = _terms_and_payments(agreement)
+        shares = _rule(
+            rules.art104_distribution, claims, received, available, field="distributable"
+        )
+        names = {str(t.creditor_id): t.creditor.name for t in terms}
         agreement.status, agreement.terminated_on = Agreement.Status.TERMINATED, on
         agreement.termination_reason = reason
         agreement.save(update_fields=["status", "terminated_on", "termination_reason"])
@@ -1259,22 +1320,24 @@ def agreement_void(
     keep what they received only up to the common percentage (``rules.art103_settlement``):
     the excess is returned to the estate, the others are topped up from ``distributable``.
     Returns the settlement (keyed by creditor name)."""
-    if agreement.status not in (Agreement.Status.APPROVED, Agreement.Status.COMPLETED):
-        raise ConflictError("只有已认可（执行中或执行完毕）的和解协议可以裁定无效")
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("请写明欺诈或其他违法行为的事实", field="reason")
     available = money(distributable, "distributable")
-    terms, claims, received = _terms_and_payments(agreement)
-    settled = _rule(rules.art103_settlement, claims, received, available, field="distributable")
-    names = {str(t.creditor_id): t.creditor.name for t in terms}
-    by_name = rules.Art103Settlement(
-        level=settled.level,
-        to_pay={names[k]: v for k, v in settled.to_pay.items()},
-        to_return={names[k]: v for k, v in settled.to_return.items()},
-    )
     case = agreement.case
     with transaction.atomic():
+        _locked(case)
+        _locked(agreement)
+        if agreement.status not in (Agreement.Status.APPROVED, Agreement.Status.COMPLETED):
+            raise ConflictError("只有已认可（执行中或执行完毕）的和解协议可以裁定无效")
+        terms, claims, received = _terms_and_payments(agreement)
+        settled = _rule(rules.art103_settlement, claims, received, available, field="distributable")
+        names = {str(t.creditor_id): t.creditor.name for t in terms}
+        by_name = rules.Art103Settlement(
+            level=settled.level,
+            to_pay={names[k]: v for k, v in settled.to_pay.items()},
+            to_return={names[k]: v for k, v in settled.to_return.items()},
+        )
         was = agreement.status
         agreement.status, agreement.terminated_on = Agreement.Status.VOID, on
         agreement.termination_reason = reason

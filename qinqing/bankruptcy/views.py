@@ -44,6 +44,7 @@ from qinqing.bankruptcy.models import (
 from qinqing.core import calendar, otp
 from qinqing.core import figures as figures_registry
 from qinqing.core.errors import DomainError
+from qinqing.core.idempotency import AlreadyApplied, form_once
 from qinqing.core.models import Organisation
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require, visible
 from qinqing.core.roles import Role
@@ -67,8 +68,14 @@ def _back(request, fallback: str) -> HttpResponse:
 
 
 def _attempt(request, fn, ok: str, **kwargs) -> bool:
+    """Run a service for a posted form, once per the form's one-time token (a repeated
+    submission changes nothing and says so), and report the outcome as a message."""
     try:
-        fn(actor=request.user, **kwargs)
+        with form_once(request):
+            fn(actor=request.user, **kwargs)
+    except AlreadyApplied as exc:
+        messages.info(request, exc.message)
+        return False
     except DomainError as exc:
         messages.error(request, exc.message)
         return False

@@ -363,3 +363,31 @@ class AuditAnchor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} #{self.seq}"
+
+
+class IdempotencyKey(models.Model):
+    """A request applied once (`qinqing.core.idempotency`): an API call's `Idempotency-Key` or
+    a web form's one-time token, per subject (the account, else the browser session) and
+    route, with the response a repeat receives until it expires."""
+
+    subject = models.CharField(_("请求主体"), max_length=80)
+    key = models.CharField(_("幂等键"), max_length=128)
+    route = models.CharField(_("请求路径"), max_length=255)
+    fingerprint = models.CharField(_("请求内容摘要"), max_length=64, blank=True)
+    status = models.PositiveSmallIntegerField(_("响应状态"), null=True, blank=True)
+    body = models.JSONField(_("响应内容"), null=True, blank=True)
+    created_at = models.DateTimeField(_("首次请求时间"))
+    expires_at = models.DateTimeField(_("过期时间"))
+
+    class Meta:
+        verbose_name = _("幂等请求")
+        verbose_name_plural = _("幂等请求")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "key", "route"], name="core_idempotency_once"
+            )
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="core_idempotency_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.route} {self.key}"

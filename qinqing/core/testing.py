@@ -51,3 +51,46 @@ def enter_test_notice_2027(actor=None):
 
     draft = holiday_notice_draft(year=2027, text=TEST_NOTICE_2027, number="测试〔2026〕1号")
     return holiday_notice_save(actor=actor, draft=draft, source=HolidayNotice.Source.ENTERED)
+
+
+def race(workers: int, fn) -> list:
+    """Run ``fn(i)`` for i in range(workers) in as many threads, released together by a
+    barrier; each thread closes its database connection at the end. Returns each worker's
+    result, or the exception it raised (so the caller asserts on every outcome).
+
+    Real concurrent writers need a database that has them (PostgreSQL) and a test marked
+    ``django_db(transaction=True)``, so each thread's commits are visible to the others.
+    """
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(workers)
+    results: list = [None] * workers
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = fn(i)
+        except Exception as exc:  # reported to the caller, which asserts on it
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def needs_concurrent_writers():
+    """Skip a race test on SQLite, which serialises writers (one lock for the whole file), so
+    the race it exercises cannot happen there; a sequential test of the same invariant runs
+    on both databases."""
+    import pytest
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers are exercised on PostgreSQL (SQLite serialises writes)")

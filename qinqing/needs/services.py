@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from qinqing.core import calendar, rows
@@ -1186,33 +1186,39 @@ def need_rate(*, actor, need: Need, level: int, comment: str = "", at=None) -> R
 def event_rate(
     *, actor, event_id: int, department: Organisation, level: int, rater_key: str, comment=""
 ) -> Rating:
-    """好差评 of an event by one participant (`rater_key`: the registration's secret hash)."""
-    with transaction.atomic():
-        if Rating.objects.filter(event_id=event_id, rater_key=rater_key).exists():
-            raise ConflictError("您已评价过该活动", code="duplicate")
-        return _rate(
-            actor=actor,
-            department=department,
-            level=level,
-            comment=comment,
-            event_id=event_id,
-            rater_key=rater_key,
-        )
+    """好差评 of an event by one participant (`rater_key`: the registration's secret hash);
+    a second rating by the same participant, even a concurrent one, is refused
+    (`rating_event_rater_unique`)."""
+    try:
+        with transaction.atomic():
+            if Rating.objects.filter(event_id=event_id, rater_key=rater_key).exists():
+                raise ConflictError("您已评价过该活动", code="duplicate")
+            return _rate(
+                actor=actor,
+                department=department,
+                level=level,
+                comment=comment,
+                event_id=event_id,
+                rater_key=rater_key,
+            )
+    except IntegrityError:
+        raise ConflictError("您已评价过该活动", code="duplicate") from None
 
 
 def rating_appeal(*, actor, rating: Rating, reason: str) -> Rating:
-    """The rated department appeals a mistaken 差评."""
+    """The rated department appeals a mistaken 差评 (once: the rating's row is locked)."""
     if not rating.is_bad:
         raise ConflictError("只能对差评提出申诉", code="state")
     if actor is not None and not (
         can(actor, "needs.decide_appeal") or rating.department_id in _staff_orgs(actor)
     ):
         raise PermissionDenied
-    if rating.appeal_state:
-        raise ConflictError("该评价已申诉", code="state")
     if len((reason or "").strip()) < 4:
         raise DomainError("请说明申诉理由", field="reason")
     with transaction.atomic():
+        rating.refresh_from_db(from_queryset=Rating.objects.select_for_update())
+        if rating.appeal_state:
+            raise ConflictError("该评价已申诉", code="state")
         rating.appeal_state, rating.appeal_reason = Rating.Appeal.PENDING, reason.strip()
         rating.save(update_fields=["appeal_state", "appeal_reason"])
         audit_log(actor=actor, action="rating.appeal", obj=rating, organisation=rating.department)
@@ -1226,11 +1232,13 @@ def _staff_orgs(user) -> frozenset[int]:
 
 
 def rating_appeal_decide(*, actor, rating: Rating, upheld: bool) -> Rating:
-    """An upheld appeal cancels the rectification; the rating stays on record, marked."""
+    """An upheld appeal cancels the rectification; the rating stays on record, marked. One
+    decision only: the rating's row is locked while the pending appeal is checked."""
     _check(actor, "needs.decide_appeal")
-    if rating.appeal_state != Rating.Appeal.PENDING:
-        raise ConflictError("没有待审核的申诉", code="state")
     with transaction.atomic():
+        rating.refresh_from_db(from_queryset=Rating.objects.select_for_update())
+        if rating.appeal_state != Rating.Appeal.PENDING:
+            raise ConflictError("没有待审核的申诉", code="state")
         rating.appeal_state = Rating.Appeal.UPHELD if upheld else Rating.Appeal.REJECTED
         rating.save(update_fields=["appeal_state"])
         if upheld:

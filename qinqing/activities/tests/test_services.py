@@ -15,8 +15,9 @@ from qinqing.activities.models import Appointment, Event, Registration
 from qinqing.core.demo import demo_uscc
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import Organisation
+from qinqing.core.testing import needs_concurrent_writers, race
 from qinqing.enterprises.models import Firm
-from qinqing.needs.models import Need, Rectification
+from qinqing.needs.models import Need, Rating, Rectification
 
 
 @pytest.fixture
@@ -267,3 +268,37 @@ def test_event_times_and_kind_are_validated(world, swj):
             ends_at=start - timedelta(hours=1),
             place="x",
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_registrations_never_exceed_the_capacity(world, swj):
+    needs_concurrent_writers()
+    event = _event(world, swj, capacity=3)
+
+    def register(i):
+        return services.registration_create(
+            actor=None,
+            event=Event.objects.get(pk=event.pk),
+            name=f"报名{i}",
+            phone=f"1380000010{i}",
+        )
+
+    results = race(8, register)
+
+    assert [type(r) for r in results].count(Registration) == 3, results
+    assert all(isinstance(r, (Registration, ConflictError)) for r in results), results
+    assert event.registrations.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_ratings_by_one_participant_are_one_rating(world, swj):
+    needs_concurrent_writers()
+    event = _event(world, swj)
+    reg = services.registration_create(actor=None, event=event, name="赵六", phone="13800000006")
+    services.registration_check_in(secret=reg.secret)
+
+    results = race(6, lambda i: services.event_rate(secret=reg.secret, level=1 + i % 5))
+
+    assert results.count(None) == 1, results
+    assert all(isinstance(r, ConflictError) for r in results if r is not None), results
+    assert Rating.objects.filter(event_id=event.pk).count() == 1

@@ -69,6 +69,27 @@ def test_check_in_api(client, event):
     assert response.status_code == 400 and response.json()["code"] == "invalid"
 
 
+def test_a_retried_check_in_gets_the_first_answer(client, event):
+    """The API with an Idempotency-Key and the page's form with its one-time token: the
+    retry is answered as the first request was (ok), not as a second check-in (already)."""
+    reg = services.registration_create(actor=None, event=event, name="李四", phone="13800000002")
+    url = "/api/v1/activities/checkin"
+    headers = {"Idempotency-Key": "scan-1"}
+    body = {"secret": reg.secret}
+    ok = client.post(url, body, content_type="application/json", headers=headers)
+    again = client.post(url, body, content_type="application/json", headers=headers)
+    assert again.json() == ok.json() and ok.json()["result"] == "ok"
+
+    other = services.registration_create(actor=None, event=event, name="王五", phone="13800000003")
+    page = client.get(f"/activities/c/{other.secret}/").content.decode()
+    token = page.split('name="once_token" value="')[1].split('"')[0]
+    first = client.post(f"/activities/c/{other.secret}/", {"once_token": token}).content.decode()
+    second = client.post(f"/activities/c/{other.secret}/", {"once_token": token}).content.decode()
+    assert 'data-result="ok"' in first and 'data-result="ok"' in second
+    expired = client.post(f"/activities/c/{other.secret}/", {"once_token": "x:y:z"})
+    assert "页面已过期" in expired.content.decode()
+
+
 def test_host_records_materials_and_questions_through_the_page(client, demo_users, event):
     client.force_login(demo_users["liaison"])
     client.post(f"/activities/{event.pk}/act/material/", {"kind": "handbook", "count": "80"})

@@ -15,6 +15,7 @@ from qinqing.core.errors import ConflictError, DomainError, ThrottledError
 from qinqing.core.models import AuditEntry, Organisation
 from qinqing.core.roles import Role
 from qinqing.core.services import role_grant_add
+from qinqing.core.testing import needs_concurrent_writers, race
 from qinqing.needs import services
 from qinqing.needs.models import Category, Need, Rating, Rectification, RoutingExample
 from qinqing.needs.tests.conftest import FIRM_USCC
@@ -465,3 +466,27 @@ def test_concurrent_submissions_and_other_writers_keep_one_chain(submit):
     assert len(numbers) == 20
     assert AuditEntry.objects.filter(action="need.submit").count() == 20
     assert verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_appeal_decided_twice_at_once_is_decided_once(world, submit):
+    """Two dispatchers decide the same appeal at the same moment, one upholding it, one
+    rejecting it: one decision stands, audited once; the other is refused."""
+    needs_concurrent_writers()
+    need = _closed(world, submit)
+    rating = services.need_rate(actor=None, need=need, level=1)
+    services.rating_appeal(actor=world["liaison"], rating=rating, reason="企业误操作导致")
+
+    def decide(i):
+        stale = Rating.objects.get(pk=rating.pk)
+        return services.rating_appeal_decide(
+            actor=world["dispatcher"], rating=stale, upheld=i % 2 == 0
+        )
+
+    results = race(4, decide)
+
+    decided = [r for r in results if isinstance(r, Rating)]
+    assert len(decided) == 1, results
+    assert all(isinstance(r, ConflictError) for r in results if r not in decided), results
+    assert Rating.objects.get(pk=rating.pk).appeal_state == decided[0].appeal_state
+    assert AuditEntry.objects.filter(action="rating.appeal_decide").count() == 1

@@ -9,6 +9,7 @@ from io import BytesIO
 from django.db import transaction
 from django.utils import timezone
 
+from qinqing.core import spreadsheets
 from qinqing.core.audit import audit_log
 from qinqing.core.errors import DomainError
 from qinqing.core.models import Organisation
@@ -252,26 +253,26 @@ def import_template() -> bytes:
     return out.getvalue()
 
 
-def _read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
-    from openpyxl import load_workbook
+# Columns read from an import sheet: the template's twelve and room for a few notes of one's own.
+MAX_IMPORT_COLUMNS = 30
 
-    try:
-        wb = load_workbook(BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # a corrupt or non-Excel upload
-        raise DomainError("无法读取文件，请上传 .xlsx 格式的模板", field="file") from exc
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header = next(rows, None)
-    if header is None:
+
+def _read_rows(content: bytes, max_rows: int) -> list[tuple[int, dict[str, str]]]:
+    book = spreadsheets.open_workbook(content)
+    table = spreadsheets.sheet_rows(
+        book.worksheets[0], max_rows=max_rows, max_columns=MAX_IMPORT_COLUMNS
+    )
+    if not table:
         raise DomainError("文件为空", field="file")
+    header = table[0]
     names = {label: field for label, field in rules.IMPORT_COLUMNS}
     columns = [names.get(str(h).strip()) if h is not None else None for h in header]
     missing = [label for label, field in rules.IMPORT_COLUMNS[:3] if field not in columns]
     if missing:
         raise DomainError(f"缺少必需的列：{'、'.join(missing)}", field="file")
     out = []
-    for index, values in enumerate(rows, start=2):
-        if values is None or all(v is None or str(v).strip() == "" for v in values):
+    for index, values in enumerate(table[1:], start=2):
+        if all(v is None or str(v).strip() == "" for v in values):
             continue
         row = {
             field: ("" if value is None else str(value))
@@ -284,9 +285,7 @@ def _read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
 
 def firm_import(*, actor, content: bytes, max_rows: int = 5000) -> ImportResult:
     """All-or-nothing import of firms from the Excel template, with a row-level error report."""
-    rows = _read_rows(content)
-    if len(rows) > max_rows:
-        raise DomainError(f"单次最多导入 {max_rows} 行", field="file")
+    rows = _read_rows(content, max_rows)
     clusters = {c.name: c for c in Cluster.objects.all()}
     industries = {i.name: i for i in Industry.objects.all()}
     kinds = {str(label): code for code, label in Firm.Kind.choices}

@@ -9,7 +9,12 @@ from openpyxl import Workbook, load_workbook
 from qinqing.core.demo import demo_uscc
 from qinqing.core.errors import DomainError
 from qinqing.core.models import Organisation
-from qinqing.core.testing import ANONYMOUS, check_matrix
+from qinqing.core.testing import (
+    ANONYMOUS,
+    check_matrix,
+    xlsx_declaring_every_cell,
+    xlsx_with_part,
+)
 from qinqing.enterprises import services
 from qinqing.enterprises.models import Firm
 from qinqing.enterprises.rules import IMPORT_COLUMNS
@@ -108,6 +113,26 @@ def test_import_rejects_a_file_that_is_not_the_template(world):
     with pytest.raises(DomainError, match="缺少必需的列"):
         services.firm_import(actor=None, content=_xlsx([], header=["名称"]))
     assert not services.firm_import(actor=None, content=_xlsx([])).ok
+
+
+def test_a_file_declaring_every_cell_is_refused_by_its_rows_not_read_in_full(world):
+    """1 048 576 declared rows of 16 384 columns and a value in the last row: the import names
+    the row limit instead of spending minutes padding a million rows."""
+    header = [label for label, _ in IMPORT_COLUMNS]
+    content = xlsx_declaring_every_cell([header, _row(905, "武汉示例戊有限公司")])
+    with pytest.raises(DomainError, match="数据超过 5000 行的上限（第 1048576 行）"):
+        services.firm_import(actor=world["liaison"], content=content)
+    content = xlsx_declaring_every_cell(
+        [header, _row(905, "武汉示例戊有限公司")], last_row_value=None
+    )
+    result = services.firm_import(actor=world["liaison"], content=content)
+    assert result.ok and [f.name for f in result.created] == ["武汉示例戊有限公司"]
+
+
+def test_a_zip_bomb_is_refused_before_it_is_inflated(world):
+    content = xlsx_with_part("xl/worksheets/sheet1.xml", 64 * 1024 * 1024)
+    with pytest.raises(DomainError, match="解压后超过 32 MB 的上限"):
+        services.firm_import(actor=world["liaison"], content=content)
 
 
 def test_import_page_and_template(client, world):

@@ -28,6 +28,7 @@ from qinqing.core.audit import audit_log
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import Organisation
 from qinqing.core.permissions import can
+from qinqing.core.rules import is_ascii_digits
 from qinqing.needs import rules as need_rules
 from qinqing.needs import services as need_services
 from qinqing.needs.models import Need, Rectification
@@ -165,7 +166,7 @@ def registration_create(
     name, phone = name.strip(), phone.strip().replace(" ", "")
     if not name:
         raise DomainError("请填写姓名", field="name")
-    if not (phone.isdigit() and 7 <= len(phone) <= 12):
+    if not (is_ascii_digits(phone) and 7 <= len(phone) <= 12):
         raise DomainError("请填写正确的手机号", field="phone")
     if event.state != Event.State.PLANNED and at is None:
         raise ConflictError("活动已结束，不能报名", code="state")

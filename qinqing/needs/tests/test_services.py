@@ -465,3 +465,11 @@ def test_concurrent_submissions_and_other_writers_keep_one_chain(submit):
     assert len(numbers) == 20
     assert AuditEntry.objects.filter(action="need.submit").count() == 20
     assert verify_chain().ok
+
+
+def test_a_phone_of_superscript_or_circled_digits_is_refused(submit):
+    """str.isdigit() takes "¹³⁹…": such a phone was stored and texted."""
+    for phone in ("¹³⁹⁰⁰⁰⁰¹²³⁴", "①③⑨0000①②③④"):
+        with pytest.raises(DomainError, match="请填写正确的手机号"):
+            submit(phone=phone)
+    assert submit(phone="13900001234").contact_phone == "13900001234"

@@ -152,6 +152,12 @@ def event_add_volunteer(*, actor, event: Event, appointment: Appointment) -> Non
 # --- registration and check-in --------------------------------------------------------------
 
 
+def event_finished(event: Event, now: datetime | None = None) -> bool:
+    """Held (completed by its host) or past its end time: nobody registers or checks in by QR
+    any more; the host may still check someone in by hand (补签)."""
+    return event.state == Event.State.DONE or (now or timezone.now()) > event.ends_at
+
+
 def registration_create(
     *,
     actor,
@@ -168,7 +174,7 @@ def registration_create(
         raise DomainError("请填写姓名", field="name")
     if not (is_ascii_digits(phone) and 7 <= len(phone) <= 12):
         raise DomainError("请填写正确的手机号", field="phone")
-    if event.state != Event.State.PLANNED and at is None:
+    if at is None and (event.state != Event.State.PLANNED or event_finished(event)):
         raise ConflictError("活动已结束，不能报名", code="state")
     with transaction.atomic():
         existing = Registration.objects.filter(event=event, phone=phone).first()
@@ -195,7 +201,7 @@ def registration_create(
 
 @dataclass(frozen=True)
 class CheckInResult:
-    status: str  # "ok" | "already" | "invalid"
+    status: str  # "ok" | "already" | "invalid" | "closed"
     at: datetime | None = None
     registration: Registration | None = None
 
@@ -205,6 +211,8 @@ class CheckInResult:
             return "签到成功"
         if self.status == "already":
             return f"已于 {timezone.localtime(self.at):%m-%d %H:%M} 签到"
+        if self.status == "closed":
+            return "活动已结束，不能签到；如确已参加，请联系主办方补签"
         return "签到码无效"
 
 
@@ -212,7 +220,8 @@ def registration_check_in(
     *, secret: str, at: datetime | None = None, method: str = Registration.Method.QR
 ) -> CheckInResult:
     """Idempotent check-in by the per-person secret: the first request wins (one conditional
-    UPDATE, safe under concurrent scans); later ones report when it happened."""
+    UPDATE, safe under concurrent scans); later ones report when it happened. A QR check-in
+    after the event has finished is refused ("closed"); a manual one (补签) is not."""
     reg = (
         Registration.objects.select_related("event", "event__lead_department")
         .filter(secret=secret or "")
@@ -221,6 +230,12 @@ def registration_check_in(
     if reg is None or reg.event.state == Event.State.CANCELLED:
         return CheckInResult("invalid")
     now = at or timezone.now()
+    if (
+        method == Registration.Method.QR
+        and reg.checked_in_at is None
+        and event_finished(reg.event, now)
+    ):
+        return CheckInResult("closed", registration=reg)
     with transaction.atomic():
         won = Registration.objects.filter(pk=reg.pk, checked_in_at__isnull=True).update(
             checked_in_at=now, checkin_method=method

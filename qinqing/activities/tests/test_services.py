@@ -34,8 +34,8 @@ def swj(world):
     return Organisation.objects.get(code="hs-swj")
 
 
-def _event(world, swj, **kw) -> Event:
-    start = timezone.now() + timedelta(days=3)
+def _event(world, swj, *, start=None, **kw) -> Event:
+    start = start or timezone.now() + timedelta(days=3)
     kw.setdefault("kind", Event.Kind.TRAINING)
     kw.setdefault("title", "科技型企业研发费用加计扣除专项培训")
     return services.event_create(
@@ -267,3 +267,29 @@ def test_event_times_and_kind_are_validated(world, swj):
             ends_at=start - timedelta(hours=1),
             place="x",
         )
+
+
+@pytest.mark.django_db
+def test_no_qr_check_in_or_registration_once_the_event_is_over(world, swj):
+    """Completed by its host, or past its end time: a QR check-in is refused ("closed") and
+    nobody registers; the host can still check someone in by hand (补签)."""
+    held = _event(world, swj)
+    reg = services.registration_create(actor=None, event=held, name="张三", phone="13800000001")
+    services.event_complete(actor=world["liaison"], event=held)
+    result = services.registration_check_in(secret=reg.secret)
+    assert result.status == "closed" and result.message.startswith("活动已结束，不能签到")
+    assert Registration.objects.get(pk=reg.pk).checked_in_at is None
+    manual = services.registration_check_in(secret=reg.secret, method="manual")
+    assert manual.status == "ok"
+    assert services.registration_check_in(secret=reg.secret).status == "already"
+
+    start = timezone.now() - timedelta(hours=3)
+    past = _event(world, swj, start=start, title="已过结束时间的培训")  # ended an hour ago
+    late = services.registration_create(
+        actor=None, event=past, name="李四", phone="13800000002", at=start
+    )
+    assert services.registration_check_in(secret=late.secret).status == "closed"
+    during = services.registration_check_in(secret=late.secret, at=start + timedelta(hours=1))
+    assert during.status == "ok"
+    with pytest.raises(ConflictError, match="活动已结束，不能报名"):
+        services.registration_create(actor=None, event=past, name="王五", phone="13800000003")

@@ -232,3 +232,17 @@ def test_a_firm_sees_the_events_meant_for_it(client, demo_users, event):
     assert client.get("/activities/for-me/").status_code == 200
     client.force_login(demo_users["liaison"])
     assert client.get("/activities/for-me/").status_code == 403
+
+
+def test_check_in_after_the_event_is_refused_on_the_page_and_the_api(client, demo_users, event):
+    reg = services.registration_create(actor=None, event=event, name="李四", phone="13800000002")
+    services.event_complete(actor=demo_users["liaison"], event=event)
+    page = client.post(f"/activities/c/{reg.secret}/")
+    assert page.status_code == 409
+    assert 'data-result="closed"' in page.content.decode() and "活动已结束" in page.content.decode()
+    url = "/api/v1/activities/checkin"
+    refused = client.post(url, {"secret": reg.secret}, content_type="application/json").json()
+    assert refused["result"] == "closed" and refused["at"] is None
+    assert Registration.objects.get(pk=reg.pk).checked_in_at is None
+    form = client.post(f"/activities/r/{event.reg_key}/", {"name": "张三", "phone": "13800000001"})
+    assert form.status_code == 409 and "活动已结束，不能报名" in form.content.decode()

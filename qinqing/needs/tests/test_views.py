@@ -160,6 +160,17 @@ def test_dashboard_charts_and_export(client, world, submit):
     assert wb["诉求工单"]["A2"].value == need.number
 
 
+def test_a_period_beyond_the_calendar_is_a_field_error_not_a_500(client, world, submit):
+    """end=9999-12-31 overflowed `end + 1 day` on the dashboard and the export (500)."""
+    submit()
+    client.force_login(world["editor"])
+    page = client.get("/needs/dashboard/?start=2024-01-01&end=9999-12-31")
+    assert page.status_code == 200 and "结束日期不能晚于" in page.content.decode()
+    export = client.get("/needs/export.xlsx?start=0001-01-01&end=9999-12-31")
+    assert export.status_code == 200  # the default period: this year
+    assert load_workbook(BytesIO(export.content))["诉求工单"].max_row == 2
+
+
 # --- API ------------------------------------------------------------------------------------
 
 

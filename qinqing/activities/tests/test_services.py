@@ -229,6 +229,17 @@ def test_supervision_findings_open_rectifications(world, swj):
             visited_on=date(2024, 5, 2),
             ratings=ratings,
         )
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    Appointment.objects.filter(pk=appt.pk).update(term_end=tomorrow)
+    appt.refresh_from_db()
+    with pytest.raises(DomainError, match="体验日期不能晚于"):
+        services.report_submit(
+            actor=world["volunteer"],
+            appointment=appt,
+            hall="第一办税服务厅",
+            visited_on=tomorrow,
+            ratings=ratings,
+        )
 
 
 @pytest.mark.django_db

@@ -9,7 +9,7 @@ from io import BytesIO
 from django.db import transaction
 from django.utils import timezone
 
-from qinqing.core import spreadsheets
+from qinqing.core import limits, spreadsheets
 from qinqing.core.audit import audit_log
 from qinqing.core.errors import DomainError
 from qinqing.core.models import Organisation
@@ -77,6 +77,10 @@ def firm_create(
         raise DomainError("未知的企业规模", field="size")
     if party_org not in Firm.PartyOrg.values:
         raise DomainError("未知的党组织类型", field="party_org")
+    limits.check_text(Organisation, name=name)
+    limits.check_text(Firm, street=street)
+    for tag in tags or ():
+        limits.check_text(Tag, name=tag.strip())
     with transaction.atomic():
         if organisation is None:
             uscc = uscc_normalise(uscc or "")
@@ -122,6 +126,7 @@ def firm_create(
 def contact_add(*, actor, firm: Firm, name: str, title: str = "", phone: str = "") -> Contact:
     if not name.strip():
         raise DomainError("联系人姓名不能为空", field="name")
+    limits.check_text(Contact, name=name.strip(), title=title, phone=phone)
     with transaction.atomic():
         contact = Contact.objects.create(firm=firm, name=name.strip(), title=title, phone=phone)
         audit_log(
@@ -139,6 +144,7 @@ def instructor_profile_set(
 ) -> InstructorProfile:
     if not phone.strip():
         raise DomainError("公开电话不能为空", field="phone")
+    limits.check_text(InstructorProfile, display_name=display_name, phone=phone, email=email)
     with transaction.atomic():
         profile, _ = InstructorProfile.objects.update_or_create(
             user=user,
@@ -179,11 +185,16 @@ def instructor_assign(
     return assignment
 
 
+MAX_COMMITMENT_CHARS = 500  # one commitment, shown on the cluster's public page
+
+
 def commitment_add(
     *, actor, cluster: Cluster, instructor: InstructorProfile, text: str
 ) -> ServiceCommitment:
     if not text.strip():
         raise DomainError("承诺内容不能为空", field="text")
+    if len(text.strip()) > MAX_COMMITMENT_CHARS:
+        raise DomainError(f"承诺内容不能超过 {MAX_COMMITMENT_CHARS} 个字", field="text")
     with transaction.atomic():
         commitment, created = ServiceCommitment.objects.get_or_create(
             cluster=cluster,
@@ -283,6 +294,26 @@ def _read_rows(content: bytes, max_rows: int) -> list[tuple[int, dict[str, str]]
     return out
 
 
+def _too_long(row_no: int, clean: dict[str, str]) -> list[rules.RowError]:
+    """The row's values longer than the column they are saved in (a 500 on PostgreSQL)."""
+    columns = {
+        "name": (Organisation, "name"),
+        "street": (Firm, "street"),
+        "contact_name": (Contact, "name"),
+        "contact_phone": (Contact, "phone"),
+    }
+    errors = []
+    for field, (model, column) in columns.items():
+        try:
+            limits.check_text(model, **{column: clean.get(field, "")})
+        except DomainError as exc:
+            errors.append(rules.RowError(row_no, field, exc.message))
+    longest = Tag._meta.get_field("name").max_length
+    if any(len(t.strip()) > longest for t in clean.get("tags", "").replace("，", ",").split(",")):
+        errors.append(rules.RowError(row_no, "tags", f"每个标签不能超过 {longest} 个字符"))
+    return errors
+
+
 def firm_import(*, actor, content: bytes, max_rows: int = 5000) -> ImportResult:
     """All-or-nothing import of firms from the Excel template, with a row-level error report."""
     rows = _read_rows(content, max_rows)
@@ -305,6 +336,7 @@ def firm_import(*, actor, content: bytes, max_rows: int = 5000) -> ImportResult:
             clusters=set(clusters),
             industries=set(industries),
         )
+        row_errors += _too_long(row_no, clean)
         uscc = clean.get("uscc", "")
         if uscc and not any(e.field == "uscc" for e in row_errors):
             if uscc in seen:

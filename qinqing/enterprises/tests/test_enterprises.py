@@ -225,3 +225,34 @@ def test_instructor_publishes_card_commitment_and_takes_on_a_firm(client, world)
         },
         world,
     )
+
+
+def test_text_longer_than_its_column_is_a_field_message_not_a_500(client, world):
+    """A 300-character name on the card or in an import row: 500 on PostgreSQL."""
+    from qinqing.enterprises.models import InstructorProfile
+
+    client.force_login(world["instructor"])
+    card = {"form": "card", "display_name": "名" * 51, "phone": "027-87000001"}
+    response = client.post("/enterprises/my-card/", card)
+    assert response.status_code == 400 and "公开姓名不能超过 50 个字符" in response.content.decode()
+    response = client.post("/enterprises/my-card/", {**card, "display_name": "王强"})
+    assert response.status_code == 302 and InstructorProfile.objects.get().display_name == "王强"
+    response = client.post(
+        "/enterprises/my-card/", {"form": "commitment", "cluster": "whsq", "text": "答" * 501}
+    )
+    assert response.status_code == 400 and "承诺内容不能超过 500 个字" in response.content.decode()
+
+    rows = [
+        _row(906, "名" * 201, street="街" * 51, tags="标" * 51, contact_phone="1" * 21),
+        _row(907, "武汉示例己有限公司", contact_name="人" * 51),
+    ]
+    result = services.firm_import(actor=world["liaison"], content=_xlsx(rows))
+    assert not result.ok and result.created == []
+    assert {(e.row, e.field) for e in result.errors} == {
+        (2, "name"),
+        (2, "street"),
+        (2, "tags"),
+        (2, "contact_phone"),
+        (3, "contact_name"),
+    }
+    assert "名称不能超过 200 个字符" in {e.reason for e in result.errors}

@@ -56,7 +56,7 @@ class BodySizeLimitMiddleware:
     `QINQING_MAX_BODY_BYTES` is the limit of every route but those that take files, listed in
     `QINQING_BODY_LIMITS` as (path pattern, bytes); `*` stands for an id. A body without a
     Content-Length is not read by Django at all. Under ASGI the server reads the body before
-    Django sees it: there the proxy's limit is the one that counts (deploy/)."""
+    Django sees it: there only the proxy's limit protects the server."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "qinqing.core.middleware.BodySizeLimitMiddleware",
+    "qinqing.core.middleware.ControlCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "qinqing.core.middleware.DefaultLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -180,6 +182,28 @@ SESSION_COOKIE_AGE = 8 * 3600
 # request of a signed-in user or workstation reads its session; the database stays the record).
 if os.environ.get("REDIS_URL"):
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# Request bodies. Django keeps at most DATA_UPLOAD_MAX_MEMORY_SIZE of form fields or JSON in
+# memory and spools an upload larger than FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file; the
+# whole body is capped before it is read by core.middleware.BodySizeLimitMiddleware (413):
+# QINQING_MAX_BODY_BYTES everywhere but the pages that take files, each with its own limit
+# (the largest file it accepts and room for the form). The proxy in front caps them too.
+_MB = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = _MB
+FILE_UPLOAD_MAX_MEMORY_SIZE = _MB
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+QINQING_MAX_BODY_BYTES = _MB
+QINQING_BODY_LIMITS = [
+    ("/needs/q/*/", 16 * _MB),  # public form: three attachments of 5 MB
+    ("/needs/submit/", 16 * _MB),
+    ("/needs/new/", 16 * _MB),
+    ("/enterprises/import/", 6 * _MB),  # an import file of 5 MB
+    ("/bankruptcy/cases/*/claims/import/", 6 * _MB),
+    ("/bankruptcy/cases/*/file/", 11 * _MB),  # evidence of 10 MB
+    ("/bankruptcy/public/*/file/", 11 * _MB),
+    ("/bidding/experts/import/", 11 * _MB),  # an import file of 10 MB
+    ("/briefing/import/", 4 * _MB),  # a brief's text file
+]
 
 # Login throttling: failed attempts per username+IP inside the window (see core.throttle).
 QINQING_LOGIN_MAX_FAILURES = int(os.environ.get("QINQING_LOGIN_MAX_FAILURES", "5"))

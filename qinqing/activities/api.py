@@ -29,7 +29,7 @@ class CheckInOut(Schema):
     "/checkin",
     auth=None,
     response=CheckInOut,
-    summary="扫码签到：ok / already（已于…签到）/ invalid",
+    summary="扫码签到：ok / already（已于…签到）/ invalid / closed（活动已结束）",
 )
 @idempotent
 def checkin(request, payload: CheckInIn):

@@ -24,10 +24,12 @@ from qinqing.activities.models import (
     SupervisionReport,
     Visit,
 )
+from qinqing.core import limits
 from qinqing.core.audit import audit_log
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import Organisation
 from qinqing.core.permissions import can
+from qinqing.core.rules import is_ascii_digits
 from qinqing.needs import rules as need_rules
 from qinqing.needs import services as need_services
 from qinqing.needs.models import Need, Rectification
@@ -49,6 +51,9 @@ def _audit(actor, verb: str, obj, organisation=None, detail=None) -> None:
 
 
 # --- events ---------------------------------------------------------------------------------
+
+MAX_CAPACITY = 100_000  # people at one event; 0 means no limit
+MAX_MATERIALS = 1_000_000  # copies handed out at one event, in one record
 
 
 def event_create(
@@ -74,10 +79,12 @@ def event_create(
         raise DomainError("未知的活动类型", field="kind")
     if not title.strip():
         raise DomainError("活动名称不能为空", field="title")
+    # The day as given (no conversion: year 1 or 9999 would overflow it).
+    limits.check_date(starts_at.date(), field="starts_at", label="开始时间")
+    limits.check_date(ends_at.date(), field="ends_at", label="结束时间")
     if ends_at < starts_at:
         raise DomainError("结束时间不能早于开始时间", field="ends_at")
-    if capacity < 0:
-        raise DomainError("容量不能为负数", field="capacity")
+    limits.check_count(capacity, field="capacity", label="容量", maximum=MAX_CAPACITY, unit=" 人")
     with transaction.atomic():
         event = Event.objects.create(
             kind=kind,
@@ -151,6 +158,12 @@ def event_add_volunteer(*, actor, event: Event, appointment: Appointment) -> Non
 # --- registration and check-in --------------------------------------------------------------
 
 
+def event_finished(event: Event, now: datetime | None = None) -> bool:
+    """Held (completed by its host) or past its end time: nobody registers or checks in by QR
+    any more; the host may still check someone in by hand (补签)."""
+    return event.state == Event.State.DONE or (now or timezone.now()) > event.ends_at
+
+
 def registration_create(
     *,
     actor,
@@ -167,14 +180,14 @@ def registration_create(
     name, phone = name.strip(), phone.strip().replace(" ", "")
     if not name:
         raise DomainError("请填写姓名", field="name")
-    if not (phone.isdigit() and 7 <= len(phone) <= 12):
+    if not (is_ascii_digits(phone) and 7 <= len(phone) <= 12):
         raise DomainError("请填写正确的手机号", field="phone")
     with transaction.atomic():
         event.refresh_from_db(from_queryset=Event.objects.select_for_update())
         existing = Registration.objects.filter(event=event, phone=phone).first()
         if existing is not None:
             return existing
-        if event.state != Event.State.PLANNED and at is None:
+        if at is None and (event.state != Event.State.PLANNED or event_finished(event)):
             raise ConflictError("活动已结束，不能报名", code="state")
         if event.capacity and event.registrations.count() >= event.capacity:
             raise ConflictError("报名人数已满", code="full")
@@ -197,7 +210,7 @@ def registration_create(
 
 @dataclass(frozen=True)
 class CheckInResult:
-    status: str  # "ok" | "already" | "invalid"
+    status: str  # "ok" | "already" | "invalid" | "closed"
     at: datetime | None = None
     registration: Registration | None = None
 
@@ -207,6 +220,8 @@ class CheckInResult:
             return "签到成功"
         if self.status == "already":
             return f"已于 {timezone.localtime(self.at):%m-%d %H:%M} 签到"
+        if self.status == "closed":
+            return "活动已结束，不能签到；如确已参加，请联系主办方补签"
         return "签到码无效"
 
 
@@ -214,7 +229,8 @@ def registration_check_in(
     *, secret: str, at: datetime | None = None, method: str = Registration.Method.QR
 ) -> CheckInResult:
     """Idempotent check-in by the per-person secret: the first request wins (one conditional
-    UPDATE, safe under concurrent scans); later ones report when it happened."""
+    UPDATE, safe under concurrent scans); later ones report when it happened. A QR check-in
+    after the event has finished is refused ("closed"); a manual one (补签) is not."""
     reg = (
         Registration.objects.select_related("event", "event__lead_department")
         .filter(secret=secret or "")
@@ -223,6 +239,12 @@ def registration_check_in(
     if reg is None or reg.event.state == Event.State.CANCELLED:
         return CheckInResult("invalid")
     now = at or timezone.now()
+    if (
+        method == Registration.Method.QR
+        and reg.checked_in_at is None
+        and event_finished(reg.event, now)
+    ):
+        return CheckInResult("closed", registration=reg)
     with transaction.atomic():
         won = Registration.objects.filter(pk=reg.pk, checked_in_at__isnull=True).update(
             checked_in_at=now, checkin_method=method
@@ -264,6 +286,7 @@ def material_record(*, actor, event: Event, kind: str, count: int) -> MaterialHa
         raise DomainError("未知的资料类型", field="kind")
     if count < 1:
         raise DomainError("份数至少为 1", field="count")
+    limits.check_count(count, field="count", label="份数", maximum=MAX_MATERIALS, unit=" 份")
     with transaction.atomic():
         handout = MaterialHandout.objects.create(event=event, kind=kind, count=count)
         _audit(actor, "material.record", handout, event.lead_department, {"kind": kind, "n": count})
@@ -328,6 +351,8 @@ def follow_up_add(*, actor, event: Event, text: str, due_date: date | None = Non
     _check(actor, "activities.manage_event", event)
     if not text.strip():
         raise DomainError("跟进事项不能为空", field="text")
+    if due_date is not None:
+        limits.check_date(due_date, field="due_date", label="跟进期限")
     with transaction.atomic():
         item = FollowUp.objects.create(event=event, text=text.strip(), due_date=due_date, need=need)
         _audit(actor, "follow_up.add", item, event.lead_department)
@@ -372,6 +397,9 @@ def visit_record(
     done: bool = True,
 ) -> Visit:
     _check(actor, "activities.record_visit")
+    # A visit recorded as made happened by today; a planned one lies within the calendar.
+    latest = timezone.localdate() if done else None
+    limits.check_date(visited_on, field="visited_on", label="走访日期", latest=latest)
     with transaction.atomic():
         visit = Visit.objects.create(
             firm=firm,
@@ -404,6 +432,8 @@ def visit_add_need(*, actor, visit: Visit, text: str, phone: str, at=None) -> Ne
 
 # --- volunteer supervisors ------------------------------------------------------------------
 
+MAX_TERM_YEARS = 5  # a volunteer supervisor is appointed for a few years at a time
+
 
 def appointment_create(
     *,
@@ -419,8 +449,11 @@ def appointment_create(
     _check(actor, "activities.manage_supervisors")
     if role not in Appointment.Role.values:
         raise DomainError("未知的聘任角色", field="role")
+    limits.check_date(term_start, field="term_start", label="聘期开始")
     if term_end < term_start:
         raise DomainError("聘期结束不能早于开始", field="term_end")
+    longest = date(term_start.year + MAX_TERM_YEARS, 12, 31)
+    limits.check_date(term_end, field="term_end", label="聘期结束", latest=longest)
     with transaction.atomic():
         appt = Appointment.objects.create(
             role=role,
@@ -459,6 +492,8 @@ def report_submit(
         raise PermissionDenied
     if not appointment.term_start <= visited_on <= appointment.term_end:
         raise DomainError("体验日期不在聘期内", field="visited_on")
+    today = timezone.localdate(at) if at else timezone.localdate()
+    limits.check_date(visited_on, field="visited_on", label="体验日期", latest=today)
     for dim in DIMENSIONS:
         if ratings.get(dim) not in (1, 2, 3, 4, 5):
             raise DomainError("各维度评分应为 1 至 5", field=dim)

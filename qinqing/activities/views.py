@@ -212,14 +212,13 @@ def register(request: HttpRequest, key: str) -> HttpResponse:
             return redirect("activities:checkin", secret=reg.secret)
         except DomainError as exc:
             error, status = exc.message, exc.status_code
-    return render(
-        request, "activities/register.html", {"event": event, "error": error}, status=status
-    )
+    context = {"event": event, "error": error, "finished": services.event_finished(event)}
+    return render(request, "activities/register.html", context, status=status)
 
 
 def checkin(request: HttpRequest, secret: str) -> HttpResponse:
     """GET: the participant's personal QR code; POST (staff scanning it, or self at the door):
-    idempotent check-in — ok / already checked in at … / invalid."""
+    idempotent check-in — ok / already checked in at … / invalid / closed (the event is over)."""
     result, error = None, ""
     if request.method == "POST":
         try:
@@ -248,7 +247,9 @@ def checkin(request: HttpRequest, secret: str) -> HttpResponse:
             "error": error,
             "qr": segno.make(url, error="m").svg_inline(scale=6, border=2),
             "can_rate": reg.checked_in_at and reg.event.state == Event.State.DONE,
+            "finished": services.event_finished(reg.event),
         },
+        status=409 if result is not None and result.status == "closed" else 200,
     )
 
 

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from qinqing.bankruptcy import services
 from qinqing.bankruptcy.models import Case, Claim
+from qinqing.core import spreadsheets
 from qinqing.core.errors import DomainError
 
 COLUMNS = [
@@ -33,6 +34,7 @@ RANKS = {
 YES = {"是", "y", "yes", "true", "1"}
 NO = {"否", "n", "no", "false", "0", ""}
 MAX_ROWS = 2000
+MAX_COLUMNS = len(COLUMNS) + 20  # the template's and room for notes of one's own
 FIELD_LABELS = dict(COLUMNS)
 
 
@@ -90,19 +92,14 @@ def _date(value, column: str, row: int, errors: list[RowError]) -> date | None:
 
 
 def parse(data: bytes) -> tuple[list[dict], list[RowError]]:
-    from openpyxl import load_workbook
-
     try:
-        book = load_workbook(BytesIO(data), read_only=True, data_only=True)
-    except Exception:
-        return [], [RowError(0, "文件", "无法读取，请使用下载的 .xlsx 模板")]
-    sheet = book.worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
+        sheet = spreadsheets.open_workbook(data).worksheets[0]
+        rows = spreadsheets.sheet_rows(sheet, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+    except DomainError as exc:
+        return [], [RowError(0, "文件", exc.message)]
     labels = [label for _, label in COLUMNS]
     if not rows or [str(c or "").strip() for c in rows[0][: len(labels)]] != labels:
         return [], [RowError(1, "表头", "表头与模板不一致")]
-    if len(rows) - 1 > MAX_ROWS:
-        return [], [RowError(0, "文件", f"一次最多导入 {MAX_ROWS} 行")]
     parsed, errors = [], []
     for number, raw in enumerate(rows[1:], start=2):
         cells = list(raw[: len(COLUMNS)]) + [None] * (len(COLUMNS) - len(raw))

@@ -44,6 +44,7 @@ from qinqing.bankruptcy.models import (
 from qinqing.core import calendar, otp
 from qinqing.core import figures as figures_registry
 from qinqing.core.errors import DomainError
+from qinqing.core.http import redirect_back
 from qinqing.core.idempotency import AlreadyApplied, form_once
 from qinqing.core.models import Organisation
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require, visible
@@ -61,10 +62,6 @@ FIGURE_NAMES = (
 
 def _case(request, pk: int, action: str = "bankruptcy.view_case") -> Case:
     return get_visible_or_404(request.user, action, Case.objects.all(), pk=pk)
-
-
-def _back(request, fallback: str) -> HttpResponse:
-    return redirect(request.POST.get("next") or fallback)
 
 
 def _attempt(request, fn, ok: str, **kwargs) -> bool:
@@ -836,7 +833,7 @@ def claim_object(request: HttpRequest, pk: int) -> HttpResponse:
         claim=claim,
         text=request.POST.get("text", ""),
     )
-    return _back(request, reverse("bankruptcy:creditor_home"))
+    return redirect_back(request, reverse("bankruptcy:creditor_home"))
 
 
 # --------------------------------------------------------------------------------------------

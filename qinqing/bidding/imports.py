@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
 from qinqing.bidding.models import (
     Expert,
@@ -25,7 +25,7 @@ from qinqing.bidding.models import (
     ExpertSpeciality,
     Speciality,
 )
-from qinqing.core import crypto
+from qinqing.core import crypto, spreadsheets
 from qinqing.core.audit import audit_log
 from qinqing.core.errors import DomainError
 from qinqing.core.models import Organisation
@@ -154,18 +154,18 @@ def read_file(filename: str, content: bytes) -> ImportFile:
         )
     if not filename.lower().endswith(".xlsx"):
         raise DomainError("只支持 .xlsx 或 .csv 文件", field="file")
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:
-        raise DomainError("无法读取该 Excel 文件，请使用模板另存为 .xlsx", field="file") from None
+    book = spreadsheets.open_workbook(content)
     tables = {}
     for title, _columns in SHEETS:
         sheet = book[title] if title in book.sheetnames else None
         if sheet is None and title == EXPERTS:
             sheet = book.active  # a file with one sheet under another name
-        tables[title] = (
-            [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)] if sheet else []
+        rows = (
+            spreadsheets.sheet_rows(sheet, max_rows=MAX_ROWS, max_columns=30, name=title)
+            if sheet
+            else []
         )
+        tables[title] = [[_cell(v) for v in row] for row in rows]
     return ImportFile(
         experts=_sheet_rows(EXPERTS, COLUMNS, tables[EXPERTS]),
         relations=_sheet_rows(RELATIONS, RELATION_COLUMNS, tables[RELATIONS]),

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
+from qinqing.core.rules import is_ascii_digits
+
 LINE_CHARS = 28  # GB/T 9704-2012 §5.2.2: 每行 28 个字
 TITLE_MAX_WIDTH = 22  # a title line is short; a body line is (close to) a full line
 
@@ -51,7 +53,7 @@ def chinese_numeral(n: int) -> str:
 def parse_chinese_numeral(text: str) -> int:
     """一 → 1, 十二 → 12, 二十 → 20, 一百零五 → 105; arabic digits pass through."""
     text = text.strip()
-    if text.isdigit():
+    if is_ascii_digits(text):
         return int(text)
     total, current = 0, 0
     units = {"十": 10, "百": 100, "千": 1000}

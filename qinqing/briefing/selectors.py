@@ -8,6 +8,7 @@ from qinqing.briefing.models import Article, Issue, Series
 from qinqing.core.models import Organisation
 from qinqing.core.permissions import grants_of, visible
 from qinqing.core.roles import Role
+from qinqing.core.rules import is_ascii_digits
 
 
 def issues_for(user) -> QuerySet[Issue]:
@@ -47,7 +48,7 @@ def archive(user, *, q: str = "", series: Series | None = None) -> QuerySet[Issu
         qs = qs.filter(series=series)
     if q:
         cond = Q(search_text__icontains=q)
-        if q.isdigit():
+        if is_ascii_digits(q):
             cond |= Q(number=int(q))
         qs = qs.filter(cond)
     return qs.order_by("series__name", "-number")

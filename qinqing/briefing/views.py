@@ -20,6 +20,7 @@ from qinqing.briefing.models import Article, Issue, Series
 from qinqing.core.errors import DomainError
 from qinqing.core.figures import evaluate, get_figure
 from qinqing.core.permissions import can, get_visible_or_404, require
+from qinqing.core.rules import is_ascii_digits
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -271,7 +272,7 @@ def archive(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     series = (
         Series.objects.filter(pk=request.GET.get("series") or None).first()
-        if request.GET.get("series", "").isdigit()
+        if is_ascii_digits(request.GET.get("series", ""))
         else None
     )
     issues = selectors.archive(request.user, q=q, series=series)

@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.security import HttpBearer
 
 from qinqing.core import figures as figures_registry
+from qinqing.core import limits
 from qinqing.core.models import Organisation
 from qinqing.core.permissions import require
 from qinqing.core.services import api_token_issue, api_token_user, user_authenticate
@@ -98,6 +99,7 @@ def me(request):
 @router.get("/figures", response=FiguresOut, summary="统计指标（按区间与机构）")
 def figures(request, query: Query[FiguresQuery]):
     require(request.user, "core.view_figures")
+    limits.check_period(query.start, query.end, fields=("from", "to"))
     organisation = None
     if query.organisation:
         organisation = get_object_or_404(Organisation, code=query.organisation)

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from qinqing.core import limits
 from qinqing.core.errors import DomainError
 from qinqing.core.services import holiday_notice_draft, user_authenticate
 
@@ -34,6 +35,11 @@ class PeriodForm(forms.Form):
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             self.add_error("end", _("结束日期不能早于起始日期"))
+        elif start and end:
+            try:
+                limits.check_period(start, end)
+            except DomainError as exc:
+                self.add_error(exc.field, exc.message)
         return data
 
     @classmethod

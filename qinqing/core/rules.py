@@ -40,13 +40,19 @@ def uscc_normalise(raw: str) -> str:
     return folded.upper()
 
 
+def is_ascii_digits(text: str) -> bool:
+    """True for a non-empty string of the digits 0-9 only. `str.isdigit()` also takes "²", "①"
+    or "٣" (int() refuses the first two, and no number, phone or code here is written so)."""
+    return text.isascii() and text.isdigit()
+
+
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 
 
 def resident_id_check_char(first17: str) -> str:
     """Check character of a resident identity number (GB 11643-1999, ISO 7064 MOD 11-2)."""
-    if len(first17) != 17 or not first17.isdigit():
+    if len(first17) != 17 or not is_ascii_digits(first17):
         raise ValueError("公民身份号码前17位必须是数字")
     return ID_CHECK[sum(w * int(c) for w, c in zip(ID_WEIGHTS, first17, strict=True)) % 11]
 
@@ -62,7 +68,7 @@ def resident_id_birth_date(code: str) -> date | None:
 def resident_id_is_valid(code: str) -> bool:
     """True for an 18-character resident identity number whose check character and birth date
     are valid (GB 11643-1999). Upper-case X only; callers normalise input first."""
-    if not isinstance(code, str) or len(code) != 18 or not code[:17].isdigit():
+    if not isinstance(code, str) or len(code) != 18 or not is_ascii_digits(code[:17]):
         return False
     if resident_id_birth_date(code) is None:
         return False

@@ -94,3 +94,54 @@ def needs_concurrent_writers():
 
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers are exercised on PostgreSQL (SQLite serialises writes)")
+
+
+def xlsx_declaring_every_cell(rows: list[list], *, last_row_value: str | None = "x") -> bytes:
+    """A small .xlsx holding `rows` whose sheet declares the dimension A1:XFD1048576 (every
+    cell Excel allows) and, with `last_row_value`, has one more value in the very last row: a
+    reader that trusts the declaration or pads the gap builds a million rows of 16,384 cells."""
+    import io
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    plain = io.BytesIO()
+    book.save(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                start = text.index("<dimension ref=")
+                end = text.index("/>", start) + 2
+                text = text[:start] + '<dimension ref="A1:XFD1048576"/>' + text[end:]
+                if last_row_value is not None:
+                    last = (
+                        '<row r="1048576"><c r="A1048576" t="inlineStr">'
+                        f"<is><t>{last_row_value}</t></is></c></row>"
+                    )
+                    text = text.replace("</sheetData>", last + "</sheetData>")
+                data = text.encode()
+            zf.writestr(item, data)
+    return out.getvalue()
+
+
+def xlsx_with_part(name: str, size: int) -> bytes:
+    """A zip (named .xlsx by the caller) whose one part `name` inflates `size` zero bytes."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    chunk = bytes(1024 * 1024)
+    with (
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf,
+        zf.open(name, "w", force_zip64=True) as part,
+    ):
+        for _ in range(size // len(chunk)):
+            part.write(chunk)
+        part.write(bytes(size % len(chunk)))
+    return out.getvalue()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qinqing.core.rules import uscc_is_valid, uscc_normalise
+from qinqing.core.rules import is_ascii_digits, uscc_is_valid, uscc_normalise
 
 # Column header (Chinese, as in the template) → field name.
 IMPORT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -75,6 +75,6 @@ def check_row(
     if clean.get("industry") and clean["industry"] not in industries:
         errors.append(RowError(row_no, "industry", f"未登记的行业“{clean['industry']}”"))
     phone = clean.get("contact_phone", "")
-    if phone and not phone.replace("-", "").isdigit():
+    if phone and not is_ascii_digits(phone.replace("-", "")):
         errors.append(RowError(row_no, "contact_phone", "联系电话只能包含数字和“-”"))
     return clean, errors

@@ -9,6 +9,7 @@ from io import BytesIO
 from django.db import transaction
 from django.utils import timezone
 
+from qinqing.core import limits, spreadsheets
 from qinqing.core.audit import audit_log
 from qinqing.core.errors import DomainError
 from qinqing.core.models import Organisation
@@ -76,6 +77,10 @@ def firm_create(
         raise DomainError("未知的企业规模", field="size")
     if party_org not in Firm.PartyOrg.values:
         raise DomainError("未知的党组织类型", field="party_org")
+    limits.check_text(Organisation, name=name)
+    limits.check_text(Firm, street=street)
+    for tag in tags or ():
+        limits.check_text(Tag, name=tag.strip())
     with transaction.atomic():
         if organisation is None:
             uscc = uscc_normalise(uscc or "")
@@ -121,6 +126,7 @@ def firm_create(
 def contact_add(*, actor, firm: Firm, name: str, title: str = "", phone: str = "") -> Contact:
     if not name.strip():
         raise DomainError("联系人姓名不能为空", field="name")
+    limits.check_text(Contact, name=name.strip(), title=title, phone=phone)
     with transaction.atomic():
         contact = Contact.objects.create(firm=firm, name=name.strip(), title=title, phone=phone)
         audit_log(
@@ -138,6 +144,7 @@ def instructor_profile_set(
 ) -> InstructorProfile:
     if not phone.strip():
         raise DomainError("公开电话不能为空", field="phone")
+    limits.check_text(InstructorProfile, display_name=display_name, phone=phone, email=email)
     with transaction.atomic():
         profile, _ = InstructorProfile.objects.update_or_create(
             user=user,
@@ -178,11 +185,16 @@ def instructor_assign(
     return assignment
 
 
+MAX_COMMITMENT_CHARS = 500  # one commitment, shown on the cluster's public page
+
+
 def commitment_add(
     *, actor, cluster: Cluster, instructor: InstructorProfile, text: str
 ) -> ServiceCommitment:
     if not text.strip():
         raise DomainError("承诺内容不能为空", field="text")
+    if len(text.strip()) > MAX_COMMITMENT_CHARS:
+        raise DomainError(f"承诺内容不能超过 {MAX_COMMITMENT_CHARS} 个字", field="text")
     with transaction.atomic():
         commitment, created = ServiceCommitment.objects.get_or_create(
             cluster=cluster,
@@ -252,26 +264,26 @@ def import_template() -> bytes:
     return out.getvalue()
 
 
-def _read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
-    from openpyxl import load_workbook
+# Columns read from an import sheet: the template's twelve and room for a few notes of one's own.
+MAX_IMPORT_COLUMNS = 30
 
-    try:
-        wb = load_workbook(BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # a corrupt or non-Excel upload
-        raise DomainError("无法读取文件，请上传 .xlsx 格式的模板", field="file") from exc
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header = next(rows, None)
-    if header is None:
+
+def _read_rows(content: bytes, max_rows: int) -> list[tuple[int, dict[str, str]]]:
+    book = spreadsheets.open_workbook(content)
+    table = spreadsheets.sheet_rows(
+        book.worksheets[0], max_rows=max_rows, max_columns=MAX_IMPORT_COLUMNS
+    )
+    if not table:
         raise DomainError("文件为空", field="file")
+    header = table[0]
     names = {label: field for label, field in rules.IMPORT_COLUMNS}
     columns = [names.get(str(h).strip()) if h is not None else None for h in header]
     missing = [label for label, field in rules.IMPORT_COLUMNS[:3] if field not in columns]
     if missing:
         raise DomainError(f"缺少必需的列：{'、'.join(missing)}", field="file")
     out = []
-    for index, values in enumerate(rows, start=2):
-        if values is None or all(v is None or str(v).strip() == "" for v in values):
+    for index, values in enumerate(table[1:], start=2):
+        if all(v is None or str(v).strip() == "" for v in values):
             continue
         row = {
             field: ("" if value is None else str(value))
@@ -282,11 +294,29 @@ def _read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
     return out
 
 
+def _too_long(row_no: int, clean: dict[str, str]) -> list[rules.RowError]:
+    """The row's values longer than the column they are saved in (a 500 on PostgreSQL)."""
+    columns = {
+        "name": (Organisation, "name"),
+        "street": (Firm, "street"),
+        "contact_name": (Contact, "name"),
+        "contact_phone": (Contact, "phone"),
+    }
+    errors = []
+    for field, (model, column) in columns.items():
+        try:
+            limits.check_text(model, **{column: clean.get(field, "")})
+        except DomainError as exc:
+            errors.append(rules.RowError(row_no, field, exc.message))
+    longest = Tag._meta.get_field("name").max_length
+    if any(len(t.strip()) > longest for t in clean.get("tags", "").replace("，", ",").split(",")):
+        errors.append(rules.RowError(row_no, "tags", f"每个标签不能超过 {longest} 个字符"))
+    return errors
+
+
 def firm_import(*, actor, content: bytes, max_rows: int = 5000) -> ImportResult:
     """All-or-nothing import of firms from the Excel template, with a row-level error report."""
-    rows = _read_rows(content)
-    if len(rows) > max_rows:
-        raise DomainError(f"单次最多导入 {max_rows} 行", field="file")
+    rows = _read_rows(content, max_rows)
     clusters = {c.name: c for c in Cluster.objects.all()}
     industries = {i.name: i for i in Industry.objects.all()}
     kinds = {str(label): code for code, label in Firm.Kind.choices}
@@ -306,6 +336,7 @@ def firm_import(*, actor, content: bytes, max_rows: int = 5000) -> ImportResult:
             clusters=set(clusters),
             industries=set(industries),
         )
+        row_errors += _too_long(row_no, clean)
         uscc = clean.get("uscc", "")
         if uscc and not any(e.field == "uscc" for e in row_errors):
             if uscc in seen:

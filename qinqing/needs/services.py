@@ -33,7 +33,7 @@ from qinqing.core.notifier import (
 )
 from qinqing.core.permissions import can
 from qinqing.core.roles import Role
-from qinqing.core.rules import uscc_is_valid, uscc_normalise
+from qinqing.core.rules import is_ascii_digits, uscc_is_valid, uscc_normalise
 from qinqing.needs import db as intake_db
 from qinqing.needs import rules
 from qinqing.needs.models import (
@@ -223,7 +223,7 @@ def _check_upload(upload: UploadedFile) -> str:
 
 def _normalise_phone(phone: str) -> str:
     phone = (phone or "").strip().replace(" ", "").replace("-", "")
-    if not (phone.isdigit() and 7 <= len(phone) <= 12):
+    if not (is_ascii_digits(phone) and 7 <= len(phone) <= 12):
         raise DomainError("请填写正确的手机号或固定电话", field="phone")
     return phone
 

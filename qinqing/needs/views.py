@@ -24,6 +24,7 @@ from qinqing.core.forms import PeriodForm
 from qinqing.core.models import Organisation
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
 from qinqing.core.roles import Role
+from qinqing.core.spreadsheets import workbook_bytes
 from qinqing.needs import rules, selectors, services
 from qinqing.needs.figures import period
 from qinqing.needs.forms import PublicNeedForm, QrForm, RateForm, StaffNeedForm
@@ -616,8 +617,6 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
                 e.questions.exclude(answer="").count(),
             ]
         )
-    out = io.BytesIO()
-    wb.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX)
+    response = HttpResponse(workbook_bytes(wb), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="needs-events-{start}-{end}.xlsx"'
     return response

@@ -35,8 +35,8 @@ def swj(world):
     return Organisation.objects.get(code="hs-swj")
 
 
-def _event(world, swj, **kw) -> Event:
-    start = timezone.now() + timedelta(days=3)
+def _event(world, swj, *, start=None, **kw) -> Event:
+    start = start or timezone.now() + timedelta(days=3)
     kw.setdefault("kind", Event.Kind.TRAINING)
     kw.setdefault("title", "科技型企业研发费用加计扣除专项培训")
     return services.event_create(
@@ -230,6 +230,17 @@ def test_supervision_findings_open_rectifications(world, swj):
             visited_on=date(2024, 5, 2),
             ratings=ratings,
         )
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    Appointment.objects.filter(pk=appt.pk).update(term_end=tomorrow)
+    appt.refresh_from_db()
+    with pytest.raises(DomainError, match="体验日期不能晚于"):
+        services.report_submit(
+            actor=world["volunteer"],
+            appointment=appt,
+            hall="第一办税服务厅",
+            visited_on=tomorrow,
+            ratings=ratings,
+        )
 
 
 @pytest.mark.django_db
@@ -302,3 +313,29 @@ def test_concurrent_ratings_by_one_participant_are_one_rating(world, swj):
     assert results.count(None) == 1, results
     assert all(isinstance(r, ConflictError) for r in results if r is not None), results
     assert Rating.objects.filter(event_id=event.pk).count() == 1
+
+
+@pytest.mark.django_db
+def test_no_qr_check_in_or_registration_once_the_event_is_over(world, swj):
+    """Completed by its host, or past its end time: a QR check-in is refused ("closed") and
+    nobody registers; the host can still check someone in by hand (补签)."""
+    held = _event(world, swj)
+    reg = services.registration_create(actor=None, event=held, name="张三", phone="13800000001")
+    services.event_complete(actor=world["liaison"], event=held)
+    result = services.registration_check_in(secret=reg.secret)
+    assert result.status == "closed" and result.message.startswith("活动已结束，不能签到")
+    assert Registration.objects.get(pk=reg.pk).checked_in_at is None
+    manual = services.registration_check_in(secret=reg.secret, method="manual")
+    assert manual.status == "ok"
+    assert services.registration_check_in(secret=reg.secret).status == "already"
+
+    start = timezone.now() - timedelta(hours=3)
+    past = _event(world, swj, start=start, title="已过结束时间的培训")  # ended an hour ago
+    late = services.registration_create(
+        actor=None, event=past, name="李四", phone="13800000002", at=start
+    )
+    assert services.registration_check_in(secret=late.secret).status == "closed"
+    during = services.registration_check_in(secret=late.secret, at=start + timedelta(hours=1))
+    assert during.status == "ok"
+    with pytest.raises(ConflictError, match="活动已结束，不能报名"):
+        services.registration_create(actor=None, event=past, name="王五", phone="13800000003")

@@ -253,3 +253,72 @@ def test_a_firm_sees_the_events_meant_for_it(client, demo_users, event):
     assert client.get("/activities/for-me/").status_code == 200
     client.force_login(demo_users["liaison"])
     assert client.get("/activities/for-me/").status_code == 403
+
+
+def test_check_in_after_the_event_is_refused_on_the_page_and_the_api(client, demo_users, event):
+    reg = services.registration_create(actor=None, event=event, name="李四", phone="13800000002")
+    services.event_complete(actor=demo_users["liaison"], event=event)
+    page = client.post(f"/activities/c/{reg.secret}/")
+    assert page.status_code == 409
+    assert 'data-result="closed"' in page.content.decode() and "活动已结束" in page.content.decode()
+    url = "/api/v1/activities/checkin"
+    refused = client.post(url, {"secret": reg.secret}, content_type="application/json").json()
+    assert refused["result"] == "closed" and refused["at"] is None
+    assert Registration.objects.get(pk=reg.pk).checked_in_at is None
+    form = client.post(f"/activities/r/{event.reg_key}/", {"name": "张三", "phone": "13800000001"})
+    assert form.status_code == 409 and "活动已结束，不能报名" in form.content.decode()
+
+
+def test_dates_beyond_the_calendar_and_counts_beyond_the_column_are_refused(
+    client, demo_users, event
+):
+    """Year 9999 (or 1) and 99,999,999,999 people were accepted: PostgreSQL kept the count
+    wrapped round to 1,215,752,191, and a year-1 start answered 500."""
+    from qinqing.activities.models import Appointment, MaterialHandout, Visit
+    from qinqing.core.limits import latest_date
+    from qinqing.enterprises.models import Firm
+
+    latest = f"{latest_date():%Y-%m-%d}"
+    today = f"{timezone.localdate():%Y-%m-%d}"
+    client.force_login(demo_users["liaison"])
+    new = {"kind": "training", "title": "远期培训", "place": "区税务局", "capacity": "30"}
+    for starts, ends, message in [
+        ("9999-12-31T09:00", "9999-12-31T11:00", f"开始时间不能晚于 {latest}"),
+        ("0001-01-01T09:00", "2025-01-01T11:00", "开始时间不能早于 2000-01-01"),
+        ("2025-01-01T09:00", "9999-12-31T11:00", f"结束时间不能晚于 {latest}"),
+    ]:
+        response = client.post("/activities/new/", {**new, "starts_at": starts, "ends_at": ends})
+        assert response.status_code == 400 and message in response.content.decode()
+    start = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(
+        "/activities/new/",
+        {**new, "starts_at": start, "ends_at": start, "capacity": "99999999999"},
+    )
+    assert response.status_code == 400 and "容量不能超过 100000 人" in response.content.decode()
+    assert Event.objects.count() == 1
+    client.post(
+        f"/activities/{event.pk}/act/material/", {"kind": "handbook", "count": "99999999999"}
+    )
+    assert not MaterialHandout.objects.exists()
+
+    firm = Firm.objects.get(organisation__code="demo-taxagent")
+    client.force_login(demo_users["instructor"])
+    visit = {"uscc": firm.uscc, "visited_on": "9999-12-31", "summary": "问需走访"}
+    response = client.post("/activities/visits/", visit)
+    assert response.status_code == 400 and f"走访日期不能晚于 {today}" in response.content.decode()
+    assert not Visit.objects.exists()
+
+    client.force_login(demo_users["liaison"])
+    appoint = {
+        "form": "appoint",
+        "role": "tax_volunteer",
+        "person_name": "褚墨",
+        "uscc": firm.uscc,
+        "term_start": "2024-01-15",
+        "term_end": "9999-12-31",
+    }
+    response = client.post("/activities/supervisors/", appoint)
+    assert (
+        response.status_code == 400 and "聘期结束不能晚于 2029-12-31" in response.content.decode()
+    )
+    assert not Appointment.objects.exists()

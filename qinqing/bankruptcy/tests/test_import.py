@@ -8,6 +8,7 @@ from openpyxl import Workbook, load_workbook
 
 from qinqing.bankruptcy import demo, imports
 from qinqing.bankruptcy.models import Case, Claim
+from qinqing.core.testing import xlsx_declaring_every_cell, xlsx_with_part
 
 
 def workbook(rows) -> bytes:
@@ -71,3 +72,15 @@ def test_good_file_through_the_page(client, fast_case, bk_demo):
     garbage = SimpleUploadedFile("claims.xlsx", b"not a workbook")
     response = client.post(f"/bankruptcy/cases/{fast_case.pk}/claims/import/", {"file": garbage})
     assert response.status_code == 400 and "导入失败" in response.content.decode()
+
+
+def test_a_file_declaring_every_cell_or_a_zip_bomb_is_refused_without_reading_it():
+    labels = [label for _, label in imports.COLUMNS]
+    rows, errors = imports.parse(xlsx_declaring_every_cell([labels, GOOD]))
+    assert rows == [] and [e.reason for e in errors] == [
+        "表格数据超过 2000 行的上限（第 1048576 行），请分批导入"
+    ]
+    rows, errors = imports.parse(xlsx_declaring_every_cell([labels, GOOD], last_row_value=None))
+    assert not errors and [r["creditor_name"] for r in rows] == [GOOD[0]]
+    rows, errors = imports.parse(xlsx_with_part("xl/worksheets/sheet1.xml", 64 * 1024 * 1024))
+    assert rows == [] and "解压后超过 32 MB 的上限" in errors[0].reason

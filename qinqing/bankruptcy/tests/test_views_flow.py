@@ -96,6 +96,27 @@ def test_creditor_objects_to_its_reviewed_claim(client, bk_demo):
     assert client.post(f"/bankruptcy/claims/{other.pk}/object/", {"text": "x"}).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("next_url", "location"),
+    [
+        ("https://evil.example/login", "/bankruptcy/my/"),
+        ("//evil.example/", "/bankruptcy/my/"),
+        ("/\\evil.example/", "/bankruptcy/my/"),
+        ("javascript:alert(1)", "/bankruptcy/my/"),
+        ("/bankruptcy/public/", "/bankruptcy/public/"),
+    ],
+)
+def test_the_way_back_after_an_objection_stays_on_this_site(client, bk_demo, next_url, location):
+    voting = Case.objects.get(number=demo.VOTING_NUMBER)
+    claim = Claim.objects.get(case=voting, creditor__organisation__code="demo-supplier")
+    Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.ADMITTED)
+    client.force_login(bk_demo["creditor"])
+    response = client.post(
+        f"/bankruptcy/claims/{claim.pk}/object/", {"text": "利息少算", "next": next_url}
+    )
+    assert response.status_code == 302 and response["Location"] == location
+
+
 def test_creditor_confirms_only_its_own_payments(client, bk_demo):
     from qinqing.bankruptcy.models import Payment
     from qinqing.bankruptcy.selectors import payments_for

@@ -13,6 +13,7 @@ from qinqing.bidding.models import Expert, ExpertDeclaredRelation, ExpertRelatio
 from qinqing.bidding.tests.conftest import BIDDER_USCCS, expert_row
 from qinqing.core.demo import demo_uscc
 from qinqing.core.models import AuditEntry
+from qinqing.core.testing import xlsx_declaring_every_cell, xlsx_with_part
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +180,17 @@ def test_the_template_has_the_three_sheets_and_their_notes():
     assert header == [label for _, label, _ in imports.RELATION_COLUMNS]
     notes = [tuple(c.value for c in row) for row in book["填写说明"].iter_rows(min_row=2)]
     assert ("任职经历", "终止日期", "选填；仍在任可留空") in notes
+
+
+def test_a_file_declaring_every_cell_is_refused_by_its_rows_not_read_in_full(world):
+    """A few kilobytes declaring A1:XFD1048576 with a value in the last row: the import names
+    the row limit instead of building a million rows of 16,384 cells (memory exhausted)."""
+    header = [label for _, label, _ in imports.COLUMNS]
+    row = expert_row("D-1", 651)
+    rows = [header, [row[name] for name, _, _ in imports.COLUMNS]]
+    with pytest.raises(imports.DomainError, match="“专家”表数据超过 20000 行的上限"):
+        imports.read_file("experts.xlsx", xlsx_declaring_every_cell(rows))
+    assert _import(world, xlsx_declaring_every_cell(rows, last_row_value=None)) == 1
+    bomb = xlsx_with_part("xl/worksheets/sheet1.xml", 64 * 1024 * 1024)
+    with pytest.raises(imports.DomainError, match="解压后超过 32 MB 的上限"):
+        imports.read_file("experts.xlsx", bomb)

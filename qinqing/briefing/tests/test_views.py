@@ -148,6 +148,18 @@ def test_archive_search(client, issue7, draft8, demo_users):
     assert "第 8 期" not in client.get("/briefing/archive/").content.decode()
 
 
+@pytest.mark.parametrize("q", ["²", "①"])
+def test_archive_search_by_a_digit_of_another_script_is_a_text_search(
+    client, issue7, demo_users, q
+):
+    """ "²".isdigit() is True but int("²") raises: the search answered 500."""
+    _publish(issue7, demo_users["editor"])
+    client.force_login(demo_users["enterprise"])
+    response = client.get(f"/briefing/archive/?q={q}&series={q}")
+    assert response.status_code == 200 and "第 7 期" not in response.content.decode()
+    assert "第 7 期" in client.get("/briefing/archive/?q=7").content.decode()
+
+
 def test_missing_figure_is_flagged_in_draft(client, draft8, demo_users):
     article = draft8.articles.get()
     services.article_update(

@@ -115,3 +115,18 @@ def test_a_body_that_is_not_json_is_refused_in_chinese(client, db):
     response = client.post("/api/v1/auth/token", "not json", content_type="application/json")
     assert response.status_code == 400
     assert response.json()["detail"] == "请求内容无法解析：请以 JSON 格式发送"
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "detail"),
+    [
+        ("from=2024-01-01&to=9999-12-31", "to", "结束日期不能晚于"),
+        ("from=0001-01-01&to=2024-01-31", "from", "起始日期不能早于 2000-01-01"),
+    ],
+)
+def test_figures_of_a_period_beyond_the_calendar_are_a_400(client, token, query, field, detail):
+    """9999-12-31 overflowed the figures' date arithmetic (500); 0001-01-01 too, after
+    counting working days through two thousand years."""
+    response = client.get(f"/api/v1/figures?{query}", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 400
+    assert response.json()["field"] == field and detail in response.json()["detail"]

@@ -2,7 +2,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qinqing.core.rules import USCC_ALPHABET, uscc_check_char, uscc_is_valid, uscc_normalise
+from qinqing.core.rules import (
+    USCC_ALPHABET,
+    is_ascii_digits,
+    resident_id_check_char,
+    resident_id_is_valid,
+    uscc_check_char,
+    uscc_is_valid,
+    uscc_normalise,
+)
 
 REAL_CODES = [
     "91350100M000100Y43",  # the worked example of GB 32100-2015
@@ -104,3 +112,16 @@ def test_pii_encryption_round_trip_and_keyed_hash(settings):
     settings.SECRET_KEY = "another-key-entirely-for-this-test-0123456789"
     with pytest.raises(Exception):  # noqa: B017  (cryptography's InvalidTag)
         crypto.decrypt(token)
+
+
+@pytest.mark.parametrize("text", ["²", "①", "٣", "12²", "", "1 2", "-1"])
+def test_only_the_ascii_digits_are_digits(text):
+    """str.isdigit() takes "²" and "①", which int() refuses (a 500 wherever both were used)."""
+    assert not is_ascii_digits(text)
+    assert is_ascii_digits("0123456789")
+
+
+def test_an_identity_number_with_a_superscript_digit_is_invalid_not_an_error():
+    assert resident_id_is_valid("²" * 17 + "X") is False
+    with pytest.raises(ValueError, match="前17位必须是数字"):
+        resident_id_check_char("¹" + "1" * 16)

@@ -85,12 +85,20 @@ def test_audit_verify_is_platform_admin_only(client, demo_users):
     assert client.post("/audit/verify/").status_code == 403
 
 
-@pytest.mark.parametrize(("start", "end"), [("2024-09-30", "2024-01-01"), ("bad", "2024-01-01")])
-def test_figures_page_rejects_bad_periods_with_a_message(client, demo_users, start, end):
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("2024-09-30", "2024-01-01", "结束日期不能早于起始日期"),
+        ("bad", "2024-01-01", "errorlist"),
+        ("0001-01-01", "2024-01-01", "起始日期不能早于 2000-01-01"),  # was a 500
+        ("2024-01-01", "9999-12-31", "结束日期不能晚于"),
+    ],
+)
+def test_figures_page_rejects_bad_periods_with_a_message(client, demo_users, start, end, message):
     client.force_login(demo_users["editor"])
     response = client.get(f"/figures/?start={start}&end={end}")
     assert response.status_code == 200
-    assert "errorlist" in response.content.decode()
+    assert message in response.content.decode()
 
 
 def test_figures_page_shows_values(client, demo_users):

@@ -9,7 +9,12 @@ from openpyxl import Workbook, load_workbook
 from qinqing.core.demo import demo_uscc
 from qinqing.core.errors import DomainError
 from qinqing.core.models import Organisation
-from qinqing.core.testing import ANONYMOUS, check_matrix
+from qinqing.core.testing import (
+    ANONYMOUS,
+    check_matrix,
+    xlsx_declaring_every_cell,
+    xlsx_with_part,
+)
 from qinqing.enterprises import services
 from qinqing.enterprises.models import Firm
 from qinqing.enterprises.rules import IMPORT_COLUMNS
@@ -110,6 +115,26 @@ def test_import_rejects_a_file_that_is_not_the_template(world):
     assert not services.firm_import(actor=None, content=_xlsx([])).ok
 
 
+def test_a_file_declaring_every_cell_is_refused_by_its_rows_not_read_in_full(world):
+    """1 048 576 declared rows of 16 384 columns and a value in the last row: the import names
+    the row limit instead of spending minutes padding a million rows."""
+    header = [label for label, _ in IMPORT_COLUMNS]
+    content = xlsx_declaring_every_cell([header, _row(905, "武汉示例戊有限公司")])
+    with pytest.raises(DomainError, match="数据超过 5000 行的上限（第 1048576 行）"):
+        services.firm_import(actor=world["liaison"], content=content)
+    content = xlsx_declaring_every_cell(
+        [header, _row(905, "武汉示例戊有限公司")], last_row_value=None
+    )
+    result = services.firm_import(actor=world["liaison"], content=content)
+    assert result.ok and [f.name for f in result.created] == ["武汉示例戊有限公司"]
+
+
+def test_a_zip_bomb_is_refused_before_it_is_inflated(world):
+    content = xlsx_with_part("xl/worksheets/sheet1.xml", 64 * 1024 * 1024)
+    with pytest.raises(DomainError, match="解压后超过 32 MB 的上限"):
+        services.firm_import(actor=world["liaison"], content=content)
+
+
 def test_import_page_and_template(client, world):
     client.force_login(world["liaison"])
     template = client.get("/enterprises/import/template.xlsx")
@@ -200,3 +225,34 @@ def test_instructor_publishes_card_commitment_and_takes_on_a_firm(client, world)
         },
         world,
     )
+
+
+def test_text_longer_than_its_column_is_a_field_message_not_a_500(client, world):
+    """A 300-character name on the card or in an import row: 500 on PostgreSQL."""
+    from qinqing.enterprises.models import InstructorProfile
+
+    client.force_login(world["instructor"])
+    card = {"form": "card", "display_name": "名" * 51, "phone": "027-87000001"}
+    response = client.post("/enterprises/my-card/", card)
+    assert response.status_code == 400 and "公开姓名不能超过 50 个字符" in response.content.decode()
+    response = client.post("/enterprises/my-card/", {**card, "display_name": "王强"})
+    assert response.status_code == 302 and InstructorProfile.objects.get().display_name == "王强"
+    response = client.post(
+        "/enterprises/my-card/", {"form": "commitment", "cluster": "whsq", "text": "答" * 501}
+    )
+    assert response.status_code == 400 and "承诺内容不能超过 500 个字" in response.content.decode()
+
+    rows = [
+        _row(906, "名" * 201, street="街" * 51, tags="标" * 51, contact_phone="1" * 21),
+        _row(907, "武汉示例己有限公司", contact_name="人" * 51),
+    ]
+    result = services.firm_import(actor=world["liaison"], content=_xlsx(rows))
+    assert not result.ok and result.created == []
+    assert {(e.row, e.field) for e in result.errors} == {
+        (2, "name"),
+        (2, "street"),
+        (2, "tags"),
+        (2, "contact_phone"),
+        (3, "contact_name"),
+    }
+    assert "名称不能超过 200 个字符" in {e.reason for e in result.errors}

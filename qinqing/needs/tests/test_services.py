@@ -490,3 +490,11 @@ def test_an_appeal_decided_twice_at_once_is_decided_once(world, submit):
     assert all(isinstance(r, ConflictError) for r in results if r not in decided), results
     assert Rating.objects.get(pk=rating.pk).appeal_state == decided[0].appeal_state
     assert AuditEntry.objects.filter(action="rating.appeal_decide").count() == 1
+
+
+def test_a_phone_of_superscript_or_circled_digits_is_refused(submit):
+    """str.isdigit() takes "¹³⁹…": such a phone was stored and texted."""
+    for phone in ("¹³⁹⁰⁰⁰⁰¹²³⁴", "①③⑨0000①②③④"):
+        with pytest.raises(DomainError, match="请填写正确的手机号"):
+            submit(phone=phone)
+    assert submit(phone="13900001234").contact_phone == "13900001234"

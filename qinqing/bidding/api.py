@@ -133,8 +133,8 @@ def session_live(request, session_id: int):
     summary="评标报告：状态、内容摘要与每位成员的签署意见（实施条例第五十三条）",
 )
 def session_report(request, session_id: int):
-    from qinqing.bidding import report as reports
     from qinqing.bidding.models import EvaluationSession, Report
+    from qinqing.bidding.report import services as reports
 
     session = get_visible_or_404(
         request.user, "bidding.view_report", EvaluationSession.objects.all(), pk=session_id

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from qinqing.bidding import report, scoring, services
+from qinqing.bidding import scoring, services
 from qinqing.bidding.criteria import standard_template
 from qinqing.bidding.models import (
     DeviationNote,
@@ -29,6 +29,7 @@ from qinqing.bidding.models import (
     Seat,
     Stage,
 )
+from qinqing.bidding.report import services as reports
 from qinqing.core.demo import demo_uscc, recorded_at
 
 OTHER_TENDERS = [
@@ -223,21 +224,21 @@ def evaluate(users, session: EvaluationSession, *, seed: int, day: datetime, dis
         scoring.stage_close(actor=None, seat=chair, stage=Stage.DETAILED)
     host_admin = _admin(users, session.host_centre.code)
     with recorded_at(day.replace(hour=11, minute=20)):
-        built = report.report_build(actor=host_admin, session=session)
+        built = reports.report_build(actor=host_admin, session=session)
     with recorded_at(day.replace(hour=11, minute=35)):
         for n, seat in enumerate(seats):
             if dissent and n == len(seats) - 1:
-                report.report_sign(
+                reports.report_sign(
                     actor=None,
                     seat=seat,
                     agree=False,
                     dissent_reason="对第一名投标人的技术方案评分有保留意见：节能专篇缺失应作重大偏差处理。",
                 )
             else:
-                report.report_sign(actor=None, seat=seat, agree=True)
+                reports.report_sign(actor=None, seat=seat, agree=True)
     with recorded_at(day.replace(hour=14, minute=0)):
         for seat in seats:
-            report.rating_record(
+            reports.rating_record(
                 actor=users["supervisor"], seat=seat, score=5 if seat != seats[-1] else 4
             )
     return built
@@ -247,7 +248,7 @@ def fee_standards(orgs, users) -> None:
     for code, amount in FEES.items():
         if not FeeStandard.objects.filter(centre=orgs[code]).exists():
             with recorded_at(datetime(2024, 1, 2, 9, 0, tzinfo=timezone.get_current_timezone())):
-                report.fee_standard_set(
+                reports.fee_standard_set(
                     actor=_admin(users, code),
                     centre=orgs[code],
                     amount=amount,

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from qinqing.bidding import report as reports
 from qinqing.bidding import selectors, supervision
 from qinqing.bidding.models import (
     BidResult,
@@ -26,6 +25,7 @@ from qinqing.bidding.models import (
     Report,
     Stage,
 )
+from qinqing.bidding.report import services as reports
 from qinqing.bidding.views import _my_centre, _my_seat
 from qinqing.core.errors import DomainError
 from qinqing.core.permissions import can, get_visible_or_404, require

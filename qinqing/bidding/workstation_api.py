@@ -262,7 +262,7 @@ class SignIn(Schema):
     "/report/sign", summary="签署评标报告：同意，或书面说明不同意见和理由（实施条例第五十三条）"
 )
 def report_sign(request, payload: SignIn):
-    from qinqing.bidding import report as reports
+    from qinqing.bidding.report import services as reports
 
     seat: Seat = request.auth
     signature = reports.report_sign(

@@ -14,7 +14,6 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from qinqing.bidding import report as reports
 from qinqing.bidding import services
 from qinqing.bidding.models import (
     BidResult,
@@ -35,6 +34,7 @@ from qinqing.bidding.models import (
     Signature,
     Stage,
 )
+from qinqing.bidding.report import services as reports
 from qinqing.bidding.rules import FeeError, fee_for
 from qinqing.bidding.tests.test_draw_flow import overlapping_quota
 from qinqing.bidding.tests.test_evaluation_day import confirm_all, full_committee

@@ -30,8 +30,8 @@ from typing import Any
 
 from django.conf import settings
 
+from qinqing.bidding.evaluation.rules import MAX_CANDIDATES  # 实施条例 Art.53
 from qinqing.bidding.models import BidResult, Project, Report
-from qinqing.bidding.rules import MAX_CANDIDATES  # 实施条例 Art.53
 
 OCDS_VERSION = "1.1"
 BIDS_EXTENSION = (

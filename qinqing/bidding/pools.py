@@ -36,7 +36,8 @@ from operator import itemgetter
 from django.db import connection
 from django.utils import timezone
 
-from qinqing.bidding import eligibility_index, rules
+from qinqing.bidding import eligibility_index
+from qinqing.bidding.draw import rules
 from qinqing.bidding.models import (
     Bidder,
     DrawOutcome,
@@ -51,6 +52,7 @@ from qinqing.bidding.models import (
     Section,
     Speciality,
 )
+from qinqing.bidding.projects import rules as project_rules
 from qinqing.core.models import Organisation
 
 
@@ -125,7 +127,7 @@ VERDICTS: dict[int, tuple[str, ...]] = {
 def _verdicts(
     project: rules.ProjectFacts,
     quota: rules.QuotaFacts,
-    ruleset: rules.RuleSet,
+    ruleset: project_rules.RuleSet,
     window_start,
     flagged: set[int],
 ) -> tuple[str, list] | None:
@@ -526,7 +528,7 @@ def _load_facts(
     quota: DrawQuota,
     session: EvaluationSession,
     project: rules.ProjectFacts,
-    ruleset: rules.RuleSet,
+    ruleset: project_rules.RuleSet,
 ) -> _Candidates:
     """The candidates; the facts of those not proved clean are built lazily (see
     evaluate_pool)."""
@@ -668,7 +670,7 @@ def _rule_converters() -> list:
 
 def _context(
     session_id: int,
-) -> tuple[EvaluationSession, rules.ProjectFacts, rules.RuleSet]:
+) -> tuple[EvaluationSession, rules.ProjectFacts, project_rules.RuleSet]:
     """The session (id and times), the project's facts and the rule set in one plain
     statement (what `project_facts` and the rule set's `to_rules` read through the ORM)."""
     postgresql = connection.vendor == "postgresql"

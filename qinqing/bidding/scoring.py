@@ -23,7 +23,9 @@ from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from qinqing.bidding import rules, supervision
+from qinqing.bidding import supervision
+from qinqing.bidding.draw import rules as draw_rules
+from qinqing.bidding.evaluation import rules
 from qinqing.bidding.models import (
     SHEET_STAGES,
     Bidder,
@@ -979,13 +981,13 @@ def _summarise(session: EvaluationSession, lot: rules.Lot | None) -> bool:
 
 
 def _lot_commit(session: EvaluationSession, groups: list[list[str]]) -> RankingLot:
-    nonce = secrets.token_bytes(rules.NONCE_BYTES)
+    nonce = secrets.token_bytes(draw_rules.NONCE_BYTES)
     lot = RankingLot.objects.create(
         session=session,
         draw_id=f"QQL-{timezone.localtime(session.starts_at):%Y%m%d}-{session.pk:05d}",
         tied=groups,
         server_nonce_cipher=crypto.encrypt(nonce.hex()),
-        commitment=rules.commitment(nonce),
+        commitment=draw_rules.commitment(nonce),
         committed_at=timezone.now(),
     )
     audit_log(
@@ -1033,7 +1035,7 @@ def lot_witness(*, actor, lot: RankingLot, witness_entropy: str) -> RankingLot:
 def lot_proof(lot: RankingLot) -> dict:
     """The lot's proof: public once the lot is witnessed (the bids, not people, are drawn)."""
     proof = {
-        "algorithm": rules.ALGORITHM,
+        "algorithm": draw_rules.ALGORITHM,
         "draw_id": lot.draw_id,
         "tied": lot.tied,
         "commitment": lot.commitment,

@@ -12,7 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qinqing.bidding import rules, scoring, selectors, services, supervision
+from qinqing.bidding import scoring, selectors, services, supervision
+from qinqing.bidding.evaluation import rules
 from qinqing.bidding.models import (
     SHEET_STAGES,
     BidResult,

@@ -7,7 +7,7 @@ from django.db import connections, models
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from qinqing.bidding import rules
+from qinqing.bidding.draw import rules
 from qinqing.bidding.models import (
     Draw,
     DrawOutcome,

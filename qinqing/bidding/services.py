@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from qinqing.bidding import rules
+from qinqing.bidding.draw import rules
 from qinqing.bidding.models import (
     Bidder,
     CentreNumbering,
@@ -45,6 +45,8 @@ from qinqing.bidding.models import (
     Workstation,
 )
 from qinqing.bidding.pools import evaluate_pool
+from qinqing.bidding.projects import rules as project_rules
+from qinqing.bidding.seating import rules as seating_rules
 from qinqing.core import crypto, otp, rows
 from qinqing.core.audit import (
     AuditRecord,
@@ -1319,7 +1321,7 @@ def seating_assign(
     *, actor, centre: Organisation, slot_start: datetime, slot_end: datetime
 ) -> Seating:
     """Seat the confirmed, not yet seated experts of every session overlapping the slot whose
-    quota is at `centre` (同标不同室: rules.allocate_rooms, then rules.seat_within_rooms).
+    quota is at `centre` (同标不同室: seating_rules.allocate_rooms, then seating_rules.seat_within_rooms).
 
     Free workstations are those in service, in rooms in service, not held by a seat of an
     overlapping slot at this centre. The seed comes from `secrets` and goes into the audit
@@ -1381,15 +1383,15 @@ def seating_assign(
         }
         seed = secrets.token_bytes(32)
         try:
-            rooms = rules.allocate_rooms(counts, capacities, seed, occupied=occupied)
-            codes = rules.seat_within_rooms(rooms, seats_by_room, seed)
-        except rules.RuleError as exc:
+            rooms = seating_rules.allocate_rooms(counts, capacities, seed, occupied=occupied)
+            codes = seating_rules.seat_within_rooms(rooms, seats_by_room, seed)
+        except seating_rules.RuleError as exc:
             raise DomainError(str(exc), field="slot_start") from None
         # Everyone at this centre in the slot, with earlier seatings, for the collision count.
         combined = {c: list(r) for c, r in rooms.items()}
         for session_id, room_numbers in seated.items():
             combined.setdefault(session_id, []).extend(room_numbers)
-        collisions = rules.collision_pairs(combined)
+        collisions = seating_rules.collision_pairs(combined)
         seating = Seating.objects.create(
             centre=centre,
             slot_start=slot_start,
@@ -1675,9 +1677,9 @@ def committee_seats(session: EvaluationSession):
 
 def session_start_problems(session: EvaluationSession) -> list[str]:
     project = session.section.project
-    problems = rules.bidders_sufficient(session.section.bidders.count())
+    problems = project_rules.bidders_sufficient(session.section.bidders.count())
     members = committee_seats(session).count()
-    problems += rules.committee_is_valid(
+    problems += project_rules.committee_is_valid(
         members, members, project.rule_set.to_rules(), project.budget
     )
     from qinqing.bidding import scoring
@@ -1725,7 +1727,7 @@ def _chair_open(session: EvaluationSession) -> None:
 
 def chair_vote(*, actor, seat: Seat, candidate: Seat) -> EvaluationSession:
     """One member's vote for the chair; when every member has voted the round is tallied
-    (rules.chair_tally): a single leader is elected, a tie starts a re-vote among the tied."""
+    (seating_rules.chair_tally): a single leader is elected, a tie starts a re-vote among the tied."""
     _require_signed_in(seat)
     with transaction.atomic():
         session = EvaluationSession.objects.select_for_update().get(pk=seat.outcome.session_id)
@@ -1760,7 +1762,7 @@ def chair_vote(*, actor, seat: Seat, candidate: Seat) -> EvaluationSession:
             ).values_list("voter_id", "candidate_id")
         }
         if set(votes) >= {str(pk) for pk in members}:
-            winner, tied = rules.chair_tally(votes, session.chair_candidates)
+            winner, tied = seating_rules.chair_tally(votes, session.chair_candidates)
             if winner is not None:
                 session.chair_id = int(winner)
                 session.chair_method = ChairMethod.ELECTED

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
-from qinqing.bidding import rules
+from qinqing.bidding.evaluation import rules
 from qinqing.bidding.models import (
     SHEET_STAGES,
     DrawOutcome,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qinqing.bidding import forms, imports, selectors, services
+from qinqing.bidding.draw.rules import EXCLUSION_LABELS
 from qinqing.bidding.models import (
     CentreNumbering,
     ChairVote,
@@ -23,7 +24,6 @@ from qinqing.bidding.models import (
     InService,
     Seat,
 )
-from qinqing.bidding.rules import EXCLUSION_LABELS
 from qinqing.core.charts import bar_chart
 from qinqing.core.errors import DomainError
 from qinqing.core.lookups import int_or_404

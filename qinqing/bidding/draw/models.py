@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from qinqing.bidding import rules
+from qinqing.bidding.draw import rules
 from qinqing.bidding.experts.models import Expert, Speciality
 from qinqing.bidding.projects.models import EvaluationSession
 from qinqing.core.models import Organisation

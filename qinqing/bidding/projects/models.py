@@ -8,7 +8,7 @@ from fractions import Fraction
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from qinqing.bidding import rules
+from qinqing.bidding.projects import rules
 from qinqing.core.models import Organisation
 
 

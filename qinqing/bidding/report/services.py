@@ -24,7 +24,8 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from qinqing.bidding import rules, services
+from qinqing.bidding import services
+from qinqing.bidding.evaluation import rules as evaluation_rules
 from qinqing.bidding.models import (
     BidResult,
     ChairMethod,
@@ -46,6 +47,7 @@ from qinqing.bidding.models import (
     Signature,
     Stage,
 )
+from qinqing.bidding.report import rules
 from qinqing.core.audit import audit_log
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import Organisation
@@ -230,7 +232,7 @@ def _review_outcome(result: BidResult | None, criterion: Criterion, votes: list)
     cast = {str(i): v for i, v in enumerate(votes) if v is not None}
     if not cast:
         return None
-    return rules.review_outcomes({"b": {"i": cast}})["b"]["i"]
+    return evaluation_rules.review_outcomes({"b": {"i": cast}})["b"]["i"]
 
 
 def _evaluation_parts(session: EvaluationSession, seats: list[Seat]) -> dict:
@@ -347,7 +349,7 @@ def _evaluation_parts(session: EvaluationSession, seats: list[Seat]) -> dict:
                 }
             )
     candidates = [r for r in ranking if r["candidate"]]
-    if len(candidates) > rules.MAX_CANDIDATES:
+    if len(candidates) > evaluation_rules.MAX_CANDIDATES:
         raise ConflictError("中标候选人不得超过 3 名（实施条例第五十三条），请核对汇总结果")
     return {
         "bidders": [

@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from qinqing.bidding import eligibility_index, pools, rules, services
+from qinqing.bidding import eligibility_index, pools, services
+from qinqing.bidding.draw import rules
 from qinqing.bidding.models import (
     DrawOutcome,
     EligibilityEntry,

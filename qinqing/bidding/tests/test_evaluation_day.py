@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from qinqing.bidding import rules, scoring, services
+from qinqing.bidding import scoring, services
 from qinqing.bidding.criteria import standard_template
 from qinqing.bidding.models import (
     DrawOutcome,
@@ -15,6 +15,8 @@ from qinqing.bidding.models import (
     Seat,
     Workstation,
 )
+from qinqing.bidding.projects import rules as project_rules
+from qinqing.bidding.seating import rules
 from qinqing.bidding.tests.test_draw_flow import overlapping_quota
 from qinqing.core.audit import verify_chain
 from qinqing.core.demo import recorded_at
@@ -369,12 +371,12 @@ def test_start_is_refused_with_an_invalid_committee(world):
     [(5, 5, True), (5, 4, True), (5, 3, False), (6, 6, False), (4, 4, False), (7, 5, True)],
 )
 def test_committee_rule_boundaries(total, experts, ok):
-    ruleset = rules.RuleSet(name="t", kind="construction")
-    assert (rules.committee_is_valid(total, experts, ruleset, None) == []) is ok
+    ruleset = project_rules.RuleSet(name="t", kind="construction")
+    assert (project_rules.committee_is_valid(total, experts, ruleset, None) == []) is ok
 
 
 def test_bidders_boundary():
-    assert rules.bidders_sufficient(2) and not rules.bidders_sufficient(3)
+    assert project_rules.bidders_sufficient(2) and not project_rules.bidders_sufficient(3)
 
 
 def test_start_then_chair_election_with_a_tie_and_a_revote(world):

@@ -35,7 +35,7 @@ from qinqing.bidding.models import (
     Stage,
 )
 from qinqing.bidding.report import services as reports
-from qinqing.bidding.rules import FeeError, fee_for
+from qinqing.bidding.report.rules import FeeError, fee_for
 from qinqing.bidding.tests.test_draw_flow import overlapping_quota
 from qinqing.bidding.tests.test_evaluation_day import confirm_all, full_committee
 from qinqing.core.audit import verify_chain

@@ -8,11 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from qinqing.bidding.rules import (
-    CONSTRUCTION,
+from qinqing.bidding.draw.rules import (
     EXCLUSION_CODES,
     EXCLUSION_LABELS,
-    PROCUREMENT,
     DateRange,
     ExpertFacts,
     Interval,
@@ -20,13 +18,12 @@ from qinqing.bidding.rules import (
     ProjectFacts,
     QuotaFacts,
     Relation,
-    RuleError,
-    RuleSet,
     age_on,
-    committee_is_valid,
     exclusion_codes,
     years_before,
 )
+from qinqing.bidding.projects.rules import CONSTRUCTION, PROCUREMENT, RuleSet, committee_is_valid
+from qinqing.bidding.rules import RuleError
 
 TENDERER = "12420100TENDERER01"
 AGENCY = "91420100AGENCY0001"

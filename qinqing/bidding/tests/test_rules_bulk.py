@@ -16,8 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qinqing.bidding.rules import (
-    CONSTRUCTION,
+from qinqing.bidding.draw.rules import (
     DateRange,
     ExpertFacts,
     Interval,
@@ -25,11 +24,11 @@ from qinqing.bidding.rules import (
     ProjectFacts,
     QuotaFacts,
     Relation,
-    RuleError,
-    RuleSet,
     exclusion_codes,
     exclusion_codes_many,
 )
+from qinqing.bidding.projects.rules import CONSTRUCTION, RuleSet
+from qinqing.bidding.rules import RuleError
 
 TENDERER = "12420100TENDERER01"
 AGENCY = "91420100AGENCY0001"

@@ -12,9 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qinqing.bidding.rules import (
+from qinqing.bidding.draw.rules import (
     ALGORITHM,
-    RuleError,
     canonical_pool,
     commitment,
     draw_seed,
@@ -24,6 +23,7 @@ from qinqing.bidding.rules import (
     uniform_below,
     verify_proof,
 )
+from qinqing.bidding.rules import RuleError
 
 NONCE = bytes(range(32))  # 00 01 02 ... 1f
 OTHER_NONCE = bytes(range(1, 33))

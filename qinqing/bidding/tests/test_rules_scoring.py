@@ -10,24 +10,24 @@ from fractions import Fraction
 
 import pytest
 
-from qinqing.bidding.rules import (
+from qinqing.bidding.draw.rules import qq_draw_1
+from qinqing.bidding.evaluation.rules import (
     Lot,
     RankEntry,
-    RuleError,
     TieError,
     candidates,
     deviation_warnings,
     final_scores,
     k_factor_scores,
     low_price_scores,
-    qq_draw_1,
     rank_comprehensive,
     rank_lowest_price,
     review_outcomes,
     round_half_up,
-    signature_outcome,
     subjective_means,
 )
+from qinqing.bidding.report.rules import signature_outcome
+from qinqing.bidding.rules import RuleError
 
 LOT = Lot(draw_id="2024-HS-0001/lot", server_nonce=bytes(range(32)), witness_entropy="5")
 

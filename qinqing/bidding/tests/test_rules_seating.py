@@ -11,7 +11,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from qinqing.bidding.rules import RuleError, allocate_rooms, collision_pairs, seat_within_rooms
+from qinqing.bidding.rules import RuleError
+from qinqing.bidding.seating.rules import allocate_rooms, collision_pairs, seat_within_rooms
 
 SETTINGS = settings(max_examples=120, derandomize=True, database=None, deadline=None)
 

@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from qinqing.bidding import rules, scoring, services
+from qinqing.bidding import scoring, services
 from qinqing.bidding.criteria import standard_template
+from qinqing.bidding.draw import rules
 from qinqing.bidding.models import (
     BidResult,
     DeviationNote,

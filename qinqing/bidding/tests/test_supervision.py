@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from qinqing.bidding import rules, supervision
+from qinqing.bidding import supervision
+from qinqing.bidding.evaluation import rules
 from qinqing.bidding.models import (
     BidResult,
     Criterion,

@@ -21,8 +21,10 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from qinqing.bidding import demo_evaluation, imports, services
+from qinqing.bidding import demo_evaluation, services
 from qinqing.bidding.demo_evaluation import OTHER_TENDERS
+from qinqing.bidding.experts import imports
+from qinqing.bidding.experts import services as expert_services
 from qinqing.bidding.models import (
     DrawOutcome,
     EvaluationSession,
@@ -163,7 +165,7 @@ def _conflicts(users) -> None:
         return
     first, second, third, fourth = design[:4]
     with recorded_at(_at(2024, 3, 1, 9, 0)):
-        services.expert_relation_add(
+        expert_services.expert_relation_add(
             actor=wh,
             expert=first,
             org_uscc=demo_uscc("91420100", 200),
@@ -172,16 +174,16 @@ def _conflicts(users) -> None:
             start=date(2015, 7, 1),
             end=date(2022, 12, 31),
         )
-        services.expert_status_set(
+        expert_services.expert_status_set(
             actor=wh,
             expert=second,
             status=Expert.Status.SUSPENDED,
             reason="年度考核不合格，暂停一年",
         )
-        services.expert_leave_add(
+        expert_services.expert_leave_add(
             actor=wh, expert=third, start=date(2024, 8, 26), end=date(2024, 9, 6), reason="出国访学"
         )
-        services.expert_relation_add(
+        expert_services.expert_relation_add(
             actor=wh,
             expert=fourth,
             org_uscc=demo_uscc("91420100", 203),

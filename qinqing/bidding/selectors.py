@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import connections, models
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
 from qinqing.bidding.draw import rules
 from qinqing.bidding.models import (
@@ -22,23 +21,6 @@ from qinqing.bidding.models import (
 )
 from qinqing.core.models import Organisation
 from qinqing.core.permissions import get_visible_or_404, visible
-
-
-def experts(*, user, query: str = "", speciality: str = "", status: str = "") -> QuerySet:
-    qs = visible(user, "bidding.manage_experts", Expert.objects.select_related("database"))
-    if query:
-        qs = qs.filter(
-            Q(code__icontains=query) | Q(name__icontains=query) | Q(employer_name__icontains=query)
-        )
-    if speciality:
-        qs = qs.filter(speciality_links__speciality__code__startswith=speciality).distinct()
-    if status:
-        qs = qs.filter(status=status)
-    return qs.order_by("code")
-
-
-def expert(*, user, pk: int) -> Expert:
-    return get_visible_or_404(user, "bidding.manage_experts", Expert.objects.all(), pk=pk)
 
 
 def sessions(*, user) -> QuerySet:
@@ -224,17 +206,3 @@ def signed_in_seat(pk: int) -> Seat | None:
         if parent is not None and objects[parent] is not None:
             setattr(objects[parent], attr, obj)
     return objects[0]
-
-
-def expert_own_profile(expert: Expert) -> dict:
-    """What the expert's own page (专家自助) shows: their register entry, current and coming
-    leave, history and declarations; no project and no session of anyone else (四不知)."""
-    today = timezone.localdate()
-    return {
-        "expert": expert,
-        "specialities": list(expert.specialities.order_by("code")),
-        "leaves": list(expert.leaves.filter(end__gte=today).order_by("start")),
-        "past_leaves": expert.leaves.filter(end__lt=today).count(),
-        "relations": list(expert.relations.order_by("-start")),
-        "declared": list(expert.declared_relations.order_by("org_name")),
-    }

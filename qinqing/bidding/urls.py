@@ -1,6 +1,8 @@
 from django.urls import path
 
-from qinqing.bidding import live_views, report_views, scoring_views, self_service_views, views
+from qinqing.bidding import live_views, report_views, scoring_views, views
+from qinqing.bidding.experts import self_service_views
+from qinqing.bidding.experts import views as expert_views
 
 app_name = "bidding"
 urlpatterns = [
@@ -16,10 +18,10 @@ urlpatterns = [
     path("draws/<str:draw_id>/names/", views.draw_names, name="draw_names"),
     path("outcomes/<int:pk>/answer/", views.outcome_answer, name="outcome_answer"),
     path("respond/<str:token>/", views.respond, name="respond"),
-    path("experts/", views.expert_list, name="expert_list"),
-    path("experts/import/", views.expert_import, name="expert_import"),
-    path("experts/template.xlsx", views.expert_template, name="expert_template"),
-    path("experts/<int:pk>/", views.expert_detail, name="expert_detail"),
+    path("experts/", expert_views.expert_list, name="expert_list"),
+    path("experts/import/", expert_views.expert_import, name="expert_import"),
+    path("experts/template.xlsx", expert_views.expert_template, name="expert_template"),
+    path("experts/<int:pk>/", expert_views.expert_detail, name="expert_detail"),
     path("rooms/", views.room_list, name="room_list"),
     path("rooms/catalogue/", views.room_catalogue, name="room_catalogue"),
     path("rooms/<int:pk>/", views.room_detail, name="room_detail"),

@@ -11,8 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from qinqing.bidding import forms, imports, selectors, services
+from qinqing.bidding import forms, selectors, services
+from qinqing.bidding.common import form_error
 from qinqing.bidding.draw.rules import EXCLUSION_LABELS
+from qinqing.bidding.experts.forms import PhoneForm
 from qinqing.bidding.models import (
     CentreNumbering,
     ChairVote,
@@ -48,11 +50,6 @@ EXCLUSION_SHORT = {
     "MANUAL": gettext_lazy("人工排除"),
     "ALREADY_DRAWN": gettext_lazy("本场已抽中"),
 }
-
-
-def _form_error(form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
 
 
 @login_required
@@ -110,7 +107,7 @@ def project_new(request: HttpRequest) -> HttpResponse:
                     guest_centres=list(data["guest_centres"]),
                 )
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("项目已登记，评标场次已安排。请设置各中心的抽取需求。"))
             return redirect("bidding:session_detail", pk=session.pk)
@@ -168,7 +165,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     actor=user, session=session, centre=row["centre"], **row["form"].cleaned_data
                 )
             except DomainError as exc:
-                _form_error(row["form"], exc)
+                form_error(row["form"], exc)
             else:
                 messages.success(request, _("抽取需求已保存。"))
                 return redirect("bidding:session_detail", pk=session.pk)
@@ -253,7 +250,7 @@ def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
                     actor=user, draw=draw, witness_entropy=form.cleaned_data["witness_entropy"]
                 )
             except DomainError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, _("抽取完成，已按顺序通知正选专家。"))
                 return redirect("bidding:draw_detail", draw_id=draw.draw_id)
@@ -335,7 +332,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
                 actor=outcome.expert.user, outcome=outcome, channel="link", **form.cleaned_data
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             return render(request, "bidding/respond.html", {"done": form.cleaned_data["answer"]})
     return render(request, "bidding/respond.html", {"outcome": outcome, "form": form})
@@ -354,88 +351,6 @@ def session_close(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("评标场次已结束，抽取证明已公开。"))
     return redirect("bidding:session_detail", pk=session.pk)
-
-
-@login_required
-def expert_list(request: HttpRequest) -> HttpResponse:
-    require(request.user, "bidding.manage_experts")
-    form = forms.ExpertFilterForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.experts(
-        user=request.user,
-        query=data.get("q", ""),
-        speciality=data.get("speciality", "").upper(),
-        status=data.get("status", ""),
-    ).prefetch_related("speciality_links")
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "bidding/expert_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
-    )
-
-
-@login_required
-def expert_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    expert = selectors.expert(user=request.user, pk=pk)
-    return render(
-        request,
-        "bidding/expert_detail.html",
-        {
-            "expert": expert,
-            "specialities": expert.speciality_links.select_related("speciality"),
-            "outcomes": expert.outcomes.select_related("draw", "session").order_by("-pk")[:20],
-        },
-    )
-
-
-def _my_databases(user):
-    return Organisation.objects.filter(
-        kind=Organisation.Kind.EXPERT_DATABASE,
-        pk__in=grants_of(user).org_ids(Role.CENTRE_ADMIN),
-    )
-
-
-@login_required
-def expert_import(request: HttpRequest) -> HttpResponse:
-    require(request.user, "bidding.manage_experts")
-    form = forms.ImportForm(
-        request.POST or None, request.FILES or None, databases=_my_databases(request.user)
-    )
-    errors = []
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            sheets = imports.read_file(upload.name, upload.read())
-            count = imports.experts_import(
-                actor=request.user,
-                database=form.cleaned_data["database"],
-                rows=sheets.experts,
-                relations=sheets.relations,
-                declared=sheets.declared,
-            )
-        except imports.ImportErrors as exc:
-            errors = exc.errors
-            form.add_error(None, exc.message)
-        except DomainError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, _("已导入 %(n)d 名专家。") % {"n": count})
-            return redirect("bidding:expert_list")
-    return render(request, "bidding/expert_import.html", {"form": form, "errors": errors})
-
-
-@login_required
-def expert_template(request: HttpRequest) -> HttpResponse:
-    require(request.user, "bidding.manage_experts")
-    response = HttpResponse(
-        imports.template_workbook(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = "attachment; filename*=UTF-8''expert-import-template.xlsx"
-    return response
 
 
 # --- evaluation day: rooms and workstations -------------------------------------------------
@@ -469,7 +384,7 @@ def room_list(request: HttpRequest) -> HttpResponse:
                 else:
                     services.room_add(actor=request.user, centre=centre, **form.cleaned_data)
             except DomainError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, _("已保存。"))
                 return redirect("bidding:room_list")
@@ -548,7 +463,7 @@ def seating_list(request: HttpRequest) -> HttpResponse:
                 actor=request.user, centre=centre, **form.cleaned_data
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("工位已分配（随机种子已记入审计）。"))
             return redirect("bidding:seating_detail", pk=seating.pk)
@@ -603,7 +518,7 @@ CHALLENGE_KEY = "bidding_signin_challenge"
 def signin(request: HttpRequest) -> HttpResponse:
     """The workstation terminal: phone → code; code + last 4 of the ID → the workstation;
     or the code a staff member gives after checking identity in person."""
-    phone_form = forms.PhoneForm(request.POST if request.POST.get("op") == "phone" else None)
+    phone_form = PhoneForm(request.POST if request.POST.get("op") == "phone" else None)
     signin_form = forms.SignInForm(request.POST if request.POST.get("op") == "code" else None)
     terminal_form = forms.TerminalCodeForm(
         request.POST if request.POST.get("op") == "terminal" else None
@@ -636,7 +551,7 @@ def signin(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             for form in (phone_form, signin_form, terminal_form):
                 if form.is_bound:
-                    _form_error(form, exc)
+                    form_error(form, exc)
     return render(
         request,
         "bidding/signin.html",

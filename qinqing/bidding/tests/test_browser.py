@@ -3,7 +3,7 @@
 import pytest
 
 from qinqing.bidding import services
-from qinqing.bidding.tests.conftest import build_world
+from qinqing.bidding.conftest import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

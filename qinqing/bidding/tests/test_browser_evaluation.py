@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from qinqing.bidding import services
+from qinqing.bidding.conftest import build_world
 from qinqing.bidding.models import EvaluationSession, ScoreSheet, Seat
-from qinqing.bidding.tests.conftest import build_world
 from qinqing.bidding.tests.test_evaluation_day import confirm_all, prepare_scoring, rooms
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

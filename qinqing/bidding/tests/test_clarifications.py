@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from qinqing.bidding import clarifications
+from qinqing.bidding.conftest import BIDDER_USCCS
 from qinqing.bidding.models import (
     Bidder,
     Clarification,
@@ -18,7 +19,6 @@ from qinqing.bidding.models import (
     Seat,
     Section,
 )
-from qinqing.bidding.tests.conftest import BIDDER_USCCS
 from qinqing.bidding.tests.test_evaluation_day import full_committee
 from qinqing.core.audit import verify_chain
 from qinqing.core.errors import ConflictError, DomainError

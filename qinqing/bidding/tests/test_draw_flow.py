@@ -10,10 +10,10 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from qinqing.bidding import selectors, services, views
+from qinqing.bidding.conftest import BIDDER_USCCS
 from qinqing.bidding.draw import rules
 from qinqing.bidding.draw.rules import verify_proof
 from qinqing.bidding.models import Draw, DrawOutcome, EvaluationSession, Expert
-from qinqing.bidding.tests.conftest import BIDDER_USCCS
 from qinqing.core.audit import verify_chain
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import AuditEntry, Notification

@@ -10,11 +10,11 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from qinqing.bidding import services
+from qinqing.bidding.conftest import build_world
 from qinqing.bidding.draw import rules
 from qinqing.bidding.draw.rules import canonical_pool, freeze_pool, pool_digest
 from qinqing.bidding.models import Draw, DrawOutcome, EvaluationSession
 from qinqing.bidding.rules import RuleError
-from qinqing.bidding.tests.conftest import build_world
 from qinqing.core.audit import verify_chain
 from qinqing.core.models import AuditChainHead, AuditEntry
 

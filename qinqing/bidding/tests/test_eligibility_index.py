@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from qinqing.bidding import eligibility_index, pools, services
+from qinqing.bidding.conftest import BIDDER_USCCS, build_world
 from qinqing.bidding.draw import rules
 from qinqing.bidding.models import (
     DrawOutcome,
@@ -20,7 +21,6 @@ from qinqing.bidding.models import (
     ExpertRelation,
     ExpertSpeciality,
 )
-from qinqing.bidding.tests.conftest import BIDDER_USCCS, build_world
 from qinqing.bidding.tests.test_draw_flow import overlapping_quota
 from qinqing.core.demo import demo_uscc
 

@@ -19,6 +19,7 @@ from jsonschema import Draft4Validator, FormatChecker
 from referencing import Registry, Resource
 
 from qinqing.bidding import ocds, services
+from qinqing.bidding.conftest import BIDDER_USCCS
 from qinqing.bidding.models import (
     Bidder,
     BidResult,
@@ -34,7 +35,6 @@ from qinqing.bidding.models import (
     Signature,
     Stage,
 )
-from qinqing.bidding.tests.conftest import BIDDER_USCCS
 from qinqing.bidding.tests.test_evaluation_day import full_committee
 from qinqing.core.demo import demo_uscc
 from qinqing.core.testing import ANONYMOUS, check_matrix

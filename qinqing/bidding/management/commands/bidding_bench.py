@@ -44,8 +44,9 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from qinqing.bidding import imports, scoring, services
+from qinqing.bidding import scoring, services
 from qinqing.bidding.criteria import standard_template
+from qinqing.bidding.experts import imports
 from qinqing.bidding.models import (
     DrawOutcome,
     EvaluationSession,

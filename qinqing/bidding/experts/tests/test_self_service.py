@@ -6,7 +6,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from qinqing.bidding import self_service, services
+from qinqing.bidding import services
+from qinqing.bidding.conftest import BIDDER_USCCS
+from qinqing.bidding.experts import self_service
+from qinqing.bidding.experts import services as expert_services
+from qinqing.bidding.experts.self_service_views import EXPERT_KEY
 from qinqing.bidding.models import (
     DrawOutcome,
     Expert,
@@ -14,8 +18,6 @@ from qinqing.bidding.models import (
     ExpertLeave,
     ExpertRelation,
 )
-from qinqing.bidding.self_service_views import EXPERT_KEY
-from qinqing.bidding.tests.conftest import BIDDER_USCCS
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import AuditEntry, OneTimeCode
 
@@ -61,7 +63,7 @@ def test_sign_in_needs_the_code_and_the_id_digits(client, world, outbox):
 
 def test_an_unknown_or_removed_phone_gets_the_same_answer_and_no_sms(client, world, outbox):
     removed = Expert.objects.get(code="WH-002")
-    services.expert_status_set(
+    expert_services.expert_status_set(
         actor=world["centre_wh"], expert=removed, status="removed", reason="违规"
     )
     for phone in ("13312345678", removed.phone):

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
-from qinqing.bidding import imports
+from qinqing.bidding.conftest import BIDDER_USCCS, expert_row
+from qinqing.bidding.experts import imports
 from qinqing.bidding.models import Expert, ExpertDeclaredRelation, ExpertRelation
-from qinqing.bidding.tests.conftest import BIDDER_USCCS, expert_row
 from qinqing.core.demo import demo_uscc
 from qinqing.core.models import AuditEntry
 

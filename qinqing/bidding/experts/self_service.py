@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from qinqing.bidding import services
+from qinqing.bidding.experts import services
 from qinqing.bidding.models import (
     DrawOutcome,
     EvaluationSession,

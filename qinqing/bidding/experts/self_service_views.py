@@ -12,16 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qinqing.bidding import forms, selectors, self_service
+from qinqing.bidding.common import form_error
+from qinqing.bidding.experts import forms, selectors, self_service
 from qinqing.bidding.models import Expert
 from qinqing.core.errors import DomainError
 
 CHALLENGE_KEY = "bidding_self_challenge"
 EXPERT_KEY = "bidding_self_expert"
-
-
-def _form_error(form, exc: DomainError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 def _signed_in(request: HttpRequest) -> Expert | None:
@@ -69,7 +66,7 @@ def start(request: HttpRequest) -> HttpResponse:
                 request.session[EXPERT_KEY] = {"id": expert.pk, "until": until.isoformat()}
                 return redirect("bidding:self_home")
         except DomainError as exc:
-            _form_error(signin_form if op == "code" else phone_form, exc)
+            form_error(signin_form if op == "code" else phone_form, exc)
     return render(
         request,
         "bidding/self_start.html",
@@ -111,7 +108,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 return redirect("bidding:self_home")
         except DomainError as exc:
             form = {"relation": relation_form, "declare": declare_form}.get(op, leave_form)
-            _form_error(form, exc)
+            form_error(form, exc)
     return render(
         request,
         "bidding/self_home.html",

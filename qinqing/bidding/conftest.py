@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from qinqing.bidding import imports, services
+from qinqing.bidding import services
+from qinqing.bidding.experts import imports
 from qinqing.bidding.models import RuleSet, Speciality
 from qinqing.core.demo import demo_uscc
 from qinqing.core.models import Organisation

@@ -325,10 +325,11 @@ def _fresh_quota(context: dict, n: int, code: str):
     from django.utils import timezone
 
     from qinqing.bidding import services
+    from qinqing.bidding.projects import services as project_services
     from qinqing.core.demo import demo_uscc
 
     starts = timezone.now() + timedelta(days=2, minutes=7 * n)
-    section = services.project_register(
+    section = project_services.project_register(
         actor=context["admin"],
         code=f"BENCH-{time.time_ns()}-{n}",
         name="基准测试项目",
@@ -343,10 +344,11 @@ def _fresh_quota(context: dict, n: int, code: str):
         section_code="01",
         section_name="标段",
         bidders=[
-            services.BidderIn(demo_uscc("91420100", 10_000 + i), f"投标人{i}") for i in range(3)
+            project_services.BidderIn(demo_uscc("91420100", 10_000 + i), f"投标人{i}")
+            for i in range(3)
         ],
     )
-    session = services.session_schedule(
+    session = project_services.session_schedule(
         actor=context["admin"],
         section=section,
         starts_at=starts,

@@ -8,6 +8,7 @@ from django.utils import timezone
 from qinqing.bidding import services
 from qinqing.bidding.experts import imports
 from qinqing.bidding.models import RuleSet, Speciality
+from qinqing.bidding.projects import services as project_services
 from qinqing.core.demo import demo_uscc
 from qinqing.core.models import Organisation
 from qinqing.core.rules import resident_id_check_char
@@ -66,7 +67,7 @@ def build_world(demo_users) -> dict:
         rows=[expert_row(f"JK-{n:03d}", 100 + n) for n in range(1, 6)],
     )
     starts = timezone.now() + timedelta(days=3)
-    section = services.project_register(
+    section = project_services.project_register(
         actor=wh,
         code="P-001",
         name="示例学生公寓修缮设计",
@@ -80,9 +81,11 @@ def build_world(demo_users) -> dict:
         budget=None,
         section_code="01",
         section_name="设计标段",
-        bidders=[services.BidderIn(u, f"示例投标人{i}") for i, u in enumerate(BIDDER_USCCS)],
+        bidders=[
+            project_services.BidderIn(u, f"示例投标人{i}") for i, u in enumerate(BIDDER_USCCS)
+        ],
     )
-    session = services.session_schedule(
+    session = project_services.session_schedule(
         actor=wh,
         section=section,
         starts_at=starts,

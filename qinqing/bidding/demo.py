@@ -33,6 +33,7 @@ from qinqing.bidding.models import (
     RuleSet,
     Speciality,
 )
+from qinqing.bidding.projects import services as project_services
 from qinqing.core.demo import demo_uscc, recorded_at
 from qinqing.core.models import Organisation
 from qinqing.core.rules import resident_id_check_char
@@ -198,7 +199,7 @@ def _seed_project(orgs, users, stdout) -> None:
         return
     wh, jk, supervisor = users["centre_wh"], users["centre_jk"], users["supervisor"]
     with recorded_at(_at(2024, 8, 20, 10, 0)):
-        section = services.project_register(
+        section = project_services.project_register(
             actor=wh,
             code=SEED_CODE,
             name=SEED_PROJECT,
@@ -213,11 +214,11 @@ def _seed_project(orgs, users, stdout) -> None:
             section_code="01",
             section_name="设计标段",
             bidders=[
-                services.BidderIn(demo_uscc("91420100", 200 + i), name)
+                project_services.BidderIn(demo_uscc("91420100", 200 + i), name)
                 for i, name in enumerate(BIDDERS)
             ],
         )
-        session = services.session_schedule(
+        session = project_services.session_schedule(
             actor=wh,
             section=section,
             starts_at=_at(2024, 8, 29, 9, 0),

@@ -29,6 +29,7 @@ from qinqing.bidding.models import (
     Seat,
     Stage,
 )
+from qinqing.bidding.projects import services as project_services
 from qinqing.bidding.report import services as reports
 from qinqing.core.demo import demo_uscc, recorded_at
 
@@ -73,7 +74,7 @@ def _admin(users, centre_code: str):
 def register_tender(orgs, users, *, code, name, host, guest, bidders, starts, serial, method):
     """Register a tender with its session and quotas (3 host + 2 guest experts)."""
     admin = _admin(users, host)
-    section = services.project_register(
+    section = project_services.project_register(
         actor=admin,
         code=code,
         name=name,
@@ -88,10 +89,11 @@ def register_tender(orgs, users, *, code, name, host, guest, bidders, starts, se
         section_code="01",
         section_name="设计标段",
         bidders=[
-            services.BidderIn(demo_uscc("91420100", serial + i), n) for i, n in enumerate(bidders)
+            project_services.BidderIn(demo_uscc("91420100", serial + i), n)
+            for i, n in enumerate(bidders)
         ],
     )
-    session = services.session_schedule(
+    session = project_services.session_schedule(
         actor=admin,
         section=section,
         starts_at=starts,
@@ -142,7 +144,7 @@ def sign_in_and_start(users, session: EvaluationSession, prices, rng, at) -> lis
         services.seat_declare(actor=None, seat=Seat.objects.get(pk=seat.pk))
     bidders = list(session.section.bidders.order_by("pk"))
     host_admin = _admin(users, session.host_centre.code)
-    services.bid_prices_record(
+    project_services.bid_prices_record(
         actor=host_admin,
         section=session.section,
         prices={b.pk: price for b, price in zip(bidders, prices, strict=True)},

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from qinqing.bidding import selectors, supervision
+from qinqing.bidding import supervision
+from qinqing.bidding.common import my_centre
 from qinqing.bidding.models import (
     BidResult,
     ConductRating,
@@ -25,8 +26,9 @@ from qinqing.bidding.models import (
     Report,
     Stage,
 )
+from qinqing.bidding.projects import selectors as project_selectors
 from qinqing.bidding.report import services as reports
-from qinqing.bidding.views import _my_centre, _my_seat
+from qinqing.bidding.views import _my_seat
 from qinqing.core.errors import DomainError
 from qinqing.core.permissions import can, get_visible_or_404, require
 
@@ -84,7 +86,7 @@ def _report_of(session: EvaluationSession) -> Report | None:
 
 @login_required
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    session = selectors.session(user=request.user, pk=pk)
+    session = project_selectors.session(user=request.user, pk=pk)
     user = request.user
     report = _report_of(session)
     can_manage = can(user, "bidding.manage_session", session)
@@ -129,7 +131,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _managed_session(request: HttpRequest, pk: int) -> EvaluationSession:
-    session = selectors.session(user=request.user, pk=pk)
+    session = project_selectors.session(user=request.user, pk=pk)
     if not can(request.user, "bidding.manage_session", session):
         raise Http404
     return session
@@ -180,7 +182,7 @@ def report_refusal(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def report_rate(request: HttpRequest, pk: int) -> HttpResponse:
-    session = selectors.session(user=request.user, pk=pk)
+    session = project_selectors.session(user=request.user, pk=pk)
     if not can(request.user, "bidding.rate_experts", session):
         raise Http404
     form = RatingForm(request.POST)
@@ -214,7 +216,7 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The sealed PDF for the host/guest centre admins, the supervisors and the tenderer; before
     sealing a draft (草稿) for centre admins and supervisors only. Others: 403 or 404."""
-    selectors.session(user=request.user, pk=pk)
+    project_selectors.session(user=request.user, pk=pk)
     sessions = EvaluationSession.objects.all()
     report = Report.objects.filter(session_id=pk).select_related("session__host_centre").first()
     if report is None:
@@ -360,7 +362,7 @@ def fee_export(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def fee_standards(request: HttpRequest) -> HttpResponse:
     require(request.user, "bidding.set_fee_standard")
-    centre = _my_centre(request.user)
+    centre = my_centre(request.user)
     if not can(request.user, "bidding.set_fee_standard", centre):
         raise Http404
     form = FeeStandardForm(request.POST or None)

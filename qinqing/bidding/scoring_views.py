@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qinqing.bidding import scoring, selectors, services, supervision
+from qinqing.bidding import scoring, services, supervision
 from qinqing.bidding.evaluation import rules
 from qinqing.bidding.models import (
     SHEET_STAGES,
@@ -28,6 +28,8 @@ from qinqing.bidding.models import (
     Seat,
     Stage,
 )
+from qinqing.bidding.projects import selectors as project_selectors
+from qinqing.bidding.projects import services as project_services
 from qinqing.bidding.views import _my_seat
 from qinqing.core.errors import DomainError
 from qinqing.core.lookups import int_or_404
@@ -299,7 +301,7 @@ def _posted_int(post, name: str, label: str) -> int | None:
 def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
     """The host centre records the bid prices read at the opening and sets the plan; after
     the start, everyone who may see the session follows the stages (no scores)."""
-    session = selectors.session(user=request.user, pk=pk)
+    session = project_selectors.session(user=request.user, pk=pk)
     manage = can(request.user, "bidding.manage_session", session)
     plan = ScoringPlan.objects.filter(session=session).first()
     bidders = list(session.section.bidders.order_by("pk"))
@@ -325,7 +327,7 @@ def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
                             _("%(bidder)s的投标报价须为金额") % {"bidder": b.name},
                             field=f"price-{b.pk}",
                         ) from None
-                services.bid_prices_record(
+                project_services.bid_prices_record(
                     actor=request.user, section=session.section, prices=prices
                 )
                 messages.success(request, _("开标记录已保存。"))
@@ -395,7 +397,7 @@ def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def lot_witness(request: HttpRequest, pk: int) -> HttpResponse:
-    session = selectors.session(user=request.user, pk=pk)
+    session = project_selectors.session(user=request.user, pk=pk)
     if not can(request.user, "bidding.witness_lot", session):
         raise Http404
     lot = get_object_or_404(RankingLot, session=session)
@@ -413,7 +415,7 @@ def lot_witness(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def member_withdraw(request: HttpRequest, pk: int, seat_pk: int) -> HttpResponse:
     """The host centre records that a member leaves or falls ill (实施条例 Art.48)."""
-    session = selectors.session(user=request.user, pk=pk)
+    session = project_selectors.session(user=request.user, pk=pk)
     if not can(request.user, "bidding.manage_session", session):
         raise Http404
     seat = get_object_or_404(services.committee_seats(session), pk=seat_pk)

@@ -23,24 +23,6 @@ from qinqing.core.models import Organisation
 from qinqing.core.permissions import get_visible_or_404, visible
 
 
-def sessions(*, user) -> QuerySet:
-    qs = EvaluationSession.objects.select_related(
-        "section__project__tenderer", "host_centre"
-    ).prefetch_related("guest_centres")
-    return visible(user, "bidding.view_session", qs).order_by("-starts_at")
-
-
-def session(*, user, pk: int) -> EvaluationSession:
-    qs = EvaluationSession.objects.select_related(
-        "section__project__tenderer",
-        "section__project__agency",
-        "section__project__supervising_department",
-        "section__project__rule_set",
-        "host_centre",
-    )
-    return get_visible_or_404(user, "bidding.view_session", qs, pk=pk)
-
-
 def draw(*, user, draw_id: str) -> Draw:
     qs = Draw.objects.select_related("quota__centre", "quota__session__section__project")
     return get_visible_or_404(user, "bidding.view_draw", qs, draw_id=draw_id)

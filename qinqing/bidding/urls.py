@@ -3,11 +3,12 @@ from django.urls import path
 from qinqing.bidding import live_views, report_views, scoring_views, views
 from qinqing.bidding.experts import self_service_views
 from qinqing.bidding.experts import views as expert_views
+from qinqing.bidding.projects import views as project_views
 
 app_name = "bidding"
 urlpatterns = [
-    path("", views.session_list, name="session_list"),
-    path("projects/new/", views.project_new, name="project_new"),
+    path("", project_views.session_list, name="session_list"),
+    path("projects/new/", project_views.project_new, name="project_new"),
     path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
     path("sessions/<int:pk>/close/", views.session_close, name="session_close"),
     path("sessions/<int:pk>/start/", views.session_start, name="session_start"),

@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qinqing.bidding import forms, selectors, services
-from qinqing.bidding.common import form_error
+from qinqing.bidding.common import form_error, my_centre
 from qinqing.bidding.draw.rules import EXCLUSION_LABELS
 from qinqing.bidding.experts.forms import PhoneForm
 from qinqing.bidding.models import (
@@ -26,12 +25,11 @@ from qinqing.bidding.models import (
     InService,
     Seat,
 )
+from qinqing.bidding.projects import selectors as project_selectors
 from qinqing.core.charts import bar_chart
 from qinqing.core.errors import DomainError
 from qinqing.core.lookups import int_or_404
-from qinqing.core.models import Organisation
-from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
-from qinqing.core.roles import Role
+from qinqing.core.permissions import can, get_visible_or_404, require
 
 EXCLUSION_TEXT = {**EXCLUSION_LABELS, "ALREADY_DRAWN": "已在本场次被抽中"}
 EXCLUDED_PER_PAGE = 200
@@ -50,68 +48,6 @@ EXCLUSION_SHORT = {
     "MANUAL": gettext_lazy("人工排除"),
     "ALREADY_DRAWN": gettext_lazy("本场已抽中"),
 }
-
-
-@login_required
-def session_list(request: HttpRequest) -> HttpResponse:
-    require(request.user, "bidding.view_session")
-    page = Paginator(selectors.sessions(user=request.user), 30).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "bidding/session_list.html",
-        {"page": page, "can_register": can(request.user, "bidding.register_project")},
-    )
-
-
-def _admin_centres(user):
-    return Organisation.objects.filter(
-        kind=Organisation.Kind.TRADING_CENTRE, pk__in=grants_of(user).org_ids(Role.CENTRE_ADMIN)
-    )
-
-
-@login_required
-def project_new(request: HttpRequest) -> HttpResponse:
-    require(request.user, "bidding.register_project")
-    centre = _admin_centres(request.user).first()
-    if centre is None:
-        raise Http404
-    form = forms.ProjectForm(request.POST or None)
-    form.fields["guest_centres"].queryset = form.fields["guest_centres"].queryset.exclude(
-        pk=centre.pk
-    )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                section = services.project_register(
-                    actor=request.user,
-                    code=data["code"],
-                    name=data["name"],
-                    tenderer=data["tenderer"],
-                    agency=data["agency"],
-                    supervising_department=data["supervising_department"],
-                    host_centre=centre,
-                    region_code=data["region_code"],
-                    method=data["method"],
-                    rule_set=data["rule_set"],
-                    budget=data["budget"],
-                    section_code=data["section_code"],
-                    section_name=data["section_name"],
-                    bidders=data["bidders"],
-                )
-                session = services.session_schedule(
-                    actor=request.user,
-                    section=section,
-                    starts_at=data["starts_at"],
-                    ends_at=data["ends_at"],
-                    guest_centres=list(data["guest_centres"]),
-                )
-        except DomainError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("项目已登记，评标场次已安排。请设置各中心的抽取需求。"))
-            return redirect("bidding:session_detail", pk=session.pk)
-    return render(request, "bidding/project_form.html", {"form": form, "centre": centre})
 
 
 def _quota_forms(request, session, posted_centre: int | None = None):
@@ -143,7 +79,7 @@ def _quota_forms(request, session, posted_centre: int | None = None):
 
 @login_required
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    session = selectors.session(user=request.user, pk=pk)
+    session = project_selectors.session(user=request.user, pk=pk)
     user = request.user
     can_manage = can(user, "bidding.manage_session", session)
     posted_centre = None
@@ -341,7 +277,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_POST
 def session_close(request: HttpRequest, pk: int) -> HttpResponse:
-    session = selectors.session(user=request.user, pk=pk)
+    session = project_selectors.session(user=request.user, pk=pk)
     if not can(request.user, "bidding.manage_session", session):
         raise Http404
     try:
@@ -356,17 +292,10 @@ def session_close(request: HttpRequest, pk: int) -> HttpResponse:
 # --- evaluation day: rooms and workstations -------------------------------------------------
 
 
-def _my_centre(user) -> Organisation:
-    centre = _admin_centres(user).first()
-    if centre is None:
-        raise Http404
-    return centre
-
-
 @login_required
 def room_list(request: HttpRequest) -> HttpResponse:
     require(request.user, "bidding.manage_rooms")
-    centre = _my_centre(request.user)
+    centre = my_centre(request.user)
     numbering = CentreNumbering.objects.filter(centre=centre).first()
     prefix_form = forms.PrefixForm(
         request.POST if request.POST.get("op") == "prefix" else None,
@@ -455,7 +384,7 @@ def room_catalogue(request: HttpRequest) -> HttpResponse:
 @login_required
 def seating_list(request: HttpRequest) -> HttpResponse:
     require(request.user, "bidding.seat_experts")
-    centre = _my_centre(request.user)
+    centre = my_centre(request.user)
     form = forms.SeatingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -641,7 +570,7 @@ def signout(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def session_start(request: HttpRequest, pk: int) -> HttpResponse:
-    session = selectors.session(user=request.user, pk=pk)
+    session = project_selectors.session(user=request.user, pk=pk)
     if not can(request.user, "bidding.manage_session", session):
         raise Http404
     try:
@@ -656,7 +585,7 @@ def session_start(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def chair_appoint(request: HttpRequest, pk: int) -> HttpResponse:
-    session = selectors.session(user=request.user, pk=pk)
+    session = project_selectors.session(user=request.user, pk=pk)
     if not can(request.user, "bidding.appoint_chair", session):
         raise Http404
     seat = get_object_or_404(

@@ -13,7 +13,9 @@ from qinqing.bidding import selectors, services, views
 from qinqing.bidding.conftest import BIDDER_USCCS
 from qinqing.bidding.draw import rules
 from qinqing.bidding.draw.rules import verify_proof
+from qinqing.bidding.experts import services as expert_services
 from qinqing.bidding.models import Draw, DrawOutcome, EvaluationSession, Expert
+from qinqing.bidding.projects import services as project_services
 from qinqing.core.audit import verify_chain
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import AuditEntry, Notification
@@ -127,7 +129,7 @@ def test_witness_rules(world):
 def test_avoidance_reaches_the_exclusion_report(world):
     wh = world["centre_wh"]
     experts = {e.code: e for e in Expert.objects.filter(database__code="whggzy-experts")}
-    services.expert_relation_add(
+    expert_services.expert_relation_add(
         actor=wh,
         expert=experts["WH-001"],
         org_uscc=BIDDER_USCCS[0],
@@ -137,8 +139,8 @@ def test_avoidance_reaches_the_exclusion_report(world):
         end=timezone.localdate() - timedelta(days=365),
     )
     day = timezone.localtime(world["session"].starts_at).date()
-    services.expert_leave_add(actor=wh, expert=experts["WH-002"], start=day, end=day)
-    services.expert_status_set(
+    expert_services.expert_leave_add(actor=wh, expert=experts["WH-002"], start=day, end=day)
+    expert_services.expert_status_set(
         actor=wh, expert=experts["WH-003"], status="suspended", reason="考核不合格"
     )
     services.exclusion_add(
@@ -162,7 +164,7 @@ def overlapping_quota(world, centre_code, *, count, backups, code="P-002"):
     """A second session one hour after the first (so overlapping), hosted at `centre_code`."""
     session = world["session"]
     admin = world["centre_wh" if centre_code == "whggzy" else "centre_jk"]
-    section = services.project_register(
+    section = project_services.project_register(
         actor=admin,
         code=code,
         name="另一项目",
@@ -176,9 +178,9 @@ def overlapping_quota(world, centre_code, *, count, backups, code="P-002"):
         budget=None,
         section_code="01",
         section_name="一标段",
-        bidders=[services.BidderIn(u, f"投标人{i}") for i, u in enumerate(BIDDER_USCCS)],
+        bidders=[project_services.BidderIn(u, f"投标人{i}") for i, u in enumerate(BIDDER_USCCS)],
     )
-    other = services.session_schedule(
+    other = project_services.session_schedule(
         actor=admin,
         section=section,
         starts_at=session.starts_at + timedelta(hours=1),

@@ -11,6 +11,7 @@ from django.utils import timezone
 from qinqing.bidding import eligibility_index, pools, services
 from qinqing.bidding.conftest import BIDDER_USCCS, build_world
 from qinqing.bidding.draw import rules
+from qinqing.bidding.experts import services as expert_services
 from qinqing.bidding.models import (
     DrawOutcome,
     EligibilityEntry,
@@ -117,10 +118,10 @@ def test_index_follows_every_kind_of_change(world):
     assert "WH-002" not in reference_pool(host).pool
 
     # Expert columns: through the service and through a bulk update().
-    services.expert_status_set(
+    expert_services.expert_status_set(
         actor=admin, expert=_expert("WH-004"), status="suspended", reason="违规记录核查"
     )
-    services.expert_status_set(
+    expert_services.expert_status_set(
         actor=admin,
         expert=_expert("WH-001"),
         status="active",
@@ -133,8 +134,8 @@ def test_index_follows_every_kind_of_change(world):
     assert_consistent(host, guest)
 
     # Leave: added (covering the day and not), changed and deleted.
-    services.expert_leave_add(actor=admin, expert=_expert("WH-006"), start=day, end=day)
-    past = services.expert_leave_add(
+    expert_services.expert_leave_add(actor=admin, expert=_expert("WH-006"), start=day, end=day)
+    past = expert_services.expert_leave_add(
         actor=admin,
         expert=_expert("WH-007"),
         start=day - timedelta(days=30),
@@ -148,7 +149,7 @@ def test_index_follows_every_kind_of_change(world):
     assert_consistent(host, guest)
 
     # Relations and declarations (read from their own tables, checked against the rules).
-    services.expert_relation_add(
+    expert_services.expert_relation_add(
         actor=admin,
         expert=_expert("WH-008"),
         org_uscc=BIDDER_USCCS[1],
@@ -223,7 +224,7 @@ def test_missing_triggers_are_reinstalled_and_the_index_rebuilt_before_a_draw(wo
     """SQLite drops a table's triggers when a later migration rebuilds the table."""
     with connection.cursor() as cursor:
         eligibility_index.uninstall(cursor, connection.vendor)
-    services.expert_status_set(
+    expert_services.expert_status_set(
         actor=world["centre_wh"], expert=_expert("WH-001"), status="retired", reason="退休"
     )
     ExpertSpeciality.objects.create(expert=_expert("WH-002"), speciality_id="B01")
@@ -235,7 +236,7 @@ def test_missing_triggers_are_reinstalled_and_the_index_rebuilt_before_a_draw(wo
 
 
 def test_the_data_migration_fills_the_index_from_the_register(world):
-    services.expert_leave_add(
+    expert_services.expert_leave_add(
         actor=world["centre_wh"],
         expert=_expert("WH-003"),
         start=date.today(),
@@ -262,7 +263,7 @@ def test_other_databases_are_refused_rather_than_left_without_triggers(vendor):
 def test_backups_leave_the_index_out_and_a_restore_rebuilds_it(demo_users, tmp_path):
     world = build_world(demo_users)
     eligibility_index.ensure()
-    services.expert_leave_add(
+    expert_services.expert_leave_add(
         actor=world["centre_wh"], expert=_expert("WH-004"), start=date.today(), end=date.today()
     )
     draw = services.draw_commit(actor=world["centre_jk"], quota=world["guest"])

@@ -9,13 +9,9 @@ import pytest
 
 from qinqing.bidding import scoring, services
 from qinqing.bidding.criteria import standard_template
-from qinqing.bidding.models import (
-    DrawOutcome,
-    EvaluationSession,
-    Seat,
-    Workstation,
-)
+from qinqing.bidding.models import DrawOutcome, EvaluationSession, Seat, Workstation
 from qinqing.bidding.projects import rules as project_rules
+from qinqing.bidding.projects import services as project_services
 from qinqing.bidding.seating import rules
 from qinqing.bidding.tests.test_draw_flow import overlapping_quota
 from qinqing.core.audit import verify_chain
@@ -326,7 +322,7 @@ PRICES = [Decimal("1000000.00"), Decimal("950000.00"), Decimal("1100000.00")]
 def prepare_scoring(world, session, **plan):
     """The opening record (bid prices) and the standard scoring plan, ready to start."""
     bidders = list(session.section.bidders.order_by("pk"))
-    services.bid_prices_record(
+    project_services.bid_prices_record(
         actor=world["centre_wh"],
         section=session.section,
         prices={b.pk: PRICES[i % len(PRICES)] for i, b in enumerate(bidders)},

@@ -18,7 +18,7 @@ from django.utils import timezone
 from jsonschema import Draft4Validator, FormatChecker
 from referencing import Registry, Resource
 
-from qinqing.bidding import ocds, services
+from qinqing.bidding import ocds
 from qinqing.bidding.conftest import BIDDER_USCCS
 from qinqing.bidding.models import (
     Bidder,
@@ -35,6 +35,7 @@ from qinqing.bidding.models import (
     Signature,
     Stage,
 )
+from qinqing.bidding.projects import services as project_services
 from qinqing.bidding.tests.test_evaluation_day import full_committee
 from qinqing.core.demo import demo_uscc
 from qinqing.core.testing import ANONYMOUS, check_matrix
@@ -529,7 +530,7 @@ def test_who_may_read_it(client, world):
     """Open data: anyone may read a scheduled tender; an unknown project, or one without a
     scheduled session, is a 404 with a JSON body."""
     orgs = world["orgs"]
-    services.project_register(
+    project_services.project_register(
         actor=world["centre_wh"],
         code="P-002",
         name="尚未安排评标的项目",
@@ -543,7 +544,7 @@ def test_who_may_read_it(client, world):
         budget=None,
         section_code="01",
         section_name="施工标段",
-        bidders=[services.BidderIn(u, f"投标人{i}") for i, u in enumerate(BIDDER_USCCS)],
+        bidders=[project_services.BidderIn(u, f"投标人{i}") for i, u in enumerate(BIDDER_USCCS)],
     )
     everyone = [ANONYMOUS, "centre_wh", "supervisor", "tenderer", "judge", "expert"]
     check_matrix(

@@ -20,6 +20,7 @@ from qinqing.bidding.models import (
     Seat,
     Stage,
 )
+from qinqing.bidding.projects import services as project_services
 from qinqing.bidding.tests.test_evaluation_day import (
     full_committee,
     prepare_scoring,
@@ -273,7 +274,7 @@ def test_lowest_price_method_with_a_tie_needs_the_witnessed_lot(world):
     session.refresh_from_db()
     prepare_scoring(world, session)
     b0, b1, b2 = session.section.bidders.order_by("pk")
-    services.bid_prices_record(
+    project_services.bid_prices_record(
         actor=world["centre_wh"],
         section=session.section,
         prices={b0.pk: D("1000000.00"), b1.pk: D("950000.00"), b2.pk: D("950000.00")},
@@ -335,11 +336,11 @@ def test_bid_prices_are_validated(world):
     section = world["session"].section
     bidder = section.bidders.first()
     with pytest.raises(DomainError, match="大于零"):
-        services.bid_prices_record(
+        project_services.bid_prices_record(
             actor=world["centre_wh"], section=section, prices={bidder.pk: D(0)}
         )
     with pytest.raises(DomainError, match="两位小数"):
-        services.bid_prices_record(
+        project_services.bid_prices_record(
             actor=world["centre_wh"], section=section, prices={bidder.pk: D("1.001")}
         )
 

@@ -58,6 +58,7 @@ from qinqing.bidding.models import (
     Seat,
     Stage,
 )
+from qinqing.bidding.projects import services as project_services
 from qinqing.core.demo import demo_uscc
 from qinqing.core.models import AuditEntry, Organisation
 from qinqing.core.rules import resident_id_check_char
@@ -201,7 +202,7 @@ class Command(BaseCommand):
         for i in range(n_sessions):
             host_code, guest_code = codes[i % 2], codes[(i + 1) % 2]
             host_admin, guest_admin = users[CENTRES[host_code]], users[CENTRES[guest_code]]
-            section = services.project_register(
+            section = project_services.project_register(
                 actor=host_admin,
                 code=f"{PREFIX}{i + 1:03d}",
                 name=f"基准测试项目{i + 1:03d}",
@@ -216,20 +217,20 @@ class Command(BaseCommand):
                 section_code="01",
                 section_name="设计标段",
                 bidders=[
-                    services.BidderIn(
+                    project_services.BidderIn(
                         demo_uscc("91420100", 70_000 + i * 10 + j), f"基准投标人{i + 1}-{j + 1}"
                     )
                     for j in range(n_bidders)
                 ],
             )
-            session = services.session_schedule(
+            session = project_services.session_schedule(
                 actor=host_admin,
                 section=section,
                 starts_at=starts,
                 ends_at=ends,
                 guest_centres=[orgs[guest_code]],
             )
-            services.bid_prices_record(
+            project_services.bid_prices_record(
                 actor=host_admin,
                 section=section,
                 prices={

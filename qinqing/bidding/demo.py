@@ -34,6 +34,7 @@ from qinqing.bidding.models import (
     Speciality,
 )
 from qinqing.bidding.projects import services as project_services
+from qinqing.bidding.seating import services as seating_services
 from qinqing.core.demo import demo_uscc, recorded_at
 from qinqing.core.models import Organisation
 from qinqing.core.rules import resident_id_check_char
@@ -291,7 +292,7 @@ def _seed_project(orgs, users, stdout) -> None:
     # Evaluation day: each centre seats its confirmed experts for the morning slot.
     with recorded_at(_at(2024, 8, 29, 8, 0)):
         for code, admin in (("whggzy", wh), ("jkggzy", jk)):
-            services.seating_assign(
+            seating_services.seating_assign(
                 actor=admin,
                 centre=orgs[code],
                 slot_start=_at(2024, 8, 29, 9, 0),
@@ -327,9 +328,11 @@ def _rooms(orgs, users, stdout) -> None:
             continue
         admin = users["centre_wh" if code == "whggzy" else "centre_jk"]
         with recorded_at(_at(2024, 6, 3, 9, 0)):
-            services.centre_prefix_set(actor=admin, centre=centre, prefix=prefix)
+            seating_services.centre_prefix_set(actor=admin, centre=centre, prefix=prefix)
             for number, name, seats in rooms:
-                services.room_add(actor=admin, centre=centre, number=number, name=name, seats=seats)
+                seating_services.room_add(
+                    actor=admin, centre=centre, number=number, name=name, seats=seats
+                )
         stdout.write(f"  {centre.name}：评标室 {len(rooms)} 间（工位前缀 {prefix}）")
 
 

@@ -31,6 +31,9 @@ from qinqing.bidding.models import (
 )
 from qinqing.bidding.projects import services as project_services
 from qinqing.bidding.report import services as reports
+from qinqing.bidding.seating import committee
+from qinqing.bidding.seating import selectors as seating_selectors
+from qinqing.bidding.seating import services as seating_services
 from qinqing.core.demo import demo_uscc, recorded_at
 
 OTHER_TENDERS = [
@@ -136,12 +139,12 @@ def sign_in_and_start(users, session: EvaluationSession, prices, rng, at) -> lis
         .order_by("workstation__code")
     )
     for seat in seats:
-        services.seat_signin_staff(
+        committee.seat_signin_staff(
             actor=_admin(users, seat.seating.centre.code),
             seat=seat,
             reason="现场核对身份证原件与专家证",
         )
-        services.seat_declare(actor=None, seat=Seat.objects.get(pk=seat.pk))
+        committee.seat_declare(actor=None, seat=Seat.objects.get(pk=seat.pk))
     bidders = list(session.section.bidders.order_by("pk"))
     host_admin = _admin(users, session.host_centre.code)
     project_services.bid_prices_record(
@@ -155,9 +158,9 @@ def sign_in_and_start(users, session: EvaluationSession, prices, rng, at) -> lis
         template=standard_template(session.section.project.method),
     )
     session = services.session_start(actor=host_admin, session=session)
-    seats = list(services.committee_seats(session).order_by("workstation__code"))
+    seats = list(seating_selectors.committee_seats(session).order_by("workstation__code"))
     for seat in seats:
-        services.chair_vote(actor=None, seat=seat, candidate=seats[0])
+        committee.chair_vote(actor=None, seat=seat, candidate=seats[0])
     return seats
 
 
@@ -281,7 +284,7 @@ def today_in_progress(orgs, users, stdout) -> None:
         draw_and_confirm(users, session, "today")
     with recorded_at(starts - timedelta(minutes=40)):
         for centre in ("whggzy", "jkggzy"):
-            services.seating_assign(
+            seating_services.seating_assign(
                 actor=_admin(users, centre),
                 centre=orgs[centre],
                 slot_start=starts,

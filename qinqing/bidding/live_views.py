@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from qinqing.bidding import clarifications, services, supervision
+from qinqing.bidding import clarifications, supervision
 from qinqing.bidding.models import DrawOutcome, EvaluationSession, Incident
-from qinqing.bidding.views import _my_seat
+from qinqing.bidding.seating import selectors as seating_selectors
+from qinqing.bidding.seating.workstation import my_seat
 from qinqing.core.errors import DomainError
 from qinqing.core.permissions import can, get_visible_or_404, require, visible
 
@@ -279,7 +280,7 @@ def bidder_clarification(request: HttpRequest, pk: int) -> HttpResponse:
 def workstation_clarifications(request: HttpRequest) -> HttpResponse:
     """Every member sees the questions and their status, and an answer once published; only
     the chair asks."""
-    seat = _my_seat(request)
+    seat = my_seat(request)
     if seat is None:
         return redirect("bidding:signin")
     session = EvaluationSession.objects.select_related("section__project").get(
@@ -287,7 +288,7 @@ def workstation_clarifications(request: HttpRequest) -> HttpResponse:
     )
     member = (
         seat.outcome.status == DrawOutcome.Status.CONFIRMED
-        and services.committee_seats(session).filter(pk=seat.pk).exists()
+        and seating_selectors.committee_seats(session).filter(pk=seat.pk).exists()
     )
     if not member:
         return redirect("bidding:workstation")

@@ -28,7 +28,7 @@ from qinqing.bidding.models import (
 )
 from qinqing.bidding.projects import selectors as project_selectors
 from qinqing.bidding.report import services as reports
-from qinqing.bidding.views import _my_seat
+from qinqing.bidding.seating.workstation import my_seat
 from qinqing.core.errors import DomainError
 from qinqing.core.permissions import can, get_visible_or_404, require
 
@@ -237,7 +237,7 @@ def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 def workstation_report(request: HttpRequest) -> HttpResponse:
     """The signed-in expert reads the report and signs: agree, or dissent with reasons."""
-    seat = _my_seat(request)
+    seat = my_seat(request)
     if seat is None:
         return redirect("bidding:signin")
     supervision.seat_seen(seat)

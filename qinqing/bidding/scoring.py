@@ -1054,6 +1054,7 @@ def member_withdraw(*, actor, seat: Seat, reason: str) -> Seat:
     entered is void; the next backup of the same draw is called. Stages already closed keep
     the other members' conclusions."""
     from qinqing.bidding import services
+    from qinqing.bidding.seating import selectors as seating_selectors
 
     reason = (reason or "").strip()
     if not reason:
@@ -1076,7 +1077,8 @@ def member_withdraw(*, actor, seat: Seat, reason: str) -> Seat:
             session.chair_method = ""
             session.chair_round += 1
             session.chair_candidates = [
-                str(pk) for pk in services.committee_seats(session).values_list("pk", flat=True)
+                str(pk)
+                for pk in seating_selectors.committee_seats(session).values_list("pk", flat=True)
             ]
             session.save(update_fields=["chair", "chair_method", "chair_round", "chair_candidates"])
         audit_log(

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qinqing.bidding import scoring, services, supervision
+from qinqing.bidding import scoring, supervision
 from qinqing.bidding.evaluation import rules
 from qinqing.bidding.models import (
     SHEET_STAGES,
@@ -30,14 +30,15 @@ from qinqing.bidding.models import (
 )
 from qinqing.bidding.projects import selectors as project_selectors
 from qinqing.bidding.projects import services as project_services
-from qinqing.bidding.views import _my_seat
+from qinqing.bidding.seating import selectors as seating_selectors
+from qinqing.bidding.seating.workstation import my_seat
 from qinqing.core.errors import DomainError
 from qinqing.core.lookups import int_or_404
 from qinqing.core.permissions import can
 
 
 def _seat_or_signin(request: HttpRequest) -> Seat | None:
-    seat = _my_seat(request)
+    seat = my_seat(request)
     if seat is not None:
         supervision.seat_seen(seat)
     return seat
@@ -418,7 +419,7 @@ def member_withdraw(request: HttpRequest, pk: int, seat_pk: int) -> HttpResponse
     session = project_selectors.session(user=request.user, pk=pk)
     if not can(request.user, "bidding.manage_session", session):
         raise Http404
-    seat = get_object_or_404(services.committee_seats(session), pk=seat_pk)
+    seat = get_object_or_404(seating_selectors.committee_seats(session), pk=seat_pk)
     try:
         scoring.member_withdraw(
             actor=request.user, seat=seat, reason=request.POST.get("reason", "")

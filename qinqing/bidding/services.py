@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,37 +11,28 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 
-from qinqing.bidding.common import require_kind
 from qinqing.bidding.draw import rules
 from qinqing.bidding.models import (
-    CentreNumbering,
-    ChairMethod,
-    ChairVote,
     Draw,
     DrawOutcome,
     DrawQuota,
     EvaluationSession,
     Expert,
-    InService,
     ManualExclusion,
     Project,
-    Room,
     RuleSet,
-    Seat,
     Seating,
     Section,
     Speciality,
-    Workstation,
 )
 from qinqing.bidding.pools import evaluate_pool
 from qinqing.bidding.projects import rules as project_rules
-from qinqing.bidding.seating import rules as seating_rules
-from qinqing.core import crypto, otp, rows
+from qinqing.bidding.seating import selectors as seating_selectors
+from qinqing.bidding.seating import services as seating_services
+from qinqing.core import crypto, rows
 from qinqing.core.audit import AuditRecord, audit_append_sql, audit_log, audit_log_many
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import Organisation
@@ -291,7 +280,7 @@ def server_nonce(draw: Draw) -> bytes:
     return bytes.fromhex(crypto.decrypt(draw.server_nonce_cipher))
 
 
-def _lock_database(quota: DrawQuota) -> None:
+def lock_database(quota: DrawQuota) -> None:
     """Serialise seat-taking per expert database, so one expert cannot be seated twice."""
     _lock_database_id(quota.database_id)
 
@@ -555,7 +544,7 @@ _DRAWN_FIELDS = ["status", "witness_entropy", "witnessed_by", "witnessed_at", "d
 
 
 def _witness_write(draw: Draw, outcomes: list[DrawOutcome], session_id: int) -> None:
-    """The draw's result, its outcomes and the session's status (`_refresh_session_status`):
+    """The draw's result, its outcomes and the session's status (`refresh_session_status`):
     on PostgreSQL one statement, the outcomes inserted from one array per column (the same
     statement for any number of rows, so its parsing is cached)."""
     connection = transaction.get_connection()
@@ -681,7 +670,7 @@ def _invitation(
     )
 
 
-def _refresh_session_status(session: EvaluationSession) -> None:
+def refresh_session_status(session: EvaluationSession) -> None:
     """READY when every quota has its confirmed experts, else DRAWING (not once in progress
     or closed); the instance follows the row."""
     status = _refresh_session_status_id(session.pk)
@@ -713,7 +702,7 @@ def _refresh_session_status_sql(session_id: int) -> tuple[str, list]:
 
 
 def _refresh_session_status_id(session_id: int) -> str | None:
-    """`_refresh_session_status` in one statement; returns the new status, or None when it
+    """`refresh_session_status` in one statement; returns the new status, or None when it
     did not change."""
     sql, params = _refresh_session_status_sql(session_id)
     with transaction.get_connection().cursor() as cursor:
@@ -742,7 +731,7 @@ def outcome_respond(
     if answer != "confirm" and not reason:
         raise DomainError("拒绝或回避须说明原因", field="reason")
     with transaction.atomic():
-        _lock_database(outcome.draw.quota)
+        lock_database(outcome.draw.quota)
         outcome = DrawOutcome.objects.select_for_update().get(pk=outcome.pk)
         if outcome.status != DrawOutcome.Status.NOTIFIED:
             raise ConflictError("该通知已答复或已失效")
@@ -767,7 +756,7 @@ def outcome_respond(
             backups_call_next(actor=actor, draw=outcome.draw)
         else:
             _seat_late_confirmation(actor=actor, outcome=outcome)
-        _refresh_session_status(outcome.session)
+        refresh_session_status(outcome.session)
     return outcome
 
 
@@ -787,7 +776,7 @@ def _seat_late_confirmation(*, actor, outcome: DrawOutcome) -> None:
         return  # the session is not seated yet: the centre's seating will include this expert
     try:
         with transaction.atomic():
-            seating_assign(
+            seating_services.seating_assign(
                 actor=actor, centre=centre, slot_start=earlier.slot_start, slot_end=earlier.slot_end
             )
     except DomainError as exc:
@@ -820,7 +809,7 @@ def outcomes_expire(*, now: datetime | None = None) -> int:
     for pk in list(overdue):
         with transaction.atomic():
             outcome = DrawOutcome.objects.select_related("draw__quota").get(pk=pk)
-            _lock_database(outcome.draw.quota)
+            lock_database(outcome.draw.quota)
             outcome = DrawOutcome.objects.select_for_update().get(pk=pk)
             if outcome.status != DrawOutcome.Status.NOTIFIED:
                 continue
@@ -835,7 +824,7 @@ def outcomes_expire(*, now: datetime | None = None) -> int:
                 detail={"respond_by": outcome.respond_by},
             )
             backups_call_next(actor=None, draw=outcome.draw)
-            _refresh_session_status(outcome.session)
+            refresh_session_status(outcome.session)
             expired += 1
     return expired
 
@@ -908,502 +897,14 @@ def proof_is_public(draw: Draw) -> bool:
 # Evaluation day: rooms and workstations, seating, sign-in, recusal, start, chair
 # --------------------------------------------------------------------------------------------
 
-PREFIX_RE = re.compile(r"^[A-Z]{1,3}$")
-ROOM_NUMBER_RE = re.compile(r"^[0-9A-Za-z]{1,10}$")
-MAX_SEATS_PER_ROOM = 99
-
-
-def centre_prefix_set(*, actor, centre: Organisation, prefix: str) -> CentreNumbering:
-    """A centre's own workstation prefix; fixed once a room exists (codes are printed)."""
-    prefix = prefix.strip().upper()
-    require_kind(centre, K.TRADING_CENTRE, "centre", "交易中心")
-    if not PREFIX_RE.match(prefix):
-        raise DomainError("工位编号前缀应为1至3个大写字母", field="prefix")
-    if CentreNumbering.objects.filter(prefix=prefix).exclude(centre=centre).exists():
-        raise DomainError("该前缀已被其他交易中心使用", field="prefix")
-    existing = CentreNumbering.objects.filter(centre=centre).first()
-    if existing is not None and existing.prefix != prefix and centre.evaluation_rooms.exists():
-        raise ConflictError("已有评标室，不能再修改工位编号前缀")
-    with transaction.atomic():
-        numbering, _ = CentreNumbering.objects.update_or_create(
-            centre=centre, defaults={"prefix": prefix}
-        )
-        audit_log(
-            actor=actor,
-            action="numbering.set",
-            obj=numbering,
-            organisation=centre,
-            detail={"prefix": prefix},
-        )
-    return numbering
-
-
-def _workstation_code(prefix: str, room: Room, seat: int) -> str:
-    return f"{prefix}-{room.number}-{seat:02d}"
-
-
-def room_add(*, actor, centre: Organisation, number: str, name: str, seats: int) -> Room:
-    """A room with workstations 1..seats, numbered `<prefix>-<room>-<seat>` (e.g. H-3-07)."""
-    number, name = number.strip(), name.strip()
-    numbering = CentreNumbering.objects.filter(centre=centre).first()
-    if numbering is None:
-        raise DomainError("请先设置本中心的工位编号前缀", field="prefix")
-    if not ROOM_NUMBER_RE.match(number):
-        raise DomainError("评标室编号应为1至10位字母或数字", field="number")
-    if not name:
-        raise DomainError("请填写评标室名称", field="name")
-    if not 1 <= seats <= MAX_SEATS_PER_ROOM:
-        raise DomainError(f"工位数应在 1 至 {MAX_SEATS_PER_ROOM} 之间", field="seats")
-    if Room.objects.filter(centre=centre, number=number).exists():
-        raise DomainError("本中心已有该编号的评标室", field="number")
-    with transaction.atomic():
-        room = Room.objects.create(centre=centre, number=number, name=name)
-        Workstation.objects.bulk_create(
-            [
-                Workstation(room=room, seat=n, code=_workstation_code(numbering.prefix, room, n))
-                for n in range(1, seats + 1)
-            ]
-        )
-        audit_log(
-            actor=actor,
-            action="room.add",
-            obj=room,
-            organisation=centre,
-            detail={"number": number, "name": name, "seats": seats},
-        )
-    return room
-
-
-def workstation_add(*, actor, room: Room) -> Workstation:
-    """One more workstation in a room, with the next seat number."""
-    numbering = CentreNumbering.objects.get(centre_id=room.centre_id)
-    with transaction.atomic():
-        Room.objects.select_for_update().filter(pk=room.pk).first()
-        seat = (room.workstations.aggregate(m=Max("seat"))["m"] or 0) + 1
-        if seat > MAX_SEATS_PER_ROOM:
-            raise DomainError(f"每个评标室最多 {MAX_SEATS_PER_ROOM} 个工位")
-        workstation = Workstation.objects.create(
-            room=room, seat=seat, code=_workstation_code(numbering.prefix, room, seat)
-        )
-        audit_log(
-            actor=actor,
-            action="workstation.add",
-            obj=workstation,
-            organisation=room.centre,
-            detail={"code": workstation.code},
-        )
-    return workstation
-
-
-def _upcoming_seats(**lookup):
-    return Seat.objects.filter(seating__slot_end__gt=timezone.now(), **lookup)
-
-
-def _status_check(status: str, reason: str) -> str:
-    if status not in InService.values:
-        raise DomainError("未知的状态", field="status")
-    reason = reason.strip()
-    if not reason:
-        raise DomainError("请说明变更原因", field="reason")
-    return reason
-
-
-def room_status_set(*, actor, room: Room, status: str, reason: str) -> Room:
-    reason = _status_check(status, reason)
-    if status == InService.OUT_OF_SERVICE and _upcoming_seats(workstation__room=room).exists():
-        raise ConflictError("该评标室已分配给尚未结束的评标，不能停用")
-    with transaction.atomic():
-        room.status = status
-        room.save(update_fields=["status"])
-        audit_log(
-            actor=actor,
-            action="room.set_status",
-            obj=room,
-            organisation=room.centre,
-            detail={"status": status, "reason": reason},
-        )
-    return room
-
-
-def workstation_status_set(*, actor, workstation: Workstation, status: str, reason: str):
-    reason = _status_check(status, reason)
-    if status == InService.OUT_OF_SERVICE and _upcoming_seats(workstation=workstation).exists():
-        raise ConflictError("该工位已分配给尚未结束的评标，不能停用")
-    with transaction.atomic():
-        workstation.status = status
-        workstation.save(update_fields=["status"])
-        audit_log(
-            actor=actor,
-            action="workstation.set_status",
-            obj=workstation,
-            organisation=workstation.room.centre,
-            detail={"code": workstation.code, "status": status, "reason": reason},
-        )
-    return workstation
-
-
-def seating_assign(
-    *, actor, centre: Organisation, slot_start: datetime, slot_end: datetime
-) -> Seating:
-    """Seat the confirmed, not yet seated experts of every session overlapping the slot whose
-    quota is at `centre` (同标不同室: seating_rules.allocate_rooms, then seating_rules.seat_within_rooms).
-
-    Free workstations are those in service, in rooms in service, not held by a seat of an
-    overlapping slot at this centre. The seed comes from `secrets` and goes into the audit
-    entry with the inputs (committee sizes, room capacities), so the allocation can be
-    re-computed. The reported collisions count pairs of one committee sharing a room, among
-    everyone seated at this centre for the slot (earlier seatings included).
-    """
-    if slot_end <= slot_start:
-        raise DomainError("时段结束时间必须晚于开始时间", field="slot_end")
-    overlapping = {"session__starts_at__lt": slot_end, "session__ends_at__gt": slot_start}
-    with transaction.atomic():
-        Organisation.objects.select_for_update().filter(pk=centre.pk).first()
-        outcomes = list(
-            DrawOutcome.objects.filter(
-                status=DrawOutcome.Status.CONFIRMED,
-                draw__quota__centre=centre,
-                seat__isnull=True,
-                **overlapping,
-            )
-            .exclude(session__status=EvaluationSession.Status.CLOSED)
-            .select_related("expert")
-            .order_by("session_id", "draw_id", "position")
-        )
-        if not outcomes:
-            raise DomainError("该时段本中心没有待分配工位的已确认专家", field="slot_start")
-        held = Seat.objects.filter(
-            seating__centre=centre,
-            seating__slot_start__lt=slot_end,
-            seating__slot_end__gt=slot_start,
-        )
-        free = (
-            Workstation.objects.filter(
-                room__centre=centre,
-                room__status=InService.IN_SERVICE,
-                status=InService.IN_SERVICE,
-            )
-            .exclude(pk__in=held.values("workstation_id"))
-            .select_related("room")
-        )
-        seats_by_room: dict[str, list[str]] = {}
-        by_code: dict[str, Workstation] = {}
-        for workstation in free:
-            seats_by_room.setdefault(workstation.room.number, []).append(workstation.code)
-            by_code[workstation.code] = workstation
-        committees: dict[str, list[DrawOutcome]] = {}
-        for outcome in outcomes:
-            committees.setdefault(str(outcome.session_id), []).append(outcome)
-        counts = {c: len(members) for c, members in committees.items()}
-        capacities = {room: len(codes) for room, codes in seats_by_room.items()}
-        # Members seated earlier in the slot (a replacement joins a committee already seated):
-        # the allocation keeps the newcomers out of their committee's rooms too.
-        seated: dict[str, list[str]] = {}
-        for session_id, room_number in held.filter(
-            outcome__status=DrawOutcome.Status.CONFIRMED
-        ).values_list("outcome__session_id", "workstation__room__number"):
-            seated.setdefault(str(session_id), []).append(room_number)
-        occupied = {
-            c: dict(sorted(Counter(seated[c]).items())) for c in sorted(counts) if c in seated
-        }
-        seed = secrets.token_bytes(32)
-        try:
-            rooms = seating_rules.allocate_rooms(counts, capacities, seed, occupied=occupied)
-            codes = seating_rules.seat_within_rooms(rooms, seats_by_room, seed)
-        except seating_rules.RuleError as exc:
-            raise DomainError(str(exc), field="slot_start") from None
-        # Everyone at this centre in the slot, with earlier seatings, for the collision count.
-        combined = {c: list(r) for c, r in rooms.items()}
-        for session_id, room_numbers in seated.items():
-            combined.setdefault(session_id, []).extend(room_numbers)
-        collisions = seating_rules.collision_pairs(combined)
-        seating = Seating.objects.create(
-            centre=centre,
-            slot_start=slot_start,
-            slot_end=slot_end,
-            seed_hex=seed.hex(),
-            collisions=collisions,
-            by=actor if getattr(actor, "is_authenticated", False) else None,
-            at=timezone.now(),
-        )
-        Seat.objects.bulk_create(
-            [
-                Seat(seating=seating, outcome=outcome, workstation=by_code[code])
-                for committee, members in committees.items()
-                for outcome, code in zip(members, codes[committee], strict=True)
-            ]
-        )
-        audit_log(
-            actor=actor,
-            action="seating.assign",
-            obj=seating,
-            organisation=centre,
-            detail={
-                "seed": seed.hex(),
-                "slot": [slot_start, slot_end],
-                "committees": counts,
-                "rooms": capacities,
-                "occupied": occupied,
-                "experts": len(outcomes),
-                "collisions": collisions,
-            },
-        )
-    return seating
-
 
 # --- sign-in at the workstation -------------------------------------------------------------
-
-SIGNIN = otp.Policy(
-    purpose="bidding.signin",  # subject: the Seat
-    ttl=timedelta(minutes=10),
-    max_attempts=5,
-    window=timedelta(minutes=30),
-    per_phone=3,
-    per_ip=30,
-    throttled_message="验证码发送过于频繁，请稍后再试或请工作人员核验身份",
-    locked_message="错误次数过多，请重新获取验证码或请工作人员核验身份",
-)
-SIGNIN_OPENS_BEFORE = timedelta(hours=2)
-
-
-@dataclass(frozen=True)
-class SignInCode:
-    """A sign-in code as the terminal holds it: the id of the core `OneTimeCode` and the seat
-    it was sent for when sent (None: no SMS went out). `signin_verify` reads the seat again
-    from the code itself."""
-
-    pk: int
-    seat: Seat | None = None
-
-
-def _seat_for_phone(phone: str) -> Seat | None:
-    """The phone's expert's seat for a slot open for sign-in now (2 h before start to end)."""
-    now = timezone.now()
-    return (
-        Seat.objects.filter(
-            outcome__expert__phone=phone,
-            outcome__status=DrawOutcome.Status.CONFIRMED,
-            signed_in_at__isnull=True,
-            seating__slot_start__lte=now + SIGNIN_OPENS_BEFORE,
-            seating__slot_end__gt=now,
-        )
-        .order_by("seating__slot_start")
-        .first()
-    )
-
-
-def signin_code_send(*, phone: str, ip: str | None = None) -> SignInCode:
-    """Send a one-time sign-in code to an expert seated today (never stored in clear).
-
-    The answer is the same whether or not the phone belongs to a seated expert, so the page
-    does not reveal who evaluates today; sends are limited per phone and per address.
-    """
-    phone = otp.phone_clean(policy=SIGNIN, phone=phone)
-    seat = _seat_for_phone(phone)
-    with transaction.atomic():
-        challenge = otp.code_send(
-            policy=SIGNIN,
-            phone=phone,
-            ip=ip,
-            subject_id=seat.pk if seat is not None else None,
-            sms_subject="评标签到验证码",
-            sms_body=None
-            if seat is None
-            else "您的评标签到验证码为 {code}，10 分钟内有效。请勿告诉他人。",
-        )
-        if seat is not None:
-            audit_log(
-                actor=None,
-                action="seat.signin_code",
-                obj=seat,
-                organisation=seat.seating.centre,
-                detail={"challenge": challenge.pk, "ip": ip},
-            )
-    return SignInCode(pk=challenge.pk, seat=seat)
-
-
-def _mark_signed_in(seat: Seat, method: str, fields: dict) -> None:
-    seat.signed_in_at = timezone.now()
-    seat.sign_in_method = method
-    for name, value in fields.items():
-        setattr(seat, name, value)
-    seat.save(update_fields=["signed_in_at", "sign_in_method", *fields])
-
-
-def signin_verify(*, challenge: SignInCode, code: str, id_last4: str) -> Seat:
-    """Sign in with the code and the last 4 characters of the ID number; a wrong pair counts
-    an attempt, and after 5 the code is locked (a new code, or staff verification)."""
-    code, id_last4 = (code or "").strip(), (id_last4 or "").strip().upper()
-    with transaction.atomic():
-        locked = otp.code_lock(policy=SIGNIN, pk=challenge.pk)
-        seat = (
-            Seat.objects.select_for_update()
-            .select_related("outcome__expert", "seating__centre")
-            .filter(pk=locked.subject_id)
-            .first()
-            if locked.subject_id is not None
-            else None
-        )
-        correct = (
-            seat is not None
-            and otp.code_matches(locked, code)
-            and constant_time_compare(seat.outcome.expert.id_last4.upper(), id_last4)
-        )
-        if not correct:
-            otp.code_fail(locked)
-        elif seat.signed_in_at is not None:
-            correct = None
-        else:
-            otp.code_use(policy=SIGNIN, challenge=locked)
-            _mark_signed_in(seat, Seat.Method.CODE, {})
-            audit_log(
-                actor=seat.outcome.expert.user,
-                action="seat.sign_in",
-                obj=seat,
-                organisation=seat.seating.centre,
-                detail={"method": "code", "workstation": seat.workstation.code},
-            )
-    if correct is None:
-        raise ConflictError("已签到")
-    if not correct:
-        raise DomainError("验证码或身份证号后四位不正确", field="code", code="wrong_code")
-    return seat
-
-
-def seat_signin_staff(*, actor, seat: Seat, reason: str) -> str:
-    """Staff verified the expert's identity in person (fallback when the code fails): signs
-    the seat in, logs who and why, and returns a one-time terminal code (shown once to the
-    staff member, entered at the workstation; stored hashed)."""
-    reason = reason.strip()
-    if len(reason) < 4:
-        raise DomainError("请写明人工核验的原因和核验方式（至少4个字）", field="reason")
-    terminal_code = secrets.token_hex(5).upper()
-    with transaction.atomic():
-        seat = Seat.objects.select_for_update().select_related("outcome", "seating").get(pk=seat.pk)
-        if seat.signed_in_at is not None:
-            raise ConflictError("该专家已签到")
-        if seat.outcome.status != DrawOutcome.Status.CONFIRMED:
-            raise ConflictError("该专家已不在本次评标名单中")
-        _mark_signed_in(
-            seat,
-            Seat.Method.STAFF,
-            {
-                "verified_by": actor,
-                "verify_reason": reason,
-                "terminal_code_hash": hashlib.sha256(terminal_code.encode()).hexdigest(),
-            },
-        )
-        audit_log(
-            actor=actor,
-            action="seat.sign_in_staff",
-            obj=seat,
-            organisation=seat.seating.centre,
-            detail={"reason": reason, "workstation": seat.workstation.code},
-        )
-    return terminal_code
-
-
-def seat_terminal_claim(*, terminal_code: str) -> Seat | None:
-    """The seat a staff member signed in, claimed once at the workstation by its code."""
-    digest = hashlib.sha256((terminal_code or "").strip().upper().encode()).hexdigest()
-    with transaction.atomic():
-        seat = (
-            Seat.objects.select_for_update()
-            .filter(terminal_code_hash=digest, signed_in_at__isnull=False)
-            .first()
-        )
-        if seat is None:
-            return None
-        seat.terminal_code_hash = ""
-        seat.save(update_fields=["terminal_code_hash"])
-    return seat
-
-
-def _require_signed_in(seat: Seat) -> None:
-    if seat.signed_in_at is None:
-        raise ConflictError("请先签到")
-    if seat.outcome.status != DrawOutcome.Status.CONFIRMED:
-        raise ConflictError("您已回避或已不在本次评标名单中")
-
-
-def seat_declare(*, actor, seat: Seat) -> Seat:
-    """The expert, having seen the bidder list, declares no ground for recusal."""
-    _require_signed_in(seat)
-    if seat.declared_at is not None:
-        raise ConflictError("已声明")
-    with transaction.atomic():
-        seat.declared_at = timezone.now()
-        seat.save(update_fields=["declared_at"])
-        audit_log(
-            actor=actor,
-            action="seat.declare_no_conflict",
-            obj=seat,
-            organisation=seat.seating.centre,
-        )
-        if EvaluationSession.objects.filter(
-            pk=seat.outcome.session_id, status=EvaluationSession.Status.IN_PROGRESS
-        ).exists():
-            # A replacement (实施条例 Art.48) joining an evaluation under way gets a sheet.
-            from qinqing.bidding import scoring
-
-            scoring.member_join(actor=actor, seat=seat)
-    return seat
-
-
-def seat_recuse(*, actor, seat: Seat, reason: str) -> DrawOutcome:
-    """Recusal at sign-in after seeing the bidder list (招标投标法实施条例 Art.46): the outcome
-    becomes recused and the next backup of the same draw is called (backups_call_next).
-
-    Art.48 voids whatever the recused expert entered; at sign-in no score sheet exists yet,
-    so there is nothing to void (the scoring stages will have to void sheets there).
-    """
-    reason = reason.strip()
-    if not reason:
-        raise DomainError("请说明回避事由", field="reason")
-    _require_signed_in(seat)
-    session = seat.outcome.session
-    if session.status == EvaluationSession.Status.IN_PROGRESS:
-        raise ConflictError("评标已开始，回避须由评标委员会处理")
-    with transaction.atomic():
-        outcome = seat.outcome
-        _lock_database(outcome.draw.quota)
-        outcome = DrawOutcome.objects.select_for_update().get(pk=outcome.pk)
-        if outcome.status != DrawOutcome.Status.CONFIRMED:
-            raise ConflictError("该专家已不在本次评标名单中")
-        outcome.status = DrawOutcome.Status.RECUSED
-        outcome.reason = reason
-        outcome.save(update_fields=["status", "reason"])
-        audit_log(
-            actor=actor,
-            action="outcome.recuse_at_signin",
-            obj=outcome,
-            organisation=outcome.draw.quota.centre,
-            detail={
-                "reason": reason,
-                "workstation": seat.workstation.code,
-                "voided_entries": 0,  # Art.48: nothing entered before evaluation starts
-            },
-        )
-        backups_call_next(actor=actor, draw=outcome.draw)
-        _refresh_session_status(outcome.session)
-    return outcome
-
-
-def committee_seats(session: EvaluationSession):
-    """The committee: experts signed in at their workstations, still confirmed, who declared
-    no ground for recusal. Tenderer representatives are not modelled (experts only)."""
-    return Seat.objects.filter(
-        outcome__session=session,
-        outcome__status=DrawOutcome.Status.CONFIRMED,
-        signed_in_at__isnull=False,
-        declared_at__isnull=False,
-    ).select_related("workstation", "outcome__expert")
 
 
 def session_start_problems(session: EvaluationSession) -> list[str]:
     project = session.section.project
     problems = project_rules.bidders_sufficient(session.section.bidders.count())
-    members = committee_seats(session).count()
+    members = seating_selectors.committee_seats(session).count()
     problems += project_rules.committee_is_valid(
         members, members, project.rule_set.to_rules(), project.budget
     )
@@ -1424,7 +925,7 @@ def session_start(*, actor, session: EvaluationSession) -> EvaluationSession:
         raise DomainError("不能开始评标：" + "；".join(problems), code="cannot_start")
     from qinqing.bidding import scoring
 
-    seats = list(committee_seats(session))
+    seats = list(seating_selectors.committee_seats(session))
     members = sorted(str(seat.pk) for seat in seats)
     with transaction.atomic():
         session.status = EvaluationSession.Status.IN_PROGRESS
@@ -1440,91 +941,4 @@ def session_start(*, actor, session: EvaluationSession) -> EvaluationSession:
             detail={"members": len(members), "bidders": session.section.bidders.count()},
         )
         scoring.evaluation_open(session=session, members=seats)
-    return session
-
-
-def _chair_open(session: EvaluationSession) -> None:
-    if session.status != EvaluationSession.Status.IN_PROGRESS:
-        raise ConflictError("评标尚未开始")
-    if session.chair_id is not None:
-        raise ConflictError("评标委员会负责人已产生")
-
-
-def chair_vote(*, actor, seat: Seat, candidate: Seat) -> EvaluationSession:
-    """One member's vote for the chair; when every member has voted the round is tallied
-    (seating_rules.chair_tally): a single leader is elected, a tie starts a re-vote among the tied."""
-    _require_signed_in(seat)
-    with transaction.atomic():
-        session = EvaluationSession.objects.select_for_update().get(pk=seat.outcome.session_id)
-        _chair_open(session)
-        members = set(committee_seats(session).values_list("pk", flat=True))
-        if seat.pk not in members:
-            raise ConflictError("您不是本评标委员会成员")
-        if str(candidate.pk) not in session.chair_candidates:
-            raise DomainError("被推举人不是本轮候选人", field="candidate")
-        if ChairVote.objects.filter(
-            session=session, round=session.chair_round, voter=seat
-        ).exists():
-            raise ConflictError("本轮已投票")
-        ChairVote.objects.create(
-            session=session,
-            round=session.chair_round,
-            voter=seat,
-            candidate=candidate,
-            at=timezone.now(),
-        )
-        audit_log(
-            actor=actor,
-            action="chair.vote",
-            obj=session,
-            organisation=session.host_centre,
-            detail={"round": session.chair_round, "voter": seat.workstation.code},
-        )
-        votes = {
-            str(voter): str(cand)
-            for voter, cand in ChairVote.objects.filter(
-                session=session, round=session.chair_round
-            ).values_list("voter_id", "candidate_id")
-        }
-        if set(votes) >= {str(pk) for pk in members}:
-            winner, tied = seating_rules.chair_tally(votes, session.chair_candidates)
-            if winner is not None:
-                session.chair_id = int(winner)
-                session.chair_method = ChairMethod.ELECTED
-                session.save(update_fields=["chair", "chair_method"])
-            else:
-                session.chair_round += 1
-                session.chair_candidates = tied
-                session.save(update_fields=["chair_round", "chair_candidates"])
-            audit_log(
-                actor=None,
-                action="chair.tally",
-                obj=session,
-                organisation=session.host_centre,
-                detail={
-                    "round": session.chair_round - (0 if winner else 1),
-                    "elected": winner,
-                    "tied": tied,
-                },
-            )
-    return session
-
-
-def chair_appoint(*, actor, session: EvaluationSession, seat: Seat) -> EvaluationSession:
-    """The tenderer appoints the chair instead of an election (equal vote all the same)."""
-    with transaction.atomic():
-        session = EvaluationSession.objects.select_for_update().get(pk=session.pk)
-        _chair_open(session)
-        if not committee_seats(session).filter(pk=seat.pk).exists():
-            raise DomainError("被指定人不是本评标委员会成员", field="seat")
-        session.chair = seat
-        session.chair_method = ChairMethod.APPOINTED
-        session.save(update_fields=["chair", "chair_method"])
-        audit_log(
-            actor=actor,
-            action="chair.appoint",
-            obj=session,
-            organisation=session.host_centre,
-            detail={"workstation": seat.workstation.code},
-        )
     return session

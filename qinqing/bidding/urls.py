@@ -4,6 +4,7 @@ from qinqing.bidding import live_views, report_views, scoring_views, views
 from qinqing.bidding.experts import self_service_views
 from qinqing.bidding.experts import views as expert_views
 from qinqing.bidding.projects import views as project_views
+from qinqing.bidding.seating import views as seating_views
 
 app_name = "bidding"
 urlpatterns = [
@@ -12,7 +13,7 @@ urlpatterns = [
     path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
     path("sessions/<int:pk>/close/", views.session_close, name="session_close"),
     path("sessions/<int:pk>/start/", views.session_start, name="session_start"),
-    path("sessions/<int:pk>/chair/", views.chair_appoint, name="chair_appoint"),
+    path("sessions/<int:pk>/chair/", seating_views.chair_appoint, name="chair_appoint"),
     path("quotas/<int:pk>/draw/", views.draw_commit, name="draw_commit"),
     path("quotas/<int:pk>/exclude/", views.quota_exclude, name="quota_exclude"),
     path("draws/<str:draw_id>/", views.draw_detail, name="draw_detail"),
@@ -23,17 +24,17 @@ urlpatterns = [
     path("experts/import/", expert_views.expert_import, name="expert_import"),
     path("experts/template.xlsx", expert_views.expert_template, name="expert_template"),
     path("experts/<int:pk>/", expert_views.expert_detail, name="expert_detail"),
-    path("rooms/", views.room_list, name="room_list"),
-    path("rooms/catalogue/", views.room_catalogue, name="room_catalogue"),
-    path("rooms/<int:pk>/", views.room_detail, name="room_detail"),
-    path("seating/", views.seating_list, name="seating_list"),
-    path("seating/<int:pk>/", views.seating_detail, name="seating_detail"),
-    path("signin/", views.signin, name="signin"),
+    path("rooms/", seating_views.room_list, name="room_list"),
+    path("rooms/catalogue/", seating_views.room_catalogue, name="room_catalogue"),
+    path("rooms/<int:pk>/", seating_views.room_detail, name="room_detail"),
+    path("seating/", seating_views.seating_list, name="seating_list"),
+    path("seating/<int:pk>/", seating_views.seating_detail, name="seating_detail"),
+    path("signin/", seating_views.signin, name="signin"),
     path("expert/", self_service_views.start, name="self_start"),
     path("expert/me/", self_service_views.home, name="self_home"),
     path("expert/signout/", self_service_views.sign_out, name="self_signout"),
-    path("workstation/", views.workstation, name="workstation"),
-    path("workstation/signout/", views.signout, name="signout"),
+    path("workstation/", seating_views.workstation, name="workstation"),
+    path("workstation/signout/", seating_views.signout, name="signout"),
     # the evaluation: sheets, deviation notes, the chair (scoring_views.py)
     path(
         "workstation/sheet/<str:stage>/",

@@ -2,7 +2,7 @@
 explanations and, for the chair, closing a stage and returning a sheet.
 
 An expert has no account: the workstation's browser session carries the seat after sign-in
-(``views.SEAT_KEY``). Writes need the CSRF token like any cookie-authenticated request. A
+(``seating.workstation.SEAT_KEY``). Writes need the CSRF token like any cookie-authenticated request. A
 sheet of another member is a 404 until its stage is closed (背靠背).
 """
 
@@ -10,29 +10,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Body, Router, Schema
-from ninja.security import APIKeyCookie
 from pydantic import BaseModel
 
-from qinqing.bidding import scoring, selectors, supervision
+from qinqing.bidding import scoring, supervision
 from qinqing.bidding.models import DeviationNote, EvaluationStage, ScoreSheet, Seat, Stage
-from qinqing.bidding.views import SEAT_KEY
-
-
-class SeatCookie(APIKeyCookie):
-    """Authenticates by the signed-in workstation in the browser session (CSRF checked)."""
-
-    param_name = settings.SESSION_COOKIE_NAME
-
-    def authenticate(self, request, key):
-        pk = request.session.get(SEAT_KEY)
-        if pk is None:
-            return None
-        return selectors.signed_in_seat(pk)
-
+from qinqing.bidding.seating.workstation import SeatCookie
 
 router = Router(tags=["bidding-workstation"], auth=SeatCookie())
 

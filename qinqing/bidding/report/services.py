@@ -24,7 +24,6 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from qinqing.bidding import services
 from qinqing.bidding.evaluation import rules as evaluation_rules
 from qinqing.bidding.models import (
     BidResult,
@@ -48,6 +47,7 @@ from qinqing.bidding.models import (
     Stage,
 )
 from qinqing.bidding.report import rules
+from qinqing.bidding.seating import selectors as seating_selectors
 from qinqing.core.audit import audit_log
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import Organisation
@@ -104,13 +104,13 @@ def display(value):
 
 
 def members(session: EvaluationSession) -> list[Seat]:
-    """The committee whose positions the report needs: `services.committee_seats` without the
+    """The committee whose positions the report needs: `seating_selectors.committee_seats` without the
     members whose sheets were voided (实施条例 Art.48); host-centre members first."""
     void = ScoreSheet.objects.filter(session=session, status=ScoreSheet.Status.VOID).values(
         "seat_id"
     )
     seats = (
-        services.committee_seats(session)
+        seating_selectors.committee_seats(session)
         .exclude(pk__in=void)
         .select_related("workstation__room", "seating__centre", "verified_by", "outcome__expert")
     )

@@ -11,7 +11,9 @@ from django.utils import timezone
 from qinqing.bidding import services
 from qinqing.bidding.conftest import build_world
 from qinqing.bidding.models import EvaluationSession, ScoreSheet, Seat
-from qinqing.bidding.tests.test_evaluation_day import confirm_all, prepare_scoring, rooms
+from qinqing.bidding.seating import committee
+from qinqing.bidding.seating import services as seating_services
+from qinqing.bidding.seating.tests.test_evaluation_day import confirm_all, prepare_scoring, rooms
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,7 +35,7 @@ def _seat_everyone(world):
     rooms(world, "whggzy", "H", [1, 1, 1])
     rooms(world, "jkggzy", "G", [1, 1])
     for code, admin in (("whggzy", "centre_wh"), ("jkggzy", "centre_jk")):
-        services.seating_assign(
+        seating_services.seating_assign(
             actor=world[admin],
             centre=world["orgs"][code],
             slot_start=session.starts_at,
@@ -89,11 +91,11 @@ def test_host_and_guest_experts_score_while_the_supervisor_watches(
     for seat in seats:
         if seat.pk in (host.pk, guest.pk):
             continue
-        services.seat_signin_staff(actor=world["centre_wh"], seat=seat, reason="核对身份证原件")
-        services.seat_declare(actor=None, seat=Seat.objects.get(pk=seat.pk))
+        committee.seat_signin_staff(actor=world["centre_wh"], seat=seat, reason="核对身份证原件")
+        committee.seat_declare(actor=None, seat=Seat.objects.get(pk=seat.pk))
     prepare_scoring(world, session)
     services.session_start(actor=world["centre_wh"], session=session)
-    services.chair_appoint(actor=world["tenderer"], session=session, seat=host)
+    committee.chair_appoint(actor=world["tenderer"], session=session, seat=host)
 
     supervisor = browser_page
     supervisor.goto(f"{live_url}/login/")

@@ -19,7 +19,7 @@ from qinqing.bidding.models import (
     Seat,
     Section,
 )
-from qinqing.bidding.tests.test_evaluation_day import full_committee
+from qinqing.bidding.seating.tests.test_evaluation_day import full_committee
 from qinqing.core.audit import verify_chain
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import AuditEntry, Notification, Organisation, RoleGrant

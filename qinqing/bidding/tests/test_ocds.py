@@ -36,7 +36,7 @@ from qinqing.bidding.models import (
     Stage,
 )
 from qinqing.bidding.projects import services as project_services
-from qinqing.bidding.tests.test_evaluation_day import full_committee
+from qinqing.bidding.seating.tests.test_evaluation_day import full_committee
 from qinqing.core.demo import demo_uscc
 from qinqing.core.testing import ANONYMOUS, check_matrix
 

@@ -36,8 +36,10 @@ from qinqing.bidding.models import (
 )
 from qinqing.bidding.report import services as reports
 from qinqing.bidding.report.rules import FeeError, fee_for
+from qinqing.bidding.seating import committee
+from qinqing.bidding.seating import services as seating_services
+from qinqing.bidding.seating.tests.test_evaluation_day import confirm_all, full_committee
 from qinqing.bidding.tests.test_draw_flow import overlapping_quota
-from qinqing.bidding.tests.test_evaluation_day import confirm_all, full_committee
 from qinqing.core.audit import verify_chain
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import AuditEntry, Organisation, RoleGrant
@@ -84,7 +86,7 @@ def evaluated(world, *, standards=True, summary_closed=True, results=True):
         status=EvaluationSession.Status.IN_PROGRESS, started_at=timezone.now()
     )
     session.refresh_from_db()
-    session = services.chair_appoint(actor=world["tenderer"], session=session, seat=seats[2])
+    session = committee.chair_appoint(actor=world["tenderer"], session=session, seat=seats[2])
     now = timezone.now()
     bidders = list(session.section.bidders.order_by("pk"))
     for bidder, price in zip(bidders, ["1000000.00", "950000.00", "1100000.00"], strict=True):
@@ -715,14 +717,14 @@ def test_expert_of_another_session_cannot_sign(world):
     session, _ = evaluated(world)
     build(world, session)
     confirm_all(world, overlapping_quota(world, "whggzy", count=3, backups=0), "2")
-    services.seating_assign(
+    seating_services.seating_assign(
         actor=world["centre_wh"],
         centre=world["orgs"]["whggzy"],
         slot_start=session.starts_at,
         slot_end=session.ends_at + timedelta(hours=1),
     )
     stranger = Seat.objects.exclude(outcome__session=session).first()
-    services.seat_signin_staff(actor=world["centre_wh"], seat=stranger, reason="核对身份证原件")
+    committee.seat_signin_staff(actor=world["centre_wh"], seat=stranger, reason="核对身份证原件")
     terminal = _terminal(stranger)
     page = terminal.get("/bidding/workstation/report/").content.decode()
     assert "示例学生公寓修缮设计" not in page

@@ -21,7 +21,8 @@ from qinqing.bidding.models import (
     Stage,
 )
 from qinqing.bidding.projects import services as project_services
-from qinqing.bidding.tests.test_evaluation_day import (
+from qinqing.bidding.seating import committee
+from qinqing.bidding.seating.tests.test_evaluation_day import (
     full_committee,
     prepare_scoring,
     started_committee,
@@ -47,7 +48,7 @@ DIFFERENT = {(1, "T2"): D(13), (2, "T1"): D(10)}
 @pytest.fixture
 def evaluation(world):
     session, seats = started_committee(world)
-    services.chair_appoint(actor=world["tenderer"], session=session, seat=seats[0])
+    committee.chair_appoint(actor=world["tenderer"], session=session, seat=seats[0])
     bidders = list(session.section.bidders.order_by("pk"))
     return {"session": session, "seats": seats, "bidders": bidders, **world}
 
@@ -209,7 +210,7 @@ def test_candidates_follow_the_plan(world):
     session, seats = full_committee(world)
     prepare_scoring(world, session, candidate_count=1)
     session = services.session_start(actor=world["centre_wh"], session=session)
-    services.chair_appoint(actor=world["tenderer"], session=session, seat=seats[0])
+    committee.chair_appoint(actor=world["tenderer"], session=session, seat=seats[0])
     ev = {
         "session": session,
         "seats": seats,
@@ -280,7 +281,7 @@ def test_lowest_price_method_with_a_tie_needs_the_witnessed_lot(world):
         prices={b0.pk: D("1000000.00"), b1.pk: D("950000.00"), b2.pk: D("950000.00")},
     )
     session = services.session_start(actor=world["centre_wh"], session=session)
-    services.chair_appoint(actor=world["tenderer"], session=session, seat=seats[0])
+    committee.chair_appoint(actor=world["tenderer"], session=session, seat=seats[0])
     ev = {"session": session, "seats": seats, "bidders": [b0, b1, b2]}
     _review_all(ev)
     scoring.stage_close(actor=None, seat=seats[0], stage="review")
@@ -535,8 +536,8 @@ def test_replacing_a_member_from_the_session_page_and_the_backup_joining(client,
     admin = evaluation["centre_wh"] if centre.code == "whggzy" else evaluation["centre_jk"]
     new_seat = Seat.objects.get(outcome=backup)  # seated on confirming: the session was seated
     assert new_seat.seating.centre == centre and new_seat.seating_id != leaving.seating_id
-    services.seat_signin_staff(actor=admin, seat=new_seat, reason="核对身份证原件")
-    services.seat_declare(actor=None, seat=Seat.objects.get(pk=new_seat.pk))
+    committee.seat_signin_staff(actor=admin, seat=new_seat, reason="核对身份证原件")
+    committee.seat_declare(actor=None, seat=Seat.objects.get(pk=new_seat.pk))
     sheet = ScoreSheet.objects.get(seat=new_seat)
     assert sheet.stage == "detailed" and sheet.status == "draft"
     assert not ScoreSheet.objects.filter(seat=new_seat, stage="review").exists()
@@ -612,7 +613,7 @@ def test_api_submit_with_the_final_entries_is_all_or_nothing(evaluation):
 def test_the_signed_in_seat_loader_reads_what_the_orm_would(evaluation):
     from django.contrib.auth import get_user_model
 
-    from qinqing.bidding.selectors import _SEAT_GRAPH, signed_in_seat
+    from qinqing.bidding.seating.selectors import _SEAT_GRAPH, signed_in_seat
 
     User = get_user_model()
     expert = evaluation["seats"][1].outcome.expert

@@ -24,8 +24,8 @@ from qinqing.bidding.models import (
     Seat,
     Stage,
 )
+from qinqing.bidding.seating.tests.test_evaluation_day import full_committee
 from qinqing.bidding.tests.test_clarifications import in_progress, other_supervisor
-from qinqing.bidding.tests.test_evaluation_day import full_committee
 from qinqing.core.audit import verify_chain
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import AuditEntry, Organisation, RoleGrant

@@ -59,6 +59,9 @@ from qinqing.bidding.models import (
     Stage,
 )
 from qinqing.bidding.projects import services as project_services
+from qinqing.bidding.seating import committee
+from qinqing.bidding.seating import selectors as seating_selectors
+from qinqing.bidding.seating import services as seating_services
 from qinqing.core.demo import demo_uscc
 from qinqing.core.models import AuditEntry, Organisation
 from qinqing.core.rules import resident_id_check_char
@@ -182,10 +185,10 @@ class Command(BaseCommand):
         # Rooms: enough workstations at each centre for its share of the committees.
         for code, admin in CENTRES.items():
             centre = orgs[code]
-            size = min(services.MAX_SEATS_PER_ROOM, -(-per_centre // ROOMS_PER_CENTRE) + 2)
+            size = min(seating_services.MAX_SEATS_PER_ROOM, -(-per_centre // ROOMS_PER_CENTRE) + 2)
             for r in range(1, ROOMS_PER_CENTRE + 1):
                 if not Room.objects.filter(centre=centre, number=f"Q{r}").exists():
-                    services.room_add(
+                    seating_services.room_add(
                         actor=users[admin],
                         centre=centre,
                         number=f"Q{r}",
@@ -277,7 +280,7 @@ class Command(BaseCommand):
             sessions.append(session)
             self._say(f"  session {i + 1}/{n_sessions}: drawn and confirmed")
         for code, admin in CENTRES.items():
-            seating = services.seating_assign(
+            seating = seating_services.seating_assign(
                 actor=users[admin], centre=orgs[code], slot_start=starts, slot_end=ends
             )
             self._say(
@@ -291,9 +294,9 @@ class Command(BaseCommand):
         )
         for n, seat in enumerate(seats, start=1):
             admin = users[CENTRES[seat.seating.centre.code]]
-            services.seat_signin_staff(actor=admin, seat=seat, reason="基准测试：已核对身份证原件")
+            committee.seat_signin_staff(actor=admin, seat=seat, reason="基准测试：已核对身份证原件")
             seat.refresh_from_db()
-            services.seat_declare(actor=None, seat=seat)
+            committee.seat_declare(actor=None, seat=seat)
             if n % 50 == 0 or n == len(seats):
                 self._say(f"  signed in and declared {n}/{len(seats)}")
         for session in sessions:
@@ -301,8 +304,8 @@ class Command(BaseCommand):
             session = services.session_start(
                 actor=admin, session=EvaluationSession.objects.get(pk=session.pk)
             )
-            chair = services.committee_seats(session).order_by("pk").first()
-            services.chair_appoint(actor=users["tenderer"], session=session, seat=chair)
+            chair = seating_selectors.committee_seats(session).order_by("pk").first()
+            committee.chair_appoint(actor=users["tenderer"], session=session, seat=chair)
         self._say(f"  {len(sessions)} sessions started, chairs appointed")
 
     def _bench_sessions(self):

@@ -5,7 +5,7 @@ import re
 from django.test import Client
 
 from qinqing.bidding.models import DrawOutcome, Room, Seat
-from qinqing.bidding.tests.test_evaluation_day import (
+from qinqing.bidding.seating.tests.test_evaluation_day import (
     _day,
     full_committee,
     prepare_scoring,

@@ -12,7 +12,8 @@ from qinqing.bidding.criteria import standard_template
 from qinqing.bidding.models import DrawOutcome, EvaluationSession, Seat, Workstation
 from qinqing.bidding.projects import rules as project_rules
 from qinqing.bidding.projects import services as project_services
-from qinqing.bidding.seating import rules
+from qinqing.bidding.seating import committee, rules
+from qinqing.bidding.seating import services as seating_services
 from qinqing.bidding.tests.test_draw_flow import overlapping_quota
 from qinqing.core.audit import verify_chain
 from qinqing.core.demo import recorded_at
@@ -34,9 +35,11 @@ def confirm_all(world, quota, entropy="1"):
 def rooms(world, centre_code, prefix, sizes):
     admin = world["centre_wh"] if centre_code == "whggzy" else world["centre_jk"]
     centre = world["orgs"][centre_code]
-    services.centre_prefix_set(actor=admin, centre=centre, prefix=prefix)
+    seating_services.centre_prefix_set(actor=admin, centre=centre, prefix=prefix)
     return [
-        services.room_add(actor=admin, centre=centre, number=str(n), name=f"第{n}评标室", seats=s)
+        seating_services.room_add(
+            actor=admin, centre=centre, number=str(n), name=f"第{n}评标室", seats=s
+        )
         for n, s in enumerate(sizes, start=1)
     ]
 
@@ -48,7 +51,7 @@ def seat_host(world, sizes=(2, 2, 2), second=True):
         confirm_all(world, overlapping_quota(world, "whggzy", count=3, backups=0), "2")
     rooms(world, "whggzy", "H", sizes)
     session = world["session"]
-    return services.seating_assign(
+    return seating_services.seating_assign(
         actor=world["centre_wh"],
         centre=world["orgs"]["whggzy"],
         slot_start=session.starts_at,
@@ -72,15 +75,15 @@ def test_rooms_are_numbered_by_the_centres_own_prefix(world):
     codes = list(Workstation.objects.values_list("code", flat=True))
     assert codes == ["G-1-01", "G-1-02", "H-1-01", "H-1-02", "H-1-03"]
     with pytest.raises(DomainError):  # another centre's prefix
-        services.centre_prefix_set(
+        seating_services.centre_prefix_set(
             actor=world["centre_jk"], centre=world["orgs"]["jkggzy"], prefix="H"
         )
     with pytest.raises(ConflictError):  # codes already printed
-        services.centre_prefix_set(
+        seating_services.centre_prefix_set(
             actor=world["centre_jk"], centre=world["orgs"]["jkggzy"], prefix="K"
         )
     room = world["orgs"]["whggzy"].evaluation_rooms.get()
-    assert services.workstation_add(actor=world["centre_wh"], room=room).code == "H-1-04"
+    assert seating_services.workstation_add(actor=world["centre_wh"], room=room).code == "H-1-04"
     assert AuditEntry.objects.filter(action="room.add").count() == 2
 
 
@@ -118,19 +121,19 @@ def test_seating_refuses_without_enough_workstations_and_skips_out_of_service(wo
     confirm_all(world, world["host"])
     (room,) = rooms(world, "whggzy", "H", [3])
     ws = room.workstations.get(seat=2)
-    services.workstation_status_set(
+    seating_services.workstation_status_set(
         actor=world["centre_wh"], workstation=ws, status="out_of_service", reason="显示器故障"
     )
     session = world["session"]
     with pytest.raises(DomainError, match="工位不足"):
-        services.seating_assign(
+        seating_services.seating_assign(
             actor=world["centre_wh"],
             centre=world["orgs"]["whggzy"],
             slot_start=session.starts_at,
             slot_end=session.ends_at,
         )
-    services.workstation_add(actor=world["centre_wh"], room=room)
-    seating = services.seating_assign(
+    seating_services.workstation_add(actor=world["centre_wh"], room=room)
+    seating = seating_services.seating_assign(
         actor=world["centre_wh"],
         centre=world["orgs"]["whggzy"],
         slot_start=session.starts_at,
@@ -138,14 +141,14 @@ def test_seating_refuses_without_enough_workstations_and_skips_out_of_service(wo
     )
     assert ws.pk not in set(seating.seats.values_list("workstation_id", flat=True))
     with pytest.raises(ConflictError):  # a seated workstation cannot be taken out of service
-        services.workstation_status_set(
+        seating_services.workstation_status_set(
             actor=world["centre_wh"],
             workstation=seating.seats.first().workstation,
             status="out_of_service",
             reason="维修",
         )
     with pytest.raises(DomainError):  # everybody is seated already
-        services.seating_assign(
+        seating_services.seating_assign(
             actor=world["centre_wh"],
             centre=world["orgs"]["whggzy"],
             slot_start=session.starts_at,
@@ -169,36 +172,36 @@ def test_sign_in_with_code_and_last_four(world, outbox):
     seat = seating.seats.select_related("outcome__expert").first()
     expert = seat.outcome.expert
     with _day(world):
-        challenge = services.signin_code_send(phone=expert.phone, ip="10.0.0.1")
+        challenge = committee.signin_code_send(phone=expert.phone, ip="10.0.0.1")
         code = _code(outbox)
         assert seat.workstation.code not in outbox[-1].body
         assert world["session"].section.project.name not in outbox[-1].body
         stored = Notification.objects.filter(subject="评标签到验证码").get().body
         assert code not in stored
         with pytest.raises(DomainError, match="不正确"):
-            services.signin_verify(challenge=challenge, code=code, id_last4="0000")
-        signed = services.signin_verify(challenge=challenge, code=code, id_last4=expert.id_last4)
+            committee.signin_verify(challenge=challenge, code=code, id_last4="0000")
+        signed = committee.signin_verify(challenge=challenge, code=code, id_last4=expert.id_last4)
     assert signed.pk == seat.pk and signed.signed_in_at and signed.sign_in_method == "code"
     assert OneTimeCode.objects.get(pk=challenge.pk).attempts == 1
     with _day(world), pytest.raises(DomainError, match="失效"):
-        services.signin_verify(challenge=challenge, code=code, id_last4=expert.id_last4)
+        committee.signin_verify(challenge=challenge, code=code, id_last4=expert.id_last4)
 
 
 def test_wrong_attempts_lock_the_code_and_sends_are_limited(world, outbox):
     seating = seat_host(world, second=False)
     expert = seating.seats.first().outcome.expert
     with _day(world):
-        challenge = services.signin_code_send(phone=expert.phone)
+        challenge = committee.signin_code_send(phone=expert.phone)
         code = _code(outbox)
-        for _ in range(services.SIGNIN.max_attempts):
+        for _ in range(committee.SIGNIN.max_attempts):
             with pytest.raises(DomainError, match="不正确"):
-                services.signin_verify(challenge=challenge, code="000000", id_last4="1234")
+                committee.signin_verify(challenge=challenge, code="000000", id_last4="1234")
         with pytest.raises(DomainError, match="次数过多"):
-            services.signin_verify(challenge=challenge, code=code, id_last4=expert.id_last4)
-        for _ in range(services.SIGNIN.per_phone - 1):
-            services.signin_code_send(phone=expert.phone)
+            committee.signin_verify(challenge=challenge, code=code, id_last4=expert.id_last4)
+        for _ in range(committee.SIGNIN.per_phone - 1):
+            committee.signin_code_send(phone=expert.phone)
         with pytest.raises(ThrottledError):
-            services.signin_code_send(phone=expert.phone)
+            committee.signin_code_send(phone=expert.phone)
     assert not Seat.objects.filter(signed_in_at__isnull=False).exists()
 
 
@@ -206,21 +209,21 @@ def test_unknown_phone_or_wrong_day_gets_no_code(world, outbox):
     seating = seat_host(world, second=False)
     expert = seating.seats.first().outcome.expert
     with _day(world):
-        challenge = services.signin_code_send(phone="13900000000")
+        challenge = committee.signin_code_send(phone="13900000000")
         assert challenge.seat is None
         assert not [m for m in outbox if m.subject == "评标签到验证码"]
         with pytest.raises(DomainError):
-            services.signin_verify(challenge=challenge, code="123456", id_last4="1234")
+            committee.signin_verify(challenge=challenge, code="123456", id_last4="1234")
     with _day(world, minutes_before=60 * 24):  # the day before: sign-in is not open yet
-        assert services.signin_code_send(phone=expert.phone).seat is None
+        assert committee.signin_code_send(phone=expert.phone).seat is None
 
 
 def test_staff_fallback_is_logged_with_a_reason(world):
     seating = seat_host(world, second=False)
     seat = seating.seats.first()
     with pytest.raises(DomainError):
-        services.seat_signin_staff(actor=world["centre_wh"], seat=seat, reason="")
-    terminal = services.seat_signin_staff(
+        committee.seat_signin_staff(actor=world["centre_wh"], seat=seat, reason="")
+    terminal = committee.seat_signin_staff(
         actor=world["centre_wh"], seat=seat, reason="手机无信号，已核对身份证原件"
     )
     seat.refresh_from_db()
@@ -228,8 +231,8 @@ def test_staff_fallback_is_logged_with_a_reason(world):
     entry = AuditEntry.objects.get(action="seat.sign_in_staff")
     assert entry.detail["reason"] == "手机无信号，已核对身份证原件"
     assert terminal not in str(entry.detail)
-    assert services.seat_terminal_claim(terminal_code=terminal.lower()).pk == seat.pk
-    assert services.seat_terminal_claim(terminal_code=terminal) is None  # once only
+    assert committee.seat_terminal_claim(terminal_code=terminal.lower()).pk == seat.pk
+    assert committee.seat_terminal_claim(terminal_code=terminal) is None  # once only
 
 
 # --- recusal --------------------------------------------------------------------------------
@@ -239,25 +242,25 @@ def test_recusal_at_sign_in_calls_the_next_backup(world):
     seating = seat_host(world, second=False)
     seat = seating.seats.select_related("outcome__draw").first()
     draw = seat.outcome.draw
-    services.seat_signin_staff(actor=world["centre_wh"], seat=seat, reason="核对身份证原件")
+    committee.seat_signin_staff(actor=world["centre_wh"], seat=seat, reason="核对身份证原件")
     seat.refresh_from_db()
     waiting = draw.outcomes.filter(status=S.WAITING).order_by("position").first()
-    outcome = services.seat_recuse(actor=None, seat=seat, reason="曾在投标人处任职")
+    outcome = committee.seat_recuse(actor=None, seat=seat, reason="曾在投标人处任职")
     assert outcome.status == S.RECUSED
     waiting.refresh_from_db()
     assert waiting.status == S.NOTIFIED  # the next backup in order is called
     entry = AuditEntry.objects.get(action="outcome.recuse_at_signin")
     assert entry.detail["voided_entries"] == 0
     with pytest.raises(ConflictError):
-        services.seat_declare(actor=None, seat=Seat.objects.get(pk=seat.pk))
+        committee.seat_declare(actor=None, seat=Seat.objects.get(pk=seat.pk))
 
 
 def test_a_replacement_is_seated_on_confirming_away_from_its_committee(world):
     # three rooms of two: each holds one member of the host committee and one free place
     seating = seat_host(world, sizes=(2, 2, 2), second=False)
     seat = seating.seats.select_related("outcome__draw", "workstation__room").first()
-    services.seat_signin_staff(actor=world["centre_wh"], seat=seat, reason="核对身份证原件")
-    services.seat_recuse(actor=None, seat=Seat.objects.get(pk=seat.pk), reason="曾在投标人处任职")
+    committee.seat_signin_staff(actor=world["centre_wh"], seat=seat, reason="核对身份证原件")
+    committee.seat_recuse(actor=None, seat=Seat.objects.get(pk=seat.pk), reason="曾在投标人处任职")
     backup = seat.outcome.draw.outcomes.get(status=S.NOTIFIED)
     assert not Seat.objects.filter(outcome=backup).exists()
     services.outcome_respond(actor=None, outcome=backup, answer="confirm", channel="link")
@@ -277,8 +280,8 @@ def test_a_replacement_is_seated_on_confirming_away_from_its_committee(world):
 def test_a_replacement_without_a_free_workstation_waits_with_a_reason(world):
     seating = seat_host(world, sizes=(1, 1, 1), second=False)  # every workstation taken
     seat = seating.seats.select_related("outcome__draw").first()
-    services.seat_signin_staff(actor=world["centre_wh"], seat=seat, reason="核对身份证原件")
-    services.seat_recuse(actor=None, seat=Seat.objects.get(pk=seat.pk), reason="利害关系")
+    committee.seat_signin_staff(actor=world["centre_wh"], seat=seat, reason="核对身份证原件")
+    committee.seat_recuse(actor=None, seat=Seat.objects.get(pk=seat.pk), reason="利害关系")
     backup = seat.outcome.draw.outcomes.get(status=S.NOTIFIED)
     services.outcome_respond(actor=None, outcome=backup, answer="confirm", channel="link")
     backup.refresh_from_db()
@@ -290,7 +293,7 @@ def test_a_replacement_without_a_free_workstation_waits_with_a_reason(world):
 def test_recusal_needs_sign_in_first(world):
     seat = seat_host(world, second=False).seats.first()
     with pytest.raises(ConflictError, match="签到"):
-        services.seat_recuse(actor=None, seat=seat, reason="利害关系")
+        committee.seat_recuse(actor=None, seat=seat, reason="利害关系")
 
 
 # --- session start and chair ----------------------------------------------------------------
@@ -302,7 +305,7 @@ def full_committee(world):
     confirm_all(world, world["guest"], "3")
     rooms(world, "jkggzy", "G", [1, 1])
     session = world["session"]
-    services.seating_assign(
+    seating_services.seating_assign(
         actor=world["centre_jk"],
         centre=world["orgs"]["jkggzy"],
         slot_start=session.starts_at,
@@ -310,9 +313,9 @@ def full_committee(world):
     )
     seats = list(Seat.objects.filter(outcome__session=session).select_related("outcome"))
     for seat in seats:
-        services.seat_signin_staff(actor=world["centre_wh"], seat=seat, reason="核对身份证原件")
+        committee.seat_signin_staff(actor=world["centre_wh"], seat=seat, reason="核对身份证原件")
         seat.refresh_from_db()
-        services.seat_declare(actor=None, seat=seat)
+        committee.seat_declare(actor=None, seat=seat)
     return EvaluationSession.objects.get(pk=session.pk), seats
 
 
@@ -380,25 +383,25 @@ def test_start_then_chair_election_with_a_tie_and_a_revote(world):
     assert session.status == EvaluationSession.Status.IN_PROGRESS
     a, b, c, d, e = seats
     for voter, candidate in [(a, a), (b, a), (c, b), (d, b), (e, c)]:
-        session = services.chair_vote(actor=None, seat=voter, candidate=candidate)
+        session = committee.chair_vote(actor=None, seat=voter, candidate=candidate)
     assert session.chair_id is None and session.chair_round == 2
     assert session.chair_candidates == sorted([str(a.pk), str(b.pk)])
     with pytest.raises(DomainError):  # only the tied stand in the re-vote
-        services.chair_vote(actor=None, seat=a, candidate=c)
-    services.chair_vote(actor=None, seat=a, candidate=b)
+        committee.chair_vote(actor=None, seat=a, candidate=c)
+    committee.chair_vote(actor=None, seat=a, candidate=b)
     with pytest.raises(ConflictError):
-        services.chair_vote(actor=None, seat=a, candidate=a)
+        committee.chair_vote(actor=None, seat=a, candidate=a)
     for voter in (b, c, d, e):
-        session = services.chair_vote(actor=None, seat=voter, candidate=b)
+        session = committee.chair_vote(actor=None, seat=voter, candidate=b)
     assert session.chair_id == b.pk and session.chair_method == "elected"
 
 
 def test_tenderer_appoints_the_chair(world):
     session, seats = started_committee(world)
-    session = services.chair_appoint(actor=world["tenderer"], session=session, seat=seats[2])
+    session = committee.chair_appoint(actor=world["tenderer"], session=session, seat=seats[2])
     assert session.chair_method == "appointed"
     with pytest.raises(ConflictError):
-        services.chair_vote(actor=None, seat=seats[0], candidate=seats[0])
+        committee.chair_vote(actor=None, seat=seats[0], candidate=seats[0])
 
 
 def test_chair_tally():

@@ -7,8 +7,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
 from qinqing.bidding import ocds, services
+from qinqing.bidding.evaluation import api as evaluation_api
 from qinqing.bidding.models import Draw, DrawQuota, Project
 from qinqing.bidding.projects import api as projects_api
+from qinqing.bidding.report import api as report_api
 from qinqing.core.permissions import get_visible_or_404
 
 # Each capability has its own router, mounted here in the order of the paths in the OpenAPI
@@ -17,6 +19,11 @@ from qinqing.core.permissions import get_visible_or_404
 # document use them, so each is pinned with `operation_id`.
 router = Router(tags=["bidding"])
 router.add_router("", projects_api.router)
+router.add_router("", evaluation_api.router)
+router.add_router("", report_api.router)
+
+# The expert's workstation (/api/v1/bidding/workstation/…), with the report's signing on it.
+workstation_router = evaluation_api.workstation_router
 
 
 class DrawOut(Schema):
@@ -90,17 +97,6 @@ def project_ocds(request, project_code: str):
     if not facts.sections:  # nothing is public before a session is scheduled
         raise Http404
     return ocds.release_package(facts, published=ocds.last_changed(facts))
-
-
-@router.get(
-    "/sessions/{session_id}/live",
-    summary="评标现场监督：各中心工位签到与评审进度、异常情况（不含任何评分或评审结论）",
-)
-def session_live(request, session_id: int):
-    from qinqing.bidding import supervision
-
-    session = supervision.live_session(user=request.user, pk=session_id)
-    return supervision.live_board(session)
 
 
 @router.get(

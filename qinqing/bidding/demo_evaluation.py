@@ -16,8 +16,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from qinqing.bidding import scoring, services
+from qinqing.bidding import services
 from qinqing.bidding.criteria import standard_template
+from qinqing.bidding.evaluation import scoring
+from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.models import (
     DeviationNote,
     DrawOutcome,
@@ -152,12 +154,12 @@ def sign_in_and_start(users, session: EvaluationSession, prices, rng, at) -> lis
         section=session.section,
         prices={b.pk: price for b, price in zip(bidders, prices, strict=True)},
     )
-    scoring.plan_set(
+    evaluation_services.plan_set(
         actor=host_admin,
         session=session,
         template=standard_template(session.section.project.method),
     )
-    session = services.session_start(actor=host_admin, session=session)
+    session = evaluation_services.session_start(actor=host_admin, session=session)
     seats = list(seating_selectors.committee_seats(session).order_by("workstation__code"))
     for seat in seats:
         committee.chair_vote(actor=None, seat=seat, candidate=seats[0])

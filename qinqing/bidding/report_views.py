@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from qinqing.bidding import supervision
 from qinqing.bidding.common import my_centre
+from qinqing.bidding.evaluation import supervision
 from qinqing.bidding.models import (
     BidResult,
     ConductRating,

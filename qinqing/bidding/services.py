@@ -29,8 +29,6 @@ from qinqing.bidding.models import (
     Speciality,
 )
 from qinqing.bidding.pools import evaluate_pool
-from qinqing.bidding.projects import rules as project_rules
-from qinqing.bidding.seating import selectors as seating_selectors
 from qinqing.bidding.seating import services as seating_services
 from qinqing.core import crypto, rows
 from qinqing.core.audit import AuditRecord, audit_append_sql, audit_log, audit_log_many
@@ -899,46 +897,3 @@ def proof_is_public(draw: Draw) -> bool:
 
 
 # --- sign-in at the workstation -------------------------------------------------------------
-
-
-def session_start_problems(session: EvaluationSession) -> list[str]:
-    project = session.section.project
-    problems = project_rules.bidders_sufficient(session.section.bidders.count())
-    members = seating_selectors.committee_seats(session).count()
-    problems += project_rules.committee_is_valid(
-        members, members, project.rule_set.to_rules(), project.budget
-    )
-    from qinqing.bidding import scoring
-
-    return problems + scoring.start_problems(session)
-
-
-def session_start(*, actor, session: EvaluationSession) -> EvaluationSession:
-    """Start the evaluation: refused with fewer than 3 bidders (实施条例 Art.44) or an invalid
-    committee (招标投标法 Art.37 with the rule set's numbers; committee = signed-in experts)."""
-    if session.status in (EvaluationSession.Status.IN_PROGRESS, EvaluationSession.Status.CLOSED):
-        raise ConflictError("评标已开始或已结束")
-    if session.quotas.filter(draws__outcomes__status=DrawOutcome.Status.NOTIFIED).exists():
-        raise ConflictError("仍有递补专家未答复，不能开始评标")
-    problems = session_start_problems(session)
-    if problems:
-        raise DomainError("不能开始评标：" + "；".join(problems), code="cannot_start")
-    from qinqing.bidding import scoring
-
-    seats = list(seating_selectors.committee_seats(session))
-    members = sorted(str(seat.pk) for seat in seats)
-    with transaction.atomic():
-        session.status = EvaluationSession.Status.IN_PROGRESS
-        session.started_at = timezone.now()
-        session.chair_round = 1
-        session.chair_candidates = members
-        session.save(update_fields=["status", "started_at", "chair_round", "chair_candidates"])
-        audit_log(
-            actor=actor,
-            action="session.start",
-            obj=session,
-            organisation=session.host_centre,
-            detail={"members": len(members), "bidders": session.section.bidders.count()},
-        )
-        scoring.evaluation_open(session=session, members=seats)
-    return session

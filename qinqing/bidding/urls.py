@@ -1,6 +1,8 @@
 from django.urls import path
 
-from qinqing.bidding import live_views, report_views, scoring_views, views
+from qinqing.bidding import report_views, views
+from qinqing.bidding.evaluation import live_views
+from qinqing.bidding.evaluation import views as evaluation_views
 from qinqing.bidding.experts import self_service_views
 from qinqing.bidding.experts import views as expert_views
 from qinqing.bidding.projects import views as project_views
@@ -12,7 +14,7 @@ urlpatterns = [
     path("projects/new/", project_views.project_new, name="project_new"),
     path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
     path("sessions/<int:pk>/close/", views.session_close, name="session_close"),
-    path("sessions/<int:pk>/start/", views.session_start, name="session_start"),
+    path("sessions/<int:pk>/start/", evaluation_views.session_start, name="session_start"),
     path("sessions/<int:pk>/chair/", seating_views.chair_appoint, name="chair_appoint"),
     path("quotas/<int:pk>/draw/", views.draw_commit, name="draw_commit"),
     path("quotas/<int:pk>/exclude/", views.quota_exclude, name="quota_exclude"),
@@ -35,24 +37,24 @@ urlpatterns = [
     path("expert/signout/", self_service_views.sign_out, name="self_signout"),
     path("workstation/", seating_views.workstation, name="workstation"),
     path("workstation/signout/", seating_views.signout, name="signout"),
-    # the evaluation: sheets, deviation notes, the chair (scoring_views.py)
+    # the evaluation: sheets, deviation notes, the chair (evaluation_views.py)
     path(
         "workstation/sheet/<str:stage>/",
-        scoring_views.workstation_sheet,
+        evaluation_views.workstation_sheet,
         name="workstation_sheet",
     ),
-    path("workstation/action/", scoring_views.workstation_action, name="workstation_action"),
-    path("workstation/ping/", scoring_views.workstation_ping, name="workstation_ping"),
+    path("workstation/action/", evaluation_views.workstation_action, name="workstation_action"),
+    path("workstation/ping/", evaluation_views.workstation_ping, name="workstation_ping"),
     path(
         "workstation/committee/<str:stage>/",
-        scoring_views.committee_stage,
+        evaluation_views.committee_stage,
         name="committee_stage",
     ),
-    path("sessions/<int:pk>/scoring/", scoring_views.session_scoring, name="session_scoring"),
-    path("sessions/<int:pk>/lot/", scoring_views.lot_witness, name="lot_witness"),
+    path("sessions/<int:pk>/scoring/", evaluation_views.session_scoring, name="session_scoring"),
+    path("sessions/<int:pk>/lot/", evaluation_views.lot_witness, name="lot_witness"),
     path(
         "sessions/<int:pk>/members/<int:seat_pk>/withdraw/",
-        scoring_views.member_withdraw,
+        evaluation_views.member_withdraw,
         name="member_withdraw",
     ),
     # the report, signatures, ratings and fees (Art.53): report_views.py

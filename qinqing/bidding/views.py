@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from qinqing.bidding import forms, selectors, services
 from qinqing.bidding.common import form_error
 from qinqing.bidding.draw.rules import EXCLUSION_LABELS
+from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.models import Draw, DrawOutcome, DrawQuota, Expert
 from qinqing.bidding.projects import selectors as project_selectors
 from qinqing.bidding.seating import selectors as seating_selectors
@@ -116,7 +117,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and can(user, "bidding.appoint_chair", session),
     }
     if can_manage and session.status in ("drawing", "ready"):
-        context["start_problems"] = services.session_start_problems(session)
+        context["start_problems"] = evaluation_services.session_start_problems(session)
     return render(request, "bidding/session_detail.html", context)
 
 
@@ -287,18 +288,3 @@ def session_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- session start and chair ----------------------------------------------------------------
-
-
-@login_required
-@require_POST
-def session_start(request: HttpRequest, pk: int) -> HttpResponse:
-    session = project_selectors.session(user=request.user, pk=pk)
-    if not can(request.user, "bidding.manage_session", session):
-        raise Http404
-    try:
-        services.session_start(actor=request.user, session=session)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("评标已开始，请评标委员会推举负责人。"))
-    return redirect("bidding:session_detail", pk=session.pk)

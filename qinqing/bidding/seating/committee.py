@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from qinqing.bidding import services as draw_services
+from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.models import ChairMethod, ChairVote, DrawOutcome, EvaluationSession, Seat
 from qinqing.bidding.seating import rules
 from qinqing.bidding.seating.selectors import committee_seats
@@ -212,9 +213,7 @@ def seat_declare(*, actor, seat: Seat) -> Seat:
             pk=seat.outcome.session_id, status=EvaluationSession.Status.IN_PROGRESS
         ).exists():
             # A replacement (实施条例 Art.48) joining an evaluation under way gets a sheet.
-            from qinqing.bidding import scoring
-
-            scoring.member_join(actor=actor, seat=seat)
+            evaluation_services.member_join(actor=actor, seat=seat)
     return seat
 
 

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qinqing.bidding.common import form_error, my_centre
+from qinqing.bidding.evaluation import supervision
+from qinqing.bidding.evaluation import views as evaluation_views
 from qinqing.bidding.experts.forms import PhoneForm
 from qinqing.bidding.models import (
     CentreNumbering,
@@ -281,10 +283,8 @@ def workstation(request: HttpRequest) -> HttpResponse:
         "active": seat.outcome.status == DrawOutcome.Status.CONFIRMED,
     }
     if context["active"] and session.status == EvaluationSession.Status.IN_PROGRESS:
-        from qinqing.bidding import scoring_views, supervision
-
         supervision.seat_seen(seat)
-        context.update(scoring_views.evaluation_context(seat))
+        context.update(evaluation_views.evaluation_context(seat))
     return render(request, "bidding/workstation.html", context)
 
 

@@ -44,8 +44,10 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from qinqing.bidding import scoring, services
+from qinqing.bidding import services
 from qinqing.bidding.criteria import standard_template
+from qinqing.bidding.evaluation import scoring
+from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.experts import imports
 from qinqing.bidding.models import (
     DrawOutcome,
@@ -274,7 +276,7 @@ class Command(BaseCommand):
                     services.outcome_respond(
                         actor=None, outcome=outcome, answer="confirm", channel="link"
                     )
-            scoring.plan_set(
+            evaluation_services.plan_set(
                 actor=host_admin, session=session, template=standard_template("comprehensive")
             )
             sessions.append(session)
@@ -301,7 +303,7 @@ class Command(BaseCommand):
                 self._say(f"  signed in and declared {n}/{len(seats)}")
         for session in sessions:
             admin = users[CENTRES[session.host_centre.code]]
-            session = services.session_start(
+            session = evaluation_services.session_start(
                 actor=admin, session=EvaluationSession.objects.get(pk=session.pk)
             )
             chair = seating_selectors.committee_seats(session).order_by("pk").first()

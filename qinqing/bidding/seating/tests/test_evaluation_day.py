@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from qinqing.bidding import scoring, services
+from qinqing.bidding import services
 from qinqing.bidding.criteria import standard_template
+from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.models import DrawOutcome, EvaluationSession, Seat, Workstation
 from qinqing.bidding.projects import rules as project_rules
 from qinqing.bidding.projects import services as project_services
@@ -331,20 +332,22 @@ def prepare_scoring(world, session, **plan):
         prices={b.pk: PRICES[i % len(PRICES)] for i, b in enumerate(bidders)},
     )
     template = standard_template(session.section.project.method)
-    return scoring.plan_set(actor=world["centre_wh"], session=session, template=template, **plan)
+    return evaluation_services.plan_set(
+        actor=world["centre_wh"], session=session, template=template, **plan
+    )
 
 
 def started_committee(world, **plan):
     session, seats = full_committee(world)
     prepare_scoring(world, session, **plan)
-    session = services.session_start(actor=world["centre_wh"], session=session)
+    session = evaluation_services.session_start(actor=world["centre_wh"], session=session)
     return session, seats
 
 
 def test_start_is_refused_without_a_plan_or_bid_prices(world):
     session, _ = full_committee(world)
     with pytest.raises(DomainError) as excinfo:
-        services.session_start(actor=world["centre_wh"], session=session)
+        evaluation_services.session_start(actor=world["centre_wh"], session=session)
     assert "评标方案" in excinfo.value.message and "投标报价" in excinfo.value.message
 
 
@@ -352,7 +355,7 @@ def test_start_is_refused_with_two_bidders(world):
     session, _ = full_committee(world)
     session.section.bidders.first().delete()
     with pytest.raises(DomainError, match="第四十四条"):
-        services.session_start(actor=world["centre_wh"], session=session)
+        evaluation_services.session_start(actor=world["centre_wh"], session=session)
 
 
 def test_start_is_refused_with_an_invalid_committee(world):
@@ -360,7 +363,7 @@ def test_start_is_refused_with_an_invalid_committee(world):
     seats[0].declared_at = None  # 4 members: fewer than 5, and even
     seats[0].save(update_fields=["declared_at"])
     with pytest.raises(DomainError) as excinfo:
-        services.session_start(actor=world["centre_wh"], session=session)
+        evaluation_services.session_start(actor=world["centre_wh"], session=session)
     assert "不少于 5 人" in excinfo.value.message and "单数" in excinfo.value.message
     assert session.status != EvaluationSession.Status.IN_PROGRESS
 

@@ -23,14 +23,12 @@ from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from qinqing.bidding import supervision
 from qinqing.bidding.draw import rules as draw_rules
-from qinqing.bidding.evaluation import rules
+from qinqing.bidding.evaluation import rules, supervision
 from qinqing.bidding.models import (
     SHEET_STAGES,
     Bidder,
     BidResult,
-    CriteriaTemplate,
     Criterion,
     DeviationNote,
     DrawOutcome,
@@ -66,10 +64,7 @@ class EntryIn:
     note: str = ""
 
 
-# --- the plan -------------------------------------------------------------------------------
-
-
-def _decimal(value, field: str, label: str) -> Decimal | None:
+def decimal_or_none(value, field: str, label: str) -> Decimal | None:
     if value in (None, ""):
         return None
     try:
@@ -81,142 +76,13 @@ def _decimal(value, field: str, label: str) -> Decimal | None:
     return result
 
 
-def plan_set(
-    *,
-    actor,
-    session: EvaluationSession,
-    template: CriteriaTemplate,
-    price_formula: str = PriceFormula.LOW_PRICE,
-    price_weight: Decimal | None = None,
-    k: Decimal | None = None,
-    deduct_above: Decimal | None = None,
-    deduct_below: Decimal | None = None,
-    drop_price_extremes_from: int | None = None,
-    drop_score_extremes: bool = False,
-    deviation_basis: str = ScoringPlan.DeviationBasis.ITEM,
-    deviation_mean_of: str = ScoringPlan.MeanOf.OTHERS,
-    deviation_threshold: Decimal | None = None,
-    candidate_count: int = rules.MAX_CANDIDATES,
-) -> ScoringPlan:
-    """Set (or replace, until the start) how the session is evaluated."""
-    if session.status in (EvaluationSession.Status.IN_PROGRESS, EvaluationSession.Status.CLOSED):
-        raise ConflictError("评标已开始，评标方案不能再修改")
-    project = session.section.project
-    if template.method != project.method:
-        raise DomainError(
-            f"评审标准模板适用于“{template.get_method_display()}”，"
-            f"与项目的评标办法“{project.get_method_display()}”不一致",
-            field="template",
-        )
-    items = list(template.items.all())
-    if not any(item.stage == Stage.REVIEW for item in items):
-        raise DomainError("评审标准模板缺少初步评审项", field="template")
-    if price_formula not in PriceFormula.values:
-        raise DomainError("未知的价格分计算方法", field="price_formula")
-    weight = _decimal(price_weight, "price_weight", "价格分权重")
-    weight = template.price_weight if weight is None else weight
-    comprehensive = project.method == Project.Method.COMPREHENSIVE
-    if comprehensive:
-        detailed = sum((i.max_score or 0 for i in items if i.stage == Stage.DETAILED), Decimal(0))
-        if weight < 0 or detailed + weight != 100:
-            raise DomainError(
-                f"详细评审满分（{detailed}）与价格分（{weight}）合计须为 100 分",
-                field="price_weight",
-            )
-    k = _decimal(k, "k", "K 值")
-    deduct_above = _decimal(deduct_above, "deduct_above", "高于基准价扣分")
-    deduct_below = _decimal(deduct_below, "deduct_below", "低于基准价扣分")
-    if price_formula == PriceFormula.K_FACTOR and comprehensive:
-        if k is None or not Decimal("0.8") <= k <= Decimal("1.2"):
-            raise DomainError("K 值须在 0.80 至 1.20 之间", field="k")
-        if deduct_above is None or deduct_below is None or deduct_above < 0 or deduct_below < 0:
-            raise DomainError(
-                "请填写高于、低于基准价每 1% 的扣分（不小于 0）", field="deduct_above"
-            )
-        if drop_price_extremes_from is not None and drop_price_extremes_from < 3:
-            raise DomainError(
-                "去掉最高最低报价的最少投标数不能少于 3", field="drop_price_extremes_from"
-            )
-    threshold = _decimal(deviation_threshold, "deviation_threshold", "偏离阈值")
-    if threshold is None:
-        threshold = project.rule_set.deviation_threshold
-    if not Decimal(0) < threshold < Decimal(1):
-        raise DomainError("偏离阈值须大于 0 且小于 1（如 0.30）", field="deviation_threshold")
-    if deviation_basis not in ScoringPlan.DeviationBasis.values:
-        raise DomainError("未知的偏离计算口径", field="deviation_basis")
-    if deviation_mean_of not in ScoringPlan.MeanOf.values:
-        raise DomainError("未知的偏离参照平均分", field="deviation_mean_of")
-    if not 1 <= candidate_count <= rules.MAX_CANDIDATES:
-        raise DomainError("中标候选人应为 1 至 3 个（实施条例第五十三条）", field="candidate_count")
-    values = {
-        "template": template,
-        "price_formula": price_formula,
-        "price_weight": weight,
-        "k": k,
-        "deduct_above": deduct_above,
-        "deduct_below": deduct_below,
-        "drop_price_extremes_from": drop_price_extremes_from,
-        "drop_score_extremes": drop_score_extremes,
-        "deviation_basis": deviation_basis,
-        "deviation_mean_of": deviation_mean_of,
-        "deviation_threshold": threshold,
-        "candidate_count": candidate_count,
-    }
-    with transaction.atomic():
-        plan, created = ScoringPlan.objects.update_or_create(session=session, defaults=values)
-        audit_log(
-            actor=actor,
-            action="plan.set" if created else "plan.update",
-            obj=plan,
-            organisation=session.host_centre,
-            detail={
-                k: str(v) if not isinstance(v, CriteriaTemplate) else v.name
-                for k, v in values.items()
-            },
-        )
-    return plan
-
-
-def start_problems(session: EvaluationSession) -> list[str]:
-    """What the scoring needs before the start: a plan and every bid price."""
-    problems = []
-    if not ScoringPlan.objects.filter(session=session).exists():
-        problems.append("尚未设置评标方案（评审标准与价格分计算方法）")
-    missing = session.section.bidders.filter(bid_price__isnull=True).count()
-    if missing:
-        problems.append(f"{missing} 个投标人缺少开标记录的投标报价")
-    return problems
-
-
-def evaluation_open(*, session: EvaluationSession, members: Sequence[Seat]) -> None:
-    """Called by ``services.session_start`` inside its transaction: copy the template into
-    the session's criteria and open the preliminary review for the members."""
-    plan = session.plan
-    Criterion.objects.bulk_create(
-        [
-            Criterion(
-                session=session,
-                stage=item.stage,
-                group=item.group,
-                code=item.code,
-                name=item.name,
-                max_score=item.max_score,
-                step=item.step,
-                order=item.order,
-            )
-            for item in plan.template.items.all()
-        ]
-    )
-    _stage_open(session, Stage.REVIEW, members)
-
-
 def _mark_closed(state: EvaluationStage) -> None:
     state.status = EvaluationStage.Status.CLOSED
     state.closed_at = timezone.now()
     state.save(update_fields=["status", "closed_at"])
 
 
-def _stage_open(session: EvaluationSession, stage: str, members: Sequence[Seat]) -> None:
+def stage_open(session: EvaluationSession, stage: str, members: Sequence[Seat]) -> None:
     now = timezone.now()
     EvaluationStage.objects.create(session=session, stage=stage, opened_at=now)
     if stage in SHEET_STAGES:
@@ -267,7 +133,7 @@ def stage_criteria(session: EvaluationSession, stage: str):
     return Criterion.objects.filter(session=session, stage=stage).order_by("order", "code")
 
 
-def _check_member(seat: Seat) -> EvaluationSession:
+def check_member(seat: Seat) -> EvaluationSession:
     if seat.signed_in_at is None:
         raise ConflictError("请先签到")
     if seat.outcome.status != DrawOutcome.Status.CONFIRMED:
@@ -357,7 +223,7 @@ def _validated(
             continue
         score = entry.score
         if isinstance(score, float) or not isinstance(score, Decimal | int):
-            score = _decimal(score, field, f"{label}的分值")
+            score = decimal_or_none(score, field, f"{label}的分值")
         score = Decimal(score)
         if not score.is_finite() or score < 0 or score > criterion.max_score:
             raise DomainError(f"{label}的分值须在 0 至 {criterion.max_score} 之间", field=field)
@@ -389,7 +255,7 @@ def sheet_save(*, actor, seat: Seat, stage: str, entries: Sequence[EntryIn]) -> 
     """Save (part of) an expert's own draft sheet; a submitted sheet is locked. (Statements:
     one reads the stage and the pause and locks the sheet; then the writes, on PostgreSQL in
     one statement with the audit entry, elsewhere one each.)"""
-    session = _check_member(seat)
+    session = check_member(seat)
     with transaction.atomic():
         state, sheet, head = _stage_and_sheet(session, seat, stage, lock_stage=False)
         criteria, bidders = _stage_items(session, state)
@@ -518,7 +384,7 @@ def sheet_submit(
     leave a pair of the stage out, one that reads the stored entries; then the writes: on
     PostgreSQL one statement (entries, sheet, "last sheet?", audit entry hashed in the
     database), elsewhere one each."""
-    session = _check_member(seat)
+    session = check_member(seat)
     with transaction.atomic():
         # Submits of one stage take turns (each holds the stage row locked until its commit),
         # so exactly one of them sees itself as the last and computes the deviation notes (two
@@ -568,7 +434,7 @@ def sheet_submit(
             ask_last=True,
         )
         if last:
-            _deviations_compute(session, stage)
+            deviations_compute(session, stage)
     return sheet
 
 
@@ -654,19 +520,19 @@ def _sheet_writes(
     return last
 
 
-def _live_sheets(session: EvaluationSession, stage: str):
+def live_sheets(session: EvaluationSession, stage: str):
     return ScoreSheet.objects.filter(session=session, stage=stage).exclude(
         status=ScoreSheet.Status.VOID
     )
 
 
-def _deviations_compute(session: EvaluationSession, stage: str) -> int:
+def deviations_compute(session: EvaluationSession, stage: str) -> int:
     """Deviation notes per the plan (design: score deviation), kept with their explanations
     when a recomputation finds the same deviation again."""
     if stage != Stage.DETAILED:
         return 0
     plan = session.plan
-    sheets = {str(s.pk): s for s in _live_sheets(session, stage)}
+    sheets = {str(s.pk): s for s in live_sheets(session, stage)}
     criteria = {c.code: c for c in stage_criteria(session, stage)}
     by_id = {c.pk: c.code for c in criteria.values()}
     scores: dict[int, dict[str, dict[str, Decimal]]] = {}
@@ -717,7 +583,7 @@ def deviation_explain(*, actor, seat: Seat, note: DeviationNote, explanation: st
         raise DomainError("请写明评分偏离的理由（不少于 5 个字）", field="explanation")
     if len(explanation) > 2000:
         raise DomainError("说明不能超过 2000 字", field="explanation")
-    session = _check_member(seat)
+    session = check_member(seat)
     if note.sheet.seat_id != seat.pk:
         raise DomainError("只能说明本人的评分", field="note")
     _open_stage(session, note.sheet.stage)
@@ -739,7 +605,7 @@ def deviation_explain(*, actor, seat: Seat, note: DeviationNote, explanation: st
 
 
 def _require_chair(seat: Seat) -> EvaluationSession:
-    session = _check_member(seat)
+    session = check_member(seat)
     if session.chair_id != seat.pk:
         raise ConflictError("仅评标委员会负责人可以执行此操作")
     return session
@@ -779,7 +645,7 @@ def sheet_reopen(*, actor, seat: Seat, sheet: ScoreSheet, reason: str) -> ScoreS
 
 def close_problems(session: EvaluationSession, stage: str) -> list[str]:
     problems = []
-    pending = _live_sheets(session, stage).exclude(status=ScoreSheet.Status.SUBMITTED)
+    pending = live_sheets(session, stage).exclude(status=ScoreSheet.Status.SUBMITTED)
     if pending.exists():
         codes = "、".join(pending.values_list("seat__workstation__code", flat=True))
         problems.append(f"尚有评分表未提交：{codes}")
@@ -816,7 +682,7 @@ def stage_close(*, actor, seat: Seat, stage: str) -> EvaluationStage:
             organisation=session.host_centre,
             detail={"stage": stage, "chair": seat.workstation.code},
         )
-        members = [s.seat for s in _live_sheets(session, stage).select_related("seat")]
+        members = [s.seat for s in live_sheets(session, stage).select_related("seat")]
         if stage == Stage.REVIEW:
             passing = _review_record(session)
             detailed = stage_criteria(session, Stage.DETAILED).exists()
@@ -825,7 +691,7 @@ def stage_close(*, actor, seat: Seat, stage: str) -> EvaluationStage:
                 and passing
                 and session.section.project.method == Project.Method.COMPREHENSIVE
             ):
-                _stage_open(session, Stage.DETAILED, members)
+                stage_open(session, Stage.DETAILED, members)
                 return state
         _summary_open(session)
     return state
@@ -840,7 +706,7 @@ def _review_record(session: EvaluationSession) -> int:
         for b in scored_bidders(session, Stage.REVIEW)
     }
     for sheet_id, bidder_id, criterion_id, passed in ScoreEntry.objects.filter(
-        sheet__in=_live_sheets(session, Stage.REVIEW)
+        sheet__in=live_sheets(session, Stage.REVIEW)
     ).values_list("sheet_id", "bidder_id", "criterion_id", "passed"):
         votes[bidder_id][criteria[criterion_id]][str(sheet_id)] = passed
     outcomes = rules.review_outcomes(votes)
@@ -906,7 +772,7 @@ def _summarise(session: EvaluationSession, lot: rules.Lot | None) -> bool:
             sheets: dict[str, dict[int, Decimal]] = {}
             technical: dict[str, dict[int, Decimal]] = {}
             for sheet_id, bidder_id, score, group in ScoreEntry.objects.filter(
-                sheet__in=_live_sheets(session, Stage.DETAILED)
+                sheet__in=live_sheets(session, Stage.DETAILED)
             ).values_list("sheet_id", "bidder_id", "score", "criterion__group"):
                 key = str(sheet_id)
                 sheets.setdefault(key, {}).setdefault(bidder_id, Decimal(0))
@@ -1044,85 +910,6 @@ def lot_proof(lot: RankingLot) -> dict:
         proof["server_nonce"] = crypto.decrypt(lot.server_nonce_cipher)
         proof["witness_entropy"] = lot.witness_entropy
     return proof
-
-
-# --- Art.48: a member who leaves during the evaluation ---------------------------------------
-
-
-def member_withdraw(*, actor, seat: Seat, reason: str) -> Seat:
-    """A member leaves or falls ill during the evaluation (实施条例 Art.48): everything they
-    entered is void; the next backup of the same draw is called. Stages already closed keep
-    the other members' conclusions."""
-    from qinqing.bidding import services
-    from qinqing.bidding.seating import selectors as seating_selectors
-
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError("请写明更换评标委员会成员的原因", field="reason")
-    session = seat.outcome.session
-    if session.status != EvaluationSession.Status.IN_PROGRESS:
-        raise ConflictError("评标未在进行中")
-    with transaction.atomic():
-        outcome = DrawOutcome.objects.select_for_update().get(pk=seat.outcome_id)
-        if outcome.status != DrawOutcome.Status.CONFIRMED:
-            raise ConflictError("该专家已不在本次评标名单中")
-        outcome.status = DrawOutcome.Status.RECUSED
-        outcome.reason = reason
-        outcome.save(update_fields=["status", "reason"])
-        voided = ScoreSheet.objects.filter(seat=seat).exclude(status=ScoreSheet.Status.VOID)
-        count = voided.update(status=ScoreSheet.Status.VOID, void_reason=reason)
-        DeviationNote.objects.filter(sheet__seat=seat).delete()
-        if session.chair_id == seat.pk:
-            session.chair = None
-            session.chair_method = ""
-            session.chair_round += 1
-            session.chair_candidates = [
-                str(pk)
-                for pk in seating_selectors.committee_seats(session).values_list("pk", flat=True)
-            ]
-            session.save(update_fields=["chair", "chair_method", "chair_round", "chair_candidates"])
-        audit_log(
-            actor=actor,
-            action="member.withdraw",
-            obj=outcome,
-            organisation=seat.seating.centre,
-            detail={"reason": reason, "workstation": seat.workstation.code, "voided_sheets": count},
-        )
-        services.backups_call_next(actor=actor, draw=outcome.draw)
-        # Deviation notes of an open stage are recomputed without the void sheet.
-        state = EvaluationStage.objects.filter(
-            session=session, status=EvaluationStage.Status.OPEN, stage__in=SHEET_STAGES
-        ).first()
-        if (
-            state
-            and not _live_sheets(session, state.stage)
-            .exclude(status=ScoreSheet.Status.SUBMITTED)
-            .exists()
-        ):
-            _deviations_compute(session, state.stage)
-    return seat
-
-
-def member_join(*, actor, seat: Seat) -> ScoreSheet | None:
-    """A replacement member who signed in during the evaluation gets a sheet for the open stage."""
-    session = _check_member(seat)
-    state = EvaluationStage.objects.filter(
-        session=session, status=EvaluationStage.Status.OPEN, stage__in=SHEET_STAGES
-    ).first()
-    if state is None or ScoreSheet.objects.filter(seat=seat, stage=state.stage).exists():
-        return None
-    with transaction.atomic():
-        sheet = ScoreSheet.objects.create(
-            session=session, seat=seat, stage=state.stage, updated_at=timezone.now()
-        )
-        audit_log(
-            actor=actor,
-            action="member.join",
-            obj=sheet,
-            organisation=seat.seating.centre,
-            detail={"stage": state.stage, "workstation": seat.workstation.code},
-        )
-    return sheet
 
 
 def visible_sheets(*, seat: Seat, session: EvaluationSession):

@@ -6,9 +6,11 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from qinqing.bidding import scoring, services
+from qinqing.bidding import services
 from qinqing.bidding.criteria import standard_template
 from qinqing.bidding.draw import rules
+from qinqing.bidding.evaluation import scoring
+from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.models import (
     BidResult,
     DeviationNote,
@@ -209,7 +211,7 @@ def test_full_comprehensive_evaluation_with_a_deviation(evaluation):
 def test_candidates_follow_the_plan(world):
     session, seats = full_committee(world)
     prepare_scoring(world, session, candidate_count=1)
-    session = services.session_start(actor=world["centre_wh"], session=session)
+    session = evaluation_services.session_start(actor=world["centre_wh"], session=session)
     committee.chair_appoint(actor=world["tenderer"], session=session, seat=seats[0])
     ev = {
         "session": session,
@@ -228,7 +230,9 @@ def test_candidates_follow_the_plan(world):
         BidResult.objects.filter(session=session, candidate=True).values_list("rank", flat=True)
     ) == [1]
     with pytest.raises(ConflictError, match="评标已开始"):
-        scoring.plan_set(actor=world["centre_wh"], session=session, template=session.plan.template)
+        evaluation_services.plan_set(
+            actor=world["centre_wh"], session=session, template=session.plan.template
+        )
 
 
 def test_reopen_by_the_chair_with_a_reason(evaluation):
@@ -254,7 +258,9 @@ def test_a_member_who_leaves_is_void_and_the_next_backup_is_called(evaluation):
     scoring.stage_close(actor=None, seat=seats[0], stage="review")
     _detailed_all(evaluation, submit=False)
     leaving = seats[4]  # the deviating member
-    scoring.member_withdraw(actor=evaluation["centre_wh"], seat=leaving, reason="突发疾病")
+    evaluation_services.member_withdraw(
+        actor=evaluation["centre_wh"], seat=leaving, reason="突发疾病"
+    )
     assert set(ScoreSheet.objects.filter(seat=leaving).values_list("status", flat=True)) == {"void"}
     leaving.outcome.refresh_from_db()
     assert leaving.outcome.status == DrawOutcome.Status.RECUSED
@@ -280,7 +286,7 @@ def test_lowest_price_method_with_a_tie_needs_the_witnessed_lot(world):
         section=session.section,
         prices={b0.pk: D("1000000.00"), b1.pk: D("950000.00"), b2.pk: D("950000.00")},
     )
-    session = services.session_start(actor=world["centre_wh"], session=session)
+    session = evaluation_services.session_start(actor=world["centre_wh"], session=session)
     committee.chair_appoint(actor=world["tenderer"], session=session, seat=seats[0])
     ev = {"session": session, "seats": seats, "bidders": [b0, b1, b2]}
     _review_all(ev)
@@ -317,20 +323,20 @@ def test_plan_validation(world):
     session = world["session"]
     template = standard_template("comprehensive")
     with pytest.raises(DomainError, match="100 分"):
-        scoring.plan_set(
+        evaluation_services.plan_set(
             actor=world["centre_wh"], session=session, template=template, price_weight=D(30)
         )
     with pytest.raises(DomainError, match="K 值"):
-        scoring.plan_set(
+        evaluation_services.plan_set(
             actor=world["centre_wh"], session=session, template=template, price_formula="k_factor"
         )
     with pytest.raises(DomainError, match="第五十三条"):
-        scoring.plan_set(
+        evaluation_services.plan_set(
             actor=world["centre_wh"], session=session, template=template, candidate_count=4
         )
     lowest = standard_template("lowest_price")
     with pytest.raises(DomainError, match="不一致"):
-        scoring.plan_set(actor=world["centre_wh"], session=session, template=lowest)
+        evaluation_services.plan_set(actor=world["centre_wh"], session=session, template=lowest)
 
 
 def test_bid_prices_are_validated(world):
@@ -760,7 +766,7 @@ def test_submit_refusals_keep_their_messages_and_change_nothing(evaluation):
 
 
 def test_sheet_writes_wait_while_an_incident_pauses_the_session(evaluation):
-    from qinqing.bidding import supervision
+    from qinqing.bidding.evaluation import supervision
 
     session, seat = evaluation["session"], evaluation["seats"][1]
     every = _review_entries(evaluation, note="资质证书过期")

@@ -15,11 +15,12 @@ from django.shortcuts import get_object_or_404
 from ninja import Body, Router, Schema
 from pydantic import BaseModel
 
-from qinqing.bidding import scoring, supervision
+from qinqing.bidding.evaluation import scoring, supervision
 from qinqing.bidding.models import DeviationNote, EvaluationStage, ScoreSheet, Seat, Stage
 from qinqing.bidding.seating.workstation import SeatCookie
 
-router = Router(tags=["bidding-workstation"], auth=SeatCookie())
+router = Router()
+workstation_router = Router(tags=["bidding-workstation"], auth=SeatCookie())
 
 
 # Input-only bodies are plain pydantic models: ninja's Schema adds a validator that reads ORM
@@ -114,7 +115,11 @@ def _own_sheet(seat: Seat, stage: str) -> ScoreSheet:
     )
 
 
-@router.get("", summary="本工位：评标项目、当前阶段、本人评分表")
+@workstation_router.get(
+    "",
+    summary="本工位：评标项目、当前阶段、本人评分表",
+    operation_id="qinqing_bidding_workstation_api_workstation",
+)
 def workstation(request):
     seat: Seat = request.auth
     supervision.seat_seen(seat)
@@ -136,13 +141,21 @@ def workstation(request):
     }
 
 
-@router.get("/sheets/{stage}", summary="本人某阶段的评分表")
+@workstation_router.get(
+    "/sheets/{stage}",
+    summary="本人某阶段的评分表",
+    operation_id="qinqing_bidding_workstation_api_sheet_get",
+)
 def sheet_get(request, stage: str):
     seat: Seat = request.auth
     return sheet_out(_own_sheet(seat, stage), own=True)
 
 
-@router.put("/sheets/{stage}", summary="保存本人评分（提交前可反复保存；返回评分表状态）")
+@workstation_router.put(
+    "/sheets/{stage}",
+    summary="保存本人评分（提交前可反复保存；返回评分表状态）",
+    operation_id="qinqing_bidding_workstation_api_sheet_put",
+)
 def sheet_put(request, stage: str, payload: EntriesIn):
     seat: Seat = request.auth
     sheet = scoring.sheet_save(
@@ -169,9 +182,10 @@ class SubmitIn(BaseModel):
     entries: list[EntryIO] | None = None
 
 
-@router.post(
+@workstation_router.post(
     "/sheets/{stage}/submit",
     summary="提交并锁定本人评分表（可同时提交最终评分：全部保存并提交，或全部不变）",
+    operation_id="qinqing_bidding_workstation_api_sheet_submit",
 )
 def sheet_submit(request, stage: str, payload: Body[SubmitIn | None] = None):
     seat: Seat = request.auth
@@ -185,7 +199,11 @@ def sheet_submit(request, stage: str, payload: Body[SubmitIn | None] = None):
     return _sheet_state(sheet)
 
 
-@router.get("/committee/sheets/{sheet_id}", summary="评标委员会成员的评分表（阶段结束后可见）")
+@workstation_router.get(
+    "/committee/sheets/{sheet_id}",
+    summary="评标委员会成员的评分表（阶段结束后可见）",
+    operation_id="qinqing_bidding_workstation_api_committee_sheet",
+)
 def committee_sheet(request, sheet_id: int):
     seat: Seat = request.auth
     session = seat.outcome.session
@@ -198,7 +216,11 @@ def committee_sheet(request, sheet_id: int):
     return sheet_out(sheet, own=sheet.seat_id == seat.pk)
 
 
-@router.post("/deviations/{note_id}/explain", summary="书面说明评分偏离")
+@workstation_router.post(
+    "/deviations/{note_id}/explain",
+    summary="书面说明评分偏离",
+    operation_id="qinqing_bidding_workstation_api_deviation_explain",
+)
 def deviation_explain(request, note_id: int, payload: ExplanationIn):
     seat: Seat = request.auth
     note = get_object_or_404(
@@ -210,7 +232,11 @@ def deviation_explain(request, note_id: int, payload: ExplanationIn):
     return {"id": note.pk, "explained": True}
 
 
-@router.post("/stages/{stage}/close", summary="负责人结束评审阶段")
+@workstation_router.post(
+    "/stages/{stage}/close",
+    summary="负责人结束评审阶段",
+    operation_id="qinqing_bidding_workstation_api_stage_close",
+)
 def stage_close(request, stage: str):
     seat: Seat = request.auth
     state = scoring.stage_close(
@@ -228,7 +254,11 @@ def stage_close(request, stage: str):
     }
 
 
-@router.post("/sheets/{sheet_id}/reopen", summary="负责人退回某成员已提交的评分表")
+@workstation_router.post(
+    "/sheets/{sheet_id}/reopen",
+    summary="负责人退回某成员已提交的评分表",
+    operation_id="qinqing_bidding_workstation_api_sheet_reopen",
+)
 def sheet_reopen(request, sheet_id: int, payload: ReasonIn):
     seat: Seat = request.auth
     sheet = get_object_or_404(ScoreSheet, pk=sheet_id, session=seat.outcome.session)
@@ -238,22 +268,11 @@ def sheet_reopen(request, sheet_id: int, payload: ReasonIn):
     return {"id": sheet.pk, "status": sheet.status}
 
 
-class SignIn(Schema):
-    agree: bool
-    dissent_reason: str = ""
-
-
-@router.post(
-    "/report/sign", summary="签署评标报告：同意，或书面说明不同意见和理由（实施条例第五十三条）"
+@router.get(
+    "/sessions/{session_id}/live",
+    summary="评标现场监督：各中心工位签到与评审进度、异常情况（不含任何评分或评审结论）",
+    operation_id="qinqing_bidding_api_session_live",
 )
-def report_sign(request, payload: SignIn):
-    from qinqing.bidding.report import services as reports
-
-    seat: Seat = request.auth
-    signature = reports.report_sign(
-        actor=seat.outcome.expert.user,
-        seat=seat,
-        agree=payload.agree,
-        dissent_reason=payload.dissent_reason,
-    )
-    return {"position": signature.position, "at": signature.at}
+def session_live(request, session_id: int):
+    session = supervision.live_session(user=request.user, pk=session_id)
+    return supervision.live_board(session)

@@ -12,8 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qinqing.bidding import scoring, supervision
-from qinqing.bidding.evaluation import rules
+from qinqing.bidding.evaluation import rules, scoring, services, supervision
 from qinqing.bidding.models import (
     SHEET_STAGES,
     BidResult,
@@ -337,7 +336,7 @@ def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
                     CriteriaTemplate, pk=int_or_404(request.POST.get("template"))
                 )
                 post = request.POST
-                scoring.plan_set(
+                services.plan_set(
                     actor=request.user,
                     session=session,
                     template=template,
@@ -421,7 +420,7 @@ def member_withdraw(request: HttpRequest, pk: int, seat_pk: int) -> HttpResponse
         raise Http404
     seat = get_object_or_404(seating_selectors.committee_seats(session), pk=seat_pk)
     try:
-        scoring.member_withdraw(
+        services.member_withdraw(
             actor=request.user, seat=seat, reason=request.POST.get("reason", "")
         )
         messages.success(
@@ -430,4 +429,19 @@ def member_withdraw(request: HttpRequest, pk: int, seat_pk: int) -> HttpResponse
         )
     except DomainError as exc:
         messages.error(request, exc.message)
+    return redirect("bidding:session_detail", pk=session.pk)
+
+
+@login_required
+@require_POST
+def session_start(request: HttpRequest, pk: int) -> HttpResponse:
+    session = project_selectors.session(user=request.user, pk=pk)
+    if not can(request.user, "bidding.manage_session", session):
+        raise Http404
+    try:
+        services.session_start(actor=request.user, session=session)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("评标已开始，请评标委员会推举负责人。"))
     return redirect("bidding:session_detail", pk=session.pk)

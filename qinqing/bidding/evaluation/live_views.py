@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from qinqing.bidding import clarifications, supervision
+from qinqing.bidding.evaluation import clarifications, supervision
 from qinqing.bidding.models import DrawOutcome, EvaluationSession, Incident
 from qinqing.bidding.seating import selectors as seating_selectors
 from qinqing.bidding.seating.workstation import my_seat

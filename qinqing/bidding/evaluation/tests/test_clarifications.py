@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.utils import timezone
 
-from qinqing.bidding import clarifications
 from qinqing.bidding.conftest import BIDDER_USCCS
+from qinqing.bidding.evaluation import clarifications
 from qinqing.bidding.models import (
     Bidder,
     Clarification,

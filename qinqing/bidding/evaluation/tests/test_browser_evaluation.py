@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from qinqing.bidding import services
 from qinqing.bidding.conftest import build_world
+from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.models import EvaluationSession, ScoreSheet, Seat
 from qinqing.bidding.seating import committee
 from qinqing.bidding.seating import services as seating_services
@@ -94,7 +94,7 @@ def test_host_and_guest_experts_score_while_the_supervisor_watches(
         committee.seat_signin_staff(actor=world["centre_wh"], seat=seat, reason="核对身份证原件")
         committee.seat_declare(actor=None, seat=Seat.objects.get(pk=seat.pk))
     prepare_scoring(world, session)
-    services.session_start(actor=world["centre_wh"], session=session)
+    evaluation_services.session_start(actor=world["centre_wh"], session=session)
     committee.chair_appoint(actor=world["tenderer"], session=session, seat=host)
 
     supervisor = browser_page

@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from qinqing.bidding import supervision
-from qinqing.bidding.evaluation import rules
+from qinqing.bidding.evaluation import rules, supervision
+from qinqing.bidding.evaluation.tests.test_clarifications import in_progress, other_supervisor
 from qinqing.bidding.models import (
     BidResult,
     Criterion,
@@ -25,7 +25,6 @@ from qinqing.bidding.models import (
     Stage,
 )
 from qinqing.bidding.seating.tests.test_evaluation_day import full_committee
-from qinqing.bidding.tests.test_clarifications import in_progress, other_supervisor
 from qinqing.core.audit import verify_chain
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import AuditEntry, Organisation, RoleGrant

@@ -97,37 +97,3 @@ def project_ocds(request, project_code: str):
     if not facts.sections:  # nothing is public before a session is scheduled
         raise Http404
     return ocds.release_package(facts, published=ocds.last_changed(facts))
-
-
-@router.get(
-    "/sessions/{session_id}/report",
-    summary="评标报告：状态、内容摘要与每位成员的签署意见（实施条例第五十三条）",
-)
-def session_report(request, session_id: int):
-    from qinqing.bidding.models import EvaluationSession, Report
-    from qinqing.bidding.report import services as reports
-
-    session = get_visible_or_404(
-        request.user, "bidding.view_report", EvaluationSession.objects.all(), pk=session_id
-    )
-    report = Report.objects.filter(session=session).first()
-    if report is None:
-        raise Http404
-    return {
-        "session": session.pk,
-        "status": report.status,
-        "built_at": report.built_at,
-        "sealed_at": report.sealed_at,
-        "content_sha256": report.content_sha256,
-        "pdf_sha256": report.pdf_sha256 or None,
-        "signatures": [
-            {
-                "workstation": row["seat"].workstation.code,
-                "expert_code": row["seat"].outcome.expert.code,
-                "position": row["signature"].position if row["signature"] else None,
-                "dissent_reason": row["signature"].dissent_reason if row["signature"] else "",
-                "at": row["signature"].at if row["signature"] else None,
-            }
-            for row in reports.signature_board(report)
-        ],
-    }

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from qinqing.bidding import report_views, views
+from qinqing.bidding import views
 from qinqing.bidding.evaluation import live_views
 from qinqing.bidding.evaluation import views as evaluation_views
 from qinqing.bidding.experts import self_service_views
 from qinqing.bidding.experts import views as expert_views
 from qinqing.bidding.projects import views as project_views
+from qinqing.bidding.report import views as report_views
 from qinqing.bidding.seating import views as seating_views
 
 app_name = "bidding"

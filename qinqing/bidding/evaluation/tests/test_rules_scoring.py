@@ -26,7 +26,6 @@ from qinqing.bidding.evaluation.rules import (
     round_half_up,
     subjective_means,
 )
-from qinqing.bidding.report.rules import signature_outcome
 from qinqing.bidding.rules import RuleError
 
 LOT = Lot(draw_id="2024-HS-0001/lot", server_nonce=bytes(range(32)), witness_entropy="5")
@@ -361,20 +360,3 @@ def test_at_most_three_candidates():
     assert candidates(["B", "D", "A"], count=1) == ["B"]
     with pytest.raises(RuleError):
         candidates(["B", "D", "A", "E"], count=4)
-
-
-# ---- signatures -----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("signed", "reason", "outcome"),
-    [
-        (True, None, "agree"),
-        (True, "价格分计算口径有误", "dissent"),
-        (False, "价格分计算口径有误", "dissent"),
-        (False, None, "deemed_agree"),  # refusing without a written reason counts as agreement
-        (False, "   ", "deemed_agree"),  # a blank reason is no reason
-    ],
-)
-def test_signature_outcome(signed, reason, outcome):
-    assert signature_outcome(signed, reason) == outcome

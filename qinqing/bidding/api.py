@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
-from qinqing.bidding import ocds, services
+from qinqing.bidding import services
 from qinqing.bidding.evaluation import api as evaluation_api
-from qinqing.bidding.models import Draw, DrawQuota, Project
+from qinqing.bidding.models import Draw, DrawQuota
+from qinqing.bidding.opendata import api as opendata_api
 from qinqing.bidding.projects import api as projects_api
 from qinqing.bidding.report import api as report_api
 from qinqing.core.permissions import get_visible_or_404
@@ -19,6 +19,7 @@ from qinqing.core.permissions import get_visible_or_404
 # document use them, so each is pinned with `operation_id`.
 router = Router(tags=["bidding"])
 router.add_router("", projects_api.router)
+router.add_router("", opendata_api.router)
 router.add_router("", evaluation_api.router)
 router.add_router("", report_api.router)
 
@@ -79,21 +80,3 @@ def draw_witness(request, draw_id: str, payload: WitnessIn):
 def draw_proof(request, draw_id: str):
     draw = get_object_or_404(Draw.objects.select_related("quota__session"), draw_id=draw_id)
     return services.proof(draw)
-
-
-@router.get(
-    "/projects/{project_code}/ocds",
-    auth=None,
-    summary="OCDS 开放数据发布包（招标信息自安排评标起公开；投标与中标候选人自评标报告封存起公开）",
-)
-def project_ocds(request, project_code: str):
-    project = get_object_or_404(
-        Project.objects.select_related(
-            "tenderer", "agency", "supervising_department", "host_centre", "rule_set"
-        ),
-        code=project_code,
-    )
-    facts = ocds.tender_facts(project)
-    if not facts.sections:  # nothing is public before a session is scheduled
-        raise Http404
-    return ocds.release_package(facts, published=ocds.last_changed(facts))

@@ -18,7 +18,6 @@ from django.utils import timezone
 from jsonschema import Draft4Validator, FormatChecker
 from referencing import Registry, Resource
 
-from qinqing.bidding import ocds
 from qinqing.bidding.conftest import BIDDER_USCCS
 from qinqing.bidding.models import (
     Bidder,
@@ -35,13 +34,14 @@ from qinqing.bidding.models import (
     Signature,
     Stage,
 )
+from qinqing.bidding.opendata import ocds
 from qinqing.bidding.projects import services as project_services
 from qinqing.bidding.seating.tests.test_evaluation_day import full_committee
 from qinqing.core.demo import demo_uscc
 from qinqing.core.testing import ANONYMOUS, check_matrix
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "ocds_schema"
-SHARED_OCDS = Path(__file__).resolve().parents[4] / "shared" / "ocds"
+SHARED_OCDS = Path(__file__).resolve().parents[5] / "shared" / "ocds"
 KEPT_COPIES = [
     "release-package-schema.json",
     "release-schema.json",

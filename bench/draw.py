@@ -324,7 +324,7 @@ def _fresh_quota(context: dict, n: int, code: str):
     """A new future session with a 7 + 3 quota for one speciality (not timed)."""
     from django.utils import timezone
 
-    from qinqing.bidding import services
+    from qinqing.bidding.draw import services
     from qinqing.bidding.projects import services as project_services
     from qinqing.core.demo import demo_uscc
 
@@ -367,7 +367,7 @@ def _fresh_quota(context: dict, n: int, code: str):
 
 def timed_draw(context: dict, quota) -> tuple[float, float]:
     """Wall-clock and this process's CPU milliseconds of one complete draw."""
-    from qinqing.bidding import services
+    from qinqing.bidding.draw import services
 
     started, cpu = time.perf_counter(), time.process_time()
     draw = services.draw_commit(actor=context["admin"], quota=quota)

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from qinqing.bidding import services
+from qinqing.bidding.draw import services
 from qinqing.bidding.experts import imports
 from qinqing.bidding.models import RuleSet, Speciality
 from qinqing.bidding.projects import services as project_services

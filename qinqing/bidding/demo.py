@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from qinqing.bidding import demo_evaluation, services
+from qinqing.bidding import demo_evaluation
 from qinqing.bidding.demo_evaluation import OTHER_TENDERS
+from qinqing.bidding.draw import services
 from qinqing.bidding.experts import imports
 from qinqing.bidding.experts import services as expert_services
 from qinqing.bidding.models import (

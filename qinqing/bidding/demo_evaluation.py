@@ -16,8 +16,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from qinqing.bidding import services
 from qinqing.bidding.criteria import standard_template
+from qinqing.bidding.draw import services
 from qinqing.bidding.evaluation import scoring
 from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.models import (

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qinqing.bidding import views
+from qinqing.bidding.draw import views as draw_views
 from qinqing.bidding.evaluation import live_views
 from qinqing.bidding.evaluation import views as evaluation_views
 from qinqing.bidding.experts import self_service_views
@@ -13,16 +13,16 @@ app_name = "bidding"
 urlpatterns = [
     path("", project_views.session_list, name="session_list"),
     path("projects/new/", project_views.project_new, name="project_new"),
-    path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
-    path("sessions/<int:pk>/close/", views.session_close, name="session_close"),
+    path("sessions/<int:pk>/", draw_views.session_detail, name="session_detail"),
+    path("sessions/<int:pk>/close/", draw_views.session_close, name="session_close"),
     path("sessions/<int:pk>/start/", evaluation_views.session_start, name="session_start"),
     path("sessions/<int:pk>/chair/", seating_views.chair_appoint, name="chair_appoint"),
-    path("quotas/<int:pk>/draw/", views.draw_commit, name="draw_commit"),
-    path("quotas/<int:pk>/exclude/", views.quota_exclude, name="quota_exclude"),
-    path("draws/<str:draw_id>/", views.draw_detail, name="draw_detail"),
-    path("draws/<str:draw_id>/names/", views.draw_names, name="draw_names"),
-    path("outcomes/<int:pk>/answer/", views.outcome_answer, name="outcome_answer"),
-    path("respond/<str:token>/", views.respond, name="respond"),
+    path("quotas/<int:pk>/draw/", draw_views.draw_commit, name="draw_commit"),
+    path("quotas/<int:pk>/exclude/", draw_views.quota_exclude, name="quota_exclude"),
+    path("draws/<str:draw_id>/", draw_views.draw_detail, name="draw_detail"),
+    path("draws/<str:draw_id>/names/", draw_views.draw_names, name="draw_names"),
+    path("outcomes/<int:pk>/answer/", draw_views.outcome_answer, name="outcome_answer"),
+    path("respond/<str:token>/", draw_views.respond, name="respond"),
     path("experts/", expert_views.expert_list, name="expert_list"),
     path("experts/import/", expert_views.expert_import, name="expert_import"),
     path("experts/template.xlsx", expert_views.expert_template, name="expert_template"),

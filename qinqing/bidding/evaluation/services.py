@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from qinqing.bidding import services as draw_services
+from qinqing.bidding.draw import services as draw_services
 from qinqing.bidding.evaluation import rules
 from qinqing.bidding.evaluation.scoring import (
     check_member,

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from qinqing.bidding import services as draw_services
+from qinqing.bidding.draw import services as draw_services
 from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.models import ChairMethod, ChairVote, DrawOutcome, EvaluationSession, Seat
 from qinqing.bidding.seating import rules

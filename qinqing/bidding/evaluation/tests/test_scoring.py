@@ -6,9 +6,8 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from qinqing.bidding import services
 from qinqing.bidding.criteria import standard_template
-from qinqing.bidding.draw import rules
+from qinqing.bidding.draw import rules, services
 from qinqing.bidding.evaluation import scoring
 from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.models import (

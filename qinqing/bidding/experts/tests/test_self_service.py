@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from qinqing.bidding import services
 from qinqing.bidding.conftest import BIDDER_USCCS
+from qinqing.bidding.draw import services
 from qinqing.bidding.experts import self_service
 from qinqing.bidding.experts import services as expert_services
 from qinqing.bidding.experts.self_service_views import EXPERT_KEY

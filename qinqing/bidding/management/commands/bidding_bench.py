@@ -44,8 +44,8 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from qinqing.bidding import services
 from qinqing.bidding.criteria import standard_template
+from qinqing.bidding.draw import services
 from qinqing.bidding.evaluation import scoring
 from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.experts import imports

@@ -14,7 +14,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from qinqing.bidding import services
+from qinqing.bidding.draw import services
+from qinqing.bidding.draw.tests.test_draw_flow import overlapping_quota
 from qinqing.bidding.models import (
     BidResult,
     Clarification,
@@ -39,7 +40,6 @@ from qinqing.bidding.report.rules import FeeError, fee_for
 from qinqing.bidding.seating import committee
 from qinqing.bidding.seating import services as seating_services
 from qinqing.bidding.seating.tests.test_evaluation_day import confirm_all, full_committee
-from qinqing.bidding.tests.test_draw_flow import overlapping_quota
 from qinqing.core.audit import verify_chain
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import AuditEntry, Organisation, RoleGrant

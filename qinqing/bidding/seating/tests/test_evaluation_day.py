@@ -7,15 +7,15 @@ from decimal import Decimal
 
 import pytest
 
-from qinqing.bidding import services
 from qinqing.bidding.criteria import standard_template
+from qinqing.bidding.draw import services
+from qinqing.bidding.draw.tests.test_draw_flow import overlapping_quota
 from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.models import DrawOutcome, EvaluationSession, Seat, Workstation
 from qinqing.bidding.projects import rules as project_rules
 from qinqing.bidding.projects import services as project_services
 from qinqing.bidding.seating import committee, rules
 from qinqing.bidding.seating import services as seating_services
-from qinqing.bidding.tests.test_draw_flow import overlapping_quota
 from qinqing.core.audit import verify_chain
 from qinqing.core.demo import recorded_at
 from qinqing.core.errors import ConflictError, DomainError, ThrottledError

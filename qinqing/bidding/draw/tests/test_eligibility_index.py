@@ -8,9 +8,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from qinqing.bidding import eligibility_index, pools, services
+from qinqing.bidding import eligibility_index
 from qinqing.bidding.conftest import BIDDER_USCCS, build_world
-from qinqing.bidding.draw import rules
+from qinqing.bidding.draw import pools, rules, services
+from qinqing.bidding.draw.tests.test_draw_flow import overlapping_quota
 from qinqing.bidding.experts import services as expert_services
 from qinqing.bidding.models import (
     DrawOutcome,
@@ -22,7 +23,6 @@ from qinqing.bidding.models import (
     ExpertRelation,
     ExpertSpeciality,
 )
-from qinqing.bidding.tests.test_draw_flow import overlapping_quota
 from qinqing.core.demo import demo_uscc
 
 S = DrawOutcome.Status

@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from qinqing.bidding import forms, selectors, services
 from qinqing.bidding.common import form_error
+from qinqing.bidding.draw import forms, selectors, services
 from qinqing.bidding.draw.rules import EXCLUSION_LABELS
 from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.models import Draw, DrawOutcome, DrawQuota, Expert
@@ -276,15 +276,3 @@ def session_close(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("评标场次已结束，抽取证明已公开。"))
     return redirect("bidding:session_detail", pk=session.pk)
-
-
-# --- evaluation day: rooms and workstations -------------------------------------------------
-
-
-# --- seating --------------------------------------------------------------------------------
-
-
-# --- the expert at the workstation (no account needed) --------------------------------------
-
-
-# --- session start and chair ----------------------------------------------------------------

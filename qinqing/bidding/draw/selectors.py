@@ -1,4 +1,4 @@
-"""Reads of the bidding module, restricted to what the user may see."""
+"""Reads of the draw, restricted to what the user may see."""
 
 from __future__ import annotations
 
@@ -56,6 +56,3 @@ def my_outcomes(*, user) -> QuerySet:
     return DrawOutcome.objects.filter(expert__user=user).select_related(
         "session", "draw__quota__centre"
     )
-
-
-# --- the signed-in workstation (every request of an expert at a workstation) --------------

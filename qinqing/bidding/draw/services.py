@@ -1,4 +1,6 @@
-"""Writes of the bidding module: projects, sessions, quotas and the verifiable draw."""
+"""Writes of the draw: quotas and manual exclusions, the verifiable draw (commit, witness), calling
+the drawn experts and recording their answers, closing a session that did not go ahead, names
+and proofs."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qinqing.bidding.draw import rules
+from qinqing.bidding.draw.pools import evaluate_pool
 from qinqing.bidding.models import (
     Draw,
     DrawOutcome,
@@ -28,7 +31,6 @@ from qinqing.bidding.models import (
     Section,
     Speciality,
 )
-from qinqing.bidding.pools import evaluate_pool
 from qinqing.bidding.seating import services as seating_services
 from qinqing.core import crypto, rows
 from qinqing.core.audit import AuditRecord, audit_append_sql, audit_log, audit_log_many
@@ -889,11 +891,3 @@ def proof(draw: Draw) -> dict:
 
 def proof_is_public(draw: Draw) -> bool:
     return draw.status == Draw.Status.DRAWN and draw.quota.session.secrecy_lifted_at is not None
-
-
-# --------------------------------------------------------------------------------------------
-# Evaluation day: rooms and workstations, seating, sign-in, recusal, start, chair
-# --------------------------------------------------------------------------------------------
-
-
-# --- sign-in at the workstation -------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 import pytest
 
-from qinqing.bidding import services
 from qinqing.bidding.conftest import build_world
+from qinqing.bidding.draw import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,11 +7,11 @@ import pytest
 from django.db import connection
 from openpyxl import Workbook, load_workbook
 
-from qinqing.bidding import services
 from qinqing.bidding.conftest import build_world, expert_row, id_number
+from qinqing.bidding.draw import services
+from qinqing.bidding.draw.tests.test_draw_flow import _holders, overlapping_quota
 from qinqing.bidding.experts import imports
 from qinqing.bidding.models import DrawOutcome, Expert
-from qinqing.bidding.tests.test_draw_flow import _holders, overlapping_quota
 from qinqing.core.models import AuditEntry
 from qinqing.core.testing import ANONYMOUS, check_matrix
 

@@ -9,9 +9,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from qinqing.bidding import services
 from qinqing.bidding.conftest import build_world
-from qinqing.bidding.draw import rules
+from qinqing.bidding.draw import rules, services
 from qinqing.bidding.draw.rules import canonical_pool, freeze_pool, pool_digest
 from qinqing.bidding.models import Draw, DrawOutcome, EvaluationSession
 from qinqing.bidding.rules import RuleError

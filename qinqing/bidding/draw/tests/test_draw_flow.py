@@ -9,9 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from qinqing.bidding import selectors, services, views
 from qinqing.bidding.conftest import BIDDER_USCCS
-from qinqing.bidding.draw import rules
+from qinqing.bidding.draw import rules, selectors, services, views
 from qinqing.bidding.draw.rules import verify_proof
 from qinqing.bidding.experts import services as expert_services
 from qinqing.bidding.models import Draw, DrawOutcome, EvaluationSession, Expert

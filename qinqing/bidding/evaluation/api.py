@@ -1,9 +1,11 @@
-"""The expert's workstation API (/api/v1/bidding/workstation/…): own sheet, submit, deviation
-explanations and, for the chair, closing a stage and returning a sheet.
+"""The evaluation's endpoints: a session's live supervision board (`router`), and the expert's
+workstation API (`workstation_router`, /api/v1/bidding/workstation/…): own sheet, submit,
+deviation explanations and, for the chair, closing a stage and returning a sheet (the report's
+signing is added to it by report/api.py).
 
 An expert has no account: the workstation's browser session carries the seat after sign-in
-(``seating.workstation.SEAT_KEY``). Writes need the CSRF token like any cookie-authenticated request. A
-sheet of another member is a 404 until its stage is closed (背靠背).
+(``seating.workstation.SEAT_KEY``). Writes need the CSRF token like any cookie-authenticated
+request. A sheet of another member is a 404 until its stage is closed (背靠背).
 """
 
 from __future__ import annotations

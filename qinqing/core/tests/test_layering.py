@@ -11,6 +11,7 @@ an edge: a package that imports its own submodules is not a cycle.
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2]  # qinqing/
@@ -138,14 +139,46 @@ def import_cycles(package: Path = PACKAGE) -> list[list[str]]:
 
 
 def test_no_import_cycle_between_the_projects_modules():
-    cycles = [c for c in import_cycles() if set(c) not in KNOWN_CYCLES]
+    cycles = [c for c in import_cycles(PACKAGE) if set(c) not in KNOWN_CYCLES]
     assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
 
 
 def test_the_known_cycles_still_exist():
-    cycles = [set(c) for c in import_cycles()]
+    cycles = [set(c) for c in import_cycles(PACKAGE)]
     gone = [known for known in KNOWN_CYCLES if known not in cycles]
     assert not gone, f"no longer a cycle, remove it from KNOWN_CYCLES: {gone}"
+
+
+def test_the_bidding_rules_stay_pure():
+    """Each capability's law and maths (`qinqing/bidding/**/rules.py`) imports only the standard
+    library and other rules modules: no Django, no models, nothing that reaches them."""
+    graph = import_graph(PACKAGE)
+    modules = _modules(PACKAGE)
+    problems = []
+    for name in sorted(graph):
+        if not name.startswith("qinqing.bidding."):
+            continue
+        if name.rpartition(".")[2] != "rules":
+            continue
+        problems += [
+            f"{name} imports {other}"
+            for other in sorted(graph[name])
+            if not other.endswith(".rules")
+        ]
+        tree = ast.parse(modules[name][0].read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                top = [alias.name.partition(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                top = [(node.module or "").partition(".")[0]]
+            else:
+                continue
+            problems += [
+                f"{name} imports {t}"
+                for t in top
+                if t != "qinqing" and t not in sys.stdlib_module_names and t != "__future__"
+            ]
+    assert not problems, "\n".join(problems)
 
 
 def test_the_graph_sees_imports_inside_functions(tmp_path):

@@ -19,6 +19,7 @@ from django.utils import timezone
 from qinqing.bidding.criteria import standard_template
 from qinqing.bidding.draw import services
 from qinqing.bidding.evaluation import scoring
+from qinqing.bidding.evaluation import selectors as evaluation_selectors
 from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.models import (
     DeviationNote,
@@ -168,8 +169,8 @@ def sign_in_and_start(users, session: EvaluationSession, prices, rng, at) -> lis
 
 def review(session, seats, *, submit_only: int | None = None) -> None:
     """Every member passes every bid; the last bid misses its stamp in one member's view."""
-    items = list(scoring.stage_criteria(session, Stage.REVIEW))
-    bidders = list(scoring.scored_bidders(session, Stage.REVIEW))
+    items = list(evaluation_selectors.stage_criteria(session, Stage.REVIEW))
+    bidders = list(evaluation_selectors.scored_bidders(session, Stage.REVIEW))
     for m, seat in enumerate(seats[: submit_only if submit_only is not None else len(seats)]):
         entries = []
         for i, bidder in enumerate(bidders):
@@ -189,8 +190,8 @@ def review(session, seats, *, submit_only: int | None = None) -> None:
 
 def detailed(session, seats, rng: random.Random) -> None:
     """Scores around a quality level per bidder, on each item's step; one low outlier."""
-    items = list(scoring.stage_criteria(session, Stage.DETAILED))
-    bidders = list(scoring.scored_bidders(session, Stage.DETAILED))
+    items = list(evaluation_selectors.stage_criteria(session, Stage.DETAILED))
+    bidders = list(evaluation_selectors.scored_bidders(session, Stage.DETAILED))
     quality = {b.pk: rng.uniform(0.62, 0.9) for b in bidders}
     for m, seat in enumerate(seats):
         entries = []

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Body, Router, Schema
 from pydantic import BaseModel
 
-from qinqing.bidding.evaluation import scoring, supervision
+from qinqing.bidding.evaluation import scoring, selectors, supervision
 from qinqing.bidding.models import DeviationNote, EvaluationStage, ScoreSheet, Seat, Stage
 from qinqing.bidding.seating.workstation import SeatCookie
 
@@ -77,10 +77,10 @@ def sheet_out(sheet: ScoreSheet, *, own: bool) -> dict:
                 "max_score": c.max_score,
                 "step": c.step,
             }
-            for c in scoring.stage_criteria(session, sheet.stage)
+            for c in selectors.stage_criteria(session, sheet.stage)
         ],
         "bidders": [
-            {"id": b.pk, "name": b.name} for b in scoring.scored_bidders(session, sheet.stage)
+            {"id": b.pk, "name": b.name} for b in selectors.scored_bidders(session, sheet.stage)
         ],
         "entries": [
             {
@@ -126,7 +126,7 @@ def workstation(request):
     seat: Seat = request.auth
     supervision.seat_seen(seat)
     session = seat.outcome.session
-    state = scoring.current_stage(session)
+    state = selectors.current_stage(session)
     return {
         "workstation": seat.workstation.code,
         "session": session.pk,
@@ -134,7 +134,7 @@ def workstation(request):
         "status": session.status,
         "stage": state.stage if state else None,
         "stage_status": state.status if state else None,
-        "paused": scoring.is_paused(session),
+        "paused": selectors.is_paused(session),
         "is_chair": session.chair_id == seat.pk,
         "sheets": [
             {"id": s.pk, "stage": s.stage, "status": s.status}
@@ -210,7 +210,7 @@ def committee_sheet(request, sheet_id: int):
     seat: Seat = request.auth
     session = seat.outcome.session
     sheet = get_object_or_404(
-        scoring.visible_sheets(seat=seat, session=session).select_related(
+        selectors.visible_sheets(seat=seat, session=session).select_related(
             "session", "seat__workstation"
         ),
         pk=sheet_id,
@@ -245,7 +245,7 @@ def stage_close(request, stage: str):
         actor=seat.outcome.expert.user, seat=seat, stage=_stage_value(stage)
     )
     session = seat.outcome.session
-    current = scoring.current_stage(session)
+    current = selectors.current_stage(session)
     return {
         "closed": state.stage,
         "current": current.stage if current else None,

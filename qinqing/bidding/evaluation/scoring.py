@@ -20,11 +20,11 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from django.db import connections, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from qinqing.bidding.draw import rules as draw_rules
-from qinqing.bidding.evaluation import rules, supervision
+from qinqing.bidding.evaluation import rules
+from qinqing.bidding.evaluation.selectors import is_paused, scored_bidders, stage_criteria
 from qinqing.bidding.models import (
     SHEET_STAGES,
     Bidder,
@@ -96,41 +96,6 @@ def stage_open(session: EvaluationSession, stage: str, members: Sequence[Seat]) 
         organisation=session.host_centre,
         detail={"stage": stage, "members": len(members)},
     )
-
-
-# --- reading the state (used by services, views and the API) --------------------------------
-
-
-def current_stage(session: EvaluationSession) -> EvaluationStage | None:
-    """The open stage, or the last one when all are closed."""
-    stages = list(session.stages.all())
-    open_stages = [s for s in stages if s.status == EvaluationStage.Status.OPEN]
-    if open_stages:
-        return open_stages[0]
-    return max(stages, key=lambda s: (s.opened_at, s.pk)) if stages else None
-
-
-def stage_is_closed(session: EvaluationSession, stage: str) -> bool:
-    return EvaluationStage.objects.filter(
-        session=session, stage=stage, status=EvaluationStage.Status.CLOSED
-    ).exists()
-
-
-def is_paused(session: EvaluationSession) -> bool:
-    """Paused by an unresolved incident (supervision.py owns incidents)."""
-    return supervision.session_paused(session)
-
-
-def scored_bidders(session: EvaluationSession, stage: str):
-    """The bids an expert judges in a stage: all in the review, the passing ones after."""
-    bidders = Bidder.objects.filter(section_id=session.section_id).order_by("pk")
-    if stage == Stage.REVIEW:
-        return bidders
-    return bidders.filter(result__passed_review=True)
-
-
-def stage_criteria(session: EvaluationSession, stage: str):
-    return Criterion.objects.filter(session=session, stage=stage).order_by("order", "code")
 
 
 def check_member(seat: Seat) -> EvaluationSession:
@@ -910,11 +875,3 @@ def lot_proof(lot: RankingLot) -> dict:
         proof["server_nonce"] = crypto.decrypt(lot.server_nonce_cipher)
         proof["witness_entropy"] = lot.witness_entropy
     return proof
-
-
-def visible_sheets(*, seat: Seat, session: EvaluationSession):
-    """Sheets a member may read: their own, and everyone's in a closed stage (背靠背)."""
-    closed = EvaluationStage.objects.filter(
-        session=session, status=EvaluationStage.Status.CLOSED
-    ).values("stage")
-    return ScoreSheet.objects.filter(session=session).filter(Q(seat=seat) | Q(stage__in=closed))

@@ -187,7 +187,7 @@ def session_start(*, actor, session: EvaluationSession) -> EvaluationSession:
 
 
 def evaluation_open(*, session: EvaluationSession, members: Sequence[Seat]) -> None:
-    """Called by ``services.session_start`` inside its transaction: copy the template into
+    """Called by ``session_start`` inside its transaction: copy the template into
     the session's criteria and open the preliminary review for the members."""
     plan = session.plan
     Criterion.objects.bulk_create(

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qinqing.bidding.evaluation import rules, scoring, services, supervision
+from qinqing.bidding.evaluation import rules, scoring, selectors, services, supervision
 from qinqing.bidding.models import (
     SHEET_STAGES,
     BidResult,
@@ -89,8 +89,8 @@ def workstation_sheet(request: HttpRequest, stage: str) -> HttpResponse:
         ScoreSheet.objects.select_related("session__section__project"), seat=seat, stage=stage
     )
     session = sheet.session
-    criteria = list(scoring.stage_criteria(session, stage))
-    bidders = list(scoring.scored_bidders(session, stage))
+    criteria = list(selectors.stage_criteria(session, stage))
+    bidders = list(selectors.scored_bidders(session, stage))
     if request.method == "POST":
         actor = seat.outcome.expert.user
         try:
@@ -133,7 +133,7 @@ def workstation_sheet(request: HttpRequest, stage: str) -> HttpResponse:
             "grid": grid,
             "totals": totals,
             "locked": sheet.status != ScoreSheet.Status.DRAFT,
-            "paused": scoring.is_paused(session),
+            "paused": selectors.is_paused(session),
             "missing": scoring.sheet_missing(sheet) if sheet.status == "draft" else [],
         },
     )
@@ -184,7 +184,7 @@ def workstation_action(request: HttpRequest) -> HttpResponse:
 def evaluation_context(seat: Seat) -> dict:
     """What the workstation page shows once the evaluation has started."""
     session = seat.outcome.session
-    state = scoring.current_stage(session)
+    state = selectors.current_stage(session)
     sheets = list(ScoreSheet.objects.filter(seat=seat).order_by("pk"))
     context = {
         "stages": stage_board(session),
@@ -195,7 +195,7 @@ def evaluation_context(seat: Seat) -> dict:
             .exclude(sheet__status=ScoreSheet.Status.VOID)
             .select_related("bidder", "criterion", "sheet")
         ),
-        "paused": scoring.is_paused(session),
+        "paused": selectors.is_paused(session),
         "is_chair": session.chair_id == seat.pk,
         "closed_stages": [
             s for s in session.stages.all() if s.status == EvaluationStage.Status.CLOSED
@@ -222,7 +222,7 @@ def committee_stage(request: HttpRequest, stage: str) -> HttpResponse:
     if seat is None:
         return redirect("bidding:signin")
     session = seat.outcome.session
-    if stage not in Stage.values or not scoring.stage_is_closed(session, stage):
+    if stage not in Stage.values or not selectors.stage_is_closed(session, stage):
         raise Http404
     return render(
         request,
@@ -233,7 +233,7 @@ def committee_stage(request: HttpRequest, stage: str) -> HttpResponse:
 
 def stage_tables(session: EvaluationSession, stage: str) -> dict:
     """Per-expert tables of a closed stage and the bids' results so far, for the committee."""
-    criteria = list(scoring.stage_criteria(session, stage)) if stage in SHEET_STAGES else []
+    criteria = list(selectors.stage_criteria(session, stage)) if stage in SHEET_STAGES else []
     sheets = list(
         ScoreSheet.objects.filter(session=session, stage=stage)
         .exclude(status=ScoreSheet.Status.VOID)
@@ -241,7 +241,7 @@ def stage_tables(session: EvaluationSession, stage: str) -> dict:
         .prefetch_related("entries")
         .order_by("seat__workstation__code")
     )
-    bidders = list(scoring.scored_bidders(session, stage)) if stage in SHEET_STAGES else []
+    bidders = list(selectors.scored_bidders(session, stage)) if stage in SHEET_STAGES else []
     tables = []
     for sheet in sheets:
         values = {(e.bidder_id, e.criterion_id): e for e in sheet.entries.all()}

@@ -7,6 +7,7 @@ from ninja import Router, Schema
 
 from qinqing.bidding.evaluation.api import workstation_router
 from qinqing.bidding.models import EvaluationSession, Report, Seat
+from qinqing.bidding.report import selectors
 from qinqing.bidding.report import services as reports
 from qinqing.core.permissions import get_visible_or_404
 
@@ -61,6 +62,6 @@ def session_report(request, session_id: int):
                 "dissent_reason": row["signature"].dissent_reason if row["signature"] else "",
                 "at": row["signature"].at if row["signature"] else None,
             }
-            for row in reports.signature_board(report)
+            for row in selectors.signature_board(report)
         ],
     }

@@ -20,7 +20,6 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -47,7 +46,7 @@ from qinqing.bidding.models import (
     Stage,
 )
 from qinqing.bidding.report import rules
-from qinqing.bidding.seating import selectors as seating_selectors
+from qinqing.bidding.report.selectors import members, signature_board, standard_in_force
 from qinqing.core.audit import audit_log
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import Organisation
@@ -101,22 +100,6 @@ def display(value):
     if isinstance(value, str) and _ISO_RE.match(value):
         return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M")
     return value
-
-
-def members(session: EvaluationSession) -> list[Seat]:
-    """The committee whose positions the report needs: `seating_selectors.committee_seats` without the
-    members whose sheets were voided (实施条例 Art.48); host-centre members first."""
-    void = ScoreSheet.objects.filter(session=session, status=ScoreSheet.Status.VOID).values(
-        "seat_id"
-    )
-    seats = (
-        seating_selectors.committee_seats(session)
-        .exclude(pk__in=void)
-        .select_related("workstation__room", "seating__centre", "verified_by", "outcome__expert")
-    )
-    return sorted(
-        seats, key=lambda s: (s.seating.centre_id != session.host_centre_id, s.workstation.code)
-    )
 
 
 # --- the snapshot ---------------------------------------------------------------------------
@@ -461,14 +444,6 @@ def build_snapshot(session: EvaluationSession) -> dict:
 # --- fees -----------------------------------------------------------------------------------
 
 
-def standard_in_force(centre: Organisation, day: date) -> FeeStandard | None:
-    return (
-        FeeStandard.objects.filter(centre=centre, valid_from__lte=day)
-        .order_by("-valid_from")
-        .first()
-    )
-
-
 def _session_day(session: EvaluationSession) -> date:
     return timezone.localdate(session.starts_at)
 
@@ -596,18 +571,6 @@ def _position_text(signature: Signature) -> str:
     return str(Signature.Position(signature.position).label)
 
 
-def signature_board(report: Report) -> list[dict]:
-    """Every member with their position (or none yet), in the report's member order."""
-    signatures = {
-        s.seat_id: s for s in report.signatures.select_related("recorded_by", "seat__workstation")
-    }
-    board = []
-    for seat in members(report.session):
-        signature = signatures.get(seat.pk)
-        board.append({"seat": seat, "signature": signature})
-    return board
-
-
 def _record(
     *,
     actor,
@@ -711,7 +674,7 @@ def report_record_refusal(*, actor, report: Report, seat: Seat, reason: str = ""
 
 def _lift_secrecy(*, actor, session: EvaluationSession) -> None:
     """The sealed report settles the result: the session closes, the member list is no longer
-    secret and the draw proofs are published (`services.proof_is_public`)."""
+    secret and the draw proofs are published (`draw.services.proof_is_public`)."""
     session = EvaluationSession.objects.select_for_update().get(pk=session.pk)
     if session.secrecy_lifted_at is not None and session.status == EvaluationSession.Status.CLOSED:
         return
@@ -851,15 +814,6 @@ def rating_record(*, actor, seat: Seat, score: int, note: str = "") -> ConductRa
             detail={"workstation": seat.workstation.code, "score": score, "role": role},
         )
     return rating
-
-
-# --- reads ----------------------------------------------------------------------------------
-
-
-def fees_of(session: EvaluationSession) -> QuerySet:
-    return Fee.objects.filter(session=session).select_related(
-        "centre", "seat__workstation", "seat__outcome__expert"
-    )
 
 
 def report_preview_pdf(*, actor, report: Report) -> bytes:

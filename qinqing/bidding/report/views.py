@@ -27,6 +27,7 @@ from qinqing.bidding.models import (
     Stage,
 )
 from qinqing.bidding.projects import selectors as project_selectors
+from qinqing.bidding.report import selectors
 from qinqing.bidding.report import services as reports
 from qinqing.bidding.seating.workstation import my_seat
 from qinqing.core.errors import DomainError
@@ -96,7 +97,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     has_results = BidResult.objects.filter(session=session).exists()
     signing = report is not None and report.status == Report.Status.SIGNING
     sealed = report is not None and report.status == Report.Status.SEALED
-    board = reports.signature_board(report) if report else []
+    board = selectors.signature_board(report) if report else []
     context = {
         "session": session,
         "project": session.section.project,
@@ -161,7 +162,7 @@ def report_refusal(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("请选择拒签的成员。"))
         return redirect("bidding:report_detail", pk=session.pk)
-    seat = next((s for s in reports.members(session) if s.pk == form.cleaned_data["seat"]), None)
+    seat = next((s for s in selectors.members(session) if s.pk == form.cleaned_data["seat"]), None)
     if seat is None:
         raise Http404
     try:
@@ -189,7 +190,7 @@ def report_rate(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("请选择 1 至 5 的评价。"))
         return redirect("bidding:report_detail", pk=session.pk)
-    seat = next((s for s in reports.members(session) if s.pk == form.cleaned_data["seat"]), None)
+    seat = next((s for s in selectors.members(session) if s.pk == form.cleaned_data["seat"]), None)
     if seat is None:
         raise Http404
     try:
@@ -243,7 +244,7 @@ def workstation_report(request: HttpRequest) -> HttpResponse:
     supervision.seat_seen(seat)
     session = seat.outcome.session
     report = _report_of(session)
-    member = report is not None and seat.pk in {s.pk for s in reports.members(session)}
+    member = report is not None and seat.pk in {s.pk for s in selectors.members(session)}
     form = SignForm(request.POST or None)
     if request.method == "POST":
         if not member:
@@ -264,7 +265,7 @@ def workstation_report(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("您的意见已记录。"))
             return redirect("bidding:workstation_report")
     mine = report.signatures.filter(seat=seat).first() if member else None
-    board = reports.signature_board(report) if member else []
+    board = selectors.signature_board(report) if member else []
     context = {
         "seat": seat,
         "session": session,
@@ -290,7 +291,7 @@ def _fee_session(request: HttpRequest, pk: int) -> EvaluationSession:
 @login_required
 def fee_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     session = _fee_session(request, pk)
-    rows = list(reports.fees_of(session).order_by("centre__name", "seat__workstation__code"))
+    rows = list(selectors.fees_of(session).order_by("centre__name", "seat__workstation__code"))
     return render(
         request,
         "bidding/report_fees.html",
@@ -310,7 +311,7 @@ def fee_export(request: HttpRequest, pk: int) -> HttpResponse:
     from openpyxl.styles import Font
 
     session = _fee_session(request, pk)
-    rows = list(reports.fees_of(session).order_by("centre__name", "seat__workstation__code"))
+    rows = list(selectors.fees_of(session).order_by("centre__name", "seat__workstation__code"))
     if not rows:
         raise Http404
     book = Workbook()

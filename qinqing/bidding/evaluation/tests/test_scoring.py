@@ -9,6 +9,7 @@ from django.test import Client
 from qinqing.bidding.criteria import standard_template
 from qinqing.bidding.draw import rules, services
 from qinqing.bidding.evaluation import scoring
+from qinqing.bidding.evaluation import selectors as evaluation_selectors
 from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.models import (
     BidResult,
@@ -56,7 +57,7 @@ def evaluation(world):
 
 def _review_all(ev, fail=None):
     """Every member passes every item; `fail` = {member index: [(bidder index, item)]}."""
-    items = [c.code for c in scoring.stage_criteria(ev["session"], Stage.REVIEW)]
+    items = [c.code for c in evaluation_selectors.stage_criteria(ev["session"], Stage.REVIEW)]
     for m, seat in enumerate(ev["seats"]):
         failing = set((fail or {}).get(m, []))
         entries = [
@@ -134,16 +135,16 @@ def test_sheets_are_private_until_the_stage_closes(evaluation):
     a, b = evaluation["seats"][0], evaluation["seats"][1]
     session = evaluation["session"]
     b_sheet = ScoreSheet.objects.get(seat=b, stage="review")
-    assert list(scoring.visible_sheets(seat=a, session=session).values_list("seat", flat=True)) == [
-        a.pk
-    ]
+    assert list(
+        evaluation_selectors.visible_sheets(seat=a, session=session).values_list("seat", flat=True)
+    ) == [a.pk]
     _review_all(evaluation)
     # all submitted, still private until the chair closes the stage
-    assert b_sheet not in scoring.visible_sheets(seat=a, session=session)
+    assert b_sheet not in evaluation_selectors.visible_sheets(seat=a, session=session)
     scoring.stage_close(actor=None, seat=a, stage="review")
-    assert b_sheet in scoring.visible_sheets(seat=a, session=session)
+    assert b_sheet in evaluation_selectors.visible_sheets(seat=a, session=session)
     detailed_b = ScoreSheet.objects.get(seat=b, stage="detailed")
-    assert detailed_b not in scoring.visible_sheets(seat=a, session=session)
+    assert detailed_b not in evaluation_selectors.visible_sheets(seat=a, session=session)
 
 
 def test_only_the_chair_closes_and_only_when_all_submitted(evaluation):
@@ -165,7 +166,7 @@ def test_review_majority_fails_a_bid_and_a_minority_does_not(evaluation):
     assert results[b0.pk].passed_review is False and results[b0.pk].review["Q1"] is False
     assert results[b1.pk].passed_review is True and results[b1.pk].review["F2"] is True
     # the detailed review covers only the passing bids
-    assert list(scoring.scored_bidders(evaluation["session"], "detailed")) == [b1, b2]
+    assert list(evaluation_selectors.scored_bidders(evaluation["session"], "detailed")) == [b1, b2]
 
 
 def test_full_comprehensive_evaluation_with_a_deviation(evaluation):
@@ -428,7 +429,7 @@ def test_the_sheet_page_saves_submits_and_locks(evaluation):
     form = {
         f"e-{b.pk}-{c.code}": "pass"
         for b in evaluation["bidders"]
-        for c in scoring.stage_criteria(evaluation["session"], "review")
+        for c in evaluation_selectors.stage_criteria(evaluation["session"], "review")
     }
     first = evaluation["bidders"][0]
     form[f"e-{first.pk}-Q1"] = "fail"  # no reason given
@@ -581,7 +582,9 @@ def test_api_submit_with_the_final_entries_is_all_or_nothing(evaluation):
     seat = evaluation["seats"][2]
     api = _terminal(seat)
     bidders = evaluation["bidders"]
-    codes = [c.code for c in scoring.stage_criteria(seat.outcome.session, Stage.REVIEW)]
+    codes = [
+        c.code for c in evaluation_selectors.stage_criteria(seat.outcome.session, Stage.REVIEW)
+    ]
     every = [{"bidder_id": b.pk, "criterion": c, "passed": True} for b in bidders for c in codes]
     sheet = ScoreSheet.objects.get(seat=seat, stage=Stage.REVIEW)
     # One pair left out: nothing is saved and the sheet stays a draft.
@@ -662,7 +665,7 @@ def test_the_signed_in_seat_loader_reads_what_the_orm_would(evaluation):
 
 
 def _review_entries(ev, note="") -> list:
-    codes = [c.code for c in scoring.stage_criteria(ev["session"], Stage.REVIEW)]
+    codes = [c.code for c in evaluation_selectors.stage_criteria(ev["session"], Stage.REVIEW)]
     return [
         E(b.pk, code, passed=(i, n) != (0, 0), note=note if (i, n) == (0, 0) else "合格")
         for i, b in enumerate(ev["bidders"])
@@ -717,7 +720,7 @@ def test_the_submit_digest_of_scores_is_that_of_the_stored_decimals(evaluation):
     scoring.stage_close(actor=None, seat=seats[0], stage="review")
     with pytest.raises(ConflictError, match="该评审阶段已结束"):
         scoring.sheet_submit(actor=None, seat=seats[0], stage=Stage.REVIEW, entries=[])
-    bidders = list(scoring.scored_bidders(evaluation["session"], Stage.DETAILED))
+    bidders = list(evaluation_selectors.scored_bidders(evaluation["session"], Stage.DETAILED))
     index = {b.pk: i for i, b in enumerate(evaluation["bidders"])}
     plain = [E(b.pk, c, score=int(v)) for b in bidders for c, v in COMMON[index[b.pk]].items()]
     scoring.sheet_submit(actor=None, seat=seats[0], stage=Stage.DETAILED, entries=plain)

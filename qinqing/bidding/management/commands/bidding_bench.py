@@ -46,7 +46,7 @@ from django.utils import timezone
 
 from qinqing.bidding.criteria import standard_template
 from qinqing.bidding.draw import services
-from qinqing.bidding.evaluation import scoring
+from qinqing.bidding.evaluation import selectors as evaluation_selectors
 from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.experts import imports
 from qinqing.bidding.models import (
@@ -329,10 +329,13 @@ class Command(BaseCommand):
             raise CommandError("CSRF_USE_SESSIONS is on: the bench sends the csrftoken cookie")
         sessions = list(self._bench_sessions().order_by("pk"))
         criteria = {
-            s.pk: [c.code for c in scoring.stage_criteria(s, Stage.REVIEW)] for s in sessions
+            s.pk: [c.code for c in evaluation_selectors.stage_criteria(s, Stage.REVIEW)]
+            for s in sessions
         }
         bidders = {
-            s.pk: list(scoring.scored_bidders(s, Stage.REVIEW).values_list("pk", flat=True))
+            s.pk: list(
+                evaluation_selectors.scored_bidders(s, Stage.REVIEW).values_list("pk", flat=True)
+            )
             for s in sessions
         }
         seats = []
@@ -386,8 +389,8 @@ class Command(BaseCommand):
         expected = {}
         for s in self._bench_sessions():
             expected[s.pk] = (
-                scoring.scored_bidders(s, Stage.REVIEW).count()
-                * scoring.stage_criteria(s, Stage.REVIEW).count()
+                evaluation_selectors.scored_bidders(s, Stage.REVIEW).count()
+                * evaluation_selectors.stage_criteria(s, Stage.REVIEW).count()
             )
         counts = dict(
             ScoreEntry.objects.filter(sheet__in=[s.pk for s in sheets])

@@ -324,11 +324,12 @@ def _fresh_quota(context: dict, n: int, code: str):
     """A new future session with a 7 + 3 quota for one speciality (not timed)."""
     from django.utils import timezone
 
-    from qinqing.bidding import services
+    from qinqing.bidding.draw import services
+    from qinqing.bidding.projects import services as project_services
     from qinqing.core.demo import demo_uscc
 
     starts = timezone.now() + timedelta(days=2, minutes=7 * n)
-    section = services.project_register(
+    section = project_services.project_register(
         actor=context["admin"],
         code=f"BENCH-{time.time_ns()}-{n}",
         name="基准测试项目",
@@ -343,10 +344,11 @@ def _fresh_quota(context: dict, n: int, code: str):
         section_code="01",
         section_name="标段",
         bidders=[
-            services.BidderIn(demo_uscc("91420100", 10_000 + i), f"投标人{i}") for i in range(3)
+            project_services.BidderIn(demo_uscc("91420100", 10_000 + i), f"投标人{i}")
+            for i in range(3)
         ],
     )
-    session = services.session_schedule(
+    session = project_services.session_schedule(
         actor=context["admin"],
         section=section,
         starts_at=starts,
@@ -365,7 +367,7 @@ def _fresh_quota(context: dict, n: int, code: str):
 
 def timed_draw(context: dict, quota) -> tuple[float, float]:
     """Wall-clock and this process's CPU milliseconds of one complete draw."""
-    from qinqing.bidding import services
+    from qinqing.bidding.draw import services
 
     started, cpu = time.perf_counter(), time.process_time()
     draw = services.draw_commit(actor=context["admin"], quota=quota)

@@ -9,7 +9,7 @@ from ninja.security import django_auth
 from qinqing.activities.api import router as activities_router
 from qinqing.bankruptcy.api import router as bankruptcy_router
 from qinqing.bidding.api import router as bidding_router
-from qinqing.bidding.workstation_api import router as workstation_router
+from qinqing.bidding.api import workstation_router
 from qinqing.briefing.api import router as briefing_router
 from qinqing.core.api import BearerAuth
 from qinqing.core.api import router as core_router

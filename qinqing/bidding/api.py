@@ -1,162 +1,26 @@
-"""Bidding endpoints: sessions, the draw (commit, witness) and its public proof."""
+"""The bidding API: one router per capability under /api/v1/bidding/, and the expert's workstation
+under /api/v1/bidding/workstation/ (config/api.py mounts both)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from ninja import Router
 
-from django.http import Http404
-from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from qinqing.bidding.draw import api as draw_api
+from qinqing.bidding.evaluation import api as evaluation_api
+from qinqing.bidding.opendata import api as opendata_api
+from qinqing.bidding.projects import api as projects_api
+from qinqing.bidding.report import api as report_api
 
-from qinqing.bidding import ocds, selectors, services
-from qinqing.bidding.models import Draw, DrawQuota, Project
-from qinqing.core.permissions import get_visible_or_404, require
-
+# Each capability has its own router, mounted here in the order of the paths in the OpenAPI
+# document. Their endpoints keep the operationId the document gave them before the bidding module
+# was split into capabilities (derived from the module path then): clients generated from the
+# document use them, so each is pinned with `operation_id`.
 router = Router(tags=["bidding"])
+router.add_router("", projects_api.router)
+router.add_router("", draw_api.router)
+router.add_router("", opendata_api.router)
+router.add_router("", evaluation_api.router)
+router.add_router("", report_api.router)
 
-
-class SessionOut(Schema):
-    id: int
-    project_code: str
-    project_name: str
-    section: str
-    starts_at: datetime
-    ends_at: datetime
-    host_centre: str
-    status: str
-
-
-class DrawOut(Schema):
-    draw_id: str
-    status: str
-    pool_size: int
-    pool_digest: str
-    commitment: str
-    quota: int
-    backups: int
-
-
-class WitnessIn(Schema):
-    witness_entropy: str = ""
-
-
-def _draw_out(draw: Draw) -> dict:
-    return {
-        "draw_id": draw.draw_id,
-        "status": draw.status,
-        "pool_size": draw.pool_size,
-        "pool_digest": draw.pool_digest,
-        "commitment": draw.commitment,
-        "quota": draw.quota_count,
-        "backups": draw.backups,
-    }
-
-
-@router.get("/sessions", response=list[SessionOut], summary="我参与的评标场次")
-def session_list(request):
-    require(request.user, "bidding.view_session")
-    return [
-        {
-            "id": s.pk,
-            "project_code": s.section.project.code,
-            "project_name": s.section.project.name,
-            "section": s.section.name,
-            "starts_at": s.starts_at,
-            "ends_at": s.ends_at,
-            "host_centre": s.host_centre.name,
-            "status": s.status,
-        }
-        for s in selectors.sessions(user=request.user)[:500]
-    ]
-
-
-@router.post("/quotas/{quota_id}/draws", response={201: DrawOut}, summary="冻结候选池并承诺")
-def draw_commit(request, quota_id: int):
-    quota = get_visible_or_404(
-        request.user, "bidding.commit_draw", DrawQuota.objects.all(), pk=quota_id
-    )
-    return Status(201, _draw_out(services.draw_commit(actor=request.user, quota=quota)))
-
-
-@router.post("/draws/{draw_id}/witness", response=DrawOut, summary="见证人输入随机数并抽取")
-def draw_witness(request, draw_id: str, payload: WitnessIn):
-    draw = get_visible_or_404(
-        request.user, "bidding.witness_draw", Draw.objects.all(), draw_id=draw_id
-    )
-    draw = services.draw_witness(
-        actor=request.user, draw=draw, witness_entropy=payload.witness_entropy
-    )
-    return _draw_out(draw)
-
-
-@router.get(
-    "/draws/{draw_id}/proof",
-    auth=None,
-    summary="抽取证明（解密前只含抽取编号、候选池摘要、承诺值和人数）",
-)
-def draw_proof(request, draw_id: str):
-    draw = get_object_or_404(Draw.objects.select_related("quota__session"), draw_id=draw_id)
-    return services.proof(draw)
-
-
-@router.get(
-    "/projects/{project_code}/ocds",
-    auth=None,
-    summary="OCDS 开放数据发布包（招标信息自安排评标起公开；投标与中标候选人自评标报告封存起公开）",
-)
-def project_ocds(request, project_code: str):
-    project = get_object_or_404(
-        Project.objects.select_related(
-            "tenderer", "agency", "supervising_department", "host_centre", "rule_set"
-        ),
-        code=project_code,
-    )
-    facts = ocds.tender_facts(project)
-    if not facts.sections:  # nothing is public before a session is scheduled
-        raise Http404
-    return ocds.release_package(facts, published=ocds.last_changed(facts))
-
-
-@router.get(
-    "/sessions/{session_id}/live",
-    summary="评标现场监督：各中心工位签到与评审进度、异常情况（不含任何评分或评审结论）",
-)
-def session_live(request, session_id: int):
-    from qinqing.bidding import supervision
-
-    session = supervision.live_session(user=request.user, pk=session_id)
-    return supervision.live_board(session)
-
-
-@router.get(
-    "/sessions/{session_id}/report",
-    summary="评标报告：状态、内容摘要与每位成员的签署意见（实施条例第五十三条）",
-)
-def session_report(request, session_id: int):
-    from qinqing.bidding import report as reports
-    from qinqing.bidding.models import EvaluationSession, Report
-
-    session = get_visible_or_404(
-        request.user, "bidding.view_report", EvaluationSession.objects.all(), pk=session_id
-    )
-    report = Report.objects.filter(session=session).first()
-    if report is None:
-        raise Http404
-    return {
-        "session": session.pk,
-        "status": report.status,
-        "built_at": report.built_at,
-        "sealed_at": report.sealed_at,
-        "content_sha256": report.content_sha256,
-        "pdf_sha256": report.pdf_sha256 or None,
-        "signatures": [
-            {
-                "workstation": row["seat"].workstation.code,
-                "expert_code": row["seat"].outcome.expert.code,
-                "position": row["signature"].position if row["signature"] else None,
-                "dissent_reason": row["signature"].dissent_reason if row["signature"] else "",
-                "at": row["signature"].at if row["signature"] else None,
-            }
-            for row in reports.signature_board(report)
-        ],
-    }
+# The expert's workstation (/api/v1/bidding/workstation/…), with the report's signing on it.
+workstation_router = evaluation_api.workstation_router

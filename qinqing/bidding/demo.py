@@ -21,8 +21,11 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from qinqing.bidding import demo_evaluation, imports, services
+from qinqing.bidding import demo_evaluation
 from qinqing.bidding.demo_evaluation import OTHER_TENDERS
+from qinqing.bidding.draw import services
+from qinqing.bidding.experts import imports
+from qinqing.bidding.experts import services as expert_services
 from qinqing.bidding.models import (
     DrawOutcome,
     EvaluationSession,
@@ -31,6 +34,8 @@ from qinqing.bidding.models import (
     RuleSet,
     Speciality,
 )
+from qinqing.bidding.projects import services as project_services
+from qinqing.bidding.seating import services as seating_services
 from qinqing.core.demo import demo_uscc, recorded_at
 from qinqing.core.models import Organisation
 from qinqing.core.rules import resident_id_check_char
@@ -163,7 +168,7 @@ def _conflicts(users) -> None:
         return
     first, second, third, fourth = design[:4]
     with recorded_at(_at(2024, 3, 1, 9, 0)):
-        services.expert_relation_add(
+        expert_services.expert_relation_add(
             actor=wh,
             expert=first,
             org_uscc=demo_uscc("91420100", 200),
@@ -172,16 +177,16 @@ def _conflicts(users) -> None:
             start=date(2015, 7, 1),
             end=date(2022, 12, 31),
         )
-        services.expert_status_set(
+        expert_services.expert_status_set(
             actor=wh,
             expert=second,
             status=Expert.Status.SUSPENDED,
             reason="年度考核不合格，暂停一年",
         )
-        services.expert_leave_add(
+        expert_services.expert_leave_add(
             actor=wh, expert=third, start=date(2024, 8, 26), end=date(2024, 9, 6), reason="出国访学"
         )
-        services.expert_relation_add(
+        expert_services.expert_relation_add(
             actor=wh,
             expert=fourth,
             org_uscc=demo_uscc("91420100", 203),
@@ -196,7 +201,7 @@ def _seed_project(orgs, users, stdout) -> None:
         return
     wh, jk, supervisor = users["centre_wh"], users["centre_jk"], users["supervisor"]
     with recorded_at(_at(2024, 8, 20, 10, 0)):
-        section = services.project_register(
+        section = project_services.project_register(
             actor=wh,
             code=SEED_CODE,
             name=SEED_PROJECT,
@@ -211,11 +216,11 @@ def _seed_project(orgs, users, stdout) -> None:
             section_code="01",
             section_name="设计标段",
             bidders=[
-                services.BidderIn(demo_uscc("91420100", 200 + i), name)
+                project_services.BidderIn(demo_uscc("91420100", 200 + i), name)
                 for i, name in enumerate(BIDDERS)
             ],
         )
-        session = services.session_schedule(
+        session = project_services.session_schedule(
             actor=wh,
             section=section,
             starts_at=_at(2024, 8, 29, 9, 0),
@@ -288,7 +293,7 @@ def _seed_project(orgs, users, stdout) -> None:
     # Evaluation day: each centre seats its confirmed experts for the morning slot.
     with recorded_at(_at(2024, 8, 29, 8, 0)):
         for code, admin in (("whggzy", wh), ("jkggzy", jk)):
-            services.seating_assign(
+            seating_services.seating_assign(
                 actor=admin,
                 centre=orgs[code],
                 slot_start=_at(2024, 8, 29, 9, 0),
@@ -324,9 +329,11 @@ def _rooms(orgs, users, stdout) -> None:
             continue
         admin = users["centre_wh" if code == "whggzy" else "centre_jk"]
         with recorded_at(_at(2024, 6, 3, 9, 0)):
-            services.centre_prefix_set(actor=admin, centre=centre, prefix=prefix)
+            seating_services.centre_prefix_set(actor=admin, centre=centre, prefix=prefix)
             for number, name, seats in rooms:
-                services.room_add(actor=admin, centre=centre, number=number, name=name, seats=seats)
+                seating_services.room_add(
+                    actor=admin, centre=centre, number=number, name=name, seats=seats
+                )
         stdout.write(f"  {centre.name}：评标室 {len(rooms)} 间（工位前缀 {prefix}）")
 
 

@@ -16,8 +16,11 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from qinqing.bidding import report, scoring, services
 from qinqing.bidding.criteria import standard_template
+from qinqing.bidding.draw import services
+from qinqing.bidding.evaluation import scoring
+from qinqing.bidding.evaluation import selectors as evaluation_selectors
+from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.models import (
     DeviationNote,
     DrawOutcome,
@@ -29,6 +32,11 @@ from qinqing.bidding.models import (
     Seat,
     Stage,
 )
+from qinqing.bidding.projects import services as project_services
+from qinqing.bidding.report import services as reports
+from qinqing.bidding.seating import committee
+from qinqing.bidding.seating import selectors as seating_selectors
+from qinqing.bidding.seating import services as seating_services
 from qinqing.core.demo import demo_uscc, recorded_at
 
 OTHER_TENDERS = [
@@ -72,7 +80,7 @@ def _admin(users, centre_code: str):
 def register_tender(orgs, users, *, code, name, host, guest, bidders, starts, serial, method):
     """Register a tender with its session and quotas (3 host + 2 guest experts)."""
     admin = _admin(users, host)
-    section = services.project_register(
+    section = project_services.project_register(
         actor=admin,
         code=code,
         name=name,
@@ -87,10 +95,11 @@ def register_tender(orgs, users, *, code, name, host, guest, bidders, starts, se
         section_code="01",
         section_name="设计标段",
         bidders=[
-            services.BidderIn(demo_uscc("91420100", serial + i), n) for i, n in enumerate(bidders)
+            project_services.BidderIn(demo_uscc("91420100", serial + i), n)
+            for i, n in enumerate(bidders)
         ],
     )
-    session = services.session_schedule(
+    session = project_services.session_schedule(
         actor=admin,
         section=section,
         starts_at=starts,
@@ -133,35 +142,35 @@ def sign_in_and_start(users, session: EvaluationSession, prices, rng, at) -> lis
         .order_by("workstation__code")
     )
     for seat in seats:
-        services.seat_signin_staff(
+        committee.seat_signin_staff(
             actor=_admin(users, seat.seating.centre.code),
             seat=seat,
             reason="现场核对身份证原件与专家证",
         )
-        services.seat_declare(actor=None, seat=Seat.objects.get(pk=seat.pk))
+        committee.seat_declare(actor=None, seat=Seat.objects.get(pk=seat.pk))
     bidders = list(session.section.bidders.order_by("pk"))
     host_admin = _admin(users, session.host_centre.code)
-    services.bid_prices_record(
+    project_services.bid_prices_record(
         actor=host_admin,
         section=session.section,
         prices={b.pk: price for b, price in zip(bidders, prices, strict=True)},
     )
-    scoring.plan_set(
+    evaluation_services.plan_set(
         actor=host_admin,
         session=session,
         template=standard_template(session.section.project.method),
     )
-    session = services.session_start(actor=host_admin, session=session)
-    seats = list(services.committee_seats(session).order_by("workstation__code"))
+    session = evaluation_services.session_start(actor=host_admin, session=session)
+    seats = list(seating_selectors.committee_seats(session).order_by("workstation__code"))
     for seat in seats:
-        services.chair_vote(actor=None, seat=seat, candidate=seats[0])
+        committee.chair_vote(actor=None, seat=seat, candidate=seats[0])
     return seats
 
 
 def review(session, seats, *, submit_only: int | None = None) -> None:
     """Every member passes every bid; the last bid misses its stamp in one member's view."""
-    items = list(scoring.stage_criteria(session, Stage.REVIEW))
-    bidders = list(scoring.scored_bidders(session, Stage.REVIEW))
+    items = list(evaluation_selectors.stage_criteria(session, Stage.REVIEW))
+    bidders = list(evaluation_selectors.scored_bidders(session, Stage.REVIEW))
     for m, seat in enumerate(seats[: submit_only if submit_only is not None else len(seats)]):
         entries = []
         for i, bidder in enumerate(bidders):
@@ -181,8 +190,8 @@ def review(session, seats, *, submit_only: int | None = None) -> None:
 
 def detailed(session, seats, rng: random.Random) -> None:
     """Scores around a quality level per bidder, on each item's step; one low outlier."""
-    items = list(scoring.stage_criteria(session, Stage.DETAILED))
-    bidders = list(scoring.scored_bidders(session, Stage.DETAILED))
+    items = list(evaluation_selectors.stage_criteria(session, Stage.DETAILED))
+    bidders = list(evaluation_selectors.scored_bidders(session, Stage.DETAILED))
     quality = {b.pk: rng.uniform(0.62, 0.9) for b in bidders}
     for m, seat in enumerate(seats):
         entries = []
@@ -223,21 +232,21 @@ def evaluate(users, session: EvaluationSession, *, seed: int, day: datetime, dis
         scoring.stage_close(actor=None, seat=chair, stage=Stage.DETAILED)
     host_admin = _admin(users, session.host_centre.code)
     with recorded_at(day.replace(hour=11, minute=20)):
-        built = report.report_build(actor=host_admin, session=session)
+        built = reports.report_build(actor=host_admin, session=session)
     with recorded_at(day.replace(hour=11, minute=35)):
         for n, seat in enumerate(seats):
             if dissent and n == len(seats) - 1:
-                report.report_sign(
+                reports.report_sign(
                     actor=None,
                     seat=seat,
                     agree=False,
                     dissent_reason="对第一名投标人的技术方案评分有保留意见：节能专篇缺失应作重大偏差处理。",
                 )
             else:
-                report.report_sign(actor=None, seat=seat, agree=True)
+                reports.report_sign(actor=None, seat=seat, agree=True)
     with recorded_at(day.replace(hour=14, minute=0)):
         for seat in seats:
-            report.rating_record(
+            reports.rating_record(
                 actor=users["supervisor"], seat=seat, score=5 if seat != seats[-1] else 4
             )
     return built
@@ -247,7 +256,7 @@ def fee_standards(orgs, users) -> None:
     for code, amount in FEES.items():
         if not FeeStandard.objects.filter(centre=orgs[code]).exists():
             with recorded_at(datetime(2024, 1, 2, 9, 0, tzinfo=timezone.get_current_timezone())):
-                report.fee_standard_set(
+                reports.fee_standard_set(
                     actor=_admin(users, code),
                     centre=orgs[code],
                     amount=amount,
@@ -278,7 +287,7 @@ def today_in_progress(orgs, users, stdout) -> None:
         draw_and_confirm(users, session, "today")
     with recorded_at(starts - timedelta(minutes=40)):
         for centre in ("whggzy", "jkggzy"):
-            services.seating_assign(
+            seating_services.seating_assign(
                 actor=_admin(users, centre),
                 centre=orgs[centre],
                 slot_start=starts,

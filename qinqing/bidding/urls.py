@@ -1,54 +1,61 @@
 from django.urls import path
 
-from qinqing.bidding import live_views, report_views, scoring_views, self_service_views, views
+from qinqing.bidding.draw import views as draw_views
+from qinqing.bidding.evaluation import live_views
+from qinqing.bidding.evaluation import views as evaluation_views
+from qinqing.bidding.experts import self_service_views
+from qinqing.bidding.experts import views as expert_views
+from qinqing.bidding.projects import views as project_views
+from qinqing.bidding.report import views as report_views
+from qinqing.bidding.seating import views as seating_views
 
 app_name = "bidding"
 urlpatterns = [
-    path("", views.session_list, name="session_list"),
-    path("projects/new/", views.project_new, name="project_new"),
-    path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
-    path("sessions/<int:pk>/close/", views.session_close, name="session_close"),
-    path("sessions/<int:pk>/start/", views.session_start, name="session_start"),
-    path("sessions/<int:pk>/chair/", views.chair_appoint, name="chair_appoint"),
-    path("quotas/<int:pk>/draw/", views.draw_commit, name="draw_commit"),
-    path("quotas/<int:pk>/exclude/", views.quota_exclude, name="quota_exclude"),
-    path("draws/<str:draw_id>/", views.draw_detail, name="draw_detail"),
-    path("draws/<str:draw_id>/names/", views.draw_names, name="draw_names"),
-    path("outcomes/<int:pk>/answer/", views.outcome_answer, name="outcome_answer"),
-    path("respond/<str:token>/", views.respond, name="respond"),
-    path("experts/", views.expert_list, name="expert_list"),
-    path("experts/import/", views.expert_import, name="expert_import"),
-    path("experts/template.xlsx", views.expert_template, name="expert_template"),
-    path("experts/<int:pk>/", views.expert_detail, name="expert_detail"),
-    path("rooms/", views.room_list, name="room_list"),
-    path("rooms/catalogue/", views.room_catalogue, name="room_catalogue"),
-    path("rooms/<int:pk>/", views.room_detail, name="room_detail"),
-    path("seating/", views.seating_list, name="seating_list"),
-    path("seating/<int:pk>/", views.seating_detail, name="seating_detail"),
-    path("signin/", views.signin, name="signin"),
+    path("", project_views.session_list, name="session_list"),
+    path("projects/new/", project_views.project_new, name="project_new"),
+    path("sessions/<int:pk>/", draw_views.session_detail, name="session_detail"),
+    path("sessions/<int:pk>/close/", draw_views.session_close, name="session_close"),
+    path("sessions/<int:pk>/start/", evaluation_views.session_start, name="session_start"),
+    path("sessions/<int:pk>/chair/", seating_views.chair_appoint, name="chair_appoint"),
+    path("quotas/<int:pk>/draw/", draw_views.draw_commit, name="draw_commit"),
+    path("quotas/<int:pk>/exclude/", draw_views.quota_exclude, name="quota_exclude"),
+    path("draws/<str:draw_id>/", draw_views.draw_detail, name="draw_detail"),
+    path("draws/<str:draw_id>/names/", draw_views.draw_names, name="draw_names"),
+    path("outcomes/<int:pk>/answer/", draw_views.outcome_answer, name="outcome_answer"),
+    path("respond/<str:token>/", draw_views.respond, name="respond"),
+    path("experts/", expert_views.expert_list, name="expert_list"),
+    path("experts/import/", expert_views.expert_import, name="expert_import"),
+    path("experts/template.xlsx", expert_views.expert_template, name="expert_template"),
+    path("experts/<int:pk>/", expert_views.expert_detail, name="expert_detail"),
+    path("rooms/", seating_views.room_list, name="room_list"),
+    path("rooms/catalogue/", seating_views.room_catalogue, name="room_catalogue"),
+    path("rooms/<int:pk>/", seating_views.room_detail, name="room_detail"),
+    path("seating/", seating_views.seating_list, name="seating_list"),
+    path("seating/<int:pk>/", seating_views.seating_detail, name="seating_detail"),
+    path("signin/", seating_views.signin, name="signin"),
     path("expert/", self_service_views.start, name="self_start"),
     path("expert/me/", self_service_views.home, name="self_home"),
     path("expert/signout/", self_service_views.sign_out, name="self_signout"),
-    path("workstation/", views.workstation, name="workstation"),
-    path("workstation/signout/", views.signout, name="signout"),
-    # the evaluation: sheets, deviation notes, the chair (scoring_views.py)
+    path("workstation/", seating_views.workstation, name="workstation"),
+    path("workstation/signout/", seating_views.signout, name="signout"),
+    # the evaluation: sheets, deviation notes, the chair (evaluation_views.py)
     path(
         "workstation/sheet/<str:stage>/",
-        scoring_views.workstation_sheet,
+        evaluation_views.workstation_sheet,
         name="workstation_sheet",
     ),
-    path("workstation/action/", scoring_views.workstation_action, name="workstation_action"),
-    path("workstation/ping/", scoring_views.workstation_ping, name="workstation_ping"),
+    path("workstation/action/", evaluation_views.workstation_action, name="workstation_action"),
+    path("workstation/ping/", evaluation_views.workstation_ping, name="workstation_ping"),
     path(
         "workstation/committee/<str:stage>/",
-        scoring_views.committee_stage,
+        evaluation_views.committee_stage,
         name="committee_stage",
     ),
-    path("sessions/<int:pk>/scoring/", scoring_views.session_scoring, name="session_scoring"),
-    path("sessions/<int:pk>/lot/", scoring_views.lot_witness, name="lot_witness"),
+    path("sessions/<int:pk>/scoring/", evaluation_views.session_scoring, name="session_scoring"),
+    path("sessions/<int:pk>/lot/", evaluation_views.lot_witness, name="lot_witness"),
     path(
         "sessions/<int:pk>/members/<int:seat_pk>/withdraw/",
-        scoring_views.member_withdraw,
+        evaluation_views.member_withdraw,
         name="member_withdraw",
     ),
     # the report, signatures, ratings and fees (Art.53): report_views.py

@@ -44,8 +44,11 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from qinqing.bidding import imports, scoring, services
 from qinqing.bidding.criteria import standard_template
+from qinqing.bidding.draw import services
+from qinqing.bidding.evaluation import selectors as evaluation_selectors
+from qinqing.bidding.evaluation import services as evaluation_services
+from qinqing.bidding.experts import imports
 from qinqing.bidding.models import (
     DrawOutcome,
     EvaluationSession,
@@ -57,6 +60,10 @@ from qinqing.bidding.models import (
     Seat,
     Stage,
 )
+from qinqing.bidding.projects import services as project_services
+from qinqing.bidding.seating import committee
+from qinqing.bidding.seating import selectors as seating_selectors
+from qinqing.bidding.seating import services as seating_services
 from qinqing.core.demo import demo_uscc
 from qinqing.core.models import AuditEntry, Organisation
 from qinqing.core.rules import resident_id_check_char
@@ -180,10 +187,10 @@ class Command(BaseCommand):
         # Rooms: enough workstations at each centre for its share of the committees.
         for code, admin in CENTRES.items():
             centre = orgs[code]
-            size = min(services.MAX_SEATS_PER_ROOM, -(-per_centre // ROOMS_PER_CENTRE) + 2)
+            size = min(seating_services.MAX_SEATS_PER_ROOM, -(-per_centre // ROOMS_PER_CENTRE) + 2)
             for r in range(1, ROOMS_PER_CENTRE + 1):
                 if not Room.objects.filter(centre=centre, number=f"Q{r}").exists():
-                    services.room_add(
+                    seating_services.room_add(
                         actor=users[admin],
                         centre=centre,
                         number=f"Q{r}",
@@ -200,7 +207,7 @@ class Command(BaseCommand):
         for i in range(n_sessions):
             host_code, guest_code = codes[i % 2], codes[(i + 1) % 2]
             host_admin, guest_admin = users[CENTRES[host_code]], users[CENTRES[guest_code]]
-            section = services.project_register(
+            section = project_services.project_register(
                 actor=host_admin,
                 code=f"{PREFIX}{i + 1:03d}",
                 name=f"基准测试项目{i + 1:03d}",
@@ -215,20 +222,20 @@ class Command(BaseCommand):
                 section_code="01",
                 section_name="设计标段",
                 bidders=[
-                    services.BidderIn(
+                    project_services.BidderIn(
                         demo_uscc("91420100", 70_000 + i * 10 + j), f"基准投标人{i + 1}-{j + 1}"
                     )
                     for j in range(n_bidders)
                 ],
             )
-            session = services.session_schedule(
+            session = project_services.session_schedule(
                 actor=host_admin,
                 section=section,
                 starts_at=starts,
                 ends_at=ends,
                 guest_centres=[orgs[guest_code]],
             )
-            services.bid_prices_record(
+            project_services.bid_prices_record(
                 actor=host_admin,
                 section=section,
                 prices={
@@ -269,13 +276,13 @@ class Command(BaseCommand):
                     services.outcome_respond(
                         actor=None, outcome=outcome, answer="confirm", channel="link"
                     )
-            scoring.plan_set(
+            evaluation_services.plan_set(
                 actor=host_admin, session=session, template=standard_template("comprehensive")
             )
             sessions.append(session)
             self._say(f"  session {i + 1}/{n_sessions}: drawn and confirmed")
         for code, admin in CENTRES.items():
-            seating = services.seating_assign(
+            seating = seating_services.seating_assign(
                 actor=users[admin], centre=orgs[code], slot_start=starts, slot_end=ends
             )
             self._say(
@@ -289,18 +296,18 @@ class Command(BaseCommand):
         )
         for n, seat in enumerate(seats, start=1):
             admin = users[CENTRES[seat.seating.centre.code]]
-            services.seat_signin_staff(actor=admin, seat=seat, reason="基准测试：已核对身份证原件")
+            committee.seat_signin_staff(actor=admin, seat=seat, reason="基准测试：已核对身份证原件")
             seat.refresh_from_db()
-            services.seat_declare(actor=None, seat=seat)
+            committee.seat_declare(actor=None, seat=seat)
             if n % 50 == 0 or n == len(seats):
                 self._say(f"  signed in and declared {n}/{len(seats)}")
         for session in sessions:
             admin = users[CENTRES[session.host_centre.code]]
-            session = services.session_start(
+            session = evaluation_services.session_start(
                 actor=admin, session=EvaluationSession.objects.get(pk=session.pk)
             )
-            chair = services.committee_seats(session).order_by("pk").first()
-            services.chair_appoint(actor=users["tenderer"], session=session, seat=chair)
+            chair = seating_selectors.committee_seats(session).order_by("pk").first()
+            committee.chair_appoint(actor=users["tenderer"], session=session, seat=chair)
         self._say(f"  {len(sessions)} sessions started, chairs appointed")
 
     def _bench_sessions(self):
@@ -322,10 +329,13 @@ class Command(BaseCommand):
             raise CommandError("CSRF_USE_SESSIONS is on: the bench sends the csrftoken cookie")
         sessions = list(self._bench_sessions().order_by("pk"))
         criteria = {
-            s.pk: [c.code for c in scoring.stage_criteria(s, Stage.REVIEW)] for s in sessions
+            s.pk: [c.code for c in evaluation_selectors.stage_criteria(s, Stage.REVIEW)]
+            for s in sessions
         }
         bidders = {
-            s.pk: list(scoring.scored_bidders(s, Stage.REVIEW).values_list("pk", flat=True))
+            s.pk: list(
+                evaluation_selectors.scored_bidders(s, Stage.REVIEW).values_list("pk", flat=True)
+            )
             for s in sessions
         }
         seats = []
@@ -379,8 +389,8 @@ class Command(BaseCommand):
         expected = {}
         for s in self._bench_sessions():
             expected[s.pk] = (
-                scoring.scored_bidders(s, Stage.REVIEW).count()
-                * scoring.stage_criteria(s, Stage.REVIEW).count()
+                evaluation_selectors.scored_bidders(s, Stage.REVIEW).count()
+                * evaluation_selectors.stage_criteria(s, Stage.REVIEW).count()
             )
         counts = dict(
             ScoreEntry.objects.filter(sheet__in=[s.pk for s in sheets])

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from qinqing.bidding.services import outcomes_expire
+from qinqing.bidding.draw.services import outcomes_expire
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from qinqing.bidding.rules import verify_proof
+from qinqing.bidding.draw.rules import verify_proof
 
 
 class Command(BaseCommand):

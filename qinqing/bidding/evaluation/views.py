@@ -1,0 +1,447 @@
+"""Pages of the evaluation itself: the expert's sheet at the workstation, the chair's controls,
+the committee's view of closed stages, and the host centre's plan and opening record."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from qinqing.bidding.evaluation import rules, scoring, selectors, services, supervision
+from qinqing.bidding.models import (
+    SHEET_STAGES,
+    BidResult,
+    CriteriaTemplate,
+    DeviationNote,
+    EvaluationSession,
+    EvaluationStage,
+    PriceFormula,
+    RankingLot,
+    ScoreSheet,
+    ScoringPlan,
+    Seat,
+    Stage,
+)
+from qinqing.bidding.projects import selectors as project_selectors
+from qinqing.bidding.projects import services as project_services
+from qinqing.bidding.seating import selectors as seating_selectors
+from qinqing.bidding.seating.workstation import my_seat
+from qinqing.core.errors import DomainError
+from qinqing.core.lookups import int_or_404
+from qinqing.core.permissions import can
+
+
+def _seat_or_signin(request: HttpRequest) -> Seat | None:
+    seat = my_seat(request)
+    if seat is not None:
+        supervision.seat_seen(seat)
+    return seat
+
+
+def stage_board(session: EvaluationSession) -> list[dict]:
+    """The stages in order with their state, for the progress strip."""
+    states = {s.stage: s for s in session.stages.all()}
+    return [
+        {"stage": value, "label": label, "state": states.get(value)}
+        for value, label in Stage.choices
+        if value != Stage.PRICE
+    ]
+
+
+def _parse_entries(post, stage: str, criteria, bidders) -> list[scoring.EntryIn]:
+    entries = []
+    for bidder in bidders:
+        for criterion in criteria:
+            key = f"{bidder.pk}-{criterion.code}"
+            raw = (post.get(f"e-{key}") or "").strip()
+            note = (post.get(f"n-{key}") or "").strip()
+            if stage == Stage.REVIEW:
+                passed = {"pass": True, "fail": False}.get(raw)
+                entries.append(scoring.EntryIn(bidder.pk, criterion.code, passed=passed, note=note))
+                continue
+            score = None
+            if raw:
+                try:
+                    score = Decimal(raw)
+                except InvalidOperation:
+                    raise DomainError(
+                        _("%(bidder)s的“%(item)s”分值须为数字")
+                        % {"bidder": bidder.name, "item": criterion.name},
+                        field=f"e-{key}",
+                    ) from None
+            entries.append(scoring.EntryIn(bidder.pk, criterion.code, score=score, note=note))
+    return entries
+
+
+def workstation_sheet(request: HttpRequest, stage: str) -> HttpResponse:
+    """The expert's own sheet for a stage: fill, save, submit (locked after submitting)."""
+    seat = _seat_or_signin(request)
+    if seat is None:
+        return redirect("bidding:signin")
+    if stage not in SHEET_STAGES:
+        raise Http404
+    sheet = get_object_or_404(
+        ScoreSheet.objects.select_related("session__section__project"), seat=seat, stage=stage
+    )
+    session = sheet.session
+    criteria = list(selectors.stage_criteria(session, stage))
+    bidders = list(selectors.scored_bidders(session, stage))
+    if request.method == "POST":
+        actor = seat.outcome.expert.user
+        try:
+            entries = _parse_entries(request.POST, stage, criteria, bidders)
+            scoring.sheet_save(actor=actor, seat=seat, stage=stage, entries=entries)
+            if request.POST.get("op") == "submit":
+                scoring.sheet_submit(actor=actor, seat=seat, stage=stage)
+                messages.success(request, _("评分表已提交并锁定。"))
+                return redirect("bidding:workstation")
+            messages.success(request, _("已保存。"))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("bidding:workstation_sheet", stage=stage)
+    values = {(e.bidder_id, e.criterion_id): e for e in sheet.entries.all()}
+    # One row per item (its full wording), one column per bid: few bids, long item names.
+    grid = [
+        {
+            "criterion": c,
+            "cells": [{"bidder": b, "entry": values.get((b.pk, c.pk))} for b in bidders],
+        }
+        for c in criteria
+    ]
+    totals = [
+        sum(
+            (values[(b.pk, c.pk)].score or 0 for c in criteria if (b.pk, c.pk) in values),
+            Decimal(0),
+        )
+        for b in bidders
+    ]
+    return render(
+        request,
+        "bidding/workstation_sheet.html",
+        {
+            "seat": seat,
+            "session": session,
+            "sheet": sheet,
+            "stage": stage,
+            "stage_label": Stage(stage).label,
+            "bidders": bidders,
+            "grid": grid,
+            "totals": totals,
+            "locked": sheet.status != ScoreSheet.Status.DRAFT,
+            "paused": selectors.is_paused(session),
+            "missing": scoring.sheet_missing(sheet) if sheet.status == "draft" else [],
+        },
+    )
+
+
+def workstation_ping(request: HttpRequest) -> HttpResponse:
+    """Heartbeat of an open workstation page (the live board's "idle too long")."""
+    if _seat_or_signin(request) is None:
+        return HttpResponse(status=401)
+    return HttpResponse(status=204)
+
+
+@require_POST
+def workstation_action(request: HttpRequest) -> HttpResponse:
+    """Deviation explanations (every member) and the chair's stage closing and reopening."""
+    seat = _seat_or_signin(request)
+    if seat is None:
+        return redirect("bidding:signin")
+    actor = seat.outcome.expert.user
+    op = request.POST.get("op")
+    try:
+        if op == "explain":
+            note = get_object_or_404(
+                DeviationNote, pk=int_or_404(request.POST.get("note")), sheet__seat=seat
+            )
+            scoring.deviation_explain(
+                actor=actor, seat=seat, note=note, explanation=request.POST.get("explanation", "")
+            )
+            messages.success(request, _("说明已保存。"))
+        elif op == "close":
+            scoring.stage_close(actor=actor, seat=seat, stage=request.POST.get("stage", ""))
+            messages.success(request, _("本阶段已结束。"))
+        elif op == "reopen":
+            sheet = get_object_or_404(
+                ScoreSheet, pk=int_or_404(request.POST.get("sheet")), session=seat.outcome.session
+            )
+            scoring.sheet_reopen(
+                actor=actor, seat=seat, sheet=sheet, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, _("已退回该成员修改。"))
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("bidding:workstation")
+
+
+def evaluation_context(seat: Seat) -> dict:
+    """What the workstation page shows once the evaluation has started."""
+    session = seat.outcome.session
+    state = selectors.current_stage(session)
+    sheets = list(ScoreSheet.objects.filter(seat=seat).order_by("pk"))
+    context = {
+        "stages": stage_board(session),
+        "current": state,
+        "my_sheets": sheets,
+        "my_notes": list(
+            DeviationNote.objects.filter(sheet__seat=seat)
+            .exclude(sheet__status=ScoreSheet.Status.VOID)
+            .select_related("bidder", "criterion", "sheet")
+        ),
+        "paused": selectors.is_paused(session),
+        "is_chair": session.chair_id == seat.pk,
+        "closed_stages": [
+            s for s in session.stages.all() if s.status == EvaluationStage.Status.CLOSED
+        ],
+    }
+    if context["is_chair"] and state is not None and state.stage in SHEET_STAGES:
+        live = ScoreSheet.objects.filter(session=session, stage=state.stage).exclude(
+            status=ScoreSheet.Status.VOID
+        )
+        context["progress"] = {
+            "total": live.count(),
+            "submitted": live.filter(status=ScoreSheet.Status.SUBMITTED).count(),
+            "submitted_sheets": list(
+                live.filter(status=ScoreSheet.Status.SUBMITTED).select_related("seat__workstation")
+            ),
+            "problems": scoring.close_problems(session, state.stage),
+        }
+    return context
+
+
+def committee_stage(request: HttpRequest, stage: str) -> HttpResponse:
+    """A closed stage for the committee: every member's sheet side by side, and the results."""
+    seat = _seat_or_signin(request)
+    if seat is None:
+        return redirect("bidding:signin")
+    session = seat.outcome.session
+    if stage not in Stage.values or not selectors.stage_is_closed(session, stage):
+        raise Http404
+    return render(
+        request,
+        "bidding/committee_stage.html",
+        {"seat": seat, "session": session, **stage_tables(session, stage)},
+    )
+
+
+def stage_tables(session: EvaluationSession, stage: str) -> dict:
+    """Per-expert tables of a closed stage and the bids' results so far, for the committee."""
+    criteria = list(selectors.stage_criteria(session, stage)) if stage in SHEET_STAGES else []
+    sheets = list(
+        ScoreSheet.objects.filter(session=session, stage=stage)
+        .exclude(status=ScoreSheet.Status.VOID)
+        .select_related("seat__workstation")
+        .prefetch_related("entries")
+        .order_by("seat__workstation__code")
+    )
+    bidders = list(selectors.scored_bidders(session, stage)) if stage in SHEET_STAGES else []
+    tables = []
+    for sheet in sheets:
+        values = {(e.bidder_id, e.criterion_id): e for e in sheet.entries.all()}
+        tables.append(
+            {
+                "sheet": sheet,
+                "rows": [
+                    {
+                        "bidder": b,
+                        "cells": [values.get((b.pk, c.pk)) for c in criteria],
+                        "total": sum(
+                            (
+                                values[(b.pk, c.pk)].score or 0
+                                for c in criteria
+                                if (b.pk, c.pk) in values
+                            ),
+                            Decimal(0),
+                        ),
+                    }
+                    for b in bidders
+                ],
+            }
+        )
+    results = list(
+        BidResult.objects.filter(session=session)
+        .select_related("bidder")
+        .order_by("rank", "bidder__pk")
+    )
+    return {
+        "stage": stage,
+        "stage_label": Stage(stage).label,
+        "criteria": criteria,
+        "tables": tables,
+        "results": results,
+        "notes": list(
+            DeviationNote.objects.filter(sheet__session=session, sheet__stage=stage)
+            .exclude(sheet__status=ScoreSheet.Status.VOID)
+            .select_related("bidder", "criterion", "sheet__seat__workstation")
+        ),
+    }
+
+
+# --- the host centre: opening record and plan ------------------------------------------------
+
+
+def _posted_int(post, name: str, label: str) -> int | None:
+    """An optional whole number from a form; anything else is a clear error, not ignored."""
+    raw = (post.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise DomainError(_("%(label)s须为整数") % {"label": label}, field=name)
+    return int(raw)
+
+
+@login_required
+def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
+    """The host centre records the bid prices read at the opening and sets the plan; after
+    the start, everyone who may see the session follows the stages (no scores)."""
+    session = project_selectors.session(user=request.user, pk=pk)
+    manage = can(request.user, "bidding.manage_session", session)
+    plan = ScoringPlan.objects.filter(session=session).first()
+    bidders = list(session.section.bidders.order_by("pk"))
+    editable = manage and session.status not in (
+        EvaluationSession.Status.IN_PROGRESS,
+        EvaluationSession.Status.CLOSED,
+    )
+    if request.method == "POST":
+        if not editable:
+            raise Http404
+        op = request.POST.get("op")
+        try:
+            if op == "prices":
+                prices = {}
+                for b in bidders:
+                    raw = (request.POST.get(f"price-{b.pk}") or "").replace(",", "").strip()
+                    if not raw:
+                        continue
+                    try:
+                        prices[b.pk] = Decimal(raw)
+                    except InvalidOperation:
+                        raise DomainError(
+                            _("%(bidder)s的投标报价须为金额") % {"bidder": b.name},
+                            field=f"price-{b.pk}",
+                        ) from None
+                project_services.bid_prices_record(
+                    actor=request.user, section=session.section, prices=prices
+                )
+                messages.success(request, _("开标记录已保存。"))
+            elif op == "plan":
+                template = get_object_or_404(
+                    CriteriaTemplate, pk=int_or_404(request.POST.get("template"))
+                )
+                post = request.POST
+                services.plan_set(
+                    actor=request.user,
+                    session=session,
+                    template=template,
+                    price_formula=post.get("price_formula") or PriceFormula.LOW_PRICE,
+                    price_weight=post.get("price_weight") or None,
+                    k=post.get("k") or None,
+                    deduct_above=post.get("deduct_above") or None,
+                    deduct_below=post.get("deduct_below") or None,
+                    drop_price_extremes_from=_posted_int(
+                        post, "drop_price_extremes_from", _("去掉最高最低报价的最少投标数")
+                    ),
+                    drop_score_extremes=post.get("drop_score_extremes") == "on",
+                    deviation_basis=post.get("deviation_basis") or "item",
+                    deviation_mean_of=post.get("deviation_mean_of") or "others",
+                    deviation_threshold=post.get("deviation_threshold") or None,
+                    candidate_count=_posted_int(post, "candidate_count", _("推荐中标候选人数"))
+                    or rules.MAX_CANDIDATES,
+                )
+                messages.success(request, _("评标方案已保存。"))
+            else:
+                raise Http404
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("bidding:session_scoring", pk=session.pk)
+    method = session.section.project.method
+    sheets = ScoreSheet.objects.filter(session=session).exclude(status=ScoreSheet.Status.VOID)
+    lot = RankingLot.objects.filter(session=session).first()
+    return render(
+        request,
+        "bidding/session_scoring.html",
+        {
+            "session": session,
+            "plan": plan,
+            "bidders": bidders,
+            "editable": editable,
+            "manage": manage,
+            "templates": CriteriaTemplate.objects.filter(method=method),
+            "formulas": PriceFormula.choices,
+            "bases": ScoringPlan.DeviationBasis.choices,
+            "means": ScoringPlan.MeanOf.choices,
+            "stages": stage_board(session),
+            "criteria": list(session.criteria.all()),
+            "stage_counts": [
+                {
+                    "stage": Stage(value).label,
+                    "total": sheets.filter(stage=value).count(),
+                    "submitted": sheets.filter(stage=value, status="submitted").count(),
+                }
+                for value in SHEET_STAGES
+            ],
+            "lot": lot,
+            "lot_proof": scoring.lot_proof(lot) if lot else None,
+            "can_witness": can(request.user, "bidding.witness_lot", session),
+        },
+    )
+
+
+@login_required
+@require_POST
+def lot_witness(request: HttpRequest, pk: int) -> HttpResponse:
+    session = project_selectors.session(user=request.user, pk=pk)
+    if not can(request.user, "bidding.witness_lot", session):
+        raise Http404
+    lot = get_object_or_404(RankingLot, session=session)
+    try:
+        scoring.lot_witness(
+            actor=request.user, lot=lot, witness_entropy=request.POST.get("witness_entropy", "")
+        )
+        messages.success(request, _("已见证抽签，排名已确定。"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("bidding:session_scoring", pk=session.pk)
+
+
+@login_required
+@require_POST
+def member_withdraw(request: HttpRequest, pk: int, seat_pk: int) -> HttpResponse:
+    """The host centre records that a member leaves or falls ill (实施条例 Art.48)."""
+    session = project_selectors.session(user=request.user, pk=pk)
+    if not can(request.user, "bidding.manage_session", session):
+        raise Http404
+    seat = get_object_or_404(seating_selectors.committee_seats(session), pk=seat_pk)
+    try:
+        services.member_withdraw(
+            actor=request.user, seat=seat, reason=request.POST.get("reason", "")
+        )
+        messages.success(
+            request,
+            _("该成员的评审结论已作废，已按顺序通知下一位备选专家；确认后请重新分配工位。"),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("bidding:session_detail", pk=session.pk)
+
+
+@login_required
+@require_POST
+def session_start(request: HttpRequest, pk: int) -> HttpResponse:
+    session = project_selectors.session(user=request.user, pk=pk)
+    if not can(request.user, "bidding.manage_session", session):
+        raise Http404
+    try:
+        services.session_start(actor=request.user, session=session)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("评标已开始，请评标委员会推举负责人。"))
+    return redirect("bidding:session_detail", pk=session.pk)

@@ -34,6 +34,7 @@ from qinqing.bidding.seating.workstation import my_seat
 from qinqing.core.errors import DomainError
 from qinqing.core.lookups import int_or_404
 from qinqing.core.permissions import can
+from qinqing.core.rules import is_ascii_digits
 
 
 def _seat_or_signin(request: HttpRequest) -> Seat | None:
@@ -292,7 +293,7 @@ def _posted_int(post, name: str, label: str) -> int | None:
     raw = (post.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not is_ascii_digits(raw):
         raise DomainError(_("%(label)s须为整数") % {"label": label}, field=name)
     return int(raw)
 

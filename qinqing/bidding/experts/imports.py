@@ -30,6 +30,7 @@ from qinqing.core.audit import audit_log
 from qinqing.core.errors import DomainError
 from qinqing.core.models import Organisation
 from qinqing.core.rules import (
+    is_ascii_digits,
     resident_id_birth_date,
     resident_id_is_valid,
     uscc_is_valid,
@@ -204,10 +205,10 @@ def _validate(rows: list[dict[str, str]]) -> tuple[list, list]:
         uscc = uscc_normalise(row["employer_uscc"]) if row["employer_uscc"] else ""
         if uscc and not uscc_is_valid(uscc):
             row_errors.append((EXPERTS, n, "工作单位统一社会信用代码", "格式或校验位不正确"))
-        if row["phone"] and not (len(row["phone"]) == 11 and row["phone"].isdigit()):
+        if row["phone"] and not (len(row["phone"]) == 11 and is_ascii_digits(row["phone"])):
             row_errors.append((EXPERTS, n, "手机号", "应为11位数字"))
         if row["region_code"] and not (
-            len(row["region_code"]) == 6 and row["region_code"].isdigit()
+            len(row["region_code"]) == 6 and is_ascii_digits(row["region_code"])
         ):
             row_errors.append((EXPERTS, n, "所在地区代码", "应为6位数字"))
         if row["title"] and row["title"] not in TITLES:

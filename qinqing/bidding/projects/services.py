@@ -21,7 +21,7 @@ from qinqing.bidding.models import (
 from qinqing.core.audit import audit_log
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import Organisation
-from qinqing.core.rules import uscc_is_valid, uscc_normalise
+from qinqing.core.rules import is_ascii_digits, uscc_is_valid, uscc_normalise
 
 K = Organisation.Kind
 
@@ -98,7 +98,7 @@ def project_register(
     require_kind(host_centre, K.TRADING_CENTRE, "host_centre", "主场")
     if method not in Project.Method.values:
         raise DomainError("未知的评标办法", field="method")
-    if not (len(region_code) == 6 and region_code.isdigit()):
+    if not (len(region_code) == 6 and is_ascii_digits(region_code)):
         raise DomainError("地区代码应为6位数字行政区划代码", field="region_code")
     if budget is not None and budget < 0:
         raise DomainError("预算金额不能为负数", field="budget")

@@ -3,7 +3,6 @@ PDF, conduct rating), the expert's signing page at the workstation, fee sheet an
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
 from django import forms
@@ -32,6 +31,7 @@ from qinqing.bidding.report import services as reports
 from qinqing.bidding.seating.workstation import my_seat
 from qinqing.core.errors import DomainError
 from qinqing.core.permissions import can, get_visible_or_404, require
+from qinqing.core.spreadsheets import workbook_bytes
 
 
 class RefusalForm(forms.Form):
@@ -350,10 +350,8 @@ def fee_export(request: HttpRequest, pk: int) -> HttpResponse:
     sheet.cell(row=sheet.max_row, column=7).number_format = "#,##0.00"
     for column, width in zip("ABCDEFGH", (6, 10, 12, 10, 30, 8, 16, 60), strict=True):
         sheet.column_dimensions[column].width = width
-    out = io.BytesIO()
-    book.save(out)
     response = HttpResponse(
-        out.getvalue(),
+        workbook_bytes(book),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''fees-{session.pk}.xlsx"

@@ -860,3 +860,15 @@ def test_a_submit_recreates_a_missing_chain_head(evaluation):
     assert ScoreSheet.objects.get(seat=seat, stage=Stage.REVIEW).status == "submitted"
     assert AuditChainHead.objects.get().seq == AuditEntry.objects.count()
     assert verify_chain().ok
+
+
+@pytest.mark.parametrize("raw", ["²", "①", "-1", "3.5"])
+def test_a_posted_whole_number_of_other_digits_is_a_field_error_not_a_500(raw):
+    """str.isdigit() takes '²', which int() refuses: the plan form answered 500."""
+    from qinqing.bidding.evaluation.views import _posted_int
+    from qinqing.core.errors import DomainError
+
+    with pytest.raises(DomainError) as refused:
+        _posted_int({"candidate_count": raw}, "candidate_count", "推荐中标候选人数")
+    assert refused.value.field == "candidate_count"
+    assert _posted_int({"candidate_count": " 3 "}, "candidate_count", "推荐中标候选人数") == 3

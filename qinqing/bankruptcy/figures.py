@@ -134,3 +134,19 @@ def median_days_to_approval(start: date, end: date, organisation=None) -> Decima
     if not days:
         return None
     return Decimal(str(statistics.median(days)))
+
+
+def series(years: list[int]) -> list[dict]:
+    """Per year: debts resolved and assets revitalised (for the dashboard chart)."""
+    out = []
+    for year in years:
+        start, end = date(year, 1, 1), date(year, 12, 31)
+        out.append(
+            {
+                "year": year,
+                "assets": assets_revitalised(start, end),
+                "debts": debts_resolved(start, end),
+                "firms": firms_rescued(start, end),
+            }
+        )
+    return out

@@ -603,21 +603,3 @@ def rescued_agreements(start: date, end: date, organisation=None) -> QuerySet:
             | Q(case__debtor=organisation)
         )
     return qs
-
-
-def figures_series(years: list[int]) -> list[dict]:
-    """Per year: debts resolved and assets revitalised (for the dashboard chart)."""
-    from qinqing.bankruptcy import figures
-
-    out = []
-    for year in years:
-        start, end = date(year, 1, 1), date(year, 12, 31)
-        out.append(
-            {
-                "year": year,
-                "assets": figures.assets_revitalised(start, end),
-                "debts": figures.debts_resolved(start, end),
-                "firms": figures.firms_rescued(start, end),
-            }
-        )
-    return out

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from qinqing.bankruptcy import figures as bankruptcy_figures
 from qinqing.bankruptcy import imports, rules, selectors, services
 from qinqing.bankruptcy.forms import (
     AnnounceForm,
@@ -684,7 +685,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         (figure.label, figures_registry.evaluate(figure, start, end), figure.unit)
         for figure in (figures_registry.get_figure(name) for name in FIGURE_NAMES)
     ]
-    series = selectors.figures_series(list(range(start.year, end.year + 1))[-8:])
+    series = bankruptcy_figures.series(list(range(start.year, end.year + 1))[-8:])
     peak = max([float(s["assets"]) for s in series] + [1.0])
     bar_w = 60
     bars = [

@@ -7,6 +7,8 @@ SECRET_KEY        default: generated once into var/secret_key (development only)
 DEBUG             "1" to enable (default off; `make demo` turns it on)
 ALLOWED_HOSTS     comma-separated, default "127.0.0.1,localhost"
 QINQING_NOTIFIER  dotted path of the notifier backend (default: database + log)
+TRUSTED_PROXIES   comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is
+                  read for the client's address (default: none; REMOTE_ADDR is the client)
 """
 
 from __future__ import annotations
@@ -169,6 +171,9 @@ SESSION_COOKIE_AGE = 8 * 3600
 if os.environ.get("REDIS_URL"):
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# The reverse proxies in front of the app (e.g. "127.0.0.1,10.0.0.0/24"): only a request from
+# one of them has its X-Forwarded-For read, from the right (qinqing/core/net.py).
+TRUSTED_PROXIES = [p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()]
 # Login throttling: failed attempts per username+IP inside the window (see core.throttle).
 QINQING_LOGIN_MAX_FAILURES = int(os.environ.get("QINQING_LOGIN_MAX_FAILURES", "5"))
 QINQING_LOGIN_WINDOW_SECONDS = int(os.environ.get("QINQING_LOGIN_WINDOW_SECONDS", "900"))

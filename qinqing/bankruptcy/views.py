@@ -45,6 +45,7 @@ from qinqing.core import calendar, otp
 from qinqing.core import figures as figures_registry
 from qinqing.core.errors import DomainError
 from qinqing.core.models import Organisation
+from qinqing.core.net import client_ip
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require, visible
 from qinqing.core.roles import Role
 
@@ -868,7 +869,7 @@ def public_file(request: HttpRequest, pk: int) -> HttpResponse:
             challenge = services.phone_challenge_send(
                 case=case,
                 phone=phone_form.cleaned_data["phone"],
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
             )
         except DomainError as exc:
             phone_form.add_error("phone", exc.message)
@@ -1016,7 +1017,7 @@ def _phone_identify(request: HttpRequest, case: Case, *, purpose: str, audit_act
             challenge = services.phone_challenge_send(
                 case=case,
                 phone=phone_form.cleaned_data["phone"],
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
                 purpose=purpose,
             )
         except DomainError as exc:

@@ -28,6 +28,7 @@ from qinqing.core.charts import bar_chart
 from qinqing.core.errors import DomainError
 from qinqing.core.lookups import int_or_404
 from qinqing.core.models import Organisation
+from qinqing.core.net import client_ip
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
 from qinqing.core.roles import Role
 
@@ -614,7 +615,7 @@ def signin(request: HttpRequest) -> HttpResponse:
         try:
             if op == "phone" and phone_form.is_valid():
                 challenge = services.signin_code_send(
-                    phone=phone_form.cleaned_data["phone"], ip=request.META.get("REMOTE_ADDR")
+                    phone=phone_form.cleaned_data["phone"], ip=client_ip(request)
                 )
                 request.session[CHALLENGE_KEY] = challenge.pk
                 messages.info(request, _("如您今日在本中心参加评标，验证码已发送到您的手机。"))

@@ -8,7 +8,11 @@ class CoreConfig(AppConfig):
     verbose_name = _("平台核心")
 
     def ready(self) -> None:
-        from qinqing.core import figures, lookups  # noqa: F401  (registers figures, lookups)
+        from qinqing.core import (  # noqa: F401  (registers figures, lookups, checks)
+            figures,
+            lookups,
+            net,
+        )
         from qinqing.core.navigation import NavEntry, register_nav
 
         section = _("平台")

@@ -25,6 +25,7 @@ from qinqing.core.models import (
     Organisation,
     RoleGrant,
 )
+from qinqing.core.net import client_ip
 from qinqing.core.permissions import can
 from qinqing.core.roles import Role
 from qinqing.core.rules import uscc_is_valid, uscc_normalise
@@ -116,7 +117,7 @@ def _recent_failures(username: str, ip: str | None) -> int:
 
 def user_authenticate(*, request, username: str, password: str):
     """Check a password with throttling; audit success and failure; return the user."""
-    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    ip = client_ip(request)
     if _recent_failures(username, ip) >= settings.QINQING_LOGIN_MAX_FAILURES:
         raise ThrottledError("登录失败次数过多，请 15 分钟后再试", code="throttled")
     user = authenticate(request, username=username, password=password)

@@ -174,9 +174,12 @@ if os.environ.get("REDIS_URL"):
 # The reverse proxies in front of the app (e.g. "127.0.0.1,10.0.0.0/24"): only a request from
 # one of them has its X-Forwarded-For read, from the right (qinqing/core/net.py).
 TRUSTED_PROXIES = [p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()]
-# Login throttling: failed attempts per username+IP inside the window (see core.throttle).
-QINQING_LOGIN_MAX_FAILURES = int(os.environ.get("QINQING_LOGIN_MAX_FAILURES", "5"))
-QINQING_LOGIN_WINDOW_SECONDS = int(os.environ.get("QINQING_LOGIN_WINDOW_SECONDS", "900"))
+# Login throttling (qinqing/core/services.py): failures of the last window, per account and per
+# address, make the next attempt wait (doubling, at most QINQING_LOGIN_MAX_DELAY_SECONDS); from
+# QINQING_LOGIN_CODE_AFTER failures an account with a phone also needs an SMS code.
+QINQING_LOGIN_WINDOW_SECONDS = int(os.environ.get("QINQING_LOGIN_WINDOW_SECONDS", "3600"))
+QINQING_LOGIN_MAX_DELAY_SECONDS = int(os.environ.get("QINQING_LOGIN_MAX_DELAY_SECONDS", "300"))
+QINQING_LOGIN_CODE_AFTER = int(os.environ.get("QINQING_LOGIN_CODE_AFTER", "5"))
 QINQING_NOTIFIER = os.environ.get("QINQING_NOTIFIER", "qinqing.core.notifier.DatabaseLogBackend")
 QINQING_SMS_WEBHOOK_URL = os.environ.get("QINQING_SMS_WEBHOOK_URL", "")
 # The address people reach the platform at, for links sent by SMS and e-mail.

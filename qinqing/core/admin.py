@@ -5,7 +5,7 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 
 from qinqing.core.audit import audit_log
-from qinqing.core.models import AuditEntry, Notification, Organisation, RoleGrant
+from qinqing.core.models import AccountPhone, AuditEntry, Notification, Organisation, RoleGrant
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -72,3 +72,14 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AccountPhone)
+class AccountPhoneAdmin(AuditedAdmin):
+    list_display = ("user", "masked", "updated_at")
+    search_fields = ("user__username", "phone")
+    autocomplete_fields = ("user",)
+
+    @admin.display(description="手机号")
+    def masked(self, obj):
+        return f"{obj.phone[:3]}****{obj.phone[-4:]}"

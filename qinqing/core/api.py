@@ -28,6 +28,10 @@ class BearerAuth(HttpBearer):
 class TokenIn(Schema):
     username: str
     password: str
+    code: str | None = Field(
+        None,
+        description="短信验证码：账号近期多次登录失败时需要（先不带验证码请求一次，验证码即发送到账号登记的手机）",
+    )
 
 
 class TokenOut(Schema):
@@ -72,7 +76,11 @@ class FiguresQuery(Schema):
 
 @router.post("/auth/token", auth=None, response={200: TokenOut}, summary="以用户名和密码换取令牌")
 def token_create(request, payload: TokenIn):
-    user = user_authenticate(request=request, username=payload.username, password=payload.password)
+    """Failures slow the next attempt (429 with `Retry-After`); after several failures an
+    account with a phone also needs an SMS code (401, `code` = `code_required`)."""
+    user = user_authenticate(
+        request=request, username=payload.username, password=payload.password, code=payload.code
+    )
     clear, token = api_token_issue(actor=user)
     return {"token": clear, "expires_at": token.expires_at}
 

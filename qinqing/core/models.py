@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.core.roles import Role
@@ -241,15 +243,41 @@ class LoginFailure(models.Model):
 
     username = models.CharField(_("用户名"), max_length=150)
     ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
-    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("登录失败记录")
         verbose_name_plural = _("登录失败记录")
-        indexes = [models.Index(fields=["username", "at"], name="loginfail_user_at_idx")]
+        indexes = [
+            models.Index(fields=["username", "at"], name="loginfail_user_at_idx"),
+            models.Index(fields=["ip", "at"], name="loginfail_ip_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.username} @ {self.at}"
+
+
+class AccountPhone(models.Model):
+    """The mobile phone of an account, to which a login after repeated failures sends its
+    one-time code (set by a platform administrator)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="account_phone",
+    )
+    phone = models.CharField(
+        _("手机号"), max_length=20, validators=[RegexValidator(r"^\d{11}$", _("请填写11位手机号"))]
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("账号手机号")
+        verbose_name_plural = _("账号手机号")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.phone[:3]}****{self.phone[-4:]}"
 
 
 class OneTimeCode(models.Model):

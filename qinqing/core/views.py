@@ -6,6 +6,7 @@ import logging
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import (
@@ -17,7 +18,9 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from qinqing.core import calendar, calendar_rules, selectors
@@ -34,9 +37,28 @@ logger = logging.getLogger("qinqing.web")
 
 
 class LoginView(auth_views.LoginView):
+    """The one login of the site and the admin: throttled, audited (`user_authenticate`)."""
+
     form_class = ThrottledLoginForm
     template_name = "core/login.html"
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.retry_after:
+            response.status_code = 429
+            response["Retry-After"] = str(form.retry_after)
+        return response
+
+
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin's login page sends to the site's: one throttled, audited login for both."""
+    next_url = request.GET.get("next") or reverse("admin:index")
+    if request.user.is_authenticated:
+        if request.user.is_active and request.user.is_staff:
+            return redirect(next_url if next_url.startswith("/admin/") else "admin:index")
+        raise PermissionDenied
+    return redirect(f"{reverse('login')}?{urlencode({'next': next_url})}")
 
 
 @login_required

@@ -24,3 +24,7 @@ class CoreConfig(AppConfig):
         register_nav(
             NavEntry(_("我的消息"), "notification_list", "core.view_notification", section, 920)
         )
+        register_nav(NavEntry(_("账号与令牌"), "account_tokens", "core.view_token", section, 925))
+        register_nav(
+            NavEntry(_("API 令牌管理"), "token_admin_list", "core.manage_tokens", section, 930)
+        )

@@ -217,7 +217,17 @@ class Notification(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token; only its SHA-256 is stored, the clear value is shown once."""
+    """A bearer token; only its SHA-256 is stored, the clear value is shown once.
+
+    `password_fingerprint` is a keyed hash of the owner's password hash when the token was
+    issued: a token whose fingerprint no longer matches (the password changed, by any path)
+    is refused, as is a revoked or expired one."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("有效")
+        EXPIRED = "expired", _("已过期")
+        REVOKED = "revoked", _("已撤销")
+        PASSWORD_CHANGED = "password_changed", _("密码已更改，已失效")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -226,13 +236,25 @@ class ApiToken(models.Model):
         related_name="api_tokens",
     )
     key_hash = models.CharField(_("令牌哈希"), max_length=64, unique=True)
+    password_fingerprint = models.CharField(_("密码指纹"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_ip = models.GenericIPAddressField(_("创建地址"), null=True, blank=True)
     expires_at = models.DateTimeField(_("过期时间"))
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("撤销人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("API 令牌")
         verbose_name_plural = _("API 令牌")
+        indexes = [models.Index(fields=["user", "created_at"], name="apitoken_user_idx")]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.created_at:%Y-%m-%d}"

@@ -14,11 +14,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from qinqing.core import calendar, calendar_rules, otp, rules
 from qinqing.core.audit import audit_log
 from qinqing.core.calendar_rules import HOLIDAY, WORKDAY, NoticeError, SpecialDay
-from qinqing.core.errors import CredentialsError, DomainError, ThrottledError
+from qinqing.core.errors import ConflictError, CredentialsError, DomainError, ThrottledError
 from qinqing.core.models import (
     AccountPhone,
     ApiToken,
@@ -287,34 +288,96 @@ def user_authenticate(*, request, username: str, password: str, code: str | None
     raise error
 
 
-def api_token_issue(*, actor) -> tuple[str, ApiToken]:
+# --- API tokens: tied to the password they were issued under, revocable ---------------------
+
+
+def _password_fingerprint(user, secret=None) -> str:
+    return salted_hmac(
+        "qinqing.core.api_token", user.password, secret=secret, algorithm="sha256"
+    ).hexdigest()
+
+
+def api_token_state(token: ApiToken, now=None) -> str:
+    """`ApiToken.State` of a token (its user loaded): revoked, expired, its owner's password
+    changed since it was issued (or a token issued before tokens were tied to it), or active."""
+    now = now or timezone.now()
+    if token.revoked_at is not None:
+        return ApiToken.State.REVOKED
+    if token.expires_at <= now:
+        return ApiToken.State.EXPIRED
+    secrets_ = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    if not token.password_fingerprint or not any(
+        constant_time_compare(token.password_fingerprint, _password_fingerprint(token.user, s))
+        for s in secrets_
+    ):
+        return ApiToken.State.PASSWORD_CHANGED
+    return ApiToken.State.ACTIVE
+
+
+def api_token_issue(*, actor, ip: str | None = None) -> tuple[str, ApiToken]:
     """A new bearer token for `actor`; the clear value is returned once and never stored."""
     clear = "qq_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
             user=actor,
             key_hash=hashlib.sha256(clear.encode()).hexdigest(),
+            password_fingerprint=_password_fingerprint(actor),
+            created_ip=ip,
             expires_at=timezone.now() + timedelta(days=settings.QINQING_API_TOKEN_DAYS),
         )
-        audit_log(actor=actor, action="api_token.issue", obj=token)
+        audit_log(actor=actor, action="api_token.issue", obj=token, detail={"ip": ip})
     return clear, token
 
 
-def api_token_user(clear: str):
-    """The active user behind a bearer token, or None. Marks the token used (at most hourly)."""
+def api_token_find(clear: str) -> ApiToken | None:
+    """The active token (with its active user) for a bearer value, or None. Marks the token
+    used (at most hourly)."""
     digest = hashlib.sha256(clear.encode()).hexdigest()
+    now = timezone.now()
     token = (
         ApiToken.objects.select_related("user")
-        .filter(key_hash=digest, expires_at__gt=timezone.now(), user__is_active=True)
+        .filter(key_hash=digest, revoked_at=None, expires_at__gt=now, user__is_active=True)
         .first()
     )
-    if token is None:
+    if token is None or api_token_state(token, now) != ApiToken.State.ACTIVE:
         return None
-    now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(hours=1):
         token.last_used_at = now
         token.save(update_fields=["last_used_at"])
-    return token.user
+    return token
+
+
+def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
+    """Revoke a token: its owner, or a platform administrator for anyone's. Audited."""
+    if actor.pk != token.user_id and not can(actor, "core.manage_tokens"):
+        raise PermissionDenied
+    with transaction.atomic():
+        token = (
+            ApiToken.objects.select_for_update(of=("self",)).select_related("user").get(pk=token.pk)
+        )
+        if token.revoked_at is not None:
+            raise ConflictError("该令牌已撤销", code="revoked")
+        token.revoked_at, token.revoked_by = timezone.now(), actor
+        token.save(update_fields=["revoked_at", "revoked_by"])
+        audit_log(
+            actor=actor,
+            action="api_token.revoke",
+            obj=token,
+            detail={"user": token.user.get_username(), "by_owner": actor.pk == token.user_id},
+        )
+    return token
+
+
+def password_changed(*, actor, user) -> None:
+    """Audit a password change made on the site (the new hash is saved by Django's form);
+    the user's tokens stop working by their fingerprint, whatever path changed it."""
+    with transaction.atomic():
+        audit_log(
+            actor=actor,
+            action="auth.password_change",
+            obj=user,
+            detail={"user": user.get_username()},
+        )
 
 
 # --- the working-day calendar: a year's holiday notice ----------------------------------------

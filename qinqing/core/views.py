@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -18,20 +18,29 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.template import loader
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from qinqing.core import calendar, calendar_rules, selectors
 from qinqing.core import figures as figures_registry
 from qinqing.core.audit import verify_chain
 from qinqing.core.calendar_rules import WORKDAY, WorkCalendar
+from qinqing.core.errors import DomainError
 from qinqing.core.forms import HolidayNoticeForm, PeriodForm, ThrottledLoginForm
-from qinqing.core.models import HolidayNotice, Notification
+from qinqing.core.models import ApiToken, HolidayNotice, Notification
 from qinqing.core.notifier import notification_mark_read
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
-from qinqing.core.services import NoticeDraft, holiday_notice_save
+from qinqing.core.services import (
+    NoticeDraft,
+    account_phone,
+    api_token_revoke,
+    api_token_state,
+    holiday_notice_save,
+    password_changed,
+)
 
 logger = logging.getLogger("qinqing.web")
 
@@ -59,6 +68,82 @@ def admin_login(request: HttpRequest) -> HttpResponse:
             return redirect(next_url if next_url.startswith("/admin/") else "admin:index")
         raise PermissionDenied
     return redirect(f"{reverse('login')}?{urlencode({'next': next_url})}")
+
+
+# --- the user's account: password, API tokens ----------------------------------------------
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change one's password (audited); every API token issued under the old one stops."""
+
+    template_name = "core/password_change.html"
+    success_url = reverse_lazy("account_tokens")
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            password_changed(actor=self.request.user, user=self.request.user)
+        messages.success(self.request, _("密码已修改；此前签发的 API 令牌已全部失效。"))
+        return response
+
+
+def _token_rows(tokens) -> list[tuple[ApiToken, str]]:
+    now = timezone.now()
+    return [(t, ApiToken.State(api_token_state(t, now))) for t in tokens]
+
+
+@login_required
+def account_tokens(request: HttpRequest) -> HttpResponse:
+    """The user's own API tokens, each revocable."""
+    tokens = selectors.api_tokens(user=request.user, owner=request.user)[:100]
+    phone = account_phone(request.user)
+    return render(
+        request,
+        "core/account_tokens.html",
+        {
+            "rows": _token_rows(tokens),
+            "phone": f"{phone[:3]}****{phone[-4:]}" if phone else "",
+            "can_manage": can(request.user, "core.manage_tokens"),
+        },
+    )
+
+
+@login_required
+def token_admin_list(request: HttpRequest) -> HttpResponse:
+    """Every user's API tokens, for a platform administrator to revoke."""
+    require(request.user, "core.manage_tokens")
+    username = request.GET.get("user", "").strip()[:150]
+    tokens = selectors.api_tokens(user=request.user, username=username)
+    page = Paginator(tokens, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "core/token_admin_list.html",
+        {
+            "page": page,
+            "rows": _token_rows(page.object_list),
+            "username": username,
+            "query": urlencode({"user": username}) if username else "",
+        },
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_visible_or_404(
+        request.user, "core.view_token", ApiToken.objects.select_related("user"), pk=pk
+    )
+    try:
+        api_token_revoke(actor=request.user, token=token)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("已撤销 %(user)s 的令牌。") % {"user": token.user.get_username()}
+        )
+    if token.user_id == request.user.pk:
+        return redirect("account_tokens")
+    return redirect("token_admin_list")
 
 
 @login_required

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.db import transaction
 from django.forms.models import model_to_dict
+from django.utils.translation import gettext_lazy as _
 
 from qinqing.core.audit import audit_log
 from qinqing.core.models import AccountPhone, AuditEntry, Notification, Organisation, RoleGrant
@@ -18,9 +19,12 @@ class AuditedAdmin(admin.ModelAdmin):
                 obj=obj,
                 detail={
                     "changed": form.changed_data,
-                    "values": model_to_dict(obj, form.changed_data),
+                    "values": self.audit_values(obj, form.changed_data),
                 },
             )
+
+    def audit_values(self, obj, fields: list[str]) -> dict:
+        return model_to_dict(obj, fields)
 
     def delete_model(self, request, obj):
         with transaction.atomic():
@@ -76,10 +80,16 @@ class NotificationAdmin(admin.ModelAdmin):
 
 @admin.register(AccountPhone)
 class AccountPhoneAdmin(AuditedAdmin):
-    list_display = ("user", "masked", "updated_at")
+    list_display = ("user", "masked_phone", "updated_at")
     search_fields = ("user__username", "phone")
     autocomplete_fields = ("user",)
 
-    @admin.display(description="手机号")
-    def masked(self, obj):
-        return f"{obj.phone[:3]}****{obj.phone[-4:]}"
+    @admin.display(description=_("手机号"))
+    def masked_phone(self, obj):
+        return obj.masked
+
+    def audit_values(self, obj, fields: list[str]) -> dict:
+        values = super().audit_values(obj, fields)
+        if "phone" in values:
+            values["phone"] = obj.masked
+        return values

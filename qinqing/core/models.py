@@ -299,7 +299,11 @@ class AccountPhone(models.Model):
         verbose_name_plural = _("账号手机号")
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.phone[:3]}****{self.phone[-4:]}"
+        return f"{self.user} · {self.masked}"
+
+    @property
+    def masked(self) -> str:
+        return f"{self.phone[:3]}****{self.phone[-4:]}"
 
 
 class OneTimeCode(models.Model):

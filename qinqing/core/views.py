@@ -30,12 +30,11 @@ from qinqing.core.audit import verify_chain
 from qinqing.core.calendar_rules import WORKDAY, WorkCalendar
 from qinqing.core.errors import DomainError
 from qinqing.core.forms import HolidayNoticeForm, PeriodForm, ThrottledLoginForm
-from qinqing.core.models import ApiToken, HolidayNotice, Notification
+from qinqing.core.models import AccountPhone, ApiToken, HolidayNotice, Notification
 from qinqing.core.notifier import notification_mark_read
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
 from qinqing.core.services import (
     NoticeDraft,
-    account_phone,
     api_token_revoke,
     api_token_state,
     holiday_notice_save,
@@ -96,13 +95,13 @@ def _token_rows(tokens) -> list[tuple[ApiToken, str]]:
 def account_tokens(request: HttpRequest) -> HttpResponse:
     """The user's own API tokens, each revocable."""
     tokens = selectors.api_tokens(user=request.user, owner=request.user)[:100]
-    phone = account_phone(request.user)
+    phone = AccountPhone.objects.filter(user=request.user).first()
     return render(
         request,
         "core/account_tokens.html",
         {
             "rows": _token_rows(tokens),
-            "phone": f"{phone[:3]}****{phone[-4:]}" if phone else "",
+            "phone": phone.masked if phone else "",
             "can_manage": can(request.user, "core.manage_tokens"),
         },
     )

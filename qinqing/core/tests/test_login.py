@@ -240,6 +240,24 @@ def test_admin_login_is_the_site_login_throttled_and_audited(client, demo_users)
     assert client.get("/admin/login/").status_code == 302  # signed in: on to the admin
 
 
+def test_a_platform_administrator_sets_an_accounts_phone_in_the_admin(client, demo_users):
+    client.force_login(demo_users["admin"])
+    judge = demo_users["judge"]
+    response = client.post(
+        "/admin/core/accountphone/add/", {"user": judge.pk, "phone": "1380000007"}
+    )
+    assert response.status_code == 200 and "请填写11位手机号" in response.content.decode()
+    response = client.post(
+        "/admin/core/accountphone/add/", {"user": judge.pk, "phone": "13800000077"}
+    )
+    assert response.status_code == 302
+    assert AccountPhone.objects.get(user=judge).phone == "13800000077"
+    entry = AuditEntry.objects.get(action="accountphone.create_admin")
+    assert entry.detail["values"]["phone"] == "138****0077"  # the chain keeps no phone number
+    page = client.get("/admin/core/accountphone/").content.decode()
+    assert "138****0077" in page and "13800000077" not in page
+
+
 def test_admin_login_for_a_signed_in_non_staff_user_is_403(client, demo_users):
     client.force_login(demo_users["judge"])
     assert client.get("/admin/login/?next=/admin/").status_code == 403

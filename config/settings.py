@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "qinqing.core",
     "qinqing.enterprises",
     "qinqing.needs",
@@ -180,6 +182,10 @@ TRUSTED_PROXIES = [p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").spli
 QINQING_LOGIN_WINDOW_SECONDS = int(os.environ.get("QINQING_LOGIN_WINDOW_SECONDS", "3600"))
 QINQING_LOGIN_MAX_DELAY_SECONDS = int(os.environ.get("QINQING_LOGIN_MAX_DELAY_SECONDS", "300"))
 QINQING_LOGIN_CODE_AFTER = int(os.environ.get("QINQING_LOGIN_CODE_AFTER", "5"))
+# The optional second factor (django-otp TOTP, /account/2fa/): the issuer the authenticator
+# app shows; django-otp's own throttle is off because the login's throttle covers it.
+OTP_TOTP_ISSUER = "亲清"
+OTP_TOTP_THROTTLE_FACTOR = 0
 QINQING_NOTIFIER = os.environ.get("QINQING_NOTIFIER", "qinqing.core.notifier.DatabaseLogBackend")
 QINQING_SMS_WEBHOOK_URL = os.environ.get("QINQING_SMS_WEBHOOK_URL", "")
 # The address people reach the platform at, for links sent by SMS and e-mail.

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from qinqing.core.audit import audit_log
 from qinqing.core.models import AccountPhone, AuditEntry, Notification, Organisation, RoleGrant
@@ -93,3 +94,25 @@ class AccountPhoneAdmin(AuditedAdmin):
         if "phone" in values:
             values["phone"] = obj.masked
         return values
+
+
+if admin.site.is_registered(TOTPDevice):  # django-otp's own shows the secret key and its QR
+    admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(AuditedAdmin):
+    """A platform administrator sees who has the second factor on and resets a lost one
+    (deletion, audited); the secret key is never shown."""
+
+    list_display = ("user", "confirmed", "created_at", "last_used_at")
+    list_filter = ("confirmed",)
+    search_fields = ("user__username",)
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

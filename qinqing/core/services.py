@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from qinqing.core import calendar, calendar_rules, otp, rules
 from qinqing.core.audit import audit_log
@@ -218,6 +219,59 @@ def _login_code_send(*, account, phone: str, ip: str | None) -> None:
     audit_log(actor=None, action="auth.login_code_sent", obj=account, detail={"ip": ip})
 
 
+def totp_device(user) -> TOTPDevice | None:
+    """The user's confirmed authenticator (django-otp TOTP), if the second factor is on."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def totp_start(*, actor) -> TOTPDevice:
+    """An unconfirmed authenticator for `actor` to scan (the one already begun, if any)."""
+    with transaction.atomic():
+        if TOTPDevice.objects.filter(user=actor, confirmed=True).exists():
+            raise ConflictError("动态口令已启用", code="enabled")
+        device = TOTPDevice.objects.filter(user=actor, confirmed=False).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=actor, name="default", confirmed=False)
+            audit_log(actor=actor, action="auth.totp_start", obj=actor)
+    return device
+
+
+def totp_confirm(*, actor, code: str) -> TOTPDevice:
+    """Turn the second factor on: the code the authenticator shows proves it was set up."""
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user=actor, confirmed=False).first()
+        if device is None:
+            raise ConflictError("请先设置动态口令", code="no_device")
+        if not device.verify_token((code or "").strip()):
+            raise DomainError(
+                "动态口令不正确，请核对手机时间后重试", field="code", code="wrong_code"
+            )
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=actor).exclude(pk=device.pk).delete()
+        audit_log(actor=actor, action="auth.totp_enable", obj=actor)
+    return device
+
+
+def totp_disable(*, actor, password: str, code: str) -> None:
+    """Turn one's second factor off, with the password and a current code (an administrator
+    resets a lost one in the admin, audited there)."""
+    with transaction.atomic():
+        device = totp_device(actor)
+        if device is None:
+            raise ConflictError("动态口令未启用", code="not_enabled")
+        right = actor.check_password(password or "")
+        if not (right and device.verify_token((code or "").strip())):
+            raise DomainError("密码或动态口令不正确", field="password", code="bad_credentials")
+        TOTPDevice.objects.filter(user=actor).delete()
+        audit_log(
+            actor=actor,
+            action="auth.totp_disable",
+            obj=actor,
+            detail={"user": actor.get_username()},
+        )
+
+
 def user_authenticate(*, request, username: str, password: str, code: str | None = None):
     """Check a password; audit success and failure; return the user.
 
@@ -227,7 +281,9 @@ def user_authenticate(*, request, username: str, password: str, code: str | None
     `QINQING_LOGIN_CODE_AFTER` failures an account with a phone also needs a one-time SMS
     code: the first attempt without one sends it (whether or not the password is right, so
     the answer says nothing about the password), and only the right password with the right
-    code signs in. A success clears the account's failures. Never a fixed lock-out."""
+    code signs in. An account with the second factor on (`totp_device`) needs its
+    authenticator's code at every login instead. A success clears the account's failures.
+    Never a fixed lock-out."""
     ip = client_ip(request)
     username = (username or "")[:150]
     code = (code or "").strip()
@@ -242,11 +298,19 @@ def user_authenticate(*, request, username: str, password: str, code: str | None
             raise ThrottledError(
                 login_wait_message(state.retry_after), retry_after=state.retry_after
             )
+        device = totp_device(account) if account is not None else None
         phone = ""
-        if account is not None and state.account_failures >= settings.QINQING_LOGIN_CODE_AFTER:
+        if (
+            device is None
+            and account is not None
+            and state.account_failures >= settings.QINQING_LOGIN_CODE_AFTER
+        ):
             phone = account_phone(account)
         challenge = _pending_login_code(account, now) if phone else None
-        if phone and (challenge is None or not code):
+        if device is not None and not code:
+            message = "该账号已启用动态口令：请输入密码和身份验证器显示的 6 位动态口令"
+            error = CredentialsError(message, field="code", code="code_required")
+        elif phone and (challenge is None or not code):
             if challenge is None:
                 _login_code_send(account=account, phone=phone, ip=ip)
             if code:
@@ -262,6 +326,10 @@ def user_authenticate(*, request, username: str, password: str, code: str | None
         else:
             user = authenticate(request, username=username, password=password)
             code_ok = challenge is None or otp.code_matches(challenge, code)
+            factor = "sms" if challenge is not None else None
+            if device is not None:
+                # Only a right password reaches the device (its replay guard is saved).
+                code_ok, factor = user is not None and device.verify_token(code), "totp"
             if user is not None and code_ok:
                 if challenge is not None:
                     otp.code_use(policy=LOGIN_CODE, challenge=challenge)
@@ -270,18 +338,21 @@ def user_authenticate(*, request, username: str, password: str, code: str | None
                     actor=user,
                     action="auth.login",
                     obj=user,
-                    detail={"ip": ip, "sms_code": challenge is not None},
+                    detail={"ip": ip, "second_factor": factor},
                 )
                 return user
-            if not code_ok:
+            if challenge is not None and not code_ok:
                 otp.code_fail(challenge)
             LoginFailure.objects.create(username=username, ip=ip, at=now)
             audit_log(
                 actor=None,
                 action="auth.login_failed",
-                detail={"username": username, "ip": ip, "sms_code": challenge is not None},
+                detail={"username": username, "ip": ip, "second_factor": factor},
             )
-            message = "用户名、密码或验证码错误" if challenge is not None else "用户名或密码错误"
+            message = {
+                "sms": "用户名、密码或验证码错误",
+                "totp": "用户名、密码或动态口令错误",
+            }.get(factor, "用户名或密码错误")
             if wait := _login_wait(state, ip):
                 message += f"，请 {wait} 秒后再试"
             error = CredentialsError(message, code="bad_credentials")

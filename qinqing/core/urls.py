@@ -8,6 +8,7 @@ urlpatterns = [
     path("logout/", views.auth_views.LogoutView.as_view(), name="logout"),
     path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("account/tokens/", views.account_tokens, name="account_tokens"),
+    path("account/2fa/", views.account_totp, name="account_totp"),
     path("tokens/", views.token_admin_list, name="token_admin_list"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("audit/", views.audit_list, name="audit_list"),

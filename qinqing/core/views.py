@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from base64 import b32encode
 
+import segno
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -22,7 +24,9 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from qinqing.core import calendar, calendar_rules, selectors
 from qinqing.core import figures as figures_registry
@@ -39,6 +43,10 @@ from qinqing.core.services import (
     api_token_state,
     holiday_notice_save,
     password_changed,
+    totp_confirm,
+    totp_device,
+    totp_disable,
+    totp_start,
 )
 
 logger = logging.getLogger("qinqing.web")
@@ -103,8 +111,44 @@ def account_tokens(request: HttpRequest) -> HttpResponse:
             "rows": _token_rows(tokens),
             "phone": phone.masked if phone else "",
             "can_manage": can(request.user, "core.manage_tokens"),
+            "totp": totp_device(request.user) is not None,
         },
     )
+
+
+@never_cache
+@login_required
+def account_totp(request: HttpRequest) -> HttpResponse:
+    """Set up, confirm or stop the optional second factor (an authenticator app, TOTP)."""
+    status = 200
+    if request.method == "POST":
+        op, user = request.POST.get("op"), request.user
+        try:
+            if op == "start":
+                totp_start(actor=user)
+                return redirect("account_totp")
+            if op == "confirm":
+                totp_confirm(actor=user, code=request.POST.get("code", ""))
+                messages.success(request, _("动态口令已启用：以后每次登录都需要它。"))
+                return redirect("account_totp")
+            if op == "disable":
+                totp_disable(
+                    actor=user,
+                    password=request.POST.get("password", ""),
+                    code=request.POST.get("code", ""),
+                )
+                messages.success(request, _("动态口令已停用。"))
+                return redirect("account_totp")
+            status = 400
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            status = exc.status_code
+    device = TOTPDevice.objects.filter(user=request.user).order_by("-confirmed", "-pk").first()
+    context = {"device": device, "confirmed": device is not None and device.confirmed}
+    if device is not None and not device.confirmed:
+        context["qr"] = segno.make(device.config_url, error="m").svg_inline(scale=4, border=2)
+        context["secret"] = b32encode(device.bin_key).decode()
+    return render(request, "core/account_totp.html", context, status=status)
 
 
 @login_required

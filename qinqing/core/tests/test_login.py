@@ -182,7 +182,7 @@ def test_after_five_failures_an_account_with_a_phone_also_needs_an_sms_code(
     assert response.status_code == 200
     assert not LoginFailure.objects.filter(username="judge").exists()
     login = AuditEntry.objects.filter(action="auth.login").latest("seq")
-    assert login.detail == {"ip": owner, "sms_code": True}
+    assert login.detail == {"ip": owner, "second_factor": "sms"}
     # Counters reset: the next login needs no code.
     assert token(client, "judge", PASSWORD, owner).status_code == 200
 
@@ -205,7 +205,7 @@ def test_web_login_asks_for_the_code_and_answers_429_with_the_wait(client, demo_
     elapse(4)
     response = client.post("/login/", {"username": "judge", "password": PASSWORD})
     html = response.content.decode()
-    assert response.status_code == 200 and "短信验证码" in html and 'name="code"' in html
+    assert response.status_code == 200 and "需要短信验证" in html and 'name="code"' in html
     code = _code_from(outbox, "13800000077")
     response = client.post("/login/", {"username": "judge", "password": PASSWORD, "code": code})
     assert response.status_code == 302 and response["Location"] == "/"

@@ -32,7 +32,10 @@ def _domain_error(request, exc: DomainError):
     body = {"detail": exc.message, "code": exc.code}
     if exc.field:
         body["field"] = exc.field
-    return api.create_response(request, body, status=exc.status_code)
+    response = api.create_response(request, body, status=exc.status_code)
+    if retry_after := getattr(exc, "retry_after", None):
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)

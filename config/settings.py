@@ -9,6 +9,8 @@ QINQING_SIGNING_KEY the platform's Ed25519 signing seed (required outside DEBUG)
 DEBUG             "1" to enable (default off; `make demo` turns it on)
 ALLOWED_HOSTS     comma-separated, default "127.0.0.1,localhost"
 QINQING_NOTIFIER  dotted path of the notifier backend (default: database + log)
+TRUSTED_PROXIES   comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is
+                  read for the client's address (default: none; REMOTE_ADDR is the client)
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "qinqing.core",
     "qinqing.enterprises",
     "qinqing.needs",
@@ -205,9 +209,19 @@ QINQING_BODY_LIMITS = [
     ("/briefing/import/", 4 * _MB),  # a brief's text file
 ]
 
-# Login throttling: failed attempts per username+IP inside the window (see core.throttle).
-QINQING_LOGIN_MAX_FAILURES = int(os.environ.get("QINQING_LOGIN_MAX_FAILURES", "5"))
-QINQING_LOGIN_WINDOW_SECONDS = int(os.environ.get("QINQING_LOGIN_WINDOW_SECONDS", "900"))
+# The reverse proxies in front of the app (e.g. "127.0.0.1,10.0.0.0/24"): only a request from
+# one of them has its X-Forwarded-For read, from the right (qinqing/core/net.py).
+TRUSTED_PROXIES = [p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()]
+# Login throttling (qinqing/core/services.py): failures of the last window, per account and per
+# address, make the next attempt wait (doubling, at most QINQING_LOGIN_MAX_DELAY_SECONDS); from
+# QINQING_LOGIN_CODE_AFTER failures an account with a phone also needs an SMS code.
+QINQING_LOGIN_WINDOW_SECONDS = int(os.environ.get("QINQING_LOGIN_WINDOW_SECONDS", "3600"))
+QINQING_LOGIN_MAX_DELAY_SECONDS = int(os.environ.get("QINQING_LOGIN_MAX_DELAY_SECONDS", "300"))
+QINQING_LOGIN_CODE_AFTER = int(os.environ.get("QINQING_LOGIN_CODE_AFTER", "5"))
+# The optional second factor (django-otp TOTP, /account/2fa/): the issuer the authenticator
+# app shows; django-otp's own throttle is off because the login's throttle covers it.
+OTP_TOTP_ISSUER = "亲清"
+OTP_TOTP_THROTTLE_FACTOR = 0
 QINQING_NOTIFIER = os.environ.get("QINQING_NOTIFIER", "qinqing.core.notifier.DatabaseLogBackend")
 QINQING_SMS_WEBHOOK_URL = os.environ.get("QINQING_SMS_WEBHOOK_URL", "")
 # The address people reach the platform at, for links sent by SMS and e-mail.

@@ -48,6 +48,7 @@ from qinqing.core.errors import DomainError
 from qinqing.core.http import redirect_back
 from qinqing.core.idempotency import AlreadyApplied, form_once
 from qinqing.core.models import Organisation
+from qinqing.core.net import client_ip
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require, visible
 from qinqing.core.roles import Role
 
@@ -873,7 +874,7 @@ def public_file(request: HttpRequest, pk: int) -> HttpResponse:
             challenge = services.phone_challenge_send(
                 case=case,
                 phone=phone_form.cleaned_data["phone"],
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
             )
         except DomainError as exc:
             phone_form.add_error("phone", exc.message)
@@ -1021,7 +1022,7 @@ def _phone_identify(request: HttpRequest, case: Case, *, purpose: str, audit_act
             challenge = services.phone_challenge_send(
                 case=case,
                 phone=phone_form.cleaned_data["phone"],
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
                 purpose=purpose,
             )
         except DomainError as exc:

@@ -3,9 +3,11 @@
 from django.contrib import admin
 from django.db import transaction
 from django.forms.models import model_to_dict
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from qinqing.core.audit import audit_log
-from qinqing.core.models import AuditEntry, Notification, Organisation, RoleGrant
+from qinqing.core.models import AccountPhone, AuditEntry, Notification, Organisation, RoleGrant
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -18,9 +20,12 @@ class AuditedAdmin(admin.ModelAdmin):
                 obj=obj,
                 detail={
                     "changed": form.changed_data,
-                    "values": model_to_dict(obj, form.changed_data),
+                    "values": self.audit_values(obj, form.changed_data),
                 },
             )
+
+    def audit_values(self, obj, fields: list[str]) -> dict:
+        return model_to_dict(obj, fields)
 
     def delete_model(self, request, obj):
         with transaction.atomic():
@@ -69,6 +74,45 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ("created_at", "channel", "recipient", "address", "subject", "status")
     list_filter = ("channel", "status")
     search_fields = ("subject", "address")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccountPhone)
+class AccountPhoneAdmin(AuditedAdmin):
+    list_display = ("user", "masked_phone", "updated_at")
+    search_fields = ("user__username", "phone")
+    autocomplete_fields = ("user",)
+
+    @admin.display(description=_("手机号"))
+    def masked_phone(self, obj):
+        return obj.masked
+
+    def audit_values(self, obj, fields: list[str]) -> dict:
+        values = super().audit_values(obj, fields)
+        if "phone" in values:
+            values["phone"] = obj.masked
+        return values
+
+
+if admin.site.is_registered(TOTPDevice):  # django-otp's own shows the secret key and its QR
+    admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(AuditedAdmin):
+    """A platform administrator sees who has the second factor on and resets a lost one
+    (deletion, audited); the secret key is never shown."""
+
+    list_display = ("user", "confirmed", "created_at", "last_used_at")
+    list_filter = ("confirmed",)
+    search_fields = ("user__username",)
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False

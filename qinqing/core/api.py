@@ -6,29 +6,40 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.security import HttpBearer
 
 from qinqing.core import figures as figures_registry
 from qinqing.core import limits
 from qinqing.core.models import Organisation
+from qinqing.core.net import client_ip
 from qinqing.core.permissions import require
-from qinqing.core.services import api_token_issue, api_token_user, user_authenticate
+from qinqing.core.services import (
+    api_token_find,
+    api_token_issue,
+    api_token_revoke,
+    user_authenticate,
+)
 
 router = Router(tags=["core"])
 
 
 class BearerAuth(HttpBearer):
     def authenticate(self, request, token: str):
-        user = api_token_user(token)
-        if user is not None:
-            request.user = user
-        return user
+        found = api_token_find(token)
+        if found is None:
+            return None
+        request.user, request.api_token = found.user, found
+        return found.user
 
 
 class TokenIn(Schema):
     username: str
     password: str
+    code: str | None = Field(
+        None,
+        description="短信验证码：账号近期多次登录失败时需要（先不带验证码请求一次，验证码即发送到账号登记的手机）",
+    )
 
 
 class TokenOut(Schema):
@@ -73,9 +84,22 @@ class FiguresQuery(Schema):
 
 @router.post("/auth/token", auth=None, response={200: TokenOut}, summary="以用户名和密码换取令牌")
 def token_create(request, payload: TokenIn):
-    user = user_authenticate(request=request, username=payload.username, password=payload.password)
-    clear, token = api_token_issue(actor=user)
+    """Failures slow the next attempt (429 with `Retry-After`); after several failures an
+    account with a phone also needs an SMS code (401, `code` = `code_required`). A token stops
+    working when its owner's password changes or it is revoked."""
+    user = user_authenticate(
+        request=request, username=payload.username, password=payload.password, code=payload.code
+    )
+    clear, token = api_token_issue(actor=user, ip=client_ip(request))
     return {"token": clear, "expires_at": token.expires_at}
+
+
+@router.delete(
+    "/auth/token", auth=BearerAuth(), response={204: None}, summary="撤销本次请求所用的令牌"
+)
+def token_revoke(request):
+    api_token_revoke(actor=request.user, token=request.api_token)
+    return Status(204, None)
 
 
 @router.get("/me", response=MeOut, summary="当前用户及其角色")

@@ -8,7 +8,12 @@ class CoreConfig(AppConfig):
     verbose_name = _("平台核心")
 
     def ready(self) -> None:
-        from qinqing.core import checks, figures, lookups  # noqa: F401  (registrations)
+        from qinqing.core import (  # noqa: F401  (registrations: checks, figures, lookups)
+            checks,
+            figures,
+            lookups,
+            net,
+        )
         from qinqing.core.navigation import NavEntry, register_nav
 
         section = _("平台")
@@ -19,4 +24,8 @@ class CoreConfig(AppConfig):
         )
         register_nav(
             NavEntry(_("我的消息"), "notification_list", "core.view_notification", section, 920)
+        )
+        register_nav(NavEntry(_("账号与令牌"), "account_tokens", "core.view_token", section, 925))
+        register_nav(
+            NavEntry(_("API 令牌管理"), "token_admin_list", "core.manage_tokens", section, 930)
         )

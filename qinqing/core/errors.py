@@ -26,4 +26,17 @@ class CredentialsError(DomainError):
 
 
 class ThrottledError(DomainError):
+    """Too many attempts; `retry_after` (seconds), when known, is sent as `Retry-After`."""
+
     status_code = 429
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str = "throttled",
+        retry_after: int | None = None,
+    ):
+        super().__init__(message, field=field, code=code)
+        self.retry_after = retry_after

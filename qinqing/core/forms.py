@@ -10,7 +10,20 @@ from qinqing.core.services import holiday_notice_draft, user_authenticate
 
 
 class ThrottledLoginForm(AuthenticationForm):
-    """Django's login form, checked through the throttled, audited core service."""
+    """Django's login form, checked through the throttled, audited core service; the SMS code
+    is asked for when the service needs it (`code_required`)."""
+
+    code = forms.CharField(
+        label=_("短信验证码"),
+        required=False,
+        max_length=10,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.code_required = bool(self.data.get("code"))
+        self.retry_after: int | None = None
 
     def clean(self):
         username = self.cleaned_data.get("username")
@@ -18,9 +31,14 @@ class ThrottledLoginForm(AuthenticationForm):
         if username and password:
             try:
                 self.user_cache = user_authenticate(
-                    request=self.request, username=username, password=password
+                    request=self.request,
+                    username=username,
+                    password=password,
+                    code=self.cleaned_data.get("code"),
                 )
             except DomainError as exc:
+                self.code_required = self.code_required or exc.code == "code_required"
+                self.retry_after = getattr(exc, "retry_after", None)
                 raise forms.ValidationError(exc.message, code=exc.code) from None
             self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data

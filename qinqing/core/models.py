@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.core.roles import Role
@@ -215,7 +217,17 @@ class Notification(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token; only its SHA-256 is stored, the clear value is shown once."""
+    """A bearer token; only its SHA-256 is stored, the clear value is shown once.
+
+    `password_fingerprint` is a keyed hash of the owner's password hash when the token was
+    issued: a token whose fingerprint no longer matches (the password changed, by any path)
+    is refused, as is a revoked or expired one."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("有效")
+        EXPIRED = "expired", _("已过期")
+        REVOKED = "revoked", _("已撤销")
+        PASSWORD_CHANGED = "password_changed", _("密码已更改，已失效")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -224,13 +236,25 @@ class ApiToken(models.Model):
         related_name="api_tokens",
     )
     key_hash = models.CharField(_("令牌哈希"), max_length=64, unique=True)
+    password_fingerprint = models.CharField(_("密码指纹"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_ip = models.GenericIPAddressField(_("创建地址"), null=True, blank=True)
     expires_at = models.DateTimeField(_("过期时间"))
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("撤销人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("API 令牌")
         verbose_name_plural = _("API 令牌")
+        indexes = [models.Index(fields=["user", "created_at"], name="apitoken_user_idx")]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.created_at:%Y-%m-%d}"
@@ -241,15 +265,45 @@ class LoginFailure(models.Model):
 
     username = models.CharField(_("用户名"), max_length=150)
     ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
-    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("登录失败记录")
         verbose_name_plural = _("登录失败记录")
-        indexes = [models.Index(fields=["username", "at"], name="loginfail_user_at_idx")]
+        indexes = [
+            models.Index(fields=["username", "at"], name="loginfail_user_at_idx"),
+            models.Index(fields=["ip", "at"], name="loginfail_ip_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.username} @ {self.at}"
+
+
+class AccountPhone(models.Model):
+    """The mobile phone of an account, to which a login after repeated failures sends its
+    one-time code (set by a platform administrator)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="account_phone",
+    )
+    phone = models.CharField(
+        _("手机号"), max_length=20, validators=[RegexValidator(r"^\d{11}$", _("请填写11位手机号"))]
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("账号手机号")
+        verbose_name_plural = _("账号手机号")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.masked}"
+
+    @property
+    def masked(self) -> str:
+        return f"{self.phone[:3]}****{self.phone[-4:]}"
 
 
 class OneTimeCode(models.Model):

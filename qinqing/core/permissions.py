@@ -209,3 +209,23 @@ register_policy(
     org_field=None,
     description="节假日安排：平台管理员录入或更正每年的国务院节假日安排通知（工作日历向所有人公开）",
 )
+
+
+def _token_scope(grants: Grants, qs: QuerySet) -> QuerySet:
+    if grants.has(Role.PLATFORM_ADMIN):
+        return qs
+    return qs.filter(user=grants.user)
+
+
+register_policy(
+    "core.view_token",
+    roles=None,
+    scope=_token_scope,
+    description="API 令牌：每个用户查看和撤销自己的，平台管理员可查看和撤销任何用户的",
+)
+register_policy(
+    "core.manage_tokens",
+    roles={Role.PLATFORM_ADMIN},
+    org_field=None,
+    description="全部用户的 API 令牌：平台管理员查看和撤销",
+)

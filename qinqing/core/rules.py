@@ -1,7 +1,8 @@
-"""Pure rules of the core: identifiers. No Django here."""
+"""Pure rules of the core: identifiers, the login delay. No Django here."""
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -78,3 +79,25 @@ def resident_id_is_valid(code: str) -> bool:
 def mask_resident_id(last4: str) -> str:
     """How an identity number is shown: only its last four characters (PIPL minimum)."""
     return "*" * 14 + last4
+
+
+# Failures of the window allowed without a wait: an account (its owner mistyping), an address
+# (an office or a mobile network behind one address, many people mistyping).
+LOGIN_FREE_FAILURES_ACCOUNT = 3
+LOGIN_FREE_FAILURES_ADDRESS = 10
+
+
+def login_delay(failures: int, *, free: int, cap: int) -> int:
+    """Seconds the next login attempt waits after the last failure: none while `failures` is
+    below `free`, then 1, 2, 4, … seconds, doubling with each further failure, never more
+    than `cap`. Slows guessing (about one try per `cap` seconds at the cap) without ever
+    locking the owner out."""
+    if failures < free:
+        return 0
+    return min(cap, 2 ** min(failures - free, 62))
+
+
+def login_retry_after(failures: int, seconds_since_last: float, *, free: int, cap: int) -> int:
+    """Whole seconds still to wait (0: may try now)."""
+    left = login_delay(failures, free=free, cap=cap) - seconds_since_last
+    return max(0, math.ceil(left))

@@ -11,7 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from qinqing.core import calendar, calendar_rules
 from qinqing.core.calendar_rules import WorkCalendar
-from qinqing.core.models import AuditEntry, CalendarDay, HolidayNotice, Notification, RoleGrant
+from qinqing.core.models import (
+    ApiToken,
+    AuditEntry,
+    CalendarDay,
+    HolidayNotice,
+    Notification,
+    RoleGrant,
+)
 from qinqing.core.permissions import visible
 
 
@@ -30,6 +37,17 @@ def notifications(*, user) -> QuerySet:
 
 def role_grants(*, user) -> QuerySet:
     return RoleGrant.objects.filter(user=user).select_related("organisation").order_by("role")
+
+
+def api_tokens(*, user, owner=None, username: str = "") -> QuerySet:
+    """API tokens `user` may see (their own; a platform administrator's, everyone's), newest
+    first; only `owner`'s, or those of usernames containing `username`, when given."""
+    qs = ApiToken.objects.select_related("user", "revoked_by").order_by("-created_at", "-pk")
+    if owner is not None:
+        qs = qs.filter(user=owner)
+    if username:
+        qs = qs.filter(user__username__icontains=username)
+    return visible(user, "core.view_token", qs)
 
 
 # --- the working-day calendar (public: the State Council's notices are public) ---------------

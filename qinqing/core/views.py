@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from base64 import b32encode
 
+import segno
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -17,26 +20,179 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from qinqing.core import calendar, calendar_rules, crypto, selectors
 from qinqing.core import figures as figures_registry
 from qinqing.core.audit import anchors_document, verify_chain
 from qinqing.core.calendar_rules import WORKDAY, WorkCalendar
+from qinqing.core.errors import DomainError
 from qinqing.core.forms import HolidayNoticeForm, PeriodForm, ThrottledLoginForm
-from qinqing.core.models import AuditAnchor, HolidayNotice, Notification
+from qinqing.core.models import (
+    AccountPhone,
+    ApiToken,
+    AuditAnchor,
+    HolidayNotice,
+    Notification,
+)
 from qinqing.core.notifier import notification_mark_read
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
-from qinqing.core.services import NoticeDraft, holiday_notice_save
+from qinqing.core.services import (
+    NoticeDraft,
+    api_token_revoke,
+    api_token_state,
+    holiday_notice_save,
+    password_changed,
+    totp_confirm,
+    totp_device,
+    totp_disable,
+    totp_start,
+)
 
 logger = logging.getLogger("qinqing.web")
 
 
 class LoginView(auth_views.LoginView):
+    """The one login of the site and the admin: throttled, audited (`user_authenticate`)."""
+
     form_class = ThrottledLoginForm
     template_name = "core/login.html"
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.retry_after:
+            response.status_code = 429
+            response["Retry-After"] = str(form.retry_after)
+        return response
+
+
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin's login page sends to the site's: one throttled, audited login for both."""
+    next_url = request.GET.get("next") or reverse("admin:index")
+    if request.user.is_authenticated:
+        if request.user.is_active and request.user.is_staff:
+            return redirect(next_url if next_url.startswith("/admin/") else "admin:index")
+        raise PermissionDenied
+    return redirect(f"{reverse('login')}?{urlencode({'next': next_url})}")
+
+
+# --- the user's account: password, API tokens ----------------------------------------------
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change one's password (audited); every API token issued under the old one stops."""
+
+    template_name = "core/password_change.html"
+    success_url = reverse_lazy("account_tokens")
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            password_changed(actor=self.request.user, user=self.request.user)
+        messages.success(self.request, _("密码已修改；此前签发的 API 令牌已全部失效。"))
+        return response
+
+
+def _token_rows(tokens) -> list[tuple[ApiToken, str]]:
+    now = timezone.now()
+    return [(t, ApiToken.State(api_token_state(t, now))) for t in tokens]
+
+
+@login_required
+def account_tokens(request: HttpRequest) -> HttpResponse:
+    """The user's own API tokens, each revocable."""
+    tokens = selectors.api_tokens(user=request.user, owner=request.user)[:100]
+    phone = AccountPhone.objects.filter(user=request.user).first()
+    return render(
+        request,
+        "core/account_tokens.html",
+        {
+            "rows": _token_rows(tokens),
+            "phone": phone.masked if phone else "",
+            "can_manage": can(request.user, "core.manage_tokens"),
+            "totp": totp_device(request.user) is not None,
+        },
+    )
+
+
+@never_cache
+@login_required
+def account_totp(request: HttpRequest) -> HttpResponse:
+    """Set up, confirm or stop the optional second factor (an authenticator app, TOTP)."""
+    status = 200
+    if request.method == "POST":
+        op, user = request.POST.get("op"), request.user
+        try:
+            if op == "start":
+                totp_start(actor=user)
+                return redirect("account_totp")
+            if op == "confirm":
+                totp_confirm(actor=user, code=request.POST.get("code", ""))
+                messages.success(request, _("动态口令已启用：以后每次登录都需要它。"))
+                return redirect("account_totp")
+            if op == "disable":
+                totp_disable(
+                    actor=user,
+                    password=request.POST.get("password", ""),
+                    code=request.POST.get("code", ""),
+                )
+                messages.success(request, _("动态口令已停用。"))
+                return redirect("account_totp")
+            status = 400
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            status = exc.status_code
+    device = TOTPDevice.objects.filter(user=request.user).order_by("-confirmed", "-pk").first()
+    context = {"device": device, "confirmed": device is not None and device.confirmed}
+    if device is not None and not device.confirmed:
+        context["qr"] = segno.make(device.config_url, error="m").svg_inline(scale=4, border=2)
+        context["secret"] = b32encode(device.bin_key).decode()
+    return render(request, "core/account_totp.html", context, status=status)
+
+
+@login_required
+def token_admin_list(request: HttpRequest) -> HttpResponse:
+    """Every user's API tokens, for a platform administrator to revoke."""
+    require(request.user, "core.manage_tokens")
+    username = request.GET.get("user", "").strip()[:150]
+    tokens = selectors.api_tokens(user=request.user, username=username)
+    page = Paginator(tokens, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "core/token_admin_list.html",
+        {
+            "page": page,
+            "rows": _token_rows(page.object_list),
+            "username": username,
+            "query": urlencode({"user": username}) if username else "",
+        },
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_visible_or_404(
+        request.user, "core.view_token", ApiToken.objects.select_related("user"), pk=pk
+    )
+    try:
+        api_token_revoke(actor=request.user, token=token)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("已撤销 %(user)s 的令牌。") % {"user": token.user.get_username()}
+        )
+    if token.user_id == request.user.pk:
+        return redirect("account_tokens")
+    return redirect("token_admin_list")
 
 
 @login_required

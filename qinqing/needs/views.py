@@ -22,6 +22,7 @@ from qinqing.core.charts import bar_chart
 from qinqing.core.errors import DomainError, ThrottledError
 from qinqing.core.forms import PeriodForm
 from qinqing.core.models import Organisation
+from qinqing.core.net import client_ip
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
 from qinqing.core.roles import Role
 from qinqing.core.spreadsheets import workbook_bytes
@@ -32,10 +33,6 @@ from qinqing.needs.models import Category, Need, NeedAttachment, QrCode, Rating,
 
 FIRM_ROLES = (Role.ENTERPRISE, Role.VOLUNTEER)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _form_error(form, exc: DomainError) -> None:
@@ -67,7 +64,7 @@ def public_form(request: HttpRequest, key: str) -> HttpResponse:
                     category_hint=d["category_hint"],
                     company_name=d["company_name"],
                     qr=qr,
-                    ip=_client_ip(request),
+                    ip=client_ip(request),
                     attachments=d["attachments"],
                 )
             except ThrottledError as exc:
@@ -254,7 +251,7 @@ def need_submit_own(request: HttpRequest) -> HttpResponse:
                     text=d["text"],
                     category_hint=d["category_hint"],
                     company_name=org.name,
-                    ip=_client_ip(request),
+                    ip=client_ip(request),
                     attachments=d["attachments"],
                 )
             except DomainError as exc:

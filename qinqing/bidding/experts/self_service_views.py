@@ -16,6 +16,7 @@ from qinqing.bidding.common import form_error
 from qinqing.bidding.experts import forms, selectors, self_service
 from qinqing.bidding.models import Expert
 from qinqing.core.errors import DomainError
+from qinqing.core.net import client_ip
 
 CHALLENGE_KEY = "bidding_self_challenge"
 EXPERT_KEY = "bidding_self_expert"
@@ -49,7 +50,7 @@ def start(request: HttpRequest) -> HttpResponse:
         try:
             if op == "phone" and phone_form.is_valid():
                 challenge = self_service.self_code_send(
-                    phone=phone_form.cleaned_data["phone"], ip=request.META.get("REMOTE_ADDR")
+                    phone=phone_form.cleaned_data["phone"], ip=client_ip(request)
                 )
                 request.session[CHALLENGE_KEY] = challenge.pk
                 messages.info(request, _("如该手机号登记在评标专家库中，验证码已发送。"))

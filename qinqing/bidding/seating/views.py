@@ -29,6 +29,7 @@ from qinqing.bidding.seating import committee, forms, selectors, services
 from qinqing.bidding.seating.workstation import SEAT_KEY, my_seat
 from qinqing.core.errors import DomainError
 from qinqing.core.lookups import int_or_404
+from qinqing.core.net import client_ip
 from qinqing.core.permissions import can, require
 
 
@@ -197,7 +198,7 @@ def signin(request: HttpRequest) -> HttpResponse:
         try:
             if op == "phone" and phone_form.is_valid():
                 challenge = committee.signin_code_send(
-                    phone=phone_form.cleaned_data["phone"], ip=request.META.get("REMOTE_ADDR")
+                    phone=phone_form.cleaned_data["phone"], ip=client_ip(request)
                 )
                 request.session[CHALLENGE_KEY] = challenge.pk
                 messages.info(request, _("如您今日在本中心参加评标，验证码已发送到您的手机。"))

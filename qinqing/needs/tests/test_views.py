@@ -54,6 +54,21 @@ def test_public_form_answers_429_when_throttled(client, qr):
     assert "过于频繁" in response.content.decode()
 
 
+def test_the_needs_intake_records_and_throttles_the_forwarded_address(client, settings, qr):
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    settings.QINQING_NEEDS_RATE_PER_IP = 2
+    data = {"uscc": FIRM_USCC, "text": "数电票开票额度不够用"}
+    url = f"/needs/q/{qr.key}/"
+    behind = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 203.0.113.9"}
+    for phone in ("13900000001", "13900000002"):
+        assert client.post(url, {**data, "phone": phone}, **behind).status_code == 302
+    assert set(Need.objects.values_list("submitted_ip", flat=True)) == {"203.0.113.9"}
+    assert client.post(url, {**data, "phone": "13900000003"}, **behind).status_code == 429
+    # Another client behind the same proxy is not throttled with it.
+    other = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.10"}
+    assert client.post(url, {**data, "phone": "13900000004"}, **other).status_code == 302
+
+
 def test_inactive_or_unknown_qr_is_404(client, qr):
     assert client.get("/needs/q/nope/").status_code == 404
     qr.is_active = False

@@ -9,6 +9,8 @@ QINQING_SIGNING_KEY the platform's Ed25519 signing seed (required outside DEBUG)
 DEBUG             "1" to enable (default off; `make demo` turns it on)
 ALLOWED_HOSTS     comma-separated, default "127.0.0.1,localhost"
 QINQING_NOTIFIER  dotted path of the notifier backend (default: database + log)
+LOG_LEVEL         level of the django and qinqing loggers (default INFO)
+LOG_FORMAT        "json" (one object a line, the default outside DEBUG) or "plain"
 """
 
 from __future__ import annotations
@@ -210,12 +212,26 @@ CACHES = {
     )
 }
 
+# Logs go to stderr (systemd's journal, a container's log). Outside DEBUG one JSON object a line
+# (qinqing.core.logs.JsonFormatter): every request that ends in a 5xx is logged by django.request
+# at ERROR with its path, method, status and traceback; 4xx at WARNING. LOG_FORMAT=plain|json.
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "qinqing.core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json"),
+        }
+    },
     "loggers": {
-        "qinqing": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+        "django": {"handlers": ["stderr"], "level": LOG_LEVEL},
+        "qinqing": {"handlers": ["stderr"], "level": LOG_LEVEL},
     },
 }

@@ -7,7 +7,8 @@ SECRET_KEY        default: generated once into var/secret_key (development only)
 QINQING_DATA_KEYS keys of the encrypted personal data, current first (required outside DEBUG)
 QINQING_SIGNING_KEY the platform's Ed25519 signing seed (required outside DEBUG)
 DEBUG             "1" to enable (default off; `make demo` turns it on)
-ALLOWED_HOSTS     comma-separated, default "127.0.0.1,localhost"
+ALLOWED_HOSTS     comma-separated host names (required outside DEBUG; development default
+                  "127.0.0.1,localhost,testserver")
 QINQING_NOTIFIER  dotted path of the notifier backend (default: database + log)
 LOG_LEVEL         level of the django and qinqing loggers (default INFO)
 LOG_FORMAT        "json" (one object a line, the default outside DEBUG) or "plain"
@@ -55,6 +56,7 @@ QINQING_DATA_KEYS = [
 ]
 DEBUG = _env_bool("DEBUG")
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+ALLOWED_HOSTS_FROM_ENV = bool(os.environ.get("ALLOWED_HOSTS"))  # required outside DEBUG
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [

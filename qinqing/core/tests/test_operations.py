@@ -1,12 +1,25 @@
 """Running in production: request errors logged, misconfiguration refused, health reported."""
 
+import base64
 import io
 import json
 import logging
+import re
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.test import Client, override_settings
 from django.urls import path
+
+from qinqing.core.checks import refuse_to_start_if_misconfigured
+
+KEY = base64.urlsafe_b64encode(b"K" * 32).decode()
+SIGNING_KEY = base64.urlsafe_b64encode(b"S" * 32).decode()
+# The check reads any manifest storage; the production one (whitenoise's) also compresses every
+# file, which costs half a minute here.
+MANIFEST_STORAGE = {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}
 
 
 def _broken_view(request):
@@ -54,3 +67,61 @@ def test_a_request_error_is_one_json_line_on_stderr(caplog):
     assert entry["path"] == "/broken/" and entry["method"] == "POST" and entry["status"] == 500
     assert "RuntimeError: the ledger is on fire" in entry["exception"]
     assert entry["time"].endswith("+00:00")
+
+
+@pytest.fixture
+def production(settings, tmp_path):
+    """DEBUG off with the keys and host names given; static files as in production (the
+    manifest storage, an empty STATIC_ROOT until collectstatic runs)."""
+    settings.DEBUG = False
+    settings.SECRET_KEY_FROM_ENV, settings.ALLOWED_HOSTS_FROM_ENV = True, True
+    settings.QINQING_DATA_KEYS, settings.QINQING_SIGNING_KEY = [KEY], SIGNING_KEY
+    settings.ALLOWED_HOSTS = ["qinqing.example.gov.cn"]
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": MANIFEST_STORAGE}
+    return settings
+
+
+def _deploy_check_ids() -> set[str]:
+    try:
+        call_command("check", deploy=True, fail_level="ERROR", stdout=io.StringIO())
+    except SystemCheckError as exc:
+        return set(re.findall(r"\(([\w.]+\.[EW]\d+)\)", str(exc)))
+    return set()
+
+
+def test_without_collectstatic_the_server_refuses_to_start(production):
+    with pytest.raises(
+        ImproperlyConfigured, match=r"staticfiles\.json 不存在.*qinqing collectstatic"
+    ):
+        refuse_to_start_if_misconfigured()
+    assert "qinqing.E020" in _deploy_check_ids()
+
+    call_command("collectstatic", "--no-input", verbosity=0)
+    refuse_to_start_if_misconfigured()
+    assert "qinqing.E020" not in _deploy_check_ids()
+
+    # An upgrade brought a static file the last collectstatic did not see.
+    manifest_file = production.STATIC_ROOT / "staticfiles.json"
+    manifest = json.loads(manifest_file.read_text())
+    del manifest["paths"]["core/qinqing.css"]
+    manifest_file.write_text(json.dumps(manifest))
+    with pytest.raises(
+        ImproperlyConfigured, match=re.escape("缺少 1 个文件（如 core/qinqing.css）")
+    ):
+        refuse_to_start_if_misconfigured()
+
+
+def test_the_development_host_names_are_refused_outside_debug(production):
+    production.STORAGES = {
+        **production.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    refuse_to_start_if_misconfigured()
+    production.ALLOWED_HOSTS_FROM_ENV = False
+    with pytest.raises(ImproperlyConfigured, match="ALLOWED_HOSTS"):
+        refuse_to_start_if_misconfigured()
+    assert "qinqing.E021" in _deploy_check_ids()
+    production.DEBUG = True  # `make demo`: no keys, no host names, no collectstatic
+    production.QINQING_DATA_KEYS, production.QINQING_SIGNING_KEY = [], ""
+    refuse_to_start_if_misconfigured()

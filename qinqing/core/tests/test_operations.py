@@ -76,8 +76,9 @@ def production(settings, tmp_path):
     settings.DEBUG = False
     settings.SECRET_KEY_FROM_ENV, settings.ALLOWED_HOSTS_FROM_ENV = True, True
     settings.QINQING_DATA_KEYS, settings.QINQING_SIGNING_KEY = [KEY], SIGNING_KEY
-    settings.ALLOWED_HOSTS = ["qinqing.example.gov.cn"]
+    settings.ALLOWED_HOSTS = ["qinqing.example.gov.cn", "testserver"]
     settings.STATIC_ROOT = tmp_path / "static"
+    settings.STATIC_ROOT.mkdir()
     settings.STORAGES = {**settings.STORAGES, "staticfiles": MANIFEST_STORAGE}
     return settings
 
@@ -125,3 +126,30 @@ def test_the_development_host_names_are_refused_outside_debug(production):
     production.DEBUG = True  # `make demo`: no keys, no host names, no collectstatic
     production.QINQING_DATA_KEYS, production.QINQING_SIGNING_KEY = [], ""
     refuse_to_start_if_misconfigured()
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_without_static_files_or_database(production, client, monkeypatch):
+    """It said 200 while every page was a 500 (DEBUG off, no collectstatic)."""
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["static"] == "missing" and response.json()["status"] == "error"
+    assert response.json()["database"] == "ok"
+
+    call_command("collectstatic", "--no-input", verbosity=0)
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["static"] == "ok" and response.json()["status"] in {"ok", "warn"}
+    assert set(response.json()) == {"status", "database", "static", "calendar"}
+
+    def unreachable(self, *args, **kwargs):
+        raise OperationalError("connection refused")
+
+    from django.db import OperationalError
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "cursor", unreachable)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "unreachable", "static": "ok"}

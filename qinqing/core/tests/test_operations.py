@@ -1,10 +1,12 @@
 """Running in production: request errors logged, misconfiguration refused, health reported."""
 
 import base64
+import importlib.util
 import io
 import json
 import logging
 import re
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -15,6 +17,7 @@ from django.urls import path
 
 from qinqing.core.checks import refuse_to_start_if_misconfigured
 
+SETTINGS_FILE = Path(__file__).resolve().parents[3] / "config" / "settings.py"
 KEY = base64.urlsafe_b64encode(b"K" * 32).decode()
 SIGNING_KEY = base64.urlsafe_b64encode(b"S" * 32).decode()
 # The check reads any manifest storage; the production one (whitenoise's) also compresses every
@@ -83,9 +86,9 @@ def production(settings, tmp_path):
     return settings
 
 
-def _deploy_check_ids() -> set[str]:
+def _deploy_check_ids(fail_level: str = "ERROR") -> set[str]:
     try:
-        call_command("check", deploy=True, fail_level="ERROR", stdout=io.StringIO())
+        call_command("check", deploy=True, fail_level=fail_level, stdout=io.StringIO())
     except SystemCheckError as exc:
         return set(re.findall(r"\(([\w.]+\.[EW]\d+)\)", str(exc)))
     return set()
@@ -153,3 +156,107 @@ def test_healthz_is_503_without_static_files_or_database(production, client, mon
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "error", "database": "unreachable", "static": "ok"}
+
+
+# --- security headers and the Content-Security-Policy ------------------------------------------
+
+SECURITY_SETTINGS = [
+    "HTTPS",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SECURE_PROXY_SSL_HEADER",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+]
+
+
+def _settings_module_under(monkeypatch, tmp_path, **env) -> dict:
+    """config/settings.py evaluated afresh under these environment variables: its security
+    settings by name (None for one it does not set)."""
+    for name in ("HTTPS", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("QINQING_VAR_DIR", str(tmp_path / "var"))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    spec = importlib.util.spec_from_file_location("settings_under_test", SETTINGS_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {name: getattr(module, name, None) for name in SECURITY_SETTINGS}
+
+
+def test_https_turns_on_secure_cookies_hsts_and_the_proxy_header(monkeypatch, tmp_path):
+    plain = _settings_module_under(monkeypatch, tmp_path)
+    assert plain["SESSION_COOKIE_SECURE"] is plain["CSRF_COOKIE_SECURE"] is False
+    assert plain["SECURE_HSTS_SECONDS"] == 0 and plain["SECURE_SSL_REDIRECT"] is False
+    assert plain["SECURE_PROXY_SSL_HEADER"] is None  # X-Forwarded-Proto is not read
+
+    https = _settings_module_under(monkeypatch, tmp_path, HTTPS="1")
+    assert https["SESSION_COOKIE_SECURE"] is https["CSRF_COOKIE_SECURE"] is True
+    assert https["SECURE_HSTS_SECONDS"] == 365 * 24 * 3600
+    assert https["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+    assert https["SECURE_PROXY_SSL_HEADER"] == ("HTTP_X_FORWARDED_PROTO", "https")
+    assert https["SECURE_SSL_REDIRECT"] is True
+
+    tuned = _settings_module_under(
+        monkeypatch, tmp_path, HTTPS="1", SECURE_SSL_REDIRECT="0", SECURE_HSTS_SECONDS="600"
+    )
+    assert tuned["SECURE_SSL_REDIRECT"] is False and tuned["SECURE_HSTS_SECONDS"] == 600
+
+
+def test_check_deploy_is_clean_with_https_and_the_keys(production, monkeypatch, tmp_path):
+    for name, value in _settings_module_under(monkeypatch, tmp_path, HTTPS="1").items():
+        setattr(production, name, value)
+    production.STORAGES = {
+        **production.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # HSTS preload is the domain owner's decision (the list is for the registrable domain).
+    assert _deploy_check_ids("WARNING") <= {"security.W021"}
+    production.SESSION_COOKIE_SECURE = False
+    assert "security.W012" in _deploy_check_ids("WARNING")
+
+
+@pytest.mark.django_db
+def test_https_responses_carry_hsts_secure_cookies_and_redirect_plain_http(production, client):
+    production.SECURE_HSTS_SECONDS, production.SECURE_HSTS_INCLUDE_SUBDOMAINS = 31536000, True
+    production.SESSION_COOKIE_SECURE = production.CSRF_COOKIE_SECURE = True
+    production.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    production.SECURE_SSL_REDIRECT = True
+    production.STORAGES = {
+        **production.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    response = client.get("/login/", HTTP_X_FORWARDED_PROTO="https")
+    assert response.status_code == 200
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert response.cookies["csrftoken"]["secure"] is True
+    assert "script-src 'self';" in response["Content-Security-Policy"]
+    plain = client.get("/login/")
+    assert plain.status_code == 301 and plain["Location"] == "https://testserver/login/"
+    assert client.get("/healthz").status_code == 200  # a monitor on the machine, over HTTP
+
+
+@pytest.mark.django_db
+def test_every_response_has_a_policy_without_inline_script(client):
+    policy = client.get("/login/")["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["script-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["form-action"] == "'self'"
+    assert client.get("/healthz")["Content-Security-Policy"] == policy
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>")
+INLINE_HANDLER = re.compile(r"<[^>]*\s(on[a-z]+|hx-on[:\w-]*)=", re.S)
+
+
+def test_no_template_has_inline_script_or_event_handlers():
+    """The policy would block them: a confirmation skipped, a selector that does nothing."""
+    offenders = []
+    for template in sorted((SETTINGS_FILE.parent.parent / "qinqing").rglob("templates/**/*.html")):
+        text = template.read_text()
+        for pattern in (INLINE_SCRIPT, INLINE_HANDLER):
+            offenders += [f"{template.name}: {m.group(0)[:60]}" for m in pattern.finditer(text)]
+    assert offenders == []

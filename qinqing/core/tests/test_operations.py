@@ -206,6 +206,8 @@ def test_https_turns_on_secure_cookies_hsts_and_the_proxy_header(monkeypatch, tm
 
 
 def test_check_deploy_is_clean_with_https_and_the_keys(production, monkeypatch, tmp_path):
+    # Set by the browser tests' fixture for Playwright's thread (async.E001 in deployment).
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
     for name, value in _settings_module_under(monkeypatch, tmp_path, HTTPS="1").items():
         setattr(production, name, value)
     production.STORAGES = {

@@ -216,8 +216,10 @@ def bidding_urls_to_walk(state) -> list[str]:
     return [reverse(f"bidding:{name}", kwargs=kw) for name in sorted(names) for kw in kwargs[name]]
 
 
-# Core pages every identity can reach (home, its notifications, the figures).
-CORE_URLS = ["/", "/notifications/", "/figures/", "/audit/"]
+# Core pages every identity can reach (home, its notifications, the figures), the audit log
+# (refused to these identities) and the published anchors of the audit chain.
+CORE_URLS = ["/", "/notifications/", "/figures/", "/audit/", "/audit/anchors/"]
+CORE_URLS += ["/audit/anchors.json"]
 
 
 def _api_params(state) -> dict[str, list[str]]:

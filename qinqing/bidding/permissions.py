@@ -2,7 +2,8 @@
 
 from django.db.models import Q
 
-from qinqing.core.permissions import Grants, register_policy
+from qinqing.bidding.projects.models import EvaluationSession
+from qinqing.core.permissions import Grants, can, register_policy
 from qinqing.core.roles import Role
 
 R = Role
@@ -189,6 +190,40 @@ def _bidder_scope(grants: Grants, qs):
         .values("uscc")
     )
     return qs.filter(bidder__uscc__in=usccs)
+
+
+register_policy(
+    "bidding.identify_committee",
+    roles={R.CENTRE_ADMIN, R.SUPERVISOR},
+    scope=lambda grants, qs: qs.filter(_live_q(grants)).distinct(),
+    description="结果确定前识别评标委员会成员（专家编号、姓名）及查看按专家列出的回避与排除报告："
+    "主客场中心管理员、行政监督部门",
+)
+
+
+def result_is_final(session) -> bool:
+    """The result of `session` is final: the session is closed and its secrecy lifted. An
+    evaluated session gets there only in the transaction that seals its report — every member
+    has taken a position (实施条例 Art.53) and the award release with the candidates is public
+    (OCDS) from then on; a session that never started, when the host centre closes it."""
+    return (
+        session.secrecy_lifted_at is not None and session.status == EvaluationSession.Status.CLOSED
+    )
+
+
+def committee_identifiable(user, session) -> bool:
+    """May `user` learn which experts sit on (or were drawn for) `session` — code, name, phone,
+    ID tail? The host and guest centres' admins and the supervising department always; anyone
+    else (tenderer, agency, bidders, the public) only once the result is final. An expert learns
+    their own seat at the workstation, not through this (they have no account there)."""
+    return result_is_final(session) or can(user, "bidding.identify_committee", session)
+
+
+def exclusions_identifiable(user, session) -> bool:
+    """May `user` read a draw's exclusion report expert by expert? Only the staff, even after
+    the result: its reasons name experts of other sessions (seated elsewhere, drawn too often
+    for this tenderer, already drawn), whose committees may still be secret."""
+    return can(user, "bidding.identify_committee", session)
 
 
 register_policy(

@@ -31,6 +31,7 @@ from qinqing.bidding.models import (
     Section,
     Speciality,
 )
+from qinqing.bidding.permissions import result_is_final
 from qinqing.bidding.seating import services as seating_services
 from qinqing.core import crypto, rows
 from qinqing.core.audit import AuditRecord, audit_append_sql, audit_log, audit_log_many
@@ -890,4 +891,6 @@ def proof(draw: Draw) -> dict:
 
 
 def proof_is_public(draw: Draw) -> bool:
-    return draw.status == Draw.Status.DRAWN and draw.quota.session.secrecy_lifted_at is not None
+    """The whole proof (the pool and who was drawn) is public once the session's result is
+    final; before that, only what identifies nobody."""
+    return draw.status == Draw.Status.DRAWN and result_is_final(draw.quota.session)

@@ -14,6 +14,7 @@ from qinqing.bidding.draw import forms, selectors, services
 from qinqing.bidding.draw.rules import EXCLUSION_LABELS
 from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.models import Draw, DrawOutcome, DrawQuota, Expert
+from qinqing.bidding.permissions import committee_identifiable, exclusions_identifiable
 from qinqing.bidding.projects import selectors as project_selectors
 from qinqing.bidding.seating import selectors as seating_selectors
 from qinqing.core.charts import bar_chart
@@ -109,6 +110,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_manage": can_manage,
         "exclusion_form": forms.ExclusionForm(),
         "committee": list(seating_selectors.committee_seats(session).order_by("workstation__code")),
+        "identify": committee_identifiable(user, session),
         "can_view_live": can(user, "bidding.view_live", session),
         "can_supervise": can(user, "bidding.supervise_session", session),
         "can_fees": can(user, "bidding.view_fees", session),
@@ -179,12 +181,16 @@ def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
             else:
                 messages.success(request, _("抽取完成，已按顺序通知正选专家。"))
                 return redirect("bidding:draw_detail", draw_id=draw.draw_id)
+    session = draw.quota.session
+    identify_exclusions = exclusions_identifiable(user, session)
     report = draw.exclusion_report
     summary = selectors.exclusion_summary(report["excluded"])
     reason = request.GET.get("reason", "")
     if reason not in dict(summary):
         reason = ""
     rows = [row for row in report["excluded"] if not reason or reason in row["reasons"]]
+    if not identify_exclusions:
+        rows = []
     page = Paginator(rows, EXCLUDED_PER_PAGE).get_page(request.GET.get("page"))
     excluded = [
         {"code": row["code"], "reasons": [(c, EXCLUSION_TEXT.get(c, c)) for c in row["reasons"]]}
@@ -192,7 +198,9 @@ def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
     ]
     context = {
         "draw": draw,
-        "session": draw.quota.session,
+        "session": session,
+        "identify": committee_identifiable(user, session),
+        "identify_exclusions": identify_exclusions,
         "form": form,
         "can_witness": can_witness,
         "can_reveal": can(user, "bidding.reveal_names", draw),

@@ -7,6 +7,7 @@ from ninja import Router, Schema
 
 from qinqing.bidding.evaluation.api import workstation_router
 from qinqing.bidding.models import EvaluationSession, Report, Seat
+from qinqing.bidding.permissions import committee_identifiable
 from qinqing.bidding.report import selectors
 from qinqing.bidding.report import services as reports
 from qinqing.core.permissions import get_visible_or_404
@@ -47,6 +48,7 @@ def session_report(request, session_id: int):
     report = Report.objects.filter(session=session).first()
     if report is None:
         raise Http404
+    identify = committee_identifiable(request.user, session)
     return {
         "session": session.pk,
         "status": report.status,
@@ -57,7 +59,7 @@ def session_report(request, session_id: int):
         "signatures": [
             {
                 "workstation": row["seat"].workstation.code,
-                "expert_code": row["seat"].outcome.expert.code,
+                "expert_code": row["seat"].outcome.expert.code if identify else None,
                 "position": row["signature"].position if row["signature"] else None,
                 "dissent_reason": row["signature"].dissent_reason if row["signature"] else "",
                 "at": row["signature"].at if row["signature"] else None,

@@ -4,8 +4,8 @@ sealing (PDF, hash in the audit chain, secrecy lifted), conduct ratings and fees
 The snapshot (`Report.content`) is plain JSON — strings for money, scores and times — so its
 canonical form (sorted keys, no spaces, UTF-8) and therefore `content_sha256` survive the
 database round trip on SQLite and PostgreSQL alike. It is the one place where expert names
-appear; until the report is sealed only the committee, the centre admins and the supervisors
-read it.
+appear; until the result is final only the centre admins and the supervisors read it whole, the
+committee reads it with the other members as 评委N (`unidentified`).
 """
 
 from __future__ import annotations
@@ -100,6 +100,36 @@ def display(value):
     if isinstance(value, str) and _ISO_RE.match(value):
         return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M")
     return value
+
+
+def member_labels(content: dict) -> dict[str, str]:
+    """Workstation code -> 评委N, in the report's member order (host centre first)."""
+    return {m["workstation"]: f"评委{n}" for n, m in enumerate(content["members"], start=1)}
+
+
+def unidentified(content: dict, *, own_workstation: str | None = None) -> dict:
+    """The snapshot for a reader who may not identify the committee yet: every member is
+    评委N at their workstation, with no code or name (a member whose sheets were voided has
+    neither), and the staff's sign-in notes, which may name the expert, are left out.
+    `own_workstation` (the member reading at the workstation) keeps their own identity."""
+    labels = member_labels(content)
+
+    def hide(row: dict) -> dict:
+        if row.get("workstation") == own_workstation:
+            return row
+        row = {**row, "expert_code": ""}
+        if "name" in row:
+            row["name"] = labels.get(row["workstation"], "")
+        if "verify_reason" in row:
+            row["verify_reason"] = ""
+        return row
+
+    hidden = dict(content)
+    for part in ("members", "sign_in", "scores", "deviations", "voided"):
+        hidden[part] = [hide(row) for row in content.get(part) or []]
+    if content.get("chair"):
+        hidden["chair"] = hide(content["chair"])
+    return hidden
 
 
 # --- the snapshot ---------------------------------------------------------------------------
@@ -743,11 +773,17 @@ def _seal(*, actor, report: Report, seats: list[Seat]) -> None:
 # --- PDF ------------------------------------------------------------------------------------
 
 
-def render_html(report: Report, *, draft: bool = False) -> str:
+def render_html(report: Report, *, draft: bool = False, identify: bool = True) -> str:
+    """The report's printed form; `identify=False` for a reader who may not identify the
+    committee (`unidentified`: 评委N instead of code and name)."""
+    content = report.content if identify else unidentified(report.content)
+    labels = member_labels(report.content)
     board = [
         {
             "workstation": row["seat"].workstation.code,
-            "name": row["seat"].outcome.expert.name,
+            "name": row["seat"].outcome.expert.name
+            if identify
+            else labels.get(row["seat"].workstation.code, ""),
             "centre": row["seat"].seating.centre.name,
             "signature": row["signature"],
             "position": _position_text(row["signature"]) if row["signature"] else "",
@@ -758,15 +794,15 @@ def render_html(report: Report, *, draft: bool = False) -> str:
     with translation.override(settings.LANGUAGE_CODE):
         return render_to_string(
             "bidding/report_print.html",
-            {"r": display(report.content), "report": report, "board": board, "draft": draft},
+            {"r": display(content), "report": report, "board": board, "draft": draft},
         )
 
 
-def render_pdf(report: Report, *, draft: bool = False) -> bytes:
+def render_pdf(report: Report, *, draft: bool = False, identify: bool = True) -> bytes:
     """The report in the official look (A4; 仿宋/宋体 falling back to the Noto CJK fonts)."""
     from weasyprint import HTML
 
-    return HTML(string=render_html(report, draft=draft)).write_pdf()
+    return HTML(string=render_html(report, draft=draft, identify=identify)).write_pdf()
 
 
 # --- conduct rating -------------------------------------------------------------------------
@@ -816,12 +852,13 @@ def rating_record(*, actor, seat: Seat, score: int, note: str = "") -> ConductRa
     return rating
 
 
-def report_preview_pdf(*, actor, report: Report) -> bytes:
-    """A draft PDF (watermarked 草稿) before sealing; names appear in it, so every preview is
-    audited (the view lets only centre admins and supervisors preview)."""
+def report_preview_pdf(*, actor, report: Report, identify: bool = True) -> bytes:
+    """A draft PDF (watermarked 草稿) before sealing; names appear in it (unless `identify` is
+    false), so every preview is audited (the view lets only centre admins and supervisors
+    preview)."""
     if report.status == Report.Status.SEALED:
         raise ConflictError("评标报告已封存，请下载封存版")
-    pdf = render_pdf(report, draft=True)
+    pdf = render_pdf(report, draft=True, identify=identify)
     with transaction.atomic():
         audit_log(
             actor=actor,

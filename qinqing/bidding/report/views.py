@@ -25,6 +25,7 @@ from qinqing.bidding.models import (
     Report,
     Stage,
 )
+from qinqing.bidding.permissions import committee_identifiable, result_is_final
 from qinqing.bidding.projects import selectors as project_selectors
 from qinqing.bidding.report import selectors
 from qinqing.bidding.report import services as reports
@@ -116,6 +117,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         or (signing and can(user, "bidding.preview_report", session)),
         "can_fees": can(user, "bidding.view_fees", session),
         "refusal_form": RefusalForm(),
+        "identify": committee_identifiable(user, session),
     }
     if sealed and can(user, "bidding.rate_experts", session):
         seats = [row["seat"] for row in board]
@@ -216,24 +218,38 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 @login_required
 def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The sealed PDF for the host/guest centre admins, the supervisors and the tenderer; before
-    sealing a draft (草稿) for centre admins and supervisors only. Others: 403 or 404."""
-    project_selectors.session(user=request.user, pk=pk)
+    sealing a draft (草稿) for centre admins and supervisors only. Others: 403 or 404. A reader
+    who may not identify the committee yet (`committee_identifiable`) gets the report rendered
+    with 评委N instead of codes and names, never the signed file."""
+    session = project_selectors.session(user=request.user, pk=pk)
     sessions = EvaluationSession.objects.all()
     report = Report.objects.filter(session_id=pk).select_related("session__host_centre").first()
     if report is None:
         raise Http404
+    identify = committee_identifiable(request.user, session)
     if report.status == Report.Status.SEALED:
         get_visible_or_404(request.user, "bidding.view_report", sessions, pk=pk)
         if not report.pdf:
             raise Http404
+        if not identify:
+            pdf = reports.render_pdf(report, identify=False)
+            return _pdf_response(pdf, f"evaluation-report-{pk}-unidentified.pdf")
         with report.pdf.open("rb") as handle:
             return _pdf_response(handle.read(), f"evaluation-report-{pk}.pdf")
     get_visible_or_404(request.user, "bidding.preview_report", sessions, pk=pk)
-    pdf = reports.report_preview_pdf(actor=request.user, report=report)
+    pdf = reports.report_preview_pdf(actor=request.user, report=report, identify=identify)
     return _pdf_response(pdf, f"evaluation-report-{pk}-draft.pdf")
 
 
 # --- the expert at the workstation -----------------------------------------------------------
+
+
+def _for_member(report: Report, seat) -> dict:
+    """A member reads the whole report, but until the result is final the other members only
+    as 评委N at their workstations (an expert identifies their own seat, no one else's)."""
+    if result_is_final(report.session):
+        return report.content
+    return reports.unidentified(report.content, own_workstation=seat.workstation.code)
 
 
 def workstation_report(request: HttpRequest) -> HttpResponse:
@@ -274,7 +290,7 @@ def workstation_report(request: HttpRequest) -> HttpResponse:
         "signature": mine,
         "signed_count": sum(1 for row in board if row["signature"]),
         "member_count": len(board),
-        "r": reports.display(report.content) if member else None,
+        "r": reports.display(_for_member(report, seat)) if member else None,
         "form": form,
     }
     return render(request, "bidding/report_workstation.html", context)

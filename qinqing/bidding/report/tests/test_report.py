@@ -697,7 +697,10 @@ def test_expert_reads_and_signs_at_the_workstation(world):
     assert "尚未生成" in terminal.get("/bidding/workstation/report/").content.decode()
     build(world, session)
     page = terminal.get("/bidding/workstation/report/").content.decode()
-    assert "示例学生公寓修缮设计" in page and seats[3].outcome.expert.name in page
+    assert "示例学生公寓修缮设计" in page and seats[0].outcome.expert.name in page
+    # the other members only by workstation until the result is final (secrecy)
+    other = re.escape(seats[3].outcome.expert.name) + r"(?!\d)"  # 专家1 is not 专家101
+    assert not re.search(other, page) and seats[3].workstation.code in page
     assert "同意并签署" in page
     # A dissent without a reason is refused; with one it is recorded.
     page = terminal.post(

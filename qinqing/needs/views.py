@@ -132,6 +132,7 @@ def need_list(request: HttpRequest) -> HttpResponse:
             "states": Need.State.choices,
             "can_enter": can(request.user, "needs.enter_need"),
             "can_submit": can(request.user, "needs.submit_own"),
+            "can_analyse": can(request.user, "needs.view_dashboard"),
         },
     )
 
@@ -228,6 +229,15 @@ def need_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return redirect("needs:need_list")
 
 
+def _own_need_form(*args, **kwargs) -> PublicNeedForm:
+    """The public form with the firm's own credit code and name fixed: disabled before it is
+    validated, so they come from `initial` (a browser does not send a disabled field)."""
+    form = PublicNeedForm(*args, **kwargs)
+    form.fields["uscc"].disabled = True
+    form.fields["company_name"].disabled = True
+    return form
+
+
 @login_required
 def need_submit_own(request: HttpRequest) -> HttpResponse:
     """A signed-in firm user submits a need in the firm's name (channel `portal`)."""
@@ -239,7 +249,7 @@ def need_submit_own(request: HttpRequest) -> HttpResponse:
     initial = {"uscc": org.uscc, "company_name": org.name}
     status = 200
     if request.method == "POST":
-        form = PublicNeedForm(request.POST, request.FILES, initial=initial)
+        form = _own_need_form(request.POST, request.FILES, initial=initial)
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -263,9 +273,7 @@ def need_submit_own(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     else:
-        form = PublicNeedForm(initial=initial)
-    form.fields["uscc"].disabled = True
-    form.fields["company_name"].disabled = True
+        form = _own_need_form(initial=initial)
     return render(request, "needs/need_submit_own.html", {"form": form, "org": org}, status=status)
 
 

@@ -1,6 +1,7 @@
 """Pages and API of needs: the public QR form and progress page, the permission matrix, QR
 images, dashboard and export, and 4xx JSON for bad API input."""
 
+import re
 from io import BytesIO
 
 import pytest
@@ -344,6 +345,28 @@ def test_a_signed_in_firm_submits_in_its_own_name(client, world):
         {"/needs/submit/": {"enterprise": 200, "volunteer": 200, "liaison": 403, ANONYMOUS: 302}},
         world,
     )
+
+
+def test_a_signed_in_firm_submits_as_a_browser_does_without_its_disabled_fields(client, world):
+    """The credit code and name are shown disabled, so a browser does not send them: the form
+    answered 400 "这个字段是必填项" under the disabled field."""
+    client.force_login(world["enterprise"])
+    page = client.get("/needs/submit/").content.decode()
+    assert 'name="uscc"' in page and "disabled" in page
+    response = client.post(
+        "/needs/submit/", {"phone": "13900000000", "text": "想变更营业执照上的经营范围"}
+    )
+    assert response.status_code == 302
+    assert Need.objects.get().uscc == FIRM_USCC
+
+
+@pytest.mark.parametrize("who", ["enterprise", "volunteer", "dispatcher", "liaison"])
+def test_the_needs_list_offers_only_pages_its_user_may_open(client, world, who):
+    """Firms and volunteers were offered 共性需求 and 问答知识库, which answered 403."""
+    client.force_login(world[who])
+    page = client.get("/needs/").content.decode()
+    for url in re.findall(r'href="(/needs/[^"?#]*)"', page):
+        assert client.get(url).status_code == 200, url
 
 
 @pytest.mark.parametrize(

@@ -59,7 +59,11 @@ def document_request(
         raise ValueError(renderer)
     key = document_key(renderer, params, fingerprint)
     document = GeneratedDocument.objects.filter(key=key).first()
-    if document is not None and document.status != GeneratedDocument.Status.FAILED:
+    if document is not None and not _to_render_again(document):
+        if document.expires_at < timezone.now() + KEEP / 2:  # still asked for: kept longer
+            GeneratedDocument.objects.filter(pk=document.pk).update(
+                expires_at=timezone.now() + KEEP
+            )
         return document
     with transaction.atomic():
         if document is None:
@@ -77,14 +81,23 @@ def document_request(
             except IntegrityError:  # asked for at the same moment by another request
                 return GeneratedDocument.objects.get(key=key)
         else:
-            again = GeneratedDocument.objects.filter(
-                pk=document.pk, status=GeneratedDocument.Status.FAILED
-            ).update(status=GeneratedDocument.Status.QUEUED, error="", progress=0)
+            again = GeneratedDocument.objects.filter(pk=document.pk, status=document.status).update(
+                status=GeneratedDocument.Status.QUEUED, error="", progress=0
+            )
             if not again:
                 return GeneratedDocument.objects.get(pk=document.pk)
             document.refresh_from_db()
         enqueue_after_commit(document_render, document.pk)
     return document
+
+
+def _to_render_again(document: GeneratedDocument) -> bool:
+    """Failed for good, or ready but its file is gone (uploads not restored, deleted by hand)."""
+    if document.status == GeneratedDocument.Status.FAILED:
+        return True
+    return document.status == GeneratedDocument.Status.READY and not (
+        document.file and document.file.storage.exists(document.file.name)
+    )
 
 
 def _render_failed(document_id: int, *, error: str) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -32,6 +32,7 @@ from qinqing.core.tasks import (
     queued_task,
     ticks_enqueue_due,
 )
+from qinqing.core.testing import run_queued_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -331,3 +332,51 @@ def test_each_tick_is_enqueued_once_when_due_and_runs_its_command():
     assert set(runs.values_list("status", flat=True)) == {SUCCESSFUL}
     purge = runs.get(args_kwargs__args=["idempotency_purge"])
     assert "已删除过期的幂等键" in purge.return_value
+
+
+# --- documents, and the immediate backend -----------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_document_failed_or_whose_file_is_gone_is_rendered_again(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+
+    def ask():
+        return document_request(
+            actor=None,
+            renderer="qinqing.core.documents.pdf_from_html",
+            params={"html": "<p>简报</p>"},
+            filename="brief.pdf",
+            content_type="application/pdf",
+        )
+
+    document = ask()
+    assert run_queued_tasks() == 1
+    document.refresh_from_db()
+    assert document.status == GeneratedDocument.Status.READY
+    assert ask().pk == document.pk and run_queued_tasks() == 0  # kept: nothing to do
+    document.file.delete(save=False)
+    assert ask().status == GeneratedDocument.Status.QUEUED
+    assert run_queued_tasks() == 1
+    document.refresh_from_db()
+    assert document.file.storage.exists(document.file.name)
+    GeneratedDocument.objects.filter(pk=document.pk).update(status="failed", error="x")
+    assert ask().status == GeneratedDocument.Status.QUEUED
+    assert run_queued_tasks() == 1
+    assert GeneratedDocument.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_immediate_backend_runs_a_task_at_the_commit(
+    settings, outbox, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.QINQING_NOTIFIER = "qinqing.core.notifier.QueuedMemoryBackend"
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        note = notifier.notification_send(
+            actor=None, channel="sms", subject="s", body="正文", address="13800000000"
+        )
+        assert not outbox
+    note.refresh_from_db()
+    assert note.status == Notification.Status.SENT and [m.body for m in outbox] == ["正文"]
+    assert not DBTaskResult.objects.exists()

@@ -7,12 +7,20 @@ SECRET_KEY        default: generated once into var/secret_key (development only)
 QINQING_DATA_KEYS keys of the encrypted personal data, current first (required outside DEBUG)
 QINQING_SIGNING_KEY the platform's Ed25519 signing seed (required outside DEBUG)
 DEBUG             "1" to enable (default off; `make demo` turns it on)
-ALLOWED_HOSTS     comma-separated, default "127.0.0.1,localhost"
+ALLOWED_HOSTS     comma-separated host names (required outside DEBUG; development default
+                  "127.0.0.1,localhost,testserver")
 QINQING_NOTIFIER  dotted path of the notifier backend (default: database + log)
 QINQING_TASKS_BACKEND "database" (default: the queue in the database, run by `qinqing worker`)
                   or "immediate" (each task runs in the process that enqueues it, after commit)
 TRUSTED_PROXIES   comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is
                   read for the client's address (default: none; REMOTE_ADDR is the client)
+HTTPS             "1" behind a TLS-terminating proxy: secure cookies, HSTS, X-Forwarded-Proto read,
+                  plain HTTP redirected (SECURE_SSL_REDIRECT=0 turns that off)
+SECURE_HSTS_SECONDS  default a year with HTTPS (0 without); SECURE_HSTS_INCLUDE_SUBDOMAINS
+                  default on; SECURE_HSTS_PRELOAD default off
+QINQING_CSP       the Content-Security-Policy header (default: scripts from this site only)
+LOG_LEVEL         level of the django and qinqing loggers (default INFO)
+LOG_FORMAT        "json" (one object a line, the default outside DEBUG) or "plain"
 """
 
 from __future__ import annotations
@@ -57,6 +65,7 @@ QINQING_DATA_KEYS = [
 ]
 DEBUG = _env_bool("DEBUG")
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+ALLOWED_HOSTS_FROM_ENV = bool(os.environ.get("ALLOWED_HOSTS"))  # required outside DEBUG
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -93,6 +102,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "qinqing.core.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -178,13 +188,34 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-# Security headers; HTTPS-only cookies when served behind TLS.
+# Security headers. HTTPS=1 when the site is served over TLS by the reverse proxy in front
+# (deploy/nginx.conf, docs/operations.md): cookies only over HTTPS, HSTS, the proxy's
+# X-Forwarded-Proto read (the proxy must set it, and the app must be reachable only through it),
+# and a plain-HTTP request that reached the app anyway redirected (/healthz exempt, for a
+# monitor on the machine itself).
+HTTPS = _env_bool("HTTPS")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = _env_bool("HTTPS")
-CSRF_COOKIE_SECURE = _env_bool("HTTPS")
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD")
+# Content-Security-Policy (core.middleware.ContentSecurityPolicyMiddleware): no inline script
+# or event handler anywhere (behaviour lives in core/static/core/qinqing.js, asked for with
+# data- attributes); styles may be inline because the templates use style attributes.
+QINQING_CSP = os.environ.get(
+    "QINQING_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
 SESSION_COOKIE_AGE = 8 * 3600
 # With Redis, sessions are read from the cache and written through to the database (every
 # request of a signed-in user or workstation reads its session; the database stays the record).
@@ -261,12 +292,26 @@ CACHES = {
     )
 }
 
+# Logs go to stderr (systemd's journal, a container's log). Outside DEBUG one JSON object a line
+# (qinqing.core.logs.JsonFormatter): every request that ends in a 5xx is logged by django.request
+# at ERROR with its path, method, status and traceback; 4xx at WARNING. LOG_FORMAT=plain|json.
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "qinqing.core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json"),
+        }
+    },
     "loggers": {
-        "qinqing": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+        "django": {"handlers": ["stderr"], "level": LOG_LEVEL},
+        "qinqing": {"handlers": ["stderr"], "level": LOG_LEVEL},
     },
 }

@@ -10,6 +10,11 @@ case "${1:-base}" in
                 poppler-utils chromium) ;;
   *) echo "unknown target: $1" >&2; exit 2 ;;
 esac
+# In CI, nginx for the deployment test (deploy/nginx-qinqing.conf on loopback; elsewhere that test
+# is skipped, saying so: on a workstation the package would also start a web server on port 80).
+if [[ -n ${CI:-} && ${1:-base} == test ]]; then
+  wanted+=(nginx-light)
+fi
 # On PostgreSQL, `qinqing backup` and `restore` (and their tests) run pg_dump and pg_restore.
 if [[ ${DATABASE_URL:-} == postgres* && ${1:-base} != base ]] && ! command -v pg_dump >/dev/null; then
   wanted+=(postgresql-client)

@@ -4,6 +4,8 @@ server that runs and silently writes data nobody can read back (a per-machine ke
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.core.checks import Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 
@@ -43,13 +45,69 @@ def key_problems() -> list[str]:
     return problems
 
 
+# What collectstatic leaves out (its default --ignore patterns).
+_STATIC_IGNORED = ["CVS", ".*", "*~"]
+COLLECTSTATIC = "`qinqing collectstatic --no-input`"
+
+
+def static_problem() -> str | None:
+    """Outside DEBUG, pages name their static files through collectstatic's manifest: without
+    it every page is a 500, and a file added since the last collectstatic (an upgrade) makes
+    the pages that use it 500. Says what is missing, or None."""
+    if settings.DEBUG or not isinstance(staticfiles_storage, ManifestFilesMixin):
+        return None
+    try:
+        manifest, _hash = staticfiles_storage.load_manifest()
+    except ValueError as exc:
+        return f"静态文件清单无法读取（{exc}）：运行 {COLLECTSTATIC}"
+    if not manifest:
+        return (
+            f"静态文件清单 {settings.STATIC_ROOT}/{staticfiles_storage.manifest_name} 不存在："
+            f"页面无法引用样式和脚本，运行 {COLLECTSTATIC}"
+        )
+    sources = {path for finder in finders.get_finders() for path, _ in finder.list(_STATIC_IGNORED)}
+    missing = sorted(sources - manifest.keys())
+    missing += sorted(
+        name for name in sources & manifest.keys() if not staticfiles_storage.exists(manifest[name])
+    )
+    if missing:
+        return f"静态文件清单缺少 {len(missing)} 个文件（如 {missing[0]}）：运行 {COLLECTSTATIC}"
+    return None
+
+
+def host_problem() -> str | None:
+    """Outside DEBUG, ALLOWED_HOSTS is the name the site is reached at, not the loopback default
+    (which would answer 400 to every real request, or be copied into production by mistake)."""
+    if settings.DEBUG or getattr(settings, "ALLOWED_HOSTS_FROM_ENV", True):
+        return None
+    return "未在环境变量中设置 ALLOWED_HOSTS（站点的域名，逗号分隔）：仍是开发用的本机默认值"
+
+
+def configuration_problems() -> list[str]:
+    """Everything that keeps this installation from serving: the keys, the host names, the
+    static files."""
+    return key_problems() + [p for p in (host_problem(), static_problem()) if p]
+
+
 @register(Tags.security, deploy=True)
 def keys_check(app_configs=None, **kwargs) -> list[Error]:
     return [Error(p, id=f"qinqing.E{n:03d}") for n, p in enumerate(key_problems(), 1)]
 
 
+@register(Tags.staticfiles, deploy=True)
+def static_files_check(app_configs=None, **kwargs) -> list[Error]:
+    problem = static_problem()
+    return [Error(problem, id="qinqing.E020")] if problem else []
+
+
+@register(Tags.security, deploy=True)
+def hosts_check(app_configs=None, **kwargs) -> list[Error]:
+    problem = host_problem()
+    return [Error(problem, id="qinqing.E021")] if problem else []
+
+
 def refuse_to_start_if_misconfigured() -> None:
     """Called by the WSGI and ASGI entry points (gunicorn, uvicorn) before serving."""
-    problems = key_problems()
+    problems = configuration_problems()
     if problems:
         raise ImproperlyConfigured("亲清拒绝启动：" + "；".join(problems))

@@ -28,7 +28,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from qinqing.core import calendar, calendar_rules, crypto, selectors
+from qinqing.core import calendar, calendar_rules, checks, crypto, selectors
 from qinqing.core import figures as figures_registry
 from qinqing.core.audit import anchors_document, verify_chain
 from qinqing.core.calendar_rules import WORKDAY, WorkCalendar
@@ -382,22 +382,33 @@ def calendar_edit(request: HttpRequest, year: int) -> HttpResponse:
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    """For the monitor: 503 when this process cannot serve (the database unreachable, or outside
+    DEBUG the static files not collected), 200 otherwise; "warn" for what needs an operator
+    without stopping the service (a holiday notice not entered)."""
+    static_problem = checks.static_problem()
+    static = "missing" if static_problem else "ok"
+    if static_problem:
+        logger.error("health check: %s", static_problem)
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception:
         logger.exception("health check: database unreachable")
-        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+        return JsonResponse(
+            {"status": "error", "database": "unreachable", "static": static}, status=503
+        )
     missing = calendar.missing_years()
     return JsonResponse(
         {
-            "status": "ok" if not missing else "warn",
+            "status": "error" if static_problem else "warn" if missing else "ok",
             "database": "ok",
+            "static": static,
             # A year whose holiday notice is needed and not entered: deadlines in it are
             # estimated Monday to Friday. Serving goes on (200); monitoring should alert.
             "calendar": {"status": "missing" if missing else "ok", "missing_years": missing},
-        }
+        },
+        status=503 if static_problem else 200,
     )
 
 

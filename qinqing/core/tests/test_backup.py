@@ -233,7 +233,7 @@ def test_the_server_refuses_to_start_without_its_keys(settings):
     for name in ("SECRET_KEY", "QINQING_DATA_KEYS", "QINQING_SIGNING_KEY"):
         assert name in str(refused.value)
     settings.SECRET_KEY_FROM_ENV, settings.QINQING_DATA_KEYS = True, [KEY_A]
-    settings.QINQING_SIGNING_KEY = KEY_B
+    settings.QINQING_SIGNING_KEY, settings.ALLOWED_HOSTS_FROM_ENV = KEY_B, True
     refuse_to_start_if_misconfigured()
     settings.DEBUG, settings.QINQING_DATA_KEYS = True, ["not-a-key"]
     with pytest.raises(ImproperlyConfigured, match="第 1 个密钥"):

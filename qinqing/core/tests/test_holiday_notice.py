@@ -149,6 +149,7 @@ def test_the_platform_administrator_and_healthz_are_told_of_the_missing_year(
     assert health.json() == {
         "status": "warn",
         "database": "ok",
+        "static": "ok",
         "calendar": {"status": "missing", "missing_years": [2027]},
     }
     home = client.get("/").content.decode()

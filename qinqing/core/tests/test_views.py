@@ -51,6 +51,7 @@ def test_healthz(client, db, monkeypatch):
     assert response.json() == {
         "status": "ok",
         "database": "ok",
+        "static": "ok",
         "calendar": {"status": "ok", "missing_years": []},
     }
 

@@ -20,7 +20,7 @@ gives up: an ERROR log line and an audit entry `task.failed` name the task and i
 task's `on_give_up(*args, error=..., **kwargs)` marks what it was for as failed.
 
 **Killed workers.** The queue never recovers a row left RUNNING by a worker that died;
-`tasks_recover` (run by `qinqing worker` when it starts and every minute, and by `qinqing
+`tasks_recover` (run by `qinqing worker` when it starts and every 30 s, and by `qinqing
 tasks_recover`) fails each RUNNING row older than a threshold (longer than any task runs) as
 `WorkerLost` and treats it as a failed attempt: retried at once (the threshold was the wait),
 or given up after the last attempt.
@@ -32,18 +32,21 @@ import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.core.exceptions import SuspiciousOperation
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 try:  # Django 6: the same API is built in
+    from django.tasks import task_backends
     from django.tasks.base import Task, TaskContext, TaskResultStatus, task
 except ImportError:
+    from django_tasks import task_backends
     from django_tasks.base import Task, TaskContext, TaskResultStatus, task
 
 from qinqing.core.audit import audit_log
@@ -241,6 +244,23 @@ def tasks_recover(*, older_than: timedelta) -> int:
     return recovered
 
 
+LATE_AFTER = timedelta(minutes=5)
+
+
+def queue_health(now: datetime | None = None) -> dict:
+    """For /healthz: tasks due for longer than LATE_AFTER and not taken — no worker runs, or
+    too few. A task waiting for its back-off is not late."""
+    if not isinstance(task_backends["default"], DatabaseBackend):
+        return {"status": "ok", "backend": "immediate", "late": 0}
+    cutoff = (now or timezone.now()) - LATE_AFTER
+    late = DBTaskResult.objects.filter(status=TaskResultStatus.READY, enqueued_at__lt=cutoff)
+    # A task enqueued without `run_after` stores the far future there ("whenever").
+    late = late.filter(
+        Q(run_after__lt=cutoff) | Q(run_after__gte=datetime(9000, 1, 1, tzinfo=UTC))
+    ).count()
+    return {"status": "late" if late else "ok", "backend": "database", "late": late}
+
+
 def parse_duration(text: str) -> timedelta:
     """'90s', '10m', '2h', '1d' (or plain seconds)."""
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -281,6 +301,7 @@ TICKS = (
     Tick("bankruptcy_tick", daily_at=time(1, 10)),
     Tick("idempotency_purge", daily_at=time(1, 20)),
     Tick("documents_purge", daily_at=time(1, 30)),
+    Tick("prune_db_task_results", daily_at=time(1, 40)),  # finished tasks after 14 days
     Tick("audit_anchor", daily_at=time(23, 50)),
 )
 

@@ -380,3 +380,16 @@ def test_the_immediate_backend_runs_a_task_at_the_commit(
     note.refresh_from_db()
     assert note.status == Notification.Status.SENT and [m.body for m in outbox] == ["正文"]
     assert not DBTaskResult.objects.exists()
+
+
+@pytest.mark.django_db
+def test_healthz_warns_when_tasks_wait_and_no_worker_takes_them(client, tmp_path):
+    enqueue_after_commit(flaky, str(tmp_path / "n"), 0)
+    assert client.get("/healthz").json()["queue"]["late"] == 0  # just enqueued
+    DBTaskResult.objects.update(enqueued_at=timezone.now() - timedelta(minutes=6))
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.json()["status"] == "warn"
+    assert health.json()["queue"] == {"status": "late", "backend": "database", "late": 1}
+    # Waiting for its back-off is not late.
+    DBTaskResult.objects.update(run_after=timezone.now() + timedelta(minutes=1))
+    assert client.get("/healthz").json()["queue"]["late"] == 0

@@ -25,7 +25,9 @@ demo: $(VENV)/.installed
 	@bash scripts/system-deps.sh demo
 	DEBUG=1 $(BIN)/qinqing migrate --no-input
 	DEBUG=1 $(BIN)/qinqing load_demo
-	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl-C stops)"
+	@echo "Serving http://$(HOST):$(PORT)/ with a task worker (its log: var/worker.log); Ctrl-C stops both"
+	@DEBUG=1 $(BIN)/qinqing worker >var/worker.log 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	DEBUG=1 $(BIN)/qinqing runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-dev

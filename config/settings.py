@@ -10,6 +10,8 @@ DEBUG             "1" to enable (default off; `make demo` turns it on)
 ALLOWED_HOSTS     comma-separated host names (required outside DEBUG; development default
                   "127.0.0.1,localhost,testserver")
 QINQING_NOTIFIER  dotted path of the notifier backend (default: database + log)
+QINQING_TASKS_BACKEND "database" (default: the queue in the database, run by `qinqing worker`)
+                  or "immediate" (each task runs in the process that enqueues it, after commit)
 TRUSTED_PROXIES   comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is
                   read for the client's address (default: none; REMOTE_ADDR is the client)
 HTTPS             "1" behind a TLS-terminating proxy: secure cookies, HSTS, X-Forwarded-Proto read,
@@ -77,6 +79,8 @@ INSTALLED_APPS = [
     "ninja",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_tasks",  # Django 6: remove (django.tasks is built in)
+    "django_tasks_db",
     "qinqing.core",
     "qinqing.enterprises",
     "qinqing.needs",
@@ -253,6 +257,15 @@ QINQING_LOGIN_CODE_AFTER = int(os.environ.get("QINQING_LOGIN_CODE_AFTER", "5"))
 # app shows; django-otp's own throttle is off because the login's throttle covers it.
 OTP_TOTP_ISSUER = "亲清"
 OTP_TOTP_THROTTLE_FACTOR = 0
+# Work outside the request (qinqing/core/tasks.py): SMS delivery, rendering, periodic ticks.
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[os.environ.get("QINQING_TASKS_BACKEND", "database")]
+    }
+}
 QINQING_NOTIFIER = os.environ.get("QINQING_NOTIFIER", "qinqing.core.notifier.DatabaseLogBackend")
 QINQING_SMS_WEBHOOK_URL = os.environ.get("QINQING_SMS_WEBHOOK_URL", "")
 # The address people reach the platform at, for links sent by SMS and e-mail.

@@ -10,6 +10,7 @@ Only Noto CJK fonts are named, so no Latin fallback font is ever used for Chines
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass, field
 
@@ -271,6 +272,35 @@ def render(issue: Issue, fmt: str) -> bytes:
     if fmt == "docx":
         return render_docx(document)
     raise ValueError(fmt)
+
+
+def issue_docx(issue: int) -> bytes:
+    """A renderer of `qinqing.core.documents`: the issue's DOCX as it stands."""
+    return render_docx(build_document(Issue.objects.get(pk=issue)))
+
+
+def request_document(*, actor, issue: Issue, fmt: str):
+    """The issue's PDF or DOCX of its current content, rendered on the task queue (the one
+    already ready or queued when the content is unchanged)."""
+    from qinqing.core.documents import document_request
+
+    html = render_html(build_document(issue))
+    common = {"actor": actor, "filename": filename(issue, fmt)}
+    if fmt == "pdf":
+        return document_request(
+            renderer="qinqing.core.documents.pdf_from_html",
+            params={"html": html},
+            content_type="application/pdf",
+            **common,
+        )
+    return document_request(
+        renderer="qinqing.briefing.export.issue_docx",
+        params={"issue": issue.pk},
+        # The printed HTML holds every word the DOCX does: it tells one content from another.
+        fingerprint=hashlib.sha256(html.encode()).hexdigest(),
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        **common,
+    )
 
 
 def filename(issue: Issue, fmt: str) -> str:

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,6 +18,7 @@ from qinqing.briefing.forms import (
     NewArticleForm,
 )
 from qinqing.briefing.models import Article, Issue, Series
+from qinqing.core.documents import document_response
 from qinqing.core.errors import DomainError
 from qinqing.core.figures import evaluate, get_figure
 from qinqing.core.permissions import can, get_visible_or_404, require
@@ -126,9 +128,19 @@ def issue_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     issue = _issue(request, pk)
     if fmt not in CONTENT_TYPES:
         raise Http404
-    response = HttpResponse(export.render(issue, fmt), content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{export.filename(issue, fmt)}"'
-    return response
+    if fmt == "pdf" and issue.is_published and issue.pdf:  # the frozen PDF: nothing to render
+        response = HttpResponse(export.render(issue, fmt), content_type=CONTENT_TYPES[fmt])
+        response["Content-Disposition"] = f'attachment; filename="{export.filename(issue, fmt)}"'
+        return response
+    # Rendered on the task queue; this address shows "生成中" until the file is ready.
+    document = export.request_document(actor=request.user, issue=issue, fmt=fmt)
+    return document_response(
+        request,
+        document,
+        title=_("导出 %(name)s") % {"name": export.filename(issue, fmt)},
+        back_url=reverse("briefing:issue_detail", args=[issue.pk]),
+        inline=False,
+    )
 
 
 @login_required

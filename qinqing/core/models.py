@@ -445,3 +445,63 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.route} {self.key}"
+
+
+class GeneratedDocument(models.Model):
+    """A file rendered on the task queue (`qinqing.core.documents`): a report's or a brief's
+    PDF, a DOCX, later an export. One row per content key (what is rendered, from what): a
+    second request for the same content finds it, queued or ready, and renders nothing."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("生成中")
+        READY = "ready", _("已生成")
+        FAILED = "failed", _("生成失败")
+
+    key = models.CharField(_("内容键"), max_length=64, unique=True)
+    renderer = models.CharField(_("生成函数"), max_length=200)
+    params = models.JSONField(_("生成参数"), default=dict)
+    filename = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(_("文件类型"), max_length=100)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    file = models.FileField(_("文件"), upload_to="generated/%Y/%m/", blank=True)
+    sha256 = models.CharField(_("文件摘要"), max_length=64, blank=True)
+    error = models.TextField(_("错误信息"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("请求人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("请求时间"), auto_now_add=True)
+    ready_at = models.DateTimeField(_("生成时间"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("过期时间"))
+
+    class Meta:
+        verbose_name = _("生成的文件")
+        verbose_name_plural = _("生成的文件")
+        indexes = [models.Index(fields=["expires_at"], name="core_document_expiry_idx")]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class PeriodicTick(models.Model):
+    """When a periodic command (`qinqing.core.tasks.TICKS`) is next due. The scheduler of
+    every `qinqing worker` moves `next_at` on with one conditional update before it enqueues
+    the command, so with several workers each tick is enqueued once."""
+
+    name = models.CharField(_("命令"), max_length=60, unique=True)
+    next_at = models.DateTimeField(_("下次运行时间"))
+    last_enqueued_at = models.DateTimeField(_("上次排队时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("定时任务")
+        verbose_name_plural = _("定时任务")
+
+    def __str__(self) -> str:
+        return self.name

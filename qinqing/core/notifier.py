@@ -1,7 +1,10 @@
 """One interface for SMS, e-mail and in-app messages; every message is kept in the database.
 
 The backend is chosen by settings.QINQING_NOTIFIER. The default writes to the database and the
-log (a development or intranet deployment); WebhookBackend posts SMS to a gateway over HTTP.
+log (a development or intranet deployment); WebhookBackend posts SMS to a gateway over HTTP, on
+the task queue: the request records the message `queued` and `notifications_deliver` delivers
+it after the commit, retried with back-off, and records `sent` (or `failed` after the last
+attempt).
 """
 
 from __future__ import annotations
@@ -10,21 +13,26 @@ import json
 import logging
 import urllib.request
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from qinqing.core import rows
+from qinqing.core import crypto, rows
 from qinqing.core.audit import AuditRecord, audit_log, audit_log_many
 from qinqing.core.errors import DomainError
 from qinqing.core.models import Notification
+from qinqing.core.tasks import enqueue_after_commit, queued_task
 
 logger = logging.getLogger("qinqing.notifier")
 
 
 class NotifierBackend:
+    # True: delivery leaves the request for the task queue (a gateway over the network).
+    queued = False
+
     def deliver(self, notification: Notification) -> None:
         """Deliver or raise; the caller records the outcome."""
         raise NotImplementedError
@@ -55,6 +63,7 @@ class WebhookBackend(NotifierBackend):
     """POSTs SMS and e-mail as JSON to settings.QINQING_SMS_WEBHOOK_URL; in-app stays local."""
 
     timeout_seconds = 5
+    queued = True
 
     def delivered_by_storing(self, notification: Notification) -> bool:
         return notification.channel == Notification.Channel.IN_APP
@@ -66,6 +75,8 @@ class WebhookBackend(NotifierBackend):
         if not url.startswith(("https://", "http://")):
             raise RuntimeError("QINQING_SMS_WEBHOOK_URL is not configured")
         payload = {
+            # The gateway may drop a repeat of one id: a worker stopped between the gateway's
+            # answer and recording it sends the message again.
             "id": notification.pk,
             "channel": notification.channel,
             "to": notification.address,
@@ -96,6 +107,12 @@ class MemoryBackend(NotifierBackend):
                 address=notification.address,
             )
         )
+
+
+class QueuedMemoryBackend(MemoryBackend):
+    """For tests: MemoryBackend delivering on the task queue, like WebhookBackend."""
+
+    queued = True
 
 
 outbox: list[Message] = []
@@ -141,7 +158,7 @@ def notification_send_many(
     # No savepoint: inside the caller's transaction a failure here fails the caller anyway.
     with transaction.atomic(savepoint=False):
         rows.insert(notifications)
-        if on_commit:
+        if on_commit or backend.queued:
             notifications_deliver_on_commit(backend, notifications, messages)
         else:
             _deliver(backend, notifications, messages)
@@ -182,7 +199,17 @@ def notifications_deliver_on_commit(
     backend: NotifierBackend, notifications: list[Notification], messages: list[Message]
 ) -> None:
     """Hand the recorded rows to the backend once the current transaction commits (at once
-    in autocommit mode); the outcome of those not yet `sent` is written then."""
+    in autocommit mode); the outcome of those not yet `sent` is written then. A queued
+    backend's rows go to the task queue instead (`notifications_deliver`)."""
+    if backend.queued:
+        pending = [(n, m) for n, m in zip(notifications, messages, strict=True)]
+        pending = [(n, m) for n, m in pending if n.status != Notification.Status.SENT]
+        if pending:
+            # The real text of a sensitive message is never stored in clear: the task carries
+            # it sealed under the data key.
+            sealed = {str(n.pk): crypto.encrypt(m.body) for n, m in pending if m.sensitive}
+            enqueue_after_commit(notifications_deliver, [n.pk for n, _ in pending], sealed=sealed)
+        return
     transaction.on_commit(lambda: _deliver(backend, notifications, messages), robust=True)
 
 
@@ -225,6 +252,51 @@ def _deliver(
         _mark_sent(sent, now)
     for notification in failed:
         notification.save(update_fields=["status", "error"])
+
+
+class DeliveryFailed(RuntimeError):
+    pass
+
+
+def _deliveries_failed(ids: list[int], *, error: str, sealed: dict | None = None) -> None:
+    """The last attempt failed: what is still queued is failed for good."""
+    Notification.objects.filter(pk__in=ids, status=Notification.Status.QUEUED).update(
+        status=Notification.Status.FAILED
+    )
+
+
+@queued_task(max_attempts=6, backoff=timedelta(seconds=30), on_give_up=_deliveries_failed)
+def notifications_deliver(ids: list[int], sealed: dict[str, str] | None = None) -> dict:
+    """Deliver recorded messages through the backend, each at most once however often this
+    runs: a message is delivered under a lock on its row, and only while it is `queued`; it is
+    `sent` in the same transaction. A failure keeps the message `queued` with the error, and the
+    task raises so that the queue retries what is left."""
+    backend = get_backend()
+    sent, failed = 0, []
+    for pk in ids:
+        with transaction.atomic():
+            notification = Notification.objects.select_for_update().filter(pk=pk).first()
+            if notification is None or notification.status != Notification.Status.QUEUED:
+                continue
+            stored_body = notification.body
+            if sealed and str(pk) in sealed:
+                notification.body = crypto.decrypt(sealed[str(pk)])
+            try:
+                backend.deliver(notification)
+            except Exception as exc:
+                logger.warning("notification %s failed: %s", pk, exc)
+                notification.body, notification.error = stored_body, str(exc)[:2000]
+                notification.save(update_fields=["error"])
+                failed.append(pk)
+                continue
+            notification.body = stored_body
+            notification.status = Notification.Status.SENT
+            notification.sent_at, notification.error = timezone.now(), ""
+            notification.save(update_fields=["status", "sent_at", "error"])
+            sent += 1
+    if failed:
+        raise DeliveryFailed(f"{len(failed)} of {len(ids)} not delivered: {failed[:20]}")
+    return {"sent": sent}
 
 
 def _mark_sent(ids: list[int], at) -> None:

@@ -145,3 +145,30 @@ def xlsx_with_part(name: str, size: int) -> bytes:
             part.write(chunk)
         part.write(bytes(size % len(chunk)))
     return out.getvalue()
+
+
+def run_queued_tasks() -> int:
+    """Run the tasks waiting on the queue in this process, the way the worker calls them, and
+    return how many ran. For tests inside a transaction (the worker closes connections, which
+    ends the test's transaction); `core/tests/test_tasks.py` runs the real worker."""
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from qinqing.core.tasks import TaskContext, TaskResultStatus
+
+    ran = 0
+    while row := DBTaskResult.objects.ready().first():
+        DBTaskResult.objects.filter(pk=row.pk).update(status=TaskResultStatus.RUNNING)
+        try:
+            row.task.call(
+                TaskContext(task_result=row.task_result),
+                *row.args_kwargs["args"],
+                **row.args_kwargs["kwargs"],
+            )
+        except Exception:
+            status = TaskResultStatus.FAILED
+        else:
+            status = TaskResultStatus.SUCCESSFUL
+        DBTaskResult.objects.filter(pk=row.pk).update(status=status, finished_at=timezone.now())
+        ran += 1
+    return ran

@@ -54,6 +54,7 @@ from qinqing.core.services import (
     totp_disable,
     totp_start,
 )
+from qinqing.core.tasks import queue_health
 
 logger = logging.getLogger("qinqing.web")
 
@@ -399,11 +400,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
             {"status": "error", "database": "unreachable", "static": static}, status=503
         )
     missing = calendar.missing_years()
+    queue = queue_health()
     return JsonResponse(
         {
-            "status": "error" if static_problem else "warn" if missing else "ok",
+            "status": "error"
+            if static_problem
+            else "warn"
+            if missing or queue["status"] != "ok"
+            else "ok",
             "database": "ok",
             "static": static,
+            # Tasks due for minutes and not taken: no `qinqing worker` runs (SMS and files wait).
+            "queue": queue,
             # A year whose holiday notice is needed and not entered: deadlines in it are
             # estimated Monday to Friday. Serving goes on (200); monitoring should alert.
             "calendar": {"status": "missing" if missing else "ok", "missing_years": missing},

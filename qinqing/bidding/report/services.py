@@ -48,8 +48,9 @@ from qinqing.bidding.models import (
 from qinqing.bidding.report import rules
 from qinqing.bidding.report.selectors import members, signature_board, standard_in_force
 from qinqing.core.audit import audit_log
+from qinqing.core.documents import document_request
 from qinqing.core.errors import ConflictError, DomainError
-from qinqing.core.models import Organisation
+from qinqing.core.models import GeneratedDocument, Organisation
 from qinqing.core.permissions import grants_of
 from qinqing.core.roles import Role
 
@@ -852,13 +853,25 @@ def rating_record(*, actor, seat: Seat, score: int, note: str = "") -> ConductRa
     return rating
 
 
-def report_preview_pdf(*, actor, report: Report, identify: bool = True) -> bytes:
-    """A draft PDF (watermarked 草稿) before sealing; names appear in it (unless `identify` is
-    false), so every preview is audited (the view lets only centre admins and supervisors
-    preview)."""
+def report_preview_document(*, actor, report: Report, identify: bool = True) -> GeneratedDocument:
+    """The draft PDF (watermarked 草稿) before sealing, rendered on the task queue: the one of
+    the report's current content, ready or being made (`qinqing.core.documents`); with
+    `identify` false, members as 评委N (a reader who may not identify the committee yet)."""
     if report.status == Report.Status.SEALED:
         raise ConflictError("评标报告已封存，请下载封存版")
-    pdf = render_pdf(report, draft=True, identify=identify)
+    return document_request(
+        actor=actor,
+        renderer="qinqing.core.documents.pdf_from_html",
+        params={"html": render_html(report, draft=True, identify=identify)},
+        filename=f"evaluation-report-{report.session_id}-draft"
+        f"{'' if identify else '-unidentified'}.pdf",
+        content_type="application/pdf",
+    )
+
+
+def report_preview_audit(*, actor, report: Report) -> None:
+    """Names appear in the draft, so every draft handed out is audited (the view lets only
+    centre admins and supervisors preview)."""
     with transaction.atomic():
         audit_log(
             actor=actor,
@@ -867,4 +880,3 @@ def report_preview_pdf(*, actor, report: Report, identify: bool = True) -> bytes
             organisation=report.session.host_centre,
             detail={"content_sha256": report.content_sha256},
         )
-    return pdf

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -30,6 +31,7 @@ from qinqing.bidding.projects import selectors as project_selectors
 from qinqing.bidding.report import selectors
 from qinqing.bidding.report import services as reports
 from qinqing.bidding.seating.workstation import my_seat
+from qinqing.core import documents
 from qinqing.core.errors import DomainError
 from qinqing.core.permissions import can, get_visible_or_404, require
 from qinqing.core.spreadsheets import workbook_bytes
@@ -237,8 +239,16 @@ def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         with report.pdf.open("rb") as handle:
             return _pdf_response(handle.read(), f"evaluation-report-{pk}.pdf")
     get_visible_or_404(request.user, "bidding.preview_report", sessions, pk=pk)
-    pdf = reports.report_preview_pdf(actor=request.user, report=report, identify=identify)
-    return _pdf_response(pdf, f"evaluation-report-{pk}-draft.pdf")
+    # The draft is rendered on the task queue; this address shows "生成中" until it is ready.
+    document = reports.report_preview_document(actor=request.user, report=report, identify=identify)
+    if documents.is_download(request, document):
+        reports.report_preview_audit(actor=request.user, report=report)
+    return documents.document_response(
+        request,
+        document,
+        title=_("评标报告草稿"),
+        back_url=reverse("bidding:report_detail", args=[pk]),
+    )
 
 
 # --- the expert at the workstation -----------------------------------------------------------

@@ -9,7 +9,7 @@ from qinqing.briefing.models import Issue
 from qinqing.core.models import Organisation
 from qinqing.core.roles import Role
 from qinqing.core.services import role_grant_add
-from qinqing.core.testing import ANONYMOUS, check_matrix
+from qinqing.core.testing import ANONYMOUS, check_matrix, run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 S = Issue.Status
@@ -188,3 +188,26 @@ def test_api_lists_only_visible_issues(client, issue7, draft8, demo_users):
     ]
     client.force_login(demo_users["editor"])
     assert {i["number"] for i in client.get("/api/v1/briefing/issues").json()} == {7, 8}
+
+
+def test_exports_are_rendered_on_the_queue_once_per_content(client, issue7, draft8, demo_users):
+    client.force_login(demo_users["editor"])
+    url = f"/briefing/issues/{draft8.pk}/export.docx"
+    assert "生成中" in client.get(url).content.decode()
+    assert "生成中" in client.get(f"/briefing/issues/{draft8.pk}/export.pdf").content.decode()
+    client.get(url)  # asked again before it is ready: still one render
+    assert run_queued_tasks() == 2
+    docx = client.get(url)
+    assert docx["Content-Disposition"].startswith("attachment")
+    assert b"".join(docx.streaming_content).startswith(b"PK")  # a DOCX is a zip
+    pdf = client.get(f"/briefing/issues/{draft8.pk}/export.pdf")
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+    # A changed issue is new content: rendered again; the frozen published PDF never is.
+    article = draft8.articles.get()
+    article.body += "\n补充一段。"
+    article.save(update_fields=["body"])
+    assert "生成中" in client.get(url).content.decode()
+    published = _publish(issue7, demo_users["editor"])
+    frozen = client.get(f"/briefing/issues/{published.pk}/export.pdf")
+    assert frozen.content == bytes(published.pdf)
+    assert run_queued_tasks() == 1

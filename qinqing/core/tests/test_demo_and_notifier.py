@@ -87,9 +87,11 @@ class _Gateway(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize(("gateway_status", "expected"), [(200, "sent"), (500, "failed")])
-def test_webhook_backend_posts_to_a_gateway(settings, gateway_status, expected):
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("gateway_status", "expected"), [(200, "sent"), (500, "queued")])
+def test_webhook_backend_posts_to_a_gateway_from_the_queue(settings, gateway_status, expected):
+    """The gateway is called by the worker, not the request; a refusal keeps the message
+    queued with the error, for the next attempt (tests/test_tasks.py: retries, giving up)."""
     _Gateway.received, _Gateway.status = [], gateway_status
     server = http.server.HTTPServer(("127.0.0.1", 0), _Gateway)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -100,11 +102,15 @@ def test_webhook_backend_posts_to_a_gateway(settings, gateway_status, expected):
         note = notification_send(
             actor=None, channel="sms", subject="验证码", body="123456", address="13800000000"
         )
+        assert note.status == "queued" and not _Gateway.received
+        call_command("worker", "--batch", "--no-schedule", verbosity=0)
     finally:
         server.shutdown()
+    note.refresh_from_db()
     assert note.status == expected
     assert _Gateway.received[0]["to"] == "13800000000"
-    if expected == "failed":
+    assert _Gateway.received[0]["id"] == note.pk
+    if gateway_status == 500:
         assert "500" in note.error
 
 

@@ -53,6 +53,7 @@ def test_healthz(client, db, monkeypatch):
         "database": "ok",
         "static": "ok",
         "calendar": {"status": "ok", "missing_years": []},
+        "queue": {"status": "ok", "backend": "database", "late": 0},
     }
 
 

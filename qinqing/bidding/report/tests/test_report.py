@@ -44,7 +44,7 @@ from qinqing.core.audit import verify_chain
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import AuditEntry, Organisation, RoleGrant
 from qinqing.core.roles import Role
-from qinqing.core.testing import ANONYMOUS, check_matrix
+from qinqing.core.testing import ANONYMOUS, check_matrix, run_queued_tasks
 
 needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils missing")
 P = Signature.Position
@@ -615,6 +615,14 @@ def test_permission_matrix_of_the_report_pages(client, world):
         },
         users,
     )
+    # The draft is rendered on the task queue: until then a "生成中" page, which names no one.
+    assert not AuditEntry.objects.filter(action="report.preview").exists()
+    assert run_queued_tasks() == 1  # one content, one render, however many asked
+    check_matrix(
+        client,
+        {f"{base}/report/pdf/": {"centre_wh": 200, "centre_jk": 200, "supervisor": 200}},
+        users,
+    )
     assert AuditEntry.objects.filter(action="report.preview").count() == 3
     sign_all(world, session, seats)
     check_matrix(
@@ -633,6 +641,28 @@ def test_permission_matrix_of_the_report_pages(client, world):
         },
         users,
     )
+
+
+def test_the_draft_pdf_is_rendered_on_the_queue_and_offered_when_ready(client, world):
+    session, _seats = evaluated(world)
+    build(world, session)
+    url = f"/bidding/sessions/{session.pk}/report/pdf/"
+    client.force_login(world["centre_wh"])
+    page = client.get(url)
+    assert page["Content-Type"].startswith("text/html")
+    assert "生成中" in page.content.decode() and f'hx-get="{url}"' in page.content.decode()
+    poll = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "生成中" in poll and 'hx-trigger="every 2s"' in poll
+    assert run_queued_tasks() == 1
+    poll = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "hx-trigger" not in poll and f'href="{url}"' in poll  # polling stops: a download
+    assert not AuditEntry.objects.filter(action="report.preview").exists()
+    pdf = client.get(url)
+    assert pdf["Content-Type"] == "application/pdf"
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+    assert AuditEntry.objects.filter(action="report.preview").count() == 1
+    client.get(url)
+    assert run_queued_tasks() == 0  # the same content is not rendered twice
 
 
 def test_sealed_pdf_download_is_the_stored_file(client, world):

@@ -19,6 +19,7 @@ urlpatterns = [
     path("sessions/<int:pk>/chair/", seating_views.chair_appoint, name="chair_appoint"),
     path("quotas/<int:pk>/draw/", draw_views.draw_commit, name="draw_commit"),
     path("quotas/<int:pk>/exclude/", draw_views.quota_exclude, name="quota_exclude"),
+    path("proofs/", draw_views.public_proofs, name="public_proofs"),
     path("draws/<str:draw_id>/", draw_views.draw_detail, name="draw_detail"),
     path("draws/<str:draw_id>/names/", draw_views.draw_names, name="draw_names"),
     path("outcomes/<int:pk>/answer/", draw_views.outcome_answer, name="outcome_answer"),

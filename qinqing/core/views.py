@@ -28,7 +28,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from qinqing.core import calendar, calendar_rules, checks, crypto, selectors
+from qinqing.core import calendar, calendar_rules, checks, crypto, frontdoor, selectors
 from qinqing.core import figures as figures_registry
 from qinqing.core.audit import anchors_document, verify_chain
 from qinqing.core.calendar_rules import WORKDAY, WorkCalendar
@@ -196,8 +196,10 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("token_admin_list")
 
 
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """The public front door for a visitor; the to-do home for a signed-in user."""
+    if not request.user.is_authenticated:
+        return render(request, "core/front.html", {"doors": frontdoor.doors_for(request)})
     user = request.user
     context = {
         "grants": selectors.role_grants(user=user),

@@ -284,3 +284,15 @@ def session_close(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("评标场次已结束，抽取证明已公开。"))
     return redirect("bidding:session_detail", pk=session.pk)
+
+
+PROOFS_PER_PAGE = 30
+
+
+def public_proofs(request: HttpRequest) -> HttpResponse:
+    """The draws' proofs, public: each drawn draw with its commitment and pool size, and the
+    proof file (the whole proof once the session's result is final, QQ-DRAW-1)."""
+    draws = selectors.public_draws()
+    page = Paginator(draws, PROOFS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [{"draw": d, "complete": services.proof_is_public(d)} for d in page]
+    return render(request, "bidding/public_proofs.html", {"page": page, "rows": rows})

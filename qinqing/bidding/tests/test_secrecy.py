@@ -168,7 +168,7 @@ ROUTES = {
     "none": """session_list project_new expert_list expert_import expert_template room_list
         room_catalogue seating_list signin self_start self_home self_signout workstation signout
         workstation_action workstation_ping fee_standards workstation_report live_list
-        bidder_clarifications workstation_clarifications""",
+        bidder_clarifications workstation_clarifications public_proofs""",
     "session": """session_detail session_close session_start chair_appoint session_scoring
         lot_witness report_detail report_build report_refusal report_rate report_pdf fee_sheet
         fee_export live live_board incident_open session_clarifications""",

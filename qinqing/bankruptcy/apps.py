@@ -12,7 +12,7 @@ class BankruptcyConfig(AppConfig):
         from qinqing.core.frontdoor import register_door
 
         register_door(frontdoor.door)
-        from qinqing.bankruptcy import figures, permissions  # noqa: F401  (registrations)
+        from qinqing.bankruptcy import figures, permissions, todos  # noqa: F401  (registrations)
         from qinqing.bankruptcy.services import case_deadlines_recompute
         from qinqing.core.calendar import register_recomputer
         from qinqing.core.navigation import NavEntry, register_nav

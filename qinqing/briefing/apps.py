@@ -12,7 +12,7 @@ class BriefingConfig(AppConfig):
         from qinqing.core.frontdoor import register_door
 
         register_door(frontdoor.door)
-        from qinqing.briefing import permissions  # noqa: F401
+        from qinqing.briefing import permissions, todos  # noqa: F401
         from qinqing.core.navigation import NavEntry, register_nav
 
         section = _("工作简报")

@@ -177,7 +177,7 @@ def administrator(user):
         TodoItem(
             _("待召集第一次债权人会议"),
             calling,
-            _case_url(calling_pk, "bankruptcy:meeting_schedule"),
+            _case_url(calling_pk) + ("#m-kind" if calling_pk else ""),  # the form on the case
             due=calling_due,
             note=_("债权申报期限届满后十五日内召开（第62条）"),
             order=20,

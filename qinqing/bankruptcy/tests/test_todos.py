@@ -72,7 +72,7 @@ def test_the_administrator_sees_claims_to_review_and_the_first_meeting_to_call(c
     assert reviewing.url == f"/bankruptcy/cases/{case.pk}/claims/"
     calling = items["待召集第一次债权人会议"]
     assert calling.count == 1 and calling.overdue  # Art.62: 15 days after 2024-04-10
-    assert calling.url == f"/bankruptcy/cases/{case.pk}/meetings/new/"
+    assert calling.url == f"/bankruptcy/cases/{case.pk}/#m-kind"  # the scheduling form
     assert _by_label(todos.judge(users["judge"]))["尚未召开第一次债权人会议的案件"].count == 1
     assert _counts(todos.administrator(_outsider(Role.ADMINISTRATOR, "other-lawfirm"))) == {}
 

@@ -21,7 +21,7 @@ from qinqing.activities import selectors
 from qinqing.activities.models import Event, FollowUp, Visit
 from qinqing.core.permissions import grants_of, visible
 from qinqing.core.roles import Role
-from qinqing.core.todos import TodoItem, register, tally
+from qinqing.core.todos import EntryPoint, TodoItem, register, register_entry, tally
 from qinqing.enterprises.models import Firm
 from qinqing.needs.models import Rectification
 
@@ -123,3 +123,7 @@ def volunteer(user):
             order=50,
         )
     ]
+
+
+register_entry(EntryPoint(Role.ENTERPRISE, _("面向本企业的活动"), "activities:events_for_me", 20))
+register_entry(EntryPoint(Role.VOLUNTEER, _("提交监督体验报告"), "activities:supervisor_list", 15))

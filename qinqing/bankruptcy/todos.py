@@ -33,7 +33,14 @@ from qinqing.bankruptcy.models import (
 from qinqing.core import calendar
 from qinqing.core.permissions import grants_of, visible
 from qinqing.core.roles import Role
-from qinqing.core.todos import TodoItem, as_date, register, tally
+from qinqing.core.todos import (
+    EntryPoint,
+    TodoItem,
+    as_date,
+    register,
+    register_entry,
+    tally,
+)
 
 MEETINGS_AHEAD_DAYS = 7
 
@@ -287,3 +294,8 @@ def creditor(user):
             order=30,
         ),
     ]
+
+
+register_entry(
+    EntryPoint(Role.CREDITOR, _("我的债权、表决与清偿款"), "bankruptcy:creditor_home", 10)
+)

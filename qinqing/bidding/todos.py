@@ -28,7 +28,7 @@ from qinqing.bidding.models import (
 )
 from qinqing.core.permissions import grants_of, visible
 from qinqing.core.roles import Role
-from qinqing.core.todos import TodoItem, register, tally
+from qinqing.core.todos import EntryPoint, TodoItem, register, register_entry, tally
 
 CS = Clarification.Status
 
@@ -231,3 +231,8 @@ def bidder(user):
             order=10,
         )
     ]
+
+
+register_entry(EntryPoint(Role.EXPERT, _("专家自助：请假与回避关系"), "bidding:self_start", 10))
+register_entry(EntryPoint(Role.EXPERT, _("工位签到"), "bidding:signin", 20))
+register_entry(EntryPoint(Role.BIDDER, _("澄清答复"), "bidding:bidder_clarifications", 10))

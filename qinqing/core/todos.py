@@ -52,6 +52,37 @@ def register(provider: Provider) -> Provider:
     return provider
 
 
+@dataclass(frozen=True)
+class EntryPoint:
+    """A role's main page that no menu entry offers (the menu shows what an action guards;
+    some roles act on public or code-protected pages): offered on the home beside the
+    first menu entries."""
+
+    role: str
+    label: str | Promise
+    url_name: str
+    order: int = 100
+
+
+_ENTRY_POINTS: list[EntryPoint] = []
+
+
+def register_entry(entry: EntryPoint) -> None:
+    if entry not in _ENTRY_POINTS:
+        _ENTRY_POINTS.append(entry)
+
+
+def entry_points_for(user) -> list[dict]:
+    from django.urls import reverse
+
+    roles = grants_of(user).roles
+    return [
+        {"label": e.label, "url": reverse(e.url_name)}
+        for e in sorted(_ENTRY_POINTS, key=lambda e: e.order)
+        if e.role in roles
+    ]
+
+
 def as_date(value: date | datetime | None) -> date | None:
     """A stored moment as the local day (aggregates of datetimes come back aware)."""
     if value is None:

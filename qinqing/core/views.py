@@ -201,8 +201,16 @@ ENTRY_POINTS = 5
 
 
 def _entry_points(user) -> list[dict]:
-    """The role's main pages: the first menu entry of each of its sections."""
-    return [section["items"][0] for section in entries_for(user) if section["items"]][:ENTRY_POINTS]
+    """The role's main pages: those its modules name for it, then the first menu entry of
+    each of its sections."""
+    entries = todos.entry_points_for(user)
+    entries += [section["items"][0] for section in entries_for(user) if section["items"]]
+    seen, unique = set(), []
+    for entry in entries:
+        if entry["url"] not in seen:
+            seen.add(entry["url"])
+            unique.append(entry)
+    return unique[:ENTRY_POINTS]
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qinqing.core.permissions import grants_of, visible
 from qinqing.core.roles import Role
-from qinqing.core.todos import TodoItem, register, tally
+from qinqing.core.todos import EntryPoint, TodoItem, register, register_entry, tally
 from qinqing.needs.models import Need, Rating, Rectification
 
 S = Need.State
@@ -154,3 +154,7 @@ def firm(user):
             order=30,
         )
     ]
+
+
+register_entry(EntryPoint(Role.ENTERPRISE, _("提交诉求"), "needs:need_submit_own", 10))
+register_entry(EntryPoint(Role.VOLUNTEER, _("提交诉求"), "needs:need_submit_own", 10))

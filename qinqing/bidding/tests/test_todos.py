@@ -113,3 +113,10 @@ def test_open_incidents_wait_on_the_supervisor_and_the_centre(world):
         assert items["未恢复的评标异常情况"].count == 1
         assert items["未恢复的评标异常情况"].url == f"/bidding/sessions/{session.pk}/live/"
     assert _counts(todos.supervisor(other_supervisor(world))) == {}
+
+
+def test_an_expert_with_nothing_waiting_is_offered_its_own_pages(client, world):
+    client.force_login(world["expert"])
+    html = client.get("/").content.decode()
+    assert "暂无待办" in html
+    assert 'href="/bidding/expert/"' in html and 'href="/bidding/signin/"' in html

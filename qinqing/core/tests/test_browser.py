@@ -64,3 +64,40 @@ def test_the_front_door_leads_a_visitor_in_one_tap(browser_page, live_url, demo_
     page.goto(f"{live_url}/")
     page.get_by_role("link", name="登录", exact=True).first.click()
     page.wait_for_url("**/login/")
+
+
+@pytest.mark.parametrize(
+    "viewport",
+    [{"width": 1280, "height": 800}, {"width": 390, "height": 844}],
+    ids=["desk", "phone"],
+)
+def test_the_liaison_signs_a_need_from_the_home(browser_page, live_url, demo_users, viewport):
+    from qinqing.core.demo import demo_uscc
+    from qinqing.needs import services
+    from qinqing.needs.models import Need
+
+    services.catalogue_ensure_defaults(actor=None)
+    need = services.need_submit(
+        actor=None,
+        channel=Need.Channel.PORTAL,
+        uscc=demo_uscc("91420111", 3),
+        phone="13900001234",
+        text="数电票开票额度不够用，怎么申请提额？",
+    )
+    assert need.state == Need.State.PENDING_SIGN  # routed to the tax department
+    page = browser_page
+    page.set_viewport_size(viewport)
+    page.goto(f"{live_url}/login/")
+    page.get_by_label("用户名").fill("liaison")
+    page.get_by_label("密码").fill("qinqing-demo")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_url}/")
+    assert page.get_by_role("heading", name="我的待办").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    page.get_by_role("link", name="待签收的诉求").click()
+    page.wait_for_url(f"**/needs/{need.pk}/")
+    page.get_by_role("button", name="签收", exact=True).click()
+    page.goto(f"{live_url}/")
+    assert page.get_by_role("link", name="待签收的诉求").count() == 0
+    assert page.get_by_role("link", name="办理中待答复的诉求").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")

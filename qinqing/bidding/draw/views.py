@@ -13,9 +13,10 @@ from qinqing.bidding.common import form_error
 from qinqing.bidding.draw import forms, selectors, services
 from qinqing.bidding.draw.rules import EXCLUSION_LABELS
 from qinqing.bidding.evaluation import services as evaluation_services
-from qinqing.bidding.models import Draw, DrawOutcome, DrawQuota, Expert
+from qinqing.bidding.models import Draw, DrawOutcome, DrawQuota, Expert, Speciality
 from qinqing.bidding.permissions import committee_identifiable, exclusions_identifiable
 from qinqing.bidding.projects import selectors as project_selectors
+from qinqing.bidding.projects.rules import bidders_sufficient
 from qinqing.bidding.seating import selectors as seating_selectors
 from qinqing.core.charts import bar_chart
 from qinqing.core.errors import DomainError
@@ -48,7 +49,7 @@ def _quota_forms(request, session, posted_centre: int | None = None):
         quota = existing.get(centre.pk)
         initial = (
             {
-                "speciality_codes": ";".join(quota.speciality_codes),
+                "speciality_codes": "、".join(quota.speciality_codes),
                 "count": quota.count,
                 "backups": quota.backups,
                 "requires_other_region": quota.requires_other_region,
@@ -62,6 +63,7 @@ def _quota_forms(request, session, posted_centre: int | None = None):
                 "centre": centre,
                 "quota": quota,
                 "form": forms.QuotaForm(data, initial=initial, prefix=f"c{centre.pk}"),
+                "can_set": can(request.user, "bidding.set_quota", centre),
             }
         )
     return rows
@@ -74,8 +76,6 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_manage = can(user, "bidding.manage_session", session)
     posted_centre = None
     if request.method == "POST" and "centre" in request.POST:
-        if not can_manage:
-            raise Http404
         try:
             posted_centre = int(request.POST["centre"])
         except ValueError:
@@ -83,7 +83,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     quota_rows = _quota_forms(request, session, posted_centre)
     if posted_centre is not None:
         row = next((r for r in quota_rows if r["centre"].pk == posted_centre), None)
-        if row is None:
+        if row is None or not row["can_set"]:
             raise Http404
         if row["form"].is_valid():
             try:
@@ -96,16 +96,22 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("抽取需求已保存。"))
                 return redirect("bidding:session_detail", pk=session.pk)
     progress = {row["quota"].pk: row for row in selectors.quota_progress(session)}
+    codes = {c for row in quota_rows if row["quota"] for c in row["quota"].speciality_codes}
+    names = dict(Speciality.objects.filter(code__in=codes).values_list("code", "name"))
+    bidders = list(session.section.bidders.order_by("name"))
     for row in quota_rows:
         row["progress"] = progress.get(row["quota"].pk) if row["quota"] else None
         row["can_commit"] = bool(row["quota"]) and can(user, "bidding.commit_draw", row["quota"])
         row["can_exclude"] = bool(row["quota"]) and can(
             user, "bidding.exclude_expert", row["quota"]
         )
+        if row["quota"]:
+            row["specialities"] = [(c, names.get(c, "")) for c in row["quota"].speciality_codes]
     context = {
         "session": session,
         "project": session.section.project,
-        "bidders": session.section.bidders.order_by("name"),
+        "bidders": bidders,
+        "bidder_problems": bidders_sufficient(len(bidders)),
         "quota_rows": quota_rows,
         "can_manage": can_manage,
         "exclusion_form": forms.ExclusionForm(),

@@ -73,7 +73,7 @@ def _secret_world(world) -> dict:
         ("guest", "jkggzy", ["A0501"], 2),
     ):
         world[key] = services.quota_set(
-            actor=wh,
+            actor=world["centre_wh" if centre == "whggzy" else "centre_jk"],
             session=session,
             centre=world["orgs"][centre],
             speciality_codes=specialities,

@@ -4,10 +4,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from qinqing.bidding.common import form_error
 from qinqing.bidding.draw import forms, selectors, services
@@ -290,3 +290,34 @@ def session_close(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("评标场次已结束，抽取证明已公开。"))
     return redirect("bidding:session_detail", pk=session.pk)
+
+
+PROOFS_PER_PAGE = 50
+
+
+@require_safe
+def proof_list(request: HttpRequest) -> HttpResponse:
+    """Public: every draw whose proof is published, to be checked by anyone."""
+    page = Paginator(selectors.public_draws(), PROOFS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "bidding/proof_list.html", {"page": page})
+
+
+@require_safe
+def proof_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
+    """Public: one draw's proof, verified in the reader's browser (static/bidding/draw_proof.js
+    recomputes QQ-DRAW-1 with WebCrypto); before the result is final, only the commitment."""
+    draw = get_object_or_404(
+        Draw.objects.select_related("quota__centre", "quota__session__section__project"),
+        draw_id=draw_id,
+    )
+    public = services.proof_is_public(draw)
+    return render(
+        request,
+        "bidding/proof_detail.html",
+        {
+            "draw": draw,
+            "public": public,
+            "proof": services.proof(draw),
+            "session": draw.quota.session,
+        },
+    )

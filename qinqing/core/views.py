@@ -28,7 +28,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from qinqing.core import calendar, calendar_rules, checks, crypto, selectors
+from qinqing.core import calendar, calendar_rules, checks, crypto, frontdoor, selectors, todos
 from qinqing.core import figures as figures_registry
 from qinqing.core.audit import anchors_document, verify_chain
 from qinqing.core.calendar_rules import WORKDAY, WorkCalendar
@@ -41,6 +41,7 @@ from qinqing.core.models import (
     HolidayNotice,
     Notification,
 )
+from qinqing.core.navigation import entries_for
 from qinqing.core.notifier import notification_mark_read
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
 from qinqing.core.services import (
@@ -196,10 +197,30 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("token_admin_list")
 
 
-@login_required
+ENTRY_POINTS = 5
+
+
+def _entry_points(user) -> list[dict]:
+    """The role's main pages: those its modules name for it, then the first menu entry of
+    each of its sections."""
+    entries = todos.entry_points_for(user)
+    entries += [section["items"][0] for section in entries_for(user) if section["items"]]
+    seen, unique = set(), []
+    for entry in entries:
+        if entry["url"] not in seen:
+            seen.add(entry["url"])
+            unique.append(entry)
+    return unique[:ENTRY_POINTS]
+
+
 def home(request: HttpRequest) -> HttpResponse:
+    """The public front door for a visitor; the to-do home for a signed-in user."""
+    if not request.user.is_authenticated:
+        return render(request, "core/front.html", {"doors": frontdoor.doors_for(request)})
     user = request.user
     context = {
+        "todos": todos.todos_for(user),
+        "entry_points": _entry_points(user),
         "grants": selectors.role_grants(user=user),
         "recent_notifications": selectors.notifications(user=user)[:5],
         "recent_audit": selectors.audit_entries(user=user)[:8],

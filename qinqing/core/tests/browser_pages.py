@@ -25,13 +25,14 @@ def load_demo() -> None:
 def public_seeds() -> list[str]:
     """The pages anyone may open without an account, found in the demo data: the needs QR form
     and progress page, event registration and check-in, the bankruptcy notices, the published
-    briefs, the experts' and workstations' sign-in, the audit anchors, the login."""
+    briefs, the clusters and their instructors, the working-day calendar, the experts' and
+    workstations' sign-in, the audit anchors, the login."""
     from qinqing.activities.models import Event, Registration
     from qinqing.briefing.models import Issue, Series
     from qinqing.needs.models import Need, QrCode
 
     seeds = ["/", "/login/", "/bankruptcy/public/", "/bidding/expert/", "/bidding/signin/"]
-    seeds.append("/audit/anchors/")
+    seeds += ["/audit/anchors/", "/enterprises/clusters/", "/calendar/"]
     qr = QrCode.objects.filter(is_active=True).order_by("pk").first()
     if qr:
         seeds.append(f"/needs/q/{qr.key}/")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.activities import selectors
@@ -87,7 +87,7 @@ def firm(user):
     upcoming = list(selectors.events_for_firm(own).values_list("starts_at", flat=True)[:100])
     note = ""
     if upcoming:
-        note = _g("最近一场 %(when)s") % {
+        note = gettext("最近一场 %(when)s") % {
             "when": date_format(timezone.localtime(min(upcoming)), "n月j日 H:i")
         }
     return [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.core.frontdoor import PublicDoor, PublicLink
@@ -27,7 +27,7 @@ def door(request) -> PublicDoor:
             label=f"{case.debtor.name}",
             url=reverse("bankruptcy:public_file", args=[case.pk]),
             note=(
-                _g("申报截止 %(day)s") % {"day": date_format(case.declaration_end, "Y-m-d")}
+                gettext("申报截止 %(day)s") % {"day": date_format(case.declaration_end, "Y-m-d")}
                 if case.declaration_end
                 else case.number
             ),

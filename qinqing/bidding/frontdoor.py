@@ -15,7 +15,7 @@ def door(request) -> PublicDoor:
             "远程异地评标的专家抽取先承诺、后见证，抽取证明向社会公开；"
             "评标结果确定后公开完整证明，任何人都可复核抽取是否公正。"
         ),
-        url=reverse("bidding:public_proofs"),
+        url=reverse("bidding:proof_list"),
         action=_("查看抽取证明"),
         order=60,
         icon="证",

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.bidding.models import (
@@ -126,7 +126,7 @@ def centre(user):
             todays.count,
             _url("bidding:session_detail", todays.first_pk, "bidding:session_list"),
             note=(
-                _g("首场 %(time)s 开始")
+                gettext("首场 %(time)s 开始")
                 % {"time": date_format(timezone.localtime(first_start), "H:i")}
                 if first_start
                 else ""
@@ -194,10 +194,10 @@ def expert(user):
         room = seat.workstation.room
         items.append(
             TodoItem(
-                _g("今日评标：%(project)s") % {"project": session.section.project.name},
+                gettext("今日评标：%(project)s") % {"project": session.section.project.name},
                 1,
                 reverse("bidding:signin"),
-                note=_g("%(time)s · %(centre)s %(room)s 工位 %(code)s，到场后在工位签到")
+                note=gettext("%(time)s · %(centre)s %(room)s 工位 %(code)s，到场后在工位签到")
                 % {
                     "time": date_format(timezone.localtime(session.starts_at), "H:i"),
                     "centre": room.centre.short_name or room.centre.name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Max, Q
 from django.urls import reverse
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.core.frontdoor import PublicDoor, PublicLink
@@ -26,7 +26,7 @@ def door(request) -> PublicDoor | None:
         PublicLink(
             label=s.name,
             url=reverse("briefing:public_list", args=[s.code]),
-            note=_g("最新第 %(n)s 期") % {"n": s.latest},
+            note=gettext("最新第 %(n)s 期") % {"n": s.latest},
         )
         for s in series
     )

@@ -39,7 +39,8 @@ def editor(user):
         issue__in=issues.exclude(status=S.PUBLISHED), status=Article.Status.SUBMITTED
     )
     adopting = tally(submitted, oldest="updated_at")
-    reviewing = tally(issues.filter(status=S.REVIEW), due="issued_on")
+    # four eyes: an issue the user sent for review waits on another editor
+    reviewing = tally(issues.filter(status=S.REVIEW).exclude(submitted_by=user), due="issued_on")
     publishing = tally(issues.filter(status=S.APPROVED), due="issued_on")
     return [
         TodoItem(

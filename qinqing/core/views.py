@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 from base64 import b32encode
 
 import segno
@@ -10,7 +11,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -449,6 +450,26 @@ def error_404(request, exception=None):
     return render(request, "404.html", status=404)
 
 
+DATABASE_UNAVAILABLE = "数据库暂不可用，请稍后再试"
+# Seconds a client is asked to wait before retrying while the database is unreachable (a
+# restart or a fail-over takes a few seconds).
+DATABASE_RETRY_AFTER = 5
+
+
 def error_500(request):
+    """Every uncaught exception ends here outside DEBUG (views, middleware, the API). The
+    database gone (restarted, failed over, a connection dropped) is not the program's fault:
+    503 with Retry-After and the plain message, JSON under /api/; Django has already logged the
+    exception with its traceback. A kept connection that failed is closed at the end of the
+    request, so the next request connects afresh once the database is back."""
+    if isinstance(sys.exception(), OperationalError | InterfaceError):
+        if request.path_info.startswith("/api/"):
+            response = JsonResponse(
+                {"detail": DATABASE_UNAVAILABLE, "code": "database_unavailable"}, status=503
+            )
+        else:
+            response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
     # No context processors: the database may be the reason we are here.
     return HttpResponseServerError(loader.get_template("500.html").render())

@@ -14,31 +14,6 @@ def draw(*, user, draw_id: str) -> Draw:
     return get_visible_or_404(user, "bidding.view_draw", qs, draw_id=draw_id)
 
 
-def public_draws() -> QuerySet:
-    """Every drawn draw, newest first, with its session, section and project (public: the
-    project is public from the session's scheduling, the proof's public part at once)."""
-    return (
-        Draw.objects.filter(status=Draw.Status.DRAWN)
-        .select_related("quota__session__section__project")
-        .only(
-            "draw_id",
-            "status",
-            "supplementary",
-            "pool_size",
-            "commitment",
-            "witnessed_at",
-            "committed_at",
-            "quota__session__status",
-            "quota__session__secrecy_lifted_at",
-            "quota__session__starts_at",
-            "quota__session__section__name",
-            "quota__session__section__project__name",
-            "quota__session__section__project__code",
-        )
-        .order_by("-witnessed_at", "-pk")
-    )
-
-
 def exclusion_summary(excluded: list[dict]) -> list[tuple[str, int]]:
     """(reason code, experts excluded for it) over an exclusion report's entries, in
     `rules.EXCLUSION_CODES` order then any other code; an expert with several reasons counts
@@ -80,4 +55,19 @@ def quota_progress(session: EvaluationSession) -> list[dict]:
 def my_outcomes(*, user) -> QuerySet:
     return DrawOutcome.objects.filter(expert__user=user).select_related(
         "session", "draw__quota__centre"
+    )
+
+
+def public_draws() -> QuerySet:
+    """Draws whose whole proof is public (`services.proof_is_public`): witnessed, in a session
+    whose result is final (closed with its secrecy lifted). Anyone may list them."""
+    return (
+        Draw.objects.filter(
+            status=Draw.Status.DRAWN,
+            quota__session__status=EvaluationSession.Status.CLOSED,
+            quota__session__secrecy_lifted_at__isnull=False,
+        )
+        .select_related("quota__centre", "quota__session__section__project")
+        .defer("pool", "exclusion_report")
+        .order_by("-witnessed_at", "-pk")
     )

@@ -41,10 +41,13 @@ def test_the_editor_adopts_reviews_and_publishes_its_own_series(draft8, demo_use
     services.article_accept(actor=editor, article=article)
     services.issue_advance(actor=editor, issue=draft8, to=S.EDITING)
     services.issue_advance(actor=editor, issue=draft8, to=S.REVIEW)
-    review = _by_label(todos.editor(editor))["待审核的简报"]
+    # four eyes: it waits on the series' other editor, not on the one who sent it
+    assert "待审核的简报" not in _counts(todos.editor(editor))
+    reviewer = demo_users["reviewer"]
+    review = _by_label(todos.editor(reviewer))["待审核的简报"]
     assert review.count == 1 and review.due == date(2024, 10, 31) and review.overdue
     assert _counts(todos.editor(other_editor)) == {}
-    services.issue_approve(actor=editor, issue=draft8)
+    services.issue_approve(actor=reviewer, issue=draft8)
     assert _counts(todos.editor(editor)) == {"已审核待发布的简报": 1}
     assert todos.editor(liaison) == []
 

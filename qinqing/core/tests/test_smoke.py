@@ -89,11 +89,13 @@ def test_every_link_of_the_front_door_opens_for_a_visitor(full_demo, client):
 @pytest.mark.django_db
 def test_every_link_of_the_public_proofs_opens_for_a_visitor(full_demo, client):
     html = client.get("/bidding/proofs/").content.decode()
-    assert "抽取编号" in html and "承诺值" in html
-    proofs = [u for u in _front_links(html) if u.startswith("/api/v1/bidding/draws/")]
-    assert proofs
+    assert "抽取编号" in html
+    proofs = [u for u in _front_links(html) if u.startswith("/bidding/proofs/QQD-")]
+    assert proofs  # the demo's sealed sessions published theirs
     for url in _front_links(html):
         assert client.get(url).status_code == 200, url
+    page = client.get(proofs[0]).content.decode()
+    assert "验证本次抽取" in page and 'id="draw-proof"' in page
 
 
 @pytest.mark.django_db

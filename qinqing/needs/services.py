@@ -409,8 +409,8 @@ def _intake_records(sub: _Submission, need: Need, category, notifications) -> li
 
 _READ_FROM_SQL = (
     " FROM (SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS need_id, {sms_id} AS sms_id)"
-    " ids LEFT JOIN (SELECT f.id AS fid, o.id AS oid, o.name FROM {firm} f"
-    " JOIN {organisation} o ON o.id = f.organisation_id WHERE o.uscc = %s) f ON true"
+    " ids LEFT JOIN (SELECT f.id AS fid, o.id AS oid, o.name FROM {organisation} o"
+    " LEFT JOIN {firm} f ON f.organisation_id = o.id WHERE o.uscc = %s AND o.kind = %s) f ON true"
 )
 _READ_ROUTING_SQL = (
     " LEFT JOIN (SELECT c.id AS cid, c.code, c.name AS cname, d.id AS did,"
@@ -458,7 +458,12 @@ def _intake_read(sub: _Submission, uscc: str, code: str | None, ip, phone: str):
         firm=qn(Firm._meta.db_table),
         organisation=qn(Organisation._meta.db_table),
     )
-    from_params = [need_table, *([note_table] if sub.public else []), uscc]
+    from_params = [
+        need_table,
+        *([note_table] if sub.public else []),
+        uscc,
+        Organisation.Kind.FIRM.value,
+    ]
     if code is not None:
         columns += ["r.cid", "r.code", "r.cname", "r.did", "r.dname", "r.short_name", "r.uid"]
         columns.append(
@@ -479,7 +484,7 @@ def _intake_read(sub: _Submission, uscc: str, code: str | None, ip, phone: str):
     for (limit, message), count in zip(checks, first[5 : 5 + len(checks)], strict=True):
         if count >= limit:
             raise ThrottledError(message, code="throttled")
-    firm = first[2:5] if first[2] is not None else None
+    firm = first[2:5] if first[3] is not None else None
     route = first[5 + len(checks) :]
     if code is None or route[0] is None:
         return first[0], first[1], firm, None, []
@@ -537,15 +542,18 @@ def _submit_in_one_statement(
     return need
 
 
+# The firm's organisation by its USCC, and its entry in the firm register when it has one: a
+# firm whose users sign in is an organisation, registered for the service work or not, and its
+# needs are its own either way.
 _FIRM_SQL = (
-    "SELECT f.id, o.id, o.name FROM {firm} f"
-    " JOIN {organisation} o ON o.id = f.organisation_id WHERE o.uscc = %s"
+    "SELECT f.id, o.id, o.name FROM {organisation} o"
+    " LEFT JOIN {firm} f ON f.organisation_id = o.id WHERE o.uscc = %s AND o.kind = %s"
 )
 
 
-def _firm_by_uscc(uscc: str) -> tuple[int, int, str] | None:
-    """(firm id, its organisation's id, name) of the registered firm with this USCC, or None:
-    one lookup on the unique USCC index."""
+def _firm_by_uscc(uscc: str) -> tuple[int | None, int, str] | None:
+    """(firm register id or None, the organisation's id, name) of the firm with this USCC, or
+    None: one lookup on the unique USCC index."""
     from qinqing.enterprises.models import Firm
 
     qn = connection.ops.quote_name
@@ -553,7 +561,7 @@ def _firm_by_uscc(uscc: str) -> tuple[int, int, str] | None:
         firm=qn(Firm._meta.db_table), organisation=qn(Organisation._meta.db_table)
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [uscc])
+        cursor.execute(sql, [uscc, Organisation.Kind.FIRM.value])
         return cursor.fetchone()
 
 

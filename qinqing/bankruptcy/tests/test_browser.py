@@ -72,3 +72,25 @@ def test_administrator_reviews_a_claim_inline_with_htmx(browser_page, live_url, 
     assert "/claims/" in page.url  # swapped in place, no navigation
     claim.refresh_from_db()
     assert claim.status == Claim.Status.ADMITTED and claim.review_reason == "合同及送货单齐全"
+
+
+def test_the_administrator_reviews_a_claim_from_the_home(browser_page, live_url, bk_demo):
+    waiting = Claim.objects.filter(status=Claim.Status.FILED).count()
+    assert waiting
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_url}/login/")
+    page.get_by_label("用户名").fill("administrator")
+    page.get_by_label("密码").fill("qinqing-demo")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_url}/")
+    page.get_by_role("link", name="待审查的债权申报").click()
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    row = page.locator("[id^=claim-]", has=page.get_by_role("button", name="提交审查")).first
+    claim_pk = int(row.get_attribute("id").removeprefix("claim-"))
+    row.get_by_label("审查理由").fill("合同及送货单齐全")
+    row.get_by_role("button", name="提交审查").click()
+    page.locator(f"#claim-{claim_pk}").get_by_text("审查确认（列入债权表）").wait_for()
+    claim = Claim.objects.get(pk=claim_pk)
+    assert claim.status == Claim.Status.ADMITTED and claim.review_reason == "合同及送货单齐全"
+    assert Claim.objects.filter(status=Claim.Status.FILED).count() == waiting - 1

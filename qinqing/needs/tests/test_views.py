@@ -360,6 +360,20 @@ def test_a_signed_in_firm_submits_as_a_browser_does_without_its_disabled_fields(
     assert Need.objects.get().uscc == FIRM_USCC
 
 
+def test_a_firm_outside_the_register_finds_its_own_need_in_its_list(client, world):
+    """The firm's users belong to its organisation; the need is its own whether or not the firm
+    is in the enterprise register (it was linked only through the register, so a firm outside
+    it submitted a need it could not find again)."""
+    from qinqing.enterprises.models import Firm
+
+    Firm.objects.filter(organisation__uscc=FIRM_USCC).delete()
+    client.force_login(world["enterprise"])
+    client.post("/needs/submit/", {"phone": "13900000000", "text": "想变更营业执照上的经营范围"})
+    need = Need.objects.get()
+    assert need.firm_id is None and need.firm_org.uscc == FIRM_USCC
+    assert f'href="/needs/{need.pk}/"' in client.get("/needs/").content.decode()
+
+
 @pytest.mark.parametrize("who", ["enterprise", "volunteer", "dispatcher", "liaison"])
 def test_the_needs_list_offers_only_pages_its_user_may_open(client, world, who):
     """Firms and volunteers were offered 共性需求 and 问答知识库, which answered 403."""

@@ -6,8 +6,10 @@ from base64 import b32encode
 
 import segno
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection, transaction
@@ -28,7 +30,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from qinqing.core import calendar, calendar_rules, checks, crypto, selectors
+from qinqing.core import calendar, calendar_rules, checks, crypto, notifier, selectors
 from qinqing.core import figures as figures_registry
 from qinqing.core.audit import anchors_document, verify_chain
 from qinqing.core.calendar_rules import WORKDAY, WorkCalendar
@@ -267,6 +269,24 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def demo_outbox(request: HttpRequest) -> HttpResponse:
+    """演示短信: the SMS and e-mail the demo notifier kept instead of sending (codes included).
+    Exists only while the demo notifier is active; staff only."""
+    if not notifier.demo_outbox_active():
+        raise Http404
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    require(request.user, "core.view_demo_outbox")
+    messages_ = notifier.demo_outbox()
+    users = get_user_model().objects.in_bulk(
+        {m["recipient"] for m in messages_ if m.get("recipient")}
+    )
+    for m in messages_:
+        user = users.get(m.get("recipient"))
+        m["recipient_name"] = (user.get_full_name() or user.get_username()) if user else ""
+    return render(request, "core/demo_outbox.html", {"outbox": messages_})
+
+
 def figures_page(request: HttpRequest) -> HttpResponse:
     require(request.user, "core.view_figures")
     today = timezone.localdate()

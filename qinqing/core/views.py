@@ -30,7 +30,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from qinqing.core import calendar, calendar_rules, checks, crypto, notifier, selectors
+from qinqing.core import (
+    audit_labels,
+    calendar,
+    calendar_rules,
+    checks,
+    crypto,
+    notifier,
+    selectors,
+)
 from qinqing.core import figures as figures_registry
 from qinqing.core.audit import anchors_document, verify_chain
 from qinqing.core.calendar_rules import WORKDAY, WorkCalendar
@@ -217,7 +225,15 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     action = request.GET.get("action", "").strip()[:80]
     entries = selectors.audit_entries(user=request.user, action_prefix=action)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit_list.html", {"page": page, "action": action})
+    choices = sorted(
+        ((code, str(label)) for code, label in audit_labels.all_labels().items()),
+        key=lambda c: c[1],
+    )
+    return render(
+        request,
+        "core/audit_list.html",
+        {"page": page, "action": action, "action_choices": choices},
+    )
 
 
 @login_required

@@ -1,11 +1,9 @@
 """Audit entries read as sentences: every audited action has a Chinese label."""
 
 import ast
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 import qinqing
 from qinqing.core.audit import audit_log
@@ -163,14 +161,9 @@ def test_entries_read_as_sentences(demo_users):
 
 @pytest.mark.django_db
 def test_audit_page_shows_words_not_codes(client, demo_users):
-    call_command("load_demo", stdout=StringIO())
-    unlabelled = {
-        a for a in AuditEntry.objects.values_list("action", flat=True).distinct()
-        if action_label(a) == a
-    }  # fmt: skip
-    assert not unlabelled
     client.force_login(demo_users["admin"])
     text = client.get("/audit/").content.decode()
+    assert "新建账号" in text and "授予角色" in text
     assert "auth.user #" not in text and "<code>" not in text
 
 

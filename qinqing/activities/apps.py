@@ -8,7 +8,11 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("惠企活动")
 
     def ready(self) -> None:
-        from qinqing.activities import figures, permissions  # noqa: F401
+        from qinqing.activities import frontdoor
+        from qinqing.core.frontdoor import register_door
+
+        register_door(frontdoor.door)
+        from qinqing.activities import figures, permissions, todos  # noqa: F401
         from qinqing.core.navigation import NavEntry, register_nav
 
         section = _("服务企业")

@@ -21,3 +21,15 @@ def events_for_firm(firm) -> QuerySet:
         .distinct()
         .order_by("starts_at")
     )
+
+
+def upcoming_public_events():
+    """Planned events still to start, open to any firm: not visits (made to one firm) and not
+    addressed to named firms only."""
+    return (
+        Event.objects.filter(state=Event.State.PLANNED, starts_at__gte=timezone.now())
+        .exclude(kind=Event.Kind.VISIT)
+        .filter(audience_firms=None)
+        .only("title", "kind", "starts_at", "ends_at", "place", "reg_key", "lead_department")
+        .order_by("starts_at", "pk")
+    )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/from-needs/", views.event_create, name="event_from_needs"),
     path("<int:pk>/", views.event_detail, name="event_detail"),
     path("<int:pk>/act/<str:action>/", views.event_act, name="event_act"),
+    path("upcoming/", views.upcoming, name="upcoming"),
     path("r/<str:key>/", views.register, name="register"),
     path("c/<str:secret>/", views.checkin, name="checkin"),
     path("c/<str:secret>/rate/", views.checkin_rate, name="checkin_rate"),

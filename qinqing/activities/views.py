@@ -197,6 +197,12 @@ def events_for_me(request: HttpRequest) -> HttpResponse:
 # --- public registration and check-in -------------------------------------------------------
 
 
+def upcoming(request: HttpRequest) -> HttpResponse:
+    """Public: the planned events still to start that any firm may register for."""
+    events = selectors.upcoming_public_events().select_related("lead_department")[:100]
+    return render(request, "activities/upcoming.html", {"events": events})
+
+
 def register(request: HttpRequest, key: str) -> HttpResponse:
     event = get_object_or_404(Event, reg_key=key)
     error, status = "", 200

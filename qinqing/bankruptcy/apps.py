@@ -8,7 +8,11 @@ class BankruptcyConfig(AppConfig):
     verbose_name = _("破产和解")
 
     def ready(self) -> None:
-        from qinqing.bankruptcy import figures, permissions  # noqa: F401  (registrations)
+        from qinqing.bankruptcy import frontdoor
+        from qinqing.core.frontdoor import register_door
+
+        register_door(frontdoor.door)
+        from qinqing.bankruptcy import figures, permissions, todos  # noqa: F401  (registrations)
         from qinqing.bankruptcy.services import case_deadlines_recompute
         from qinqing.core.calendar import register_recomputer
         from qinqing.core.navigation import NavEntry, register_nav

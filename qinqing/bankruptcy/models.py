@@ -472,6 +472,12 @@ class Ballot(models.Model):
     )
     vote = models.CharField(_("表决意见"), max_length=10, choices=Vote.choices)
     cast_at = models.DateTimeField(_("表决时间"))
+    # A changed vote is a change, not a new ballot: what it replaced, and how often it changed
+    # (every change is also in the audit chain with the previous vote).
+    previous_vote = models.CharField(
+        _("更改前的表决意见"), max_length=10, choices=Vote.choices, blank=True
+    )
+    changes = models.PositiveSmallIntegerField(_("更改次数"), default=0)
     cast_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("表决账号"),

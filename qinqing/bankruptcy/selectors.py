@@ -603,3 +603,65 @@ def rescued_agreements(start: date, end: date, organisation=None) -> QuerySet:
             | Q(case__debtor=organisation)
         )
     return qs
+
+
+# --------------------------------------------------------------------------------------------
+# What a creditor sees at a meeting
+# --------------------------------------------------------------------------------------------
+
+
+def agreement_under_vote(case: Case) -> Agreement | None:
+    """The draft agreement the creditors vote on (Art.97): the newest draft of the case."""
+    return case.agreements.filter(status=Agreement.Status.DRAFT).order_by("-pk").first()
+
+
+def ballot_sheets(meeting: Meeting, creditors: list[Creditor]) -> list[dict]:
+    """For each of `creditors` (the reader's own): signed in or not, and per agenda item its
+    ballot (vote, time, the vote it replaced); with the Art.97 vote, the draft agreement and the
+    creditor's own term in it (confirmed amount, offer, rate, schedule) to read before voting."""
+    items = list(meeting.items.all())
+    signed = set(
+        meeting.attendances.filter(creditor__in=creditors).values_list("creditor_id", flat=True)
+    )
+    ballots = {
+        (b.item_id, b.creditor_id): b
+        for b in Ballot.objects.filter(item__meeting=meeting, creditor__in=creditors)
+    }
+    agreement = None
+    terms: dict[int, AgreementTerm] = {}
+    if any(item.kind == AgendaItem.Kind.RECONCILIATION for item in items):
+        agreement = agreement_under_vote(meeting.case)
+        if agreement is not None:
+            terms = {
+                t.creditor_id: t
+                for t in agreement.terms.filter(creditor__in=creditors).prefetch_related(
+                    "installments"
+                )
+            }
+    sheets = []
+    for creditor in creditors:
+        term = terms.get(creditor.pk)
+        sheets.append(
+            {
+                "creditor": creditor,
+                "signed": creditor.pk in signed,
+                "items": [
+                    {
+                        "item": item,
+                        "ballot": ballots.get((item.pk, creditor.pk)),
+                        "agreement": agreement
+                        if item.kind == AgendaItem.Kind.RECONCILIATION
+                        else None,
+                    }
+                    for item in items
+                ],
+                "agreement": agreement,
+                "term": term,
+                "rate_percent": (term.agreed_amount * 100 / term.confirmed_amount).quantize(
+                    Decimal("0.01")
+                )
+                if term is not None and term.confirmed_amount
+                else None,
+            }
+        )
+    return sheets

@@ -881,15 +881,24 @@ def ballot_cast(
                 rules.UNCONFIRMED_NO_PROVISIONAL: "债权尚未确定且法院未临时确定债权额，不享有表决权（第59条）",
             }
             raise DomainError(messages.get(reason, "该债权人对本事项不享有表决权"), field="vote")
-        ballot, created = Ballot.objects.update_or_create(
-            item=item,
-            creditor=creditor,
-            defaults={
-                "vote": vote,
-                "cast_at": at or timezone.now(),
-                "cast_by": actor if getattr(actor, "is_authenticated", False) else None,
-            },
-        )
+        cast_by = actor if getattr(actor, "is_authenticated", False) else None
+        ballot = Ballot.objects.filter(item=item, creditor=creditor).first()
+        previous = ballot.vote if ballot is not None else ""
+        if previous == vote:  # the same vote again changes nothing
+            return ballot
+        if ballot is None:
+            ballot = Ballot.objects.create(
+                item=item,
+                creditor=creditor,
+                vote=vote,
+                cast_at=at or timezone.now(),
+                cast_by=cast_by,
+            )
+        else:
+            ballot.previous_vote, ballot.vote = ballot.vote, vote
+            ballot.changes += 1
+            ballot.cast_at, ballot.cast_by = at or timezone.now(), cast_by
+            ballot.save(update_fields=["previous_vote", "vote", "changes", "cast_at", "cast_by"])
         _audit(
             actor,
             "meeting.vote",
@@ -898,7 +907,8 @@ def ballot_cast(
             item=item.pk,
             creditor=creditor.name,
             vote=vote,
-            changed=not created,
+            changed=bool(previous),
+            previous=previous,
             via=via,
         )
     return ballot

@@ -33,7 +33,6 @@ from qinqing.bankruptcy.models import (
     AgendaItem,
     Agreement,
     AgreementTerm,
-    Ballot,
     Case,
     CaseDecision,
     Claim,
@@ -417,24 +416,12 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = meeting.case
     staff = selectors.is_case_staff(request.user, case)
     own = list(selectors.own_creditors(user=request.user).filter(case=case))
-    signed = set(meeting.attendances.filter(creditor__in=own).values_list("creditor_id", flat=True))
-    ballots = {
-        (b.item_id, b.creditor_id): b.vote
-        for b in Ballot.objects.filter(item__meeting=meeting, creditor__in=own)
-    }
     context = {
         "meeting": meeting,
         "case": case,
         "staff": staff,
         "is_admin": can(request.user, "bankruptcy.administer_case", case),
-        "own": [
-            {
-                "creditor": c,
-                "signed": c.pk in signed,
-                "items": [(item, ballots.get((item.pk, c.pk))) for item in meeting.items.all()],
-            }
-            for c in own
-        ],
+        "own": selectors.ballot_sheets(meeting, own),
         "rows": _tally_rows(meeting) if staff or meeting.status == Meeting.Status.CLOSED else [],
         "attendances": meeting.attendances.select_related("creditor") if staff else [],
         "case_creditors": case.creditors.order_by("name") if staff else [],
@@ -512,6 +499,8 @@ def item_vote(request: HttpRequest, pk: int) -> HttpResponse:
     )
     item = AgendaItem.objects.select_related("meeting").get(pk=pk, meeting=item)
     creditor = _own_creditor(request, item.meeting.case_id, request.POST.get("creditor"))
+    if _agreement_unread(request, item):
+        return redirect("bankruptcy:meeting_detail", pk=item.meeting_id)
     _attempt(
         request,
         services.ballot_cast,
@@ -521,6 +510,15 @@ def item_vote(request: HttpRequest, pk: int) -> HttpResponse:
         vote=request.POST.get("vote", ""),
     )
     return redirect("bankruptcy:meeting_detail", pk=item.meeting_id)
+
+
+def _agreement_unread(request: HttpRequest, item: AgendaItem) -> bool:
+    """The Art.97 vote is cast only after the creditor confirms it read the draft agreement and
+    its own term (the page shows both); refused with a message otherwise."""
+    if item.kind != AgendaItem.Kind.RECONCILIATION or request.POST.get("read") == "1":
+        return False
+    messages.error(request, _("请先阅读和解协议草案和本人的清偿条件，勾选确认后再表决"))
+    return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -1165,6 +1163,8 @@ def public_meeting(request: HttpRequest, pk: int) -> HttpResponse:
                 item = meeting.items.filter(pk=request.POST.get("item") or 0).first()
                 if item is None:
                     messages.error(request, _("未知的表决事项"))
+                elif _agreement_unread(request, item):
+                    pass
                 else:
                     _attempt(
                         request,
@@ -1176,21 +1176,7 @@ def public_meeting(request: HttpRequest, pk: int) -> HttpResponse:
                         via=via,
                     )
         return redirect("bankruptcy:public_meeting", pk=pk)
-    signed = set(
-        meeting.attendances.filter(creditor__in=creditors).values_list("creditor_id", flat=True)
-    )
-    ballots = {
-        (b.item_id, b.creditor_id): b.vote
-        for b in Ballot.objects.filter(item__meeting=meeting, creditor__in=creditors)
-    }
-    own = [
-        {
-            "creditor": c,
-            "signed": c.pk in signed,
-            "items": [(item, ballots.get((item.pk, c.pk))) for item in meeting.items.all()],
-        }
-        for c in creditors
-    ]
+    own = selectors.ballot_sheets(meeting, list(creditors))
     return render(
         request,
         "bankruptcy/public_meeting.html",

@@ -8,7 +8,11 @@ class BiddingConfig(AppConfig):
     verbose_name = _("远程异地评标")
 
     def ready(self) -> None:
-        from qinqing.bidding import permissions  # noqa: F401  (registers the policies)
+        from qinqing.bidding import frontdoor
+        from qinqing.core.frontdoor import register_door
+
+        register_door(frontdoor.door)
+        from qinqing.bidding import permissions, todos  # noqa: F401  (registrations)
         from qinqing.core.navigation import NavEntry, register_nav
 
         section = _("远程异地评标")

@@ -101,7 +101,7 @@ def build_world(demo_users) -> dict:
         backups=2,
     )
     guest = services.quota_set(
-        actor=wh,
+        actor=jk,
         session=session,
         centre=orgs["jkggzy"],
         speciality_codes=["A0501"],

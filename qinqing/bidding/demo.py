@@ -236,7 +236,7 @@ def _seed_project(orgs, users, stdout) -> None:
             backups=2,
         )
         guest = services.quota_set(
-            actor=wh,
+            actor=jk,
             session=session,
             centre=orgs["jkggzy"],
             speciality_codes=DESIGN,

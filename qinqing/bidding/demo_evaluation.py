@@ -119,7 +119,7 @@ def register_tender(
         actor=admin, session=session, centre=orgs[host], speciality_codes=DESIGN, count=3, backups=2
     )
     services.quota_set(
-        actor=admin,
+        actor=_admin(users, guest),
         session=session,
         centre=orgs[guest],
         speciality_codes=DESIGN,

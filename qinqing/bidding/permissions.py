@@ -50,6 +50,12 @@ register_policy(
     description="安排场次、设置抽取需求、结束场次：主场中心管理员",
 )
 register_policy(
+    "bidding.set_quota",
+    roles={R.CENTRE_ADMIN},
+    org_field="pk",  # on the centre itself
+    description="设置抽取需求：各中心管理员只为本中心设置（主场、客场各自从本中心专家库抽取）",
+)
+register_policy(
     "bidding.view_draw",
     roles=SESSION_ROLES,
     scope=lambda grants, qs: qs.filter(_session_q(grants, "quota__session__")).distinct(),

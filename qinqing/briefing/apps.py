@@ -8,7 +8,11 @@ class BriefingConfig(AppConfig):
     verbose_name = _("工作简报")
 
     def ready(self) -> None:
-        from qinqing.briefing import permissions  # noqa: F401
+        from qinqing.briefing import frontdoor
+        from qinqing.core.frontdoor import register_door
+
+        register_door(frontdoor.door)
+        from qinqing.briefing import permissions, todos  # noqa: F401
         from qinqing.core.navigation import NavEntry, register_nav
 
         section = _("工作简报")

@@ -116,7 +116,9 @@ def _issue7(series: Series, editor, stdout) -> None:
                     note="绑定统计指标",
                 )
         services.issue_advance(actor=editor, issue=issue, to=Issue.Status.REVIEW)
-        services.issue_approve(actor=editor, issue=issue)
+        # Four eyes: the one who sent it for review does not approve it.
+        reviewer = get_user_model().objects.get(username="reviewer")
+        services.issue_approve(actor=reviewer, issue=issue)
     with recorded_at(datetime(2024, 9, 30, 16, 0, tzinfo=TZ)):
         issue = services.issue_publish(actor=editor, issue=issue)
     stdout.write(f"  工作简报：第 7 期已导入并发布（PDF SHA-256 {issue.pdf_sha256[:12]}…）")

@@ -47,6 +47,15 @@ class Issue(models.Model):
     status = models.CharField(
         _("状态"), max_length=12, choices=Status.choices, default=Status.DRAFTING
     )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("送审人"),
+    )
+    submitted_at = models.DateTimeField(_("送审时间"), null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -364,6 +364,24 @@ def figure_refs(text: str) -> list[FigureRef]:
     return list(seen.values())
 
 
+# Anything an editor meant as a marker: "{{" then "fig" (any case, spaces allowed), up to the
+# closing braces or the end of the line when they are missing.
+_MARKER_LIKE_RE = re.compile(r"\{\{\s*fig\b[^}\n]*(?:\}\}|$)", re.IGNORECASE | re.MULTILINE)
+
+
+def check_markers(text: str) -> None:
+    """Every figure marker in `text` is well formed, or RuleError names the first that is not
+    and its paragraph. A malformed marker would otherwise be printed as it was typed."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        for m in _MARKER_LIKE_RE.finditer(line):
+            if not TOKEN_RE.fullmatch(m[0]):
+                raise RuleError(
+                    f"第 {number} 段的指标标记格式不正确：{m[0]}"
+                    "（应为 {{fig:指标名:起始日期:结束日期}}，日期形如 2024-01-01，"
+                    "可加 :万 或 :亿）"
+                )
+
+
 def format_value(value, scale: str = "") -> str:
     """Figures in running text: integers as is, decimals without trailing zeros; 万/亿 scaled
     down (rounded down, as "230 余万元" is written)."""

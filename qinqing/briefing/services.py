@@ -14,7 +14,7 @@ from qinqing.briefing import rules
 from qinqing.briefing.models import Article, ArticleVersion, Comment, FigureSnapshot, Issue, Series
 from qinqing.core.audit import audit_log
 from qinqing.core.errors import ConflictError, DomainError
-from qinqing.core.figures import evaluate, get_figure
+from qinqing.core.figures import all_figures, evaluate, get_figure
 from qinqing.core.models import Organisation
 from qinqing.core.permissions import require
 
@@ -50,9 +50,15 @@ def _validate_body(body: str) -> str:
     if not body:
         raise DomainError("请填写正文", field="body")
     try:
-        rules.figure_refs(body)
+        refs = rules.figure_refs(body)
+        rules.check_markers(body)
     except rules.RuleError as exc:
         raise DomainError(str(exc), field="body") from None
+    if unknown := sorted({r.name for r in refs} - {f.name for f in all_figures()}):
+        raise DomainError(
+            f"正文引用了未登记的指标：{'、'.join(unknown)}（可用的指标见“统计指标”页）",
+            field="body",
+        )
     return body
 
 
@@ -123,6 +129,9 @@ def issue_advance(*, actor, issue: Issue, to: str) -> Issue:
         before = issue.status
         issue.status = to
         fields = ["status"]
+        if to == S.REVIEW:  # the one who sends it for review may not approve it
+            issue.submitted_by, issue.submitted_at = actor, timezone.now()
+            fields += ["submitted_by", "submitted_at"]
         if before == S.APPROVED:
             issue.approved_by, issue.approved_at = None, None
             fields += ["approved_by", "approved_at"]
@@ -143,6 +152,10 @@ def issue_approve(*, actor, issue: Issue) -> Issue:
         _guard_mutable(issue)
         if issue.status != S.REVIEW:
             raise ConflictError("只有待审核的期次可以审核通过")
+        if issue.submitted_by_id == actor.pk:
+            raise ConflictError(
+                "送审人不能审核自己送审的期次，请由另一位编辑审核", code="same_as_submitter"
+            )
         issue.status = S.APPROVED
         issue.approved_by, issue.approved_at = actor, timezone.now()
         issue.save(update_fields=["status", "approved_by", "approved_at"])

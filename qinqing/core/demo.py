@@ -129,6 +129,7 @@ class DemoAccount:
 ACCOUNTS: list[DemoAccount] = [
     DemoAccount("admin", "平台管理员", Role.PLATFORM_ADMIN, "hongshan", staff=True),
     DemoAccount("editor", "简报编辑 周敏", Role.EDITOR, "hs-fgj"),
+    DemoAccount("reviewer", "简报审核 胡静", Role.EDITOR, "hs-fgj"),
     DemoAccount("liaison", "税务联络专员 李娜", Role.STAFF, "hs-swj"),
     DemoAccount("instructor", "党建指导员 王强", Role.INSTRUCTOR, "hs-swj"),
     DemoAccount("dispatcher", "派单员 陈晨", Role.DISPATCHER, "hs-ysb"),

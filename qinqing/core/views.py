@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 from base64 import b32encode
 from datetime import date
 
@@ -14,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -39,8 +40,10 @@ from qinqing.core import (
     charts,
     checks,
     crypto,
+    frontdoor,
     notifier,
     selectors,
+    todos,
 )
 from qinqing.core import figures as figures_registry
 from qinqing.core.audit import anchors_document, verify_chain
@@ -54,6 +57,7 @@ from qinqing.core.models import (
     HolidayNotice,
     Notification,
 )
+from qinqing.core.navigation import entries_for
 from qinqing.core.notifier import notification_mark_read
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
 from qinqing.core.services import (
@@ -209,10 +213,30 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("token_admin_list")
 
 
-@login_required
+ENTRY_POINTS = 5
+
+
+def _entry_points(user) -> list[dict]:
+    """The role's main pages: those its modules name for it, then the first menu entry of
+    each of its sections."""
+    entries = todos.entry_points_for(user)
+    entries += [section["items"][0] for section in entries_for(user) if section["items"]]
+    seen, unique = set(), []
+    for entry in entries:
+        if entry["url"] not in seen:
+            seen.add(entry["url"])
+            unique.append(entry)
+    return unique[:ENTRY_POINTS]
+
+
 def home(request: HttpRequest) -> HttpResponse:
+    """The public front door for a visitor; the to-do home for a signed-in user."""
+    if not request.user.is_authenticated:
+        return render(request, "core/front.html", {"doors": frontdoor.doors_for(request)})
     user = request.user
     context = {
+        "todos": todos.todos_for(user),
+        "entry_points": _entry_points(user),
         "grants": selectors.role_grants(user=user),
         "recent_notifications": selectors.notifications(user=user)[:5],
         "recent_audit": selectors.audit_entries(user=user)[:8],
@@ -506,6 +530,26 @@ def error_404(request, exception=None):
     return render(request, "404.html", status=404)
 
 
+DATABASE_UNAVAILABLE = "数据库暂不可用，请稍后再试"
+# Seconds a client is asked to wait before retrying while the database is unreachable (a
+# restart or a fail-over takes a few seconds).
+DATABASE_RETRY_AFTER = 5
+
+
 def error_500(request):
+    """Every uncaught exception ends here outside DEBUG (views, middleware, the API). The
+    database gone (restarted, failed over, a connection dropped) is not the program's fault:
+    503 with Retry-After and the plain message, JSON under /api/; Django has already logged the
+    exception with its traceback. A kept connection that failed is closed at the end of the
+    request, so the next request connects afresh once the database is back."""
+    if isinstance(sys.exception(), OperationalError | InterfaceError):
+        if request.path_info.startswith("/api/"):
+            response = JsonResponse(
+                {"detail": DATABASE_UNAVAILABLE, "code": "database_unavailable"}, status=503
+            )
+        else:
+            response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
     # No context processors: the database may be the reason we are here.
     return HttpResponseServerError(loader.get_template("500.html").render())

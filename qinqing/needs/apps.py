@@ -8,9 +8,13 @@ class NeedsConfig(AppConfig):
     verbose_name = _("企业诉求")
 
     def ready(self) -> None:
+        from qinqing.core.frontdoor import register_door
+        from qinqing.needs import frontdoor
+
+        register_door(frontdoor.door)
         from qinqing.core.calendar import register_recomputer
         from qinqing.core.navigation import NavEntry, register_nav
-        from qinqing.needs import figures, permissions  # noqa: F401
+        from qinqing.needs import figures, permissions, todos  # noqa: F401
         from qinqing.needs.services import needs_deadlines_recompute
 
         register_recomputer("needs", _("诉求与整改时限"), needs_deadlines_recompute)

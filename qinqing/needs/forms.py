@@ -44,6 +44,17 @@ class PublicNeedForm(forms.Form):
     attachments = MultiFileField(label=_("附件（图片或 PDF，选填，最多 3 个）"), required=False)
 
 
+class TrackForm(forms.Form):
+    number = forms.CharField(
+        label=_("工单编号"), max_length=20, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    phone = forms.CharField(
+        label=_("提交时填写的联系电话"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+
+
 class StaffNeedForm(PublicNeedForm):
     channel = forms.ChoiceField(
         label=_("渠道"),

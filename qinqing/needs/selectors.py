@@ -44,6 +44,16 @@ def active_qr(key: str) -> QrCode | None:
     return QrCode.from_db(connection.alias, [f.attname for f in fields], row)
 
 
+def need_by_number_and_phone(number: str, phone: str) -> Need | None:
+    """The need with this number whose contact phone is this one (as typed: spaces and dashes
+    dropped), or None: the public look-up, which needs both."""
+    number = (number or "").strip().upper()
+    phone = (phone or "").strip().replace(" ", "").replace("-", "")
+    if not number or not phone:
+        return None
+    return Need.objects.filter(number=number, contact_phone=phone).only("token").first()
+
+
 def rectifications(*, user) -> QuerySet:
     return visible(
         user,

@@ -6,6 +6,7 @@ from datetime import date
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -28,7 +29,7 @@ from qinqing.core.roles import Role
 from qinqing.core.spreadsheets import workbook_bytes
 from qinqing.needs import rules, selectors, services
 from qinqing.needs.figures import period
-from qinqing.needs.forms import PublicNeedForm, QrForm, RateForm, StaffNeedForm
+from qinqing.needs.forms import PublicNeedForm, QrForm, RateForm, StaffNeedForm, TrackForm
 from qinqing.needs.models import Category, Need, NeedAttachment, QrCode, Rating, Rectification
 
 FIRM_ROLES = (Role.ENTERPRISE, Role.VOLUNTEER)
@@ -111,6 +112,73 @@ def progress_rate(request: HttpRequest, token: str) -> HttpResponse:
         except DomainError as exc:
             messages.error(request, exc.message)
     return redirect("needs:progress", token=token)
+
+
+def public_web(request: HttpRequest) -> HttpResponse:
+    """The web channel of the public form (channel `portal`): the QR form without a QR code,
+    reached from the platform's front door."""
+    status = 200
+    if request.method == "POST":
+        form = PublicNeedForm(request.POST, request.FILES)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                need = services.need_submit(
+                    actor=None,
+                    channel=Need.Channel.PORTAL,
+                    uscc=d["uscc"],
+                    phone=d["phone"],
+                    text=d["text"],
+                    category_hint=d["category_hint"],
+                    company_name=d["company_name"],
+                    ip=client_ip(request),
+                    attachments=d["attachments"],
+                )
+            except ThrottledError as exc:
+                form.add_error(None, exc.message)
+                status = 429
+            except DomainError as exc:
+                _form_error(form, exc)
+                status = 400
+            else:
+                return redirect("needs:progress", token=need.token)
+        else:
+            status = 400
+    else:
+        form = PublicNeedForm()
+    return render(request, "needs/public_form.html", {"form": form, "qr": None}, status=status)
+
+
+TRACK_ATTEMPTS = 30  # failed look-ups per address and hour before the page refuses
+TRACK_WINDOW = 3600
+
+
+def track(request: HttpRequest) -> HttpResponse:
+    """Follow a need by its number and the phone given with it: the right pair opens its
+    progress page; a wrong pair says only that nothing matched (and counts, per address)."""
+    form = TrackForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        key = f"needs.track:{client_ip(request)}"
+        if (cache.get(key) or 0) >= TRACK_ATTEMPTS:
+            form.add_error(None, _("查询次数过多，请一小时后再试。"))
+            status = 429
+        elif form.is_valid():
+            need = selectors.need_by_number_and_phone(
+                form.cleaned_data["number"], form.cleaned_data["phone"]
+            )
+            if need is not None:
+                return redirect("needs:progress", token=need.token)
+            if not cache.add(key, 1, TRACK_WINDOW):
+                try:
+                    cache.incr(key)
+                except ValueError:
+                    cache.set(key, 1, TRACK_WINDOW)
+            form.add_error(None, _("没有找到该工单：请核对工单编号和提交时填写的联系电话。"))
+            status = 404
+        else:
+            status = 400
+    return render(request, "needs/track.html", {"form": form}, status=status)
 
 
 # --- staff ----------------------------------------------------------------------------------

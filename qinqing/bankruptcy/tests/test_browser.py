@@ -33,9 +33,16 @@ def test_creditor_files_a_claim_and_votes_online(browser_page, live_url, bk_demo
     page.wait_for_url("**/meetings/*/")
     page.get_by_role("button", name="在线签到").click()
     assert page.locator("p.ok", has_text="已签到").is_visible()
+    # what it votes on, before the buttons: the draft and its own term
+    assert page.get_by_text("普通债权10万元以下部分全额清偿").is_visible()
+    assert page.locator("dd", has_text="82.81%").is_visible()
     item_form = page.locator("form", has_text="表决和解协议草案")
+    item_form.get_by_label("我已阅读上面的和解协议草案和本人的清偿条件").check()
+    dialogs = []
+    page.once("dialog", lambda d: (dialogs.append(d.message), d.accept()))
     item_form.get_by_role("button", name="同意", exact=True).click()
     page.wait_for_load_state()
+    assert dialogs and "表决结束前可以更改" in dialogs[0]
     assert (
         page.locator("form", has_text="表决和解协议草案").get_by_text("已表决：同意").is_visible()
     )

@@ -426,9 +426,15 @@ def test_a_retried_sign_in_and_ballot_with_their_keys_apply_once(open_meeting, w
     assert {r.status_code for r in responses} == {201}
     assert len({r.content for r in responses}) == 1
     ballot = Ballot.objects.get(item=item, creditor=c["A"])
-    assert _audits("meeting.vote", ballot) == 1  # without the key: one entry per request
-    post = _post(client, vote, {"vote": "yes"})
+    assert _audits("meeting.vote", ballot) == 1
+    # without the key each request is applied: the same vote again changes nothing, another
+    # vote is a change
+    assert _post(client, vote, {"vote": "yes"}).status_code == 201
+    assert _audits("meeting.vote", ballot) == 1
+    post = _post(client, vote, {"vote": "no"})
     assert post.status_code == 201 and _audits("meeting.vote", ballot) == 2
+    ballot.refresh_from_db()
+    assert (ballot.vote, ballot.previous_vote, ballot.changes) == ("no", "yes", 1)
 
 
 def test_a_confirmation_form_submitted_twice_is_applied_once(term_b, world, client):

@@ -122,16 +122,22 @@ def test_a_phone_creditor_signs_in_and_votes_without_an_account(client, bk_demo)
     assert "赵示例" in page and "在线签到" in page
     client.post(url, {"step": "sign_in", "creditor": claim.creditor_id})
     item = meeting.items.get(kind=AgendaItem.Kind.RECONCILIATION)
-    client.post(
-        url, {"step": "vote", "creditor": claim.creditor_id, "item": item.pk, "vote": "yes"}
-    )
+    page = client.get(url).content.decode()
+    assert "和解协议草案" in page and "我已阅读上面的和解协议草案和本人的清偿条件" in page
+    vote = {"step": "vote", "creditor": claim.creditor_id, "item": item.pk, "vote": "yes"}
+    refused = client.post(url, vote, follow=True).content.decode()
+    assert "请先阅读和解协议草案和本人的清偿条件" in refused  # the box was not ticked
+    assert not Ballot.objects.filter(item=item, creditor=claim.creditor).exists()
+    client.post(url, {**vote, "read": "1"})
     ballot = Ballot.objects.get(item=item, creditor=claim.creditor)
     assert ballot.vote == "yes" and ballot.cast_by is None
     entry = AuditEntry.objects.filter(action="meeting.vote").latest("seq")
     assert entry.detail["via"] == "手机 135****0003"
     # another creditor of the case cannot be voted for from this session
     other = voting.creditors.exclude(pk=claim.creditor_id).first()
-    client.post(url, {"step": "vote", "creditor": other.pk, "item": item.pk, "vote": "no"})
+    client.post(
+        url, {"step": "vote", "creditor": other.pk, "item": item.pk, "vote": "no", "read": "1"}
+    )
     assert not Ballot.objects.filter(item=item, creditor=other, vote="no").exists()
 
 

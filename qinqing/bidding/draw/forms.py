@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -9,15 +11,26 @@ DT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%
 
 class QuotaForm(forms.Form):
     speciality_codes = forms.CharField(
-        label=_("评标专业代码"), help_text=_("多个以分号分隔；代码包含其下级专业")
+        label=_("评标专业代码"),
+        max_length=500,
+        help_text=_("多个代码以空格、逗号、顿号或分号分隔；代码包含其下级专业"),
     )
     count = forms.IntegerField(label=_("抽取人数"), min_value=1, max_value=50)
     backups = forms.IntegerField(label=_("备选人数"), min_value=0, max_value=50, initial=2)
     requires_other_region = forms.BooleanField(label=_("须异地专家"), required=False)
 
     def clean_speciality_codes(self) -> list[str]:
-        raw = self.cleaned_data["speciality_codes"].replace("；", ";").replace(",", ";")
-        return [c.strip() for c in raw.split(";") if c.strip()]
+        return split_codes(self.cleaned_data["speciality_codes"])
+
+
+# What people type between codes: spaces, commas, 、 and semicolons, half- or full-width.
+CODE_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+def split_codes(raw: str) -> list[str]:
+    """'A05、a0501；B02' -> ['A05', 'A0501', 'B02'] (order kept, duplicates dropped)."""
+    codes = [c.upper() for c in CODE_SEPARATORS.split(raw) if c]
+    return list(dict.fromkeys(codes))
 
 
 class WitnessForm(forms.Form):

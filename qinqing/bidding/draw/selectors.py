@@ -56,3 +56,18 @@ def my_outcomes(*, user) -> QuerySet:
     return DrawOutcome.objects.filter(expert__user=user).select_related(
         "session", "draw__quota__centre"
     )
+
+
+def public_draws() -> QuerySet:
+    """Draws whose whole proof is public (`services.proof_is_public`): witnessed, in a session
+    whose result is final (closed with its secrecy lifted). Anyone may list them."""
+    return (
+        Draw.objects.filter(
+            status=Draw.Status.DRAWN,
+            quota__session__status=EvaluationSession.Status.CLOSED,
+            quota__session__secrecy_lifted_at__isnull=False,
+        )
+        .select_related("quota__centre", "quota__session__section__project")
+        .defer("pool", "exclusion_report")
+        .order_by("-witnessed_at", "-pk")
+    )

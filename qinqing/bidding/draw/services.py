@@ -32,12 +32,14 @@ from qinqing.bidding.models import (
     Speciality,
 )
 from qinqing.bidding.permissions import result_is_final
+from qinqing.bidding.projects.rules import bidders_sufficient
 from qinqing.bidding.seating import services as seating_services
 from qinqing.core import crypto, rows
 from qinqing.core.audit import AuditRecord, audit_append_sql, audit_log, audit_log_many
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import Organisation
 from qinqing.core.notifier import Message, notification_audit_record, notification_send_many
+from qinqing.core.permissions import can
 
 K = Organisation.Kind
 
@@ -59,10 +61,15 @@ def quota_set(
     backups: int,
     requires_other_region: bool = False,
 ) -> DrawQuota:
-    """Set (or change, before any draw) one centre's quota for a session."""
+    """Set (or change, before any draw) one centre's quota for a session: only that centre's
+    own administrators set it (each centre draws from its own database)."""
     is_guest = session.guest_centres.filter(pk=centre.pk).exists()
     if centre.pk != session.host_centre_id and not is_guest:
         raise DomainError("只能为本场次的主场或客场设置抽取需求", field="centre")
+    if not can(actor, "bidding.set_quota", centre):
+        raise DomainError(
+            f"抽取需求由{centre.name}的管理员设置", field="centre", code="not_own_centre"
+        )
     codes = sorted({c.strip().upper() for c in speciality_codes if c.strip()})
     if not codes:
         raise DomainError("请至少选择一个评标专业", field="speciality_codes")
@@ -157,6 +164,10 @@ def draw_commit(*, actor, quota: DrawQuota) -> Draw:
         raise ConflictError("评标场次已结束")
     if session.starts_at <= timezone.now():
         raise ConflictError("评标已开始，不能再抽取")
+    # Art.44 before anyone is invited, not at the opening: with fewer than 3 bidders there
+    # is nothing to evaluate.
+    if problems := bidders_sufficient(session.section.bidders.count()):
+        raise ConflictError(problems[0], code="too_few_bidders")
     draw_pk, earlier = _earlier_draws(quota)
     if Draw.Status.COMMITTED in earlier:
         raise ConflictError("上一次抽取尚未见证，请先完成见证")

@@ -4,18 +4,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from qinqing.bidding.common import form_error
 from qinqing.bidding.draw import forms, selectors, services
 from qinqing.bidding.draw.rules import EXCLUSION_LABELS
 from qinqing.bidding.evaluation import services as evaluation_services
-from qinqing.bidding.models import Draw, DrawOutcome, DrawQuota, Expert
+from qinqing.bidding.models import Draw, DrawOutcome, DrawQuota, Expert, Speciality
 from qinqing.bidding.permissions import committee_identifiable, exclusions_identifiable
 from qinqing.bidding.projects import selectors as project_selectors
+from qinqing.bidding.projects.rules import bidders_sufficient
 from qinqing.bidding.seating import selectors as seating_selectors
 from qinqing.core.charts import bar_chart
 from qinqing.core.errors import DomainError
@@ -48,7 +49,7 @@ def _quota_forms(request, session, posted_centre: int | None = None):
         quota = existing.get(centre.pk)
         initial = (
             {
-                "speciality_codes": ";".join(quota.speciality_codes),
+                "speciality_codes": "、".join(quota.speciality_codes),
                 "count": quota.count,
                 "backups": quota.backups,
                 "requires_other_region": quota.requires_other_region,
@@ -62,6 +63,7 @@ def _quota_forms(request, session, posted_centre: int | None = None):
                 "centre": centre,
                 "quota": quota,
                 "form": forms.QuotaForm(data, initial=initial, prefix=f"c{centre.pk}"),
+                "can_set": can(request.user, "bidding.set_quota", centre),
             }
         )
     return rows
@@ -74,8 +76,6 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_manage = can(user, "bidding.manage_session", session)
     posted_centre = None
     if request.method == "POST" and "centre" in request.POST:
-        if not can_manage:
-            raise Http404
         try:
             posted_centre = int(request.POST["centre"])
         except ValueError:
@@ -83,7 +83,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     quota_rows = _quota_forms(request, session, posted_centre)
     if posted_centre is not None:
         row = next((r for r in quota_rows if r["centre"].pk == posted_centre), None)
-        if row is None:
+        if row is None or not row["can_set"]:
             raise Http404
         if row["form"].is_valid():
             try:
@@ -96,16 +96,22 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("抽取需求已保存。"))
                 return redirect("bidding:session_detail", pk=session.pk)
     progress = {row["quota"].pk: row for row in selectors.quota_progress(session)}
+    codes = {c for row in quota_rows if row["quota"] for c in row["quota"].speciality_codes}
+    names = dict(Speciality.objects.filter(code__in=codes).values_list("code", "name"))
+    bidders = list(session.section.bidders.order_by("name"))
     for row in quota_rows:
         row["progress"] = progress.get(row["quota"].pk) if row["quota"] else None
         row["can_commit"] = bool(row["quota"]) and can(user, "bidding.commit_draw", row["quota"])
         row["can_exclude"] = bool(row["quota"]) and can(
             user, "bidding.exclude_expert", row["quota"]
         )
+        if row["quota"]:
+            row["specialities"] = [(c, names.get(c, "")) for c in row["quota"].speciality_codes]
     context = {
         "session": session,
         "project": session.section.project,
-        "bidders": session.section.bidders.order_by("name"),
+        "bidders": bidders,
+        "bidder_problems": bidders_sufficient(len(bidders)),
         "quota_rows": quota_rows,
         "can_manage": can_manage,
         "exclusion_form": forms.ExclusionForm(),
@@ -284,3 +290,34 @@ def session_close(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("评标场次已结束，抽取证明已公开。"))
     return redirect("bidding:session_detail", pk=session.pk)
+
+
+PROOFS_PER_PAGE = 50
+
+
+@require_safe
+def proof_list(request: HttpRequest) -> HttpResponse:
+    """Public: every draw whose proof is published, to be checked by anyone."""
+    page = Paginator(selectors.public_draws(), PROOFS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "bidding/proof_list.html", {"page": page})
+
+
+@require_safe
+def proof_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
+    """Public: one draw's proof, verified in the reader's browser (static/bidding/draw_proof.js
+    recomputes QQ-DRAW-1 with WebCrypto); before the result is final, only the commitment."""
+    draw = get_object_or_404(
+        Draw.objects.select_related("quota__centre", "quota__session__section__project"),
+        draw_id=draw_id,
+    )
+    public = services.proof_is_public(draw)
+    return render(
+        request,
+        "bidding/proof_detail.html",
+        {
+            "draw": draw,
+            "public": public,
+            "proof": services.proof(draw),
+            "session": draw.quota.session,
+        },
+    )

@@ -27,7 +27,7 @@ def expert_list(request: HttpRequest) -> HttpResponse:
         query=data.get("q", ""),
         speciality=data.get("speciality", "").upper(),
         status=data.get("status", ""),
-    ).prefetch_related("speciality_links")
+    ).prefetch_related("speciality_links__speciality")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -73,7 +73,7 @@ def _secret_world(world) -> dict:
         ("guest", "jkggzy", ["A0501"], 2),
     ):
         world[key] = services.quota_set(
-            actor=wh,
+            actor=world["centre_wh" if centre == "whggzy" else "centre_jk"],
             session=session,
             centre=world["orgs"][centre],
             speciality_codes=specialities,
@@ -168,12 +168,12 @@ ROUTES = {
     "none": """session_list dashboard project_new expert_list expert_import expert_template room_list
         room_catalogue seating_list signin self_start self_home self_signout workstation signout
         workstation_action workstation_ping fee_standards workstation_report live_list
-        bidder_clarifications workstation_clarifications""",
+        bidder_clarifications workstation_clarifications proof_list""",
     "session": """session_detail session_close session_start chair_appoint session_scoring
         lot_witness report_detail report_build report_refusal report_rate report_pdf fee_sheet
         fee_export live live_board incident_open session_clarifications""",
     "quota": "draw_commit quota_exclude",
-    "draw": "draw_detail draw_names",
+    "draw": "draw_detail draw_names proof_detail",
     "outcome": "outcome_answer",
     "token": "respond",
     "expert": "expert_detail",
@@ -404,9 +404,13 @@ def test_once_final_the_tenderer_and_the_public_identify_the_committee(world):
     # session 1's pool (the eligible, not the drawn), which session 1's public proof lists by
     # design (docs/bidding.md, "Secrecy of the committee").
     pool_proofs = {
-        ("GET", f"/api/v1/bidding/draws/{d.draw_id}/proof", f"{e.code} code")
+        (method, url, f"{e.code} code")
         for d in Draw.objects.filter(quota__session=session)
         for e in state["other_experts"]
+        for method, url in (
+            ("GET", f"/api/v1/bidding/draws/{d.draw_id}/proof"),
+            ("GET", f"/bidding/proofs/{d.draw_id}/"),  # the same proof, to verify in a browser
+        )
     }
     leaks = []
     for who in OUTSIDERS:

@@ -1,9 +1,11 @@
 """Flow, immutability after publishing, figure snapshots, versions, audit."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from qinqing.briefing import export, services
 from qinqing.briefing.models import Article, FigureSnapshot, Issue
@@ -13,6 +15,13 @@ from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
+
+
+def _reviewer():
+    """The second editor: the one who sends an issue for review does not approve it."""
+    return get_user_model().objects.get(username="reviewer")
+
+
 S = Issue.Status
 
 
@@ -34,7 +43,7 @@ def _to_approved(issue, editor):
     if issue.status == S.DRAFTING:
         issue = services.issue_advance(actor=editor, issue=issue, to=S.EDITING)
     services.issue_advance(actor=editor, issue=issue, to=S.REVIEW)
-    return services.issue_approve(actor=editor, issue=issue)
+    return services.issue_approve(actor=_reviewer(), issue=issue)
 
 
 def test_import_creates_an_editing_issue_with_three_articles(issue7):
@@ -65,7 +74,8 @@ def test_flow_order_is_enforced(draft8, demo_users):
         services.issue_advance(actor=editor, issue=draft8, to=S.REVIEW)
     services.issue_advance(actor=editor, issue=draft8, to=S.EDITING)
     issue = _to_approved(draft8, editor)
-    assert issue.status == S.APPROVED and issue.approved_by == editor
+    assert issue.status == S.APPROVED and issue.approved_by == _reviewer()
+    assert issue.submitted_by == editor
     # once in review, no new contributions
     with pytest.raises(ConflictError):
         services.article_create(
@@ -112,8 +122,12 @@ def test_publish_snapshots_figures_and_freezes(draft8, demo_users, fake_figure):
         actor=editor,
         article=article,
         title=article.title,
+        body="走访 {{fig:brief_test_figure:2024-01-01:2024-09-30}} 家。",
+    )
+    # A figure unregistered since the article was saved (saving it now is refused).
+    Article.objects.filter(pk=article.pk).update(
         body="走访 {{fig:brief_test_figure:2024-01-01:2024-09-30}} 家，"
-        "另有 {{fig:not_registered_yet:2024-01-01:2024-09-30}} 项。",
+        "另有 {{fig:not_registered_yet:2024-01-01:2024-09-30}} 项。"
     )
     # the draft shows the live value
     live = export.build_document(draft8)
@@ -167,3 +181,56 @@ def test_move_reorders(issue7, demo_users):
     arts = list(issue7.articles.all())
     services.article_move(actor=demo_users["editor"], article=arts[2], delta=-1)
     assert [a.pk for a in issue7.articles.all()] == [arts[0].pk, arts[2].pk, arts[1].pk]
+
+
+def test_the_submitter_does_not_approve_the_issue(draft8, demo_users):
+    editor = demo_users["editor"]
+    services.issue_advance(actor=editor, issue=draft8, to=S.EDITING)
+    services.issue_advance(actor=editor, issue=draft8, to=S.REVIEW)
+    with pytest.raises(ConflictError, match="送审人不能审核") as caught:
+        services.issue_approve(actor=editor, issue=draft8)
+    assert caught.value.code == "same_as_submitter"
+    draft8.refresh_from_db()
+    assert draft8.status == S.REVIEW and draft8.approved_by is None
+    # sent back and submitted again by the other editor: now the first one may approve
+    services.issue_advance(actor=_reviewer(), issue=draft8, to=S.EDITING)
+    services.issue_advance(actor=_reviewer(), issue=draft8, to=S.REVIEW)
+    issue = services.issue_approve(actor=editor, issue=draft8)
+    assert issue.status == S.APPROVED and issue.approved_by == editor
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("走访 {{fig:firms_visited}} 家。", "第 1 段的指标标记格式不正确：{{fig:firms_visited}}"),
+        ("首段。\n走访 {{fig:Firms:2024-01-01:2024-09-30}} 家。", "第 2 段的指标标记格式不正确"),
+        ("走访 {{ FIG:brief_test_figure:2024-01-01:2024-09-30}} 家。", "格式不正确"),
+        ("走访 {{fig:brief_test_figure:2024-01-01:2024-09-30 家。", "格式不正确"),
+        ("走访 {{fig:brief_test_figure:2024-1-1:2024-09-30}} 家。", "格式不正确"),
+        ("走访 {{fig:brief_test_figure:2024-01-01:2024-09-30:千}} 家。", "格式不正确"),
+        ("走访 {{fig:brief_test_figure:2024-02-30:2024-09-30}} 家。", "日期不存在"),
+        ("走访 {{fig:no_such_figure:2024-01-01:2024-09-30}} 家。", "未登记的指标：no_such_figure"),
+    ],
+)
+def test_a_malformed_or_unknown_marker_is_refused_when_saved(
+    draft8, demo_users, fake_figure, body, message
+):
+    article = draft8.articles.get()
+    before = article.body
+    with pytest.raises(DomainError, match=re.escape(message)) as caught:
+        services.article_update(
+            actor=demo_users["editor"], article=article, title=article.title, body=body
+        )
+    assert caught.value.field == "body"
+    article.refresh_from_db()
+    assert article.body == before
+
+
+def test_a_well_formed_marker_of_a_registered_figure_is_saved(draft8, demo_users, fake_figure):
+    article = draft8.articles.get()
+    body = "走访 {{fig:brief_test_figure:2024-01-01:2024-09-30:万}} 家。"
+    services.article_update(
+        actor=demo_users["editor"], article=article, title=article.title, body=body
+    )
+    article.refresh_from_db()
+    assert article.body == body

@@ -5,13 +5,20 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from qinqing.briefing import services
-from qinqing.briefing.models import Issue
+from qinqing.briefing.models import Article, Issue
 from qinqing.core.models import Organisation
 from qinqing.core.roles import Role
 from qinqing.core.services import role_grant_add
 from qinqing.core.testing import ANONYMOUS, check_matrix, run_queued_tasks
 
 pytestmark = pytest.mark.django_db
+
+
+def _reviewer():
+    """The second editor: the one who sends an issue for review does not approve it."""
+    return get_user_model().objects.get(username="reviewer")
+
+
 S = Issue.Status
 
 
@@ -20,7 +27,7 @@ def _publish(issue, editor):
     if issue.status == S.DRAFTING:
         services.issue_advance(actor=editor, issue=issue, to=S.EDITING)
     services.issue_advance(actor=editor, issue=issue, to=S.REVIEW)
-    services.issue_approve(actor=editor, issue=issue)
+    services.issue_approve(actor=_reviewer(), issue=issue)
     return services.issue_publish(actor=editor, issue=issue)
 
 
@@ -162,11 +169,9 @@ def test_archive_search_by_a_digit_of_another_script_is_a_text_search(
 
 def test_missing_figure_is_flagged_in_draft(client, draft8, demo_users):
     article = draft8.articles.get()
-    services.article_update(
-        actor=demo_users["editor"],
-        article=article,
-        title=article.title,
-        body="数值 {{fig:no_such_figure:2024-01-01:2024-09-30}} 个。",
+    # A figure unregistered since the article was saved (saving it now is refused).
+    Article.objects.filter(pk=article.pk).update(
+        body="数值 {{fig:no_such_figure:2024-01-01:2024-09-30}} 个。"
     )
     client.force_login(demo_users["editor"])
     page = client.get(f"/briefing/issues/{draft8.pk}/").content.decode()
@@ -211,3 +216,22 @@ def test_exports_are_rendered_on_the_queue_once_per_content(client, issue7, draf
     frozen = client.get(f"/briefing/issues/{published.pk}/export.pdf")
     assert frozen.content == bytes(published.pdf)
     assert run_queued_tasks() == 1
+
+
+def test_the_submitter_is_not_offered_the_approval(client, draft8, demo_users):
+    editor = demo_users["editor"]
+    services.issue_advance(actor=editor, issue=draft8, to=S.EDITING)
+    services.issue_advance(actor=editor, issue=draft8, to=S.REVIEW)
+    url = f"/briefing/issues/{draft8.pk}/"
+    client.force_login(editor)
+    page = client.get(url).content.decode()
+    assert "本期由您送审，须由另一位编辑审核通过" in page
+    assert "审核通过</button>" not in page
+    client.post(f"{url}do/approve/")
+    draft8.refresh_from_db()
+    assert draft8.status == S.REVIEW
+    client.force_login(_reviewer())
+    assert "审核通过</button>" in client.get(url).content.decode()
+    client.post(f"{url}do/approve/")
+    draft8.refresh_from_db()
+    assert draft8.status == S.APPROVED and draft8.approved_by == _reviewer()

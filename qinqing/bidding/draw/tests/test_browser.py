@@ -27,3 +27,40 @@ def test_supervisor_witnesses_a_draw(browser_page, live_url, demo_users):
     assert page.get_by_role("cell", name="已通知").count() == 3
     assert page.get_by_role("cell", name="备选待递补").count() == 2
     assert page.get_by_text("6-3-5").is_visible()
+
+
+def test_anyone_verifies_a_published_draw_in_the_browser(browser_page, live_url, demo_users):
+    """QQ-DRAW-1 recomputed by static/bidding/draw_proof.js with WebCrypto: the published proof
+    passes; a copy with the order of two drawn experts swapped fails at that position."""
+    import json
+
+    world = build_world(demo_users)
+    draw = services.draw_commit(actor=world["centre_wh"], quota=world["host"])
+    draw = services.draw_witness(actor=world["supervisor"], draw=draw, witness_entropy="2-9-4")
+    services.session_close(actor=world["centre_wh"], session=world["session"])
+    page = browser_page
+    page.goto(f"{live_url}/bidding/proofs/")
+    page.get_by_role("link", name="查看并验证").first.click()
+    page.get_by_role("button", name="验证本次抽取").click()
+    result = page.locator('[data-result="page"]')
+    result.filter(has_text="验证").wait_for()
+    assert result.inner_text().startswith("验证通过"), result.inner_text()
+
+    tampered = services.proof(draw)
+    tampered["drawn"][1], tampered["drawn"][2] = tampered["drawn"][2], tampered["drawn"][1]
+    page.get_by_text("验证另一份证明（粘贴 JSON）").click()
+    page.get_by_label("证明 JSON").fill(json.dumps(tampered))
+    page.get_by_role("button", name="验证粘贴的证明").click()
+    pasted = page.locator('[data-result="paste"]')
+    pasted.filter(has_text="验证").wait_for()
+    assert "drawn 与重新计算的抽取结果不符，第一处不同在第 2 位" in pasted.inner_text()
+
+    tampered = services.proof(draw)
+    tampered["server_nonce"] = "00" * 32
+    page.get_by_label("证明 JSON").fill(json.dumps(tampered))
+    page.get_by_role("button", name="验证粘贴的证明").click()
+    page.locator('[data-result="paste"]', has_text="commitment").wait_for()
+
+    page.get_by_label("证明 JSON").fill("{not json")
+    page.get_by_role("button", name="验证粘贴的证明").click()
+    page.locator('[data-result="paste"]', has_text="不是有效的证明 JSON").wait_for()

@@ -257,7 +257,7 @@ class Command(BaseCommand):
                 ),
                 (
                     services.quota_set(
-                        actor=host_admin,
+                        actor=guest_admin,
                         session=session,
                         centre=orgs[guest_code],
                         speciality_codes=["A05"],

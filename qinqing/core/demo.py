@@ -199,6 +199,7 @@ def account_rows() -> list[tuple[str, str, str]]:
 STARTS: list[tuple[str, str, str]] = [
     ("admin", "/", "待办、统计指标（/figures/）、审计日志（/audit/）、演示短信（/demo/outbox/）"),
     ("editor", "/briefing/", "编辑工作简报，采用部门稿件"),
+    ("reviewer", "/briefing/", "审核他人提交的简报（提交人不能审核自己提交的一期）"),
     ("liaison", "/needs/", "签收并答复派到本部门的企业诉求"),
     ("instructor", "/activities/visits/", "登记走访，查看党建联学活动"),
     ("dispatcher", "/needs/", "分派新收到的诉求，查看诉求看板（/needs/dashboard/）"),

@@ -657,9 +657,7 @@ def ballot_sheets(meeting: Meeting, creditors: list[Creditor]) -> list[dict]:
                 ],
                 "agreement": agreement,
                 "term": term,
-                "rate_percent": (term.agreed_amount * 100 / term.confirmed_amount).quantize(
-                    Decimal("0.01")
-                )
+                "rate": term.agreed_amount / term.confirmed_amount
                 if term is not None and term.confirmed_amount
                 else None,
             }

@@ -87,6 +87,11 @@ class Chart:
         return [str(name) for name, _values in self.series]
 
     @property
+    def money(self) -> bool:
+        """Amounts (元, 万元) read with two decimals in the table."""
+        return str(self.unit) in ("元", "万元")
+
+    @property
     def empty(self) -> bool:
         return not self.labels
 

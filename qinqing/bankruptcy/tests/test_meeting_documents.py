@@ -4,6 +4,7 @@ vote; it confirms it read them; it sees its vote and when; a changed vote is a c
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from qinqing.bankruptcy import demo, services
 from qinqing.bankruptcy.models import AgendaItem, AgreementTerm, Ballot, Case, Meeting
@@ -43,7 +44,7 @@ def test_the_page_shows_the_draft_and_the_creditors_own_term_before_the_vote(cli
     assert term.agreed_amount == Decimal("265000.00")
     page = client.get(voting["url"]).content.decode()
     assert "普通债权10万元以下部分全额清偿、超出部分按75%清偿" in page
-    assert "320000.00 元" in page and "265000.00 元" in page
+    assert "320,000.00 元" in page and "265,000.00 元" in page
     assert "82.81%" in page  # 265,000 / 320,000
     assert 'name="read" value="1" required' in page
     assert page.index("本人的清偿条件") < page.index('value="yes"')  # read, then vote
@@ -55,7 +56,8 @@ def test_the_vote_waits_for_the_confirmation_then_shows_when_it_was_cast(client,
     page = _vote(client, voting, "yes", read="1")
     ballot = Ballot.objects.get(item=voting["item"], creditor=voting["creditor"])
     assert (ballot.vote, ballot.changes, ballot.previous_vote) == ("yes", 0, "")
-    assert f"已表决：同意（{ballot.cast_at.astimezone():%Y年%-m月%-d日}" in page
+    local = timezone.localtime(ballot.cast_at)
+    assert f"已表决：同意（{local:%Y年%-m月%-d日 %H:%M}）" in page
 
 
 def test_a_changed_vote_is_recorded_as_a_change(client, voting):

@@ -698,7 +698,7 @@ def test_report_page_builds_records_a_refusal_and_rates(client, world):
     # The fee sheet and its Excel export.
     client.force_login(world["centre_jk"])
     fees_page = client.get(f"/bidding/sessions/{session.pk}/fees/").content.decode()
-    assert "就高不就低" in fees_page and "1700.00" in fees_page
+    assert "就高不就低" in fees_page and "1,700.00" in fees_page  # grouped (numbers.amount)
     from openpyxl import load_workbook
 
     book = load_workbook(

@@ -75,6 +75,11 @@ TODAY_TENDER = (
 )
 # The first bidder of today's tender is the `bidder` demo account's firm (core demo-bidder), so
 # the committee's clarification waits on that account's 澄清答复 page.
+LATER_TENDER = (
+    "WHGGZY-DEMO-LATER",
+    "洪山区某社区卫生服务中心改造工程设计",
+    ["湖北示例医疗建筑设计有限公司", "武汉示例城市建筑设计院有限公司", "湖北示例工程顾问有限公司"],
+)
 TODAY_USCCS = [demo_uscc("91420100", 200), demo_uscc("91420100", 401), demo_uscc("91420100", 402)]
 FEES = {"whggzy": Decimal("800.00"), "jkggzy": Decimal("1000.00")}
 DESIGN = ["A0501", "A0502", "A0504"]
@@ -335,3 +340,49 @@ def clarification_waiting(users, stdout) -> None:
         actor=users["supervisor"], clarification=asked, approve=True
     )
     stdout.write(f"  澄清：等待“{bidder.name}”书面答复（账号 bidder）")
+
+
+def later_today(orgs, users, stdout) -> None:
+    """A session starting within the hour: its experts are drawn, confirmed and seated but
+    nobody has signed in, so a workstation sign-in by SMS code can be tried (/bidding/signin/
+    with a drawn expert's phone from the 演示短信 page)."""
+    code, name, bidders = LATER_TENDER
+    if Project.objects.filter(code=code).exists():
+        return
+    now = timezone.localtime()
+    starts = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    with recorded_at(now - timedelta(days=1)):
+        session = register_tender(
+            orgs,
+            users,
+            code=code,
+            name=name,
+            host="whggzy",
+            guest="jkggzy",
+            bidders=bidders,
+            starts=starts,
+            serial=450,
+            method=Project.Method.COMPREHENSIVE,
+        )
+        draw_and_confirm(users, session, "later")
+    with recorded_at(now - timedelta(minutes=30)):
+        for centre in ("whggzy", "jkggzy"):
+            seating_services.seating_assign(
+                actor=_admin(users, centre),
+                centre=orgs[centre],
+                slot_start=starts,
+                slot_end=starts + timedelta(hours=3),
+            )
+    seat = (
+        Seat.objects.filter(outcome__session=session)
+        .select_related("outcome__expert", "workstation")
+        .order_by("workstation__code")
+        .first()
+    )
+    stdout.write(f"  稍后开始的评标：{name}（{starts:%H:%M}，专家尚未签到）")
+    if seat is not None:
+        expert = seat.outcome.expert
+        stdout.write(
+            f"    试一试工位签到：/bidding/signin/ 手机号 {expert.phone}，身份证号后四位"
+            f" {expert.id_last4}（工位 {seat.workstation.code}；验证码见演示短信）"
+        )

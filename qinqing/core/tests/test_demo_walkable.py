@@ -8,8 +8,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from qinqing.activities.models import Appointment, Event
+from qinqing.bankruptcy.models import Creditor, Meeting
 from qinqing.bidding.evaluation.models import Clarification
 from qinqing.bidding.projects.models import EvaluationSession
+from qinqing.bidding.seating.models import Seat
 from qinqing.core.audit_labels import action_label
 from qinqing.core.models import AuditEntry
 
@@ -48,6 +50,21 @@ def test_demo_loaded_today_can_be_walked(client, settings, tmp_path):
     assert waiting.status == Clarification.Status.AWAITING_ANSWER
     client.login(username="bidder", password="qinqing-demo")
     assert waiting.question[:10] in client.get("/bidding/clarifications/").content.decode()
+
+    # A session starting within the hour, seated, nobody signed in: the workstation sign-in
+    # by SMS code can be tried with the phone and ID digits the load printed.
+    later = EvaluationSession.objects.get(section__project__code="WHGGZY-DEMO-LATER")
+    assert now < later.starts_at <= now + timedelta(hours=1)
+    seats = Seat.objects.filter(outcome__session=later)
+    assert seats.exists() and not seats.filter(signed_in_at__isnull=False).exists()
+    assert "试一试工位签到：/bidding/signin/ 手机号" in text
+
+    # An account-less creditor of today's meeting can identify by phone and vote.
+    meeting = Meeting.objects.get(status=Meeting.Status.OPEN, date=today)
+    assert Creditor.objects.filter(
+        case=meeting.case, user=None, organisation=None, phone="13800009527"
+    ).exists()
+    assert f"/bankruptcy/public/meetings/{meeting.pk}/" in text
 
     # The `volunteer` is in office today.
     assert Appointment.objects.filter(

@@ -41,6 +41,13 @@ def progress(label: str, done: int, total: int) -> None:
     sys.stdout.flush()
 
 
+def fixture(name: str, *args: str) -> list[str]:
+    """The command line running the benchmark fixture bench/fixtures/NAME.py (the data a load
+    needs: bidding = seated evaluation sessions, needs = the needs figures and the intake load
+    generator) with this Python."""
+    return [sys.executable, str(Path(__file__).resolve().parent / "fixtures" / f"{name}.py"), *args]
+
+
 def wait_until_up(base: str, tries: int = 60) -> None:
     """Wait for a server on loopback to answer /healthz (half a second between tries)."""
     import time

@@ -7,7 +7,7 @@ It creates the database when it is missing, migrates it, loads the demo data the
 skips these three), starts gunicorn (the production server: `--worker-class gthread`,
 `--workers` one per core, `--threads 8`, keep-alive; `sync` for comparison) with the
 per-address limit off (all requests come from one address; the per-phone limit stays on,
-every submission uses a fresh number), waits for /healthz, then runs `qinqing needs_bench
+every submission uses a fresh number), waits for /healthz, then runs `bench/fixtures/needs.py
 intake` for `--seconds` with `--concurrency` keep-alive clients (closed loop: each posts again
 as soon as it is answered), or with `--rate R` open loop (submissions fall due at Poisson
 moments, R per second, on a pool of `--concurrency` connections; latency counts from when a
@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from common import (  # noqa: E402
     cpu_used,
     ensure_database,
+    fixture,
     machine,
     production_keys,
     server_cpu,
@@ -42,9 +43,10 @@ from common import (  # noqa: E402
 )
 
 
-def _qinqing(*args: str, env: dict) -> str:
+def _qinqing(*args: str, env: dict, bench: str = "") -> str:
+    """Run a management command, or with `bench` the fixture bench/fixtures/<bench>.py."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
+        fixture(bench, *args) if bench else [sys.executable, str(ROOT / "manage.py"), *args],
         env=env,
         check=True,
         capture_output=True,
@@ -128,13 +130,13 @@ def main() -> None:
         )
         before = server_cpu(server.pid, database)
         output = _qinqing(
-            "needs_bench",
             "intake",
             f"--url={base}",
             f"--seconds={args.seconds}",
             f"--concurrency={args.concurrency}",
             f"--rate={args.rate}",
             env=env,
+            bench="needs",
         )
         used = cpu_used(before, server_cpu(server.pid, database))
     finally:

@@ -4,7 +4,7 @@
         .venv/bin/python bench/scoring.py [--rounds 10]
 
 Only on a throw-away PostgreSQL database whose name starts with `qq_bench` (created when
-missing). It migrates, loads the demo, collects static files, then `qinqing bidding_bench
+missing). It migrates, loads the demo, collects static files, then `bench/fixtures/bidding.py
 setup` builds 40 started sessions of 5 experts each in one slot (real draws, seating, staff
 sign-in, declarations, the standard comprehensive plan, chairs) and writes, per seat, a
 workstation browser session and a CSRF secret. It starts gunicorn (the production server;
@@ -15,10 +15,10 @@ on its own keep-alive connection. `--reuse` skips migrate/load_demo/collectstati
 
 One sheet = `PUT /api/v1/bidding/workstation/sheets/review` with every bidder × review item
 passed, then `POST .../sheets/review/submit`. A round is every expert doing their sheet at
-once; between rounds, outside the timed phase, `qinqing bidding_bench reset` puts the sheets
+once; between rounds, outside the timed phase, `bench/fixtures/bidding.py reset` puts the sheets
 back to draft and deletes their entries (a submitted sheet is locked). sheets/s = sheets ÷ the
 summed wall time of the rounds; p99 is over every request (PUT and submit). After the run,
-`bidding_bench check` (every sheet SUBMITTED with bidders × items entries and its audit rows)
+`bench/fixtures/bidding.py check` (every sheet SUBMITTED with bidders × items entries and its audit rows)
 and `audit_verify` (the hash chain) must pass. The last line is
 `scoring sheets_per_s=... p99_ms=... errors=...` (target: >= 300 sheets/s at p99 <= 200 ms on
 2 cores).
@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from common import (  # noqa: E402
     cpu_used,
     ensure_database,
+    fixture,
     machine,
     production_keys,
     progress,
@@ -57,9 +58,10 @@ from common import (  # noqa: E402
 API = "/api/v1/bidding/workstation"
 
 
-def _qinqing(*args: str, env: dict, show: bool = False) -> str:
+def _qinqing(*args: str, env: dict, show: bool = False, bench: str = "") -> str:
+    """Run a management command, or with `bench` the fixture bench/fixtures/<bench>.py."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
+        fixture(bench, *args) if bench else [sys.executable, str(ROOT / "manage.py"), *args],
         env=env,
         check=False,
         capture_output=not show,
@@ -232,7 +234,7 @@ def _load(
     client_cpu = 0.0
     for r in range(rounds):
         if r:
-            _qinqing("bidding_bench", "reset", env=env)
+            _qinqing("reset", env=env, bench="bidding")
         vacuum_analyze(os.environ["DATABASE_URL"])  # untimed, as autovacuum between bursts
         before = server_cpu(server_pid, database)
         usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -337,13 +339,13 @@ def main() -> None:
         _qinqing("collectstatic", "--no-input", env=env)
     print(f"  set-up: {args.sessions} sessions × {args.members} experts …", flush=True)
     _qinqing(
-        "bidding_bench",
         "setup",
         f"--sessions={args.sessions}",
         f"--members={args.members}",
         f"--out={seats_file}",
         env=env,
         show=True,
+        bench="bidding",
     )
     base = f"http://127.0.0.1:{args.port}"
     command = [
@@ -391,9 +393,12 @@ def main() -> None:
     for error in result["errors"][:5]:
         print(f"  error: {error}")
     checked = "ok"
-    for check in (["bidding_bench", "check", f"--rounds={args.rounds}"], ["audit_verify"]):
+    for check in (
+        fixture("bidding", "check", f"--rounds={args.rounds}"),
+        [sys.executable, str(ROOT / "manage.py"), "audit_verify"],
+    ):
         done = subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), *check],
+            check,
             env=env,
             capture_output=True,
             text=True,

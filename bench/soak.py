@@ -5,9 +5,9 @@
 
 Only on a throw-away PostgreSQL database whose name starts with `qq_bench` (created when
 missing). It migrates the database, loads the demo and collects static files (`--reuse` skips
-these three). Then `qinqing bidding_bench setup` builds started evaluation sessions with seated
-experts (`--sessions`, `--members`), and a set-up step issues API tokens for the demo creditor,
-administrator and platform administrator. It starts gunicorn as production does
+these three). Then `bench/fixtures/bidding.py setup` builds started evaluation sessions with
+seated experts (`--sessions`, `--members`), and a set-up step issues API tokens for the demo
+creditor, administrator and platform administrator. It starts gunicorn as production does
 (`-c deploy/gunicorn.conf.py`: gthread, one process per core, 8 threads, DEBUG off, access log
 on; its output goes to var/bench/soak-gunicorn.log), and for `--seconds` runs these clients
 together, each on its own keep-alive connection, pausing `--think` seconds on average
@@ -23,9 +23,10 @@ together, each on its own keep-alive connection, pausing `--think` seconds on av
   reads an item's live tally and the platform administrator reads the figures API (200).
 
 Any other answer is an error, and so is a request the server drops; no 4xx is expected.
-Every minute it prints the requests, errors and percentiles of that minute, and the load. At the end it prints, per
-kind and in total, the requests, errors, p50, p95 and p99. It then runs `bidding_bench check`
-(every sheet submitted, with its entries and audit rows) and `audit_verify`. The last line is
+Every minute it prints the requests, errors and percentiles of that minute, and the load. At
+the end it prints, per kind and in total, the requests, errors, p50, p95 and p99. It then runs
+`bench/fixtures/bidding.py check` (every sheet submitted, with its entries and audit rows) and
+`audit_verify`. The last line is
 `soak seconds=... requests=... req_per_s=... errors=... p50_ms=... p95_ms=... p99_ms=...
 checked=ok|FAILED`.
 """
@@ -52,6 +53,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from common import (  # noqa: E402
     ensure_database,
+    fixture,
     machine,
     production_keys,
     vacuum_analyze,
@@ -95,9 +97,10 @@ print(json.dumps({
 """
 
 
-def _qinqing(*args: str, env: dict, show: bool = False) -> str:
+def _qinqing(*args: str, env: dict, show: bool = False, bench: str = "") -> str:
+    """Run a management command, or with `bench` the fixture bench/fixtures/<bench>.py."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
+        fixture(bench, *args) if bench else [sys.executable, str(ROOT / "manage.py"), *args],
         env=env,
         check=False,
         capture_output=not show,
@@ -420,8 +423,8 @@ def main() -> None:
     seats_file = var_dir / "bench" / f"soak-seats-{name}.json"
     print(f"  set-up: {args.sessions} sessions × {args.members} experts …", flush=True)
     _qinqing(
-        "bidding_bench", "setup", f"--sessions={args.sessions}", f"--members={args.members}",
-        f"--out={seats_file}", env=env,
+        "setup", f"--sessions={args.sessions}", f"--members={args.members}",
+        f"--out={seats_file}", env=env, bench="bidding",
     )  # fmt: skip
     setup = json.loads(_qinqing("shell", "-c", _SET_UP, env=env).strip().splitlines()[-1])
     spec = json.loads(seats_file.read_text())
@@ -511,9 +514,12 @@ def main() -> None:
     for failure in failures:
         print(f"  client failed: {failure}")
     checked = "ok"
-    for check in (["bidding_bench", "check", "--rounds=1"], ["audit_verify"]):
+    for check in (
+        fixture("bidding", "check", "--rounds=1"),
+        [sys.executable, str(ROOT / "manage.py"), "audit_verify"],
+    ):
         done = subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), *check],
+            check,
             env=env,
             capture_output=True,
             text=True,

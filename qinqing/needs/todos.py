@@ -158,3 +158,7 @@ def firm(user):
 
 register_entry(EntryPoint(Role.ENTERPRISE, _("提交诉求"), "needs:need_submit_own", 10))
 register_entry(EntryPoint(Role.VOLUNTEER, _("提交诉求"), "needs:need_submit_own", 10))
+for _role in (Role.DISPATCHER, Role.STAFF, Role.INSTRUCTOR):
+    register_entry(EntryPoint(_role, _("诉求工单"), "needs:need_list", 10))
+for _role in (Role.ENTERPRISE, Role.VOLUNTEER):
+    register_entry(EntryPoint(_role, _("我的诉求"), "needs:need_list", 12))

@@ -70,12 +70,13 @@ def test_every_role_has_a_demo_account(demo_users):
 
 
 PAGES_FOR_EVERYONE = ["/", "/notifications/", "/figures/"]
-AUDIT_ROLES = {"admin", "editor", "supervisor"}
+AUDIT_ROLES = {"admin", "editor", "reviewer", "supervisor"}  # editors: their office's log
 
 
 def test_core_permission_matrix(client, demo_users, org_entries):
     everyone = [u for u in demo_users if u != ANONYMOUS]
     matrix = {url: {ANONYMOUS: 302, **dict.fromkeys(everyone, 200)} for url in PAGES_FOR_EVERYONE}
+    matrix["/"][ANONYMOUS] = 200  # the public front door
     matrix["/audit/"] = {
         ANONYMOUS: 302,
         **{u: 200 if u in AUDIT_ROLES else 403 for u in everyone},

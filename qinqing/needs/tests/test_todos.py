@@ -86,7 +86,7 @@ def test_the_home_lists_the_items_overdue_first_and_in_red(client, world, submit
     client.force_login(world["liaison"])
     html = client.get("/").content.decode()
     assert "我的待办" in html and "待签收的诉求" in html and f"/needs/{need.pk}/" in html
-    assert 'class="todo overdue"' in html and "已逾期" in html
+    assert 'class="todo overdue has-link"' in html and "已逾期" in html
 
 
 def test_the_home_says_nothing_waits_and_offers_the_main_pages(client, world):

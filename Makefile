@@ -21,14 +21,17 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(VENV)/.installed $@
 
+# The demo sends no SMS: the demo notifier keeps them (codes included) for the 演示短信 page.
+DEMO_ENV := DEBUG=1 QINQING_NOTIFIER=qinqing.core.notifier.DemoOutboxBackend
+
 demo: $(VENV)/.installed
 	@bash scripts/system-deps.sh demo
-	DEBUG=1 $(BIN)/qinqing migrate --no-input
-	DEBUG=1 $(BIN)/qinqing load_demo
+	$(DEMO_ENV) $(BIN)/qinqing migrate --no-input
+	$(DEMO_ENV) $(BIN)/qinqing load_demo
 	@echo "Serving http://$(HOST):$(PORT)/ with a task worker (its log: var/worker.log); Ctrl-C stops both"
-	@DEBUG=1 $(BIN)/qinqing worker >var/worker.log 2>&1 & worker=$$!; \
+	@$(DEMO_ENV) $(BIN)/qinqing worker >var/worker.log 2>&1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
-	DEBUG=1 $(BIN)/qinqing runserver $(HOST):$(PORT)
+	$(DEMO_ENV) $(BIN)/qinqing runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-dev
 	@bash scripts/system-deps.sh test

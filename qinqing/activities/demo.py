@@ -197,8 +197,8 @@ def _event(actor, title, kind, day, lead, hosts=(), **kw) -> tuple[Event, bool]:
         title=title,
         lead_department=lead,
         host_departments=hosts,
-        starts_at=_at(day, 9),
-        ends_at=_at(day, 11) + timedelta(minutes=30),
+        starts_at=kw.pop("starts_at", _at(day, 9)),
+        ends_at=kw.pop("ends_at", _at(day, 11) + timedelta(minutes=30)),
         place=kw.pop("place", "区税务局党建活动室"),
         **kw,
     )
@@ -412,7 +412,8 @@ def load(*, stdout) -> None:
                 firm=firm,
                 department=swj,
                 term_start=start,
-                term_end=date(2025, 12, 31),
+                # to the end of next year, so that a freshly loaded demo has them in office
+                term_end=max(date(2025, 12, 31), date(timezone.localdate().year + 1, 12, 31)),
                 user=users["volunteer"] if serial == 0 else None,
             )
             if index < 5:
@@ -428,7 +429,80 @@ def load(*, stdout) -> None:
                 )
             elif index < 8:
                 services.event_add_volunteer(actor=liaison, event=promotion, appointment=appt)
+        _walkable(users, swj, orgs, stdout)
     stdout.write(
         f"  活动：{Event.objects.count()} 场，走访 {Visit.objects.count()} 次，"
         f"志愿监督员 {Appointment.objects.count()} 名"
     )
+
+
+def _walkable(users, swj, orgs, stdout) -> None:
+    """Events dated from the day the demo is loaded, so that it can be walked: one held last
+    week (this year's figures are not all zero), one today to check in at (QR or by hand), and
+    one next week open for registration — for the demo firm (`enterprise`) among others. Each
+    is found again by its title, which carries its date."""
+    liaison = users["liaison"]
+    today = timezone.localdate()
+    demo_firm = Firm.objects.get(organisation__code="demo-firm")
+    past, upcoming = today - timedelta(days=7), today + timedelta(days=7)
+    held, new = _event(
+        liaison,
+        f"数电票开具与申报专项培训（{past:%m月%d日}）",
+        E.TRAINING,
+        past,
+        swj,
+        capacity=80,
+        audience_text="辖区新办企业",
+        place="区税务局培训室",
+    )
+    if new:
+        _registrations(liaison, held, 24, 20, 2, 5000)
+        services.material_record(actor=liaison, event=held, kind="handbook", count=60)
+        for q, a in QUESTIONS[:4]:
+            services.question_record(
+                actor=liaison, event=held, text=q, asker="参训企业", answer=a,
+                at=held.starts_at + timedelta(hours=1),
+            )  # fmt: skip
+        services.event_complete(actor=liaison, event=held, summary="现场答疑与个性辅导")
+    today_event, new = _event(
+        liaison,
+        f"政银企对接会：科技型中小企业融资（{today:%m月%d日}）",
+        E.FINANCING,
+        today,
+        swj,
+        hosts=[orgs["hs-jrb"]],
+        capacity=60,
+        audience_text="辖区科技型中小企业",
+        firms=[demo_firm],
+        place="区政务服务中心三楼会议室",
+        # until the end of the day, so the QR check-in works whenever the demo is walked today
+        ends_at=_at(today, 23) + timedelta(minutes=59),
+    )
+    if new:
+        for i in range(6):
+            reg = services.registration_create(
+                actor=None, event=today_event, name=_person(6000 + i),
+                phone=f"1371{6000 + i:07d}", company_name="示例科技型企业",
+                at=timezone.now() - timedelta(days=2),
+            )  # fmt: skip
+            if i < 3:
+                services.registration_check_in(secret=reg.secret)
+    open_event, new = _event(
+        liaison,
+        f"个人所得税汇算清缴政策宣讲（{upcoming:%m月%d日}）",
+        E.TRAINING,
+        upcoming,
+        swj,
+        capacity=100,
+        audience_text="辖区企业财务人员",
+        firms=[demo_firm],
+        place="区税务局培训室",
+    )
+    if new:
+        for i in range(5):
+            services.registration_create(
+                actor=None, event=open_event, name=_person(7000 + i),
+                phone=f"1371{7000 + i:07d}", company_name="辖区企业",
+                at=timezone.now() - timedelta(days=1),
+            )  # fmt: skip
+    stdout.write(f"  可以走一遍的活动：今天 {today_event.title}，报名中 {open_event.title}")

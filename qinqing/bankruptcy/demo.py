@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from qinqing.bankruptcy import rules, services
-from qinqing.bankruptcy.models import AgendaItem, Case, CaseDecision, Claim, Creditor
+from qinqing.bankruptcy.models import AgendaItem, Case, CaseDecision, Claim, Creditor, Meeting
 from qinqing.core.demo import demo_uscc
 from qinqing.core.models import Organisation
 from qinqing.core.services import organisation_create
@@ -170,8 +170,9 @@ def _open_case(spec: DemoCase, users, orgs, *, announce_after: int, declaration_
     return case
 
 
-def _file_claims(case: Case, spec: DemoCase, users, orgs) -> list[Creditor]:
+def _file_claims(case: Case, spec: DemoCase, users, orgs, phones=None) -> list[Creditor]:
     filed_on = case.announcement_date + timedelta(days=5)
+    phones = phones or {}
     creditors = []
     for name, amount in spec.creditors:
         if name == SUPPLIER:
@@ -190,7 +191,7 @@ def _file_claims(case: Case, spec: DemoCase, users, orgs) -> list[Creditor]:
                 case=case,
                 creditor_name=name,
                 principal=amount,
-                phone="",
+                phone=phones.get(name, ""),
                 filed_on=filed_on,
             )
         creditors.append(claim.creditor)
@@ -269,6 +270,11 @@ def _concluded(spec: DemoCase, users, orgs) -> None:
     services.agreement_complete(actor=judge, agreement=agreement, on=last + timedelta(days=5))
 
 
+# An account-less creditor of the voting case with a phone: on the public meeting page it
+# identifies itself by an SMS code (shown on the 演示短信 page) and votes.
+VOTER_PHONES = {"武汉示例运输有限公司": "13800009527"}
+
+
 def _voting_stage(users, orgs, today: date) -> None:
     judge, admin = users["judge"], users["administrator"]
     spec = DemoCase(
@@ -286,7 +292,7 @@ def _voting_stage(users, orgs, today: date) -> None:
         ),
     )
     case = _open_case(spec, users, orgs, announce_after=10, declaration_days=35)
-    creditors = _file_claims(case, spec, users, orgs)
+    creditors = _file_claims(case, spec, users, orgs, phones=VOTER_PHONES)
     bank = services.claim_file(
         actor=admin,
         case=case,
@@ -378,3 +384,10 @@ def load(*, stdout) -> None:
             _fast_track(users, orgs, today)
             created += 1
     stdout.write(f"  破产案件：新建 {created} 件，共 {Case.objects.count()} 件")
+    meeting = Meeting.objects.filter(case__number=VOTING_NUMBER, status=Meeting.Status.OPEN).first()
+    if meeting is not None:
+        name, phone = next(iter(VOTER_PHONES.items()))
+        stdout.write(
+            f"    试一试网上表决：/bankruptcy/public/meetings/{meeting.pk}/ 以{name}的手机号"
+            f" {phone} 获取验证码（见演示短信）；网上申报债权：/bankruptcy/public/"
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -43,6 +44,7 @@ from qinqing.bankruptcy.models import (
 )
 from qinqing.core import calendar, otp
 from qinqing.core import figures as figures_registry
+from qinqing.core.charts import Chart, period_links
 from qinqing.core.errors import DomainError
 from qinqing.core.http import redirect_back
 from qinqing.core.idempotency import AlreadyApplied, form_once
@@ -685,32 +687,45 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for figure in (figures_registry.get_figure(name) for name in FIGURE_NAMES)
     ]
     series = bankruptcy_figures.series(list(range(start.year, end.year + 1))[-8:])
-    peak = max([float(s["assets"]) for s in series] + [1.0])
-    bar_w = 60
-    bars = [
-        {
-            **s,
-            "x": 40 + i * (bar_w + 30),
-            "h": round(float(s["assets"]) / peak * 160, 1),
-            "y": round(190 - float(s["assets"]) / peak * 160, 1),
-            "ly": round(184 - float(s["assets"]) / peak * 160, 1),
-            "label": f"{float(s['assets']) / 10000:,.0f}万",
-        }
-        for i, s in enumerate(series)
+    years = [_("%(year)s年") % {"year": s["year"]} for s in series]
+    charts = [
+        Chart(
+            id="bankruptcy-amounts",
+            title=_("按认可年度：盘活资产与化解债务"),
+            labels=years,
+            series=[
+                (_("盘活资产"), [_wan(s["assets"]) for s in series]),
+                (_("化解债务"), [_wan(s["debts"]) for s in series]),
+            ],
+            unit=_("万元"),
+            category=_("年度"),
+        ),
+        Chart(
+            id="bankruptcy-firms",
+            title=_("按认可年度：挽救企业"),
+            labels=years,
+            series=[(_("挽救企业"), [s["firms"] for s in series])],
+            unit=_("家"),
+            category=_("年度"),
+        ),
     ]
     return render(
         request,
         "bankruptcy/dashboard.html",
         {
             "values": values,
-            "bars": bars,
-            "bar_w": bar_w,
-            "width": 80 + len(bars) * (bar_w + 30),
+            "charts": charts,
+            "periods": period_links(today, (start, end), start_param="from", end_param="to"),
             "start": start,
             "end": end,
             "case_url": reverse("bankruptcy:case_list"),
         },
     )
+
+
+def _wan(amount) -> Decimal:
+    """元 → 万元, two decimals."""
+    return (Decimal(amount or 0) / 10000).quantize(Decimal("0.01"))
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,6 +20,9 @@ class BiddingConfig(AppConfig):
             NavEntry(_("评标场次"), "bidding:session_list", "bidding.view_session", section, 200)
         )
         register_nav(
+            NavEntry(_("评标统计"), "bidding:dashboard", "bidding.view_session", section, 205)
+        )
+        register_nav(
             NavEntry(_("专家库"), "bidding:expert_list", "bidding.manage_experts", section, 210)
         )
         register_nav(

@@ -356,3 +356,5 @@ def load(*, stdout) -> None:
         _rooms(orgs, users, stdout)
         _seed_project(orgs, users, stdout)
         demo_evaluation.today_in_progress(orgs, users, stdout)
+        demo_evaluation.clarification_waiting(users, stdout)
+        demo_evaluation.later_today(orgs, users, stdout)

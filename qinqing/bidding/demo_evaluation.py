@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from qinqing.bidding.criteria import standard_template
 from qinqing.bidding.draw import services
-from qinqing.bidding.evaluation import scoring
+from qinqing.bidding.evaluation import clarifications, scoring
 from qinqing.bidding.evaluation import selectors as evaluation_selectors
 from qinqing.bidding.evaluation import services as evaluation_services
 from qinqing.bidding.models import (
@@ -67,8 +67,20 @@ OTHER_TENDERS = [
 TODAY_TENDER = (
     "WHGGZY-DEMO-TODAY",
     "洪山区某中学运动场及附属设施改造工程设计",
-    ["武汉示例体育设施设计有限公司", "湖北示例教育建筑设计院有限公司", "武汉示例工程设计有限公司"],
+    [
+        "湖北示例建筑设计研究院有限公司",
+        "湖北示例教育建筑设计院有限公司",
+        "武汉示例工程设计有限公司",
+    ],
 )
+# The first bidder of today's tender is the `bidder` demo account's firm (core demo-bidder), so
+# the committee's clarification waits on that account's 澄清答复 page.
+LATER_TENDER = (
+    "WHGGZY-DEMO-LATER",
+    "洪山区某社区卫生服务中心改造工程设计",
+    ["湖北示例医疗建筑设计有限公司", "武汉示例城市建筑设计院有限公司", "湖北示例工程顾问有限公司"],
+)
+TODAY_USCCS = [demo_uscc("91420100", 200), demo_uscc("91420100", 401), demo_uscc("91420100", 402)]
 FEES = {"whggzy": Decimal("800.00"), "jkggzy": Decimal("1000.00")}
 DESIGN = ["A0501", "A0502", "A0504"]
 
@@ -77,8 +89,11 @@ def _admin(users, centre_code: str):
     return users["centre_wh" if centre_code == "whggzy" else "centre_jk"]
 
 
-def register_tender(orgs, users, *, code, name, host, guest, bidders, starts, serial, method):
+def register_tender(
+    orgs, users, *, code, name, host, guest, bidders, starts, serial, method, usccs=None
+):
     """Register a tender with its session and quotas (3 host + 2 guest experts)."""
+    usccs = usccs or [demo_uscc("91420100", serial + i) for i in range(len(bidders))]
     admin = _admin(users, host)
     section = project_services.project_register(
         actor=admin,
@@ -95,8 +110,7 @@ def register_tender(orgs, users, *, code, name, host, guest, bidders, starts, se
         section_code="01",
         section_name="设计标段",
         bidders=[
-            project_services.BidderIn(demo_uscc("91420100", serial + i), n)
-            for i, n in enumerate(bidders)
+            project_services.BidderIn(uscc, n) for uscc, n in zip(usccs, bidders, strict=True)
         ],
     )
     session = project_services.session_schedule(
@@ -283,6 +297,7 @@ def today_in_progress(orgs, users, stdout) -> None:
             starts=starts,
             serial=400,
             method=Project.Method.COMPREHENSIVE,
+            usccs=TODAY_USCCS,
         )
         draw_and_confirm(users, session, "today")
     with recorded_at(starts - timedelta(minutes=40)):
@@ -303,3 +318,71 @@ def today_in_progress(orgs, users, stdout) -> None:
     Seat.objects.filter(pk__in=[s.pk for s in seats[:4]]).update(last_seen_at=timezone.now())
     submitted = ScoreSheet.objects.filter(session=session, status="submitted").count()
     stdout.write(f"  进行中的评标：{name}（初步评审已提交 {submitted}/{len(seats)}）")
+
+
+def clarification_waiting(users, stdout) -> None:
+    """Today's committee asked the first bidder a written question, approved by the
+    supervising department: it waits for the bidder's answer (the `bidder` account)."""
+    session = EvaluationSession.objects.filter(section__project__code=TODAY_TENDER[0]).first()
+    if session is None or session.chair_id is None or session.clarifications.exists():
+        return
+    if session.status != EvaluationSession.Status.IN_PROGRESS:
+        return
+    bidder = session.section.bidders.get(uscc=TODAY_USCCS[0])
+    question = (
+        "贵单位投标文件第 3.2 节所列项目负责人的注册证书有效期至 2025 年，请书面说明"
+        "其在本项目服务期内的注册状态，并提供相关证明材料。"
+    )
+    asked = clarifications.clarification_ask(
+        actor=None, seat=session.chair, bidder=bidder, question=question
+    )
+    clarifications.clarification_review_question(
+        actor=users["supervisor"], clarification=asked, approve=True
+    )
+    stdout.write(f"  澄清：等待“{bidder.name}”书面答复（账号 bidder）")
+
+
+def later_today(orgs, users, stdout) -> None:
+    """A session starting within the hour: its experts are drawn, confirmed and seated but
+    nobody has signed in, so a workstation sign-in by SMS code can be tried (/bidding/signin/
+    with a drawn expert's phone from the 演示短信 page)."""
+    code, name, bidders = LATER_TENDER
+    if Project.objects.filter(code=code).exists():
+        return
+    now = timezone.localtime()
+    starts = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    with recorded_at(now - timedelta(days=1)):
+        session = register_tender(
+            orgs,
+            users,
+            code=code,
+            name=name,
+            host="whggzy",
+            guest="jkggzy",
+            bidders=bidders,
+            starts=starts,
+            serial=450,
+            method=Project.Method.COMPREHENSIVE,
+        )
+        draw_and_confirm(users, session, "later")
+    with recorded_at(now - timedelta(minutes=30)):
+        for centre in ("whggzy", "jkggzy"):
+            seating_services.seating_assign(
+                actor=_admin(users, centre),
+                centre=orgs[centre],
+                slot_start=starts,
+                slot_end=starts + timedelta(hours=3),
+            )
+    seat = (
+        Seat.objects.filter(outcome__session=session)
+        .select_related("outcome__expert", "workstation")
+        .order_by("workstation__code")
+        .first()
+    )
+    stdout.write(f"  稍后开始的评标：{name}（{starts:%H:%M}，专家尚未签到）")
+    if seat is not None:
+        expert = seat.outcome.expert
+        stdout.write(
+            f"    试一试工位签到：/bidding/signin/ 手机号 {expert.phone}，身份证号后四位"
+            f" {expert.id_last4}（工位 {seat.workstation.code}；验证码见演示短信）"
+        )

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from qinqing.bidding.draw import dashboard_views
 from qinqing.bidding.draw import views as draw_views
 from qinqing.bidding.evaluation import live_views
 from qinqing.bidding.evaluation import views as evaluation_views
@@ -12,6 +13,7 @@ from qinqing.bidding.seating import views as seating_views
 app_name = "bidding"
 urlpatterns = [
     path("", project_views.session_list, name="session_list"),
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("projects/new/", project_views.project_new, name="project_new"),
     path("sessions/<int:pk>/", draw_views.session_detail, name="session_detail"),
     path("sessions/<int:pk>/close/", draw_views.session_close, name="session_close"),

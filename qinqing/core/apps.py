@@ -25,6 +25,12 @@ class CoreConfig(AppConfig):
         register_nav(
             NavEntry(_("我的消息"), "notification_list", "core.view_notification", section, 920)
         )
+        from qinqing.core.notifier import demo_outbox_active
+
+        if demo_outbox_active():
+            register_nav(
+                NavEntry(_("演示短信"), "demo_outbox", "core.view_demo_outbox", section, 922)
+            )
         register_nav(NavEntry(_("账号与令牌"), "account_tokens", "core.view_token", section, 925))
         register_nav(
             NavEntry(_("API 令牌管理"), "token_admin_list", "core.manage_tokens", section, 930)

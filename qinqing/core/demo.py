@@ -192,3 +192,31 @@ def load(*, stdout) -> None:
 def account_rows() -> list[tuple[str, str, str]]:
     names = {o.code: o.name for o in Organisation.objects.all()}
     return [(a.username, Role(a.role).label, names.get(a.org_code, a.org_code)) for a in ACCOUNTS]
+
+
+# Where each demo role starts its walk: (username, start path, what to try there). Everyone's
+# home (/) lists what is waiting for them; these are the pages of each role's main task.
+STARTS: list[tuple[str, str, str]] = [
+    ("admin", "/", "待办、统计指标（/figures/）、审计日志（/audit/）、演示短信（/demo/outbox/）"),
+    ("editor", "/briefing/", "编辑工作简报，采用部门稿件"),
+    ("reviewer", "/briefing/", "审核他人提交的简报（提交人不能审核自己提交的一期）"),
+    ("liaison", "/needs/", "签收并答复派到本部门的企业诉求"),
+    ("instructor", "/activities/visits/", "登记走访，查看党建联学活动"),
+    ("dispatcher", "/needs/", "分派新收到的诉求，查看诉求看板（/needs/dashboard/）"),
+    ("centre_wh", "/bidding/", "今天的评标场次、抽取专家、工位签到（/bidding/signin/）"),
+    ("centre_jk", "/bidding/", "异地评标的副场：本中心的工位和专家"),
+    ("supervisor", "/bidding/live/", "在线监督今天的评标，见证抽取，审批澄清"),
+    ("agent", "/bidding/", "登记项目、申请评标场次"),
+    ("tenderer", "/bidding/", "查看本单位项目的评标和报告"),
+    ("expert", "/bidding/expert/", "答复评标邀请、请假，在工位签到后评分"),
+    ("judge", "/bankruptcy/", "审查和解案件、批准和解协议"),
+    ("administrator", "/bankruptcy/", "审查债权、召开债权人会议、执行和解协议"),
+    ("creditor", "/bankruptcy/my/", "查看和解协议和本方条款，表决，确认收款"),
+    ("enterprise", "/needs/submit/", "提交诉求、报名活动（/activities/for-me/）"),
+    ("bidder", "/bidding/clarifications/", "答复评标委员会的澄清要求"),
+    ("volunteer", "/activities/supervisors/", "近邻监督员：记录走访和监督意见"),
+]
+PUBLIC_STARTS: list[tuple[str, str]] = [
+    ("/", "公众首页：提交诉求、查询进度、破产公告与债权申报、活动报名"),
+    ("/bankruptcy/public/", "破产和解公告，网上申报债权（验证码见演示短信）"),
+]

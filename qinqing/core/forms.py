@@ -45,8 +45,12 @@ class ThrottledLoginForm(AuthenticationForm):
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("起始日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("起始日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def clean(self):
         data = super().clean()

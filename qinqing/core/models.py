@@ -99,7 +99,8 @@ class RoleGrant(models.Model):
         indexes = [models.Index(fields=["user", "role"], name="rolegrant_user_role_idx")]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.get_role_display()} · {self.organisation}"
+        name = self.user.get_full_name() or self.user.get_username()
+        return f"{name} · {self.get_role_display()} · {self.organisation}"
 
 
 class AuditChainHead(models.Model):

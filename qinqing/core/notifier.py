@@ -13,7 +13,8 @@ import json
 import logging
 import urllib.request
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -92,6 +93,60 @@ class WebhookBackend(NotifierBackend):
         with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:  # noqa: S310
             if response.status >= 300:
                 raise RuntimeError(f"gateway answered {response.status}")
+
+
+class DemoOutboxBackend(NotifierBackend):
+    """For the demo: nothing leaves the machine. SMS and e-mail, with their real text (one-time
+    codes included), are appended to a file that the staff's 演示短信 page lists, so a visitor
+    can try the codes; in-app messages stay in the inbox as with the default backend."""
+
+    def delivered_by_storing(self, notification: Notification) -> bool:
+        return notification.channel == Notification.Channel.IN_APP
+
+    def deliver(self, notification: Notification) -> None:
+        if notification.channel == Notification.Channel.IN_APP:
+            return
+        line = json.dumps(
+            {
+                "at": timezone.now().isoformat(timespec="seconds"),
+                "channel": notification.channel,
+                "to": notification.address,
+                "recipient": notification.recipient_id,
+                "subject": notification.subject,
+                "body": notification.body,
+            },
+            ensure_ascii=False,
+        )
+        path = demo_outbox_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as file:
+            file.write(line + "\n")
+
+
+def demo_outbox_active() -> bool:
+    return issubclass(import_string(settings.QINQING_NOTIFIER), DemoOutboxBackend)
+
+
+def demo_outbox_path() -> Path:
+    return Path(getattr(settings, "QINQING_DEMO_OUTBOX", settings.VAR_DIR / "demo-outbox.jsonl"))
+
+
+def demo_outbox(limit: int = 200) -> list[dict]:
+    """The latest messages of the demo outbox, newest first."""
+    path = demo_outbox_path()
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as file:
+        lines = file.readlines()[-limit:]
+    messages = []
+    for line in reversed(lines):
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        row["at"] = datetime.fromisoformat(row["at"]) if row.get("at") else None
+        messages.append(row)
+    return messages
 
 
 class MemoryBackend(NotifierBackend):

@@ -16,7 +16,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from qinqing.core.models import Organisation, RoleGrant
-from qinqing.core.roles import Role
+from qinqing.core.roles import GOVERNMENT_ROLES, Role
 
 
 class Grants:
@@ -202,6 +202,12 @@ register_policy(
     roles=None,
     org_field=None,
     description="统计指标：已登录用户可读取（均为汇总数字，不含个人信息）",
+)
+register_policy(
+    "core.view_demo_outbox",
+    roles=GOVERNMENT_ROLES,
+    org_field=None,
+    description="演示短信：演示环境中政府工作人员查看本应发出的短信和邮件（仅演示通知通道启用时）",
 )
 register_policy(
     "core.manage_calendar",

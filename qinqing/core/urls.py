@@ -17,6 +17,7 @@ urlpatterns = [
     path("audit/anchors.json", views.audit_anchors_file, name="audit_anchors_file"),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
+    path("demo/outbox/", views.demo_outbox, name="demo_outbox"),
     path("figures/", views.figures_page, name="figures"),
     path("calendar/", views.calendar_index, name="calendar_index"),
     path("calendar/<int:year>/", views.calendar_year, name="calendar_year"),

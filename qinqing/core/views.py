@@ -4,11 +4,15 @@ import hashlib
 import logging
 import sys
 from base64 import b32encode
+from datetime import date
 
 import segno
+from django.apps import apps as django_apps
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -29,7 +33,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from qinqing.core import calendar, calendar_rules, checks, crypto, frontdoor, selectors, todos
+from qinqing.core import (
+    audit_labels,
+    calendar,
+    calendar_rules,
+    charts,
+    checks,
+    crypto,
+    frontdoor,
+    notifier,
+    selectors,
+    todos,
+)
 from qinqing.core import figures as figures_registry
 from qinqing.core.audit import anchors_document, verify_chain
 from qinqing.core.calendar_rules import WORKDAY, WorkCalendar
@@ -237,7 +252,15 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     action = request.GET.get("action", "").strip()[:80]
     entries = selectors.audit_entries(user=request.user, action_prefix=action)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit_list.html", {"page": page, "action": action})
+    choices = sorted(
+        ((code, str(label)) for code, label in audit_labels.all_labels().items()),
+        key=lambda c: c[1],
+    )
+    return render(
+        request,
+        "core/audit_list.html",
+        {"page": page, "action": action, "action_choices": choices},
+    )
 
 
 @login_required
@@ -288,19 +311,76 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "core/_notification_row.html", {"n": notification})
 
 
+def demo_outbox(request: HttpRequest) -> HttpResponse:
+    """演示短信: the SMS and e-mail the demo notifier kept instead of sending (codes included).
+    Exists only while the demo notifier is active; staff only."""
+    if not notifier.demo_outbox_active():
+        raise Http404
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    require(request.user, "core.view_demo_outbox")
+    messages_ = notifier.demo_outbox()
+    users = get_user_model().objects.in_bulk(
+        {m["recipient"] for m in messages_ if m.get("recipient")}
+    )
+    for m in messages_:
+        user = users.get(m.get("recipient"))
+        m["recipient_name"] = (user.get_full_name() or user.get_username()) if user else ""
+    return render(request, "core/demo_outbox.html", {"outbox": messages_})
+
+
 @login_required
 def figures_page(request: HttpRequest) -> HttpResponse:
     require(request.user, "core.view_figures")
     today = timezone.localdate()
     form = PeriodForm(request.GET if request.GET else PeriodForm.this_year(today))
-    rows = []
+    rows, trends, start, end = [], [], None, None
     if form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         rows = [
             (figure, figures_registry.evaluate(figure, start, end))
             for figure in figures_registry.all_figures()
         ]
-    return render(request, "core/figures.html", {"form": form, "rows": rows})
+        trends = figure_trends(start, end)
+    periods = charts.period_links(today, (start, end))
+    return render(
+        request,
+        "core/figures.html",
+        {"form": form, "rows": rows, "periods": periods, "charts": trends},
+    )
+
+
+def figure_trends(start: date, end: date) -> list[charts.Chart]:
+    """Month by month over the period, one chart per module and unit (figures of one unit
+    share an axis); rates as lines, counts and amounts as columns."""
+    months = charts.month_labels(start, end, limit=24)
+    groups: dict[tuple[str, str], list] = {}
+    for figure in figures_registry.all_figures():
+        app = django_apps.get_containing_app_config(figure.module)
+        if app is None or app.name == "qinqing.core":
+            continue
+        groups.setdefault((str(app.verbose_name), figure.unit), []).append(figure)
+    out = []
+    for index, ((module, unit), members) in enumerate(groups.items()):
+        series = [
+            (f.label, [figures_registry.evaluate(f, a, b) for _label, a, b in months])
+            for f in members
+        ]
+        if all(v in (None, 0) for _name, values in series for v in values):
+            continue
+        out.append(
+            charts.Chart(
+                id=f"trend-{index}",
+                title=_("%(module)s · %(names)s（按月）")
+                % {"module": module, "names": "、".join(f.label for f in members)},
+                labels=[label for label, _a, _b in months],
+                series=series,
+                kind="line" if unit == "%" else "bar",
+                unit=unit,
+                category=_("月份"),
+            )
+        )
+    return out
 
 
 # --- the working-day calendar ------------------------------------------------------------

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qinqing.core import calendar
-from qinqing.core.charts import bar_chart
+from qinqing.core.charts import Chart, chart, month_labels, period_links
 from qinqing.core.errors import DomainError, ThrottledError
 from qinqing.core.forms import PeriodForm
 from qinqing.core.models import Organisation
@@ -533,6 +533,15 @@ def _period(request):
     return form, date(today.year, 1, 1), today
 
 
+def _per_month(qs, field: str) -> dict[str, int]:
+    """Rows of `qs` per calendar month of `field` (local time), keyed "YYYY-MM"."""
+    return {
+        f"{row['m']:%Y-%m}": row["n"]
+        for row in qs.annotate(m=TruncMonth(field)).values("m").annotate(n=Count("pk"))
+        if row["m"]
+    }
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     require(request.user, "needs.view_dashboard")
@@ -542,13 +551,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form, start, end = _period(request)
     lo, hi = period(start, end)
     needs = Need.objects.filter(received_at__gte=lo, received_at__lt=hi)
-    by_month = [
-        (f"{row['m']:%Y-%m}", row["n"])
-        for row in needs.annotate(m=TruncMonth("received_at"))
-        .values("m")
-        .annotate(n=Count("pk"))
-        .order_by("m")
-        if row["m"]
+    months = month_labels(start, end)
+    received = _per_month(needs, "received_at")
+    closed = _per_month(
+        Need.objects.filter(state=Need.State.CLOSED, closed_at__gte=lo, closed_at__lt=hi),
+        "closed_at",
+    )
+    channels = dict(Need.Channel.choices)
+    by_channel = [
+        (str(channels.get(row["channel"], row["channel"])), row["n"])
+        for row in needs.values("channel").annotate(n=Count("pk")).order_by("-n")
     ]
     by_dept = [
         (row["department__short_name"] or row["department__name"] or "待派单", row["n"])
@@ -590,20 +602,36 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for n in names
     ]
     charts = [
-        bar_chart(by_month, title="诉求按月"),
-        bar_chart(by_dept, title="诉求按承办部门"),
-        bar_chart(by_cat, title="诉求按类别"),
-        bar_chart(by_kind, title="活动按类型"),
-        bar_chart(by_cluster, title="活动按集聚区"),
-    ]
-    titles = ["诉求按月", "诉求按承办部门", "诉求按类别", "活动按类型", "活动按集聚区"]
+        Chart(
+            id="needs-month",
+            title=_("诉求按月：收到与办结"),
+            labels=[label for label, _a, _b in months],
+            series=[
+                (_("收到"), [received.get(label, 0) for label, _a, _b in months]),
+                (_("办结"), [closed.get(label, 0) for label, _a, _b in months]),
+            ],
+            unit=_("件"),
+            category=_("月份"),
+        ),
+        chart("needs-dept", _("诉求按承办部门"), by_dept, kind="hbar", unit=_("件"),
+              category=_("部门")),
+        chart("needs-channel", _("诉求按渠道"), by_channel, kind="hbar", unit=_("件"),
+              category=_("渠道")),
+        chart("needs-category", _("诉求按类别"), by_cat, kind="hbar", unit=_("件"),
+              category=_("类别")),
+        chart("events-kind", _("活动按类型"), by_kind, kind="hbar", unit=_("场"),
+              category=_("类型")),
+        chart("events-cluster", _("活动按集聚区"), by_cluster, kind="hbar", unit=_("场"),
+              category=_("集聚区")),
+    ]  # fmt: skip
     return render(
         request,
         "needs/dashboard.html",
         {
             "form": form,
             "figures": figures,
-            "charts": list(zip(titles, charts, strict=True)),
+            "charts": charts,
+            "periods": period_links(timezone.localdate(), (start, end)),
             "start": start,
             "end": end,
         },

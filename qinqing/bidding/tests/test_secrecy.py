@@ -165,7 +165,7 @@ def response_text(response) -> str:
 
 # Each bidding route by what its URL takes (a new route must be placed here).
 ROUTES = {
-    "none": """session_list project_new expert_list expert_import expert_template room_list
+    "none": """session_list dashboard project_new expert_list expert_import expert_template room_list
         room_catalogue seating_list signin self_start self_home self_signout workstation signout
         workstation_action workstation_ping fee_standards workstation_report live_list
         bidder_clarifications workstation_clarifications proof_list""",

@@ -169,7 +169,9 @@ def test_dashboard_charts_and_export(client, world, submit):
     need = submit()
     client.force_login(world["editor"])
     html = client.get("/needs/dashboard/").content.decode()
-    assert html.count("<svg") >= 5 and "诉求按承办部门" in html and "按时办结率" in html
+    assert html.count("data-chart=") == 4 and "诉求按承办部门" in html and "按时办结率" in html
+    assert '<script id="chart-needs-channel" type="application/json">' in html
+    assert '<th scope="row">问需二维码</th><td class="num">1</td>' in html  # its table
     response = client.get("/needs/export.xlsx")
     wb = load_workbook(BytesIO(response.content))
     assert wb.sheetnames == ["诉求工单", "活动"]

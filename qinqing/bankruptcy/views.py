@@ -683,7 +683,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if end < start:
         start, end = end, start
     values = [
-        (figure.label, figures_registry.evaluate(figure, start, end), figure.unit)
+        (figure.shown_label, figures_registry.evaluate(figure, start, end), figure.shown_unit)
         for figure in (figures_registry.get_figure(name) for name in FIGURE_NAMES)
     ]
     series = bankruptcy_figures.series(list(range(start.year, end.year + 1))[-8:])

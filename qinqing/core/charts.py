@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.utils.html import escape
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -88,8 +89,8 @@ class Chart:
 
     @property
     def money(self) -> bool:
-        """Amounts (元, 万元) read with two decimals in the table."""
-        return str(self.unit) in ("元", "万元")
+        """Amounts (元, 万元) read with two decimals in the table, whatever the language."""
+        return str(self.unit) in {"元", "万元", gettext("元"), gettext("万元")}
 
     @property
     def empty(self) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.core import calendar
@@ -28,6 +29,20 @@ class Figure:
     definition: str
     compute: Compute
     module: str
+
+    # The registry keeps the Chinese source text (the API and a brief's snapshot show it);
+    # pages show these, in the reader's language.
+    @property
+    def shown_label(self) -> str:
+        return gettext(self.label)
+
+    @property
+    def shown_unit(self) -> str:
+        return gettext(self.unit) if self.unit else ""
+
+    @property
+    def shown_definition(self) -> str:
+        return gettext(self.definition)
 
 
 _REGISTRY: dict[str, Figure] = {}

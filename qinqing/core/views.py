@@ -363,7 +363,7 @@ def figure_trends(start: date, end: date) -> list[charts.Chart]:
     out = []
     for index, ((module, unit), members) in enumerate(groups.items()):
         series = [
-            (f.label, [figures_registry.evaluate(f, a, b) for _label, a, b in months])
+            (f.shown_label, [figures_registry.evaluate(f, a, b) for _label, a, b in months])
             for f in members
         ]
         if all(v in (None, 0) for _name, values in series for v in values):
@@ -372,11 +372,11 @@ def figure_trends(start: date, end: date) -> list[charts.Chart]:
             charts.Chart(
                 id=f"trend-{index}",
                 title=_("%(module)s · %(names)s（按月）")
-                % {"module": module, "names": "、".join(f.label for f in members)},
+                % {"module": module, "names": _("、").join(f.shown_label for f in members)},
                 labels=[label for label, _a, _b in months],
                 series=series,
                 kind="line" if unit == "%" else "bar",
-                unit=unit,
+                unit=members[0].shown_unit,
                 category=_("月份"),
             )
         )

@@ -563,13 +563,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for row in needs.values("channel").annotate(n=Count("pk")).order_by("-n")
     ]
     by_dept = [
-        (row["department__short_name"] or row["department__name"] or "待派单", row["n"])
+        (row["department__short_name"] or row["department__name"] or _("待派单"), row["n"])
         for row in needs.values("department__short_name", "department__name")
         .annotate(n=Count("pk"))
         .order_by("-n")
     ]
     by_cat = [
-        (row["category__name"] or "未分类", row["n"])
+        (row["category__name"] or _("未分类"), row["n"])
         for row in needs.values("category__name").annotate(n=Count("pk")).order_by("-n")
     ]
     events = Event.objects.filter(starts_at__gte=lo, starts_at__lt=hi, state="done")
@@ -579,7 +579,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for row in events.values("kind").annotate(n=Count("pk")).order_by("-n")
     ]
     by_cluster = [
-        (row["audience_clusters__name"] or "未限定集聚区", row["n"])
+        (row["audience_clusters__name"] or _("未限定集聚区"), row["n"])
         for row in events.values("audience_clusters__name").annotate(n=Count("pk")).order_by("-n")
     ]
     names = [

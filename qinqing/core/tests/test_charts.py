@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from qinqing.core.charts import Chart, chart, month_labels, period_links
 
@@ -78,3 +80,10 @@ def test_figures_page_opens_on_this_year_and_shows_no_codes(client, demo_users):
     assert "<code>" not in text and "working_days" not in text
     assert 'aria-current="true">今年' in text
     assert "vendor/echarts.min.js" in text and "core/charts.js" in text
+
+
+def test_amounts_keep_two_decimals_in_english_too():
+    """The unit is a translated string: 万元 reads "10,000 yuan" in English, still money."""
+    with translation.override("en"):
+        assert Chart(id="m", title="t", labels=["a"], series=[("s", [1])], unit=_("万元")).money
+        assert not Chart(id="n", title="t", labels=["a"], series=[("s", [1])], unit=_("家")).money

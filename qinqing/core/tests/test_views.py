@@ -107,3 +107,12 @@ def test_figures_page_shows_values(client, demo_users):
     client.force_login(demo_users["editor"])
     html = client.get("/figures/?start=2024-10-01&end=2024-10-31").content.decode()
     assert "工作日天数" in html and ">19<" in html
+
+
+def test_figures_page_reads_in_english(client, demo_users):
+    """The registry keeps the Chinese source text; the page shows the reader's language."""
+    client.force_login(demo_users["editor"])
+    client.cookies["django_language"] = "en"
+    html = client.get("/figures/?start=2024-10-01&end=2024-10-31").content.decode()
+    assert "Working days" in html and "make-up working days" in html and ">days<" in html
+    assert "工作日天数" not in html

@@ -89,6 +89,15 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     per_identity: Counter = field(default_factory=Counter)
     seed: int | None = None
+    per_operation: dict = field(default_factory=dict)  # label -> Counter of statuses
+
+    def never_succeeded(self) -> list[str]:
+        """Operations no example got a 2xx from (only refusals were checked)."""
+        return sorted(
+            label
+            for label, statuses in self.per_operation.items()
+            if not any(200 <= s < 300 for s in statuses)
+        )
 
     @property
     def server_errors(self) -> int:
@@ -282,6 +291,7 @@ def _run(session, base_url, operation, mode, identity, examples, path_values, se
         rep.examples += 1
         rep.per_identity[identity.name] += 1
         rep.statuses[response.status_code] += 1
+        rep.per_operation.setdefault(operation.label, Counter())[response.status_code] += 1
         try:
             case.validate_response(response, checks=CHECKS, headers=headers)
         except (AssertionError, FailureGroup) as exc:

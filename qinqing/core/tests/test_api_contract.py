@@ -9,6 +9,7 @@ number of examples (QINQING_API_FUZZ_EXAMPLES per operation, identity and mode; 
 default; QINQING_API_FUZZ_SEED, 0 by default, picks them); bench/api_fuzz.py runs longer.
 """
 
+import copy
 import os
 from io import StringIO
 
@@ -57,13 +58,21 @@ def test_every_operation_keeps_its_documented_contract_under_fuzzing(live_url, d
     findings = "\n".join(str(f) for f in report.findings[:30])
     assert report.server_errors == 0 and not report.findings, f"{report.summary()}\n{findings}"
 
-    # The harness can fail: the same answers against a document that omits one are caught.
+    # The harness can fail: answers that the document does not describe are caught — an
+    # undocumented status, and an error body that does not fit its schema.
+    def caught(document) -> set[str]:
+        report = apifuzz.fuzz(
+            live_url,
+            document,
+            [apifuzz.Identity("anonymous")],
+            max_examples=1,
+            only=lambda operation: operation.path == "/api/v1/me",
+        )
+        assert report.examples
+        return {f.check for f in report.findings}
+
+    wrong = copy.deepcopy(document)
+    wrong["components"]["schemas"]["ApiError"]["properties"]["detail"]["type"] = "integer"
+    assert caught(wrong) == {"JsonSchemaError"}
     del document["paths"]["/api/v1/me"]["get"]["responses"]["401"]
-    caught = apifuzz.fuzz(
-        live_url,
-        document,
-        [apifuzz.Identity("anonymous")],
-        max_examples=1,
-        only=lambda operation: operation.path == "/api/v1/me",
-    )
-    assert caught.examples and {f.check for f in caught.findings} == {"UndefinedStatusCode"}
+    assert caught(document) == {"UndefinedStatusCode"}

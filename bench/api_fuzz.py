@@ -169,6 +169,7 @@ def _fuzz(base: str, args, server_pid: int, database: str):
         identities,
         max_examples=args.examples,
         path_values=apifuzz.known_path_values(),
+        bodies=apifuzz.plausible_bodies(),
         seed=args.seed,
         progress=progress,
     )

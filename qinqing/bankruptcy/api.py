@@ -129,7 +129,9 @@ class SignInIn(Schema):
 
 class SignedInOut(Schema):
     creditor: str
-    signed_in_at: str = Field(description="签到时间（ISO 8601，含微秒）", format="date-time")
+    signed_in_at: str = Field(
+        description="签到时间（ISO 8601，含微秒）", json_schema_extra={"format": "date-time"}
+    )
 
 
 class TallyOut(Schema):

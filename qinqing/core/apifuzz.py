@@ -160,15 +160,26 @@ def _without_controls(case):
     return case
 
 
-def _strategy(operation, mode, path_values: dict[str, list]) -> st.SearchStrategy:
+def _strategy(operation, mode, path_values: dict[str, list], bodies: list) -> st.SearchStrategy:
     generated = operation.as_strategy(generation_mode=mode)
     names = _path_names(operation)
+    real = st.just({})
     if names and all(path_values.get(n) for n in names):
-        combos = st.fixed_dictionaries({n: st.sampled_from(path_values[n]) for n in names})
-        real = combos.flatmap(
-            lambda values: operation.as_strategy(generation_mode=mode, path_parameters=values)
+        real = st.fixed_dictionaries({n: st.sampled_from(path_values[n]) for n in names})
+        generated = st.one_of(
+            real.flatmap(
+                lambda values: operation.as_strategy(generation_mode=mode, path_parameters=values)
+            ),
+            generated,
         )
-        generated = st.one_of(real, generated)
+    if mode == GenerationMode.POSITIVE and bodies:
+        # Input a client would send, on real objects: the success answers get checked too.
+        plausible = st.tuples(real, st.sampled_from(bodies)).flatmap(
+            lambda pair: operation.as_strategy(
+                generation_mode=mode, path_parameters=pair[0] or None, body=pair[1]
+            )
+        )
+        generated = st.one_of(plausible, generated)
     if mode == GenerationMode.POSITIVE:
         generated = generated.map(_without_controls)
     return generated
@@ -189,6 +200,7 @@ def fuzz(
     *,
     max_examples: int,
     path_values: dict[str, list] | None = None,
+    bodies: dict[str, list] | None = None,
     seed: int | None = 0,
     modes=MODES,
     only: Callable[[Any], bool] | None = None,
@@ -203,6 +215,7 @@ def fuzz(
     ops = [op for op in operations(schema) if only is None or only(op)]
     report = Report(operations=len(ops), seed=seed)
     path_values = path_values or {}
+    bodies = bodies or {}
     started = time.monotonic()
     with requests.Session() as session:  # closed at the end: the server's threads end too
         _fuzz_all(
@@ -212,6 +225,7 @@ def fuzz(
             identities,
             max_examples,
             path_values,
+            bodies,
             seed,
             modes,
             timeout,
@@ -229,6 +243,7 @@ def _fuzz_all(
     identities,
     max_examples,
     path_values,
+    bodies,
     seed,
     modes,
     timeout,
@@ -252,6 +267,7 @@ def _fuzz_all(
                     identity,
                     examples,
                     path_values,
+                    bodies.get(operation.definition.raw.get("operationId"), []),
                     seed,
                     timeout,
                     report,
@@ -260,7 +276,9 @@ def _fuzz_all(
                 progress(f"{identity.name} {operation.label}: {report.examples} examples")
 
 
-def _run(session, base_url, operation, mode, identity, examples, path_values, seed, timeout, rep):
+def _run(
+    session, base_url, operation, mode, identity, examples, path_values, bodies, seed, timeout, rep
+):
     consumes = operation.definition.raw.get("operationId") == "qinqing_core_api_token_revoke"
 
     @hypothesis.settings(
@@ -271,7 +289,7 @@ def _run(session, base_url, operation, mode, identity, examples, path_values, se
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
     )
-    @hypothesis.given(case=_strategy(operation, mode, path_values))
+    @hypothesis.given(case=_strategy(operation, mode, path_values, bodies))
     def run(case):
         headers = dict(identity.headers)
         if consumes and identity.fresh is not None:
@@ -395,4 +413,57 @@ def known_path_values(limit: int = 4) -> dict[str, list]:
         "sheet_id": ids(ScoreSheet),
         "note_id": ids(DeviationNote),
         "stage": list(Stage.values),
+    }
+
+
+def plausible_bodies() -> dict[str, list]:
+    """Bodies a client would send, per operationId (with real path ids they reach the success
+    answers, whose bodies are then checked; which succeed depends on the identity and the
+    object's state)."""
+    from datetime import date
+
+    from qinqing.core.demo import demo_password
+    from qinqing.needs.models import Category
+
+    today = date.today().isoformat()
+    category = Category.objects.order_by("pk").values_list("code", flat=True).first() or ""
+    return {
+        "qinqing_core_api_token_create": [
+            {"username": name, "password": demo_password()}
+            for name in ("editor", "judge", "creditor")
+        ],
+        "qinqing_needs_api_classify": [{"text": "企业用电报装需要多久？"}],
+        "qinqing_needs_api_need_transition": [
+            {"action": "dispatch", "category": category},
+            {"action": "sign"},
+            {"action": "reply", "reply": "已协调供电部门，三个工作日内接电。"},
+            {"action": "callback", "note": "企业满意"},
+            {"action": "return", "reason": "不属于本部门职责"},
+            {"action": "request_extension", "days": 5, "reason": "需现场核查"},
+            {"action": "close"},
+        ],
+        "qinqing_activities_api_checkin": [{"secret": "no-such-secret"}],
+        "qinqing_bankruptcy_api_claim_create": [
+            {"principal": "50000.00", "interest": "1200.50", "phone": "13900000000"}
+        ],
+        "qinqing_bankruptcy_api_sign_in": [{}],
+        "qinqing_bankruptcy_api_ballot_create": [{"vote": "yes"}, {"vote": "no"}],
+        "qinqing_bankruptcy_api_claim_review": [
+            {"admitted_amount": "1000.00", "reason": "经核实"},
+            {"admitted_amount": None, "reason": "证据不足"},
+        ],
+        "qinqing_bankruptcy_api_agreement_create": [{"rate": "40"}, {"rate": "60"}],
+        "qinqing_bankruptcy_api_agreement_approve": [{"on": today}],
+        "qinqing_bankruptcy_api_payment_create": [
+            {"amount": "100.00", "paid_on": today, "reference": "转账"}
+        ],
+        "qinqing_bidding_api_draw_witness": [{"witness_entropy": "见证人随机数 20261207"}],
+        "qinqing_bidding_workstation_api_sheet_put": [{"entries": []}],
+        "qinqing_bidding_workstation_api_sheet_submit": [{"entries": None}],
+        "qinqing_bidding_workstation_api_deviation_explain": [{"explanation": "依据投标文件"}],
+        "qinqing_bidding_workstation_api_sheet_reopen": [{"reason": "评分遗漏，退回修改"}],
+        "qinqing_bidding_workstation_api_report_sign": [
+            {"agree": True},
+            {"agree": False, "dissent_reason": "对第二名的技术评分有不同意见"},
+        ],
     }

@@ -51,8 +51,8 @@ class ApiError(Schema):
 
     detail: str = Field(description="说明（中文，可直接展示给用户）")
     code: str = Field(
-        description="机器可读的原因，如 invalid、not_found、forbidden、unauthenticated、"
-        "conflict、throttled、code_required、control_character、too_large"
+        description="机器可读的原因，如 invalid、malformed、csrf、not_found、forbidden、unauthenticated、"
+        "throttled、code_required、control_character、too_large 及各业务规则的代码"
     )
     field: str | None = Field(None, description="出错的输入项（已知时）")
     errors: list[FieldError] | None = Field(

@@ -369,14 +369,14 @@ def seat_identity(seat, name: str = "expert@workstation") -> Identity:
 
 
 def in_progress_seat():
-    """A seat of a session being evaluated today whose expert has signed in (the demo's)."""
+    """A seat of a session being evaluated today whose expert has signed in (the demo's),
+    one with a sheet still in draft when there is one (so that saving it can succeed)."""
     from qinqing.bidding.models import Seat
 
-    return (
-        Seat.objects.filter(signed_in_at__isnull=False, outcome__session__status="evaluating")
-        .order_by("pk")
-        .first()
-    )
+    seats = Seat.objects.filter(
+        signed_in_at__isnull=False, outcome__session__status="evaluating"
+    ).order_by("pk")
+    return seats.filter(sheets__status="draft").first() or seats.first()
 
 
 def known_path_values(limit: int = 4) -> dict[str, list]:

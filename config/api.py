@@ -2,7 +2,6 @@
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
@@ -13,11 +12,14 @@ from qinqing.bidding.api import workstation_router
 from qinqing.briefing.api import router as briefing_router
 from qinqing.core.api import BearerAuth
 from qinqing.core.api import router as core_router
+from qinqing.core.api_errors import QinqingAPI
 from qinqing.core.errors import DomainError
 from qinqing.enterprises.api import router as enterprises_router
 from qinqing.needs.api import router as needs_router
 
-api = NinjaAPI(
+# Every refusal below answers the one error body, qinqing.core.api_errors.ApiError, which the
+# OpenAPI document gives every operation for each status it can answer.
+api = QinqingAPI(
     title="亲清 Qinqing API",
     version="1",
     description="洪山区优化营商环境平台接口。认证：`POST /api/v1/auth/token` 取得令牌后以 "
@@ -52,26 +54,32 @@ def _invalid(request, exc: ValidationError):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    """ninja's own refusals (e.g. a body that is not JSON) in Chinese, with the same status."""
-    message = str(exc)
+    """ninja's own refusals (a body that is not JSON, a failed CSRF check) in Chinese, with
+    the same status."""
+    message, code = str(exc), "invalid"
     if message.startswith("Cannot parse request body"):
-        message = "请求内容无法解析：请以 JSON 格式发送"
-    return api.create_response(request, {"detail": message}, status=exc.status_code)
+        message, code = "请求内容无法解析：请以 JSON 格式发送", "malformed"
+    elif message == "CSRF check Failed":
+        message, code = "CSRF 校验失败：请刷新页面后重试，或以令牌调用接口", "csrf"
+    body = {"detail": message, "code": code}
+    return api.create_response(request, body, status=exc.status_code)
 
 
 @api.exception_handler(Http404)
 def _not_found(request, exc):
-    return api.create_response(request, {"detail": "未找到该对象"}, status=404)
+    return api.create_response(request, {"detail": "未找到该对象", "code": "not_found"}, status=404)
 
 
 @api.exception_handler(PermissionDenied)
 def _forbidden(request, exc):
-    return api.create_response(request, {"detail": "无权执行此操作"}, status=403)
+    body = {"detail": "无权执行此操作", "code": "forbidden"}
+    return api.create_response(request, body, status=403)
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, exc):
-    return api.create_response(request, {"detail": "未登录或令牌无效"}, status=401)
+    body = {"detail": "未登录或令牌无效", "code": "unauthenticated"}
+    return api.create_response(request, body, status=401)
 
 
 api.add_router("", core_router)

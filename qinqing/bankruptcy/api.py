@@ -127,6 +127,13 @@ class SignInIn(Schema):
     proxy_name: str = ""
 
 
+class SignedInOut(Schema):
+    creditor: str
+    signed_in_at: str = Field(
+        description="签到时间（ISO 8601，含微秒）", json_schema_extra={"format": "date-time"}
+    )
+
+
 class TallyOut(Schema):
     item: str
     passed: bool
@@ -220,7 +227,7 @@ def _own_creditor(request, case_id: int, creditor_id: int | None):
     return creditors[0]
 
 
-@router.post("/meetings/{meeting_id}/sign-in", response={200: dict}, summary="在线签到")
+@router.post("/meetings/{meeting_id}/sign-in", response=SignedInOut, summary="在线签到")
 @idempotent
 def sign_in(request, meeting_id: int, payload: SignInIn):
     meeting = get_visible_or_404(

@@ -11,6 +11,7 @@ from ninja.security import HttpBearer
 
 from qinqing.core import figures as figures_registry
 from qinqing.core import limits
+from qinqing.core.api_errors import responds
 from qinqing.core.models import Organisation
 from qinqing.core.net import client_ip
 from qinqing.core.permissions import require
@@ -83,6 +84,7 @@ class FiguresQuery(Schema):
 
 
 @router.post("/auth/token", auth=None, response={200: TokenOut}, summary="以用户名和密码换取令牌")
+@responds(401, 429, never=[409])
 def token_create(request, payload: TokenIn):
     """Failures slow the next attempt (429 with `Retry-After`); after several failures an
     account with a phone also needs an SMS code (401, `code` = `code_required`). A token stops
@@ -121,6 +123,7 @@ def me(request):
 
 
 @router.get("/figures", response=FiguresOut, summary="统计指标（按区间与机构）")
+@responds(404)  # an unknown organisation code
 def figures(request, query: Query[FiguresQuery]):
     require(request.user, "core.view_figures")
     limits.check_period(query.start, query.end, fields=("from", "to"))

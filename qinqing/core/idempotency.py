@@ -143,6 +143,7 @@ def idempotent(operation):
         return result
 
     wrapper.__signature__ = signature
+    wrapper.__idempotency_key__ = (HEADER, _KEY.pattern)  # documented by core.api_errors
     return wrapper
 
 

@@ -522,12 +522,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
+def _api_error(request, status: int, detail: str, code: str) -> JsonResponse | None:
+    """Under /api/ the error pages are the API's error body (core.api_errors.ApiError): a
+    path no operation matches (e.g. /api/v1/needs/abc) is a JSON 404 like an unknown id."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": detail, "code": code}, status=status)
+    return None
+
+
 def error_403(request, exception=None):
-    return render(request, "403.html", status=403)
+    return _api_error(request, 403, "无权执行此操作", "forbidden") or render(
+        request, "403.html", status=403
+    )
 
 
 def error_404(request, exception=None):
-    return render(request, "404.html", status=404)
+    return _api_error(request, 404, "未找到该对象", "not_found") or render(
+        request, "404.html", status=404
+    )
 
 
 DATABASE_UNAVAILABLE = "数据库暂不可用，请稍后再试"
@@ -550,6 +562,8 @@ def error_500(request):
         else:
             response = HttpResponse(loader.get_template("503.html").render(), status=503)
         response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
+    if response := _api_error(request, 500, "服务器内部错误，请稍后重试", "server_error"):
         return response
     # No context processors: the database may be the reason we are here.
     return HttpResponseServerError(loader.get_template("500.html").render())

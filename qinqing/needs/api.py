@@ -7,6 +7,7 @@ from datetime import date, datetime
 from ninja import Field, Router, Schema
 
 from qinqing.core import calendar
+from qinqing.core.api_errors import responds
 from qinqing.core.errors import DomainError
 from qinqing.core.permissions import get_visible_or_404, require
 from qinqing.needs import rules, selectors, services
@@ -26,6 +27,7 @@ class ClassifyOut(Schema):
 
 
 @router.post("/classify", auth=None, response=ClassifyOut, summary="按关键词规则判断诉求类别")
+@responds(never=[409])  # reads only
 def classify(request, payload: ClassifyIn):
     text = payload.text.strip()
     if not text:

@@ -22,6 +22,22 @@ class DrawOut(Schema):
     backups: int
 
 
+class ProofOut(Schema):
+    """Before the result is final only the first four fields (they identify nobody)."""
+
+    draw_id: str
+    pool_digest: str
+    commitment: str
+    pool_size: int | None = None
+    algorithm: str | None = None
+    pool: list[str] | None = None
+    server_nonce: str | None = None
+    witness_entropy: str | None = None
+    quota: int | None = None
+    backups: int | None = None
+    drawn: list[str] | None = None
+
+
 class WitnessIn(Schema):
     witness_entropy: str = ""
 
@@ -70,6 +86,8 @@ def draw_witness(request, draw_id: str, payload: WitnessIn):
 @router.get(
     "/draws/{draw_id}/proof",
     auth=None,
+    response=ProofOut,
+    exclude_unset=True,
     summary="抽取证明（解密前只含抽取编号、候选池摘要、承诺值和人数）",
     operation_id="qinqing_bidding_api_draw_proof",
 )

@@ -10,11 +10,13 @@ request. A sheet of another member is a 404 until its stage is closed (背靠背
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import Body, Router, Schema
+from ninja import Body, Field, Router, Schema
 from pydantic import BaseModel
 
 from qinqing.bidding.evaluation import scoring, selectors, supervision
@@ -41,6 +43,121 @@ class EntriesIn(BaseModel):
 
 def _entries_in(entries: list[EntryIO]) -> list[scoring.EntryIn]:
     return [scoring.EntryIn(e.bidder_id, e.criterion, e.score, e.passed, e.note) for e in entries]
+
+
+class CriterionOut(Schema):
+    code: str
+    name: str
+    group: str
+    max_score: Decimal | None
+    step: Decimal
+
+
+class BidderOut(Schema):
+    id: int
+    name: str
+
+
+class EntryOut(Schema):
+    bidder_id: int
+    criterion: str
+    score: Decimal | None
+    passed: bool | None
+    note: str
+
+
+class DeviationOut(Schema):
+    id: int
+    bidder_id: int
+    criterion: str | None
+    score: Decimal
+    mean: Decimal
+    ratio: Decimal | None
+    explanation: str
+
+
+class SheetOut(Schema):
+    id: int
+    stage: str
+    status: str
+    workstation: str
+    updated_at: datetime
+    submitted_at: datetime | None
+    criteria: list[CriterionOut]
+    bidders: list[BidderOut]
+    entries: list[EntryOut]
+    # Only on one's own sheet (the routes leave it out of others', exclude_unset).
+    deviations: list[DeviationOut] = Field(None, description="评分偏离（仅本人的评分表）")
+
+
+class SheetStateOut(Schema):
+    id: int
+    stage: str
+    status: str
+    updated_at: datetime
+    submitted_at: datetime | None
+
+
+class SheetHeaderOut(Schema):
+    id: int
+    stage: str
+    status: str
+
+
+class ProjectRefOut(Schema):
+    code: str
+    name: str
+
+
+class WorkstationOut(Schema):
+    workstation: str
+    session: int
+    project: ProjectRefOut
+    status: str
+    stage: str | None
+    stage_status: str | None
+    paused: bool
+    is_chair: bool
+    sheets: list[SheetHeaderOut]
+
+
+class ExplainedOut(Schema):
+    id: int
+    explained: bool
+
+
+class StageClosedOut(Schema):
+    closed: str
+    current: str | None
+    current_status: str | None
+    awaiting_lot: bool
+
+
+class LiveSessionOut(Schema):
+    id: int
+    project_code: str
+    project_name: str
+    section: str
+    status: str
+    status_label: str
+    starts_at: datetime
+    started_at: datetime | None
+    chair_workstation: str | None
+    paused: bool
+
+
+class LiveBoardOut(Schema):
+    """The supervision board: progress and incidents, never a score or a verdict."""
+
+    session: LiveSessionOut
+    generated_at: datetime
+    idle_minutes: int
+    current_stage: str | None
+    current_stage_label: str
+    centres: list[dict[str, Any]]
+    stages: list[dict[str, Any]]
+    workstations: list[dict[str, Any]]
+    incidents: list[dict[str, Any]]
 
 
 class ReasonIn(Schema):
@@ -119,6 +236,7 @@ def _own_sheet(seat: Seat, stage: str) -> ScoreSheet:
 
 @workstation_router.get(
     "",
+    response=WorkstationOut,
     summary="本工位：评标项目、当前阶段、本人评分表",
     operation_id="qinqing_bidding_workstation_api_workstation",
 )
@@ -145,6 +263,8 @@ def workstation(request):
 
 @workstation_router.get(
     "/sheets/{stage}",
+    response=SheetOut,
+    exclude_unset=True,
     summary="本人某阶段的评分表",
     operation_id="qinqing_bidding_workstation_api_sheet_get",
 )
@@ -155,6 +275,7 @@ def sheet_get(request, stage: str):
 
 @workstation_router.put(
     "/sheets/{stage}",
+    response=SheetStateOut,
     summary="保存本人评分（提交前可反复保存；返回评分表状态）",
     operation_id="qinqing_bidding_workstation_api_sheet_put",
 )
@@ -186,6 +307,7 @@ class SubmitIn(BaseModel):
 
 @workstation_router.post(
     "/sheets/{stage}/submit",
+    response=SheetStateOut,
     summary="提交并锁定本人评分表（可同时提交最终评分：全部保存并提交，或全部不变）",
     operation_id="qinqing_bidding_workstation_api_sheet_submit",
 )
@@ -203,6 +325,8 @@ def sheet_submit(request, stage: str, payload: Body[SubmitIn | None] = None):
 
 @workstation_router.get(
     "/committee/sheets/{sheet_id}",
+    response=SheetOut,
+    exclude_unset=True,
     summary="评标委员会成员的评分表（阶段结束后可见）",
     operation_id="qinqing_bidding_workstation_api_committee_sheet",
 )
@@ -220,6 +344,7 @@ def committee_sheet(request, sheet_id: int):
 
 @workstation_router.post(
     "/deviations/{note_id}/explain",
+    response=ExplainedOut,
     summary="书面说明评分偏离",
     operation_id="qinqing_bidding_workstation_api_deviation_explain",
 )
@@ -236,6 +361,7 @@ def deviation_explain(request, note_id: int, payload: ExplanationIn):
 
 @workstation_router.post(
     "/stages/{stage}/close",
+    response=StageClosedOut,
     summary="负责人结束评审阶段",
     operation_id="qinqing_bidding_workstation_api_stage_close",
 )
@@ -258,6 +384,7 @@ def stage_close(request, stage: str):
 
 @workstation_router.post(
     "/sheets/{sheet_id}/reopen",
+    response=SheetHeaderOut,
     summary="负责人退回某成员已提交的评分表",
     operation_id="qinqing_bidding_workstation_api_sheet_reopen",
 )
@@ -272,6 +399,7 @@ def sheet_reopen(request, sheet_id: int, payload: ReasonIn):
 
 @router.get(
     "/sessions/{session_id}/live",
+    response=LiveBoardOut,
     summary="评标现场监督：各中心工位签到与评审进度、异常情况（不含任何评分或评审结论）",
     operation_id="qinqing_bidding_api_session_live",
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.http import Http404
 from ninja import Router, Schema
 
@@ -20,8 +22,32 @@ class SignIn(Schema):
     dissent_reason: str = ""
 
 
+class SignedOut(Schema):
+    position: str
+    at: datetime
+
+
+class SignatureRowOut(Schema):
+    workstation: str
+    expert_code: str | None  # only once the committee may be identified
+    position: str | None
+    dissent_reason: str
+    at: datetime | None
+
+
+class ReportOut(Schema):
+    session: int
+    status: str
+    built_at: datetime | None
+    sealed_at: datetime | None
+    content_sha256: str
+    pdf_sha256: str | None
+    signatures: list[SignatureRowOut]
+
+
 @workstation_router.post(
     "/report/sign",
+    response=SignedOut,
     summary="签署评标报告：同意，或书面说明不同意见和理由（实施条例第五十三条）",
     operation_id="qinqing_bidding_workstation_api_report_sign",
 )
@@ -38,6 +64,7 @@ def report_sign(request, payload: SignIn):
 
 @router.get(
     "/sessions/{session_id}/report",
+    response=ReportOut,
     summary="评标报告：状态、内容摘要与每位成员的签署意见（实施条例第五十三条）",
     operation_id="qinqing_bidding_api_session_report",
 )

@@ -27,7 +27,7 @@ def test_bad_token_and_no_auth_are_401_json(client, demo_users):
     for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer qq_wrong"}):
         response = client.get("/api/v1/me", **headers)
         assert response.status_code == 401
-        assert response.json() == {"detail": "未登录或令牌无效"}
+        assert response.json() == {"detail": "未登录或令牌无效", "code": "unauthenticated"}
 
 
 def test_session_auth_works(client, demo_users):

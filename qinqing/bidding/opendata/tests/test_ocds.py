@@ -557,4 +557,4 @@ def test_who_may_read_it(client, world):
         world,
     )
     response = client.get(_url("NO-SUCH"))
-    assert response.json() == {"detail": "未找到该对象"}
+    assert response.json() == {"detail": "未找到该对象", "code": "not_found"}

@@ -94,3 +94,38 @@ def test_the_administrator_reviews_a_claim_from_the_home(browser_page, live_url,
     claim = Claim.objects.get(pk=claim_pk)
     assert claim.status == Claim.Status.ADMITTED and claim.review_reason == "合同及送货单齐全"
     assert Claim.objects.filter(status=Claim.Status.FILED).count() == waiting - 1
+
+
+def test_the_judge_approves_an_adopted_agreement_from_the_home(
+    browser_page, live_url, meeting_case, world
+):
+    """Art.98 from the judge's to-do: the creditors' meeting adopted the agreement (Art.97), the
+    judge opens it from 我的待办 on a phone and approves it."""
+    from qinqing.bankruptcy import services
+    from qinqing.bankruptcy.models import Agreement
+    from qinqing.bankruptcy.tests import scenarios
+
+    case, c = meeting_case
+    admin = world["users"]["administrator"]
+    agreement = services.agreement_draft(
+        actor=admin,
+        case=case,
+        offers=[(c["A"], "320", ""), (c["B"], "160", ""), (c["C"], "80", ""), (c["E"], "160", "")],
+    )
+    scenarios.adopt(case, c, admin)
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_url}/login/")
+    page.get_by_label("用户名").fill("judge")
+    page.get_by_label("密码").fill("qinqing-demo")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_url}/")
+    page.get_by_role("link", name="待裁定认可的和解协议").click()
+    page.wait_for_url(f"**/agreements/{agreement.pk}/")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    page.get_by_role("button", name="裁定认可（第98条）").click()
+    page.wait_for_load_state()
+    agreement.refresh_from_db()
+    assert agreement.status == Agreement.Status.APPROVED
+    page.goto(f"{live_url}/")
+    assert page.get_by_role("link", name="待裁定认可的和解协议").count() == 0

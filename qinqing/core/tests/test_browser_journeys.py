@@ -78,3 +78,29 @@ def test_the_signed_in_firm_submits_its_own_need_and_follows_it(browser_page, li
     page.get_by_role("link", name=need.number).click()
     page.wait_for_url(f"**/needs/{need.pk}/")
     _no_sideways_scroll(page)
+
+
+def test_the_volunteer_files_a_supervision_report_from_the_home(browser_page, live_url):
+    """On the full demo (a volunteer supervisor in office): from the home's entry point, a report
+    with one finding, which opens a rectification order for the department."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from qinqing.activities.models import SupervisionReport
+
+    call_command("load_demo", stdout=StringIO())
+    before = SupervisionReport.objects.count()
+    page = browser_page
+    _sign_in(page, live_url, "volunteer")
+    page.get_by_role("link", name="提交监督体验报告").first.click()
+    _no_sideways_scroll(page)
+    page.get_by_label("整体满意度").select_option("4")
+    page.get_by_label("意见建议").fill("叫号屏显示不清楚。")
+    page.get_by_label("发现的问题（每行一条，将生成整改单）").fill("自助终端打印机缺纸")
+    page.get_by_role("button", name="提交", exact=True).click()
+    page.get_by_text("监督体验报告已提交").wait_for()
+    report = SupervisionReport.objects.order_by("-pk").first()
+    assert SupervisionReport.objects.count() == before + 1
+    assert report.overall == 4 and report.appointment.user.username == "volunteer"
+    assert [f.text for f in report.findings.all()] == ["自助终端打印机缺纸"]

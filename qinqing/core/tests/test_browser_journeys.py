@@ -1,8 +1,9 @@
 """Roles walk their main task from the to-do home in Chromium, on a phone (390 × 844): the
 dispatcher routes a need the rules could not, the signed-in firm submits its own need and
-follows it. (The liaison's signing is in test_browser.py; the administrator's review and the
-creditor's vote, the editor's and reviewer's brief, the supervisor's witness and the expert's
-scoring in their modules' browser tests.)"""
+follows it, the volunteer files a supervision report, the instructor records a visit and the
+need raised there. (The liaison's signing is in test_browser.py; the administrator's review,
+the judge's approval and the creditor's vote, the editor's and reviewer's brief, the
+supervisor's witness and the experts' scoring in their modules' browser tests.)"""
 
 import pytest
 
@@ -104,3 +105,34 @@ def test_the_volunteer_files_a_supervision_report_from_the_home(browser_page, li
     assert SupervisionReport.objects.count() == before + 1
     assert report.overall == 4 and report.appointment.user.username == "volunteer"
     assert [f.text for f in report.findings.all()] == ["自助终端打印机缺纸"]
+
+
+def test_the_instructor_records_a_visit_and_the_need_raised_there(browser_page, live_url):
+    """On the full demo: from the instructor's to-do (a planned visit), the visit is recorded
+    with the need the firm raised, which enters the needs flow (channel 走访)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from qinqing.activities.models import Visit
+    from qinqing.core.models import Organisation
+    from qinqing.needs.models import Need
+
+    call_command("load_demo", stdout=StringIO())
+    firm = Organisation.objects.get(code="demo-firm")
+    page = browser_page
+    _sign_in(page, live_url, "instructor")
+    page.get_by_role("link", name="计划中的走访").click()
+    page.wait_for_url("**/activities/visits/")
+    _no_sideways_scroll(page)
+    page.get_by_label("企业信用代码").fill(firm.uscc)
+    page.get_by_label("接待人员").fill("财务负责人 王女士")
+    page.get_by_label("走访情况").fill("了解研发费用加计扣除政策落实情况。")
+    page.get_by_label("企业提出的诉求（选填）").fill("希望安排一次研发费用归集的专题辅导。")
+    page.get_by_label("诉求联系电话").fill("13900001234")
+    page.get_by_role("button", name="登记", exact=True).click()
+    page.get_by_text("走访已登记").wait_for()
+    visit = Visit.objects.order_by("-pk").first()
+    assert visit.firm.organisation == firm and visit.visitor.username == "instructor"
+    need = Need.objects.order_by("-pk").first()
+    assert need.uscc == firm.uscc and need.text == "希望安排一次研发费用归集的专题辅导。"

@@ -48,6 +48,17 @@ def _working_day_calendar(request):
             yield
 
 
+@pytest.fixture(autouse=True)
+def _process_caches_cleared():
+    """Per-process caches keyed by row ids (the scoring's open stages: criteria and bidders by
+    stage row and opening time) are emptied after each test: a test database gives the same ids
+    and the demo's fixed times to other rows, which a real database never does."""
+    yield
+    from qinqing.bidding.evaluation import scoring
+
+    scoring._STAGE_ITEMS.clear()
+
+
 @pytest.fixture
 def demo_users(db):
     """The core demo world (organisations and one account per role), keyed by username."""

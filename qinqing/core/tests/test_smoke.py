@@ -27,12 +27,8 @@ def full_demo(django_db_setup, django_db_blocker):
     yield
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
-    # The scoring keeps each open stage's bidders per process, keyed by the stage row and its
-    # opening time; after the flush a later demo load gets the same keys (fixed demo times,
-    # ids restarted) for other rows, and its review would be refused.
-    from qinqing.bidding.evaluation import scoring
-
-    scoring._STAGE_ITEMS.clear()
+    # (conftest's _process_caches_cleared empties the scoring's per-process cache after each
+    # test, this module's last included)
 
 
 @pytest.mark.django_db

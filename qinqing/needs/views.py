@@ -50,6 +50,13 @@ def public_form(request: HttpRequest, key: str) -> HttpResponse:
     qr = selectors.active_qr(key)
     if qr is None:
         raise Http404
+    return _public_submission(request, channel=Need.Channel.QR, qr=qr)
+
+
+def _public_submission(request: HttpRequest, *, channel: str, qr=None) -> HttpResponse:
+    """The public form, by a QR code or on the web: an anonymous firm submits a need and is
+    sent to its progress page; a refusal keeps what was typed, with the reason beside its field
+    (429 when throttled)."""
     status = 200
     if request.method == "POST":
         form = PublicNeedForm(request.POST, request.FILES)
@@ -58,7 +65,7 @@ def public_form(request: HttpRequest, key: str) -> HttpResponse:
             try:
                 need = services.need_submit(
                     actor=None,
-                    channel=Need.Channel.QR,
+                    channel=channel,
                     uscc=d["uscc"],
                     phone=d["phone"],
                     text=d["text"],
@@ -117,36 +124,7 @@ def progress_rate(request: HttpRequest, token: str) -> HttpResponse:
 def public_web(request: HttpRequest) -> HttpResponse:
     """The web channel of the public form (channel `portal`): the QR form without a QR code,
     reached from the platform's front door."""
-    status = 200
-    if request.method == "POST":
-        form = PublicNeedForm(request.POST, request.FILES)
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                need = services.need_submit(
-                    actor=None,
-                    channel=Need.Channel.PORTAL,
-                    uscc=d["uscc"],
-                    phone=d["phone"],
-                    text=d["text"],
-                    category_hint=d["category_hint"],
-                    company_name=d["company_name"],
-                    ip=client_ip(request),
-                    attachments=d["attachments"],
-                )
-            except ThrottledError as exc:
-                form.add_error(None, exc.message)
-                status = 429
-            except DomainError as exc:
-                _form_error(form, exc)
-                status = 400
-            else:
-                return redirect("needs:progress", token=need.token)
-        else:
-            status = 400
-    else:
-        form = PublicNeedForm()
-    return render(request, "needs/public_form.html", {"form": form, "qr": None}, status=status)
+    return _public_submission(request, channel=Need.Channel.PORTAL)
 
 
 TRACK_ATTEMPTS = 30  # failed look-ups per address and hour before the page refuses

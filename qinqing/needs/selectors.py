@@ -14,10 +14,20 @@ from qinqing.needs import rules
 from qinqing.needs.models import Need, QrCode, Rectification
 
 
-def needs(*, user, state: str = "", category: str = "") -> QuerySet:
+def overdue(qs: QuerySet) -> QuerySet:
+    """Orders past their reply deadline and not yet answered (to sign or in progress)."""
+    return qs.filter(
+        state__in=[Need.State.PENDING_SIGN, Need.State.IN_PROGRESS],
+        due_date__lt=timezone.localdate(),
+    )
+
+
+def needs(*, user, state: str = "", category: str = "", late: bool = False) -> QuerySet:
     qs = Need.objects.select_related("category", "department", "firm__organisation")
     if state:
         qs = qs.filter(state=state)
+    if late:
+        qs = overdue(qs)
     if category:
         qs = qs.filter(category__code=category)
     return visible(user, "needs.view_need", qs.order_by("-received_at"))

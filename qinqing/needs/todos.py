@@ -8,14 +8,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.core.permissions import grants_of, visible
 from qinqing.core.roles import Role
 from qinqing.core.todos import EntryPoint, TodoItem, register, register_entry, tally
+from qinqing.needs import selectors
 from qinqing.needs.models import Need, Rating, Rectification
 
 S = Need.State
@@ -81,13 +80,7 @@ def department(user):
     mine = visible(user, "needs.handle", Need.objects.all())
     signing = tally(mine.filter(state=S.PENDING_SIGN), oldest="dispatched_at", due="due_date")
     answering = tally(mine.filter(state=S.IN_PROGRESS), oldest="signed_at", due="due_date")
-    late = tally(
-        mine.filter(
-            Q(state__in=[S.PENDING_SIGN, S.IN_PROGRESS]),
-            due_date__lt=timezone.localdate(),
-        ),
-        due="due_date",
-    )
+    late = tally(selectors.overdue(mine), due="due_date")
     rectifying = tally(
         visible(user, "needs.view_rectification", Rectification.objects.all()).filter(
             state=Rectification.State.OPEN
@@ -115,7 +108,7 @@ def department(user):
         TodoItem(
             _("已超过办理时限的诉求"),
             late.count,
-            _need_url(late),
+            _need_url(late) if late.count == 1 else f"{reverse('needs:need_list')}?late=1",
             due=late.due,
             note=_("请尽快答复或申请延期"),
             order=5,

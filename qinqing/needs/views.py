@@ -167,14 +167,18 @@ def need_list(request: HttpRequest) -> HttpResponse:
     require(request.user, "needs.view_need")
     state = request.GET.get("state", "")
     state = state if state in Need.State.values else ""
-    qs = selectors.needs(user=request.user, state=state)
+    late = request.GET.get("late") == "1"
+    qs = selectors.needs(user=request.user, state=state, late=late)
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    query = "&".join(p for p in (f"state={state}" if state else "", "late=1" if late else "") if p)
     return render(
         request,
         "needs/need_list.html",
         {
             "page": page,
             "state": state,
+            "late": late,
+            "query": query,
             "states": Need.State.choices,
             "can_enter": can(request.user, "needs.enter_need"),
             "can_submit": can(request.user, "needs.submit_own"),

@@ -94,3 +94,19 @@ def test_the_home_says_nothing_waits_and_offers_the_main_pages(client, world):
     html = client.get("/").content.decode()
     assert "暂无待办" in html and 'class="entry-points"' in html and "/needs/" in html
     assert Category.objects.exists()  # the catalogue is there; only the orders are missing
+
+
+def test_several_late_needs_open_the_list_of_the_late_ones_only(client, world, submit):
+    late = [submit(), submit(text="开具发票时系统提示额度不足怎么办")]
+    on_time = submit(text="电子税务局登录提示证书过期怎么处理")
+    Need.objects.filter(pk__in=[n.pk for n in late]).update(
+        due_date=timezone.localdate() - timedelta(days=1)
+    )
+    item = _by_label(todos.department(world["liaison"]))["已超过办理时限的诉求"]
+    assert item.count == 2 and item.url == "/needs/?late=1"
+    client.force_login(world["liaison"])
+    page = client.get(item.url).content.decode()
+    for need in late:
+        assert f'href="/needs/{need.pk}/"' in page
+    assert f'href="/needs/{on_time.pk}/"' not in page
+    assert 'name="late" value="1" checked' in page

@@ -55,3 +55,12 @@ class AnswerForm(forms.Form):
         choices=[("confirm", _("确认参加")), ("decline", _("不能参加")), ("recuse", _("申请回避"))],
     )
     reason = forms.CharField(label=_("原因"), max_length=500, required=False)
+
+
+class BoardAnswerForm(AnswerForm):
+    """The answer on each row of the draw's board: one select per row, named for assistive
+    technology (no visible label) and without an id the rows would share."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["answer"].widget.attrs.update({"aria-label": _("答复"), "id": None})

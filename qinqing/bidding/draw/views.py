@@ -225,7 +225,7 @@ def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
         ),
         "candidates": report["candidates"],
         "public": services.proof_is_public(draw),
-        "answer_form": forms.AnswerForm(),
+        "answer_form": forms.BoardAnswerForm(),
     }
     return render(request, "bidding/draw_detail.html", context)
 

@@ -64,3 +64,32 @@ def test_anyone_verifies_a_published_draw_in_the_browser(browser_page, live_url,
     page.get_by_label("证明 JSON").fill("{not json")
     page.get_by_role("button", name="验证粘贴的证明").click()
     page.locator('[data-result="paste"]', has_text="不是有效的证明 JSON").wait_for()
+
+
+def test_the_centre_records_an_experts_phone_answer_from_the_home(
+    browser_page, live_url, demo_users
+):
+    """The trading centre's day: from 我的待办 (experts who have not answered their invitation)
+    to the draw's board on a phone, where the answer an expert gave by telephone is recorded."""
+    from qinqing.bidding.models import DrawOutcome
+
+    world = build_world(demo_users)
+    draw = services.draw_commit(actor=world["centre_wh"], quota=world["host"])
+    draw = services.draw_witness(actor=world["supervisor"], draw=draw, witness_entropy="4-4-1")
+    first = draw.outcomes.get(position=0)
+    assert first.status == DrawOutcome.Status.NOTIFIED
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_url}/login/")
+    page.get_by_label("用户名").fill("centre_wh")
+    page.get_by_label("密码").fill("qinqing-demo")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_url}/")
+    page.get_by_role("link", name="专家尚未答复的抽取通知").click()
+    page.wait_for_url(f"**/bidding/draws/{draw.draw_id}/")
+    row = page.locator("tr", has=page.get_by_role("cell", name="1", exact=True)).first
+    row.get_by_label("答复").select_option("confirm")
+    row.get_by_role("button", name="记录").click()
+    page.get_by_text("已记录电话答复。").wait_for()
+    first.refresh_from_db()
+    assert first.status == DrawOutcome.Status.CONFIRMED

@@ -114,13 +114,16 @@ def _experts_of(session) -> list[Expert]:
 
 def _patterns(experts) -> dict[str, re.Pattern]:
     """Code, name, phone and the last four characters of the ID number, each as a token (the
-    ID tail not inside a longer run of letters or digits: hashes and tokens hold any four)."""
+    ID tail not inside a longer run of letters or digits: hashes and tokens hold any four; nor
+    against a date's or a time's "-" or ":": a PDF's text with its spaces removed runs
+    "2026-12-10 22:51" together into "2026-12-1022:51", which held one expert's tail "1022"
+    whenever the session ended at 22:xx)."""
     found = {}
     for e in experts:
         for kind, value in (("code", e.code), ("name", e.name), ("phone", e.phone)):
             found[f"{e.code} {kind}"] = re.compile(re.escape(value))
         found[f"{e.code} id_last4"] = re.compile(
-            rf"(?<![0-9A-Za-z]){re.escape(e.id_last4)}(?![0-9A-Za-z])"
+            rf"(?<![0-9A-Za-z:-]){re.escape(e.id_last4)}(?![0-9A-Za-z:-])"
         )
     return found
 

@@ -50,6 +50,22 @@ def _draw_url(draw_pk: int | None) -> str:
     return reverse("bidding:draw_detail", args=[draw_id])
 
 
+def _open_incidents(incidents_qs) -> TodoItem:
+    """The supervisor's and the centre's item: incidents not yet resolved, oldest first."""
+    incidents = tally(incidents_qs, oldest="started_at")
+    return TodoItem(
+        _("未恢复的评标异常情况"),
+        incidents.count,
+        _url(
+            "bidding:live",
+            _one_session(incidents_qs) if incidents.count else None,
+            "bidding:live_list",
+        ),
+        oldest=incidents.oldest,
+        order=30,
+    )
+
+
 @register
 def supervisor(user):
     if not grants_of(user).has(Role.SUPERVISOR):
@@ -65,7 +81,6 @@ def supervisor(user):
     reviewing = tally(reviewing_qs, oldest="asked_at")
     sessions = visible(user, "bidding.view_live", EvaluationSession.objects.all())
     incidents_qs = Incident.objects.filter(session__in=sessions.values("pk"), resolved_at=None)
-    incidents = tally(incidents_qs, oldest="started_at")
     return [
         TodoItem(
             _("待见证的专家抽取"),
@@ -86,17 +101,7 @@ def supervisor(user):
             oldest=reviewing.oldest,
             order=20,
         ),
-        TodoItem(
-            _("未恢复的评标异常情况"),
-            incidents.count,
-            _url(
-                "bidding:live",
-                _one_session(incidents_qs) if incidents.count else None,
-                "bidding:live_list",
-            ),
-            oldest=incidents.oldest,
-            order=30,
-        ),
+        _open_incidents(incidents_qs),
     ]
 
 
@@ -119,7 +124,6 @@ def centre(user):
     incidents_qs = visible(user, "bidding.manage_incident", Incident.objects.all()).filter(
         resolved_at=None
     )
-    incidents = tally(incidents_qs, oldest="started_at")
     return [
         TodoItem(
             _("今日评标场次"),
@@ -141,17 +145,7 @@ def centre(user):
             note=_("可记录专家的电话答复；逾期未答复将自动递补备选"),
             order=20,
         ),
-        TodoItem(
-            _("未恢复的评标异常情况"),
-            incidents.count,
-            _url(
-                "bidding:live",
-                _one_session(incidents_qs) if incidents.count else None,
-                "bidding:live_list",
-            ),
-            oldest=incidents.oldest,
-            order=30,
-        ),
+        _open_incidents(incidents_qs),
     ]
 
 

@@ -1,6 +1,8 @@
 """Qinqing settings: one module, driven by environment variables.
 
 DATABASE_URL      default sqlite:///var/qinqing.sqlite3 (zero set-up)
+DATABASE_REPLICA_URL a PostgreSQL read replica of DATABASE_URL for figures, dashboards and
+                  exports (default: none; qinqing/core/replica.py)
 CONN_MAX_AGE      seconds a database connection is kept (default 60; SQLite: 0)
 CONN_HEALTH_CHECKS "1": check a kept connection before reusing it (default off)
 SECRET_KEY        default: generated once into var/secret_key (development only)
@@ -152,6 +154,19 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         if _env_bool("DB_PREPARED_STATEMENTS", True)
         else {}
     )
+# A streaming replica of the primary, read by the figures, dashboards and exports only
+# (qinqing/core/replica.py); tests read the primary through it (TEST MIRROR).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            os.environ["DATABASE_REPLICA_URL"],
+            conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+            conn_health_checks=DATABASES["default"]["CONN_HEALTH_CHECKS"],
+        ),
+        "OPTIONS": DATABASES["default"].get("OPTIONS", {}),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["qinqing.core.replica.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

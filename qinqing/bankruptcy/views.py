@@ -51,6 +51,7 @@ from qinqing.core.idempotency import AlreadyApplied, form_once
 from qinqing.core.models import Organisation
 from qinqing.core.net import client_ip
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require, visible
+from qinqing.core.replica import reads_from_replica
 from qinqing.core.roles import Role
 
 FIGURE_NAMES = (
@@ -675,6 +676,7 @@ def _ruling_message(action: str, outcome) -> str:
 
 
 @login_required
+@reads_from_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     require(request.user, "bankruptcy.view_dashboard")
     today = timezone.localdate()

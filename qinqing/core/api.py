@@ -15,6 +15,7 @@ from qinqing.core.api_errors import responds
 from qinqing.core.models import Organisation
 from qinqing.core.net import client_ip
 from qinqing.core.permissions import require
+from qinqing.core.replica import replica_reads
 from qinqing.core.services import (
     api_token_find,
     api_token_issue,
@@ -131,8 +132,12 @@ def figures(request, query: Query[FiguresQuery]):
     if query.organisation:
         organisation = get_object_or_404(Organisation, code=query.organisation)
     rows = []
-    for figure in figures_registry.all_figures():
-        value = figures_registry.evaluate(figure, query.start, query.end, organisation)
+    with replica_reads():
+        values = [
+            (figure, figures_registry.evaluate(figure, query.start, query.end, organisation))
+            for figure in figures_registry.all_figures()
+        ]
+    for figure, value in values:
         rows.append(
             {
                 "name": figure.name,

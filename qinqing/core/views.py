@@ -42,6 +42,7 @@ from qinqing.core import (
     crypto,
     frontdoor,
     notifier,
+    replica,
     selectors,
     todos,
 )
@@ -60,6 +61,7 @@ from qinqing.core.models import (
 from qinqing.core.navigation import entries_for
 from qinqing.core.notifier import notification_mark_read
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
+from qinqing.core.replica import reads_from_replica
 from qinqing.core.services import (
     NoticeDraft,
     api_token_revoke,
@@ -330,6 +332,7 @@ def demo_outbox(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica
 def figures_page(request: HttpRequest) -> HttpResponse:
     require(request.user, "core.view_figures")
     today = timezone.localdate()
@@ -503,12 +506,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
         )
     missing = calendar.missing_years()
     queue = queue_health()
+    replica_status = replica.health()
     return JsonResponse(
         {
             "status": "error"
             if static_problem
             else "warn"
-            if missing or queue["status"] != "ok"
+            if missing or queue["status"] != "ok" or replica_status["status"] not in ("ok", "none")
             else "ok",
             "database": "ok",
             "static": static,
@@ -517,6 +521,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
             # A year whose holiday notice is needed and not entered: deadlines in it are
             # estimated Monday to Friday. Serving goes on (200); monitoring should alert.
             "calendar": {"status": "missing" if missing else "ok", "missing_years": missing},
+            # The read replica of the reports: "none", "ok", "lagging" or "unreachable" (the
+            # reports then read the primary).
+            "replica": replica_status,
         },
         status=503 if static_problem else 200,
     )

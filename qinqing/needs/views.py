@@ -25,6 +25,7 @@ from qinqing.core.forms import PeriodForm
 from qinqing.core.models import Organisation
 from qinqing.core.net import client_ip
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
+from qinqing.core.replica import reads_from_replica
 from qinqing.core.roles import Role
 from qinqing.core.spreadsheets import workbook_bytes
 from qinqing.needs import rules, selectors, services
@@ -525,6 +526,7 @@ def _per_month(qs, field: str) -> dict[str, int]:
 
 
 @login_required
+@reads_from_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     require(request.user, "needs.view_dashboard")
     from qinqing.activities.models import Event

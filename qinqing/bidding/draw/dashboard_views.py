@@ -19,6 +19,7 @@ from qinqing.bidding.projects.models import EvaluationSession
 from qinqing.core.charts import Chart, chart, month_labels, period_links
 from qinqing.core.forms import PeriodForm
 from qinqing.core.permissions import require
+from qinqing.core.replica import reads_from_replica
 
 
 def _bounds(start, end) -> tuple[datetime, datetime]:
@@ -30,6 +31,7 @@ def _bounds(start, end) -> tuple[datetime, datetime]:
 
 
 @login_required
+@reads_from_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     require(request.user, "bidding.view_session")
     today = timezone.localdate()

@@ -121,7 +121,9 @@ def describe(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
             keys = [model._meta.pk.to_python(i) for i in ids]
         except ValidationError:  # an id of another shape: shown as the id
             continue
-        found = model._default_manager.in_bulk(keys)
+        # The names are read through their non-null foreign keys (a role grant names its user
+        # and organisation): followed in the same query, not one query per row.
+        found = model._default_manager.select_related().in_bulk(keys)
         objects.update({(object_type, str(pk)): obj for pk, obj in found.items()})
     user_type = user_model._meta.label_lower
     missing_actors = [i for i in actor_ids if (user_type, str(i)) not in objects]

@@ -172,3 +172,27 @@ def test_public_pages_offer_no_developer_links(client, demo_users):
     assert "接口文档" not in client.get("/login/").content.decode()
     client.force_login(demo_users["creditor"])
     assert "接口文档" not in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_describing_a_page_of_entries_costs_the_same_for_two_or_twenty(demo_users):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from qinqing.core.models import RoleGrant
+
+    admin = demo_users["admin"]
+    grants = list(RoleGrant.objects.order_by("pk"))
+    assert len(grants) >= 10
+    for grant in grants * 2:
+        audit_log(actor=admin, action="role.grant", obj=grant)
+
+    def queries(n: int) -> int:
+        entries = list(AuditEntry.objects.filter(action="role.grant").order_by("-seq")[:n])
+        with CaptureQueriesContext(connection) as captured:
+            rows = describe(entries)
+        assert len(rows) == n
+        assert all(" · " in row.target for row in rows), [r.target for r in rows]
+        return len(captured)
+
+    assert queries(20) == queries(2)

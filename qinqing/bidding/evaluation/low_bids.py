@@ -20,6 +20,7 @@ When the last flag is decided and the scored stages are closed, the summary open
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -43,17 +44,22 @@ def explanation_question(flag: LowBidFlag) -> str:
     """The written request put to the bidder (names the statutes, never a member)."""
     figures = "；".join(trip_label(t) for t in flag.trips)
     return (
-        f"贵单位投标报价 {flag.price} 元，{figures}，评标委员会认为可能低于其个别成本"
+        f"贵单位投标报价 {_yuan(flag.price)}，{figures}，评标委员会认为可能低于其个别成本"
         "（评标委员会和评标方法暂行规定第二十一条；政府采购货物和服务招标投标管理办法"
         "第六十条）。请在答复期限内书面说明报价的合理性，并提供成本构成等相关证明材料；"
         "不能合理说明或者不能提供证明材料的，其投标将被否决。"
     )
 
 
+def _yuan(amount) -> str:
+    return f"{Decimal(amount):,.2f} 元"
+
+
 def trip_label(trip: dict) -> str:
+    """One tripped test in words, with its figures (as stored on the flag)."""
     if trip["test"] == "share":
-        return f"低于平均价 {trip['mean']} 元的警戒值 {trip['threshold']} 元"
-    return f"低于招标文件规定的成本警戒线 {trip['threshold']} 元"
+        return f"低于警戒值 {_yuan(trip['threshold'])}（平均价 {_yuan(trip['mean'])} 的规定比例）"
+    return f"低于招标文件规定的成本警戒线 {_yuan(trip['threshold'])}"
 
 
 def _flag_for_update(flag: LowBidFlag) -> LowBidFlag:
@@ -111,14 +117,17 @@ def low_bid_request(*, actor, seat: Seat, flag: LowBidFlag, minutes: int) -> Low
 
 
 def can_vote(flag: LowBidFlag, now=None) -> bool:
-    """The committee votes once the explanation was published to it, or the deadline passed
-    without one (a bidder who does not explain in time has not explained)."""
+    """The committee votes once the explanation was published to it, or once the deadline
+    passed on an approved question without an answer (a bidder who does not explain in time
+    has not explained; exactly at the deadline it is still in time). Not while the question
+    waits for the supervising department (the bidder has not been asked yet) or a timely
+    answer waits for its review."""
     c = flag.clarification
     if flag.status != F.REQUESTED or c is None:
         return False
     if c.status == C.PUBLISHED:
         return True
-    if c.status == C.QUESTION_REJECTED:
+    if c.status not in (C.AWAITING_ANSWER, C.ANSWER_REJECTED):
         return False
     return c.due_at is not None and (now or timezone.now()) > c.due_at
 

@@ -141,8 +141,9 @@ def k_values(k_min: Decimal, k_max: Decimal, step: Decimal) -> list[Decimal]:
     """The K values a published range allows: ``k_min, k_min + step, ..., k_max``.
 
     The tender documents publish the range and the step (暂行规定 Art.17); ``k_max - k_min``
-    must be a whole number of steps, at most 1000 values. Each value carries the step's
-    decimal places (0.95, 0.96, ... 1.05 for a step of 0.01).
+    must be a whole number of steps, at most 1000 values. Each value is written with the
+    places the range and step need, at least two (0.95, 0.96, ... 1.05 for 0.9500–1.0500 by
+    0.0100): these texts are the draw's pool.
     """
     lo, hi, st = _exact(k_min), _exact(k_max), _exact(step)
     if lo <= 0 or hi < lo:
@@ -154,7 +155,11 @@ def k_values(k_min: Decimal, k_max: Decimal, step: Decimal) -> list[Decimal]:
         raise RuleError("K 值区间的上下限之差须为步长的整数倍")
     if count + 1 > MAX_K_VALUES:
         raise RuleError(f"K 值区间内的取值不能超过 {MAX_K_VALUES} 个")
-    places = -min(Decimal(k_min).as_tuple().exponent, Decimal(step).as_tuple().exponent, 0)
+    exponents = (
+        Decimal(k_min).normalize().as_tuple().exponent,
+        Decimal(step).normalize().as_tuple().exponent,
+    )
+    places = max(2, -min(exponents))
     quantum = Decimal(1).scaleb(-places)
     return [(Decimal(k_min) + Decimal(step) * n).quantize(quantum) for n in range(int(count) + 1)]
 

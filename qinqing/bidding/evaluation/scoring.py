@@ -864,6 +864,8 @@ def _summarise(session: EvaluationSession, lot: rules.Lot | None) -> bool:
             for sheet_id, bidder_id, score, group in ScoreEntry.objects.filter(
                 sheet__in=live_sheets(session, Stage.DETAILED)
             ).values_list("sheet_id", "bidder_id", "score", "criterion__group"):
+                if bidder_id not in passing:  # a bid rejected as abnormally low
+                    continue
                 key = str(sheet_id)
                 sheets.setdefault(key, {}).setdefault(bidder_id, Decimal(0))
                 sheets[key][bidder_id] += score

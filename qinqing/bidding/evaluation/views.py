@@ -306,6 +306,16 @@ def stage_tables(session: EvaluationSession, stage: str) -> dict:
     }
 
 
+def k_text(value: Decimal | None) -> str | None:
+    """A K value as the tender documents write it: 0.9500 → "0.95", 1 → "1.00"."""
+    if value is None:
+        return None
+    number = Decimal(value).normalize()
+    if number.as_tuple().exponent > -2:
+        number = number.quantize(Decimal("0.01"))
+    return str(number)
+
+
 def price_rule_context(session: EvaluationSession) -> dict | None:
     """The tender documents' price rule as the score sheet shows it: the method, the formula
     and its parameters (K drawn at the opening, the slopes), the abnormally-low-bid rule, the
@@ -321,9 +331,14 @@ def price_rule_context(session: EvaluationSession) -> dict | None:
         "procurement": scoring.is_procurement(project),
         "k_formula": plan.price_formula in (PriceFormula.K_FACTOR, PriceFormula.K_DRAWN),
         "k_drawn": plan.price_formula == PriceFormula.K_DRAWN,
-        "k": plan.k
-        if plan.price_formula == PriceFormula.K_FACTOR
-        else (coefficient.k if coefficient else None),
+        "k": k_text(
+            plan.k
+            if plan.price_formula == PriceFormula.K_FACTOR
+            else (coefficient.k if coefficient else None)
+        ),
+        "k_min": k_text(plan.k_min),
+        "k_max": k_text(plan.k_max),
+        "k_step": k_text(plan.k_step),
         "coefficient": coefficient,
         "category": project.get_procurement_category_display(),
     }
@@ -462,6 +477,7 @@ def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
             "sme_ranges": services.sme_deduction_ranges(),
             "coefficient": coefficient,
             "coefficient_proof": scoring.coefficient_proof(coefficient) if coefficient else None,
+            "coefficient_k": k_text(coefficient.k) if coefficient else None,
             "can_draw_coefficient": can(request.user, "bidding.draw_coefficient", session)
             and plan is not None
             and plan.price_formula == PriceFormula.K_DRAWN

@@ -240,9 +240,14 @@ def test_k_values_of_a_published_range():
         D("0.95") + D("0.01") * n for n in range(11)
     ]
     assert [str(v) for v in k_values(D("0.9500"), D("0.9700"), D("0.0100"))] == [
-        "0.9500",
-        "0.9600",
-        "0.9700",
+        "0.95",
+        "0.96",
+        "0.97",
+    ]
+    assert [str(v) for v in k_values(D("0.9"), D("0.91"), D("0.005"))] == [
+        "0.900",
+        "0.905",
+        "0.910",
     ]
     assert k_values(D("1"), D("1"), D("0.01")) == [D("1.00")]
 

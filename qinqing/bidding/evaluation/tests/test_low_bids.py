@@ -31,6 +31,7 @@ from qinqing.bidding.models import (
     Stage,
 )
 from qinqing.bidding.projects import services as project_services
+from qinqing.bidding.report import services as report_services
 from qinqing.bidding.seating import committee
 from qinqing.bidding.seating.tests.test_evaluation_day import full_committee
 from qinqing.core.audit import verify_chain
@@ -197,6 +198,12 @@ def test_rejected_the_prices_are_scored_over_the_remaining_bids(flagged):
     decide = AuditEntry.objects.get(action="lowbid.decide")
     assert decide.detail["status"] == "rejected" and decide.detail["reject"] == 3
     assert verify_chain().ok
+    # the report records the flag, the missing explanation and the committee's conclusion
+    (row,) = report_services.build_snapshot(session)["low_bids"]
+    assert (row["status"], row["accept"], row["reject"]) == ("rejected", 1, 3)
+    assert row["explanation"] == "" and "不能证明报价合理" in row["reasons"]
+    summary = terminal(seats[0]).get("/bidding/workstation/committee/summary/").content.decode()
+    assert "否决（异常低价未能合理说明）" in summary and "异常低价" in summary
 
 
 def test_accepted_the_bid_is_scored_as_any_other(flagged, world):

@@ -570,3 +570,25 @@ def test_sizes_are_validated_and_audited(world):
     page_client = Client()
     page_client.force_login(world["centre_wh"])
     assert page_client.get(f"/bidding/sessions/{session.pk}/scoring/").status_code == 200
+
+
+def test_lowest_price_method_waits_for_the_conclusion_then_ranks_the_rest(world):
+    session, seats, bidders = _prepared(world, method="lowest_price")
+    session = _start(world, session, seats)
+    _review(session, seats, bidders)
+    # no detailed review in this method: the summary would open now, but the flag waits
+    assert not EvaluationStage.objects.filter(session=session, stage=Stage.SUMMARY).exists()
+    flag = LowBidFlag.objects.get(session=session)
+    flag = low_bids.low_bid_request(actor=None, seat=seats[0], flag=flag, minutes=20)
+    clarifications.clarification_review_question(
+        actor=world["supervisor"], clarification=flag.clarification, approve=True
+    )
+    _past_deadline(flag)
+    for seat in seats[2:]:
+        low_bids.low_bid_vote(actor=None, seat=seat, flag=flag, accept=False, note="逾期未说明")
+    results = _results(session)
+    low, a, b, c = bidders
+    assert [results[x.pk].rank for x in (c, b, a)] == [1, 2, 3]
+    assert results[low.pk].rank is None
+    assert all(results[x.pk].price_score is None for x in bidders)  # no price points
+    assert AuditEntry.objects.filter(action="lowbid.request").count() == 1

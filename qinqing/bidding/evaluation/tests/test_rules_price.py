@@ -415,3 +415,31 @@ def test_procurement_committee_of_seven(budget, complex_project, members, valid)
     assert (problems == []) is valid
     if not valid and members < 7:
         assert "第四十七条" in problems[0]
+
+
+money = st.decimals(min_value=D("1000.00"), max_value=D("100000000.00"), places=2)
+slope = st.decimals(min_value=D("0"), max_value=D("5"), places=2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(money, money, money, slope, slope)
+def test_deviation_scores_are_bounded_and_fall_away_from_the_benchmark(b, p, q, up, down):
+    scores = deviation_scores(
+        {"p": p, "q": q}, D("30"), benchmark=b, deduct_above=up, deduct_below=down
+    )
+    assert all(D(0) <= s <= D("30") for s in scores.values())
+    # on the same side of the benchmark, the farther bid never scores more
+    if (p - b) * (q - b) >= 0 and abs(p - b) <= abs(q - b):
+        assert scores["p"] >= scores["q"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(min_value=80, max_value=120),
+    st.integers(min_value=0, max_value=40),
+    st.text(max_size=20),
+)
+def test_a_drawn_k_is_always_one_of_the_published_values(low, width, entropy):
+    k_min, k_max = D(low) / 100, D(min(low + width, 120)) / 100
+    k = k_draw(k_min, k_max, D("0.01"), Lot(LOT.draw_id, LOT.server_nonce, entropy))
+    assert k in k_values(k_min, k_max, D("0.01"))

@@ -292,6 +292,15 @@ QINQING_NEEDS_RATE_PER_PHONE = int(os.environ.get("QINQING_NEEDS_RATE_PER_PHONE"
 QINQING_API_TOKEN_DAYS = int(os.environ.get("QINQING_API_TOKEN_DAYS", "30"))
 # Live evaluation supervision: a workstation without activity for longer is "idle too long".
 QINQING_IDLE_MINUTES = int(os.environ.get("QINQING_IDLE_MINUTES", "15"))
+# Government procurement: the range of the price deduction for small and micro enterprises per
+# procurement category, as ratios (财库〔2020〕46号 Art.9 as raised by 财库〔2022〕19号 from
+# 2022-07-01: goods and services 10 %–20 %, works 3 %–5 %). The tender documents fix the rate
+# within the range; change these only when the Ministry of Finance changes the rule.
+QINQING_SME_DEDUCTION = {
+    "goods": ("0.10", "0.20"),
+    "services": ("0.10", "0.20"),
+    "works": ("0.03", "0.05"),
+}
 # OCDS open data: the publisher's ocid prefix registered with the Open Contracting Partnership
 # (e.g. "ocds-a1b2c3"); the default is a placeholder for development (bidding/ocds.py).
 QINQING_OCID_PREFIX = os.environ.get("QINQING_OCID_PREFIX", "ocds-qinqing")

@@ -267,6 +267,18 @@ register_policy(
 )
 
 register_policy(
+    "bidding.draw_coefficient",
+    roles={R.CENTRE_ADMIN},
+    org_field="host_centre",
+    description="开标时承诺 K 值抽取（招标文件公布的区间）：主场中心管理员",
+)
+register_policy(
+    "bidding.witness_coefficient",
+    roles={R.SUPERVISOR},
+    org_field="section__project__supervising_department",
+    description="见证 K 值抽取：项目的行政监督部门",
+)
+register_policy(
     "bidding.witness_lot",
     roles={R.SUPERVISOR},
     org_field="section__project__supervising_department",

@@ -58,6 +58,14 @@ urlpatterns = [
     path("sessions/<int:pk>/scoring/", evaluation_views.session_scoring, name="session_scoring"),
     path("sessions/<int:pk>/lot/", evaluation_views.lot_witness, name="lot_witness"),
     path(
+        "sessions/<int:pk>/coefficient/",
+        evaluation_views.session_coefficient,
+        name="session_coefficient",
+    ),
+    path(
+        "workstation/low-bids/", evaluation_views.workstation_low_bids, name="workstation_low_bids"
+    ),
+    path(
         "sessions/<int:pk>/members/<int:seat_pk>/withdraw/",
         evaluation_views.member_withdraw,
         name="member_withdraw",

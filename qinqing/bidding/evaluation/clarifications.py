@@ -41,6 +41,14 @@ SUBSTANCE_NOTE = (
 MAX_TEXT = 5000
 
 
+def is_answerable(clarification: Clarification) -> bool:
+    """Whether the bidder may (still) answer: an approved or returned question, and the
+    deadline, when the committee set one, not passed (exactly at it is still in time)."""
+    if clarification.status not in ANSWERABLE:
+        return False
+    return clarification.due_at is None or timezone.now() <= clarification.due_at
+
+
 def _check(actor, action: str, obj) -> None:
     if actor is None or not can(actor, action, obj):
         raise PermissionDenied
@@ -210,6 +218,11 @@ def clarification_answer(*, actor, clarification: Clarification, answer: str) ->
         _require_in_progress(clarification.session)
         if clarification.status not in ANSWERABLE:
             raise ConflictError("该澄清当前不能答复")
+        due = clarification.due_at
+        if due is not None and timezone.now() > due:
+            raise ConflictError(
+                f"已超过答复期限（{timezone.localtime(due):%Y-%m-%d %H:%M}），不能再答复"
+            )
         clarification.answer = answer
         clarification.answered_by = actor
         clarification.answered_at = timezone.now()
@@ -307,6 +320,7 @@ def for_committee(session: EvaluationSession) -> list[dict]:
                 "answer": c.answer if published else "",
                 "answered_at": c.answered_at if published else None,
                 "review_note": c.review_note if c.status == S.QUESTION_REJECTED else "",
+                "due_at": c.due_at,
             }
         )
     return rows

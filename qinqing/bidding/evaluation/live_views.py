@@ -245,7 +245,7 @@ def bidder_clarifications(request: HttpRequest) -> HttpResponse:
 @login_required
 def bidder_clarification(request: HttpRequest, pk: int) -> HttpResponse:
     clarification = clarifications.bidder_clarification(user=request.user, pk=pk)
-    answerable = clarification.status in clarifications.ANSWERABLE
+    answerable = clarifications.is_answerable(clarification)
     form = AnswerForm(request.POST or None, initial={"answer": clarification.answer})
     if request.method == "POST":
         if not answerable:

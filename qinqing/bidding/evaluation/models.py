@@ -28,6 +28,17 @@ SHEET_STAGES = (Stage.REVIEW, Stage.DETAILED)
 class PriceFormula(models.TextChoices):
     LOW_PRICE = "low_price", _("低价优先法（最低有效报价为基准）")
     K_FACTOR = "k_factor", _("K 值基准价法")
+    K_DRAWN = "k_drawn", _("K 值开标抽取基准价法")
+
+
+class LowBidBasis(models.TextChoices):
+    OTHERS = "others", _("其他有效投标报价的平均价")
+    ALL = "all", _("全部有效投标报价的平均价")
+
+
+class TieMethod(models.TextChoices):
+    TECHNICAL = "technical", _("技术得分高者优先，仍相同的随机抽签")
+    LOT = "lot", _("随机抽签")
 
 
 class CriteriaTemplate(models.Model):
@@ -112,6 +123,41 @@ class ScoringPlan(models.Model):
     )
     deduct_below = models.DecimalField(
         _("低于基准价每 1% 扣分"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    k_min = models.DecimalField(
+        _("K 值区间下限"), max_digits=5, decimal_places=4, null=True, blank=True
+    )
+    k_max = models.DecimalField(
+        _("K 值区间上限"), max_digits=5, decimal_places=4, null=True, blank=True
+    )
+    k_step = models.DecimalField(
+        _("K 值步长"), max_digits=5, decimal_places=4, null=True, blank=True
+    )
+    low_bid_share = models.DecimalField(
+        _("异常低价比例（低于平均价的该比例）"),
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        default=Decimal("0.80"),
+    )
+    low_bid_basis = models.CharField(
+        _("异常低价平均价口径"),
+        max_length=10,
+        choices=LowBidBasis.choices,
+        default=LowBidBasis.OTHERS,
+    )
+    low_bid_cost_line = models.DecimalField(
+        _("成本警戒线（元）"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    sme_deduction = models.DecimalField(
+        _("小微企业价格扣除比例"), max_digits=4, decimal_places=2, null=True, blank=True
+    )
+    tie_method = models.CharField(
+        _("招标文件规定的并列处理方式"),
+        max_length=10,
+        choices=TieMethod.choices,
+        default=TieMethod.TECHNICAL,
     )
     drop_price_extremes_from = models.PositiveSmallIntegerField(
         _("去掉最高最低报价的最少投标数"), null=True, blank=True
@@ -465,6 +511,7 @@ class Clarification(models.Model):
     )
     answer_reviewed_at = models.DateTimeField(_("答复审核时间"), null=True, blank=True)
     review_note = models.CharField(_("审核意见"), max_length=500, blank=True)
+    due_at = models.DateTimeField(_("答复截止时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("澄清")
@@ -531,3 +578,119 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} · {self.get_kind_display()}"
+
+
+class CoefficientDraw(models.Model):
+    """The K coefficient drawn at the opening from the published range by the verifiable lot
+    (QQ-DRAW-1 over the range's values): committed by the host centre, witnessed by the
+    supervising department."""
+
+    session = models.OneToOneField(
+        EvaluationSession,
+        verbose_name=_("评标场次"),
+        on_delete=models.CASCADE,
+        related_name="coefficient_draw",
+    )
+    draw_id = models.CharField(_("抽取编号"), max_length=60, unique=True)
+    k_min = models.DecimalField(_("K 值区间下限"), max_digits=5, decimal_places=4)
+    k_max = models.DecimalField(_("K 值区间上限"), max_digits=5, decimal_places=4)
+    k_step = models.DecimalField(_("K 值步长"), max_digits=5, decimal_places=4)
+    server_nonce_cipher = models.TextField(_("服务器随机数（密文）"))
+    commitment = models.CharField(_("承诺值"), max_length=64)
+    committed_at = models.DateTimeField(_("承诺时间"))
+    witness_entropy = models.CharField(_("见证人输入"), max_length=200, blank=True)
+    witnessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("见证人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    witnessed_at = models.DateTimeField(_("见证时间"), null=True, blank=True)
+    k = models.DecimalField(_("抽取的 K 值"), max_digits=5, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("K 值抽取")
+        verbose_name_plural = _("K 值抽取")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(k_max__gte=models.F("k_min")),
+                name="coefficient_range_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.draw_id
+
+
+class LowBidFlag(models.Model):
+    """A compliant bid the plan's rule finds abnormally low (暂行规定 Art.21; 87号令 Art.60):
+    the committee asks for a written explanation and votes to accept or reject it."""
+
+    class Status(models.TextChoices):
+        FLAGGED = "flagged", _("待要求书面说明")
+        REQUESTED = "requested", _("已要求书面说明")
+        ACCEPTED = "accepted", _("说明已被接受")
+        REJECTED = "rejected", _("否决投标（不能合理说明）")
+
+    session = models.ForeignKey(
+        EvaluationSession,
+        verbose_name=_("评标场次"),
+        on_delete=models.CASCADE,
+        related_name="low_bids",
+    )
+    bidder = models.ForeignKey(
+        Bidder, verbose_name=_("投标人"), on_delete=models.PROTECT, related_name="+"
+    )
+    price = models.DecimalField(_("投标报价（元）"), max_digits=18, decimal_places=2)
+    trips = models.JSONField(_("触发的标准（类型、限额、平均价）"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.FLAGGED
+    )
+    flagged_at = models.DateTimeField(_("发现时间"))
+    clarification = models.ForeignKey(
+        Clarification,
+        verbose_name=_("书面说明（澄清）"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("表决结论时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("异常低价投标")
+        verbose_name_plural = _("异常低价投标")
+        ordering = ["session", "price", "bidder"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "bidder"], name="low_bid_once_per_bidder")
+        ]
+        indexes = [models.Index(fields=["session", "status"], name="low_bid_session_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} · {self.bidder}"
+
+
+class LowBidVote(models.Model):
+    """One member's vote on a flagged bid's explanation (one vote each, not changed)."""
+
+    flag = models.ForeignKey(
+        LowBidFlag, verbose_name=_("异常低价投标"), on_delete=models.CASCADE, related_name="votes"
+    )
+    seat = models.ForeignKey(
+        Seat, verbose_name=_("成员工位"), on_delete=models.PROTECT, related_name="+"
+    )
+    accept = models.BooleanField(_("接受说明"))
+    note = models.CharField(_("理由"), max_length=500, blank=True)
+    cast_at = models.DateTimeField(_("表决时间"))
+
+    class Meta:
+        verbose_name = _("异常低价表决")
+        verbose_name_plural = _("异常低价表决")
+        constraints = [
+            models.UniqueConstraint(fields=["flag", "seat"], name="low_bid_vote_once_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flag_id} · {self.seat_id}"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Literal
 
 from qinqing.bidding.draw.rules import qq_draw_1
 from qinqing.bidding.projects.rules import DeviationBasis, MeanOf
@@ -60,6 +61,58 @@ def low_price_scores(prices: Mapping[str, Decimal], weight: Decimal) -> dict[str
     }
 
 
+def mean_benchmark(
+    prices: Mapping[str, Decimal], k: Decimal, *, drop_extremes_from: int | None = None
+) -> Fraction:
+    """The benchmark price ``k * mean(prices)`` of the compliant bids (基准价), exact.
+
+    When ``drop_extremes_from`` is set and there are at least that many bids, one highest and
+    one lowest price are left out of the mean. The tender documents set ``k`` (or its range,
+    see ``k_draw``); no statute fixes it (暂行规定 Art.17: the committee scores by the
+    standards and method of the tender documents only).
+    """
+    _check_prices(prices)
+    if _exact(k) <= 0:
+        raise RuleError("K 值须大于零")
+    if drop_extremes_from is not None and drop_extremes_from < 3:
+        raise RuleError("去掉最高价和最低价的最少投标数应不少于 3")
+    basis = sorted(_exact(p) for p in prices.values())
+    if drop_extremes_from is not None and len(basis) >= drop_extremes_from:
+        basis = basis[1:-1]
+    return _exact(k) * sum(basis) / len(basis)
+
+
+def deviation_scores(
+    prices: Mapping[str, Decimal],
+    weight: Decimal,
+    *,
+    benchmark: Decimal | Fraction,
+    deduct_above: Decimal,
+    deduct_below: Decimal,
+) -> dict[str, Decimal]:
+    """Price scores by deviation from a benchmark, with one slope above and one below it
+    (偏差率扣分法; the formula and its slopes are those of the tender documents, 暂行规定 Art.17).
+
+    ``deviation = (price - benchmark) / benchmark * 100`` (percent, exact, not rounded);
+    ``score = weight - deduct_above * deviation`` above the benchmark, ``weight - deduct_below
+    * |deviation|`` below it, never below 0; a bid exactly at the benchmark gets ``weight``.
+    Rounded half up to 2 places once, at the end.
+    """
+    _check_prices(prices)
+    base = _exact(benchmark)
+    if base <= 0:
+        raise RuleError("基准价须大于零")
+    if _exact(deduct_above) < 0 or _exact(deduct_below) < 0:
+        raise RuleError("偏离扣分不能为负数")
+    scores = {}
+    for bidder, price in prices.items():
+        deviation = (_exact(price) - base) / base * 100
+        rate = deduct_above if deviation > 0 else deduct_below
+        score = max(_exact(weight) - _exact(rate) * abs(deviation), Fraction(0))
+        scores[bidder] = round_half_up(score)
+    return scores
+
+
 def k_factor_scores(
     prices: Mapping[str, Decimal],
     weight: Decimal,
@@ -69,29 +122,234 @@ def k_factor_scores(
     deduct_below: Decimal,
     drop_extremes_from: int | None = None,
 ) -> dict[str, Decimal]:
-    """Price scores against a K-factor benchmark (configurable per project; no statute).
+    """Price scores against a K-factor benchmark (the tender documents' formula, 暂行规定
+    Art.17; no statute fixes K).
 
-    ``benchmark = k * mean(prices)``; when ``drop_extremes_from`` is set and there are at
-    least that many bids, one highest and one lowest price are left out of the mean (those
-    bidders are still scored). ``deviation = (price - benchmark) / benchmark * 100`` (percent,
-    not rounded); ``score = weight - deduct_above * deviation`` above the benchmark,
-    ``weight - deduct_below * |deviation|`` below it, never below 0; rounded half up to 2
-    places.
+    ``benchmark = k * mean(prices)`` (``mean_benchmark``), then ``deviation_scores`` with the
+    two slopes. The same formula serves a fixed K and a K drawn at the opening (``k_draw``).
+    """
+    benchmark = mean_benchmark(prices, k, drop_extremes_from=drop_extremes_from)
+    return deviation_scores(
+        prices, weight, benchmark=benchmark, deduct_above=deduct_above, deduct_below=deduct_below
+    )
+
+
+MAX_K_VALUES = 1000
+
+
+def k_values(k_min: Decimal, k_max: Decimal, step: Decimal) -> list[Decimal]:
+    """The K values a published range allows: ``k_min, k_min + step, ..., k_max``.
+
+    The tender documents publish the range and the step (暂行规定 Art.17); ``k_max - k_min``
+    must be a whole number of steps, at most 1000 values. Each value is written with the
+    places the range and step need, at least two (0.95, 0.96, ... 1.05 for 0.9500–1.0500 by
+    0.0100): these texts are the draw's pool.
+    """
+    lo, hi, st = _exact(k_min), _exact(k_max), _exact(step)
+    if lo <= 0 or hi < lo:
+        raise RuleError("K 值区间无效：下限须大于零且不大于上限")
+    if st <= 0:
+        raise RuleError("K 值步长须大于零")
+    count = (hi - lo) / st
+    if count.denominator != 1:
+        raise RuleError("K 值区间的上下限之差须为步长的整数倍")
+    if count + 1 > MAX_K_VALUES:
+        raise RuleError(f"K 值区间内的取值不能超过 {MAX_K_VALUES} 个")
+    exponents = (
+        Decimal(k_min).normalize().as_tuple().exponent,
+        Decimal(step).normalize().as_tuple().exponent,
+    )
+    places = max(2, -min(exponents))
+    quantum = Decimal(1).scaleb(-places)
+    return [(Decimal(k_min) + Decimal(step) * n).quantize(quantum) for n in range(int(count) + 1)]
+
+
+def k_draw(k_min: Decimal, k_max: Decimal, step: Decimal, lot: Lot) -> Decimal:
+    """The K coefficient drawn at the opening from the published range (暂行规定 Art.17: the
+    documents' method), by the verifiable lot QQ-DRAW-1: the pool is the range's values as
+    text (``k_values``), one drawn, ``draw_id`` = ``lot.draw_id``. Anyone can recompute it from
+    the published nonce and witness entropy.
+    """
+    pool = [str(v) for v in k_values(k_min, k_max, step)]
+    (drawn,) = qq_draw_1(
+        pool,
+        server_nonce=lot.server_nonce,
+        witness_entropy=lot.witness_entropy,
+        draw_id=lot.draw_id,
+        quota=1,
+        backups=0,
+    )
+    return Decimal(drawn)
+
+
+# --------------------------------------------------------------------------------------------
+# Abnormally low bids (评标委员会和评标方法暂行规定 Art.21; 87号令 Art.60)
+# --------------------------------------------------------------------------------------------
+
+LowBidBasis = Literal["others", "all"]
+DEFAULT_LOW_BID_SHARE = Decimal("0.80")
+
+
+@dataclass(frozen=True)
+class LowBidRule:
+    """When a bid counts as abnormally low, as the tender documents set it.
+
+    - ``share``: flagged when the price is strictly below ``share`` × the mean of the compliant
+      bids (None: no such test). Default 0.80 [practice, not law: the statutes say only
+      "明显低于"; the documents fix the share].
+    - ``basis``: "others" (default) takes the mean of the *other* compliant bids, as both
+      statutes word it (暂行规定 Art.21 "明显低于其他投标报价"; 87号令 Art.60 "明显低于其他通过
+      符合性审查投标人的报价"); "all" includes the bid itself.
+    - ``cost_line``: flagged when the price is strictly below this amount, the cost line (or
+      a share of the 标底) the documents give (None: no such test).
+
+    A price exactly at a threshold is not flagged.
+    """
+
+    share: Decimal | None = DEFAULT_LOW_BID_SHARE
+    basis: LowBidBasis = "others"
+    cost_line: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if self.share is not None and not 0 < _exact(self.share) <= 1:
+            raise RuleError("异常低价比例须大于 0 且不大于 1")
+        if self.basis not in ("others", "all"):
+            raise RuleError(f"异常低价平均价口径无效：{self.basis}")
+        if self.cost_line is not None and _exact(self.cost_line) <= 0:
+            raise RuleError("成本警戒线须大于零")
+
+
+@dataclass(frozen=True)
+class LowBidTrip:
+    """One test a bid failed: ``test`` "share" (``threshold`` = share × mean, rounded half up
+    to the cent, ``mean`` the mean it was taken of) or "cost_line" (``threshold`` = the line)."""
+
+    test: Literal["share", "cost_line"]
+    threshold: Decimal
+    mean: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class LowBidFlag:
+    """A bid the committee must ask to explain in writing before price scoring."""
+
+    bidder: str
+    price: Decimal
+    trips: tuple[LowBidTrip, ...]
+
+
+def abnormally_low(bids: Mapping[str, Decimal], *, rule: LowBidRule) -> list[LowBidFlag]:
+    """The compliant bids whose price is abnormally low under ``rule``, each with the figure
+    that tripped it (评标委员会和评标方法暂行规定 Art.21; 87号令 Art.60).
+
+    ``bids``: bidder -> quoted price of the bids that passed the preliminary (compliance)
+    review. A bid is flagged when its price is strictly below ``rule.share`` × the mean (of
+    the other bids, or of all, per ``rule.basis``) or strictly below ``rule.cost_line``;
+    comparisons are exact, so a price exactly at a threshold is not flagged. With "others"
+    and a single bid there is nothing to compare with. The result is ordered by price, then
+    bidder, whatever the order of ``bids``. The flag only opens the procedure: the bidder
+    explains in writing and the committee decides (``low_bid_decision``).
+    """
+    _check_prices(bids)
+    exact = {bidder: _exact(price) for bidder, price in bids.items()}
+    total = sum(exact.values())
+    flags = []
+    for bidder, price in sorted(exact.items(), key=lambda pair: (pair[1], pair[0])):
+        trips = []
+        if rule.share is not None:
+            if rule.basis == "others":
+                mean = (total - price) / (len(exact) - 1) if len(exact) > 1 else None
+            else:
+                mean = total / len(exact)
+            if mean is not None and price < _exact(rule.share) * mean:
+                trips.append(
+                    LowBidTrip(
+                        "share", round_half_up(_exact(rule.share) * mean), round_half_up(mean)
+                    )
+                )
+        if rule.cost_line is not None and price < _exact(rule.cost_line):
+            trips.append(LowBidTrip("cost_line", Decimal(rule.cost_line)))
+        if trips:
+            flags.append(LowBidFlag(bidder, bids[bidder], tuple(trips)))
+    return flags
+
+
+def low_bid_decision(votes: Mapping[str, bool], members: int) -> bool | None:
+    """The committee's conclusion on a flagged bid's written explanation: True (accepted: the
+    bid stays), False (rejected: the bid is refused as priced below cost, 暂行规定 Art.21; an
+    invalid bid, 87号令 Art.60), None while neither side holds a majority.
+
+    ``votes``: member -> accepts; ``members``: the committee's current members. A side wins
+    with strictly more than half of the members (not of the votes cast), so a committee of
+    5 decides with 3 equal votes and never by a minority.
+    """
+    if members < 1:
+        raise RuleError("评标委员会成员人数无效")
+    if len(votes) > members:
+        raise RuleError("表决人数多于评标委员会成员人数")
+    accept = sum(1 for v in votes.values() if v)
+    reject = len(votes) - accept
+    if 2 * accept > members:
+        return True
+    if 2 * reject > members:
+        return False
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Government procurement: the SME price deduction (财库〔2020〕46号 Art.9, as amended by
+# 财库〔2022〕19号)
+# --------------------------------------------------------------------------------------------
+
+ProcurementCategory = Literal["goods", "services", "works"]
+SMALL_SIZES = frozenset({"small", "micro"})
+# Art.9 of 财库〔2020〕46号 as raised by 财库〔2022〕19号 (from 2022-07-01): goods and services
+# 10 %–20 % (was 6 %–10 %), works 3 %–5 %. Settings override them (QINQING_SME_DEDUCTION).
+SME_DEDUCTION_RANGES: dict[str, tuple[Decimal, Decimal]] = {
+    "goods": (Decimal("0.10"), Decimal("0.20")),
+    "services": (Decimal("0.10"), Decimal("0.20")),
+    "works": (Decimal("0.03"), Decimal("0.05")),
+}
+
+
+def sme_rate_problems(
+    rate: Decimal,
+    category: str,
+    ranges: Mapping[str, tuple[Decimal, Decimal]] = SME_DEDUCTION_RANGES,
+) -> list[str]:
+    """Problems with the deduction rate the tender documents give (empty = within the range
+    for the category, bounds included; 财库〔2020〕46号 Art.9 as amended by 财库〔2022〕19号)."""
+    if category not in ranges:
+        return [f"采购项目类别无效：{category}"]
+    lo, hi = ranges[category]
+    if not _exact(lo) <= _exact(rate) <= _exact(hi):
+        return [
+            f"小微企业价格扣除比例须在 {round_half_up(_exact(lo) * 100)}% 至 "
+            f"{round_half_up(_exact(hi) * 100)}% 之间（财库〔2020〕46号第九条，"
+            "财库〔2022〕19号调整）"
+        ]
+    return []
+
+
+def sme_evaluated_prices(
+    prices: Mapping[str, Decimal], sizes: Mapping[str, str], rate: Decimal | None
+) -> dict[str, Decimal]:
+    """The prices used for evaluation after the SME deduction (财库〔2020〕46号 Art.9: a small
+    or micro enterprise's price is reduced by ``rate`` and the reduced price takes part in the
+    evaluation). Exact: ``price * (1 - rate)`` for a bidder whose declared size (``sizes``,
+    中小企业声明函) is "small" or "micro"; every other price unchanged; ``rate`` None = no
+    deduction (e.g. a lot reserved for SMEs). Only for scoring and ranking: the contract price
+    remains the quoted one.
     """
     _check_prices(prices)
-    if drop_extremes_from is not None and drop_extremes_from < 3:
-        raise RuleError("去掉最高价和最低价的最少投标数应不少于 3")
-    basis = sorted(_exact(p) for p in prices.values())
-    if drop_extremes_from is not None and len(basis) >= drop_extremes_from:
-        basis = basis[1:-1]
-    benchmark = _exact(k) * sum(basis) / len(basis)
-    scores = {}
-    for bidder, price in prices.items():
-        deviation = (_exact(price) - benchmark) / benchmark * 100
-        rate = deduct_above if deviation > 0 else deduct_below
-        score = max(_exact(weight) - _exact(rate) * abs(deviation), Fraction(0))
-        scores[bidder] = round_half_up(score)
-    return scores
+    if rate is None:
+        return dict(prices)
+    if not 0 <= _exact(rate) < 1:
+        raise RuleError("价格扣除比例须不小于 0 且小于 1")
+    return {
+        bidder: (price * (1 - Decimal(rate)) if sizes.get(bidder) in SMALL_SIZES else price)
+        for bidder, price in prices.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -277,15 +535,38 @@ def _order(keyed: Iterable[tuple[tuple, str]], lot: Lot | None) -> list[str]:
     return ranking
 
 
-def rank_comprehensive(entries: Sequence[RankEntry], lot: Lot | None = None) -> list[str]:
-    """Ranking by the comprehensive method (综合评估法, 招标投标法 Art.41(1)).
+Procedure = Literal["construction", "procurement"]
+TieMethod = Literal["technical", "lot"]
 
-    Higher total first; ties by lower price, then higher technical score, then the verifiable
-    lot ``lot`` (QQ-DRAW-1). Raises ``TieError`` naming the tied groups when a lot is needed
-    and ``lot`` is None, so the caller can commit a nonce and ask the witness first.
+
+def rank_comprehensive(
+    entries: Sequence[RankEntry],
+    lot: Lot | None = None,
+    *,
+    procedure: Procedure = "construction",
+    tie_method: TieMethod = "technical",
+) -> list[str]:
+    """Ranking by the comprehensive method; the tie order depends on the procedure.
+
+    - ``construction`` (招标投标法 Art.41(1); the standard tender documents): higher total
+      first; ties by lower price, then higher technical score (practice), then the verifiable
+      lot ``lot`` (QQ-DRAW-1). ``tie_method`` is not used.
+    - ``procurement`` (87号令 Art.65): higher total first, equal totals by lower quoted price;
+      equal in both, the bids are tied and 87号令 Art.68 applies: the method of the tender
+      documents, ``tie_method`` "technical" (higher technical score first, then the lot) or
+      "lot" (the random draw Art.68 prescribes when the documents give none).
+
+    Raises ``TieError`` naming the tied groups when a lot is needed and ``lot`` is None, so
+    the caller can commit a nonce and ask the witness first.
     """
     if len({e.bidder for e in entries}) != len(entries):
         raise RuleError("投标人重复")
+    if procedure not in ("construction", "procurement"):
+        raise RuleError(f"招标采购程序类型无效：{procedure}")
+    if tie_method not in ("technical", "lot"):
+        raise RuleError(f"并列处理方式无效：{tie_method}")
+    if procedure == "procurement" and tie_method == "lot":
+        return _order((((-e.total, e.price), e.bidder) for e in entries), lot)
     return _order((((-e.total, e.price, -e.technical), e.bidder) for e in entries), lot)
 
 
@@ -294,11 +575,13 @@ def rank_lowest_price(
     review: Mapping[str, Mapping[str, bool]],
     lot: Lot | None = None,
 ) -> list[str]:
-    """Ranking by the lowest evaluated price method (经评审的最低投标价法, 招标投标法 Art.41(2)).
+    """Ranking by the lowest evaluated price method (经评审的最低投标价法, 招标投标法 Art.41(2);
+    in procurement 最低评标价法, 87号令 Art.56).
 
-    Only bids passing every review item (``review``: bidder -> item -> passed) are ranked, by
-    evaluated price ascending; equal prices are ordered by the verifiable lot as in
-    ``rank_comprehensive``.
+    No price points: only bids passing every review item (``review``: bidder -> item ->
+    passed) are ranked, by evaluated price ascending (in procurement the price after the SME
+    deduction, ``sme_evaluated_prices``); equal prices are tied (87号令 Art.56) and ordered by
+    the verifiable lot as in ``rank_comprehensive`` (87号令 Art.68: the random draw).
     """
     if set(review) != set(evaluated_prices):
         raise RuleError("评审结论与评审价格的投标人不一致")

@@ -29,15 +29,18 @@ from qinqing.bidding.models import (
     SHEET_STAGES,
     Bidder,
     BidResult,
+    CoefficientDraw,
     Criterion,
     DeviationNote,
     DrawOutcome,
     EvaluationSession,
     EvaluationStage,
     Incident,
+    LowBidFlag,
     PriceFormula,
     Project,
     RankingLot,
+    RuleSet,
     ScoreEntry,
     ScoreSheet,
     ScoringPlan,
@@ -658,7 +661,7 @@ def stage_close(*, actor, seat: Seat, stage: str) -> EvaluationStage:
             ):
                 stage_open(session, Stage.DETAILED, members)
                 return state
-        _summary_open(session)
+        summary_when_ready(session)
     return state
 
 
@@ -695,25 +698,139 @@ def _review_record(session: EvaluationSession) -> int:
         organisation=session.host_centre,
         detail={"bidders": len(outcomes), "passed": passing},
     )
+    _low_bids_flag(session)
     return passing
+
+
+def low_bid_rule(plan: ScoringPlan) -> rules.LowBidRule:
+    """The plan's abnormally-low-bid rule (the tender documents' figures)."""
+    return rules.LowBidRule(
+        share=plan.low_bid_share, basis=plan.low_bid_basis, cost_line=plan.low_bid_cost_line
+    )
+
+
+def _low_bids_flag(session: EvaluationSession) -> int:
+    """Flag the compliant bids the plan's rule finds abnormally low, before any price scoring
+    (暂行规定 Art.21; 87号令 Art.60): the quoted prices of the bids that passed the review."""
+    prices = {
+        str(bidder_id): price
+        for bidder_id, price in BidResult.objects.filter(
+            session=session, passed_review=True
+        ).values_list("bidder_id", "bidder__bid_price")
+    }
+    LowBidFlag.objects.filter(session=session).delete()
+    if not prices:
+        return 0
+    flags = rules.abnormally_low(prices, rule=low_bid_rule(session.plan))
+    now = timezone.now()
+    LowBidFlag.objects.bulk_create(
+        [
+            LowBidFlag(
+                session=session,
+                bidder_id=int(flag.bidder),
+                price=flag.price,
+                trips=[
+                    {
+                        "test": trip.test,
+                        "threshold": str(trip.threshold),
+                        "mean": None if trip.mean is None else str(trip.mean),
+                    }
+                    for trip in flag.trips
+                ],
+                flagged_at=now,
+            )
+            for flag in flags
+        ]
+    )
+    if flags:
+        audit_log(
+            actor=None,
+            action="lowbid.flag",
+            obj=session,
+            organisation=session.host_centre,
+            detail={
+                "bidders": [flag.bidder for flag in flags],
+                "trips": {f.bidder: [t.test for t in f.trips] for f in flags},
+            },
+        )
+    return len(flags)
+
+
+def low_bids_pending(session: EvaluationSession) -> bool:
+    """Whether a flagged bid still waits for the committee's conclusion."""
+    return LowBidFlag.objects.filter(
+        session=session,
+        status__in=(LowBidFlag.Status.FLAGGED, LowBidFlag.Status.REQUESTED),
+    ).exists()
+
+
+def summary_when_ready(session: EvaluationSession) -> bool:
+    """Open the summary (price scores, totals, ranking) once the scored stages are closed and
+    no flagged low bid waits for the committee's conclusion; returns whether it opened."""
+    if EvaluationStage.objects.filter(session=session, stage=Stage.SUMMARY).exists():
+        return False
+    if EvaluationStage.objects.filter(
+        session=session, stage__in=SHEET_STAGES, status=EvaluationStage.Status.OPEN
+    ).exists():
+        return False
+    if low_bids_pending(session):
+        audit_log(
+            actor=None,
+            action="summary.wait",
+            obj=session,
+            organisation=session.host_centre,
+            detail={"reason": "low_bids"},
+        )
+        return False
+    _summary_open(session)
+    return True
 
 
 # --- the summary: price scores, totals, ranking ---------------------------------------------
 
 
-def _price_scores(plan: ScoringPlan, prices: dict[int, Decimal]) -> dict[int, Decimal]:
+def _price_scores(
+    session: EvaluationSession, plan: ScoringPlan, prices: dict[int, Decimal]
+) -> dict[int, Decimal]:
     if not prices:
         return {}
-    if plan.price_formula == PriceFormula.K_FACTOR:
+    if plan.price_formula in (PriceFormula.K_FACTOR, PriceFormula.K_DRAWN):
         return rules.k_factor_scores(
             prices,
             plan.price_weight,
-            k=plan.k,
+            k=plan.k if plan.price_formula == PriceFormula.K_FACTOR else drawn_k(session),
             deduct_above=plan.deduct_above,
             deduct_below=plan.deduct_below,
             drop_extremes_from=plan.drop_price_extremes_from,
         )
     return rules.low_price_scores(prices, plan.price_weight)
+
+
+def drawn_k(session: EvaluationSession) -> Decimal:
+    draw = CoefficientDraw.objects.filter(session=session, witnessed_at__isnull=False).first()
+    if draw is None or draw.k is None:
+        raise ConflictError("K 值尚未在开标时抽取")
+    return draw.k
+
+
+def is_procurement(project: Project) -> bool:
+    """The procedure type: government procurement (政府采购法, 87号令) or a tender under the
+    招标投标法 (the project's rule set says which)."""
+    return project.rule_set.kind == RuleSet.Kind.PROCUREMENT
+
+
+def evaluated_prices(
+    session: EvaluationSession, plan: ScoringPlan, bidders: dict[int, Bidder]
+) -> dict[int, Decimal]:
+    """The prices that enter scoring or ranking: in procurement with a deduction rate, a
+    declared small or micro enterprise's price less the rate (财库〔2020〕46号 Art.9); the
+    quoted price otherwise. Never the contract price."""
+    prices = {pk: b.bid_price for pk, b in bidders.items()}
+    if not prices or not is_procurement(session.section.project) or plan.sme_deduction is None:
+        return prices
+    return rules.sme_evaluated_prices(
+        prices, {pk: b.size for pk, b in bidders.items()}, plan.sme_deduction
+    )
 
 
 def _summary_open(session: EvaluationSession) -> None:
@@ -729,16 +846,26 @@ def _summarise(session: EvaluationSession, lot: rules.Lot | None) -> bool:
     results = {
         r.bidder_id: r for r in BidResult.objects.filter(session=session).select_related("bidder")
     }
-    passing = {b: r for b, r in results.items() if r.passed_review}
+    rejected = set(
+        LowBidFlag.objects.filter(session=session, status=LowBidFlag.Status.REJECTED).values_list(
+            "bidder_id", flat=True
+        )
+    )
+    # A bid rejected as abnormally low is out: the prices are scored over the remaining bids.
+    passing = {b: r for b, r in results.items() if r.passed_review and b not in rejected}
     prices = {b: r.bidder.bid_price for b, r in passing.items()}
+    scored = evaluated_prices(session, plan, {b: r.bidder for b, r in passing.items()})
+    procedure = "procurement" if is_procurement(project) else "construction"
     try:
         if project.method == Project.Method.COMPREHENSIVE:
-            price_scores = _price_scores(plan, prices)
+            price_scores = _price_scores(session, plan, scored)
             sheets: dict[str, dict[int, Decimal]] = {}
             technical: dict[str, dict[int, Decimal]] = {}
             for sheet_id, bidder_id, score, group in ScoreEntry.objects.filter(
                 sheet__in=live_sheets(session, Stage.DETAILED)
             ).values_list("sheet_id", "bidder_id", "score", "criterion__group"):
+                if bidder_id not in passing:  # a bid rejected as abnormally low
+                    continue
                 key = str(sheet_id)
                 sheets.setdefault(key, {}).setdefault(bidder_id, Decimal(0))
                 sheets[key][bidder_id] += score
@@ -768,17 +895,20 @@ def _summarise(session: EvaluationSession, lot: rules.Lot | None) -> bool:
                 result.technical = tech[bidder_id]
                 result.price_score = price_scores[bidder_id]
                 result.total = totals[bidder_id]
-                result.evaluated_price = result.bidder.bid_price
+                result.evaluated_price = rules.round_half_up(scored[bidder_id])
+            # 87号令 Art.65 orders equal totals by the quoted price, not the deducted one.
             ranking = rules.rank_comprehensive(
                 [rules.RankEntry(str(b), totals[b], prices[b], tech[b]) for b in passing],
                 lot,
+                procedure=procedure,
+                tie_method=plan.tie_method,
             )
         else:
-            for result in passing.values():
-                result.evaluated_price = result.bidder.bid_price
+            for bidder_id, result in passing.items():
+                result.evaluated_price = rules.round_half_up(scored[bidder_id])
             ranking = rules.rank_lowest_price(
-                {str(b): r.bidder.bid_price for b, r in results.items()},
-                {str(b): r.review for b, r in results.items()},
+                {str(b): scored[b] for b in passing},
+                {str(b): passing[b].review for b in passing},
                 lot,
             )
     except rules.TieError as tie:
@@ -874,4 +1004,97 @@ def lot_proof(lot: RankingLot) -> dict:
     if lot.witnessed_at is not None:
         proof["server_nonce"] = crypto.decrypt(lot.server_nonce_cipher)
         proof["witness_entropy"] = lot.witness_entropy
+    return proof
+
+
+# --- the K coefficient drawn at the opening ---------------------------------------------------
+
+
+def coefficient_commit(*, actor, session: EvaluationSession) -> CoefficientDraw:
+    """The host centre commits the draw of K from the plan's published range at the opening
+    (a fresh nonce, its commitment shown before the witness; design: QQ-DRAW-1 steps 2–3).
+    The range is then fixed: the plan's formula and range cannot change any more."""
+    with transaction.atomic():
+        session = EvaluationSession.objects.select_for_update().get(pk=session.pk)
+        if session.status in (
+            EvaluationSession.Status.IN_PROGRESS,
+            EvaluationSession.Status.CLOSED,
+        ):
+            raise ConflictError("K 值须在评标开始前（开标时）抽取")
+        plan = ScoringPlan.objects.filter(session=session).first()
+        if plan is None or plan.price_formula != PriceFormula.K_DRAWN:
+            raise ConflictError("评标方案的价格分计算方法不是“K 值开标抽取基准价法”")
+        if CoefficientDraw.objects.filter(session=session).exists():
+            raise ConflictError("K 值抽取已承诺，不能重复")
+        try:
+            rules.k_values(plan.k_min, plan.k_max, plan.k_step)
+        except rules.RuleError as exc:
+            raise DomainError(str(exc), field="k_min") from None
+        nonce = secrets.token_bytes(draw_rules.NONCE_BYTES)
+        draw = CoefficientDraw.objects.create(
+            session=session,
+            draw_id=f"QQK-{timezone.localtime(session.starts_at):%Y%m%d}-{session.pk:05d}",
+            k_min=plan.k_min,
+            k_max=plan.k_max,
+            k_step=plan.k_step,
+            server_nonce_cipher=crypto.encrypt(nonce.hex()),
+            commitment=draw_rules.commitment(nonce),
+            committed_at=timezone.now(),
+        )
+        audit_log(
+            actor=actor,
+            action="coefficient.commit",
+            obj=draw,
+            organisation=session.host_centre,
+            detail={
+                "draw_id": draw.draw_id,
+                "range": [str(plan.k_min), str(plan.k_max), str(plan.k_step)],
+                "commitment": draw.commitment,
+            },
+        )
+    return draw
+
+
+def coefficient_witness(*, actor, draw: CoefficientDraw, witness_entropy: str) -> CoefficientDraw:
+    """The supervising department witnesses the K draw: K = QQ-DRAW-1 over the range's values
+    (``rules.k_draw``), reproducible from the proof once witnessed."""
+    witness_entropy = (witness_entropy or "").strip()
+    if len(witness_entropy) > 200:
+        raise DomainError("见证人输入不能超过200个字符", field="witness_entropy")
+    with transaction.atomic():
+        draw = CoefficientDraw.objects.select_for_update().get(pk=draw.pk)
+        if draw.witnessed_at is not None:
+            raise ConflictError("该 K 值抽取已见证")
+        lot = rules.Lot(
+            draw_id=draw.draw_id,
+            server_nonce=bytes.fromhex(crypto.decrypt(draw.server_nonce_cipher)),
+            witness_entropy=witness_entropy,
+        )
+        draw.k = rules.k_draw(draw.k_min, draw.k_max, draw.k_step, lot)
+        draw.witness_entropy = witness_entropy
+        draw.witnessed_by = actor
+        draw.witnessed_at = timezone.now()
+        draw.save(update_fields=["k", "witness_entropy", "witnessed_by", "witnessed_at"])
+        audit_log(
+            actor=actor,
+            action="coefficient.witness",
+            obj=draw,
+            organisation=draw.session.host_centre,
+            detail={"draw_id": draw.draw_id, "witness_entropy": witness_entropy, "k": str(draw.k)},
+        )
+    return draw
+
+
+def coefficient_proof(draw: CoefficientDraw) -> dict:
+    """What anyone needs to recompute K: public once witnessed (K is published at the opening)."""
+    proof = {
+        "algorithm": draw_rules.ALGORITHM,
+        "draw_id": draw.draw_id,
+        "pool": [str(v) for v in rules.k_values(draw.k_min, draw.k_max, draw.k_step)],
+        "commitment": draw.commitment,
+    }
+    if draw.witnessed_at is not None:
+        proof["server_nonce"] = crypto.decrypt(draw.server_nonce_cipher)
+        proof["witness_entropy"] = draw.witness_entropy
+        proof["k"] = str(draw.k)
     return proof

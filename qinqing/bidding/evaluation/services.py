@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,18 +22,22 @@ from qinqing.bidding.evaluation.scoring import (
 )
 from qinqing.bidding.models import (
     SHEET_STAGES,
+    CoefficientDraw,
     CriteriaTemplate,
     Criterion,
     DeviationNote,
     DrawOutcome,
     EvaluationSession,
     EvaluationStage,
+    LowBidBasis,
     PriceFormula,
     Project,
+    RuleSet,
     ScoreSheet,
     ScoringPlan,
     Seat,
     Stage,
+    TieMethod,
 )
 from qinqing.bidding.projects import rules as project_rules
 from qinqing.bidding.seating.selectors import committee_seats
@@ -56,8 +61,19 @@ def plan_set(
     deviation_mean_of: str = ScoringPlan.MeanOf.OTHERS,
     deviation_threshold: Decimal | None = None,
     candidate_count: int = rules.MAX_CANDIDATES,
+    k_min: Decimal | None = None,
+    k_max: Decimal | None = None,
+    k_step: Decimal | None = None,
+    low_bid_share: Decimal | None = rules.DEFAULT_LOW_BID_SHARE,
+    low_bid_basis: str = LowBidBasis.OTHERS,
+    low_bid_cost_line: Decimal | None = None,
+    sme_deduction: Decimal | None = None,
+    tie_method: str = TieMethod.TECHNICAL,
 ) -> ScoringPlan:
-    """Set (or replace, until the start) how the session is evaluated."""
+    """Set (or replace, until the start) how the session is evaluated: the tender documents'
+    criteria, price formula and its parameters, the abnormally-low-bid rule (暂行规定 Art.21,
+    87号令 Art.60), in procurement the SME deduction rate (财库〔2020〕46号 Art.9) and the tie
+    method (87号令 Art.68). Once K is drawn at the opening, the formula and range are fixed."""
     if session.status in (EvaluationSession.Status.IN_PROGRESS, EvaluationSession.Status.CLOSED):
         raise ConflictError("评标已开始，评标方案不能再修改")
     project = session.section.project
@@ -96,6 +112,46 @@ def plan_set(
             raise DomainError(
                 "去掉最高最低报价的最少投标数不能少于 3", field="drop_price_extremes_from"
             )
+    k_min = decimal_or_none(k_min, "k_min", "K 值区间下限")
+    k_max = decimal_or_none(k_max, "k_max", "K 值区间上限")
+    k_step = decimal_or_none(k_step, "k_step", "K 值步长")
+    if price_formula == PriceFormula.K_DRAWN and comprehensive:
+        if k_min is None or k_max is None or k_step is None:
+            raise DomainError("请填写招标文件公布的 K 值区间（下限、上限）和步长", field="k_min")
+        if not Decimal("0.8") <= k_min <= k_max <= Decimal("1.2"):
+            raise DomainError("K 值区间须在 0.80 至 1.20 之间，且下限不大于上限", field="k_min")
+        try:
+            rules.k_values(k_min, k_max, k_step)
+        except rules.RuleError as exc:
+            raise DomainError(str(exc), field="k_step") from None
+        if deduct_above is None or deduct_below is None or deduct_above < 0 or deduct_below < 0:
+            raise DomainError(
+                "请填写高于、低于基准价每 1% 的扣分（不小于 0）", field="deduct_above"
+            )
+    share = decimal_or_none(low_bid_share, "low_bid_share", "异常低价比例")
+    if share is not None and not Decimal(0) < share <= Decimal(1):
+        raise DomainError("异常低价比例须大于 0 且不大于 1（如 0.80）", field="low_bid_share")
+    cost_line = decimal_or_none(low_bid_cost_line, "low_bid_cost_line", "成本警戒线")
+    if cost_line is not None and cost_line <= 0:
+        raise DomainError("成本警戒线须为大于零的金额", field="low_bid_cost_line")
+    if low_bid_basis not in LowBidBasis.values:
+        raise DomainError("未知的异常低价平均价口径", field="low_bid_basis")
+    procurement = project.rule_set.kind == RuleSet.Kind.PROCUREMENT
+    sme = decimal_or_none(sme_deduction, "sme_deduction", "小微企业价格扣除比例")
+    if sme is not None:
+        if not procurement:
+            raise DomainError(
+                "小微企业价格扣除仅适用于政府采购项目（财库〔2020〕46号）", field="sme_deduction"
+            )
+        if not project.procurement_category:
+            raise DomainError("请先登记采购项目类别（货物、服务或工程）", field="sme_deduction")
+        problems = rules.sme_rate_problems(
+            sme, project.procurement_category, sme_deduction_ranges()
+        )
+        if problems:
+            raise DomainError(problems[0], field="sme_deduction")
+    if tie_method not in TieMethod.values:
+        raise DomainError("未知的并列处理方式", field="tie_method")
     threshold = decimal_or_none(deviation_threshold, "deviation_threshold", "偏离阈值")
     if threshold is None:
         threshold = project.rule_set.deviation_threshold
@@ -120,8 +176,22 @@ def plan_set(
         "deviation_mean_of": deviation_mean_of,
         "deviation_threshold": threshold,
         "candidate_count": candidate_count,
+        "k_min": k_min,
+        "k_max": k_max,
+        "k_step": k_step,
+        "low_bid_share": share,
+        "low_bid_basis": low_bid_basis,
+        "low_bid_cost_line": cost_line,
+        "sme_deduction": sme,
+        "tie_method": tie_method,
     }
     with transaction.atomic():
+        drawn = CoefficientDraw.objects.select_for_update().filter(session=session).first()
+        if drawn is not None and (
+            price_formula != PriceFormula.K_DRAWN
+            or (k_min, k_max, k_step) != (drawn.k_min, drawn.k_max, drawn.k_step)
+        ):
+            raise ConflictError("K 值已在开标时抽取，价格分计算方法和 K 值区间不能再修改")
         plan, created = ScoringPlan.objects.update_or_create(session=session, defaults=values)
         audit_log(
             actor=actor,
@@ -136,11 +206,28 @@ def plan_set(
     return plan
 
 
+def sme_deduction_ranges() -> dict[str, tuple[Decimal, Decimal]]:
+    """The SME deduction ranges per procurement category: settings.QINQING_SME_DEDUCTION, by
+    default those of 财库〔2020〕46号 Art.9 as amended by 财库〔2022〕19号."""
+    configured = getattr(settings, "QINQING_SME_DEDUCTION", None)
+    if not configured:
+        return dict(rules.SME_DEDUCTION_RANGES)
+    return {k: (Decimal(str(lo)), Decimal(str(hi))) for k, (lo, hi) in configured.items()}
+
+
 def start_problems(session: EvaluationSession) -> list[str]:
-    """What the scoring needs before the start: a plan and every bid price."""
+    """What the scoring needs before the start: a plan, every bid price, and K drawn at the
+    opening when the plan's formula draws it."""
     problems = []
-    if not ScoringPlan.objects.filter(session=session).exists():
+    plan = ScoringPlan.objects.filter(session=session).first()
+    if plan is None:
         problems.append("尚未设置评标方案（评审标准与价格分计算方法）")
+    elif (
+        plan.price_formula == PriceFormula.K_DRAWN
+        and session.section.project.method == Project.Method.COMPREHENSIVE
+        and not CoefficientDraw.objects.filter(session=session, witnessed_at__isnull=False).exists()
+    ):
+        problems.append("K 值尚未在开标时抽取并经行政监督部门见证")
     missing = session.section.bidders.filter(bid_price__isnull=True).count()
     if missing:
         problems.append(f"{missing} 个投标人缺少开标记录的投标报价")
@@ -152,7 +239,11 @@ def session_start_problems(session: EvaluationSession) -> list[str]:
     problems = project_rules.bidders_sufficient(session.section.bidders.count())
     members = committee_seats(session).count()
     problems += project_rules.committee_is_valid(
-        members, members, project.rule_set.to_rules(), project.budget
+        members,
+        members,
+        project.rule_set.to_rules(),
+        project.budget,
+        complex_project=project.complex_or_significant,
     )
     return problems + start_problems(session)
 

@@ -12,20 +12,25 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qinqing.bidding.evaluation import rules, scoring, selectors, services, supervision
+from qinqing.bidding.evaluation import low_bids, rules, scoring, selectors, services, supervision
 from qinqing.bidding.models import (
     SHEET_STAGES,
+    BidderSize,
     BidResult,
+    CoefficientDraw,
     CriteriaTemplate,
     DeviationNote,
     EvaluationSession,
     EvaluationStage,
+    LowBidBasis,
+    LowBidFlag,
     PriceFormula,
     RankingLot,
     ScoreSheet,
     ScoringPlan,
     Seat,
     Stage,
+    TieMethod,
 )
 from qinqing.bidding.projects import selectors as project_selectors
 from qinqing.bidding.projects import services as project_services
@@ -136,6 +141,7 @@ def workstation_sheet(request: HttpRequest, stage: str) -> HttpResponse:
             "locked": sheet.status != ScoreSheet.Status.DRAFT,
             "paused": selectors.is_paused(session),
             "missing": scoring.sheet_missing(sheet) if sheet.status == "draft" else [],
+            "price_rule": price_rule_context(session) if stage == Stage.DETAILED else None,
         },
     )
 
@@ -201,6 +207,11 @@ def evaluation_context(seat: Seat) -> dict:
         "closed_stages": [
             s for s in session.stages.all() if s.status == EvaluationStage.Status.CLOSED
         ],
+        "low_bids_waiting": LowBidFlag.objects.filter(
+            session=session,
+            status__in=(LowBidFlag.Status.FLAGGED, LowBidFlag.Status.REQUESTED),
+        ).count(),
+        "low_bids_any": LowBidFlag.objects.filter(session=session).exists(),
     }
     if context["is_chair"] and state is not None and state.stage in SHEET_STAGES:
         live = ScoreSheet.objects.filter(session=session, stage=state.stage).exclude(
@@ -228,7 +239,12 @@ def committee_stage(request: HttpRequest, stage: str) -> HttpResponse:
     return render(
         request,
         "bidding/committee_stage.html",
-        {"seat": seat, "session": session, **stage_tables(session, stage)},
+        {
+            "seat": seat,
+            "session": session,
+            "price_rule": price_rule_context(session),
+            **stage_tables(session, stage),
+        },
     )
 
 
@@ -282,6 +298,49 @@ def stage_tables(session: EvaluationSession, stage: str) -> dict:
             .exclude(sheet__status=ScoreSheet.Status.VOID)
             .select_related("bidder", "criterion", "sheet__seat__workstation")
         ),
+        "rejected_low": set(
+            LowBidFlag.objects.filter(
+                session=session, status=LowBidFlag.Status.REJECTED
+            ).values_list("bidder_id", flat=True)
+        ),
+    }
+
+
+def k_text(value: Decimal | None) -> str | None:
+    """A K value as the tender documents write it: 0.9500 → "0.95", 1 → "1.00"."""
+    if value is None:
+        return None
+    number = Decimal(value).normalize()
+    if number.as_tuple().exponent > -2:
+        number = number.quantize(Decimal("0.01"))
+    return str(number)
+
+
+def price_rule_context(session: EvaluationSession) -> dict | None:
+    """The tender documents' price rule as the score sheet shows it: the method, the formula
+    and its parameters (K drawn at the opening, the slopes), the abnormally-low-bid rule, the
+    SME deduction and the tie order."""
+    plan = ScoringPlan.objects.filter(session=session).first()
+    if plan is None:
+        return None
+    project = session.section.project
+    coefficient = CoefficientDraw.objects.filter(session=session).first()
+    return {
+        "plan": plan,
+        "lowest_price": project.method != "comprehensive",
+        "procurement": scoring.is_procurement(project),
+        "k_formula": plan.price_formula in (PriceFormula.K_FACTOR, PriceFormula.K_DRAWN),
+        "k_drawn": plan.price_formula == PriceFormula.K_DRAWN,
+        "k": k_text(
+            plan.k
+            if plan.price_formula == PriceFormula.K_FACTOR
+            else (coefficient.k if coefficient else None)
+        ),
+        "k_min": k_text(plan.k_min),
+        "k_max": k_text(plan.k_max),
+        "k_step": k_text(plan.k_step),
+        "coefficient": coefficient,
+        "category": project.get_procurement_category_display(),
     }
 
 
@@ -331,6 +390,15 @@ def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
                 project_services.bid_prices_record(
                     actor=request.user, section=session.section, prices=prices
                 )
+                sizes = {
+                    b.pk: request.POST.get(f"size-{b.pk}", "")
+                    for b in bidders
+                    if f"size-{b.pk}" in request.POST
+                }
+                if sizes:
+                    project_services.bidder_sizes_record(
+                        actor=request.user, section=session.section, sizes=sizes
+                    )
                 messages.success(request, _("开标记录已保存。"))
             elif op == "plan":
                 template = get_object_or_404(
@@ -355,6 +423,15 @@ def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
                     deviation_threshold=post.get("deviation_threshold") or None,
                     candidate_count=_posted_int(post, "candidate_count", _("推荐中标候选人数"))
                     or rules.MAX_CANDIDATES,
+                    k_min=post.get("k_min") or None,
+                    k_max=post.get("k_max") or None,
+                    k_step=post.get("k_step") or None,
+                    low_bid_share=post.get("low_bid_share") or None,
+                    low_bid_basis=post.get("low_bid_basis") or LowBidBasis.OTHERS,
+                    low_bid_cost_line=(post.get("low_bid_cost_line") or "").replace(",", "")
+                    or None,
+                    sme_deduction=post.get("sme_deduction") or None,
+                    tie_method=post.get("tie_method") or TieMethod.TECHNICAL,
                 )
                 messages.success(request, _("评标方案已保存。"))
             else:
@@ -365,6 +442,7 @@ def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
     method = session.section.project.method
     sheets = ScoreSheet.objects.filter(session=session).exclude(status=ScoreSheet.Status.VOID)
     lot = RankingLot.objects.filter(session=session).first()
+    coefficient = CoefficientDraw.objects.filter(session=session).first()
     return render(
         request,
         "bidding/session_scoring.html",
@@ -391,6 +469,28 @@ def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
             "lot": lot,
             "lot_proof": scoring.lot_proof(lot) if lot else None,
             "can_witness": can(request.user, "bidding.witness_lot", session),
+            "sizes": BidderSize.choices,
+            "procurement": scoring.is_procurement(session.section.project),
+            "low_bid_bases": LowBidBasis.choices,
+            "tie_methods": TieMethod.choices,
+            "default_low_bid_share": rules.DEFAULT_LOW_BID_SHARE,
+            "sme_ranges": services.sme_deduction_ranges(),
+            "coefficient": coefficient,
+            "coefficient_proof": scoring.coefficient_proof(coefficient) if coefficient else None,
+            "coefficient_k": k_text(coefficient.k) if coefficient else None,
+            "can_draw_coefficient": can(request.user, "bidding.draw_coefficient", session)
+            and plan is not None
+            and plan.price_formula == PriceFormula.K_DRAWN
+            and coefficient is None
+            and editable,
+            "can_witness_coefficient": can(request.user, "bidding.witness_coefficient", session)
+            and coefficient is not None
+            and coefficient.witnessed_at is None,
+            "low_bids": [
+                {"flag": f, "trips": [low_bids.trip_label(t) for t in f.trips]}
+                for f in LowBidFlag.objects.filter(session=session).select_related("bidder")
+            ],
+            "price_rule": price_rule_context(session),
         },
     )
 
@@ -446,3 +546,89 @@ def session_start(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("评标已开始，请评标委员会推举负责人。"))
     return redirect("bidding:session_detail", pk=session.pk)
+
+
+# --- abnormally low bids at the workstation (暂行规定 Art.21; 87号令 Art.60) -------------------
+
+
+def workstation_low_bids(request: HttpRequest) -> HttpResponse:
+    """The flagged bids for every member: the figure that tripped each, the request for a
+    written explanation (the chair), the published answer and the vote."""
+    seat = _seat_or_signin(request)
+    if seat is None:
+        return redirect("bidding:signin")
+    session = seat.outcome.session
+    if not seating_selectors.committee_seats(session).filter(pk=seat.pk).exists():
+        return redirect("bidding:workstation")
+    if request.method == "POST":
+        actor = seat.outcome.expert.user
+        flag = get_object_or_404(
+            LowBidFlag, pk=int_or_404(request.POST.get("flag")), session=session
+        )
+        op = request.POST.get("op")
+        try:
+            if op == "request":
+                minutes = _posted_int(request.POST, "minutes", _("答复期限（分钟）"))
+                low_bids.low_bid_request(actor=actor, seat=seat, flag=flag, minutes=minutes or 0)
+                messages.success(request, _("书面说明要求已提交，待行政监督部门审核后送达投标人。"))
+            elif op == "vote":
+                decision = request.POST.get("decision")
+                if decision not in ("accept", "reject"):
+                    raise DomainError(_("请选择接受或不接受说明"), field="decision")
+                low_bids.low_bid_vote(
+                    actor=actor,
+                    seat=seat,
+                    flag=flag,
+                    accept=decision == "accept",
+                    note=request.POST.get("note", ""),
+                )
+                messages.success(request, _("表决已记录。"))
+            else:
+                raise Http404
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("bidding:workstation_low_bids")
+    return render(
+        request,
+        "bidding/workstation_low_bids.html",
+        {
+            "seat": seat,
+            "session": session,
+            "project": session.section.project,
+            "is_chair": session.chair_id == seat.pk,
+            "rows": low_bids.for_committee(session, seat),
+            "rule": session.plan,
+            "min_minutes": low_bids.MIN_MINUTES,
+            "max_minutes": low_bids.MAX_MINUTES,
+        },
+    )
+
+
+@login_required
+@require_POST
+def session_coefficient(request: HttpRequest, pk: int) -> HttpResponse:
+    """The K draw at the opening: the host centre commits, the supervising department
+    witnesses (QQ-DRAW-1 over the published range)."""
+    session = project_selectors.session(user=request.user, pk=pk)
+    op = request.POST.get("op")
+    try:
+        if op == "commit":
+            if not can(request.user, "bidding.draw_coefficient", session):
+                raise Http404
+            scoring.coefficient_commit(actor=request.user, session=session)
+            messages.success(request, _("已承诺 K 值抽取，请行政监督部门见证。"))
+        elif op == "witness":
+            if not can(request.user, "bidding.witness_coefficient", session):
+                raise Http404
+            draw = get_object_or_404(CoefficientDraw, session=session)
+            draw = scoring.coefficient_witness(
+                actor=request.user,
+                draw=draw,
+                witness_entropy=request.POST.get("witness_entropy", ""),
+            )
+            messages.success(request, _("已见证，抽取的 K 值为 %(k)s。") % {"k": draw.k})
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("bidding:session_scoring", pk=session.pk)

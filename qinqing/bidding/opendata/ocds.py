@@ -31,7 +31,7 @@ from typing import Any
 from django.conf import settings
 
 from qinqing.bidding.evaluation.rules import MAX_CANDIDATES  # 实施条例 Art.53
-from qinqing.bidding.models import BidResult, Project, Report
+from qinqing.bidding.models import BidResult, LowBidFlag, Project, Report
 
 OCDS_VERSION = "1.1"
 BIDS_EXTENSION = (
@@ -363,13 +363,21 @@ def tender_facts(project: Project) -> TenderFacts:
         bids: tuple[BidFacts, ...] = ()
         if sealed_at is not None:
             results = {r.bidder_id: r for r in BidResult.objects.filter(session=session)}
+            # a bid refused as abnormally low (暂行规定 Art.21) is disqualified
+            refused = set(
+                LowBidFlag.objects.filter(
+                    session=session, status=LowBidFlag.Status.REJECTED
+                ).values_list("bidder_id", flat=True)
+            )
             if results:
                 bids = tuple(
                     BidFacts(
                         uscc=b.uscc,
                         name=b.name,
                         price=b.bid_price,
-                        passed_review=results[b.pk].passed_review if b.pk in results else None,
+                        passed_review=(results[b.pk].passed_review and b.pk not in refused)
+                        if b.pk in results
+                        else None,
                         rank=results[b.pk].rank if b.pk in results else None,
                         candidate=results[b.pk].candidate if b.pk in results else False,
                     )

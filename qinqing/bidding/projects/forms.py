@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from qinqing.bidding.models import Project, RuleSet
+from qinqing.bidding.models import ProcurementCategory, Project, RuleSet
 from qinqing.bidding.projects.services import BidderIn
 from qinqing.core.models import Organisation
 
@@ -27,6 +27,14 @@ class ProjectForm(forms.Form):
     rule_set = forms.ModelChoiceField(label=_("规则集"), queryset=RuleSet.objects.all())
     budget = forms.DecimalField(
         label=_("预算金额（元）"), max_digits=18, decimal_places=2, required=False, min_value=0
+    )
+    procurement_category = forms.ChoiceField(
+        label=_("采购项目类别（政府采购）"),
+        choices=[("", _("不适用")), *ProcurementCategory.choices],
+        required=False,
+    )
+    complex_or_significant = forms.BooleanField(
+        label=_("技术复杂或社会影响较大（政府采购：评标委员会 7 人以上单数）"), required=False
     )
     section_code = forms.CharField(label=_("标段编号"), max_length=50, initial="01")
     section_name = forms.CharField(label=_("标段名称"), max_length=200, initial="第一标段")

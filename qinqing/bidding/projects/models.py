@@ -71,6 +71,12 @@ class RuleSet(models.Model):
         )
 
 
+class ProcurementCategory(models.TextChoices):
+    GOODS = "goods", _("货物")
+    SERVICES = "services", _("服务")
+    WORKS = "works", _("工程")
+
+
 class Project(models.Model):
     class Method(models.TextChoices):
         COMPREHENSIVE = "comprehensive", _("综合评估法")
@@ -105,6 +111,18 @@ class Project(models.Model):
     budget = models.DecimalField(
         _("预算金额（元）"), max_digits=18, decimal_places=2, null=True, blank=True
     )
+    procurement_category = models.CharField(
+        _("采购项目类别"),
+        max_length=10,
+        choices=ProcurementCategory.choices,
+        blank=True,
+        help_text=_("政府采购项目：货物、服务或工程（决定小微企业价格扣除比例的范围）"),
+    )
+    complex_or_significant = models.BooleanField(
+        _("技术复杂或社会影响较大"),
+        default=False,
+        help_text=_("政府采购项目：评标委员会须为 7 人以上单数（87号令第四十七条）"),
+    )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     class Meta:
@@ -134,6 +152,13 @@ class Section(models.Model):
         return f"{self.project.name}（{self.name}）"
 
 
+class BidderSize(models.TextChoices):
+    LARGE = "large", _("大型企业")
+    MEDIUM = "medium", _("中型企业")
+    SMALL = "small", _("小型企业")
+    MICRO = "micro", _("微型企业")
+
+
 class Bidder(models.Model):
     section = models.ForeignKey(
         Section, verbose_name=_("标段"), on_delete=models.CASCADE, related_name="bidders"
@@ -142,6 +167,9 @@ class Bidder(models.Model):
     name = models.CharField(_("投标人名称"), max_length=200)
     bid_price = models.DecimalField(
         _("投标报价（元）"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    size = models.CharField(
+        _("企业规模（中小企业声明函）"), max_length=10, choices=BidderSize.choices, blank=True
     )
 
     class Meta:

@@ -72,12 +72,19 @@ PROCUREMENT = RuleSet(name="政府采购", kind="procurement")
 
 
 def committee_is_valid(
-    total_members: int, expert_members: int, ruleset: RuleSet, budget: Decimal | None
+    total_members: int,
+    expert_members: int,
+    ruleset: RuleSet,
+    budget: Decimal | None,
+    *,
+    complex_project: bool = False,
 ) -> list[str]:
     """Problems with a committee's composition (empty = valid).
 
     招标投标法 Art.37: five or more members, an odd number, experts at least two thirds.
-    87号令 Art.47 (procurement rule set): seven or more when the budget is >= 10,000,000 yuan;
+    87号令 Art.47 (procurement rule set): seven or more when the budget is 10,000,000 yuan or
+    more (以上 includes the amount itself), or when the project is technically complex or of
+    great social impact (``complex_project``, the project's own flag, whatever its budget);
     the budget is required for that rule set. Numbers come from ``ruleset``.
     """
     problems = []
@@ -89,8 +96,13 @@ def committee_is_valid(
             problems.append("政府采购项目须提供采购预算金额")
         elif budget >= ruleset.large_budget:
             min_size = max(min_size, ruleset.large_budget_min_size)
+        if complex_project:
+            min_size = max(min_size, ruleset.large_budget_min_size)
     if total_members < min_size:
-        problems.append(f"评标委员会成员应不少于 {min_size} 人，现为 {total_members} 人")
+        reason = ""
+        if min_size > ruleset.committee_min_size:
+            reason = "（政府采购货物和服务招标投标管理办法第四十七条：预算金额 1000 万元以上、技术复杂或社会影响较大）"
+        problems.append(f"评标委员会成员应不少于 {min_size} 人，现为 {total_members} 人{reason}")
     if ruleset.committee_odd and total_members % 2 == 0:
         problems.append(f"评标委员会成员人数应为单数，现为 {total_members} 人")
     if expert_members < ruleset.expert_share * total_members:

@@ -13,7 +13,9 @@ from django.utils import timezone
 from qinqing.bidding.common import require_kind
 from qinqing.bidding.models import (
     Bidder,
+    BidderSize,
     EvaluationSession,
+    ProcurementCategory,
     Project,
     RuleSet,
     Section,
@@ -71,6 +73,41 @@ def bid_prices_record(*, actor, section: Section, prices: dict[int, Decimal]) ->
     return len(changed)
 
 
+def bidder_sizes_record(*, actor, section: Section, sizes: dict[int, str]) -> int:
+    """Record each bidder's declared size (中小企业声明函), before the evaluation starts: the
+    SME price deduction of a procurement (财库〔2020〕46号 Art.9) follows the declaration; blank
+    means no declaration (no deduction)."""
+    session = getattr(section, "session", None)
+    if session is not None and session.status in (
+        EvaluationSession.Status.IN_PROGRESS,
+        EvaluationSession.Status.CLOSED,
+    ):
+        raise ConflictError("评标已开始，企业规模声明不能再修改")
+    bidders = {b.pk: b for b in section.bidders.all()}
+    for bidder_id, size in sizes.items():
+        if bidder_id not in bidders:
+            raise DomainError("投标人不属于本标段", field="sizes")
+        if size and size not in BidderSize.values:
+            raise DomainError(f"{bidders[bidder_id].name}的企业规模无效", field=f"size_{bidder_id}")
+    with transaction.atomic():
+        changed = []
+        for bidder_id, size in sizes.items():
+            bidder = Bidder.objects.select_for_update().get(pk=bidder_id)
+            if bidder.size != size:
+                bidder.size = size
+                bidder.save(update_fields=["size"])
+                changed.append({"uscc": bidder.uscc, "size": size})
+        if changed:
+            audit_log(
+                actor=actor,
+                action="bids.record_sizes",
+                obj=section,
+                organisation=section.project.host_centre,
+                detail={"changed": changed},
+            )
+    return len(changed)
+
+
 def project_register(
     *,
     actor,
@@ -87,6 +124,8 @@ def project_register(
     section_code: str,
     section_name: str,
     bidders: list[BidderIn],
+    procurement_category: str = "",
+    complex_or_significant: bool = False,
 ) -> Section:
     """Register a project with one section and its bidders (a tender's data as the agent
     submits it at the host centre)."""
@@ -102,6 +141,14 @@ def project_register(
         raise DomainError("地区代码应为6位数字行政区划代码", field="region_code")
     if budget is not None and budget < 0:
         raise DomainError("预算金额不能为负数", field="budget")
+    procurement = rule_set.kind == RuleSet.Kind.PROCUREMENT
+    if procurement_category and procurement_category not in ProcurementCategory.values:
+        raise DomainError("未知的采购项目类别", field="procurement_category")
+    if not procurement and (procurement_category or complex_or_significant):
+        raise DomainError(
+            "采购项目类别和“技术复杂或社会影响较大”仅适用于政府采购项目",
+            field="procurement_category" if procurement_category else "complex_or_significant",
+        )
     seen: set[str] = set()
     cleaned: list[BidderIn] = []
     for row, bidder in enumerate(bidders, start=1):
@@ -126,6 +173,8 @@ def project_register(
             method=method,
             rule_set=rule_set,
             budget=budget,
+            procurement_category=procurement_category,
+            complex_or_significant=complex_or_significant,
         )
         section = Section.objects.create(project=project, code=section_code, name=section_name)
         Bidder.objects.bulk_create(
@@ -136,7 +185,13 @@ def project_register(
             action="project.register",
             obj=project,
             organisation=host_centre,
-            detail={"code": code, "section": section_code, "bidders": len(cleaned)},
+            detail={
+                "code": code,
+                "section": section_code,
+                "bidders": len(cleaned),
+                "procurement_category": procurement_category,
+                "complex_or_significant": complex_or_significant,
+            },
         )
     return section
 

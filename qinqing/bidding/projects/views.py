@@ -56,6 +56,8 @@ def project_new(request: HttpRequest) -> HttpResponse:
                     section_code=data["section_code"],
                     section_name=data["section_name"],
                     bidders=data["bidders"],
+                    procurement_category=data["procurement_category"],
+                    complex_or_significant=data["complex_or_significant"],
                 )
                 session = services.session_schedule(
                     actor=request.user,

@@ -28,6 +28,7 @@ from qinqing.bidding.models import (
     BidResult,
     ChairMethod,
     Clarification,
+    CoefficientDraw,
     ConductRating,
     Criterion,
     DeviationNote,
@@ -37,6 +38,7 @@ from qinqing.bidding.models import (
     Fee,
     FeeStandard,
     Incident,
+    LowBidFlag,
     Report,
     ScoreEntry,
     ScoreSheet,
@@ -181,7 +183,47 @@ def _plan_part(session: EvaluationSession) -> dict | None:
         "deviation_mean_of_label": plan.get_deviation_mean_of_display(),
         "deviation_threshold": _dec(plan.deviation_threshold),
         "candidate_count": plan.candidate_count,
+        "k_range": [_dec(plan.k_min), _dec(plan.k_max), _dec(plan.k_step)]
+        if plan.k_min is not None
+        else None,
+        "k_drawn": _dec(session.coefficient_draw.k)
+        if CoefficientDraw.objects.filter(session=session).exists()
+        else None,
+        "low_bid_share": _dec(plan.low_bid_share),
+        "low_bid_basis_label": plan.get_low_bid_basis_display(),
+        "low_bid_cost_line": _dec(plan.low_bid_cost_line),
+        "sme_deduction": _dec(plan.sme_deduction),
+        "tie_method_label": plan.get_tie_method_display(),
     }
+
+
+def _low_bids_part(session: EvaluationSession) -> list[dict]:
+    """The abnormally low bids and the committee's conclusion on each (暂行规定 Art.21; 87号令
+    Art.60): the figure that tripped it, the explanation and the vote."""
+    rows = []
+    for flag in (
+        LowBidFlag.objects.filter(session=session)
+        .select_related("bidder", "clarification")
+        .prefetch_related("votes")
+    ):
+        c = flag.clarification
+        votes = list(flag.votes.all())
+        rows.append(
+            {
+                "bidder": flag.bidder.name,
+                "price": _dec(flag.price),
+                "trips": flag.trips,
+                "status": flag.status,
+                "status_label": flag.get_status_display(),
+                "explanation": c.answer
+                if c is not None and c.status == Clarification.Status.PUBLISHED
+                else "",
+                "accept": sum(1 for v in votes if v.accept),
+                "reject": sum(1 for v in votes if not v.accept),
+                "reasons": [v.note for v in votes if v.note],
+            }
+        )
+    return rows
 
 
 def _member_parts(session: EvaluationSession, seats: list[Seat]) -> dict:
@@ -469,6 +511,7 @@ def build_snapshot(session: EvaluationSession) -> dict:
             **_member_parts(session, seats),
             **_evaluation_parts(session, seats),
             **_notes_parts(session, seats),
+            "low_bids": _low_bids_part(session),
         }
 
 

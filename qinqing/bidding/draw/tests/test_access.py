@@ -53,6 +53,10 @@ def test_permission_matrix(client, world):
         },
         "/bidding/projects/new/": {"centre_wh": 200, "supervisor": 403, "tenderer": 403, **nobody},
         "/bidding/experts/import/": {"centre_jk": 200, "tenderer": 403, ANONYMOUS: 302},
+        # the committee's low-bid page: only a signed-in workstation, everyone else to sign-in
+        "/bidding/workstation/low-bids/": {ANONYMOUS: 302, "centre_wh": 302, "expert": 302},
+        # the K draw at the opening takes POSTs only (its roles: evaluation/tests/test_low_bids)
+        f"/bidding/sessions/{session.pk}/coefficient/": {ANONYMOUS: 302, "centre_wh": 405},
     }
     check_matrix(client, matrix, world)
 

@@ -89,7 +89,7 @@ def _manifest(raw) -> tuple[seal.Manifest, dict]:
             raise DomainError("密封清单过大", field="manifest")
         try:
             raw = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise DomainError("密封清单不是有效的 JSON", field="manifest") from None
     try:
         return seal.manifest_check(raw, max_file_bytes=max_file_bytes()), raw

@@ -14,7 +14,10 @@ OUTSIDERS = ["editor", "judge", "creditor", "enterprise", "expert"]
 def test_permission_matrix(client, bids_world):
     w = bids_world
     client.force_login(w["bidder"])
-    assert upload(client, w["section"].pk, sealed_bid(w["section"].pk, w["firm"].uscc)).status_code == 201
+    assert (
+        upload(client, w["section"].pk, sealed_bid(w["section"].pk, w["firm"].uscc)).status_code
+        == 201
+    )
     client.logout()
     bid, receipt = Bid.objects.get(), BidReceipt.objects.get()
     section = w["section"].pk

@@ -299,3 +299,15 @@ def test_todo_counts_the_open_sections_without_a_bid(client, bids_world):
     other = next(i for i in bidder_todos(w["bidder3"]) if i.label == "待递交的投标文件")
     assert other.count == 0  # not registered
     assert bidder_todos(w["tenderer"]) == []
+
+
+def test_an_unparsable_or_oversized_multipart_is_the_json_error_body(client, bids_world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(bids_world["bidder"])
+    files = [SimpleUploadedFile(f"f{n}.qqs", b"x") for n in range(11)]
+    many = client.post("/api/v1/bidding/bids", {"section": "1", "manifest": "{}", "files": files})
+    assert many.status_code == 400 and "上传的文件过多" in many.json()["detail"]
+    broken = client.post("/api/v1/bidding/bids", b"abc", content_type="multipart/form-data")
+    assert broken.status_code == 400 and broken.json()["code"] == "malformed"
+    assert not Bid.objects.exists()

@@ -12,6 +12,7 @@ from ninja.files import UploadedFile
 from qinqing.bidding.bids import selectors, services
 from qinqing.bidding.bids.models import Bid
 from qinqing.core.api_errors import responds
+from qinqing.core.net import client_ip
 from qinqing.core.permissions import require
 
 router = Router()
@@ -136,8 +137,16 @@ def bid_upload(
             field="section",
             code="not_registered",
         )
+    # the sealing page uploads with the browser's session; a program with a bearer token
+    source = Bid.Source.API if "Authorization" in request.headers else Bid.Source.BROWSER
     receipt = services.bid_submit(
-        actor=request.user, section=found, manifest=manifest, files=files, source=Bid.Source.API
+        actor=request.user,
+        section=found,
+        manifest=manifest,
+        files=files,
+        source=source,
+        client_ip=client_ip(request),
+        user_agent=request.headers.get("User-Agent", ""),
     )
     return Status(201, _receipt(receipt))
 

@@ -44,6 +44,8 @@ class Bid(models.Model):
         _("状态"), max_length=10, choices=Status.choices, default=Status.SUBMITTED
     )
     source = models.CharField(_("递交方式"), max_length=10, choices=Source.choices)
+    client_ip = models.GenericIPAddressField(_("上传地址"), null=True, blank=True)
+    user_agent = models.CharField(_("上传设备（浏览器标识）"), max_length=300, blank=True)
     manifest = models.JSONField(_("密封清单（QQ-SEAL-1）"))
     manifest_sha256 = models.CharField(_("密封清单 SHA-256"), max_length=64)
     submitted_at = models.DateTimeField(_("递交时间"))

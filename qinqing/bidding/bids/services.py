@@ -206,12 +206,20 @@ def _receipt(bid: Bid, kind: str, at: datetime, actor, action: str) -> BidReceip
 
 
 def bid_submit(
-    *, actor, section: Section, manifest, files: Sequence, source: str = Bid.Source.API
+    *,
+    actor,
+    section: Section,
+    manifest,
+    files: Sequence,
+    source: str = Bid.Source.API,
+    client_ip: str | None = None,
+    user_agent: str = "",
 ) -> BidReceipt:
     """Receive a sealed bid (QQ-SEAL-1) before the deadline and issue its receipt (招标投标法
     Art.28; 电子招标投标办法 Art.25, Art.26). A bidder's earlier bid is replaced (Art.29), both
     receipts kept. Nothing is stored unless every check passes: the manifest, the firm's
-    registration, the deadline, each ciphertext's length and SHA-256."""
+    registration, the deadline, each ciphertext's length and SHA-256. The uploading address
+    and device are kept for the screening of 实施条例 Art.40 (bids sent from one place)."""
     checked, raw = _manifest(manifest)
     if checked.section != section.pk:
         raise DomainError(
@@ -244,6 +252,8 @@ def bid_submit(
                 organisation=firm,
                 submitted_by=actor,
                 source=source,
+                client_ip=client_ip,
+                user_agent=user_agent[:300],
                 manifest=raw,
                 manifest_sha256=hashlib.sha256(canonical.encode()).hexdigest(),
                 submitted_at=now,

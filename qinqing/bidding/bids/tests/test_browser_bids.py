@@ -58,7 +58,8 @@ def test_bidder_seals_in_chromium_and_python_unseals(browser_page, live_url, bid
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
 
     bid = Bid.objects.get()
-    assert bid.source == Bid.Source.API and bid.organisation == w["firm"]
+    assert bid.source == Bid.Source.BROWSER and bid.organisation == w["firm"]
+    assert bid.client_ip == "127.0.0.1" and "Chrome" in bid.user_agent
     manifest = seal.manifest_check(bid.manifest, max_file_bytes=100 * 1024 * 1024)
     key = seal.unwrap_key(manifest, PASSPHRASE)
     originals = {"商务标.pdf": business.read_bytes(), "技术标.pdf": technical.read_bytes()}

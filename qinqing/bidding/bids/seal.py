@@ -118,6 +118,7 @@ class Sealed:
 
 
 def b64(data: bytes) -> str:
+    """Standard Base64 with padding, as the manifest writes bytes (QQ-SEAL-1 §1)."""
     return base64.b64encode(data).decode("ascii")
 
 
@@ -134,26 +135,29 @@ def _unb64(value, field: str, length: int | None = None) -> bytes:
 
 
 def passphrase_bytes(passphrase: str) -> bytes:
-    """The passphrase as the KDF takes it: NFC, UTF-8 (QQ-SEAL-1 §3)."""
+    """The passphrase as the KDF takes it: NFC, UTF-8 (QQ-SEAL-1 §2; 电子招标投标办法 Art.24:
+    the bidder encrypts its own bid)."""
     return unicodedata.normalize("NFC", passphrase).encode("utf-8")
 
 
 def derive_kek(passphrase: str, salt: bytes, iterations: int = ITERATIONS) -> bytes:
     """The key-encryption key: PBKDF2-HMAC-SHA256(passphrase, salt, iterations, 32 bytes)
-    (QQ-SEAL-1 §3)."""
+    (QQ-SEAL-1 §2; 电子招标投标办法 Art.24)."""
     kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=salt, iterations=iterations)
     return kdf.derive(passphrase_bytes(passphrase))
 
 
 def associated_data(section: int, bidder: str, role: str, sha256: str) -> bytes:
-    """The GCM associated data of one part (QQ-SEAL-1 §4): UTF-8 of
+    """The GCM associated data of one part (QQ-SEAL-1 §3, §4; 电子招标投标办法 Art.26: a file
+    cannot be moved to another bid, section or role unnoticed): UTF-8 of
     ``QQ-SEAL-1|<section id>|<bidder USCC>|<role>|<plaintext SHA-256, lowercase hex>``; for the
     opening schedule the hash is ``-``."""
     return f"{FORMAT}|{section}|{bidder}|{role}|{sha256}".encode()
 
 
 def schedule_json(schedule: Schedule) -> bytes:
-    """The schedule's plaintext: canonical JSON (keys sorted, no spaces, UTF-8) (QQ-SEAL-1 §5)."""
+    """The schedule's plaintext: JSON, keys sorted, no spaces, UTF-8 (QQ-SEAL-1 §4; 招标投标法
+    Art.36: read out at the opening)."""
     body = {
         "price": format(schedule.price, "f"),
         "duration_days": schedule.duration_days,
@@ -304,7 +308,7 @@ def _size(value, field: str, cap: int) -> int:
 
 
 def manifest_check(data, *, max_file_bytes: int) -> Manifest:
-    """The manifest, every field checked (QQ-SEAL-1 §6); a RuleError names the first wrong
+    """The manifest, every field checked (QQ-SEAL-1 §5); a RuleError names the first wrong
     field. Files are named *.pdf, of the three roles, at most `max_file_bytes` each, and each
     ciphertext is its plaintext's length + 16 (电子招标投标办法 Art.24: a bid not encrypted as
     required is refused)."""
@@ -387,8 +391,8 @@ def manifest_check(data, *, max_file_bytes: int) -> Manifest:
 
 
 def unwrap_key(manifest: Manifest, passphrase: str) -> bytes:
-    """The content key from the passphrase (QQ-SEAL-1 §3); a wrong passphrase fails AES-KW's
-    integrity check."""
+    """The content key from the passphrase (QQ-SEAL-1 §7; 电子招标投标办法 Art.30: the bidder
+    decrypts its own bid at the opening); a wrong passphrase fails AES-KW's integrity check."""
     try:
         return aes_key_unwrap(
             derive_kek(passphrase, manifest.salt, manifest.iterations), manifest.wrapped_key

@@ -1,5 +1,5 @@
 """A bidder seals and uploads its bid in Chromium (WebCrypto, bid_seal.js) on a phone-sized
-screen; the Python unseal the opening will use recovers every file and the schedule with the
+screen (axe-core finds nothing serious on the pages); the Python unseal the opening will use recovers every file and the schedule with the
 passphrase, byte for byte. A file that is not a PDF is stopped in the browser, before sealing."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from qinqing.bidding.bids.tests.conftest import pdf_bytes
+from qinqing.core.tests.test_browser_a11y import _violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,6 +38,9 @@ def test_bidder_seals_in_chromium_and_python_unseals(browser_page, live_url, bid
     page.goto(f"{live_url}/bidding/bids/")
     page.get_by_role("link", name="加密并递交投标文件").click()
     page.wait_for_url(f"**/bidding/bids/sections/{w['section'].pk}/seal/")
+    page.get_by_text("请选择文件、填写开标一览表").wait_for()  # the script is ready
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    found = _violations(axe, page, "seal")
     page.get_by_label("商务标（PDF，可多个）").set_input_files(str(business))
     page.get_by_label("技术标（PDF，可多个）").set_input_files(str(technical))
     page.get_by_label("资格审查资料（PDF，可多个）").set_input_files(str(fake))
@@ -56,6 +60,11 @@ def test_bidder_seals_in_chromium_and_python_unseals(browser_page, live_url, bid
     receipt = BidReceipt.objects.get()
     assert receipt.number in page.content()
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    found += _violations(axe, page, "receipt")
+    page.goto(f"{live_url}/bidding/bids/")
+    found += _violations(axe, page, "my bids")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    assert not found, "\n".join(found)
 
     bid = Bid.objects.get()
     assert bid.source == Bid.Source.BROWSER and bid.organisation == w["firm"]

@@ -7,6 +7,7 @@ import base64
 import copy
 import hashlib
 import io
+import itertools
 import json
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -212,3 +213,30 @@ def test_receipt_numbers_differ_for_submission_and_withdrawal():
     assert rules.receipt_number(issued_at=at, section_id=3, bid_id=45, withdrawal=True) == (
         "HZ20261207-3-000045-C"
     )
+
+
+@given(
+    plain=st.binary(min_size=0, max_size=5000).map(lambda b: b"%PDF-" + b),
+    cuts=st.lists(st.integers(min_value=0, max_value=5100), max_size=6),
+    flip=st.one_of(st.none(), st.integers(min_value=0, max_value=5100)),
+)
+def test_streamed_unsealing_is_chunking_independent_and_catches_any_changed_byte(plain, cuts, flip):
+    """Whatever the chunk boundaries, the streamed plaintext is the file; any one changed byte
+    of ciphertext or tag is refused (no PBKDF2 here: the content key is given)."""
+    key, nonce = bytes(range(32)), bytes(12)
+    sha = hashlib.sha256(plain).hexdigest()
+    ciphertext = AESGCM(key).encrypt(nonce, plain, seal.associated_data(7, USCC, "技术标", sha))
+    entry = seal.FileEntry("技术标", "a.pdf", len(plain), sha, nonce, len(ciphertext), "0" * 64)
+    manifest = seal.Manifest(7, USCC, bytes(16), seal.ITERATIONS, bytes(40), (entry,), nonce, b"")
+    if flip is not None:
+        changed = bytearray(ciphertext)
+        changed[flip % len(changed)] ^= 0x01
+        ciphertext = bytes(changed)
+    body, tag = ciphertext[:-16], ciphertext[-16:]
+    points = sorted({c % (len(body) + 1) for c in cuts} | {0, len(body)})
+    chunks = [body[a:b] for a, b in itertools.pairwise(points)]
+    if flip is None:
+        assert b"".join(seal.unseal_file(manifest, entry, key, chunks, tag)) == plain
+    else:
+        with pytest.raises(RuleError, match="解密失败"):
+            b"".join(seal.unseal_file(manifest, entry, key, chunks, tag))

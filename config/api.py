@@ -1,7 +1,9 @@
 """The JSON API at /api/v1/: one NinjaAPI, one router per module."""
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, SuspiciousOperation, TooManyFilesSent
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
@@ -63,6 +65,18 @@ def _http_error(request, exc: HttpError):
         message, code = "CSRF 校验失败：请刷新页面后重试，或以令牌调用接口", "csrf"
     body = {"detail": message, "code": code}
     return api.create_response(request, body, status=exc.status_code)
+
+
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(SuspiciousOperation)
+def _unparsable_upload(request, exc):
+    """A multipart body Django cannot parse (no or a bad boundary) or refuses (too many files
+    or fields): the one error body, not Django's HTML page."""
+    if isinstance(exc, TooManyFilesSent):
+        message = f"上传的文件过多：一次最多 {settings.DATA_UPLOAD_MAX_NUMBER_FILES} 个"
+    else:
+        message = "请求内容无法解析：请以 multipart/form-data 或 JSON 格式发送"
+    return api.create_response(request, {"detail": message, "code": "malformed"}, status=400)
 
 
 @api.exception_handler(Http404)

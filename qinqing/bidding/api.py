@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ninja import Router
 
+from qinqing.bidding.bids import api as bids_api
 from qinqing.bidding.draw import api as draw_api
 from qinqing.bidding.evaluation import api as evaluation_api
 from qinqing.bidding.opendata import api as opendata_api
@@ -21,6 +22,7 @@ router.add_router("", draw_api.router)
 router.add_router("", opendata_api.router)
 router.add_router("", evaluation_api.router)
 router.add_router("", report_api.router)
+router.add_router("", bids_api.router)
 
 # The expert's workstation (/api/v1/bidding/workstation/…), with the report's signing on it.
 workstation_router = evaluation_api.workstation_router

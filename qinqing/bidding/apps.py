@@ -63,3 +63,13 @@ class BiddingConfig(AppConfig):
                 260,
             )
         )
+        register_nav(NavEntry(_("我的投标"), "bidding:my_bids", "bidding.submit_bid", section, 245))
+        register_nav(
+            NavEntry(
+                _("投标文件接收"),
+                "bidding:received_list",
+                "bidding.view_bids_received",
+                section,
+                207,
+            )
+        )

@@ -3,6 +3,9 @@
 from django.utils.translation import gettext_lazy as _
 
 LABELS = {
+    "bid.replace": _("重新递交密封投标文件（替换前一份）"),
+    "bid.submit": _("递交密封投标文件"),
+    "bid.withdraw": _("撤回投标文件"),
     "bids.record_prices": _("录入投标报价"),
     "bids.record_sizes": _("录入企业规模声明"),
     "chair.appoint": _("指定评标委员会主任"),
@@ -70,6 +73,7 @@ LABELS = {
     "seating.assign": _("安排评标工位"),
     "seating.replacement_waiting": _("等待递补专家"),
     "session.close": _("结束评标场次"),
+    "section.set_bid_deadline": _("登记投标截止时间"),
     "session.schedule": _("安排评标场次"),
     "session.start": _("开始评标"),
     "sheet.reopen": _("退回评分表重评"),

@@ -2,6 +2,7 @@
 (`<capability>/models.py`); importing them here is how Django finds them, and every module
 imports models from here."""
 
+from qinqing.bidding.bids.models import Bid, BidFile, BidReceipt
 from qinqing.bidding.draw.models import (
     CodeLinesField,
     CompactJSONField,
@@ -71,6 +72,9 @@ from qinqing.bidding.seating.models import (
 
 __all__ = [
     "SHEET_STAGES",
+    "Bid",
+    "BidFile",
+    "BidReceipt",
     "BidResult",
     "Bidder",
     "BidderSize",

@@ -284,3 +284,6 @@ register_policy(
     org_field="section__project__supervising_department",
     description="见证并列排名的抽签：项目的行政监督部门",
 )
+
+# Sealed bids (QQ-SEAL-1): their policies live with the capability.
+from qinqing.bidding.bids import permissions as _bids_permissions  # noqa: E402, F401

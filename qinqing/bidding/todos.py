@@ -6,7 +6,7 @@
 - expert (an account linked to a register entry): invitations to answer (by the SMS link or
   by telephone: the platform has no page where an account answers), today's session and its
   workstation;
-- bidder: clarifications to answer.
+- bidder: clarifications to answer; sections registered for, still open, without its sealed bid.
 """
 
 from __future__ import annotations
@@ -18,13 +18,16 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from qinqing.bidding.bids.permissions import firm_usccs
 from qinqing.bidding.models import (
+    Bid,
     Clarification,
     Draw,
     DrawOutcome,
     EvaluationSession,
     Incident,
     Seat,
+    Section,
 )
 from qinqing.core.permissions import grants_of, visible
 from qinqing.core.roles import Role
@@ -223,10 +226,34 @@ def bidder(user):
             ),
             oldest=answering.oldest,
             order=10,
-        )
+        ),
+        _bids_to_submit(user),
     ]
+
+
+def _bids_to_submit(user) -> TodoItem:
+    """Sections the firm is registered for whose deadline is ahead and which have no live
+    sealed bid of the firm yet, nearest deadline first (招标投标法 Art.28)."""
+    live = Bid.objects.filter(
+        status=Bid.Status.SUBMITTED, bidder__uscc__in=firm_usccs(grants_of(user))
+    ).values("section_id")
+    open_qs = (
+        visible(user, "bidding.submit_bid", Section.objects.all())
+        .filter(bid_deadline__gt=timezone.now())
+        .exclude(pk__in=live)
+    )
+    waiting = tally(open_qs, due="bid_deadline")
+    return TodoItem(
+        _("待递交的投标文件"),
+        waiting.count,
+        _url("bidding:bid_seal", waiting.first_pk, "bidding:my_bids"),
+        due=waiting.due,
+        note=_("在浏览器中加密后递交；截止时间后不再接受"),
+        order=5,
+    )
 
 
 register_entry(EntryPoint(Role.EXPERT, _("专家自助：请假与回避关系"), "bidding:self_start", 10))
 register_entry(EntryPoint(Role.EXPERT, _("工位签到"), "bidding:signin", 20))
 register_entry(EntryPoint(Role.BIDDER, _("澄清答复"), "bidding:bidder_clarifications", 10))
+register_entry(EntryPoint(Role.BIDDER, _("我的投标"), "bidding:my_bids", 5))

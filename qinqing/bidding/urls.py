@@ -1,5 +1,6 @@
 from django.urls import path
 
+from qinqing.bidding.bids import views as bid_views
 from qinqing.bidding.draw import dashboard_views
 from qinqing.bidding.draw import views as draw_views
 from qinqing.bidding.evaluation import live_views
@@ -103,4 +104,16 @@ urlpatterns = [
         live_views.workstation_clarifications,
         name="workstation_clarifications",
     ),
+    # sealed bids (QQ-SEAL-1): bids/views.py
+    path("bids/", bid_views.my_bids, name="my_bids"),
+    path("bids/sections/<int:section_pk>/seal/", bid_views.bid_seal, name="bid_seal"),
+    path("bids/<int:pk>/withdraw/", bid_views.bid_withdraw, name="bid_withdraw"),
+    path("bids/receipts/<int:pk>/", bid_views.bid_receipt, name="bid_receipt"),
+    path(
+        "bids/receipts/<int:pk>/download/",
+        bid_views.bid_receipt_download,
+        name="bid_receipt_download",
+    ),
+    path("bids/received/", bid_views.received_list, name="received_list"),
+    path("bids/received/<int:pk>/", bid_views.section_received, name="section_received"),
 ]

@@ -140,6 +140,12 @@ class Section(models.Model):
     )
     code = models.CharField(_("标段编号"), max_length=50)
     name = models.CharField(_("标段名称"), max_length=200)
+    bid_deadline = models.DateTimeField(
+        _("投标截止时间"),
+        null=True,
+        blank=True,
+        help_text=_("招标文件规定的投标截止时间，也是开标时间（招标投标法第三十四条）"),
+    )
 
     class Meta:
         verbose_name = _("标段")

@@ -57,6 +57,16 @@ def test_permission_matrix(client, world):
         "/bidding/workstation/low-bids/": {ANONYMOUS: 302, "centre_wh": 302, "expert": 302},
         # the K draw at the opening takes POSTs only (its roles: evaluation/tests/test_low_bids)
         f"/bidding/sessions/{session.pk}/coefficient/": {ANONYMOUS: 302, "centre_wh": 405},
+        # sealed bids (bids/tests/test_access.py has the full matrix with bids and receipts)
+        "/bidding/bids/": {"bidder": 200, **dict.fromkeys(participants, 403), **nobody},
+        f"/bidding/bids/sections/{session.section_id}/seal/": {
+            "bidder": 403,  # its firm is not registered for this section: told so
+            "tenderer": 403,
+            ANONYMOUS: 302,
+        },
+        "/bidding/bids/received/": {**participants, "bidder": 403, **nobody},
+        f"/bidding/bids/received/{session.section_id}/": {**participants, "bidder": 403, **nobody},
+        "/api/v1/bidding/bids": {"bidder": 200, "tenderer": 403, ANONYMOUS: 401},
     }
     check_matrix(client, matrix, world)
 

@@ -1,0 +1,466 @@
+"""QQ-SEAL-1: the sealed electronic bid (docs/sealed-bids.md is the specification).
+
+Pure Python on the `cryptography` package, no Django: the browser (static/bidding/bid_seal.js,
+WebCrypto), `qinqing bid_seal` and the future opening all speak this one format.
+
+- One random 256-bit content key per bid. Each file is AES-256-GCM under it with its own random
+  96-bit nonce; the stored ciphertext is exactly WebCrypto's output: the encrypted bytes followed
+  by the 16-byte tag (so its length is the plaintext's + 16). The associated data binds the file
+  to its section, its bidder, its role and its plaintext's SHA-256 (`associated_data`).
+- The opening schedule (开标一览表) is canonical JSON encrypted the same way (role 开标一览表, no
+  plaintext hash published: a price is guessable, a hash of it would reveal it).
+- The content key is wrapped with AES-KW (RFC 3394) under a key derived from the bidder's
+  passphrase: PBKDF2-HMAC-SHA256, 600,000 iterations, a random 16-byte salt, 32 bytes. The
+  passphrase is NFC-normalised and encoded in UTF-8.
+
+The platform keeps the manifest (hashes, nonces, salt, wrapped key), the ciphertexts and the
+ciphertexts' SHA-256; never the passphrase nor the content key.
+
+电子招标投标办法 Art.24: the platform lets bidders prepare bids offline and encrypt them, and
+refuses a bid not encrypted as required; Art.26: nobody decrypts a bid before the deadline.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
+
+from qinqing.bidding.rules import RuleError
+
+FORMAT = "QQ-SEAL-1"
+ITERATIONS = 600_000
+SALT_BYTES = 16
+NONCE_BYTES = 12
+TAG_BYTES = 16
+KEY_BYTES = 32
+WRAPPED_KEY_BYTES = KEY_BYTES + 8
+ROLES = ("商务标", "技术标", "资格审查资料")
+SCHEDULE_ROLE = "开标一览表"
+PDF_MAGIC = b"%PDF-"
+MAX_FILES = 9
+MIN_PASSPHRASE = 8
+CHUNK = 1024 * 1024
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_USCC = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")
+_PRICE = re.compile(r"(0|[1-9][0-9]{0,15})(\.[0-9]{1,2})?")
+
+
+@dataclass(frozen=True)
+class DeclaredItem:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The opening schedule (开标一览表) read out at the opening (招标投标法 Art.36)."""
+
+    price: Decimal
+    duration_days: int
+    quality: str
+    project_manager: str
+    declared_items: tuple[DeclaredItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    role: str
+    name: str
+    size: int
+    sha256: str
+    nonce: bytes
+    ciphertext_size: int
+    ciphertext_sha256: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    section: int
+    bidder: str
+    salt: bytes
+    iterations: int
+    wrapped_key: bytes
+    files: tuple[FileEntry, ...]
+    schedule_nonce: bytes
+    schedule_ciphertext: bytes
+
+
+@dataclass(frozen=True)
+class PlainFile:
+    role: str
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Sealed:
+    manifest: dict
+    ciphertexts: tuple[bytes, ...]
+
+
+# --- the pieces ---------------------------------------------------------------------------
+
+
+def b64(data: bytes) -> str:
+    """Standard Base64 with padding, as the manifest writes bytes (QQ-SEAL-1 §1)."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(value, field: str, length: int | None = None) -> bytes:
+    if not isinstance(value, str):
+        raise RuleError(f"密封清单的 {field} 缺失或不是 Base64 文本")
+    try:
+        data = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise RuleError(f"密封清单的 {field} 不是有效的 Base64") from None
+    if length is not None and len(data) != length:
+        raise RuleError(f"密封清单的 {field} 长度应为 {length} 字节，实为 {len(data)} 字节")
+    return data
+
+
+def passphrase_bytes(passphrase: str) -> bytes:
+    """The passphrase as the KDF takes it: NFC, UTF-8 (QQ-SEAL-1 §2; 电子招标投标办法 Art.24:
+    the bidder encrypts its own bid)."""
+    return unicodedata.normalize("NFC", passphrase).encode("utf-8")
+
+
+def derive_kek(passphrase: str, salt: bytes, iterations: int = ITERATIONS) -> bytes:
+    """The key-encryption key: PBKDF2-HMAC-SHA256(passphrase, salt, iterations, 32 bytes)
+    (QQ-SEAL-1 §2; 电子招标投标办法 Art.24)."""
+    kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=salt, iterations=iterations)
+    return kdf.derive(passphrase_bytes(passphrase))
+
+
+def associated_data(section: int, bidder: str, role: str, sha256: str) -> bytes:
+    """The GCM associated data of one part (QQ-SEAL-1 §3, §4; 电子招标投标办法 Art.26: a file
+    cannot be moved to another bid, section or role unnoticed): UTF-8 of
+    ``QQ-SEAL-1|<section id>|<bidder USCC>|<role>|<plaintext SHA-256, lowercase hex>``; for the
+    opening schedule the hash is ``-``."""
+    return f"{FORMAT}|{section}|{bidder}|{role}|{sha256}".encode()
+
+
+def schedule_json(schedule: Schedule) -> bytes:
+    """The schedule's plaintext: JSON, keys sorted, no spaces, UTF-8 (QQ-SEAL-1 §4; 招标投标法
+    Art.36: read out at the opening)."""
+    body = {
+        "price": format(schedule.price, "f"),
+        "duration_days": schedule.duration_days,
+        "quality": schedule.quality,
+        "project_manager": schedule.project_manager,
+        "declared_items": [{"name": i.name, "value": i.value} for i in schedule.declared_items],
+    }
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _text(value, field: str, max_length: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RuleError(f"开标一览表的“{field}”不能为空")
+    value = value.strip()
+    if len(value) > max_length:
+        raise RuleError(f"开标一览表的“{field}”不能超过 {max_length} 个字符")
+    return value
+
+
+def schedule_check(data: dict) -> Schedule:
+    """The opening schedule from its JSON object, checked: the price a Decimal string of at
+    most two places, greater than zero; the duration 1–3650 days; quality and project manager
+    given; at most 50 declared items (招标投标法 Art.27: the bid answers the tender's
+    substantive requirements)."""
+    if not isinstance(data, dict):
+        raise RuleError("开标一览表应为 JSON 对象")
+    price_text = data.get("price")
+    if not isinstance(price_text, str) or not _PRICE.fullmatch(price_text):
+        raise RuleError('投标报价须为以元为单位、最多两位小数的数字文本，如 "1234567.89"')
+    try:
+        price = Decimal(price_text)
+    except InvalidOperation:
+        raise RuleError("投标报价不是有效的金额") from None
+    if price <= 0:
+        raise RuleError("投标报价须大于零")
+    duration = data.get("duration_days")
+    if not isinstance(duration, int) or isinstance(duration, bool) or not 1 <= duration <= 3650:
+        raise RuleError("工期须为 1 至 3650 之间的整数（日历天）")
+    items = data.get("declared_items", [])
+    if not isinstance(items, list) or len(items) > 50:
+        raise RuleError("声明事项应为列表，最多 50 项")
+    declared = []
+    for n, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise RuleError(f"第 {n} 项声明事项应为含 name、value 的对象")
+        declared.append(
+            DeclaredItem(
+                _text(item.get("name"), f"声明事项 {n} 名称", 100),
+                _text(item.get("value"), f"声明事项 {n} 内容", 500),
+            )
+        )
+    return Schedule(
+        price=price,
+        duration_days=duration,
+        quality=_text(data.get("quality"), "质量", 100),
+        project_manager=_text(data.get("project_manager"), "项目经理", 50),
+        declared_items=tuple(declared),
+    )
+
+
+def is_pdf(head: bytes) -> bool:
+    """The file starts with the PDF signature ``%PDF-`` (ISO 32000-1 §7.5.2)."""
+    return head[: len(PDF_MAGIC)] == PDF_MAGIC
+
+
+# --- sealing -------------------------------------------------------------------------------
+
+
+def seal(
+    *,
+    section: int,
+    bidder: str,
+    passphrase: str,
+    files: Iterable[PlainFile],
+    schedule: Schedule,
+    iterations: int = ITERATIONS,
+    random_bytes: Callable[[int], bytes] = os.urandom,
+) -> Sealed:
+    """Seal a bid in QQ-SEAL-1 (电子招标投标办法 Art.24): every file a PDF with one of the three
+    roles, the passphrase at least 8 characters."""
+    files = list(files)
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise RuleError(f"解密口令至少 {MIN_PASSPHRASE} 个字符")
+    if not files:
+        raise RuleError("请至少选择一个投标文件（PDF）")
+    if len(files) > MAX_FILES:
+        raise RuleError(f"投标文件最多 {MAX_FILES} 个")
+    for f in files:
+        if f.role not in ROLES:
+            raise RuleError(f"文件“{f.name}”的类别须为{'、'.join(ROLES)}之一")
+        if not is_pdf(f.data):
+            raise RuleError(f"文件“{f.name}”不是 PDF（文件头不是 %PDF-），未密封")
+    schedule_check(json.loads(schedule_json(schedule)))
+    key = random_bytes(KEY_BYTES)
+    salt = random_bytes(SALT_BYTES)
+    aead = AESGCM(key)
+    entries, ciphertexts = [], []
+    for f in files:
+        sha = hashlib.sha256(f.data).hexdigest()
+        nonce = random_bytes(NONCE_BYTES)
+        ciphertext = aead.encrypt(nonce, f.data, associated_data(section, bidder, f.role, sha))
+        ciphertexts.append(ciphertext)
+        entries.append(
+            {
+                "role": f.role,
+                "name": f.name,
+                "size": len(f.data),
+                "sha256": sha,
+                "nonce": b64(nonce),
+                "ciphertext_size": len(ciphertext),
+                "ciphertext_sha256": hashlib.sha256(ciphertext).hexdigest(),
+            }
+        )
+    schedule_nonce = random_bytes(NONCE_BYTES)
+    schedule_ciphertext = aead.encrypt(
+        schedule_nonce,
+        schedule_json(schedule),
+        associated_data(section, bidder, SCHEDULE_ROLE, "-"),
+    )
+    wrapped = aes_key_wrap(derive_kek(passphrase, salt, iterations), key)
+    manifest = {
+        "version": FORMAT,
+        "section": section,
+        "bidder": bidder,
+        "kdf": {"name": "PBKDF2-SHA256", "iterations": iterations, "salt": b64(salt)},
+        "key_wrap": {"name": "AES-KW", "wrapped_key": b64(wrapped)},
+        "files": entries,
+        "schedule": {"nonce": b64(schedule_nonce), "ciphertext": b64(schedule_ciphertext)},
+    }
+    return Sealed(manifest=manifest, ciphertexts=tuple(ciphertexts))
+
+
+# --- reading a manifest ----------------------------------------------------------------------
+
+
+def _hex64(value, field: str) -> str:
+    if not isinstance(value, str) or not _HEX64.fullmatch(value):
+        raise RuleError(f"密封清单的 {field} 应为 64 位小写十六进制的 SHA-256")
+    return value
+
+
+def _size(value, field: str, cap: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise RuleError(f"密封清单的 {field} 应为非负整数")
+    if value > cap:
+        raise RuleError(f"文件过大：{field} 为 {value} 字节，上限 {cap} 字节")
+    return value
+
+
+def manifest_check(data, *, max_file_bytes: int) -> Manifest:
+    """The manifest, every field checked (QQ-SEAL-1 §5); a RuleError names the first wrong
+    field. Files are named *.pdf, of the three roles, at most `max_file_bytes` each, and each
+    ciphertext is its plaintext's length + 16 (电子招标投标办法 Art.24: a bid not encrypted as
+    required is refused)."""
+    if not isinstance(data, dict):
+        raise RuleError("密封清单应为 JSON 对象")
+    if data.get("version") != FORMAT:
+        raise RuleError(f"密封清单的 version 应为 {FORMAT}")
+    section = data.get("section")
+    if not isinstance(section, int) or isinstance(section, bool) or section <= 0:
+        raise RuleError("密封清单的 section 应为标段编号（正整数）")
+    bidder = data.get("bidder")
+    if not isinstance(bidder, str) or not _USCC.fullmatch(bidder):
+        raise RuleError("密封清单的 bidder 应为投标人的 18 位统一社会信用代码")
+    kdf = data.get("kdf")
+    if not isinstance(kdf, dict) or kdf.get("name") != "PBKDF2-SHA256":
+        raise RuleError("密封清单的 kdf.name 应为 PBKDF2-SHA256")
+    if kdf.get("iterations") != ITERATIONS:
+        raise RuleError(f"密封清单的 kdf.iterations 应为 {ITERATIONS}")
+    salt = _unb64(kdf.get("salt"), "kdf.salt", SALT_BYTES)
+    wrap = data.get("key_wrap")
+    if not isinstance(wrap, dict) or wrap.get("name") != "AES-KW":
+        raise RuleError("密封清单的 key_wrap.name 应为 AES-KW")
+    wrapped = _unb64(wrap.get("wrapped_key"), "key_wrap.wrapped_key", WRAPPED_KEY_BYTES)
+    files = data.get("files")
+    if not isinstance(files, list) or not files:
+        raise RuleError("密封清单的 files 应为至少含一个文件的列表")
+    if len(files) > MAX_FILES:
+        raise RuleError(f"投标文件最多 {MAX_FILES} 个")
+    entries = []
+    for n, f in enumerate(files):
+        where = f"files[{n}]"
+        if not isinstance(f, dict):
+            raise RuleError(f"密封清单的 {where} 应为对象")
+        role = f.get("role")
+        if role not in ROLES:
+            raise RuleError(f"密封清单的 {where}.role 应为{'、'.join(ROLES)}之一")
+        name = f.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise RuleError(f"密封清单的 {where}.name 应为 1–200 个字符的文件名")
+        if not name.lower().endswith(".pdf") or "/" in name or "\\" in name:
+            raise RuleError(f"文件“{name[:200]}”不是 PDF：投标文件须为 .pdf 文件")
+        size = _size(f.get("size"), f"{where}.size", max_file_bytes)
+        if size < len(PDF_MAGIC):
+            raise RuleError(f"文件“{name}”过小，不是有效的 PDF")
+        ct_size = _size(f.get("ciphertext_size"), f"{where}.ciphertext_size", max_file_bytes + 16)
+        if ct_size != size + TAG_BYTES:
+            raise RuleError(
+                f"文件“{name}”的密文长度 {ct_size} 与明文长度 {size} 不符（应多 {TAG_BYTES} 字节）"
+            )
+        entries.append(
+            FileEntry(
+                role=role,
+                name=name.strip(),
+                size=size,
+                sha256=_hex64(f.get("sha256"), f"{where}.sha256"),
+                nonce=_unb64(f.get("nonce"), f"{where}.nonce", NONCE_BYTES),
+                ciphertext_size=ct_size,
+                ciphertext_sha256=_hex64(f.get("ciphertext_sha256"), f"{where}.ciphertext_sha256"),
+            )
+        )
+    schedule = data.get("schedule")
+    if not isinstance(schedule, dict):
+        raise RuleError("密封清单缺少加密的开标一览表（schedule）")
+    schedule_ct = _unb64(schedule.get("ciphertext"), "schedule.ciphertext")
+    if not TAG_BYTES < len(schedule_ct) <= 64 * 1024:
+        raise RuleError("密封清单的 schedule.ciphertext 长度不对")
+    return Manifest(
+        section=section,
+        bidder=bidder,
+        salt=salt,
+        iterations=ITERATIONS,
+        wrapped_key=wrapped,
+        files=tuple(entries),
+        schedule_nonce=_unb64(schedule.get("nonce"), "schedule.nonce", NONCE_BYTES),
+        schedule_ciphertext=schedule_ct,
+    )
+
+
+# --- unsealing (the opening) -----------------------------------------------------------------
+
+
+def unwrap_key(manifest: Manifest, passphrase: str) -> bytes:
+    """The content key from the passphrase (QQ-SEAL-1 §7; 电子招标投标办法 Art.30: the bidder
+    decrypts its own bid at the opening); a wrong passphrase fails AES-KW's integrity check."""
+    try:
+        return aes_key_unwrap(
+            derive_kek(passphrase, manifest.salt, manifest.iterations), manifest.wrapped_key
+        )
+    except InvalidUnwrap:
+        raise RuleError("解密口令不正确") from None
+
+
+def unseal_schedule(manifest: Manifest, key: bytes) -> Schedule:
+    """The opening schedule, decrypted and checked (招标投标法 Art.36: read out at the opening)."""
+    try:
+        plain = AESGCM(key).decrypt(
+            manifest.schedule_nonce,
+            manifest.schedule_ciphertext,
+            associated_data(manifest.section, manifest.bidder, SCHEDULE_ROLE, "-"),
+        )
+    except InvalidTag:
+        raise RuleError("开标一览表解密失败：密文或密钥不符") from None
+    try:
+        data = json.loads(plain.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise RuleError("开标一览表解密后不是 JSON") from None
+    return schedule_check(data)
+
+
+def unseal_file(
+    manifest: Manifest, entry: FileEntry, key: bytes, chunks: Iterable[bytes], tag: bytes
+) -> Iterator[bytes]:
+    """The plaintext of one file, streamed chunk by chunk from its ciphertext without the tag
+    (`chunks`) and its 16-byte tag; the last step verifies the tag, then the plaintext's length
+    and SHA-256 against the manifest (the receipt's hash). Raises RuleError on any mismatch:
+    the caller must discard what it was given (电子招标投标办法 Art.26, 招标投标法 Art.36)."""
+    decryptor = Cipher(algorithms.AES(key), modes.GCM(entry.nonce, tag)).decryptor()
+    decryptor.authenticate_additional_data(
+        associated_data(manifest.section, manifest.bidder, entry.role, entry.sha256)
+    )
+    digest, size = hashlib.sha256(), 0
+    for chunk in chunks:
+        plain = decryptor.update(chunk)
+        digest.update(plain)
+        size += len(plain)
+        yield plain
+    try:
+        decryptor.finalize()
+    except InvalidTag:
+        raise RuleError(f"文件“{entry.name}”解密失败：密文被改动或与回执不符") from None
+    if size != entry.size or digest.hexdigest() != entry.sha256:
+        raise RuleError(f"文件“{entry.name}”解密后与回执中的 SHA-256 不符")
+
+
+def unseal_stream(manifest: Manifest, entry: FileEntry, key: bytes, fileobj) -> Iterator[bytes]:
+    """`unseal_file` over a seekable binary file holding ciphertext‖tag: the tag is read from
+    its last 16 bytes first, then the body is streamed in 1 MiB chunks (memory: one chunk)."""
+    fileobj.seek(0, os.SEEK_END)
+    if fileobj.tell() != entry.ciphertext_size:
+        raise RuleError(f"文件“{entry.name}”的密文长度与回执不符")
+    fileobj.seek(entry.ciphertext_size - TAG_BYTES)
+    tag = fileobj.read(TAG_BYTES)
+    fileobj.seek(0)
+    remaining = entry.ciphertext_size - TAG_BYTES
+
+    def body() -> Iterator[bytes]:
+        nonlocal remaining
+        while remaining > 0:
+            chunk = fileobj.read(min(CHUNK, remaining))
+            if not chunk:
+                raise RuleError(f"文件“{entry.name}”的密文不完整")
+            remaining -= len(chunk)
+            yield chunk
+
+    yield from unseal_file(manifest, entry, key, body(), tag)

@@ -400,13 +400,20 @@ def _meeting(request, pk: int) -> Meeting:
 def _tally_rows(meeting: Meeting) -> list[dict]:
     names = {str(pk): name for pk, name in meeting.case.creditors.values_list("pk", "name")}
     rows = []
-    for item in meeting.items.all():
-        if item.is_open or not item.result:
-            result = selectors.tally_as_dict(selectors.item_tally(item))
-        else:
-            result = item.result
+    for item in meeting.items.select_related("meeting__case"):
+        result = selectors.item_result(item)
         excluded = [(names.get(cid, cid), reason) for cid, reason in result.get("excluded", [])]
-        rows.append({"item": item, "t": result, "excluded": excluded})
+        total = Decimal(result["unsecured_total"])
+        share = Decimal(result["yes_amount"]) / total if total else Decimal(0)
+        rows.append(
+            {
+                "item": item,
+                "t": result,
+                "excluded": excluded,
+                "share": share,
+                "bases": result.get("bases"),
+            }
+        )
     return rows
 
 
@@ -423,6 +430,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_admin": can(request.user, "bankruptcy.administer_case", case),
         "own": selectors.ballot_sheets(meeting, own),
         "rows": _tally_rows(meeting) if staff or meeting.status == Meeting.Status.CLOSED else [],
+        "bases": selectors.case_bases(case) if staff else None,
         "attendances": meeting.attendances.select_related("creditor") if staff else [],
         "case_creditors": case.creditors.order_by("name") if staff else [],
         "proxies": Proxy.objects.filter(creditor__case=case).select_related("creditor")
@@ -570,6 +578,7 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for t in selectors.terms_for(user=request.user, agreement=agreement)
     ]
     staff = selectors.is_case_staff(request.user, agreement.case)
+    bases = selectors.case_bases(agreement.case) if staff else None
     tiers = None
     if staff:
         tiers = sorted(
@@ -593,6 +602,8 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "case": agreement.case,
             "terms": terms,
             "rates": selectors.agreement_rates(agreement) if staff else None,
+            "bases": bases,
+            "bases_agreement": bases.amount("agreement_basis") if bases else None,
             "tiers": tiers,
             "is_admin": can(request.user, "bankruptcy.administer_case", agreement.case),
             "is_judge": can(request.user, "bankruptcy.manage_case", agreement.case),

@@ -299,14 +299,11 @@ def voting_bases(
     for voter in voters:
         amount = voting_amount(voter)
         counted = counted_amount(item, voter, secured_votes_shortfall=secured_votes_shortfall)
-        if counted is None:
-            if exclusion_reason(item, voter, secured_votes_shortfall=secured_votes_shortfall) in (
-                SECURED_NOT_WAIVED,
-                SECURED_FULLY_COVERED,
-            ):
-                covered += amount if amount is not None else voter.amount
-            else:
-                unconfirmed += voter.amount
+        if amount is None:  # no vote at all (Art.59 para.2), secured or not
+            unconfirmed += voter.amount
+            continue
+        if counted is None:  # a secured creditor out of the agreement vote (Art.59 para.3)
+            covered += amount
             continue
         with_vote += 1
         if voter.confirmed:

@@ -63,6 +63,7 @@ def test_permission_matrix(client, users):
         },
         f"/bankruptcy/cases/{other.pk}/claims-table/": {"creditor": 404},
         f"/bankruptcy/cases/{voting.pk}/assessment/": staff_only,
+        f"/api/v1/bankruptcy/cases/{voting.pk}/bases": staff_only,
         f"/bankruptcy/cases/{voting.pk}/claims/": staff_only,
         f"/bankruptcy/cases/{voting.pk}/claims/import/": {
             "administrator": 200,

@@ -986,8 +986,9 @@ def simulate_liquidation(data: LiquidationInput) -> Liquidation:
         (EMPLOYEE, _money_map(data.employee_claims, "职工债权")),
         (SOCIAL_INSURANCE_TAX, _money_map(data.social_insurance_and_taxes, "社会保险费用和税款")),
         (ORDINARY_CLAIMS, _merge(_money_map(data.ordinary_claims, "普通债权"), deficiencies)),
-        (SUBORDINATED, _money_map(data.subordinated_claims, "劣后债权")),
     ]
+    if data.subordinated_claims:  # the rank is listed only when there are such claims
+        ranks.append((SUBORDINATED, _money_map(data.subordinated_claims, "劣后债权")))
     estate = free_assets + surplus
     remaining = estate
     distributed: list[tuple[str, dict[str, Decimal], dict[str, Decimal]]] = []

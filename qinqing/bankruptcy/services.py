@@ -874,10 +874,19 @@ def ballot_cast(
         if not Attendance.objects.filter(meeting=meeting, creditor=creditor).exists():
             raise ConflictError("请先签到再表决", code="not_signed_in")
         voter = selectors.voter_for(creditor, present=True, vote=None)
-        reason = None if voter is None else rules.exclusion_reason(item.kind, voter)
+        reason = (
+            None
+            if voter is None
+            else rules.exclusion_reason(
+                item.kind,
+                voter,
+                secured_votes_shortfall=meeting.case.secured_shortfall_votes,
+            )
+        )
         if voter is None or reason is not None:
             messages = {
                 rules.SECURED_NOT_WAIVED: "有财产担保且未放弃优先受偿权的债权人对和解协议不享有表决权（第59条）",
+                rules.SECURED_FULLY_COVERED: "担保物足以清偿您的有财产担保债权，没有不足清偿的部分可以对和解协议表决（第59条、第110条）",
                 rules.UNCONFIRMED_NO_PROVISIONAL: "债权尚未确定且法院未临时确定债权额，不享有表决权（第59条）",
             }
             raise DomainError(messages.get(reason, "该债权人对本事项不享有表决权"), field="vote")

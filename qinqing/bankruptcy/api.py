@@ -73,6 +73,10 @@ class ClaimIn(Schema):
     principal: Decimal
     interest: Decimal = Decimal("0")
     other: Decimal = Decimal("0")
+    nature: str = Field(
+        "",
+        description="债权细分：空 一般；tax_late_fee 税款滞纳金（普通债权）；penalty 罚款、罚金（劣后）",
+    )
     secured: bool = False
     collateral_value: Decimal = Decimal("0")
     waived_priority: bool = False
@@ -88,6 +92,7 @@ class ClaimOut(Schema):
     other: Decimal
     declared: Decimal
     secured: bool
+    nature: str
     status: str
     admitted_amount: Decimal | None
     late: bool
@@ -104,6 +109,7 @@ def _claim_out(claim) -> dict:
         "other": claim.other,
         "declared": claim.declared_amount,
         "secured": claim.secured,
+        "nature": claim.nature,
         "status": claim.status,
         "admitted_amount": claim.admitted_amount,
         "late": claim.late,
@@ -226,6 +232,7 @@ def claim_create(request, case_id: int, payload: ClaimIn):
         principal=payload.principal,
         interest=payload.interest,
         other=payload.other,
+        nature=payload.nature,
         secured=payload.secured,
         collateral_value=payload.collateral_value,
         waived_priority=payload.waived_priority,

@@ -50,6 +50,15 @@ class ClaimFileForm(forms.Form):
         initial=0,
         required=False,
     )
+    nature = forms.ChoiceField(
+        label=_("债权细分"),
+        choices=[
+            ("", _("一般债权")),
+            ("tax_late_fee", _("税款滞纳金（按普通债权清偿）")),
+            ("penalty", _("罚款、罚金等惩罚性债权（劣后于普通债权清偿）")),
+        ],
+        required=False,
+    )
     secured = forms.BooleanField(label=_("有财产担保"), required=False)
     collateral_value = forms.DecimalField(
         label=_("担保物价值（元）"), max_digits=18, decimal_places=2, min_value=0, required=False
@@ -57,6 +66,12 @@ class ClaimFileForm(forms.Form):
     waived_priority = forms.BooleanField(label=_("放弃优先受偿权"), required=False)
     phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
     evidence = forms.FileField(label=_("证据材料（PDF/JPG/PNG，10 MB 以内）"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("secured") and not data.get("collateral_value"):
+            self.add_error("collateral_value", _("有财产担保的债权须填写担保物的价值（大于零）"))
+        return data
 
 
 class AssessmentForm(forms.ModelForm):

@@ -422,18 +422,47 @@ def _creditor_for(case: Case, *, name: str, organisation=None, user=None, phone=
 
 
 def _check_evidence(files: Iterable) -> list:
+    """Evidence files within 10 MB whose content is what their name says (PDF, JPEG, PNG by
+    their first bytes, ``rules.evidence_check``): a text file named ``.pdf`` is refused."""
     checked = []
     for upload in files or ():
         if upload.size > MAX_EVIDENCE_BYTES:
             raise DomainError("证据文件不能超过 10 MB", field="evidence")
-        extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
         content_type = getattr(upload, "content_type", "") or ""
-        if extension not in {"pdf", "jpg", "jpeg", "png"} or (
-            content_type and content_type not in EVIDENCE_TYPES
-        ):
+        if content_type and content_type not in EVIDENCE_TYPES:
             raise DomainError("证据文件只接受 PDF、JPG、PNG", field="evidence")
+        upload.seek(0)
+        head = upload.read(rules.EVIDENCE_HEAD_BYTES)
+        upload.seek(0)
+        _rule(rules.evidence_check, upload.name or "", head, field="evidence")
         checked.append(upload)
     return checked
+
+
+def _refuse_duplicate(creditor: Creditor, claim: rules.FiledClaim) -> None:
+    """Refuse a claim that repeats one of the creditor's claims still under review
+    (``rules.duplicate_of``); the creditor row is locked, so two identical filings at once
+    cannot both pass."""
+    earlier = {
+        c.pk: c
+        for c in Claim.objects.filter(creditor=creditor, status=Claim.Status.FILED).order_by("pk")
+    }
+    filed = {
+        pk: rules.FiledClaim(
+            c.principal, c.interest, c.other, c.rank, c.nature, c.secured, pending=True
+        )
+        for pk, c in earlier.items()
+    }
+    repeated = rules.duplicate_of(claim, filed.values())
+    if repeated is None:
+        return
+    first = earlier[next(pk for pk, f in filed.items() if f is repeated)]
+    raise ConflictError(
+        f"{creditor.name}已于{first.filed_on.year}年{first.filed_on.month}月{first.filed_on.day}日申报过金额相同的同一笔债权"
+        f"（{first.declared_amount} 元），正在审查中，请勿重复申报。"
+        "如需补充证据或更正金额，请联系管理人。",
+        code="duplicate_claim",
+    )
 
 
 def claim_file(
@@ -445,6 +474,7 @@ def claim_file(
     interest=0,
     other=0,
     rank: str = Claim.Rank.ORDINARY,
+    nature: str = Claim.Nature.GENERAL,
     secured: bool = False,
     collateral_value=0,
     waived_priority: bool = False,
@@ -455,7 +485,10 @@ def claim_file(
 ) -> Claim:
     """Art.49 declaration (amount split, secured or not, evidence); late ones flagged (Art.56).
     None once the court has approved an agreement (Art.98, Art.100(3), Art.105:
-    `selectors.filing_bar`)."""
+    `selectors.filing_bar`). Refused: the same claim again while the first is under review,
+    evidence whose content is not the PDF/JPEG/PNG its name says, a secured claim without a
+    collateral value above zero. A tax late fee is filed as an ordinary claim
+    (``rules.liquidation_class``)."""
     bar = selectors.filing_bar(case)
     if bar is not None:
         raise ConflictError(bar, code="agreement_approved")
@@ -466,6 +499,10 @@ def claim_file(
         raise DomainError("未知的债权性质", field="rank")
     if rank == Claim.Rank.EMPLOYEE:
         raise DomainError("职工债权无需申报，由管理人调查后列出（第48条）", field="rank")
+    if nature not in Claim.Nature.values or nature == Claim.Nature.COURT_SUBORDINATED:
+        raise DomainError("未知的债权细分（法院裁定劣后的债权由法院标注）", field="nature")
+    if nature == Claim.Nature.TAX_LATE_FEE:
+        rank = Claim.Rank.ORDINARY  # 法释〔2012〕9号: late fees are ordinary claims
     amounts = {
         "principal": money(principal, "principal"),
         "interest": money(interest, "interest"),
@@ -473,7 +510,14 @@ def claim_file(
     }
     if sum(amounts.values()) <= 0:
         raise DomainError("申报金额必须大于零", field="principal")
-    collateral = money(collateral_value, "collateral_value") if secured else ZERO
+    collateral = ZERO
+    if secured:
+        if collateral_value in (None, "") or money(collateral_value, "collateral_value") <= 0:
+            raise DomainError(
+                "有财产担保的债权须填写担保物的价值（大于零）；没有担保物的请取消“有财产担保”",
+                field="collateral_value",
+            )
+        collateral = money(collateral_value, "collateral_value")
     filed_on = filed_on or _today()
     if filed_on < case.announcement_date:
         raise DomainError("申报日不能早于公告日", field="filed_on")
@@ -483,13 +527,28 @@ def claim_file(
     speaker = user if user is not None and grants_of(user).has(Role.CREDITOR) else None
     late = bool(case.declaration_end and filed_on > case.declaration_end)
     with transaction.atomic():
-        creditor = _creditor_for(
-            case, name=creditor_name, organisation=organisation, user=speaker, phone=phone
+        creditor = _locked(
+            _creditor_for(
+                case, name=creditor_name, organisation=organisation, user=speaker, phone=phone
+            )
+        )
+        _refuse_duplicate(
+            creditor,
+            rules.FiledClaim(
+                amounts["principal"],
+                amounts["interest"],
+                amounts["other"],
+                rank,
+                nature,
+                bool(secured),
+                pending=True,
+            ),
         )
         claim = Claim.objects.create(
             case=case,
             creditor=creditor,
             rank=rank,
+            nature=nature,
             secured=bool(secured),
             collateral_value=collateral,
             waived_priority=bool(secured and waived_priority),

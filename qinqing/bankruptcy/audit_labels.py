@@ -27,6 +27,7 @@ LABELS = {
     "claim.phone_lookup": _("凭手机验证码查询本方债权"),
     "claim.provisional": _("临时确定债权额"),
     "claim.review": _("审查债权"),
+    "claim.subordinate": _("裁定债权劣后清偿"),
     "fast_track_profile.create": _("登记快速审理条件"),
     "fast_track_profile.update": _("修改快速审理条件"),
     "meeting.close": _("结束债权人会议"),

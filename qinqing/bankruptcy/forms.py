@@ -87,6 +87,7 @@ class AssessmentForm(forms.ModelForm):
             "assets_book",
             "assets_appraised",
             "assets_liquidation",
+            "average_monthly_wage",
             "costs_estimate",
             "common_benefit_estimate",
             "guarantees",

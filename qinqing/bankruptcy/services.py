@@ -339,6 +339,7 @@ def case_decide(*, actor, case: Case, kind: str, decided_on: date, reason: str) 
 
 ASSESSMENT_MONEY = (
     "tax_paid_last_year",
+    "average_monthly_wage",
     "assets_book",
     "assets_appraised",
     "assets_liquidation",
@@ -574,11 +575,35 @@ def claim_file(
 
 
 def claim_list_employee(
-    *, actor, case: Case, employee_name: str, amount, listed_on: date | None = None
+    *,
+    actor,
+    case: Case,
+    employee_name: str,
+    amount,
+    listed_on: date | None = None,
+    senior_manager: bool = False,
+    wage_months=None,
 ) -> Claim:
-    """Art.48: the administrator lists employee claims (no declaration); employees may object."""
+    """Art.48: the administrator lists employee claims (no declaration); employees may object.
+    A director's, supervisor's or senior manager's wages (``senior_manager``) are listed with
+    the months owed: in liquidation only the wage at the firm's average counts as an employee
+    claim, the rest is ordinary (Art.113 para.3, ``rules.senior_manager_wage_split``)."""
     _require_open(case)
     value = money(amount, "amount", allow_zero=False)
+    months = None
+    if senior_manager:
+        try:
+            months = Decimal(str(wage_months).strip()) if wage_months not in (None, "") else None
+        except (InvalidOperation, ValueError):
+            months = None
+        if months is None or not months.is_finite() or not 0 < months <= 999:
+            raise DomainError(
+                "董事、监事和高级管理人员的工资须填写欠薪月数（大于零），"
+                "以便按职工平均工资计算（第113条第3款）",
+                field="wage_months",
+            )
+        if months != months.quantize(Decimal("0.1")):
+            raise DomainError("欠薪月数最多保留一位小数", field="wage_months")
     with transaction.atomic():
         creditor = _creditor_for(case, name=employee_name)
         claim = Claim.objects.create(
@@ -589,10 +614,45 @@ def claim_list_employee(
             status=Claim.Status.ADMITTED,
             admitted_amount=value,
             review_reason="管理人调查后列出（第48条）",
+            senior_manager=bool(senior_manager),
+            wage_months=months,
             filed_on=listed_on or _today(),
             filed_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
-        _audit(actor, "claim.list_employee", claim, case, employee=creditor.name, amount=value)
+        _audit(
+            actor,
+            "claim.list_employee",
+            claim,
+            case,
+            employee=creditor.name,
+            amount=value,
+            senior_manager=bool(senior_manager),
+            wage_months=months,
+        )
+    return claim
+
+
+def claim_subordinate(*, actor, claim: Claim, reason: str) -> Claim:
+    """The court orders an ordinary claim subordinated (劣后债权, 法〔2018〕53号 §28: e.g. a
+    claim of a related party that abused its control): paid only after every ordinary claim,
+    no vote on the agreement and no term in it."""
+    _require_open(claim.case)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请写明裁定劣后清偿的理由", field="reason")
+    with transaction.atomic():
+        _locked(claim)
+        if claim.rank != Claim.Rank.ORDINARY:
+            raise ConflictError("只有普通债权可以裁定劣后清偿")
+        if claim.nature == Claim.Nature.COURT_SUBORDINATED:
+            raise ConflictError("该债权已裁定劣后清偿")
+        if claim.case.agreements.exclude(status__in=Agreement.ENDED).exists():
+            raise ConflictError("已有和解协议（草案），请先终止草案再裁定劣后清偿")
+        previous = claim.nature
+        claim.nature = Claim.Nature.COURT_SUBORDINATED
+        claim.review_reason = (claim.review_reason + f"；法院裁定劣后清偿：{reason}").strip("；")
+        claim.save(update_fields=["nature", "review_reason"])
+        _audit(actor, "claim.subordinate", claim, claim.case, reason=reason, previous=previous)
     return claim
 
 

@@ -26,6 +26,7 @@ urlpatterns = [
     path("claims/template.xlsx", views.claims_template, name="claims_template"),
     path("claims/<int:pk>/review/", views.claim_review, name="claim_review"),
     path("claims/<int:pk>/provisional/", views.claim_provisional, name="claim_provisional"),
+    path("claims/<int:pk>/subordinate/", views.claim_subordinate, name="claim_subordinate"),
     path("meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),
     path("meetings/<int:pk>/tally/", views.meeting_tally, name="meeting_tally"),
     path("meetings/<int:pk>/proxy/", views.proxy_register, name="proxy_register"),

@@ -784,8 +784,28 @@ def employee_claim(request: HttpRequest, pk: int) -> HttpResponse:
         case=case,
         employee_name=request.POST.get("employee_name", ""),
         amount=request.POST.get("amount", ""),
+        senior_manager=request.POST.get("senior_manager") == "1",
+        wage_months=request.POST.get("wage_months", ""),
     )
     return redirect("bankruptcy:claims", pk=pk)
+
+
+@login_required
+@require_POST
+def claim_subordinate(request: HttpRequest, pk: int) -> HttpResponse:
+    """The court orders a claim subordinated (法〔2018〕53号 §28)."""
+    claim = get_visible_or_404(
+        request.user, "bankruptcy.view_claim", Claim.objects.select_related("case"), pk=pk
+    )
+    _case(request, claim.case_id, "bankruptcy.manage_case")
+    _attempt(
+        request,
+        services.claim_subordinate,
+        _("已裁定该债权劣后清偿"),
+        claim=claim,
+        reason=request.POST.get("reason", ""),
+    )
+    return redirect("bankruptcy:claims", pk=claim.case_id)
 
 
 @login_required

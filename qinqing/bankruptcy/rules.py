@@ -1115,6 +1115,92 @@ def _creditor_outcomes(
     }
 
 
+# --------------------------------------------------------------------------------------------
+# The administrator's fee (最高人民法院《关于审理企业破产案件确定管理人报酬的规定》法释〔2007〕9号)
+# --------------------------------------------------------------------------------------------
+
+# Art.2 para.1: (upper end of the bracket in yuan, inclusive; None = no end), upper limit of
+# the rate on the part of the value within the bracket.
+ADMINISTRATOR_FEE_BRACKETS: tuple[tuple[Decimal | None, Decimal], ...] = (
+    (Decimal("1000000"), Decimal("0.12")),
+    (Decimal("5000000"), Decimal("0.10")),
+    (Decimal("10000000"), Decimal("0.08")),
+    (Decimal("50000000"), Decimal("0.06")),
+    (Decimal("100000000"), Decimal("0.03")),
+    (Decimal("500000000"), Decimal("0.01")),
+    (None, Decimal("0.005")),
+)
+LOCAL_FLOAT_LIMIT = Fraction(3, 10)
+
+
+@dataclass(frozen=True)
+class AdministratorFee:
+    """The fee on ``base`` (the value finally distributed): ``cap`` is the sum of each
+    bracket's part at its upper-limit rate (the most the court may award), ``fee`` the fee at
+    the court's rate (the cap when none is set), ``rate`` = fee ÷ base (4 places, None on 0)."""
+
+    base: Decimal
+    cap: Decimal
+    fee: Decimal
+    rate: Decimal | None
+    court_rate: Decimal | None
+
+
+def administrator_fee_cap(base: Decimal, *, local_float: Fraction = Fraction(0)) -> Decimal:
+    """The most the court may award the administrator on a distributed value of ``base``.
+
+    SPC《关于审理企业破产案件确定管理人报酬的规定》Art.2 para.1: by brackets of the value of
+    the debtor's property finally used to pay creditors — up to 1 million (inclusive) at most
+    12 %, the part above 1 up to 5 million at most 10 %, 5–10 million 8 %, 10–50 million 6 %,
+    50–100 million 3 %, 100–500 million 1 %, above 500 million 0.5 %. Para.2: the value of
+    collateral paid to its secured creditor is not part of ``base`` (the caller leaves it out).
+    Para.3: a high people's court may float the limits by up to 30 % (``local_float`` between
+    -3/10 and 3/10). Rounded down to the cent (never above the limit).
+    """
+    value = _money(base, "管理人报酬计酬基数")
+    if not -LOCAL_FLOAT_LIMIT <= Fraction(local_float) <= LOCAL_FLOAT_LIMIT:
+        raise RuleError("高级人民法院调整报酬比例限制的浮动范围不得超过30%（第2条第3款）")
+    total = Fraction(0)
+    lower = Decimal(0)
+    for upper, rate in ADMINISTRATOR_FEE_BRACKETS:
+        top = value if upper is None else min(value, upper)
+        if top > lower:
+            total += Fraction(top - lower) * Fraction(rate)
+        if upper is None or value <= upper:
+            break
+        lower = upper
+    total *= 1 + Fraction(local_float)
+    return _cents(math.floor(total * 100))
+
+
+def administrator_fee(
+    base: Decimal, court_rate: Decimal | None = None, *, local_float: Fraction = Fraction(0)
+) -> AdministratorFee:
+    """The administrator's fee as a cost of a path (SPC 管理人报酬规定 Art.2; Art.9 lets the court
+    fix and adjust it within the limits). ``court_rate`` is the percentage of ``base`` the court
+    fixed (0–100); the fee may not exceed ``administrator_fee_cap`` (RuleError). Without a rate
+    the fee is the cap, the highest cost the path can bear. Rounded down to the cent."""
+    cap = administrator_fee_cap(base, local_float=local_float)
+    if court_rate is None:
+        fee = cap
+    else:
+        if (
+            isinstance(court_rate, bool)
+            or not isinstance(court_rate, Decimal)
+            or not court_rate.is_finite()
+            or not ZERO <= court_rate <= HUNDRED
+        ):
+            raise RuleError(f"管理人报酬比例应在 0 至 100 之间：{court_rate!r}")
+        fee = (base * court_rate / HUNDRED).quantize(CENT, rounding=ROUND_DOWN)
+        if fee > cap:
+            raise RuleError(
+                f"按 {court_rate}% 计算的管理人报酬 {fee} 元超过规定第2条的上限 {cap} 元"
+            )
+    return AdministratorFee(
+        base=base, cap=cap, fee=fee, rate=ratio(fee, base), court_rate=court_rate
+    )
+
+
 @dataclass(frozen=True)
 class ComparisonRow:
     """One creditor under the draft agreement versus the simulated liquidation.

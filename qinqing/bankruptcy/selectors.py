@@ -3,6 +3,7 @@ reports (all computed from recorded facts with ``rules``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -273,6 +274,46 @@ def unsecured_confirmed(creditor: Creditor) -> Decimal:
             amount = max(ZERO, amount - claim.collateral_value)
         total += amount
     return total
+
+
+PRIORITY_RANKS = (Claim.Rank.EMPLOYEE, Claim.Rank.TAX_SOCIAL)
+
+
+def priority_claims(case: Case) -> QuerySet:
+    """The case's reviewed employee claims and social insurance and tax claims (Art.113 para.1
+    items 1-2; a tax late fee is ordinary): not reconciliation claims, paid in full outside the
+    agreement or inside it (the case's ``priority_claims`` setting)."""
+    return (
+        case.claims.filter(rank__in=PRIORITY_RANKS, status__in=REVIEWED)
+        .exclude(nature=Claim.Nature.TAX_LATE_FEE)
+        .exclude(admitted_amount=None)
+        .exclude(admitted_amount=0)
+        .select_related("creditor")
+        .order_by("creditor__name", "pk")
+    )
+
+
+def priority_amount(creditor: Creditor) -> Decimal:
+    """A creditor's reviewed employee and tax claims (see ``priority_claims``)."""
+    return sum(
+        (
+            c.admitted_amount or ZERO
+            for c in creditor.claims.all()
+            if c.rank in PRIORITY_RANKS
+            and c.status in REVIEWED
+            and c.nature != Claim.Nature.TAX_LATE_FEE
+        ),
+        ZERO,
+    )
+
+
+def agreement_claim(creditor: Creditor) -> Decimal:
+    """What a creditor's term in the agreement is measured against: its reviewed unsecured
+    claim, plus its employee and tax claims when the case includes them in the agreement."""
+    amount = unsecured_confirmed(creditor)
+    if creditor.case.priority_claims == "inside":
+        amount += priority_amount(creditor)
+    return amount
 
 
 class _ClaimRow(NamedTuple):
@@ -546,7 +587,9 @@ def case_bases(case: Case) -> CaseBases:
         t[Claim.Status.ADMITTED],
         t[Claim.Status.DISPUTED],
     )
-    agreement_basis = confirmed + admitted + disputed
+    inside = case.priority_claims == "inside"
+    priority_total = t["employee"] + t["senior_excess"] + t["tax"] if inside else ZERO
+    agreement_basis = confirmed + admitted + disputed + priority_total
     lines = (
         BasisLine("confirmed", _("法院裁定确认的无财产担保债权"), confirmed),
         BasisLine("admitted", _("管理人审查确认、尚待法院裁定的无财产担保债权"), admitted),
@@ -557,8 +600,14 @@ def case_bases(case: Case) -> CaseBases:
             _("表决时按法院临时确定的表决额计（第59条第2款）"),
         ),
         BasisLine(
+            "priority_in_agreement",
+            _("列入和解协议全额清偿的职工债权和税款债权"),
+            priority_total,
+            _("本案设置：列入和解协议") if inside else _("本案设置：协议外全额清偿，认可前须付清"),
+        ),
+        BasisLine(
             "agreement_basis",
-            _("和解协议清偿基数（以上三项之和）"),
+            _("和解协议清偿基数（以上四项之和）"),
             agreement_basis,
             _("协议条款的“确认债权”之和；名义清偿率的分母"),
         ),
@@ -572,7 +621,7 @@ def case_bases(case: Case) -> CaseBases:
         BasisLine(
             "liquidation_ordinary",
             _("模拟清算中的普通债权"),
-            agreement_basis + t["filed"] + t["senior_excess"],
+            agreement_basis - priority_total + t["filed"] + t["senior_excess"],
             _("和解协议清偿基数、尚未审查的申报额与上项之和（第113条第1款第3项）"),
         ),
         BasisLine(
@@ -643,6 +692,9 @@ class AssessmentReport:
     agreement: Agreement | None
     bases: CaseBases
     split_notes: tuple[str, ...] = ()
+    liquidation_fee: rules.AdministratorFee | None = None
+    reconciliation_fee: rules.AdministratorFee | None = None
+    fee_notes: tuple[str, ...] = ()
 
 
 def _senior_split(claim, amount: Decimal, assessment: Assessment | None):
@@ -705,19 +757,35 @@ def assessment_report(case: Case) -> AssessmentReport | None:
     common = (
         {"common": assessment.common_benefit_estimate} if assessment.common_benefit_estimate else {}
     )
-    liquidation = rules.simulate_liquidation(
-        rules.LiquidationInput(
-            free_assets=assessment.assets_liquidation,
-            secured=secured,
-            costs=costs,
-            common_benefit_debts=common,
-            employee_claims=classes[rules.EMPLOYEE],
-            social_insurance_and_taxes=classes[rules.SOCIAL_INSURANCE_TAX],
-            ordinary_claims=classes[rules.ORDINARY_CLAIMS],
-            subordinated_claims=classes[rules.SUBORDINATED],
-        )
+    data = rules.LiquidationInput(
+        free_assets=assessment.assets_liquidation,
+        secured=secured,
+        costs=costs,
+        common_benefit_debts=common,
+        employee_claims=classes[rules.EMPLOYEE],
+        social_insurance_and_taxes=classes[rules.SOCIAL_INSURANCE_TAX],
+        ordinary_claims=classes[rules.ORDINARY_CLAIMS],
+        subordinated_claims=classes[rules.SUBORDINATED],
     )
+    # The administrator's fee is a bankruptcy cost of the liquidation (Art.41(3)), on the value
+    # the estate distributes (collateral paid to its secured creditor left out, SPC 管理人报酬
+    # 规定 Art.2 para.2); in reconciliation it is on what the debtor pays its creditors.
+    fee_notes: list[str] = []
+    liquidation_fee = _fee(
+        rules.simulate_liquidation(data).estate, case.administrator_fee_rate, fee_notes
+    )
+    if liquidation_fee.fee:
+        names["administrator_fee"] = "管理人报酬（预计）"
+        data = dataclasses.replace(data, costs={**costs, "administrator_fee": liquidation_fee.fee})
+    liquidation = rules.simulate_liquidation(data)
     agreement = case.agreements.exclude(status__in=Agreement.ENDED).first()
+    reconciliation_fee = None
+    if agreement is not None:
+        paid = sum((t.agreed_amount for t in agreement.terms.all()), ZERO)
+        priority = sum(classes[rules.EMPLOYEE].values(), ZERO) + sum(
+            classes[rules.SOCIAL_INSURANCE_TAX].values(), ZERO
+        )
+        reconciliation_fee = _fee(paid + priority, case.administrator_fee_rate, fee_notes)
     comparison: tuple[rules.ComparisonRow, ...] = ()
     if agreement is not None:
         offers = {}
@@ -742,7 +810,20 @@ def assessment_report(case: Case) -> AssessmentReport | None:
         agreement=agreement,
         bases=case_bases(case),
         split_notes=tuple(split_notes),
+        liquidation_fee=liquidation_fee,
+        reconciliation_fee=reconciliation_fee,
+        fee_notes=tuple(dict.fromkeys(fee_notes)),
     )
+
+
+def _fee(base: Decimal, court_rate: Decimal | None, notes: list[str]) -> rules.AdministratorFee:
+    """The administrator's fee on ``base`` at the court's rate, or at the upper limits when the
+    rate is not set or above them (with a note saying so)."""
+    try:
+        return rules.administrator_fee(base, court_rate)
+    except rules.RuleError as exc:
+        notes.append(_("法院确定的报酬比例不适用：%(why)s；按上限计") % {"why": exc})
+        return rules.administrator_fee(base)
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from qinqing.bankruptcy import rules, selectors
@@ -335,6 +335,82 @@ def case_decide(*, actor, case: Case, kind: str, decided_on: date, reason: str) 
             actor, "case.decide", decision, case, kind=kind, decided_on=decided_on, reason=reason
         )
         return decision
+
+
+SETTINGS = ("secured_shortfall_votes", "priority_claims", "administrator_fee_rate")
+PRIORITY_CHOICES = ("outside", "inside")
+
+
+def case_settings_update(*, actor, case: Case, **values) -> Case:
+    """The court's per-case readings (docs/bankruptcy.md "Settings"), audited with the old and
+    new values:
+
+    - ``secured_shortfall_votes`` (default False, the literal Art.59 para.3): whether a secured
+      creditor that has not waived votes on the agreement with the part its collateral will not
+      cover (Art.110). Fixed once a reconciliation vote has opened.
+    - ``priority_claims`` ("outside", default: employee and tax claims are paid in full outside
+      the agreement, checked at approval; "inside": the agreement pays them in full). Fixed
+      once a draft exists.
+    - ``administrator_fee_rate`` (default None: the upper limits of SPC 管理人报酬规定 Art.2):
+      the percentage the court fixed, 0 to 12.
+    """
+    unknown = set(values) - set(SETTINGS)
+    if unknown:
+        raise DomainError(f"未知的设置项：{', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    changes: dict = {}
+    if "secured_shortfall_votes" in values:
+        changes["secured_shortfall_votes"] = bool(values["secured_shortfall_votes"])
+    if "priority_claims" in values:
+        if values["priority_claims"] not in PRIORITY_CHOICES:
+            raise DomainError("未知的职工和税款债权处理方式", field="priority_claims")
+        changes["priority_claims"] = values["priority_claims"]
+    if "administrator_fee_rate" in values:
+        raw = values["administrator_fee_rate"]
+        rate = None if raw in (None, "") else money(raw, "administrator_fee_rate")
+        if rate is not None and rate > Decimal("12"):
+            raise DomainError(
+                "管理人报酬比例不能超过12%（规定第2条的最高档）", field="administrator_fee_rate"
+            )
+        changes["administrator_fee_rate"] = rate
+    with transaction.atomic():
+        _locked(case)
+        _require_open(case)
+        changed = {k: v for k, v in changes.items() if getattr(case, k) != v}
+        if not changed:
+            return case
+        if (
+            "secured_shortfall_votes" in changed
+            and AgendaItem.objects.filter(meeting__case=case, kind=AgendaItem.Kind.RECONCILIATION)
+            .filter(Q(is_open=True) | Q(closed_on__isnull=False))
+            .exists()
+        ):
+            raise ConflictError(
+                "和解协议已开始表决，不能再变更有担保债权人的表决口径", code="vote_started"
+            )
+        if (
+            "priority_claims" in changed
+            and case.agreements.exclude(status__in=Agreement.ENDED).exists()
+        ):
+            raise ConflictError(
+                "已有和解协议草案，不能再变更职工和税款债权的处理方式", code="agreement_exists"
+            )
+        before = {k: _plain(getattr(case, k)) for k in changed}
+        for key, value in changed.items():
+            setattr(case, key, value)
+        case.save(update_fields=list(changed))
+        _audit(
+            actor,
+            "case.settings",
+            case,
+            case,
+            before=before,
+            after={k: _plain(v) for k, v in changed.items()},
+        )
+    return case
+
+
+def _plain(value):
+    return str(value) if isinstance(value, Decimal) else value
 
 
 ASSESSMENT_MONEY = (
@@ -1140,7 +1216,7 @@ def agreement_draft(
     for creditor, amount, tier in offers:
         if creditor.case_id != case.pk:
             raise DomainError("债权人不属于本案", field="offers")
-        confirmed = selectors.unsecured_confirmed(creditor)
+        confirmed = selectors.agreement_claim(creditor)
         agreed = money(amount, "offers")
         if agreed > confirmed:
             raise DomainError(
@@ -1189,8 +1265,26 @@ def agreement_draft_by_plan(
     claims = {key: selectors.unsecured_confirmed(c) for key, c in creditors.items()}
     offers = _rule(rules.draft_offers, claims, plan, field="rate")
     rows = [(creditors[key], offer.amount, offer.tier) for key, offer in offers.items()]
+    if case.priority_claims == "inside":  # employee and tax claims paid in full in the agreement
+        priority = {key: selectors.priority_amount(c) for key, c in creditors.items()}
+        rows = [
+            (
+                c,
+                amount + priority[str(c.pk)],
+                tier + ("；职工债权、税款全额" if priority[str(c.pk)] else ""),
+            )
+            for c, amount, tier in rows
+        ]
+        rows += [
+            (creditors[key], amount, "职工债权、税款全额清偿")
+            for key, amount in priority.items()
+            if amount and key not in offers
+        ]
     if kind == Agreement.Kind.SELF_SETTLEMENT:
-        rows += [(c, ZERO, "无无财产担保债权") for key, c in creditors.items() if key not in offers]
+        covered = {str(c.pk) for c, _amount, _tier in rows}
+        rows += [
+            (c, ZERO, "无无财产担保债权") for key, c in creditors.items() if key not in covered
+        ]
     return agreement_draft(actor=actor, case=case, offers=rows, summary=summary, kind=kind)
 
 
@@ -1237,12 +1331,76 @@ def agreement_approve(*, actor, agreement: Agreement, on: date) -> Agreement:
             ]
             if not _rule(rules.self_settlement_valid, all_ids, consenting):
                 raise ConflictError("自行和解须经全体债权人同意（第105条）", code="not_unanimous")
+        _check_priority_claims(case, agreement)
         agreement.status, agreement.approved_on = Agreement.Status.APPROVED, on
         agreement.save(update_fields=["status", "approved_on"])
         case.status, case.approval_date = Case.Status.EXECUTING, on
         case.save(update_fields=["status", "approval_date"])
         _audit(actor, "agreement.approve", agreement, case, on=on, kind=agreement.kind)
     return agreement
+
+
+def _check_priority_claims(case: Case, agreement: Agreement) -> None:
+    """Employee and tax claims are not reconciliation claims (Art.100 binds the unsecured
+    creditors only) and come before them (Art.113 para.1): under the case's setting they are
+    paid in full before the court approves the agreement ("outside", the default), or the
+    agreement pays each of them in full ("inside")."""
+    due = list(selectors.priority_claims(case))
+    if case.priority_claims == "inside":
+        terms = {t.creditor_id: t for t in agreement.terms.all()}
+        owed: dict[int, Decimal] = {}
+        for claim in due:
+            owed[claim.creditor_id] = owed.get(claim.creditor_id, ZERO) + claim.admitted_amount
+        short = [
+            claim.creditor.name
+            for claim in due
+            if claim.creditor_id not in terms
+            or terms[claim.creditor_id].agreed_amount < owed[claim.creditor_id]
+        ]
+        if short:
+            raise ConflictError(
+                "本案职工债权和税款债权列入和解协议，须全额清偿，协议未全额列明："
+                + "、".join(dict.fromkeys(short)),
+                code="priority_not_in_agreement",
+            )
+        return
+    unpaid = [c for c in due if c.paid_in_full_on is None]
+    if unpaid:
+        total = sum((c.admitted_amount for c in unpaid), ZERO)
+        raise ConflictError(
+            f"本案职工债权和税款债权在协议外全额清偿，认可和解协议前须付清：尚有 {len(unpaid)} 笔"
+            f"未清偿，合计 {total} 元（"
+            + "、".join(dict.fromkeys(c.creditor.name for c in unpaid))
+            + "）",
+            code="priority_unpaid",
+        )
+
+
+def claim_priority_paid(*, actor, claim: Claim, on: date | None = None) -> Claim:
+    """The administrator records that an employee or tax claim was paid in full outside the
+    agreement (the case's default setting; checked at approval)."""
+    on = on or _today()
+    if on > _today():
+        raise DomainError("清偿日不能晚于今天", field="on")
+    with transaction.atomic():
+        _locked(claim)
+        _require_open(claim.case)
+        if claim.rank not in selectors.PRIORITY_RANKS or claim.status not in REVIEWED_STATUSES:
+            raise ConflictError("只有已审查的职工债权和社会保险费用、税款债权可登记协议外清偿")
+        if claim.paid_in_full_on is not None:
+            raise ConflictError("已登记全额清偿", code="paid")
+        claim.paid_in_full_on = on
+        claim.save(update_fields=["paid_in_full_on"])
+        _audit(
+            actor,
+            "claim.priority_paid",
+            claim,
+            claim.case,
+            creditor=claim.creditor.name,
+            amount=claim.admitted_amount,
+            on=on,
+        )
+    return claim
 
 
 def installments_set(
@@ -1411,14 +1569,29 @@ def _terms_and_payments(agreement: Agreement):
 
 
 def agreement_terminate(
-    *, actor, agreement: Agreement, on: date, reason: str, distributable=0
+    *,
+    actor,
+    agreement: Agreement,
+    on: date,
+    reason: str,
+    requested_by: Creditor | None = None,
+    distributable=0,
 ) -> dict[str, Decimal]:
-    """Art.104: on default the court terminates the agreement and declares bankruptcy; the
-    concessions lapse, payments received stay, and the further distribution equalises creditors
-    (``rules.art104_distribution``). Returns creditor name → share of ``distributable``."""
+    """Art.104: on default the court, at the request of a reconciliation creditor
+    (``requested_by``: one with a term in the agreement, recorded), terminates the agreement and
+    declares bankruptcy; the concessions lapse, payments received stay, and the further
+    distribution equalises creditors (``rules.art104_distribution``). Returns creditor name →
+    share of ``distributable``."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("请写明终止原因", field="reason")
+    if requested_by is None:
+        raise DomainError(
+            "请选择请求终止和解协议执行的和解债权人（第104条：经和解债权人请求）",
+            field="requested_by",
+        )
+    if not agreement.terms.filter(creditor=requested_by, confirmed_amount__gt=0).exists():
+        raise DomainError("请求人不是本和解协议的和解债权人", field="requested_by")
     available = money(distributable, "distributable")
     case = agreement.case
     with transaction.atomic():
@@ -1433,7 +1606,15 @@ def agreement_terminate(
         names = {str(t.creditor_id): t.creditor.name for t in terms}
         agreement.status, agreement.terminated_on = Agreement.Status.TERMINATED, on
         agreement.termination_reason = reason
-        agreement.save(update_fields=["status", "terminated_on", "termination_reason"])
+        agreement.termination_requested_by = requested_by
+        agreement.save(
+            update_fields=[
+                "status",
+                "terminated_on",
+                "termination_reason",
+                "termination_requested_by",
+            ]
+        )
         case.status, case.procedure = Case.Status.TERMINATED, Case.Procedure.LIQUIDATION
         case.save(update_fields=["status", "procedure"])
         _audit(
@@ -1443,6 +1624,7 @@ def agreement_terminate(
             case,
             on=on,
             reason=reason,
+            requested_by=requested_by.name,
             distributable=available,
             art104_shares={names[k]: v for k, v in shares.items()},
             received={names[k]: v for k, v in received.items()},

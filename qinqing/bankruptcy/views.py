@@ -23,6 +23,7 @@ from qinqing.bankruptcy.forms import (
     AnnounceForm,
     AssessmentForm,
     CaseForm,
+    CaseSettingsForm,
     ClaimFileForm,
     FastTrackProfileForm,
     ImportForm,
@@ -156,6 +157,14 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "decisions": case.decisions.all(),
         "own": own,
         "announce_form": AnnounceForm(),
+        "settings_form": CaseSettingsForm(
+            initial={
+                "secured_shortfall_votes": case.secured_shortfall_votes,
+                "priority_claims": case.priority_claims,
+                "administrator_fee_rate": case.administrator_fee_rate,
+            },
+            auto_id="settings-%s",
+        ),
         "decision_kinds": CaseDecision.Kind.choices,
         "fast_track": selectors.fast_track_result(case) if staff else None,
         "filing_bar": selectors.filing_bar(case),
@@ -174,6 +183,46 @@ def case_announce(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("请填写公告日和申报期限届满日"))
     return redirect("bankruptcy:case_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def case_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    """The court's per-case readings: secured creditors' shortfall vote (Art.59/110), employee
+    and tax claims outside or inside the agreement, the administrator's fee rate."""
+    case = _case(request, pk, "bankruptcy.manage_case")
+    form = CaseSettingsForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, _("设置有误：") + "；".join(e for errs in form.errors.values() for e in errs)
+        )
+    else:
+        _attempt(
+            request,
+            services.case_settings_update,
+            _("案件设置已保存"),
+            case=case,
+            **form.cleaned_data,
+        )
+    return redirect("bankruptcy:case_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def claim_priority_paid(request: HttpRequest, pk: int) -> HttpResponse:
+    """The administrator records an employee or tax claim paid in full outside the agreement."""
+    claim = get_visible_or_404(
+        request.user, "bankruptcy.view_claim", Claim.objects.select_related("case"), pk=pk
+    )
+    _case(request, claim.case_id, "bankruptcy.administer_case")
+    _attempt(
+        request,
+        services.claim_priority_paid,
+        _("已登记协议外全额清偿"),
+        claim=claim,
+        on=_date(request.POST.get("on")) or timezone.localdate(),
+    )
+    return redirect("bankruptcy:claims", pk=claim.case_id)
 
 
 @login_required
@@ -656,6 +705,11 @@ def agreement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
                 on=today,
             )
         else:
+            extra = {}
+            if action == "terminate":
+                extra["requested_by"] = agreement.case.creditors.filter(
+                    pk=request.POST.get("requested_by") or 0
+                ).first()
             ruling = services.agreement_void if action == "void" else services.agreement_terminate
             try:
                 outcome = ruling(
@@ -664,6 +718,7 @@ def agreement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
                     on=today,
                     reason=request.POST.get("reason", ""),
                     distributable=request.POST.get("distributable") or 0,
+                    **extra,
                 )
             except DomainError as exc:
                 messages.error(request, exc.message)

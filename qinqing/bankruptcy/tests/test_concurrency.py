@@ -319,6 +319,7 @@ def _terminate(case, world):
         agreement=Agreement.objects.get(pk=agreement.pk),
         on=date(2024, 9, 1),
         reason="债务人不履行和解协议",
+        requested_by=c["B"],
     )
 
 

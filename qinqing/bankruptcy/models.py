@@ -598,6 +598,10 @@ class AgreementTerm(models.Model):
     # The sum of the term's payments, kept by `services.payment_record` in the payment's own
     # transaction, so the database itself refuses a total above the agreed amount.
     paid_amount = money_field(_("已清偿额"))
+    # The part of the confirmed (and agreed) amount that is employee and tax claims paid in full
+    # inside the agreement (the case's setting "inside"): not a reconciliation claim, so the
+    # court's figures leave it out.
+    priority_amount = money_field(_("其中职工债权和税款（全额清偿）"))
     tier = models.CharField(_("清偿档次"), max_length=50, blank=True)
     consented_on = models.DateField(_("同意日（自行和解）"), null=True, blank=True)
 
@@ -615,6 +619,12 @@ class AgreementTerm(models.Model):
             models.CheckConstraint(
                 condition=models.Q(paid_amount__gte=0, paid_amount__lte=models.F("agreed_amount")),
                 name="bk_term_paid_within_agreed",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    priority_amount__gte=0, priority_amount__lte=models.F("agreed_amount")
+                ),
+                name="bk_term_priority_within_agreed",
             ),
         ]
 

@@ -1223,18 +1223,24 @@ def agreement_draft(
                 f"{creditor.name} 的清偿额 {agreed} 超过其确认的无财产担保债权 {confirmed}",
                 field="offers",
             )
-        rows.append((creditor, confirmed, agreed, tier))
+        priority = selectors.priority_amount(creditor) if case.priority_claims == "inside" else ZERO
+        if agreed < priority:
+            raise DomainError(
+                f"{creditor.name} 的职工债权和税款 {priority} 元须全额列入协议", field="offers"
+            )
+        rows.append((creditor, confirmed, agreed, tier, priority))
     with transaction.atomic():
         _locked(case)  # one agreement in force at a time
         if case.agreements.exclude(status__in=Agreement.ENDED).exists():
             raise ConflictError("本案已有和解协议")
         agreement = Agreement.objects.create(case=case, kind=kind, summary=summary)
-        for creditor, confirmed, agreed, tier in rows:
+        for creditor, confirmed, agreed, tier, priority in rows:
             AgreementTerm.objects.create(
                 agreement=agreement,
                 creditor=creditor,
                 confirmed_amount=confirmed,
                 agreed_amount=agreed,
+                priority_amount=priority,
                 tier=tier,
             )
         _audit(

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from qinqing.bankruptcy import rules, selectors, services
+from qinqing.bankruptcy import figures, rules, selectors, services
 from qinqing.bankruptcy.models import AgendaItem, Agreement, Case
 from qinqing.bankruptcy.tests.scenarios import adopt, executing, schedule
 from qinqing.core.errors import ConflictError, DomainError
@@ -164,9 +164,17 @@ def test_inside_the_agreement_pays_employee_and_tax_claims_in_full(meeting_case,
     total = sum((t.confirmed_amount for t in agreement.terms.all()), D(0))
     assert total == bases.amount("agreement_basis") == D("1050.00")  # 900 unsecured + 150
     assert bases.amount("liquidation_ordinary") == D("900.00")
+    assert term.priority_amount == D("150.00")
     adopt(case, c, admin)  # the employees do not vote (Art.59, 97)
     services.agreement_approve(actor=judge, agreement=agreement, on=date(2024, 5, 6))
     assert wages.creditor.ballots.count() == 0
+    # the court's figures count the reconciliation claims only: 900, at 80 %
+    year = (date(2024, 1, 1), date(2024, 12, 31))
+    assert figures.debts_resolved(*year) == D("900.00")
+    assert figures.repayment_rate_nominal(*year) == D("80.00")
+    services.installments_set(actor=admin, term=term, schedule=[(date(2024, 5, 7), "150")])
+    services.payment_record(actor=admin, term=term, amount="150", paid_on=date(2024, 5, 7))
+    assert figures.repayment_rate_realised(*year) == D("0.00")  # the wages are not in it
 
 
 def test_art104_records_the_requesting_creditor_on_the_page(meeting_case, world, client):

@@ -73,6 +73,10 @@ class ClaimIn(Schema):
     principal: Decimal
     interest: Decimal = Decimal("0")
     other: Decimal = Decimal("0")
+    nature: str = Field(
+        "",
+        description="债权细分：空 一般；tax_late_fee 税款滞纳金（普通债权）；penalty 罚款、罚金（劣后）",
+    )
     secured: bool = False
     collateral_value: Decimal = Decimal("0")
     waived_priority: bool = False
@@ -88,6 +92,7 @@ class ClaimOut(Schema):
     other: Decimal
     declared: Decimal
     secured: bool
+    nature: str
     status: str
     admitted_amount: Decimal | None
     late: bool
@@ -104,6 +109,7 @@ def _claim_out(claim) -> dict:
         "other": claim.other,
         "declared": claim.declared_amount,
         "secured": claim.secured,
+        "nature": claim.nature,
         "status": claim.status,
         "admitted_amount": claim.admitted_amount,
         "late": claim.late,
@@ -134,6 +140,21 @@ class SignedInOut(Schema):
     )
 
 
+class VotingBasesOut(Schema):
+    item: str
+    unsecured_total: str = Field(
+        description="无财产担保债权总额：有表决权者（出席与否）计入的金额之和"
+    )
+    confirmed_part: str = Field(description="其中法院裁定确认的债权")
+    provisional_part: str = Field(description="其中法院临时确定的表决额（第59条第2款）")
+    present_total: str = Field(description="出席且有表决权的债权人计入的金额")
+    secured_shortfall_part: str = Field(description="其中有担保债权的担保物不足清偿部分（第110条）")
+    secured_covered_excluded: str = Field(description="不计入：有担保债权的担保物可清偿部分")
+    unconfirmed_excluded: str = Field(description="不计入：未确认且无临时表决额的债权")
+    voters_with_vote: int
+    voters_present: int
+
+
 class TallyOut(Schema):
     item: str
     passed: bool
@@ -149,7 +170,24 @@ class TallyOut(Schema):
     amount_margin_display: str
     amount_passed: bool
     excluded: list[list[str]]
+    yes_share: str | None = Field(None, description="同意额 ÷ 无财产担保债权总额（分数），不超过 1")
+    bases: VotingBasesOut | None = None
     final: bool
+
+
+class BasisLineOut(Schema):
+    key: str
+    label: str
+    amount: Decimal
+    note: str
+
+
+class CaseBasesOut(Schema):
+    case: int
+    lines: list[BasisLineOut]
+    items: list[dict] = Field(
+        description="各表决事项：id、title、kind 与计票基数（同 tally.bases）"
+    )
 
 
 @router.get("/cases", response=list[CaseOut], summary="我可查看的破产案件")
@@ -194,6 +232,7 @@ def claim_create(request, case_id: int, payload: ClaimIn):
         principal=payload.principal,
         interest=payload.interest,
         other=payload.other,
+        nature=payload.nature,
         secured=payload.secured,
         collateral_value=payload.collateral_value,
         waived_priority=payload.waived_priority,
@@ -256,11 +295,33 @@ def item_tally(request, item_id: int):
     item = _item(request, item_id)
     if not selectors.is_case_staff(request.user, item.meeting.case) and item.is_open:
         raise DomainError("表决结束后公布结果", code="not_closed", field="item_id")
-    if item.is_open or not item.result:
-        result = selectors.tally_as_dict(selectors.item_tally(item))
-    else:
-        result = item.result
-    return {**result, "final": not item.is_open}
+    return {**selectors.item_result(item), "final": not item.is_open}
+
+
+@router.get(
+    "/cases/{case_id}/bases",
+    response=CaseBasesOut,
+    summary="金额口径：债权表各项合计与各表决事项的计票基数（与各页面一致）",
+)
+def case_bases(request, case_id: int):
+    case = _staff_case(request, "bankruptcy.assess_case", case_id)
+    bases = selectors.case_bases(case)
+    return {
+        "case": case.pk,
+        "lines": [
+            {
+                "key": line.key,
+                "label": str(line.label),
+                "amount": line.amount,
+                "note": str(line.note),
+            }
+            for line in bases.lines
+        ],
+        "items": [
+            {"id": item.pk, "title": item.title, "kind": item.kind, "bases": b}
+            for item, b in bases.items
+        ],
+    }
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from qinqing.bankruptcy import rules, services
+from qinqing.bankruptcy import rules, selectors, services
 from qinqing.bankruptcy.models import AgendaItem, Case, CaseDecision, Claim, Creditor, Meeting
 from qinqing.core.demo import demo_uscc
 from qinqing.core.models import Organisation
@@ -253,6 +253,8 @@ def _concluded(spec: DemoCase, users, orgs) -> None:
     services.meeting_close(actor=admin, meeting=meeting, on=meeting_day)
     services.meeting_results_send(actor=admin, meeting=meeting, on=meeting_day + timedelta(days=1))
     approved = meeting_day + timedelta(days=7)
+    for claim in selectors.priority_claims(case):  # paid in full outside the agreement
+        services.claim_priority_paid(actor=admin, claim=claim, on=approved - timedelta(days=2))
     services.agreement_approve(actor=judge, agreement=agreement, on=approved)
     last = approved
     for term in agreement.terms.all():

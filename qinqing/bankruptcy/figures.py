@@ -66,8 +66,10 @@ def assets_revitalised(start: date, end: date, organisation=None) -> Decimal:
     ),
 )
 def debts_resolved(start: date, end: date, organisation=None) -> Decimal:
-    total = _terms(start, end, organisation).aggregate(s=Sum("confirmed_amount"))["s"] or ZERO
-    return total.quantize(ZERO)
+    sums = _terms(start, end, organisation).aggregate(
+        s=Sum("confirmed_amount"), p=Sum("priority_amount")
+    )
+    return ((sums["s"] or ZERO) - (sums["p"] or ZERO)).quantize(ZERO)
 
 
 @figures.register(
@@ -81,9 +83,10 @@ def debts_resolved(start: date, end: date, organisation=None) -> Decimal:
 )
 def repayment_rate_nominal(start: date, end: date, organisation=None) -> Decimal | None:
     sums = _terms(start, end, organisation).aggregate(
-        c=Sum("confirmed_amount"), a=Sum("agreed_amount")
+        c=Sum("confirmed_amount"), a=Sum("agreed_amount"), p=Sum("priority_amount")
     )
-    return _percent(rules.ratio(sums["a"] or ZERO, sums["c"] or ZERO))
+    priority = sums["p"] or ZERO
+    return _percent(rules.ratio((sums["a"] or ZERO) - priority, (sums["c"] or ZERO) - priority))
 
 
 @figures.register(
@@ -97,10 +100,22 @@ def repayment_rate_nominal(start: date, end: date, organisation=None) -> Decimal
 )
 def repayment_rate_realised(start: date, end: date, organisation=None) -> Decimal | None:
     terms = _terms(start, end, organisation)
-    confirmed = terms.aggregate(c=Sum("confirmed_amount"))["c"] or ZERO
-    paid = (
-        Payment.objects.filter(term__in=terms, paid_on__lte=end).aggregate(s=Sum("amount"))["s"]
-        or ZERO
+    sums = terms.aggregate(c=Sum("confirmed_amount"), p=Sum("priority_amount"))
+    confirmed = (sums["c"] or ZERO) - (sums["p"] or ZERO)
+    paid_by_term = dict(
+        Payment.objects.filter(term__in=terms, paid_on__lte=end)
+        .values("term")
+        .annotate(s=Sum("amount"))
+        .values_list("term", "s")
+    )
+    # employee and tax claims inside an agreement are paid first (Art.113 order): a payment
+    # counts towards the unsecured claims only beyond them
+    paid = sum(
+        (
+            max(ZERO, paid_by_term.get(pk, ZERO) - priority)
+            for pk, priority in terms.values_list("pk", "priority_amount")
+        ),
+        ZERO,
     )
     return _percent(rules.ratio(paid, confirmed))
 

@@ -161,6 +161,29 @@ class Case(models.Model):
     approval_date = models.DateField(_("认可和解协议裁定日"), null=True, blank=True)
     closed_date = models.DateField(_("结案日"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # Per-case readings of the law (docs/bankruptcy.md "Settings"); defaults: the literal one.
+    secured_shortfall_votes = models.BooleanField(
+        _("未放弃优先受偿权的有财产担保债权人以担保物不足清偿部分对和解协议表决（第110条）"),
+        default=False,
+        help_text=_("默认不勾选：按第59条第3款字面含义，其全部债权不参加和解协议表决"),
+    )
+    priority_claims = models.CharField(
+        _("职工债权和税款债权的处理"),
+        max_length=12,
+        choices=[
+            ("outside", _("协议外全额清偿（认可前须已付清）")),
+            ("inside", _("列入和解协议")),
+        ],
+        default="outside",
+    )
+    administrator_fee_rate = models.DecimalField(
+        _("管理人报酬比例（%，法院确定）"),
+        max_digits=6,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_("空：按《关于审理企业破产案件确定管理人报酬的规定》第2条各档上限计算"),
+    )
 
     class Meta:
         verbose_name = _("破产案件")
@@ -228,6 +251,7 @@ class Assessment(models.Model):
     assets_book = money_field(_("资产账面价值"))
     assets_appraised = money_field(_("资产评估价值"))
     assets_liquidation = money_field(_("无担保财产清算价值"))
+    average_monthly_wage = money_field(_("职工月平均工资（第113条第3款）"))
     costs_estimate = money_field(_("预计破产费用"))
     common_benefit_estimate = money_field(_("预计共益债务"))
     guarantees = models.TextField(_("担保情况"), blank=True)
@@ -293,6 +317,12 @@ class Claim(models.Model):
         EMPLOYEE = "employee", _("职工债权")
         TAX_SOCIAL = "tax_social", _("社会保险费用和税款")
 
+    class Nature(models.TextChoices):
+        GENERAL = "", _("一般")
+        TAX_LATE_FEE = "tax_late_fee", _("税款滞纳金（普通债权）")
+        PENALTY = "penalty", _("罚款、罚金等惩罚性债权（劣后）")
+        COURT_SUBORDINATED = "court_subordinated", _("法院裁定劣后的债权")
+
     class Status(models.TextChoices):
         FILED = "filed", _("已申报待审查")
         ADMITTED = "admitted", _("审查确认（列入债权表）")
@@ -307,6 +337,16 @@ class Claim(models.Model):
         Creditor, verbose_name=_("债权人"), on_delete=models.CASCADE, related_name="claims"
     )
     rank = models.CharField(_("债权性质"), max_length=12, choices=Rank.choices)
+    nature = models.CharField(
+        _("债权细分"), max_length=20, choices=Nature.choices, default="", blank=True
+    )
+    senior_manager = models.BooleanField(
+        _("董事、监事或高级管理人员的工资（第113条第3款）"), default=False
+    )
+    wage_months = models.DecimalField(
+        _("欠薪月数"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    paid_in_full_on = models.DateField(_("协议外全额清偿日"), null=True, blank=True)
     principal = money_field(_("本金"))
     interest = money_field(_("利息（计至受理日）"))
     other = money_field(_("其他"))
@@ -525,6 +565,14 @@ class Agreement(models.Model):
     completed_on = models.DateField(_("执行完毕日"), null=True, blank=True)
     terminated_on = models.DateField(_("终止日（或裁定无效日）"), null=True, blank=True)
     termination_reason = models.TextField(_("终止或无效的原因"), blank=True)
+    termination_requested_by = models.ForeignKey(
+        "Creditor",
+        verbose_name=_("请求终止的和解债权人（第104条）"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("和解协议")
@@ -550,6 +598,10 @@ class AgreementTerm(models.Model):
     # The sum of the term's payments, kept by `services.payment_record` in the payment's own
     # transaction, so the database itself refuses a total above the agreed amount.
     paid_amount = money_field(_("已清偿额"))
+    # The part of the confirmed (and agreed) amount that is employee and tax claims paid in full
+    # inside the agreement (the case's setting "inside"): not a reconciliation claim, so the
+    # court's figures leave it out.
+    priority_amount = money_field(_("其中职工债权和税款（全额清偿）"))
     tier = models.CharField(_("清偿档次"), max_length=50, blank=True)
     consented_on = models.DateField(_("同意日（自行和解）"), null=True, blank=True)
 
@@ -567,6 +619,12 @@ class AgreementTerm(models.Model):
             models.CheckConstraint(
                 condition=models.Q(paid_amount__gte=0, paid_amount__lte=models.F("agreed_amount")),
                 name="bk_term_paid_within_agreed",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    priority_amount__gte=0, priority_amount__lte=models.F("agreed_amount")
+                ),
+                name="bk_term_priority_within_agreed",
             ),
         ]
 

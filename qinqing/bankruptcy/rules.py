@@ -128,6 +128,80 @@ def pro_rata(claims: Mapping[str, Decimal], available: Decimal) -> dict[str, Dec
 
 
 # --------------------------------------------------------------------------------------------
+# Filing a claim (Art.49): evidence files checked by their content
+# --------------------------------------------------------------------------------------------
+
+# The first bytes of each accepted evidence format, and the file name endings that announce it.
+EVIDENCE_SIGNATURES = {
+    "pdf": (b"%PDF-",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+}
+EVIDENCE_EXTENSIONS = {"pdf": "pdf", "jpg": "jpeg", "jpeg": "jpeg", "png": "png"}
+EVIDENCE_HEAD_BYTES = 8
+
+
+def evidence_format(head: bytes) -> str | None:
+    """The format ("pdf", "jpeg", "png") a file's first bytes show, or None."""
+    for kind, signatures in EVIDENCE_SIGNATURES.items():
+        if any(head.startswith(signature) for signature in signatures):
+            return kind
+    return None
+
+
+def evidence_check(filename: str, head: bytes) -> str:
+    """Accept an evidence file whose content is what its name says: a PDF, JPEG or PNG by its
+    first bytes (企业破产法 Art.49: the declaration comes with its evidence, which the
+    administrator must be able to open). Returns the format; ``RuleError`` otherwise (a text
+    file named ``.pdf``, a PNG named ``.pdf``, an unknown ending)."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    expected = EVIDENCE_EXTENSIONS.get(extension)
+    if expected is None:
+        raise RuleError("证据文件只接受 PDF、JPG、PNG")
+    found = evidence_format(head)
+    if found is None:
+        raise RuleError(f"文件“{filename}”的内容不是 PDF、JPG 或 PNG，请上传原始文件或扫描件")
+    if found != expected:
+        raise RuleError(
+            f"文件“{filename}”的内容是 {found.upper()}，与扩展名不符，请改正扩展名后重新上传"
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class FiledClaim:
+    """A claim as the duplicate check sees it (amounts in cents, its nature, pending or not)."""
+
+    principal: Decimal
+    interest: Decimal
+    other: Decimal
+    rank: str
+    nature: str
+    secured: bool
+    pending: bool
+
+
+def duplicate_of(new: FiledClaim, earlier: Iterable[FiledClaim]) -> FiledClaim | None:
+    """The pending claim of the same creditor that ``new`` repeats, or None (企业破产法 Art.49,
+    57: one declaration per debt; a second identical one while the first is under review is a
+    mistake or a retry, not a new debt). Same amounts (principal, interest, other), rank,
+    nature and security; a reviewed or rejected earlier claim does not block a new filing (a
+    corrected or further declaration, which the administrator reviews)."""
+    key = (new.principal, new.interest, new.other, new.rank, new.nature, new.secured)
+    for claim in earlier:
+        if claim.pending and key == (
+            claim.principal,
+            claim.interest,
+            claim.other,
+            claim.rank,
+            claim.nature,
+            claim.secured,
+        ):
+            return claim
+    return None
+
+
+# --------------------------------------------------------------------------------------------
 # Creditors' meeting: who votes and the statutory tallies
 # --------------------------------------------------------------------------------------------
 
@@ -137,6 +211,7 @@ REQUIRED_SHARE = {RECONCILIATION: Fraction(2, 3), ORDINARY: Fraction(1, 2)}
 VOTES = frozenset({"yes", "no", "abstain", None})
 
 SECURED_NOT_WAIVED = "SECURED_NOT_WAIVED"
+SECURED_FULLY_COVERED = "SECURED_FULLY_COVERED"
 UNCONFIRMED_NO_PROVISIONAL = "UNCONFIRMED_NO_PROVISIONAL"
 
 
@@ -159,6 +234,39 @@ class Voter:
     provisional_amount: Decimal | None
     present: bool
     vote: str | None
+    # A secured creditor that has not waived: the part of its claims the collateral will not
+    # cover (its plain unsecured claims plus the shortfall, 企业破产法 Art.110). 0 = covered.
+    unsecured_part: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class VotingBases:
+    """The amounts one vote is measured against, each with what it counts (企业破产法 Art.59,
+    64, 97). Every page and the API show these, so no two pages disagree.
+
+    - ``unsecured_total`` (U, 无财产担保债权总额): the counted amounts of every creditor with a
+      vote on the item, present or not (absentees count against on amount).
+    - ``confirmed_part`` / ``provisional_part``: U split into court-confirmed claims and
+      amounts the court fixed provisionally (Art.59 para.2).
+    - ``present_total``: the counted amounts of the creditors present with a vote.
+    - ``secured_shortfall_part``: the part of U that is secured creditors' uncovered claims
+      (only on an ordinary item, or with ``secured_votes_shortfall``).
+    - ``secured_covered_excluded``: secured claims (not waived) left out of the amounts: the
+      part the collateral covers, or the whole claim where the creditor has no vote.
+    - ``unconfirmed_excluded``: claims without a vote (unconfirmed, no provisional amount).
+    - ``voters_with_vote`` / ``voters_present``: heads.
+    """
+
+    item: str
+    unsecured_total: Decimal
+    confirmed_part: Decimal
+    provisional_part: Decimal
+    present_total: Decimal
+    secured_shortfall_part: Decimal
+    secured_covered_excluded: Decimal
+    unconfirmed_excluded: Decimal
+    voters_with_vote: int
+    voters_present: int
 
 
 @dataclass(frozen=True)
@@ -191,6 +299,9 @@ class Tally:
     amount_margin_display: Decimal
     amount_passed: bool
     excluded: tuple[tuple[str, str], ...]
+    # yes_amount ÷ unsecured_total (0 when U is 0); never above 1 (checked in ``tally``).
+    yes_share: Fraction = Fraction(0)
+    bases: VotingBases | None = None
 
 
 def voting_amount(voter: Voter) -> Decimal | None:
@@ -204,20 +315,93 @@ def voting_amount(voter: Voter) -> Decimal | None:
     return voter.provisional_amount
 
 
-def exclusion_reason(item: str, voter: Voter) -> str | None:
-    """Why a creditor has no vote on ``item``, or ``None`` (企业破产法 Art.59 paras.2-3).
+def exclusion_reason(
+    item: str, voter: Voter, *, secured_votes_shortfall: bool = False
+) -> str | None:
+    """Why a creditor has no vote on ``item``, or ``None`` (企业破产法 Art.59 paras.2-3, 110).
 
     ``SECURED_NOT_WAIVED``: a secured creditor that has not waived its priority does not vote on
-    the reconciliation agreement (Art.59 para.3; the literal reading: its whole claim is out,
-    including any part the collateral may not cover). On an ordinary resolution it votes.
+    the reconciliation agreement (Art.59 para.3). The literal reading (default) puts its whole
+    claim out, including any part the collateral may not cover. With
+    ``secured_votes_shortfall`` (the Art.110 reading many courts follow: the uncovered part is
+    an ordinary claim) it votes with that part, and only a creditor whose collateral covers
+    everything is out (``SECURED_FULLY_COVERED``). On an ordinary resolution it votes.
     ``UNCONFIRMED_NO_PROVISIONAL``: unconfirmed claim without a court-fixed provisional amount.
     """
     _required_share(item)
     if item == RECONCILIATION and voter.secured and not voter.waived_priority:
-        return SECURED_NOT_WAIVED
+        if not secured_votes_shortfall:
+            return SECURED_NOT_WAIVED
+        if voter.unsecured_part <= 0:
+            return SECURED_FULLY_COVERED
     if voting_amount(voter) is None:
         return UNCONFIRMED_NO_PROVISIONAL
     return None
+
+
+def counted_amount(
+    item: str, voter: Voter, *, secured_votes_shortfall: bool = False
+) -> Decimal | None:
+    """The amount a creditor's vote weighs on ``item`` and adds to U, or ``None`` without a vote
+    (企业破产法 Art.59, 64, 97, 110).
+
+    U is the total of *unsecured* claims, so the amount side counts only unsecured amounts: an
+    unsecured (or waived) creditor its voting amount; a secured creditor that has not waived
+    only the part its collateral will not cover (``Voter.unsecured_part``, at most its voting
+    amount). On an ordinary item such a creditor counts in the heads with its whole vote but its
+    covered part weighs nothing (the common reading of Art.64: 计算人数时计入、计算债权额时
+    只计无担保部分). So the agreeing amount can never exceed U.
+    """
+    if exclusion_reason(item, voter, secured_votes_shortfall=secured_votes_shortfall):
+        return None
+    amount = voting_amount(voter)
+    if amount is None:  # pragma: no cover - exclusion_reason returned a reason
+        return None
+    if voter.secured and not voter.waived_priority:
+        return min(amount, voter.unsecured_part)
+    return amount
+
+
+def voting_bases(
+    item: str, voters: Sequence[Voter], *, secured_votes_shortfall: bool = False
+) -> VotingBases:
+    """The labelled amounts of one vote (企业破产法 Art.59, 64, 97; see ``VotingBases``)."""
+    _required_share(item)
+    _validate_voters(voters)
+    confirmed = provisional = present = shortfall = covered = unconfirmed = ZERO
+    with_vote = present_heads = 0
+    for voter in voters:
+        amount = voting_amount(voter)
+        counted = counted_amount(item, voter, secured_votes_shortfall=secured_votes_shortfall)
+        if amount is None:  # no vote at all (Art.59 para.2), secured or not
+            unconfirmed += voter.amount
+            continue
+        if counted is None:  # a secured creditor out of the agreement vote (Art.59 para.3)
+            covered += amount
+            continue
+        with_vote += 1
+        if voter.confirmed:
+            confirmed += counted
+        else:
+            provisional += counted
+        if voter.secured and not voter.waived_priority:
+            shortfall += counted
+            covered += (amount or ZERO) - counted
+        if voter.present:
+            present += counted
+            present_heads += 1
+    return VotingBases(
+        item=item,
+        unsecured_total=confirmed + provisional,
+        confirmed_part=confirmed,
+        provisional_part=provisional,
+        present_total=present,
+        secured_shortfall_part=shortfall,
+        secured_covered_excluded=covered,
+        unconfirmed_excluded=unconfirmed,
+        voters_with_vote=with_vote,
+        voters_present=present_heads,
+    )
 
 
 def _required_share(item: str) -> Fraction:
@@ -236,27 +420,20 @@ def _validate_voters(voters: Sequence[Voter]) -> None:
         _money(voter.amount, f"债权额（{voter.creditor_id}）")
         if voter.provisional_amount is not None:
             _money(voter.provisional_amount, f"临时确定的债权额（{voter.creditor_id}）")
+        _money(voter.unsecured_part, f"担保物不足清偿部分（{voter.creditor_id}）")
         if voter.vote not in VOTES:
             raise RuleError(f"未知的表决意见：{voter.vote!r}（{voter.creditor_id}）")
         if voter.vote is not None and not voter.present:
             raise RuleError(f"未出席（未参加表决）的债权人不能有表决意见：{voter.creditor_id}")
 
 
-def _check_unsecured_total(voters: Sequence[Voter], unsecured_total: Decimal) -> None:
-    """U must cover the voting amounts of all unsecured (or waiving) creditors listed."""
-    unsecured = _total(
-        amount
-        for voter in voters
-        if not voter.secured or voter.waived_priority
-        if (amount := voting_amount(voter)) is not None
-    )
-    if unsecured > unsecured_total:
-        raise RuleError(
-            f"无财产担保债权总额 {unsecured_total} 小于有表决权的无财产担保债权之和 {unsecured}"
-        )
-
-
-def tally(item: str, voters: Sequence[Voter], unsecured_total: Decimal) -> Tally:
+def tally(
+    item: str,
+    voters: Sequence[Voter],
+    unsecured_total: Decimal | None = None,
+    *,
+    secured_votes_shortfall: bool = False,
+) -> Tally:
     """Count a creditors' meeting vote on the reconciliation agreement or an ordinary resolution.
 
     Reconciliation agreement (企业破产法 Art.97): more than half of the creditors present with a
@@ -264,40 +441,52 @@ def tally(item: str, voters: Sequence[Voter], unsecured_total: Decimal) -> Tally
     Ordinary resolution (企业破产法 Art.64 para.1): more than half of the creditors present with a
     vote agree AND their claims are at least 1/2 of the total unsecured claims.
 
-    - Who votes: ``exclusion_reason`` (Art.59). Excluded creditors are not counted at all; a
-      ballot recorded for one is disregarded.
+    - Who votes: ``exclusion_reason`` (Art.59; ``secured_votes_shortfall`` as there). Excluded
+      creditors are not counted at all; a ballot recorded for one is disregarded.
     - P = present creditors with a vote; abstentions and missing ballots count in P but not in
-      the yes side. Absentees are not in P, but their claims stay in ``unsecured_total`` (U), so
-      on amount they count against.
+      the yes side. Absentees are not in P, but their claims stay in U, so on amount they count
+      against.
+    - Amounts are ``counted_amount``: unsecured amounts only, on both sides of the fraction. A
+      secured creditor that has not waived counts in the heads of an ordinary item, but only the
+      part its collateral will not cover weighs on the amount (so the agreeing share of U can
+      never exceed 100 %).
     - "过半数" is strictly more than half; "以上" includes the threshold (exact ``Fraction``).
-    - U is supplied by the caller: the unsecured claims with a vote (confirmed or provisionally
-      fixed), whether present or not. It may not be less than the voting amounts of the unsecured
-      creditors passed in. The same U is the denominator for both items.
-    - Ordinary item: a secured creditor that has not waived priority votes with its full voting
-      amount (Art.59 para.1; Art.64 weighs "the claims they represent" against U).
+    - U: ``voting_bases(...).unsecured_total`` (every counted amount, present or not) unless the
+      caller passes a larger total (creditors not listed); a smaller one is refused.
 
     Raises ``RuleError`` for an unknown item or vote value, a duplicate creditor, a negative or
-    non-cent amount, or a vote recorded for an absent creditor.
+    non-cent amount, a vote recorded for an absent creditor, or a U below the counted amounts.
     """
     share = _required_share(item)
-    total = _money(unsecured_total, "无财产担保债权总额")
-    _validate_voters(voters)
-    _check_unsecured_total(voters, total)
+    bases = voting_bases(item, voters, secured_votes_shortfall=secured_votes_shortfall)
+    if unsecured_total is None:
+        total = bases.unsecured_total
+    else:
+        total = _money(unsecured_total, "无财产担保债权总额")
+        if bases.unsecured_total > total:
+            raise RuleError(
+                f"无财产担保债权总额 {total} 小于有表决权的无财产担保债权之和 "
+                f"{bases.unsecured_total}"
+            )
 
     excluded: list[tuple[str, str]] = []
     present: list[tuple[Voter, Decimal]] = []
     for voter in voters:
-        reason = exclusion_reason(item, voter)
-        amount = voting_amount(voter)
+        reason = exclusion_reason(item, voter, secured_votes_shortfall=secured_votes_shortfall)
         if reason is not None:
             excluded.append((voter.creditor_id, reason))
-        elif voter.present and amount is not None:
+            continue
+        amount = counted_amount(item, voter, secured_votes_shortfall=secured_votes_shortfall)
+        if voter.present and amount is not None:
             present.append((voter, amount))
     yes_amounts = [amount for voter, amount in present if voter.vote == "yes"]
 
     heads_required = len(present) // 2 + 1
     heads_passed = len(yes_amounts) >= heads_required
     yes_amount = _total(yes_amounts)
+    yes_share = Fraction(yes_amount) / Fraction(total) if total else Fraction(0)
+    if not 0 <= yes_share <= 1 or yes_amount > bases.present_total:
+        raise RuleError(f"同意债权额 {yes_amount} 超过无财产担保债权总额 {total}")  # unreachable
     required = share * Fraction(total)
     required_display = _cents(math.ceil(required * 100))
     amount_passed = yes_amount >= required
@@ -318,6 +507,8 @@ def tally(item: str, voters: Sequence[Voter], unsecured_total: Decimal) -> Tally
         amount_margin_display=yes_amount - required_display,
         amount_passed=amount_passed,
         excluded=tuple(excluded),
+        yes_share=yes_share,
+        bases=bases,
     )
 
 
@@ -677,6 +868,7 @@ COMMON_BENEFIT = "common_benefit"
 EMPLOYEE = "employee"
 SOCIAL_INSURANCE_TAX = "social_insurance_tax"
 ORDINARY_CLAIMS = "ordinary"
+SUBORDINATED = "subordinated"
 RANK_LABELS = {
     SECURED: "有财产担保债权（就担保物）",
     COSTS: "破产费用",
@@ -684,7 +876,62 @@ RANK_LABELS = {
     EMPLOYEE: "职工债权",
     SOCIAL_INSURANCE_TAX: "社会保险费用和税款",
     ORDINARY_CLAIMS: "普通债权",
+    SUBORDINATED: "劣后债权",
 }
+
+
+# A claim's nature (`models.Claim.Nature`) as the liquidation order sees it.
+TAX_LATE_FEE = "tax_late_fee"
+PENALTY = "penalty"
+COURT_SUBORDINATED = "court_subordinated"
+CLAIM_RANKS = ("ordinary", "employee", "tax_social")
+
+
+def liquidation_class(rank: str, nature: str = "") -> str:
+    """The Art.113 class a claim is paid in, from its rank and nature.
+
+    - Tax late fees (税款滞纳金) are ordinary claims, not with the tax (最高人民法院《关于税务
+      机关就破产企业欠缴税款产生的滞纳金提起的债权确认之诉应否受理问题的批复》法释〔2012〕9号;
+      法〔2018〕53号 §28), whatever rank they were filed under.
+    - Fines, penalties and claims the court orders subordinated are paid after the ordinary
+      claims (劣后债权, 法〔2018〕53号 §28: 破产财产依照企业破产法第一百一十三条规定的顺序清偿后
+      仍有剩余的，可依次用于清偿……行政罚款、刑事罚金等惩罚性债权).
+    - Otherwise employee claims (Art.113 para.1 item 1), social insurance and taxes (item 2),
+      ordinary claims (item 3).
+    """
+    if rank not in CLAIM_RANKS:
+        raise RuleError(f"未知的债权性质：{rank!r}")
+    if nature == TAX_LATE_FEE:
+        return ORDINARY_CLAIMS
+    if nature in (PENALTY, COURT_SUBORDINATED):
+        return SUBORDINATED
+    if nature:
+        raise RuleError(f"未知的债权细分：{nature!r}")
+    return {"ordinary": ORDINARY_CLAIMS, "employee": EMPLOYEE, "tax_social": SOCIAL_INSURANCE_TAX}[
+        rank
+    ]
+
+
+def senior_manager_wage_split(
+    amount: Decimal, average_monthly_wage: Decimal, months: Decimal
+) -> tuple[Decimal, Decimal]:
+    """Split a director's, supervisor's or senior manager's wage claim: (employee class,
+    ordinary) (企业破产法 Art.113 para.3: 破产企业的董事、监事和高级管理人员的工资按照该企业
+    职工的平均工资计算).
+
+    The employee-class part is the wage for the months owed at the firm's average monthly wage
+    (rounded down to the cent), at most the claim; the rest is an ordinary claim. A claim at or
+    below the average is wholly in the employee class; one cent above it, that cent is ordinary.
+    """
+    claim = _money(amount, "董事、监事和高级管理人员的工资债权")
+    average = _money(average_monthly_wage, "职工月平均工资")
+    if isinstance(months, bool) or not isinstance(months, Decimal) or not months.is_finite():
+        raise RuleError(f"欠薪月数必须是有限的 Decimal：{months!r}")
+    if months <= 0:
+        raise RuleError(f"欠薪月数须为正数：{months}")
+    cap = (average * months).quantize(CENT, rounding=ROUND_DOWN)
+    employee = min(claim, cap)
+    return employee, claim - employee
 
 
 @dataclass(frozen=True)
@@ -714,6 +961,7 @@ class LiquidationInput:
     employee_claims: Mapping[str, Decimal] = field(default_factory=dict)
     social_insurance_and_taxes: Mapping[str, Decimal] = field(default_factory=dict)
     ordinary_claims: Mapping[str, Decimal] = field(default_factory=dict)
+    subordinated_claims: Mapping[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -797,7 +1045,10 @@ def simulate_liquidation(data: LiquidationInput) -> Liquidation:
        ordinary claim of the same creditor (Art.110); surplus collateral value joins the estate.
     2. The estate pays, in order: bankruptcy costs, then common-benefit debts (Art.43 paras.1-2:
        costs first when both cannot be paid), employee claims (Art.113 para.1 item 1), other
-       social insurance contributions and taxes (item 2), ordinary claims (item 3).
+       social insurance contributions and taxes (item 2), ordinary claims (item 3), then
+       subordinated claims (劣后债权: fines, penalties and claims the court orders subordinated,
+       全国法院破产审判工作会议纪要 法〔2018〕53号 §28), which get something only once every
+       ordinary claim is paid in full. See ``liquidation_class`` for where a claim goes.
     3. A rank that cannot be paid in full is paid pro rata (Art.43 para.3, Art.113 para.2) and
        later ranks get nothing; cents by the largest-remainder method (see ``pro_rata``).
     """
@@ -810,6 +1061,8 @@ def simulate_liquidation(data: LiquidationInput) -> Liquidation:
         (SOCIAL_INSURANCE_TAX, _money_map(data.social_insurance_and_taxes, "社会保险费用和税款")),
         (ORDINARY_CLAIMS, _merge(_money_map(data.ordinary_claims, "普通债权"), deficiencies)),
     ]
+    if data.subordinated_claims:  # the rank is listed only when there are such claims
+        ranks.append((SUBORDINATED, _money_map(data.subordinated_claims, "劣后债权")))
     estate = free_assets + surplus
     remaining = estate
     distributed: list[tuple[str, dict[str, Decimal], dict[str, Decimal]]] = []
@@ -860,6 +1113,92 @@ def _creditor_outcomes(
         )
         for creditor_id, total in claim.items()
     }
+
+
+# --------------------------------------------------------------------------------------------
+# The administrator's fee (最高人民法院《关于审理企业破产案件确定管理人报酬的规定》法释〔2007〕9号)
+# --------------------------------------------------------------------------------------------
+
+# Art.2 para.1: (upper end of the bracket in yuan, inclusive; None = no end), upper limit of
+# the rate on the part of the value within the bracket.
+ADMINISTRATOR_FEE_BRACKETS: tuple[tuple[Decimal | None, Decimal], ...] = (
+    (Decimal("1000000"), Decimal("0.12")),
+    (Decimal("5000000"), Decimal("0.10")),
+    (Decimal("10000000"), Decimal("0.08")),
+    (Decimal("50000000"), Decimal("0.06")),
+    (Decimal("100000000"), Decimal("0.03")),
+    (Decimal("500000000"), Decimal("0.01")),
+    (None, Decimal("0.005")),
+)
+LOCAL_FLOAT_LIMIT = Fraction(3, 10)
+
+
+@dataclass(frozen=True)
+class AdministratorFee:
+    """The fee on ``base`` (the value finally distributed): ``cap`` is the sum of each
+    bracket's part at its upper-limit rate (the most the court may award), ``fee`` the fee at
+    the court's rate (the cap when none is set), ``rate`` = fee ÷ base (4 places, None on 0)."""
+
+    base: Decimal
+    cap: Decimal
+    fee: Decimal
+    rate: Decimal | None
+    court_rate: Decimal | None
+
+
+def administrator_fee_cap(base: Decimal, *, local_float: Fraction = Fraction(0)) -> Decimal:
+    """The most the court may award the administrator on a distributed value of ``base``.
+
+    SPC《关于审理企业破产案件确定管理人报酬的规定》Art.2 para.1: by brackets of the value of
+    the debtor's property finally used to pay creditors — up to 1 million (inclusive) at most
+    12 %, the part above 1 up to 5 million at most 10 %, 5–10 million 8 %, 10–50 million 6 %,
+    50–100 million 3 %, 100–500 million 1 %, above 500 million 0.5 %. Para.2: the value of
+    collateral paid to its secured creditor is not part of ``base`` (the caller leaves it out).
+    Para.3: a high people's court may float the limits by up to 30 % (``local_float`` between
+    -3/10 and 3/10). Rounded down to the cent (never above the limit).
+    """
+    value = _money(base, "管理人报酬计酬基数")
+    if not -LOCAL_FLOAT_LIMIT <= Fraction(local_float) <= LOCAL_FLOAT_LIMIT:
+        raise RuleError("高级人民法院调整报酬比例限制的浮动范围不得超过30%（第2条第3款）")
+    total = Fraction(0)
+    lower = Decimal(0)
+    for upper, rate in ADMINISTRATOR_FEE_BRACKETS:
+        top = value if upper is None else min(value, upper)
+        if top > lower:
+            total += Fraction(top - lower) * Fraction(rate)
+        if upper is None or value <= upper:
+            break
+        lower = upper
+    total *= 1 + Fraction(local_float)
+    return _cents(math.floor(total * 100))
+
+
+def administrator_fee(
+    base: Decimal, court_rate: Decimal | None = None, *, local_float: Fraction = Fraction(0)
+) -> AdministratorFee:
+    """The administrator's fee as a cost of a path (SPC 管理人报酬规定 Art.2; Art.9 lets the court
+    fix and adjust it within the limits). ``court_rate`` is the percentage of ``base`` the court
+    fixed (0–100); the fee may not exceed ``administrator_fee_cap`` (RuleError). Without a rate
+    the fee is the cap, the highest cost the path can bear. Rounded down to the cent."""
+    cap = administrator_fee_cap(base, local_float=local_float)
+    if court_rate is None:
+        fee = cap
+    else:
+        if (
+            isinstance(court_rate, bool)
+            or not isinstance(court_rate, Decimal)
+            or not court_rate.is_finite()
+            or not ZERO <= court_rate <= HUNDRED
+        ):
+            raise RuleError(f"管理人报酬比例应在 0 至 100 之间：{court_rate!r}")
+        fee = (base * court_rate / HUNDRED).quantize(CENT, rounding=ROUND_DOWN)
+        if fee > cap:
+            raise RuleError(
+                f"按 {court_rate}% 计算的管理人报酬 {fee} 元超过规定第2条的上限 {cap} 元"
+            )
+    return AdministratorFee(
+        base=base, cap=cap, fee=fee, rate=ratio(fee, base), court_rate=court_rate
+    )
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ reports (all computed from recorded facts with ``rules``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -35,6 +36,8 @@ from qinqing.core.roles import Role
 ZERO = Decimal("0.00")
 ALERT_DAYS = 7
 REVIEWED = (Claim.Status.ADMITTED, Claim.Status.CONFIRMED, Claim.Status.DISPUTED)
+# Claims paid after the ordinary ones (法〔2018〕53号 §28): no vote, no term in the agreement.
+SUBORDINATED_NATURES = (Claim.Nature.PENALTY, Claim.Nature.COURT_SUBORDINATED)
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,11 +267,53 @@ def unsecured_confirmed(creditor: Creditor) -> Decimal:
     for claim in creditor.claims.all():  # .all(): a prefetch of the claims serves a list
         if claim.rank != Claim.Rank.ORDINARY or claim.status not in REVIEWED:
             continue
+        if claim.nature in SUBORDINATED_NATURES:
+            continue
         amount = claim.admitted_amount or ZERO
         if claim.secured and not claim.waived_priority:
             amount = max(ZERO, amount - claim.collateral_value)
         total += amount
     return total
+
+
+PRIORITY_RANKS = (Claim.Rank.EMPLOYEE, Claim.Rank.TAX_SOCIAL)
+
+
+def priority_claims(case: Case) -> QuerySet:
+    """The case's reviewed employee claims and social insurance and tax claims (Art.113 para.1
+    items 1-2; a tax late fee is ordinary): not reconciliation claims, paid in full outside the
+    agreement or inside it (the case's ``priority_claims`` setting)."""
+    return (
+        case.claims.filter(rank__in=PRIORITY_RANKS, status__in=REVIEWED)
+        .exclude(nature=Claim.Nature.TAX_LATE_FEE)
+        .exclude(admitted_amount=None)
+        .exclude(admitted_amount=0)
+        .select_related("creditor")
+        .order_by("creditor__name", "pk")
+    )
+
+
+def priority_amount(creditor: Creditor) -> Decimal:
+    """A creditor's reviewed employee and tax claims (see ``priority_claims``)."""
+    return sum(
+        (
+            c.admitted_amount or ZERO
+            for c in creditor.claims.all()
+            if c.rank in PRIORITY_RANKS
+            and c.status in REVIEWED
+            and c.nature != Claim.Nature.TAX_LATE_FEE
+        ),
+        ZERO,
+    )
+
+
+def agreement_claim(creditor: Creditor) -> Decimal:
+    """What a creditor's term in the agreement is measured against: its reviewed unsecured
+    claim, plus its employee and tax claims when the case includes them in the agreement."""
+    amount = unsecured_confirmed(creditor)
+    if creditor.case.priority_claims == "inside":
+        amount += priority_amount(creditor)
+    return amount
 
 
 class _ClaimRow(NamedTuple):
@@ -278,6 +323,7 @@ class _ClaimRow(NamedTuple):
     admitted_amount: Decimal | None
     provisional_amount: Decimal | None
     declared: Decimal
+    collateral_value: Decimal
 
 
 _CLAIM_ROW_FIELDS = (
@@ -289,12 +335,23 @@ _CLAIM_ROW_FIELDS = (
     "principal",
     "interest",
     "other",
+    "collateral_value",
 )
 
 
 def _claim_row(values: tuple) -> _ClaimRow:
-    status, secured, waived, admitted, provisional, principal, interest, other = values
-    return _ClaimRow(status, secured, waived, admitted, provisional, principal + interest + other)
+    status, secured, waived, admitted, provisional, principal, interest, other, collateral = values
+    return _ClaimRow(
+        status, secured, waived, admitted, provisional, principal + interest + other, collateral
+    )
+
+
+def _uncovered(claim: _ClaimRow, amount: Decimal) -> Decimal:
+    """The part of ``amount`` that is unsecured: all of it, or for a secured claim whose
+    priority is not waived what the collateral will not cover (Art.110)."""
+    if claim.secured and not claim.waived_priority:
+        return max(ZERO, amount - claim.collateral_value)
+    return amount
 
 
 def _voter(
@@ -313,11 +370,15 @@ def _voter(
     amount = sum((c.admitted_amount or ZERO for c in confirmed), ZERO) + sum(
         (c.provisional_amount for c in provisional), ZERO
     )
+    unsecured_part = sum((_uncovered(c, c.admitted_amount or ZERO) for c in confirmed), ZERO) + sum(
+        (_uncovered(c, c.provisional_amount) for c in provisional), ZERO
+    )
     if not confirmed and not provisional:  # no vote (Art.59); the amount is informative only
         amount = sum(
             ((c.admitted_amount if c.status in REVIEWED else c.declared) or ZERO for c in claims),
             ZERO,
         )
+        unsecured_part = ZERO
     secured = [c for c in claims if c.secured]
     is_confirmed = not provisional and bool(confirmed)
     return rules.Voter(
@@ -329,6 +390,7 @@ def _voter(
         provisional_amount=None if is_confirmed or not provisional else amount,
         present=present,
         vote=vote if present else None,
+        unsecured_part=unsecured_part,
     )
 
 
@@ -336,21 +398,35 @@ def voter_for(creditor: Creditor, *, present: bool, vote: str | None) -> rules.V
     """The creditor's ``Voter`` (ordinary-rank claims; employee and tax claims are not
     reconciliation claims). Confirmed claims vote with their amount, unconfirmed ones with the
     court's provisional amount (Art.59); ``None`` when it has no ordinary claim."""
-    rows = Claim.objects.filter(creditor=creditor, rank=Claim.Rank.ORDINARY).values_list(
-        *_CLAIM_ROW_FIELDS
+    rows = (
+        Claim.objects.filter(creditor=creditor, rank=Claim.Rank.ORDINARY)
+        .exclude(nature__in=SUBORDINATED_NATURES)
+        .values_list(*_CLAIM_ROW_FIELDS)
     )
     return _voter(creditor.pk, [_claim_row(r) for r in rows], present=present, vote=vote)
 
 
-def item_voters(item: AgendaItem) -> tuple[list[rules.Voter], Decimal]:
-    """Every creditor of the case as a ``Voter`` on ``item``, and U, the unsecured total.
+def _shortfall_votes(item: AgendaItem) -> bool:
+    """The case's setting: does the uncovered part of a secured claim vote (Art.110 reading)?"""
+    return item.meeting.case.secured_shortfall_votes
 
-    Three queries whatever the number of creditors (claims as plain rows, attendances, ballots).
-    """
+
+def item_voters(item: AgendaItem) -> tuple[list[rules.Voter], Decimal]:
+    """Every creditor of the case as a ``Voter`` on ``item``, and U, the unsecured total
+    (``rules.voting_bases``, under the case's setting for secured creditors)."""
+    voters = _item_voters(item)
+    bases = rules.voting_bases(item.kind, voters, secured_votes_shortfall=_shortfall_votes(item))
+    return voters, bases.unsecured_total
+
+
+def _item_voters(item: AgendaItem) -> list[rules.Voter]:
+    """Three queries whatever the number of creditors (claims as plain rows, attendances,
+    ballots)."""
     case_id = item.meeting.case_id
     claims: dict[int, list[_ClaimRow]] = defaultdict(list)
     for creditor_id, *values in (
         Claim.objects.filter(case_id=case_id, rank=Claim.Rank.ORDINARY)
+        .exclude(nature__in=SUBORDINATED_NATURES)
         .order_by("creditor_id", "pk")
         .values_list("creditor_id", *_CLAIM_ROW_FIELDS)
     ):
@@ -366,21 +442,32 @@ def item_voters(item: AgendaItem) -> tuple[list[rules.Voter], Decimal]:
         )
         if voter is not None:
             voters.append(voter)
-    unsecured_total = sum(
-        (
-            amount
-            for v in voters
-            if not v.secured or v.waived_priority
-            if (amount := rules.voting_amount(v)) is not None
-        ),
-        ZERO,
-    )
-    return voters, unsecured_total
+    return voters
 
 
 def item_tally(item: AgendaItem) -> rules.Tally:
-    voters, unsecured_total = item_voters(item)
-    return rules.tally(item.kind, voters, unsecured_total)
+    """The live tally of ``item`` (Art.64 or Art.97) under the case's settings; its
+    ``bases`` are the ones every page shows (see ``case_bases``)."""
+    return rules.tally(
+        item.kind, _item_voters(item), secured_votes_shortfall=_shortfall_votes(item)
+    )
+
+
+def bases_as_dict(b: rules.VotingBases | None) -> dict | None:
+    if b is None:
+        return None
+    return {
+        "item": b.item,
+        "unsecured_total": str(b.unsecured_total),
+        "confirmed_part": str(b.confirmed_part),
+        "provisional_part": str(b.provisional_part),
+        "present_total": str(b.present_total),
+        "secured_shortfall_part": str(b.secured_shortfall_part),
+        "secured_covered_excluded": str(b.secured_covered_excluded),
+        "unconfirmed_excluded": str(b.unconfirmed_excluded),
+        "voters_with_vote": b.voters_with_vote,
+        "voters_present": b.voters_present,
+    }
 
 
 def tally_as_dict(t: rules.Tally) -> dict:
@@ -399,7 +486,172 @@ def tally_as_dict(t: rules.Tally) -> dict:
         "amount_margin_display": str(t.amount_margin_display),
         "amount_passed": t.amount_passed,
         "excluded": [list(e) for e in t.excluded],
+        "yes_share": f"{t.yes_share.numerator}/{t.yes_share.denominator}",
+        "bases": bases_as_dict(t.bases),
     }
+
+
+def item_result(item: AgendaItem) -> dict:
+    """The tally of ``item`` as every page and the API show it: the stored result once the
+    vote is closed, the live one while it is open (``tally_as_dict``, with its ``bases``)."""
+    if item.is_open or not item.result:
+        return tally_as_dict(item_tally(item))
+    return item.result
+
+
+# --------------------------------------------------------------------------------------------
+# The bases: one place that says what each total counts (issue 22, "totals that disagree")
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BasisLine:
+    key: str
+    label: str
+    amount: Decimal
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CaseBases:
+    """Every total a page of the case shows, each labelled with what it counts.
+
+    ``lines``: totals of the claims register (``case_bases``); ``items``: per agenda item of the
+    case's meetings, the vote's bases (``rules.VotingBases`` as a dict, from ``item_result``).
+    """
+
+    lines: tuple[BasisLine, ...]
+    items: tuple[tuple[AgendaItem, dict], ...]
+
+    def amount(self, key: str) -> Decimal:
+        return next(line.amount for line in self.lines if line.key == key)
+
+    def item(self, item: AgendaItem) -> dict | None:
+        return next((b for i, b in self.items if i.pk == item.pk), None)
+
+
+def _register_totals(case: Case) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    assessment = latest_assessment(case)
+    for db_claim in case.claims.filter(rank=Claim.Rank.EMPLOYEE, status__in=REVIEWED):
+        amount = db_claim.admitted_amount or ZERO
+        split = _senior_split(db_claim, amount, assessment)
+        employee, excess = split if split is not None else (amount, ZERO)
+        totals["employee"] += employee
+        totals["senior_excess"] += excess
+    for row in case.claims.values_list("rank", "nature", *_CLAIM_ROW_FIELDS):
+        rank, nature, values = row[0], row[1], row[2:]
+        claim = _claim_row(tuple(values))
+        if rank == Claim.Rank.EMPLOYEE:
+            continue
+        if rank == Claim.Rank.TAX_SOCIAL and nature != Claim.Nature.TAX_LATE_FEE:
+            if claim.status in REVIEWED:
+                totals["tax"] += claim.admitted_amount or ZERO
+            continue
+        if nature in SUBORDINATED_NATURES:
+            if claim.status in REVIEWED:
+                totals["subordinated"] += claim.admitted_amount or ZERO
+            elif claim.status == Claim.Status.FILED:
+                totals["subordinated"] += claim.declared
+            continue
+        if claim.status == Claim.Status.FILED:
+            totals["filed"] += _uncovered(claim, claim.declared)
+            continue
+        if claim.status == Claim.Status.REJECTED:
+            if claim.provisional_amount is not None:
+                totals["provisional"] += _uncovered(claim, claim.provisional_amount)
+            continue
+        admitted = claim.admitted_amount or ZERO
+        totals[claim.status] += _uncovered(claim, admitted)
+        if claim.secured and not claim.waived_priority:
+            totals["secured"] += admitted
+            totals["secured_covered"] += admitted - _uncovered(claim, admitted)
+        if claim.status != Claim.Status.CONFIRMED and claim.provisional_amount is not None:
+            totals["provisional"] += _uncovered(claim, claim.provisional_amount)
+    return totals
+
+
+def case_bases(case: Case) -> CaseBases:
+    """The one source of the totals shown on the tally (meeting) page, the agreement page, the
+    assessment and the API (Art.57-59, 64, 97, 100, 110, 113): the claims register's totals,
+    each labelled, and the bases of each agenda item's vote (``item_result``).
+
+    The agreement's basis (what the terms pay a rate on) and the vote's U differ where a claim
+    is disputed: the agreement counts the administrator's reviewed amount (the creditor is paid
+    on it once the suit confirms it), the vote counts the court's provisional amount (Art.59
+    para.2). Both are listed so a reader sees why.
+    """
+    t = _register_totals(case)
+    confirmed, admitted, disputed = (
+        t[Claim.Status.CONFIRMED],
+        t[Claim.Status.ADMITTED],
+        t[Claim.Status.DISPUTED],
+    )
+    inside = case.priority_claims == "inside"
+    priority_total = t["employee"] + t["senior_excess"] + t["tax"] if inside else ZERO
+    agreement_basis = confirmed + admitted + disputed + priority_total
+    lines = (
+        BasisLine("confirmed", _("法院裁定确认的无财产担保债权"), confirmed),
+        BasisLine("admitted", _("管理人审查确认、尚待法院裁定的无财产担保债权"), admitted),
+        BasisLine(
+            "disputed",
+            _("有异议的债权（管理人审查额，待诉讼确定）"),
+            disputed,
+            _("表决时按法院临时确定的表决额计（第59条第2款）"),
+        ),
+        BasisLine(
+            "priority_in_agreement",
+            _("列入和解协议全额清偿的职工债权和税款债权"),
+            priority_total,
+            _("本案设置：列入和解协议") if inside else _("本案设置：协议外全额清偿，认可前须付清"),
+        ),
+        BasisLine(
+            "agreement_basis",
+            _("和解协议清偿基数（以上四项之和）"),
+            agreement_basis,
+            _("协议条款的“确认债权”之和；名义清偿率的分母"),
+        ),
+        BasisLine("provisional", _("法院临时确定的表决额（未确认债权）"), t["provisional"]),
+        BasisLine("filed", _("已申报、尚未审查的无财产担保债权（按申报额）"), t["filed"]),
+        BasisLine(
+            "senior_excess",
+            _("董事、监事和高级管理人员工资超出职工平均工资的部分（普通债权，第113条第3款）"),
+            t["senior_excess"],
+        ),
+        BasisLine(
+            "liquidation_ordinary",
+            _("模拟清算中的普通债权"),
+            agreement_basis - priority_total + t["filed"] + t["senior_excess"],
+            _("和解协议清偿基数、尚未审查的申报额与上项之和（第113条第1款第3项）"),
+        ),
+        BasisLine(
+            "secured",
+            _("有财产担保、未放弃优先受偿权的债权（审查额）"),
+            t["secured"],
+            _("其不足清偿部分已计入上列无财产担保债权（第110条）"),
+        ),
+        BasisLine(
+            "secured_covered",
+            _("其中担保物可清偿部分（不计入无财产担保债权总额）"),
+            t["secured_covered"],
+        ),
+        BasisLine(
+            "employee", _("职工债权（不参加和解协议表决；第113条第1款第1项）"), t["employee"]
+        ),
+        BasisLine("tax", _("社会保险费用和税款（不参加和解协议表决）"), t["tax"]),
+        BasisLine(
+            "subordinated",
+            _("劣后债权（罚款、罚金等，普通债权之后清偿）"),
+            t["subordinated"],
+        ),
+    )
+    items = tuple(
+        (item, item_result(item).get("bases") or {})
+        for item in AgendaItem.objects.filter(meeting__case=case)
+        .select_related("meeting__case")
+        .order_by("meeting__date", "pk")
+    )
+    return CaseBases(lines=lines, items=items)
 
 
 # --------------------------------------------------------------------------------------------
@@ -438,6 +690,24 @@ class AssessmentReport:
     names: dict[str, str]
     comparison: tuple[rules.ComparisonRow, ...]
     agreement: Agreement | None
+    bases: CaseBases
+    split_notes: tuple[str, ...] = ()
+    liquidation_fee: rules.AdministratorFee | None = None
+    reconciliation_fee: rules.AdministratorFee | None = None
+    fee_notes: tuple[str, ...] = ()
+
+
+def _senior_split(claim, amount: Decimal, assessment: Assessment | None):
+    """(employee class, ordinary) of a director's, supervisor's or senior manager's wage claim
+    (Art.113 para.3, ``rules.senior_manager_wage_split``), or None when it does not apply or
+    the months owed or the average wage are not recorded."""
+    if claim.rank != Claim.Rank.EMPLOYEE or not claim.senior_manager or not claim.wage_months:
+        return None
+    if assessment is None or assessment.average_monthly_wage <= 0:
+        return None
+    return rules.senior_manager_wage_split(
+        amount, assessment.average_monthly_wage, claim.wage_months
+    )
 
 
 def assessment_report(case: Case) -> AssessmentReport | None:
@@ -447,37 +717,75 @@ def assessment_report(case: Case) -> AssessmentReport | None:
     if assessment is None:
         return None
     names: dict[str, str] = {"costs": "破产费用（预计）", "common": "共益债务（预计）"}
-    secured, employee, tax, ordinary = [], {}, {}, {}
+    secured: list[rules.SecuredClaim] = []
+    classes: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    split_notes: list[str] = []
     for claim in case.claims.select_related("creditor"):
         amount = claim_basis(claim)
         if amount is None or amount == 0:
             continue
         key = str(claim.creditor_id)
         names[key] = claim.creditor.name
-        if claim.rank == Claim.Rank.EMPLOYEE:
-            employee[key] = employee.get(key, ZERO) + amount
-        elif claim.rank == Claim.Rank.TAX_SOCIAL:
-            tax[key] = tax.get(key, ZERO) + amount
-        elif claim.secured:
+        if claim.secured and not claim.waived_priority:
             secured.append(rules.SecuredClaim(key, amount, claim.collateral_value))
-        else:
-            ordinary[key] = ordinary.get(key, ZERO) + amount
+            continue
+        target = rules.liquidation_class(claim.rank, claim.nature)
+        parts = [(target, amount)]
+        split = _senior_split(claim, amount, assessment)
+        if split is not None:
+            employee, excess = split
+            parts = [(rules.EMPLOYEE, employee), (rules.ORDINARY_CLAIMS, excess)]
+            if excess:
+                split_notes.append(
+                    _(
+                        "%(name)s：按职工月平均工资计入职工债权 %(employee)s 元，其余 %(excess)s 元"
+                        "列为普通债权（第113条第3款）"
+                    )
+                    % {"name": claim.creditor.name, "employee": employee, "excess": excess}
+                )
+        elif claim.rank == Claim.Rank.EMPLOYEE and claim.senior_manager:
+            split_notes.append(
+                _(
+                    "%(name)s：董事、监事或高级管理人员的工资，尚缺欠薪月数或职工月平均工资，暂全额列入职工债权"
+                )
+                % {"name": claim.creditor.name}
+            )
+        for target, part in parts:
+            if part:
+                classes[target][key] = classes[target].get(key, ZERO) + part
     costs = {"costs": assessment.costs_estimate} if assessment.costs_estimate else {}
     common = (
         {"common": assessment.common_benefit_estimate} if assessment.common_benefit_estimate else {}
     )
-    liquidation = rules.simulate_liquidation(
-        rules.LiquidationInput(
-            free_assets=assessment.assets_liquidation,
-            secured=secured,
-            costs=costs,
-            common_benefit_debts=common,
-            employee_claims=employee,
-            social_insurance_and_taxes=tax,
-            ordinary_claims=ordinary,
-        )
+    data = rules.LiquidationInput(
+        free_assets=assessment.assets_liquidation,
+        secured=secured,
+        costs=costs,
+        common_benefit_debts=common,
+        employee_claims=classes[rules.EMPLOYEE],
+        social_insurance_and_taxes=classes[rules.SOCIAL_INSURANCE_TAX],
+        ordinary_claims=classes[rules.ORDINARY_CLAIMS],
+        subordinated_claims=classes[rules.SUBORDINATED],
     )
+    # The administrator's fee is a bankruptcy cost of the liquidation (Art.41(3)), on the value
+    # the estate distributes (collateral paid to its secured creditor left out, SPC 管理人报酬
+    # 规定 Art.2 para.2); in reconciliation it is on what the debtor pays its creditors.
+    fee_notes: list[str] = []
+    liquidation_fee = _fee(
+        rules.simulate_liquidation(data).estate, case.administrator_fee_rate, fee_notes
+    )
+    if liquidation_fee.fee:
+        names["administrator_fee"] = "管理人报酬（预计）"
+        data = dataclasses.replace(data, costs={**costs, "administrator_fee": liquidation_fee.fee})
+    liquidation = rules.simulate_liquidation(data)
     agreement = case.agreements.exclude(status__in=Agreement.ENDED).first()
+    reconciliation_fee = None
+    if agreement is not None:
+        paid = sum((t.agreed_amount for t in agreement.terms.all()), ZERO)
+        priority = sum(classes[rules.EMPLOYEE].values(), ZERO) + sum(
+            classes[rules.SOCIAL_INSURANCE_TAX].values(), ZERO
+        )
+        reconciliation_fee = _fee(paid + priority, case.administrator_fee_rate, fee_notes)
     comparison: tuple[rules.ComparisonRow, ...] = ()
     if agreement is not None:
         offers = {}
@@ -500,7 +808,22 @@ def assessment_report(case: Case) -> AssessmentReport | None:
         names=names,
         comparison=comparison,
         agreement=agreement,
+        bases=case_bases(case),
+        split_notes=tuple(split_notes),
+        liquidation_fee=liquidation_fee,
+        reconciliation_fee=reconciliation_fee,
+        fee_notes=tuple(dict.fromkeys(fee_notes)),
     )
+
+
+def _fee(base: Decimal, court_rate: Decimal | None, notes: list[str]) -> rules.AdministratorFee:
+    """The administrator's fee on ``base`` at the court's rate, or at the upper limits when the
+    rate is not set or above them (with a note saying so)."""
+    try:
+        return rules.administrator_fee(base, court_rate)
+    except rules.RuleError as exc:
+        notes.append(_("法院确定的报酬比例不适用：%(why)s；按上限计") % {"why": exc})
+        return rules.administrator_fee(base)
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from qinqing.bankruptcy import rules, selectors
@@ -337,8 +337,85 @@ def case_decide(*, actor, case: Case, kind: str, decided_on: date, reason: str) 
         return decision
 
 
+SETTINGS = ("secured_shortfall_votes", "priority_claims", "administrator_fee_rate")
+PRIORITY_CHOICES = ("outside", "inside")
+
+
+def case_settings_update(*, actor, case: Case, **values) -> Case:
+    """The court's per-case readings (docs/bankruptcy.md "Settings"), audited with the old and
+    new values:
+
+    - ``secured_shortfall_votes`` (default False, the literal Art.59 para.3): whether a secured
+      creditor that has not waived votes on the agreement with the part its collateral will not
+      cover (Art.110). Fixed once a reconciliation vote has opened.
+    - ``priority_claims`` ("outside", default: employee and tax claims are paid in full outside
+      the agreement, checked at approval; "inside": the agreement pays them in full). Fixed
+      once a draft exists.
+    - ``administrator_fee_rate`` (default None: the upper limits of SPC 管理人报酬规定 Art.2):
+      the percentage the court fixed, 0 to 12.
+    """
+    unknown = set(values) - set(SETTINGS)
+    if unknown:
+        raise DomainError(f"未知的设置项：{', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    changes: dict = {}
+    if "secured_shortfall_votes" in values:
+        changes["secured_shortfall_votes"] = bool(values["secured_shortfall_votes"])
+    if "priority_claims" in values:
+        if values["priority_claims"] not in PRIORITY_CHOICES:
+            raise DomainError("未知的职工和税款债权处理方式", field="priority_claims")
+        changes["priority_claims"] = values["priority_claims"]
+    if "administrator_fee_rate" in values:
+        raw = values["administrator_fee_rate"]
+        rate = None if raw in (None, "") else money(raw, "administrator_fee_rate")
+        if rate is not None and rate > Decimal("12"):
+            raise DomainError(
+                "管理人报酬比例不能超过12%（规定第2条的最高档）", field="administrator_fee_rate"
+            )
+        changes["administrator_fee_rate"] = rate
+    with transaction.atomic():
+        _locked(case)
+        _require_open(case)
+        changed = {k: v for k, v in changes.items() if getattr(case, k) != v}
+        if not changed:
+            return case
+        if (
+            "secured_shortfall_votes" in changed
+            and AgendaItem.objects.filter(meeting__case=case, kind=AgendaItem.Kind.RECONCILIATION)
+            .filter(Q(is_open=True) | Q(closed_on__isnull=False))
+            .exists()
+        ):
+            raise ConflictError(
+                "和解协议已开始表决，不能再变更有担保债权人的表决口径", code="vote_started"
+            )
+        if (
+            "priority_claims" in changed
+            and case.agreements.exclude(status__in=Agreement.ENDED).exists()
+        ):
+            raise ConflictError(
+                "已有和解协议草案，不能再变更职工和税款债权的处理方式", code="agreement_exists"
+            )
+        before = {k: _plain(getattr(case, k)) for k in changed}
+        for key, value in changed.items():
+            setattr(case, key, value)
+        case.save(update_fields=list(changed))
+        _audit(
+            actor,
+            "case.settings",
+            case,
+            case,
+            before=before,
+            after={k: _plain(v) for k, v in changed.items()},
+        )
+    return case
+
+
+def _plain(value):
+    return str(value) if isinstance(value, Decimal) else value
+
+
 ASSESSMENT_MONEY = (
     "tax_paid_last_year",
+    "average_monthly_wage",
     "assets_book",
     "assets_appraised",
     "assets_liquidation",
@@ -422,18 +499,47 @@ def _creditor_for(case: Case, *, name: str, organisation=None, user=None, phone=
 
 
 def _check_evidence(files: Iterable) -> list:
+    """Evidence files within 10 MB whose content is what their name says (PDF, JPEG, PNG by
+    their first bytes, ``rules.evidence_check``): a text file named ``.pdf`` is refused."""
     checked = []
     for upload in files or ():
         if upload.size > MAX_EVIDENCE_BYTES:
             raise DomainError("证据文件不能超过 10 MB", field="evidence")
-        extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
         content_type = getattr(upload, "content_type", "") or ""
-        if extension not in {"pdf", "jpg", "jpeg", "png"} or (
-            content_type and content_type not in EVIDENCE_TYPES
-        ):
+        if content_type and content_type not in EVIDENCE_TYPES:
             raise DomainError("证据文件只接受 PDF、JPG、PNG", field="evidence")
+        upload.seek(0)
+        head = upload.read(rules.EVIDENCE_HEAD_BYTES)
+        upload.seek(0)
+        _rule(rules.evidence_check, upload.name or "", head, field="evidence")
         checked.append(upload)
     return checked
+
+
+def _refuse_duplicate(creditor: Creditor, claim: rules.FiledClaim) -> None:
+    """Refuse a claim that repeats one of the creditor's claims still under review
+    (``rules.duplicate_of``); the creditor row is locked, so two identical filings at once
+    cannot both pass."""
+    earlier = {
+        c.pk: c
+        for c in Claim.objects.filter(creditor=creditor, status=Claim.Status.FILED).order_by("pk")
+    }
+    filed = {
+        pk: rules.FiledClaim(
+            c.principal, c.interest, c.other, c.rank, c.nature, c.secured, pending=True
+        )
+        for pk, c in earlier.items()
+    }
+    repeated = rules.duplicate_of(claim, filed.values())
+    if repeated is None:
+        return
+    first = earlier[next(pk for pk, f in filed.items() if f is repeated)]
+    raise ConflictError(
+        f"{creditor.name}已于{first.filed_on.year}年{first.filed_on.month}月{first.filed_on.day}日申报过金额相同的同一笔债权"
+        f"（{first.declared_amount} 元），正在审查中，请勿重复申报。"
+        "如需补充证据或更正金额，请联系管理人。",
+        code="duplicate_claim",
+    )
 
 
 def claim_file(
@@ -445,6 +551,7 @@ def claim_file(
     interest=0,
     other=0,
     rank: str = Claim.Rank.ORDINARY,
+    nature: str = Claim.Nature.GENERAL,
     secured: bool = False,
     collateral_value=0,
     waived_priority: bool = False,
@@ -455,7 +562,10 @@ def claim_file(
 ) -> Claim:
     """Art.49 declaration (amount split, secured or not, evidence); late ones flagged (Art.56).
     None once the court has approved an agreement (Art.98, Art.100(3), Art.105:
-    `selectors.filing_bar`)."""
+    `selectors.filing_bar`). Refused: the same claim again while the first is under review,
+    evidence whose content is not the PDF/JPEG/PNG its name says, a secured claim without a
+    collateral value above zero. A tax late fee is filed as an ordinary claim
+    (``rules.liquidation_class``)."""
     bar = selectors.filing_bar(case)
     if bar is not None:
         raise ConflictError(bar, code="agreement_approved")
@@ -466,6 +576,10 @@ def claim_file(
         raise DomainError("未知的债权性质", field="rank")
     if rank == Claim.Rank.EMPLOYEE:
         raise DomainError("职工债权无需申报，由管理人调查后列出（第48条）", field="rank")
+    if nature not in Claim.Nature.values or nature == Claim.Nature.COURT_SUBORDINATED:
+        raise DomainError("未知的债权细分（法院裁定劣后的债权由法院标注）", field="nature")
+    if nature == Claim.Nature.TAX_LATE_FEE:
+        rank = Claim.Rank.ORDINARY  # 法释〔2012〕9号: late fees are ordinary claims
     amounts = {
         "principal": money(principal, "principal"),
         "interest": money(interest, "interest"),
@@ -473,7 +587,14 @@ def claim_file(
     }
     if sum(amounts.values()) <= 0:
         raise DomainError("申报金额必须大于零", field="principal")
-    collateral = money(collateral_value, "collateral_value") if secured else ZERO
+    collateral = ZERO
+    if secured:
+        if collateral_value in (None, "") or money(collateral_value, "collateral_value") <= 0:
+            raise DomainError(
+                "有财产担保的债权须填写担保物的价值（大于零）；没有担保物的请取消“有财产担保”",
+                field="collateral_value",
+            )
+        collateral = money(collateral_value, "collateral_value")
     filed_on = filed_on or _today()
     if filed_on < case.announcement_date:
         raise DomainError("申报日不能早于公告日", field="filed_on")
@@ -483,13 +604,28 @@ def claim_file(
     speaker = user if user is not None and grants_of(user).has(Role.CREDITOR) else None
     late = bool(case.declaration_end and filed_on > case.declaration_end)
     with transaction.atomic():
-        creditor = _creditor_for(
-            case, name=creditor_name, organisation=organisation, user=speaker, phone=phone
+        creditor = _locked(
+            _creditor_for(
+                case, name=creditor_name, organisation=organisation, user=speaker, phone=phone
+            )
+        )
+        _refuse_duplicate(
+            creditor,
+            rules.FiledClaim(
+                amounts["principal"],
+                amounts["interest"],
+                amounts["other"],
+                rank,
+                nature,
+                bool(secured),
+                pending=True,
+            ),
         )
         claim = Claim.objects.create(
             case=case,
             creditor=creditor,
             rank=rank,
+            nature=nature,
             secured=bool(secured),
             collateral_value=collateral,
             waived_priority=bool(secured and waived_priority),
@@ -515,11 +651,35 @@ def claim_file(
 
 
 def claim_list_employee(
-    *, actor, case: Case, employee_name: str, amount, listed_on: date | None = None
+    *,
+    actor,
+    case: Case,
+    employee_name: str,
+    amount,
+    listed_on: date | None = None,
+    senior_manager: bool = False,
+    wage_months=None,
 ) -> Claim:
-    """Art.48: the administrator lists employee claims (no declaration); employees may object."""
+    """Art.48: the administrator lists employee claims (no declaration); employees may object.
+    A director's, supervisor's or senior manager's wages (``senior_manager``) are listed with
+    the months owed: in liquidation only the wage at the firm's average counts as an employee
+    claim, the rest is ordinary (Art.113 para.3, ``rules.senior_manager_wage_split``)."""
     _require_open(case)
     value = money(amount, "amount", allow_zero=False)
+    months = None
+    if senior_manager:
+        try:
+            months = Decimal(str(wage_months).strip()) if wage_months not in (None, "") else None
+        except (InvalidOperation, ValueError):
+            months = None
+        if months is None or not months.is_finite() or not 0 < months <= 999:
+            raise DomainError(
+                "董事、监事和高级管理人员的工资须填写欠薪月数（大于零），"
+                "以便按职工平均工资计算（第113条第3款）",
+                field="wage_months",
+            )
+        if months != months.quantize(Decimal("0.1")):
+            raise DomainError("欠薪月数最多保留一位小数", field="wage_months")
     with transaction.atomic():
         creditor = _creditor_for(case, name=employee_name)
         claim = Claim.objects.create(
@@ -530,10 +690,45 @@ def claim_list_employee(
             status=Claim.Status.ADMITTED,
             admitted_amount=value,
             review_reason="管理人调查后列出（第48条）",
+            senior_manager=bool(senior_manager),
+            wage_months=months,
             filed_on=listed_on or _today(),
             filed_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
-        _audit(actor, "claim.list_employee", claim, case, employee=creditor.name, amount=value)
+        _audit(
+            actor,
+            "claim.list_employee",
+            claim,
+            case,
+            employee=creditor.name,
+            amount=value,
+            senior_manager=bool(senior_manager),
+            wage_months=months,
+        )
+    return claim
+
+
+def claim_subordinate(*, actor, claim: Claim, reason: str) -> Claim:
+    """The court orders an ordinary claim subordinated (劣后债权, 法〔2018〕53号 §28: e.g. a
+    claim of a related party that abused its control): paid only after every ordinary claim,
+    no vote on the agreement and no term in it."""
+    _require_open(claim.case)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请写明裁定劣后清偿的理由", field="reason")
+    with transaction.atomic():
+        _locked(claim)
+        if claim.rank != Claim.Rank.ORDINARY:
+            raise ConflictError("只有普通债权可以裁定劣后清偿")
+        if claim.nature == Claim.Nature.COURT_SUBORDINATED:
+            raise ConflictError("该债权已裁定劣后清偿")
+        if claim.case.agreements.exclude(status__in=Agreement.ENDED).exists():
+            raise ConflictError("已有和解协议（草案），请先终止草案再裁定劣后清偿")
+        previous = claim.nature
+        claim.nature = Claim.Nature.COURT_SUBORDINATED
+        claim.review_reason = (claim.review_reason + f"；法院裁定劣后清偿：{reason}").strip("；")
+        claim.save(update_fields=["nature", "review_reason"])
+        _audit(actor, "claim.subordinate", claim, claim.case, reason=reason, previous=previous)
     return claim
 
 
@@ -874,10 +1069,19 @@ def ballot_cast(
         if not Attendance.objects.filter(meeting=meeting, creditor=creditor).exists():
             raise ConflictError("请先签到再表决", code="not_signed_in")
         voter = selectors.voter_for(creditor, present=True, vote=None)
-        reason = None if voter is None else rules.exclusion_reason(item.kind, voter)
+        reason = (
+            None
+            if voter is None
+            else rules.exclusion_reason(
+                item.kind,
+                voter,
+                secured_votes_shortfall=meeting.case.secured_shortfall_votes,
+            )
+        )
         if voter is None or reason is not None:
             messages = {
                 rules.SECURED_NOT_WAIVED: "有财产担保且未放弃优先受偿权的债权人对和解协议不享有表决权（第59条）",
+                rules.SECURED_FULLY_COVERED: "担保物足以清偿您的有财产担保债权，没有不足清偿的部分可以对和解协议表决（第59条、第110条）",
                 rules.UNCONFIRMED_NO_PROVISIONAL: "债权尚未确定且法院未临时确定债权额，不享有表决权（第59条）",
             }
             raise DomainError(messages.get(reason, "该债权人对本事项不享有表决权"), field="vote")
@@ -1012,25 +1216,31 @@ def agreement_draft(
     for creditor, amount, tier in offers:
         if creditor.case_id != case.pk:
             raise DomainError("债权人不属于本案", field="offers")
-        confirmed = selectors.unsecured_confirmed(creditor)
+        confirmed = selectors.agreement_claim(creditor)
         agreed = money(amount, "offers")
         if agreed > confirmed:
             raise DomainError(
                 f"{creditor.name} 的清偿额 {agreed} 超过其确认的无财产担保债权 {confirmed}",
                 field="offers",
             )
-        rows.append((creditor, confirmed, agreed, tier))
+        priority = selectors.priority_amount(creditor) if case.priority_claims == "inside" else ZERO
+        if agreed < priority:
+            raise DomainError(
+                f"{creditor.name} 的职工债权和税款 {priority} 元须全额列入协议", field="offers"
+            )
+        rows.append((creditor, confirmed, agreed, tier, priority))
     with transaction.atomic():
         _locked(case)  # one agreement in force at a time
         if case.agreements.exclude(status__in=Agreement.ENDED).exists():
             raise ConflictError("本案已有和解协议")
         agreement = Agreement.objects.create(case=case, kind=kind, summary=summary)
-        for creditor, confirmed, agreed, tier in rows:
+        for creditor, confirmed, agreed, tier, priority in rows:
             AgreementTerm.objects.create(
                 agreement=agreement,
                 creditor=creditor,
                 confirmed_amount=confirmed,
                 agreed_amount=agreed,
+                priority_amount=priority,
                 tier=tier,
             )
         _audit(
@@ -1061,8 +1271,26 @@ def agreement_draft_by_plan(
     claims = {key: selectors.unsecured_confirmed(c) for key, c in creditors.items()}
     offers = _rule(rules.draft_offers, claims, plan, field="rate")
     rows = [(creditors[key], offer.amount, offer.tier) for key, offer in offers.items()]
+    if case.priority_claims == "inside":  # employee and tax claims paid in full in the agreement
+        priority = {key: selectors.priority_amount(c) for key, c in creditors.items()}
+        rows = [
+            (
+                c,
+                amount + priority[str(c.pk)],
+                tier + ("；职工债权、税款全额" if priority[str(c.pk)] else ""),
+            )
+            for c, amount, tier in rows
+        ]
+        rows += [
+            (creditors[key], amount, "职工债权、税款全额清偿")
+            for key, amount in priority.items()
+            if amount and key not in offers
+        ]
     if kind == Agreement.Kind.SELF_SETTLEMENT:
-        rows += [(c, ZERO, "无无财产担保债权") for key, c in creditors.items() if key not in offers]
+        covered = {str(c.pk) for c, _amount, _tier in rows}
+        rows += [
+            (c, ZERO, "无无财产担保债权") for key, c in creditors.items() if key not in covered
+        ]
     return agreement_draft(actor=actor, case=case, offers=rows, summary=summary, kind=kind)
 
 
@@ -1109,12 +1337,76 @@ def agreement_approve(*, actor, agreement: Agreement, on: date) -> Agreement:
             ]
             if not _rule(rules.self_settlement_valid, all_ids, consenting):
                 raise ConflictError("自行和解须经全体债权人同意（第105条）", code="not_unanimous")
+        _check_priority_claims(case, agreement)
         agreement.status, agreement.approved_on = Agreement.Status.APPROVED, on
         agreement.save(update_fields=["status", "approved_on"])
         case.status, case.approval_date = Case.Status.EXECUTING, on
         case.save(update_fields=["status", "approval_date"])
         _audit(actor, "agreement.approve", agreement, case, on=on, kind=agreement.kind)
     return agreement
+
+
+def _check_priority_claims(case: Case, agreement: Agreement) -> None:
+    """Employee and tax claims are not reconciliation claims (Art.100 binds the unsecured
+    creditors only) and come before them (Art.113 para.1): under the case's setting they are
+    paid in full before the court approves the agreement ("outside", the default), or the
+    agreement pays each of them in full ("inside")."""
+    due = list(selectors.priority_claims(case))
+    if case.priority_claims == "inside":
+        terms = {t.creditor_id: t for t in agreement.terms.all()}
+        owed: dict[int, Decimal] = {}
+        for claim in due:
+            owed[claim.creditor_id] = owed.get(claim.creditor_id, ZERO) + claim.admitted_amount
+        short = [
+            claim.creditor.name
+            for claim in due
+            if claim.creditor_id not in terms
+            or terms[claim.creditor_id].agreed_amount < owed[claim.creditor_id]
+        ]
+        if short:
+            raise ConflictError(
+                "本案职工债权和税款债权列入和解协议，须全额清偿，协议未全额列明："
+                + "、".join(dict.fromkeys(short)),
+                code="priority_not_in_agreement",
+            )
+        return
+    unpaid = [c for c in due if c.paid_in_full_on is None]
+    if unpaid:
+        total = sum((c.admitted_amount for c in unpaid), ZERO)
+        raise ConflictError(
+            f"本案职工债权和税款债权在协议外全额清偿，认可和解协议前须付清：尚有 {len(unpaid)} 笔"
+            f"未清偿，合计 {total} 元（"
+            + "、".join(dict.fromkeys(c.creditor.name for c in unpaid))
+            + "）",
+            code="priority_unpaid",
+        )
+
+
+def claim_priority_paid(*, actor, claim: Claim, on: date | None = None) -> Claim:
+    """The administrator records that an employee or tax claim was paid in full outside the
+    agreement (the case's default setting; checked at approval)."""
+    on = on or _today()
+    if on > _today():
+        raise DomainError("清偿日不能晚于今天", field="on")
+    with transaction.atomic():
+        _locked(claim)
+        _require_open(claim.case)
+        if claim.rank not in selectors.PRIORITY_RANKS or claim.status not in REVIEWED_STATUSES:
+            raise ConflictError("只有已审查的职工债权和社会保险费用、税款债权可登记协议外清偿")
+        if claim.paid_in_full_on is not None:
+            raise ConflictError("已登记全额清偿", code="paid")
+        claim.paid_in_full_on = on
+        claim.save(update_fields=["paid_in_full_on"])
+        _audit(
+            actor,
+            "claim.priority_paid",
+            claim,
+            claim.case,
+            creditor=claim.creditor.name,
+            amount=claim.admitted_amount,
+            on=on,
+        )
+    return claim
 
 
 def installments_set(
@@ -1283,14 +1575,29 @@ def _terms_and_payments(agreement: Agreement):
 
 
 def agreement_terminate(
-    *, actor, agreement: Agreement, on: date, reason: str, distributable=0
+    *,
+    actor,
+    agreement: Agreement,
+    on: date,
+    reason: str,
+    requested_by: Creditor | None = None,
+    distributable=0,
 ) -> dict[str, Decimal]:
-    """Art.104: on default the court terminates the agreement and declares bankruptcy; the
-    concessions lapse, payments received stay, and the further distribution equalises creditors
-    (``rules.art104_distribution``). Returns creditor name → share of ``distributable``."""
+    """Art.104: on default the court, at the request of a reconciliation creditor
+    (``requested_by``: one with a term in the agreement, recorded), terminates the agreement and
+    declares bankruptcy; the concessions lapse, payments received stay, and the further
+    distribution equalises creditors (``rules.art104_distribution``). Returns creditor name →
+    share of ``distributable``."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("请写明终止原因", field="reason")
+    if requested_by is None:
+        raise DomainError(
+            "请选择请求终止和解协议执行的和解债权人（第104条：经和解债权人请求）",
+            field="requested_by",
+        )
+    if not agreement.terms.filter(creditor=requested_by, confirmed_amount__gt=0).exists():
+        raise DomainError("请求人不是本和解协议的和解债权人", field="requested_by")
     available = money(distributable, "distributable")
     case = agreement.case
     with transaction.atomic():
@@ -1305,7 +1612,15 @@ def agreement_terminate(
         names = {str(t.creditor_id): t.creditor.name for t in terms}
         agreement.status, agreement.terminated_on = Agreement.Status.TERMINATED, on
         agreement.termination_reason = reason
-        agreement.save(update_fields=["status", "terminated_on", "termination_reason"])
+        agreement.termination_requested_by = requested_by
+        agreement.save(
+            update_fields=[
+                "status",
+                "terminated_on",
+                "termination_reason",
+                "termination_requested_by",
+            ]
+        )
         case.status, case.procedure = Case.Status.TERMINATED, Case.Procedure.LIQUIDATION
         case.save(update_fields=["status", "procedure"])
         _audit(
@@ -1315,6 +1630,7 @@ def agreement_terminate(
             case,
             on=on,
             reason=reason,
+            requested_by=requested_by.name,
             distributable=available,
             art104_shares={names[k]: v for k, v in shares.items()},
             received={names[k]: v for k, v in received.items()},

@@ -23,6 +23,7 @@ from qinqing.bankruptcy.forms import (
     AnnounceForm,
     AssessmentForm,
     CaseForm,
+    CaseSettingsForm,
     ClaimFileForm,
     FastTrackProfileForm,
     ImportForm,
@@ -157,6 +158,14 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "decisions": case.decisions.all(),
         "own": own,
         "announce_form": AnnounceForm(),
+        "settings_form": CaseSettingsForm(
+            initial={
+                "secured_shortfall_votes": case.secured_shortfall_votes,
+                "priority_claims": case.priority_claims,
+                "administrator_fee_rate": case.administrator_fee_rate,
+            },
+            auto_id="settings-%s",
+        ),
         "decision_kinds": CaseDecision.Kind.choices,
         "fast_track": selectors.fast_track_result(case) if staff else None,
         "filing_bar": selectors.filing_bar(case),
@@ -175,6 +184,46 @@ def case_announce(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("请填写公告日和申报期限届满日"))
     return redirect("bankruptcy:case_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def case_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    """The court's per-case readings: secured creditors' shortfall vote (Art.59/110), employee
+    and tax claims outside or inside the agreement, the administrator's fee rate."""
+    case = _case(request, pk, "bankruptcy.manage_case")
+    form = CaseSettingsForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, _("设置有误：") + "；".join(e for errs in form.errors.values() for e in errs)
+        )
+    else:
+        _attempt(
+            request,
+            services.case_settings_update,
+            _("案件设置已保存"),
+            case=case,
+            **form.cleaned_data,
+        )
+    return redirect("bankruptcy:case_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def claim_priority_paid(request: HttpRequest, pk: int) -> HttpResponse:
+    """The administrator records an employee or tax claim paid in full outside the agreement."""
+    claim = get_visible_or_404(
+        request.user, "bankruptcy.view_claim", Claim.objects.select_related("case"), pk=pk
+    )
+    _case(request, claim.case_id, "bankruptcy.administer_case")
+    _attempt(
+        request,
+        services.claim_priority_paid,
+        _("已登记协议外全额清偿"),
+        claim=claim,
+        on=_date(request.POST.get("on")) or timezone.localdate(),
+    )
+    return redirect("bankruptcy:claims", pk=claim.case_id)
 
 
 @login_required
@@ -365,6 +414,7 @@ def claim_file(request: HttpRequest, pk: int) -> HttpResponse:
                 principal=data["principal"],
                 interest=data["interest"] or 0,
                 other=data["other"] or 0,
+                nature=data.get("nature") or "",
                 secured=data["secured"],
                 collateral_value=data["collateral_value"] or 0,
                 waived_priority=data["waived_priority"],
@@ -401,13 +451,20 @@ def _meeting(request, pk: int) -> Meeting:
 def _tally_rows(meeting: Meeting) -> list[dict]:
     names = {str(pk): name for pk, name in meeting.case.creditors.values_list("pk", "name")}
     rows = []
-    for item in meeting.items.all():
-        if item.is_open or not item.result:
-            result = selectors.tally_as_dict(selectors.item_tally(item))
-        else:
-            result = item.result
+    for item in meeting.items.select_related("meeting__case"):
+        result = selectors.item_result(item)
         excluded = [(names.get(cid, cid), reason) for cid, reason in result.get("excluded", [])]
-        rows.append({"item": item, "t": result, "excluded": excluded})
+        total = Decimal(result["unsecured_total"])
+        share = Decimal(result["yes_amount"]) / total if total else Decimal(0)
+        rows.append(
+            {
+                "item": item,
+                "t": result,
+                "excluded": excluded,
+                "share": share,
+                "bases": result.get("bases"),
+            }
+        )
     return rows
 
 
@@ -424,6 +481,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_admin": can(request.user, "bankruptcy.administer_case", case),
         "own": selectors.ballot_sheets(meeting, own),
         "rows": _tally_rows(meeting) if staff or meeting.status == Meeting.Status.CLOSED else [],
+        "bases": selectors.case_bases(case) if staff else None,
         "attendances": meeting.attendances.select_related("creditor") if staff else [],
         "case_creditors": case.creditors.order_by("name") if staff else [],
         "proxies": Proxy.objects.filter(creditor__case=case).select_related("creditor")
@@ -571,6 +629,7 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for t in selectors.terms_for(user=request.user, agreement=agreement)
     ]
     staff = selectors.is_case_staff(request.user, agreement.case)
+    bases = selectors.case_bases(agreement.case) if staff else None
     tiers = None
     if staff:
         tiers = sorted(
@@ -594,6 +653,8 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "case": agreement.case,
             "terms": terms,
             "rates": selectors.agreement_rates(agreement) if staff else None,
+            "bases": bases,
+            "bases_agreement": bases.amount("agreement_basis") if bases else None,
             "tiers": tiers,
             "is_admin": can(request.user, "bankruptcy.administer_case", agreement.case),
             "is_judge": can(request.user, "bankruptcy.manage_case", agreement.case),
@@ -645,6 +706,11 @@ def agreement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
                 on=today,
             )
         else:
+            extra = {}
+            if action == "terminate":
+                extra["requested_by"] = agreement.case.creditors.filter(
+                    pk=request.POST.get("requested_by") or 0
+                ).first()
             ruling = services.agreement_void if action == "void" else services.agreement_terminate
             try:
                 outcome = ruling(
@@ -653,6 +719,7 @@ def agreement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
                     on=today,
                     reason=request.POST.get("reason", ""),
                     distributable=request.POST.get("distributable") or 0,
+                    **extra,
                 )
             except DomainError as exc:
                 messages.error(request, exc.message)
@@ -774,8 +841,28 @@ def employee_claim(request: HttpRequest, pk: int) -> HttpResponse:
         case=case,
         employee_name=request.POST.get("employee_name", ""),
         amount=request.POST.get("amount", ""),
+        senior_manager=request.POST.get("senior_manager") == "1",
+        wage_months=request.POST.get("wage_months", ""),
     )
     return redirect("bankruptcy:claims", pk=pk)
+
+
+@login_required
+@require_POST
+def claim_subordinate(request: HttpRequest, pk: int) -> HttpResponse:
+    """The court orders a claim subordinated (法〔2018〕53号 §28)."""
+    claim = get_visible_or_404(
+        request.user, "bankruptcy.view_claim", Claim.objects.select_related("case"), pk=pk
+    )
+    _case(request, claim.case_id, "bankruptcy.manage_case")
+    _attempt(
+        request,
+        services.claim_subordinate,
+        _("已裁定该债权劣后清偿"),
+        claim=claim,
+        reason=request.POST.get("reason", ""),
+    )
+    return redirect("bankruptcy:claims", pk=claim.case_id)
 
 
 @login_required
@@ -910,6 +997,7 @@ def public_file(request: HttpRequest, pk: int) -> HttpResponse:
                     principal=data["principal"],
                     interest=data["interest"] or 0,
                     other=data["other"] or 0,
+                    nature=data.get("nature") or "",
                     secured=data["secured"],
                     collateral_value=data["collateral_value"] or 0,
                     waived_priority=data["waived_priority"],

@@ -129,3 +129,43 @@ def test_the_judge_approves_an_adopted_agreement_from_the_home(
     assert agreement.status == Agreement.Status.APPROVED
     page.goto(f"{live_url}/")
     assert page.get_by_role("link", name="待裁定认可的和解协议").count() == 0
+
+
+def test_the_judge_reads_the_same_bases_on_a_phone(browser_page, live_url, bk_demo):
+    """The meeting, agreement and assessment pages show the labelled bases (960,000 for the
+    vote, 975,000 for the agreement, both explained) at 390 px without scrolling sideways, and
+    the judge sets the case's readings."""
+    from qinqing.bankruptcy.models import Meeting
+    from qinqing.core.tests.browser_pages import PHONE
+
+    page = browser_page
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_url}/login/")
+    page.get_by_label("用户名").fill("judge")
+    page.get_by_label("密码").fill("qinqing-demo")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_url}/")
+    voting = Case.objects.get(number=demo.VOTING_NUMBER)
+    meeting = Meeting.objects.get(case=voting)
+    width = "[document.documentElement.scrollWidth, window.innerWidth]"
+    for path in (
+        f"/bankruptcy/meetings/{meeting.pk}/",
+        f"/bankruptcy/agreements/{voting.agreements.get().pk}/",
+        f"/bankruptcy/cases/{voting.pk}/assessment/",
+    ):
+        page.goto(f"{live_url}{path}")
+        assert page.get_by_role("heading", name="金额口径").is_visible()
+        assert page.locator('tr[data-basis="agreement_basis"]').get_by_text("975,000.00").count()
+        scroll, inner = page.evaluate(width)
+        assert scroll <= inner, f"{path}: {scroll} > {inner}"
+    page.goto(f"{live_url}/bankruptcy/meetings/{meeting.pk}/")
+    assert page.locator("[data-share]").first.is_visible()
+    assert page.get_by_text("临时确定的表决额 80,000.00").first.is_visible()
+
+    page.goto(f"{live_url}/bankruptcy/cases/{voting.pk}/")
+    page.get_by_label("管理人报酬比例（%）").fill("8")
+    page.get_by_role("button", name="保存设置").click()
+    page.wait_for_url(f"**/bankruptcy/cases/{voting.pk}/")
+    assert page.get_by_text("案件设置已保存").is_visible()
+    voting.refresh_from_db()
+    assert str(voting.administrator_fee_rate) == "8.000"

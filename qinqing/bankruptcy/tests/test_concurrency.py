@@ -319,6 +319,7 @@ def _terminate(case, world):
         agreement=Agreement.objects.get(pk=agreement.pk),
         on=date(2024, 9, 1),
         reason="债务人不履行和解协议",
+        requested_by=c["B"],
     )
 
 
@@ -460,3 +461,25 @@ def test_a_payment_form_submitted_twice_records_one_payment(term_b, world, clien
     response = client.post(url, form, follow=True)
     assert "该表单已提交，未重复处理" in response.content.decode()
     assert term_b.payments.count() == 1
+
+
+# --- filing ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_identical_filings_record_one_claim(bk_demo):
+    """The same claim sent at once from several tabs: the creditor row is locked while the
+    duplicate check runs, so one claim is recorded and the others get 409 duplicate_claim."""
+    needs_concurrent_writers()
+    fast = Case.objects.get(number="（2026）鄂0111破6号")
+    url = f"/api/v1/bankruptcy/cases/{fast.pk}/claims"
+    clients = [_client(bk_demo["creditor"]) for _ in range(WORKERS)]
+    body = {"principal": "12345.67", "interest": "100"}
+
+    results = race(WORKERS, lambda i: _post(clients[i], url, body))
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    statuses = sorted(r.status_code for r in results)
+    assert statuses == [201] + [409] * (WORKERS - 1), statuses
+    assert all(r.json()["code"] == "duplicate_claim" for r in results if r.status_code == 409)
+    assert fast.claims.filter(principal=Decimal("12345.67")).count() == 1

@@ -184,8 +184,11 @@ def test_secured_creditor_not_waiving_is_out_of_the_reconciliation_vote_only() -
     assert (ordinary.present_voters, ordinary.yes_voters, ordinary.heads_required) == (2, 1, 2)
     assert not ordinary.passed
 
+    # on an ordinary item it counts in the heads, but only its uncovered part weighs on the
+    # amount (U is the unsecured total): covered by its collateral, it adds nothing
     secured_yes = tally("ordinary", [voter("S", "1000.00", secured=True)], D("100.00"))
-    assert secured_yes.yes_amount == D("1000.00")  # full voting amount on an ordinary item
+    assert (secured_yes.present_voters, secured_yes.yes_voters) == (1, 1)
+    assert secured_yes.yes_amount == D("0.00") and secured_yes.yes_share == 0
 
 
 def test_secured_creditor_that_waived_priority_votes_on_reconciliation() -> None:

@@ -245,13 +245,31 @@ def test_agreement_approval_execution_and_art104_termination(meeting_case, world
     ).exists()
     assert services.reminders_send(today=date(2024, 11, 2))["overdue"] == 0  # once a day
 
+    with pytest.raises(DomainError) as exc:  # Art.104: on a reconciliation creditor's request
+        services.agreement_terminate(
+            actor=judge, agreement=agreement, on=date(2024, 12, 1), reason="债务人不能执行协议"
+        )
+    assert exc.value.field == "requested_by"
+    with pytest.raises(DomainError):  # D (secured, covered) has no term: not a requester
+        services.agreement_terminate(
+            actor=judge,
+            agreement=agreement,
+            on=date(2024, 12, 1),
+            reason="债务人不能执行协议",
+            requested_by=c["D"],
+        )
     shares = services.agreement_terminate(
         actor=judge,
         agreement=agreement,
         on=date(2024, 12, 1),
         reason="债务人不能执行协议",
+        requested_by=c["B"],
         distributable="100",
     )
+    agreement.refresh_from_db()
+    assert agreement.termination_requested_by == c["B"]
+    entry = AuditEntry.objects.filter(action="agreement.terminate").latest("pk")
+    assert entry.detail["requested_by"] == c["B"].name
     # A already holds 160/400 = 40%; B, C, E are raised together to 20%: A gets nothing
     assert shares == {
         c["A"].name: D("0.00"),
@@ -348,14 +366,20 @@ def test_assessment_report_waterfall_and_better_off(meeting_case, world):
     )
     report = selectors.assessment_report(case)
     ranks = {r.rank: r for r in report.liquidation.ranks}
-    # estate 450 + collateral surplus 200 = 650: costs 100, employees 150, ordinary 400 of 900
+    # estate 450 + collateral surplus 200 = 650: costs 100 and the administrator's fee (12 % of
+    # 650 = 78, no rate fixed: the upper limit), employees 150, ordinary 322 of 900
     assert report.liquidation.estate == D("650.00")
+    assert (report.liquidation_fee.base, report.liquidation_fee.fee) == (D("650.00"), D("78.00"))
+    assert ranks["costs"].claims == D("178.00")
     assert ranks["employee"].paid == D("150.00")
-    assert ranks["ordinary"].paid == D("400.00") and ranks["ordinary"].claims == D("900.00")
+    assert ranks["ordinary"].paid == D("322.00") and ranks["ordinary"].claims == D("900.00")
+    # the draft pays 340, plus the employees' 150: the fee in reconciliation is on 490
+    assert report.reconciliation_fee.base == D("490.00")
+    assert report.reconciliation_fee.fee == D("58.80")
     rows = {r.creditor_id: r for r in report.comparison}
     a, b = rows[str(c["A"].pk)], rows[str(c["B"].pk)]
-    assert a.liquidation_recovery == D("177.78") and a.better_off
-    assert b.liquidation_recovery == D("88.89") and not b.better_off
+    assert a.liquidation_recovery == D("143.11") and a.better_off
+    assert b.liquidation_recovery == D("71.56") and not b.better_off
 
 
 def test_claims_table_needs_every_claim_reviewed(case, world):
@@ -595,7 +619,11 @@ def test_no_claims_while_the_approved_agreement_runs_art98_art100(meeting_case, 
 
     # Art.104: the agreement is terminated and the case goes to liquidation: claims again.
     services.agreement_terminate(
-        actor=judge, agreement=agreement, on=date(2024, 9, 2), reason="债务人不能执行协议"
+        actor=judge,
+        agreement=agreement,
+        on=date(2024, 9, 2),
+        reason="债务人不能执行协议",
+        requested_by=agreement.terms.first().creditor,
     )
     case.refresh_from_db()
     assert selectors.filing_bar(case) is None

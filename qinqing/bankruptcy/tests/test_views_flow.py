@@ -214,12 +214,17 @@ def test_evidence_download_is_limited_to_the_case(client, bk_demo, settings, tmp
         case=fast,
         creditor_name="某证据",
         principal="1",
-        evidence=[SimpleUploadedFile("欠条.png", b"\x89PNG....", content_type="image/png")],
+        evidence=[
+            SimpleUploadedFile("欠条.png", b"\x89PNG\r\n\x1a\n....", content_type="image/png")
+        ],
     )
     url = f"/bankruptcy/evidence/{claim.evidence.get().pk}/"
     client.force_login(bk_demo["judge"])
     response = client.get(url)
-    assert response.status_code == 200 and b"".join(response.streaming_content) == b"\x89PNG...."
+    assert (
+        response.status_code == 200
+        and b"".join(response.streaming_content) == b"\x89PNG\r\n\x1a\n...."
+    )
     client.force_login(bk_demo["creditor"])  # not this creditor's claim
     assert client.get(url).status_code == 404
 

@@ -63,6 +63,7 @@ def test_permission_matrix(client, users):
         },
         f"/bankruptcy/cases/{other.pk}/claims-table/": {"creditor": 404},
         f"/bankruptcy/cases/{voting.pk}/assessment/": staff_only,
+        f"/api/v1/bankruptcy/cases/{voting.pk}/bases": staff_only,
         f"/bankruptcy/cases/{voting.pk}/claims/": staff_only,
         f"/bankruptcy/cases/{voting.pk}/claims/import/": {
             "administrator": 200,
@@ -127,6 +128,7 @@ def test_post_actions_respect_roles(client, users):
     meeting = Meeting.objects.get(case=voting)
     executing = Agreement.objects.get(case__number="（2021）鄂0111破3号")  # the creditor's case
     status = executing.status
+    bank_claim = voting.claims.get(secured=True)
     matrix = {
         f"/bankruptcy/cases/{voting.pk}/decide/": {
             "creditor": 403,
@@ -142,6 +144,13 @@ def test_post_actions_respect_roles(client, users):
             "judge2": 404,
         },
         f"/bankruptcy/agreements/{executing.pk}/terminate/": {"creditor": 403, "admin2": 404},
+        # ordering a claim subordinated (法〔2018〕53号 §28) is the court's
+        f"/bankruptcy/claims/{bank_claim.pk}/subordinate/": {
+            "creditor": 404,
+            "administrator": 403,
+            "judge2": 404,
+            "admin2": 404,
+        },
     }
     check_matrix(client, matrix, users, method="post")
     executing.refresh_from_db()

@@ -70,6 +70,9 @@ FILTERS: dict[str, list[str]] = {
     "/enterprises/": ["?q=基准"],
     "/bidding/experts/": ["?q=B0101"],
 }
+# API lists that need a query (the figures: a period); the workstation's API takes a seat's
+# token, not a person's, and is measured by bench/scoring.py.
+API_QUERY = {"/figures": "?from={year}-01-01&to={year}-12-31"}
 # Pages that answer something other than a page for a GET (downloads, forms that post).
 SKIP = re.compile(r"(\.xlsx|\.pdf|\.docx|\.json|/logout/|/export)")
 
@@ -284,11 +287,13 @@ def discover(port: int, tokens: dict[str, str]) -> tuple[list[Page], dict[str, S
         return payload
 
     openapi = json.loads(Session(port, "anonymous").get("/api/v1/openapi.json")[1])
+    year = date.today().year
     api_lists = sorted(
-        "/api/v1" + p if not p.startswith("/api/") else p
+        (p if p.startswith("/api/") else "/api/v1" + p) + API_QUERY.get(p.rsplit("/v1", 1)[-1], "")
         for p, ops in openapi["paths"].items()
-        if "get" in ops and "{" not in p and "openapi" not in p
+        if "get" in ops and "{" not in p and "openapi" not in p and "workstation" not in p
     )
+    api_lists = [p.replace("{year}", str(year)) for p in api_lists]
     sessions["anonymous"] = Session(port, "anonymous")
     front = add("anonymous", "/") or b""
     for found in re.findall(rb'href="(/[^"#]*)"', front):  # the front door's doors
@@ -420,6 +425,7 @@ def main() -> None:
     tokens = json.loads(
         _qinqing("shell", "-c", _ACCOUNTS % {"password": PASSWORD}, env=env).splitlines()[-1]
     )["tokens"]
+    _qinqing("collectstatic", "--no-input", env=env)  # the code may have added a file since
     log = var_dir / "bench" / "pages-gunicorn.log"
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),

@@ -297,6 +297,9 @@ QINQING_PUBLIC_URL = os.environ.get("QINQING_PUBLIC_URL", "http://127.0.0.1:8000
 QINQING_NEEDS_RATE_PER_IP = int(os.environ.get("QINQING_NEEDS_RATE_PER_IP", "20"))
 QINQING_NEEDS_RATE_PER_PHONE = int(os.environ.get("QINQING_NEEDS_RATE_PER_PHONE", "5"))
 QINQING_API_TOKEN_DAYS = int(os.environ.get("QINQING_API_TOKEN_DAYS", "30"))
+# The reporting pages keep a figure of a period that ended before today this long (seconds;
+# 0: always computed). qinqing/core/figures.py evaluate_for_report.
+QINQING_FIGURES_CACHE_SECONDS = int(os.environ.get("QINQING_FIGURES_CACHE_SECONDS", "600"))
 # Live evaluation supervision: a workstation without activity for longer is "idle too long".
 QINQING_IDLE_MINUTES = int(os.environ.get("QINQING_IDLE_MINUTES", "15"))
 # Government procurement: the range of the price deduction for small and micro enterprises per

@@ -752,7 +752,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if end < start:
         start, end = end, start
     values = [
-        (figure.shown_label, figures_registry.evaluate(figure, start, end), figure.shown_unit)
+        (
+            figure.shown_label,
+            figures_registry.evaluate_for_report(figure, start, end),
+            figure.shown_unit,
+        )
         for figure in (figures_registry.get_figure(name) for name in FIGURE_NAMES)
     ]
     series = bankruptcy_figures.series(list(range(start.year, end.year + 1))[-8:])

@@ -134,7 +134,10 @@ def figures(request, query: Query[FiguresQuery]):
     rows = []
     with replica_reads():
         values = [
-            (figure, figures_registry.evaluate(figure, query.start, query.end, organisation))
+            (
+                figure,
+                figures_registry.evaluate_for_report(figure, query.start, query.end, organisation),
+            )
             for figure in figures_registry.all_figures()
         ]
     for figure, value in values:

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -82,6 +85,25 @@ def evaluate(figure: Figure, start: date, end: date, organisation=None) -> Value
     if end < start:
         raise DomainError("统计区间的结束日期不能早于开始日期", field="to")
     return figure.compute(start, end, organisation)
+
+
+def evaluate_for_report(figure: Figure, start: date, end: date, organisation=None) -> Value:
+    """`evaluate` for the pages that report (the figures page and its monthly trends, the
+    dashboards, the figures API): a period that ended before today is kept in the cache for
+    QINQING_FIGURES_CACHE_SECONDS (a closed month's facts rarely change; a late correction
+    shows within that time), a period that reaches today is always computed. A year's trend
+    is a dozen closed months per figure: computed once, then read (issue 24, item 4).
+
+    A brief's snapshot is not a report in this sense: it calls `evaluate`."""
+    if end >= timezone.localdate() or not settings.QINQING_FIGURES_CACHE_SECONDS:
+        return evaluate(figure, start, end, organisation)
+    key = f"qq:figure:{figure.name}:{start:%Y%m%d}:{end:%Y%m%d}:{getattr(organisation, 'pk', '')}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached[0]
+    value = evaluate(figure, start, end, organisation)
+    cache.set(key, (value,), settings.QINQING_FIGURES_CACHE_SECONDS)
+    return value
 
 
 @register(

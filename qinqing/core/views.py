@@ -8,6 +8,7 @@ from datetime import date
 
 import segno
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
@@ -341,7 +342,7 @@ def figures_page(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         rows = [
-            (figure, figures_registry.evaluate(figure, start, end))
+            (figure, figures_registry.evaluate_for_report(figure, start, end))
             for figure in figures_registry.all_figures()
         ]
         trends = figure_trends(start, end)
@@ -349,7 +350,13 @@ def figures_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/figures.html",
-        {"form": form, "rows": rows, "periods": periods, "charts": trends},
+        {
+            "form": form,
+            "rows": rows,
+            "periods": periods,
+            "charts": trends,
+            "cache_minutes": settings.QINQING_FIGURES_CACHE_SECONDS // 60,
+        },
     )
 
 
@@ -366,7 +373,10 @@ def figure_trends(start: date, end: date) -> list[charts.Chart]:
     out = []
     for index, ((module, unit), members) in enumerate(groups.items()):
         series = [
-            (f.shown_label, [figures_registry.evaluate(f, a, b) for _label, a, b in months])
+            (
+                f.shown_label,
+                [figures_registry.evaluate_for_report(f, a, b) for _label, a, b in months],
+            )
             for f in members
         ]
         if all(v in (None, 0) for _name, values in series for v in values):

@@ -298,6 +298,7 @@ class Tick:
 TICKS = (
     Tick("bidding_tick", every=timedelta(minutes=5)),
     Tick("needs_escalate", daily_at=time(1, 0)),
+    Tick("needs_common", every=timedelta(hours=1)),  # the common-needs summary
     Tick("bankruptcy_tick", daily_at=time(1, 10)),
     Tick("idempotency_purge", daily_at=time(1, 20)),
     Tick("documents_purge", daily_at=time(1, 30)),

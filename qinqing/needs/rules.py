@@ -536,3 +536,69 @@ def near_duplicate_groups(
     for f in facts:
         groups.setdefault(find(f.key), []).append(f.key)
     return sorted((sorted(g) for g in groups.values() if len(g) >= 2), key=lambda g: g[0])
+
+
+def similar_groups(
+    texts: Iterable[tuple[int, str]], *, min_similarity: Decimal = NEAR_DUPLICATE_SIMILARITY
+) -> list[list[int]]:
+    """The groups of `near_duplicate_groups` (design: common vs individual — near-duplicate
+    needs are one common need), found without comparing every pair, for the tens of thousands
+    of needs of a month at province scale.
+
+    `texts` are (key, text) pairs, read once (a stream is fine): needs with the same bigram set
+    are one record (their similarity is 1.00); records are compared only when they share a
+    token of their *prefixes* — each record's bigrams ordered rarest first, cut to
+    `n - ceil(t·n) + 1` of its `n` bigrams. Two sets whose Jaccard similarity reaches `t` share
+    at least `ceil(t·max(n, m))` bigrams, so their prefixes meet (prefix filtering, Chaudhuri
+    et al. 2006; Bayardo et al. 2007): no pair at or above the threshold is missed. `t` is set
+    just below `min_similarity` (the similarity is rounded to two decimals), and every
+    candidate is then checked with the exact measure of `similarity`. A candidate already in
+    the record's group is not checked: only the groups are wanted, not the pairs.
+
+    Memory holds one entry per distinct text of the window (its bigram ids), not the texts."""
+    vocabulary: dict[str, int] = {}
+    keys_of: dict[tuple[int, ...], list[int]] = {}
+    for key, text in texts:
+        ids = tuple(sorted({vocabulary.setdefault(b, len(vocabulary)) for b in _bigrams(text)}))
+        keys_of.setdefault(ids, []).append(key)
+    del vocabulary
+    records = list(keys_of)
+    frequency: dict[int, int] = {}
+    for ids in records:
+        for token in ids:
+            frequency[token] = frequency.get(token, 0) + 1
+    # The filter's threshold, a hundredth under the rounded one, as a fraction p/100.
+    p = int(min_similarity * 100) - 1
+    parent = list(range(len(records)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    index: dict[int, list[int]] = {}
+    sets: list[frozenset[int]] = []
+    for i, ids in enumerate(records):
+        ordered = sorted(ids, key=lambda token: (frequency[token], token))
+        prefix = ordered[: len(ordered) - (-(-p * len(ordered) // 100)) + 1]
+        mine = frozenset(ids)
+        sets.append(mine)
+        seen: set[int] = set()
+        for token in prefix:
+            for j in index.get(token, ()):
+                if j in seen:
+                    continue
+                seen.add(j)
+                if find(i) == find(j):
+                    continue
+                theirs = sets[j]
+                shared = len(mine & theirs)
+                ratio = Decimal(shared) / Decimal(len(mine) + len(theirs) - shared)
+                if ratio.quantize(Decimal("0.01")) >= min_similarity:
+                    parent[find(i)] = find(j)
+            index.setdefault(token, []).append(i)
+    groups: dict[int, list[int]] = {}
+    for i, ids in enumerate(records):
+        groups.setdefault(find(i), []).extend(keys_of[ids])
+    return sorted((sorted(g) for g in groups.values() if len(g) >= 2), key=lambda g: g[0])

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from qinqing.core.permissions import visible
 from qinqing.needs import db as intake_db
-from qinqing.needs import rules
 from qinqing.needs.models import Need, QrCode, Rectification
 
 
@@ -70,30 +67,3 @@ def rectifications(*, user) -> QuerySet:
         "needs.view_rectification",
         Rectification.objects.select_related("department").order_by("state", "due_date"),
     )
-
-
-def common_needs(*, days: int = rules.COMMON_WINDOW_DAYS, today=None) -> dict:
-    """Categories that became common needs in the window, and near-duplicate groups."""
-    today = today or timezone.localdate()
-    since = timezone.now() - timedelta(days=days + 1)
-    rows = list(
-        Need.objects.filter(received_at__gte=since)
-        .select_related("category")
-        .values_list("pk", "uscc", "category__code", "routed_category", "received_at", "text")
-    )
-    facts = [
-        rules.NeedFact(
-            key=pk,
-            firm=uscc,
-            category=cat or routed or "other",
-            received=timezone.localtime(at).date(),
-            text=text,
-        )
-        for pk, uscc, cat, routed, at, text in rows
-    ]
-    by_pk = {f.key: f for f in facts}
-    return {
-        "categories": rules.common_categories(facts, today=today, window_days=days),
-        "groups": rules.near_duplicate_groups(facts),
-        "facts": by_pk,
-    }

@@ -27,10 +27,19 @@ from qinqing.core.net import client_ip
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
 from qinqing.core.roles import Role
 from qinqing.core.spreadsheets import workbook_bytes
-from qinqing.needs import rules, selectors, services
+from qinqing.needs import commons, rules, selectors, services
 from qinqing.needs.figures import period
 from qinqing.needs.forms import PublicNeedForm, QrForm, RateForm, StaffNeedForm, TrackForm
-from qinqing.needs.models import Category, Need, NeedAttachment, QrCode, Rating, Rectification
+from qinqing.needs.models import (
+    Category,
+    CommonSummary,
+    CommonSummaryItem,
+    Need,
+    NeedAttachment,
+    QrCode,
+    Rating,
+    Rectification,
+)
 
 FIRM_ROLES = (Role.ENTERPRISE, Role.VOLUNTEER)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -463,23 +472,56 @@ def rating_appeal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def common_needs(request: HttpRequest) -> HttpResponse:
+    """The common needs as last computed (`commons`): the page reads the summary, never the
+    needs of the window; while a computation runs it polls (htmx) and reloads when done."""
     require(request.user, "needs.view_dashboard")
-    data = selectors.common_needs()
+    summary = CommonSummary.objects.filter(window_days=rules.COMMON_WINDOW_DAYS).first()
+    busy = summary is not None and summary.state in {
+        CommonSummary.State.QUEUED,
+        CommonSummary.State.RUNNING,
+    }
+    shown = request.GET.get("shown", "")
+    computed = f"{summary.computed_at.timestamp():.6f}" if summary and summary.computed_at else ""
+    if request.headers.get("HX-Request") == "true":
+        if not busy and computed != shown:
+            response = HttpResponse(status=204)
+            response["HX-Refresh"] = "true"
+            return response
+        return render(
+            request, "needs/_common_status.html", {"summary": summary, "busy": busy, "shown": shown}
+        )
+    items = list(summary.items.defer("need_ids")) if summary else []
+    wanted = {pk for item in items for pk in item.recent_ids}
+    texts = dict(Need.objects.filter(pk__in=wanted).values_list("pk", "text")) if wanted else {}
     names = dict(Category.objects.values_list("code", "name"))
-    categories = [
-        (names.get(code, code), [data["facts"][k] for k in keys])
-        for code, keys in data["categories"].items()
-    ]
-    groups = [[data["facts"][k] for k in group] for group in data["groups"]]
+    for item in items:
+        item.recent = [(pk, texts[pk]) for pk in item.recent_ids if pk in texts]
+        item.name = names.get(item.category, item.category)
     return render(
         request,
         "needs/common_needs.html",
         {
-            "categories": categories,
-            "groups": groups,
+            "summary": summary,
+            "busy": busy,
+            "shown": computed,
+            "categories": [i for i in items if i.kind == CommonSummaryItem.Kind.CATEGORY],
+            "groups": [i for i in items if i.kind == CommonSummaryItem.Kind.SIMILAR],
             "can_plan": can(request.user, "activities.create_event"),
+            "can_refresh": can(request.user, "needs.refresh_common"),
+            "window_days": rules.COMMON_WINDOW_DAYS,
+            "threshold": rules.COMMON_THRESHOLD,
         },
     )
+
+
+@login_required
+@require_POST
+def common_needs_refresh(request: HttpRequest) -> HttpResponse:
+    """Staff ask for the common needs to be computed now, on the queue."""
+    require(request.user, "needs.refresh_common")
+    commons.common_summary_request(actor=request.user)
+    messages.success(request, _("已开始重新计算，完成后本页自动刷新。"))
+    return redirect("needs:common_needs")
 
 
 @login_required

@@ -19,6 +19,8 @@ HTTPS             "1" behind a TLS-terminating proxy: secure cookies, HSTS, X-Fo
 SECURE_HSTS_SECONDS  default a year with HTTPS (0 without); SECURE_HSTS_INCLUDE_SUBDOMAINS
                   default on; SECURE_HSTS_PRELOAD default off
 QINQING_CSP       the Content-Security-Policy header (default: scripts from this site only)
+QINQING_EXPORT_QUEUE_ABOVE  orders above which the needs export runs on the queue (10000)
+QINQING_EXPORT_KEEP_HOURS   hours a queued export is kept for its requester (24)
 LOG_LEVEL         level of the django and qinqing loggers (default INFO)
 LOG_FORMAT        "json" (one object a line, the default outside DEBUG) or "plain"
 """
@@ -275,6 +277,10 @@ QINQING_PUBLIC_URL = os.environ.get("QINQING_PUBLIC_URL", "http://127.0.0.1:8000
 QINQING_NEEDS_RATE_PER_IP = int(os.environ.get("QINQING_NEEDS_RATE_PER_IP", "20"))
 QINQING_NEEDS_RATE_PER_PHONE = int(os.environ.get("QINQING_NEEDS_RATE_PER_PHONE", "5"))
 QINQING_API_TOKEN_DAYS = int(os.environ.get("QINQING_API_TOKEN_DAYS", "30"))
+# The needs export (qinqing/needs/exports.py): up to this many orders the file is the answer to
+# the request; above, it is made on the task queue and kept for its requester this many hours.
+QINQING_EXPORT_QUEUE_ABOVE = int(os.environ.get("QINQING_EXPORT_QUEUE_ABOVE", "10000"))
+QINQING_EXPORT_KEEP_HOURS = int(os.environ.get("QINQING_EXPORT_KEEP_HOURS", "24"))
 # Live evaluation supervision: a workstation without activity for longer is "idle too long".
 QINQING_IDLE_MINUTES = int(os.environ.get("QINQING_IDLE_MINUTES", "15"))
 # OCDS open data: the publisher's ocid prefix registered with the Open Contracting Partnership

@@ -301,7 +301,7 @@ TICKS = (
     Tick("needs_common", every=timedelta(hours=1)),  # the common-needs summary
     Tick("bankruptcy_tick", daily_at=time(1, 10)),
     Tick("idempotency_purge", daily_at=time(1, 20)),
-    Tick("documents_purge", daily_at=time(1, 30)),
+    Tick("documents_purge", every=timedelta(hours=1)),  # exports expire after hours
     Tick("prune_db_task_results", daily_at=time(1, 40)),  # finished tasks after 14 days
     Tick("audit_anchor", daily_at=time(23, 50)),
 )

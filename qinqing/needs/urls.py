@@ -30,4 +30,6 @@ urlpatterns = [
     path("answers/", views.answers, name="answers"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("export.xlsx", views.export_xlsx, name="export"),
+    path("export/", views.export_form, name="export_form"),
+    path("exports/<int:pk>/", views.export_detail, name="export_detail"),
 ]

@@ -105,6 +105,13 @@ def _column(n: int) -> str:
     return letters
 
 
+_FORMULA_FIRST = frozenset(p[0] for p in FORMULA_PREFIXES)
+_QUOTE_STYLE = f' s="{_QUOTED}"'
+_PRESERVE = ' xml:space="preserve"'
+# Anything `_text` changes: markup, carriage returns, characters XML cannot carry.
+_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _text(value: str) -> str:
     if _ILLEGAL_XML.search(value):
         value = _ILLEGAL_XML.sub("", value)
@@ -147,35 +154,45 @@ class StreamedSheet:
         self.rows += 1
 
     def _write(self, values: Sequence) -> None:
+        # The hot loop of a million-row export: plain text first, one test per character class.
         self._row += 1
-        r = self._row
+        r = str(self._row)
         columns = self._columns
         if len(values) > len(columns):
             columns.extend(_column(i) for i in range(len(columns), len(values)))
-        cells = []
+        cells = ['<row r="', r, '">']
+        add = cells.append
         for i, value in enumerate(values):
-            if value is None or value == "":
+            if type(value) is not str:
+                if value is None:
+                    continue
+                if isinstance(value, bool):
+                    add(f'<c r="{columns[i]}{r}" t="b"><v>{int(value)}</v></c>')
+                    continue
+                if isinstance(value, int | float | Decimal):
+                    add(f'<c r="{columns[i]}{r}"><v>{value}</v></c>')
+                    continue
+                if isinstance(value, datetime):
+                    if value.tzinfo is not None:
+                        value = timezone.localtime(value).replace(tzinfo=None)
+                    serial = (value - _EPOCH_TIME) / _DAY
+                    add(f'<c r="{columns[i]}{r}" s="{_DATETIME}"><v>{serial!r}</v></c>')
+                    continue
+                if isinstance(value, date):
+                    add(f'<c r="{columns[i]}{r}" s="{_DATE}"><v>{(value - _EPOCH).days}</v></c>')
+                    continue
+                value = str(value)  # choices, lazy translations, anything else: as text
+            if not value:
                 continue
-            ref = f' r="{columns[i]}{r}"'
-            if isinstance(value, str):
-                style = f' s="{_QUOTED}"' if value.startswith(FORMULA_PREFIXES) else ""
-                text = _text(value)
-                space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-                cells.append(f'<c{ref}{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
-            elif isinstance(value, bool):
-                cells.append(f'<c{ref} t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, datetime):
-                if value.tzinfo is not None:
-                    value = timezone.localtime(value).replace(tzinfo=None)
-                serial = (value - _EPOCH_TIME) / _DAY
-                cells.append(f'<c{ref} s="{_DATETIME}"><v>{serial!r}</v></c>')
-            elif isinstance(value, date):
-                cells.append(f'<c{ref} s="{_DATE}"><v>{(value - _EPOCH).days}</v></c>')
-            elif isinstance(value, int | float | Decimal):
-                cells.append(f"<c{ref}><v>{value}</v></c>")
-            else:
-                cells.append(f'<c{ref} t="inlineStr"><is><t>{_text(str(value))}</t></is></c>')
-        self._buffer.append(f'<row r="{r}">{"".join(cells)}</row>')
+            style = _QUOTE_STYLE if value[0] in _FORMULA_FIRST else ""
+            if _SPECIAL.search(value):
+                value = _text(value)
+                if not value:
+                    continue
+            space = _PRESERVE if value[0].isspace() or value[-1].isspace() else ""
+            add(f'<c r="{columns[i]}{r}"{style} t="inlineStr"><is><t{space}>{value}</t></is></c>')
+        add("</row>")
+        self._buffer.append("".join(cells))
         if len(self._buffer) >= self.FLUSH_EVERY:
             self._flush()
 
@@ -208,7 +225,7 @@ class StreamedWorkbook:
     """
 
     def __init__(self, file) -> None:
-        self._zip = zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+        self._zip = zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3)
         self._titles: list[str] = []
         self._sheet: StreamedSheet | None = None
 

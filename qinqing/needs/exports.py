@@ -229,7 +229,7 @@ def write(
             sheet.append(
                 [
                     number,
-                    received.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                    received.astimezone(tz).isoformat(" ", "minutes")[:16],
                     channels.get(channel, channel),
                     company,
                     category or "",
@@ -237,8 +237,8 @@ def write(
                     states.get(state, state),
                     due,
                     calendar.ESTIMATE_LABEL if due is not None and estimated[due.year] else "",
-                    replied.astimezone(tz).strftime("%Y-%m-%d") if replied else "",
-                    closed.astimezone(tz).strftime("%Y-%m-%d") if closed else "",
+                    replied.astimezone(tz).date().isoformat() if replied else "",
+                    closed.astimezone(tz).date().isoformat() if closed else "",
                     "" if on_time is None else ("是" if on_time else "否"),
                     rules.RATING_LABELS.get(level, "") if level else "",
                 ]

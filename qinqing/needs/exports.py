@@ -27,8 +27,8 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Count, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Cast, Coalesce, TruncDate, TruncMinute
 from django.utils import timezone
 
 from qinqing.core import calendar
@@ -109,20 +109,14 @@ class ExportFilters:
 
 
 def departments_for(user) -> list[Organisation]:
-    """The departments `user` may pick: every department handling needs for those who
-    oversee them all; else the user's own (staff); none for others (their scope is not a
-    department)."""
+    """The departments `user` may pick: every department of the catalogue (leading or
+    assisting a category: orders go to those) for those who oversee them all; else the user's
+    own (staff); none for others (their scope is not a department)."""
     grants = grants_of(user)
     if grants.has(*OVERSEERS):
         handling = set(Category.objects.values_list("lead_department_id", flat=True))
         handling |= set(
             Category.assisting.through.objects.values_list("organisation_id", flat=True)
-        )
-        handling |= set(
-            Need.objects.filter(department__isnull=False)
-            .order_by()
-            .values_list("department_id", flat=True)
-            .distinct()[:200]
         )
         return list(Organisation.objects.filter(pk__in=handling).order_by("name"))
     if grants.has(Role.STAFF):
@@ -193,17 +187,23 @@ def write(
     tz = timezone.get_current_timezone()
     qs = needs_for(user, filters)
     total = qs.count() if progress is not None else 0
-    rows = qs.values_list(
+    # The database gives the local minute as text and the local days as dates: a time zone
+    # aware datetime costs the driver several times more to read, a million times over.
+    rows = qs.annotate(
+        received=Cast(TruncMinute("received_at", tzinfo=tz), CharField()),
+        replied=TruncDate("replied_at", tzinfo=tz),
+        closed=TruncDate("closed_at", tzinfo=tz),
+    ).values_list(
         "number",
-        "received_at",
+        "received",
         "channel",
         "company_name",
         "category__name",
         "department__name",
         "state",
         "due_date",
-        "replied_at",
-        "closed_at",
+        "replied",
+        "closed",
         "on_time",
         "rating__level",
     )
@@ -229,7 +229,7 @@ def write(
             sheet.append(
                 [
                     number,
-                    received.astimezone(tz).isoformat(" ", "minutes")[:16],
+                    received[:16],
                     channels.get(channel, channel),
                     company,
                     category or "",
@@ -237,8 +237,8 @@ def write(
                     states.get(state, state),
                     due,
                     calendar.ESTIMATE_LABEL if due is not None and estimated[due.year] else "",
-                    replied.astimezone(tz).date().isoformat() if replied else "",
-                    closed.astimezone(tz).date().isoformat() if closed else "",
+                    replied.isoformat() if replied else "",
+                    closed.isoformat() if closed else "",
                     "" if on_time is None else ("是" if on_time else "否"),
                     rules.RATING_LABELS.get(level, "") if level else "",
                 ]

@@ -5,7 +5,7 @@ requester only, until it expires; every export audited."""
 from __future__ import annotations
 
 import tempfile
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
 
 import pytest
@@ -75,10 +75,18 @@ def test_by_default_this_year_and_only_what_the_user_may_see(client, world, subm
     hr = submit(HR_TEXT, uscc=OTHER_USCC)
     last_year = date(timezone.localdate().year - 1, 12, 31)
     Need.objects.filter(pk=old.pk).update(
-        received_at=timezone.make_aware(timezone.datetime(last_year.year, 12, 31, 23, 59))
+        received_at=timezone.make_aware(datetime(last_year.year, 12, 31, 23, 59))
     )
+    # Replied and closed half an hour after local midnight: the previous day in UTC.
+    late_night = datetime(2026, 3, 4, 16, 30, tzinfo=UTC)
+    Need.objects.filter(pk=tax.pk).update(replied_at=late_night, closed_at=late_night)
     client.force_login(world["dispatcher"])
-    assert _numbers(_sheet(client.get("/needs/export.xlsx"))) == {tax.number, hr.number}
+    sheet = _sheet(client.get("/needs/export.xlsx"))
+    assert _numbers(sheet) == {tax.number, hr.number}
+    rows = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
+    received = timezone.localtime(tax.received_at).strftime("%Y-%m-%d %H:%M")
+    assert rows[tax.number][1] == received
+    assert rows[tax.number][9:11] == ("2026-03-05", "2026-03-05")
     # The form shows those defaults.
     page = client.get("/needs/export/").content.decode()
     assert f'value="{timezone.localdate().year}-01-01"' in page and "本人可查看的全部部门" in page

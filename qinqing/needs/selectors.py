@@ -6,9 +6,17 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from qinqing.core.permissions import visible
+from qinqing.core.permissions import require, visible
 from qinqing.needs import db as intake_db
-from qinqing.needs.models import Need, QrCode, Rectification
+from qinqing.needs import rules
+from qinqing.needs.models import (
+    Category,
+    CommonSummary,
+    CommonSummaryItem,
+    Need,
+    QrCode,
+    Rectification,
+)
 
 
 def overdue(qs: QuerySet) -> QuerySet:
@@ -67,3 +75,26 @@ def rectifications(*, user) -> QuerySet:
         "needs.view_rectification",
         Rectification.objects.select_related("department").order_by("state", "due_date"),
     )
+
+
+def common_summary(*, user) -> CommonSummary | None:
+    """The common-needs summary of the usual window (`commons`), or None before the first
+    computation. Drawn from every department's needs: only for those who plan the trainings
+    (`needs.view_dashboard`)."""
+    require(user, "needs.view_dashboard")
+    return CommonSummary.objects.filter(window_days=rules.COMMON_WINDOW_DAYS).first()
+
+
+def common_items(summary: CommonSummary | None) -> list[CommonSummaryItem]:
+    """The summary's items (without their full lists of needs), each with `name` (the
+    category's) and `recent`: (id, text) of its most recent needs — one query for all."""
+    if summary is None:
+        return []
+    items = list(summary.items.defer("need_ids"))
+    wanted = {pk for item in items for pk in item.recent_ids}
+    texts = dict(Need.objects.filter(pk__in=wanted).values_list("pk", "text")) if wanted else {}
+    names = dict(Category.objects.values_list("code", "name"))
+    for item in items:
+        item.recent = [(pk, texts[pk]) for pk in item.recent_ids if pk in texts]
+        item.name = names.get(item.category, item.category)
+    return items

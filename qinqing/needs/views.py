@@ -482,7 +482,7 @@ def common_needs(request: HttpRequest) -> HttpResponse:
     """The common needs as last computed (`commons`): the page reads the summary, never the
     needs of the window; while a computation runs it polls (htmx) and reloads when done."""
     require(request.user, "needs.view_dashboard")
-    summary = CommonSummary.objects.filter(window_days=rules.COMMON_WINDOW_DAYS).first()
+    summary = selectors.common_summary(user=request.user)
     busy = summary is not None and summary.state in {
         CommonSummary.State.QUEUED,
         CommonSummary.State.RUNNING,
@@ -497,13 +497,7 @@ def common_needs(request: HttpRequest) -> HttpResponse:
         return render(
             request, "needs/_common_status.html", {"summary": summary, "busy": busy, "shown": shown}
         )
-    items = list(summary.items.defer("need_ids")) if summary else []
-    wanted = {pk for item in items for pk in item.recent_ids}
-    texts = dict(Need.objects.filter(pk__in=wanted).values_list("pk", "text")) if wanted else {}
-    names = dict(Category.objects.values_list("code", "name"))
-    for item in items:
-        item.recent = [(pk, texts[pk]) for pk in item.recent_ids if pk in texts]
-        item.name = names.get(item.category, item.category)
+    items = selectors.common_items(summary)
     return render(
         request,
         "needs/common_needs.html",

@@ -21,6 +21,8 @@ HTTPS             "1" behind a TLS-terminating proxy: secure cookies, HSTS, X-Fo
 SECURE_HSTS_SECONDS  default a year with HTTPS (0 without); SECURE_HSTS_INCLUDE_SUBDOMAINS
                   default on; SECURE_HSTS_PRELOAD default off
 QINQING_CSP       the Content-Security-Policy header (default: scripts from this site only)
+QINQING_EXPORT_QUEUE_ABOVE  orders above which the needs export runs on the queue (10000)
+QINQING_EXPORT_KEEP_HOURS   hours a queued export is kept for its requester (24)
 LOG_LEVEL         level of the django and qinqing loggers (default INFO)
 LOG_FORMAT        "json" (one object a line, the default outside DEBUG) or "plain"
 """
@@ -300,6 +302,10 @@ QINQING_API_TOKEN_DAYS = int(os.environ.get("QINQING_API_TOKEN_DAYS", "30"))
 # The reporting pages keep a figure of a period that ended before today this long (seconds;
 # 0: always computed). qinqing/core/figures.py evaluate_for_report.
 QINQING_FIGURES_CACHE_SECONDS = int(os.environ.get("QINQING_FIGURES_CACHE_SECONDS", "600"))
+# The needs export (qinqing/needs/exports.py): up to this many orders the file is the answer to
+# the request; above, it is made on the task queue and kept for its requester this many hours.
+QINQING_EXPORT_QUEUE_ABOVE = int(os.environ.get("QINQING_EXPORT_QUEUE_ABOVE", "10000"))
+QINQING_EXPORT_KEEP_HOURS = int(os.environ.get("QINQING_EXPORT_KEEP_HOURS", "24"))
 # Live evaluation supervision: a workstation without activity for longer is "idle too long".
 QINQING_IDLE_MINUTES = int(os.environ.get("QINQING_IDLE_MINUTES", "15"))
 # Government procurement: the range of the price deduction for small and micro enterprises per

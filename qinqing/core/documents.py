@@ -11,7 +11,9 @@ are the document's.
 
 `renderer` is the dotted path of a function `(**params) -> bytes` in this project: parameters
 are plain JSON (ids, the HTML to print), read afresh by the task. A renderer that takes a
-`progress` argument is given `progress(percent)` to report how far it is.
+`progress` argument is given `progress(percent)` to report how far it is. A renderer of a large
+file (a year's export) returns instead the `pathlib.Path` of a temporary file it wrote: the file
+is stored by streaming (never held in memory) and removed.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ import hashlib
 import inspect
 import json
 from datetime import timedelta
+from pathlib import Path
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -52,17 +55,19 @@ def document_request(
     filename: str,
     content_type: str,
     fingerprint: str = "",
+    keep: timedelta = KEEP,
 ) -> GeneratedDocument:
     """The document of this content: the one ready or being rendered, else a new one queued
-    for rendering once the caller's transaction commits (a failed one is queued again)."""
+    for rendering once the caller's transaction commits (a failed one is queued again). It
+    expires `keep` after the request (`documents_purge` deletes it then)."""
     if not renderer.startswith("qinqing."):
         raise ValueError(renderer)
     key = document_key(renderer, params, fingerprint)
     document = GeneratedDocument.objects.filter(key=key).first()
     if document is not None and not _to_render_again(document):
-        if document.expires_at < timezone.now() + KEEP / 2:  # still asked for: kept longer
+        if document.expires_at < timezone.now() + keep / 2:  # still asked for: kept longer
             GeneratedDocument.objects.filter(pk=document.pk).update(
-                expires_at=timezone.now() + KEEP
+                expires_at=timezone.now() + keep
             )
         return document
     with transaction.atomic():
@@ -76,7 +81,7 @@ def document_request(
                         filename=filename,
                         content_type=content_type,
                         requested_by=actor if getattr(actor, "pk", None) else None,
-                        expires_at=timezone.now() + KEEP,
+                        expires_at=timezone.now() + keep,
                     )
             except IntegrityError:  # asked for at the same moment by another request
                 return GeneratedDocument.objects.get(key=key)
@@ -118,19 +123,43 @@ def document_render(document_id: int) -> str:
     if "progress" in inspect.signature(render_function).parameters:
         params["progress"] = lambda percent: document_progress(document_id, percent)
     content = render_function(**params)
-    digest = hashlib.sha256(content).hexdigest()
-    with transaction.atomic():
-        document = GeneratedDocument.objects.select_for_update().get(pk=document_id)
-        if document.status == GeneratedDocument.Status.READY:
-            return "ready already"
-        document.file.save(f"{digest[:16]}-{document.filename}", ContentFile(content), save=False)
-        document.sha256 = digest
-        document.status = GeneratedDocument.Status.READY
-        document.progress = 100
-        document.error = ""
-        document.ready_at = timezone.now()
-        document.save(update_fields=["file", "sha256", "status", "progress", "error", "ready_at"])
+    try:
+        digest = _sha256(content)
+        with transaction.atomic():
+            document = GeneratedDocument.objects.select_for_update().get(pk=document_id)
+            if document.status == GeneratedDocument.Status.READY:
+                return "ready already"
+            _store(document, content, f"{digest[:16]}-{document.filename}")
+            document.sha256 = digest
+            document.status = GeneratedDocument.Status.READY
+            document.progress = 100
+            document.error = ""
+            document.ready_at = timezone.now()
+            document.save(
+                update_fields=["file", "sha256", "status", "progress", "error", "ready_at"]
+            )
+    finally:
+        if isinstance(content, Path):
+            content.unlink(missing_ok=True)
     return digest
+
+
+def _sha256(content: bytes | Path) -> str:
+    if isinstance(content, bytes):
+        return hashlib.sha256(content).hexdigest()
+    digest = hashlib.sha256()
+    with content.open("rb") as f:
+        while chunk := f.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _store(document: GeneratedDocument, content: bytes | Path, name: str) -> None:
+    if isinstance(content, bytes):
+        document.file.save(name, ContentFile(content), save=False)
+        return
+    with content.open("rb") as f:
+        document.file.save(name, File(f), save=False)
 
 
 def document_progress(document_id: int, percent: int) -> None:
@@ -138,7 +167,7 @@ def document_progress(document_id: int, percent: int) -> None:
 
 
 def documents_purge(*, now=None) -> int:
-    """Delete expired documents and their files (run daily); returns how many."""
+    """Delete expired documents and their files (run hourly); returns how many."""
     expired = GeneratedDocument.objects.filter(expires_at__lte=now or timezone.now())
     count = 0
     for document in expired.iterator():

@@ -298,9 +298,10 @@ class Tick:
 TICKS = (
     Tick("bidding_tick", every=timedelta(minutes=5)),
     Tick("needs_escalate", daily_at=time(1, 0)),
+    Tick("needs_common", every=timedelta(hours=1)),  # the common-needs summary
     Tick("bankruptcy_tick", daily_at=time(1, 10)),
     Tick("idempotency_purge", daily_at=time(1, 20)),
-    Tick("documents_purge", daily_at=time(1, 30)),
+    Tick("documents_purge", every=timedelta(hours=1)),  # exports expire after hours
     Tick("prune_db_task_results", daily_at=time(1, 40)),  # finished tasks after 14 days
     Tick("audit_anchor", daily_at=time(23, 50)),
 )

@@ -17,6 +17,8 @@ LABELS = {
     "need.remind": _("提醒即将到期的诉求"),
     "need.urge": _("催办逾期诉求"),
     "need.supervise": _("督办逾期诉求"),
+    "need_common.refresh": _("要求重新计算共性需求"),
+    "need.export": _("导出诉求工单"),
     "need_category.create": _("新建诉求类别"),
     "need_qr.create": _("生成诉求二维码"),
     "rating.create": _("评价诉求办理"),

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from qinqing.core import limits
+from qinqing.core.errors import DomainError
 from qinqing.needs import rules
 from qinqing.needs.models import Need, QrCode
 
@@ -78,3 +80,39 @@ class RateForm(forms.Form):
     comment = forms.CharField(
         label=_("意见（选填）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class ExportForm(forms.Form):
+    """The export's filters: the list page's (state, late), the period (this year by default)
+    and a department among `departments` (the user's own; empty: all the user may see)."""
+
+    start = forms.DateField(
+        label=_("受理日期自"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label=_("至"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    department = forms.TypedChoiceField(
+        label=_("承办/协办部门"), coerce=int, empty_value=None, required=False
+    )
+    state = forms.ChoiceField(label=_("状态"), required=False)
+    late = forms.BooleanField(label=_("只导出已超过办理时限的"), required=False)
+
+    def __init__(self, *args, departments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = [("", _("本人可查看的全部部门"))] + [
+            (d.pk, d.name) for d in departments
+        ]
+        self.fields["state"].choices = [("", _("全部状态")), *Need.State.choices]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("结束日期不能早于起始日期"))
+        elif start and end:
+            try:
+                limits.check_period(start, end)
+            except DomainError as exc:
+                self.add_error(exc.field, exc.message)
+        return data

@@ -390,3 +390,71 @@ class Rectification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()}：{self.description[:20]}"
+
+
+class CommonSummary(models.Model):
+    """The common needs of the last `window_days` days (共性需求), computed on the task queue
+    — every hour by the `needs_common` tick, or when staff ask — and read by the page, which
+    no longer reads the needs themselves. One row per window; its items are the result."""
+
+    class State(models.TextChoices):
+        IDLE = "idle", _("空闲")
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("计算中")
+        FAILED = "failed", _("失败")
+
+    window_days = models.PositiveSmallIntegerField(_("统计窗口（天）"), unique=True)
+    computed_at = models.DateTimeField(_("统计时间"), null=True, blank=True)
+    window_end = models.DateField(_("窗口截止日"), null=True, blank=True)
+    needs_in_window = models.PositiveIntegerField(_("窗口内诉求数"), default=0)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default="idle")
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    requested_at = models.DateTimeField(_("请求时间"), null=True, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("共性需求统计")
+        verbose_name_plural = _("共性需求统计")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="common_summary_progress_max"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.window_days}"
+
+
+class CommonSummaryItem(models.Model):
+    """One common need of a summary: a category raised by enough firms, or a group of
+    near-duplicate texts."""
+
+    class Kind(models.TextChoices):
+        CATEGORY = "category", _("同类诉求")
+        SIMILAR = "similar", _("相似诉求")
+
+    summary = models.ForeignKey(
+        CommonSummary, verbose_name=_("统计"), on_delete=models.CASCADE, related_name="items"
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    category = models.CharField(_("类别代码"), max_length=20, blank=True)
+    position = models.PositiveIntegerField(_("序号"))
+    need_count = models.PositiveIntegerField(_("诉求数"))
+    firm_count = models.PositiveIntegerField(_("企业数"))
+    # Every need of the item, ascending; the page reads only the most recent few (`recent`).
+    need_ids = models.JSONField(_("诉求"), default=list)
+    recent_ids = models.JSONField(_("最近的诉求"), default=list)
+
+    class Meta:
+        verbose_name = _("共性需求")
+        verbose_name_plural = _("共性需求")
+        ordering = ["summary", "kind", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["summary", "kind", "position"], name="common_item_position_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.category}"

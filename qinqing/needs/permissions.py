@@ -78,6 +78,12 @@ register_policy(
     description="诉求与活动看板、导出",
 )
 register_policy(
+    "needs.refresh_common",
+    roles=GOVERNMENT,
+    org_field=None,
+    description="共性需求：要求立即重新计算",
+)
+register_policy(
     "needs.view_rectification",
     roles={R.PLATFORM_ADMIN, R.DISPATCHER, R.EDITOR, R.STAFF},
     scope=_rectification_scope,

@@ -536,3 +536,82 @@ def near_duplicate_groups(
     for f in facts:
         groups.setdefault(find(f.key), []).append(f.key)
     return sorted((sorted(g) for g in groups.values() if len(g) >= 2), key=lambda g: g[0])
+
+
+def similar_groups(
+    texts: Iterable[tuple[int, str]], *, min_similarity: Decimal = NEAR_DUPLICATE_SIMILARITY
+) -> list[list[int]]:
+    """The groups of `near_duplicate_groups` (design: common vs individual — near-duplicate
+    needs are one common need), found without comparing every pair, for the tens of thousands
+    of needs of a month at province scale. `min_similarity` is above 0.
+
+    `texts` are (key, text) pairs, read once (a stream is fine): needs with the same bigram set
+    are one record (their similarity is 1.00). Records are taken smallest first and compared
+    only when they share a token of their *prefixes* — each record's bigrams ordered rarest
+    first and cut short (prefix filtering, Chaudhuri et al. 2006; the "all-pairs" join of
+    Bayardo et al. 2007): two sets whose Jaccard similarity reaches `t` share at least
+    `ceil(t·max(n, m))` of their `n` and `m` bigrams, so the first `n - ceil(t·n) + 1` of the
+    larger meet the first `m - ceil(2t/(1+t)·m) + 1` of the smaller, and their sizes differ
+    by less than a factor `t`; no pair at or above the threshold is missed. `t` is set a
+    hundredth below `min_similarity` (the similarity is rounded to two decimals), and every
+    candidate is then checked exactly as `similarity` rounds (in integers). A candidate
+    already in the record's group is not checked: only the groups are wanted, not the pairs.
+
+    Memory holds one entry per distinct text of the window (its bigram ids), not the texts."""
+    vocabulary: dict[str, int] = {}
+    keys_of: dict[tuple[int, ...], list[int]] = {}
+    for key, text in texts:
+        ids = tuple(sorted({vocabulary.setdefault(b, len(vocabulary)) for b in _bigrams(text)}))
+        keys_of.setdefault(ids, []).append(key)
+    del vocabulary
+    records = sorted(keys_of, key=len)
+    frequency: dict[int, int] = {}
+    for ids in records:
+        for token in ids:
+            frequency[token] = frequency.get(token, 0) + 1
+    # Hundredths: the rounded threshold k, and the filters' bound p = k - 1.
+    k = int(min_similarity * 100)
+    p = k - 1
+    parent = list(range(len(records)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def similar(shared: int, union: int) -> bool:
+        """round_half_even(100·shared/union) >= k, exactly."""
+        twice = 200 * shared
+        bound = (2 * k - 1) * union
+        return twice > bound or (twice == bound and k % 2 == 0)
+
+    index: dict[int, list[int]] = {}
+    sets: list[frozenset[int]] = []
+    sizes: list[int] = []
+    for i, ids in enumerate(records):
+        n = len(ids)
+        ordered = sorted(ids, key=lambda token: (frequency[token], token))
+        probe = n - (-(-p * n // 100)) + 1
+        indexed = n - (-(-2 * p * n // (100 + p))) + 1
+        mine = frozenset(ids)
+        sets.append(mine)
+        sizes.append(n)
+        smallest = p * n  # a candidate of m bigrams needs 100·m >= p·n
+        seen: set[int] = set()
+        for token in ordered[:probe]:
+            for j in index.get(token, ()):
+                if j in seen or 100 * sizes[j] < smallest:
+                    continue
+                seen.add(j)
+                if find(i) == find(j):
+                    continue
+                shared = len(mine & sets[j])
+                if similar(shared, n + sizes[j] - shared):
+                    parent[find(i)] = find(j)
+        for token in ordered[:indexed]:
+            index.setdefault(token, []).append(i)
+    groups: dict[int, list[int]] = {}
+    for i, ids in enumerate(records):
+        groups.setdefault(find(i), []).extend(keys_of[ids])
+    return sorted((sorted(g) for g in groups.values() if len(g) >= 2), key=lambda g: g[0])

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from qinqing.core.permissions import visible
+from qinqing.core.permissions import require, visible
 from qinqing.needs import db as intake_db
 from qinqing.needs import rules
-from qinqing.needs.models import Need, QrCode, Rectification
+from qinqing.needs.models import (
+    Category,
+    CommonSummary,
+    CommonSummaryItem,
+    Need,
+    QrCode,
+    Rectification,
+)
 
 
 def overdue(qs: QuerySet) -> QuerySet:
@@ -72,28 +77,24 @@ def rectifications(*, user) -> QuerySet:
     )
 
 
-def common_needs(*, days: int = rules.COMMON_WINDOW_DAYS, today=None) -> dict:
-    """Categories that became common needs in the window, and near-duplicate groups."""
-    today = today or timezone.localdate()
-    since = timezone.now() - timedelta(days=days + 1)
-    rows = list(
-        Need.objects.filter(received_at__gte=since)
-        .select_related("category")
-        .values_list("pk", "uscc", "category__code", "routed_category", "received_at", "text")
-    )
-    facts = [
-        rules.NeedFact(
-            key=pk,
-            firm=uscc,
-            category=cat or routed or "other",
-            received=timezone.localtime(at).date(),
-            text=text,
-        )
-        for pk, uscc, cat, routed, at, text in rows
-    ]
-    by_pk = {f.key: f for f in facts}
-    return {
-        "categories": rules.common_categories(facts, today=today, window_days=days),
-        "groups": rules.near_duplicate_groups(facts),
-        "facts": by_pk,
-    }
+def common_summary(*, user) -> CommonSummary | None:
+    """The common-needs summary of the usual window (`commons`), or None before the first
+    computation. Drawn from every department's needs: only for those who plan the trainings
+    (`needs.view_dashboard`)."""
+    require(user, "needs.view_dashboard")
+    return CommonSummary.objects.filter(window_days=rules.COMMON_WINDOW_DAYS).first()
+
+
+def common_items(summary: CommonSummary | None) -> list[CommonSummaryItem]:
+    """The summary's items (without their full lists of needs), each with `name` (the
+    category's) and `recent`: (id, text) of its most recent needs — one query for all."""
+    if summary is None:
+        return []
+    items = list(summary.items.defer("need_ids"))
+    wanted = {pk for item in items for pk in item.recent_ids}
+    texts = dict(Need.objects.filter(pk__in=wanted).values_list("pk", "text")) if wanted else {}
+    names = dict(Category.objects.values_list("code", "name"))
+    for item in items:
+        item.recent = [(pk, texts[pk]) for pk in item.recent_ids if pk in texts]
+        item.name = names.get(item.category, item.category)
+    return items

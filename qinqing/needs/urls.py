@@ -26,7 +26,10 @@ urlpatterns = [
     ),
     path("rectifications/<int:pk>/appeal/", views.rating_appeal, name="rating_appeal"),
     path("common/", views.common_needs, name="common_needs"),
+    path("common/refresh/", views.common_needs_refresh, name="common_needs_refresh"),
     path("answers/", views.answers, name="answers"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("export.xlsx", views.export_xlsx, name="export"),
+    path("export/", views.export_form, name="export_form"),
+    path("exports/<int:pk>/", views.export_detail, name="export_detail"),
 ]

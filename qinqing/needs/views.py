@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import tempfile
 from datetime import date
 
 import segno
@@ -18,20 +19,35 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qinqing.core import calendar
 from qinqing.core.charts import Chart, chart, month_labels, period_links
+from qinqing.core.documents import document_response
 from qinqing.core.errors import DomainError, ThrottledError
 from qinqing.core.forms import PeriodForm
 from qinqing.core.models import Organisation
 from qinqing.core.net import client_ip
 from qinqing.core.permissions import can, get_visible_or_404, grants_of, require
-from qinqing.core.replica import reads_from_replica
+from qinqing.core.replica import reads_from_replica, replica_reads
 from qinqing.core.roles import Role
-from qinqing.core.spreadsheets import workbook_bytes
-from qinqing.needs import rules, selectors, services
+from qinqing.needs import commons, exports, rules, selectors, services
 from qinqing.needs.figures import period
-from qinqing.needs.forms import PublicNeedForm, QrForm, RateForm, StaffNeedForm, TrackForm
-from qinqing.needs.models import Category, Need, NeedAttachment, QrCode, Rating, Rectification
+from qinqing.needs.forms import (
+    ExportForm,
+    PublicNeedForm,
+    QrForm,
+    RateForm,
+    StaffNeedForm,
+    TrackForm,
+)
+from qinqing.needs.models import (
+    Category,
+    CommonSummary,
+    CommonSummaryItem,
+    Need,
+    NeedAttachment,
+    QrCode,
+    Rating,
+    Rectification,
+)
 
 FIRM_ROLES = (Role.ENTERPRISE, Role.VOLUNTEER)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -464,23 +480,50 @@ def rating_appeal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def common_needs(request: HttpRequest) -> HttpResponse:
+    """The common needs as last computed (`commons`): the page reads the summary, never the
+    needs of the window; while a computation runs it polls (htmx) and reloads when done."""
     require(request.user, "needs.view_dashboard")
-    data = selectors.common_needs()
-    names = dict(Category.objects.values_list("code", "name"))
-    categories = [
-        (names.get(code, code), [data["facts"][k] for k in keys])
-        for code, keys in data["categories"].items()
-    ]
-    groups = [[data["facts"][k] for k in group] for group in data["groups"]]
+    summary = selectors.common_summary(user=request.user)
+    busy = summary is not None and summary.state in {
+        CommonSummary.State.QUEUED,
+        CommonSummary.State.RUNNING,
+    }
+    shown = request.GET.get("shown", "")
+    computed = f"{summary.computed_at.timestamp():.6f}" if summary and summary.computed_at else ""
+    if request.headers.get("HX-Request") == "true":
+        if not busy and computed != shown:
+            response = HttpResponse(status=204)
+            response["HX-Refresh"] = "true"
+            return response
+        return render(
+            request, "needs/_common_status.html", {"summary": summary, "busy": busy, "shown": shown}
+        )
+    items = selectors.common_items(summary)
     return render(
         request,
         "needs/common_needs.html",
         {
-            "categories": categories,
-            "groups": groups,
+            "summary": summary,
+            "busy": busy,
+            "shown": computed,
+            "categories": [i for i in items if i.kind == CommonSummaryItem.Kind.CATEGORY],
+            "groups": [i for i in items if i.kind == CommonSummaryItem.Kind.SIMILAR],
             "can_plan": can(request.user, "activities.create_event"),
+            "can_refresh": can(request.user, "needs.refresh_common"),
+            "window_days": rules.COMMON_WINDOW_DAYS,
+            "threshold": rules.COMMON_THRESHOLD,
         },
     )
+
+
+@login_required
+@require_POST
+def common_needs_refresh(request: HttpRequest) -> HttpResponse:
+    """Staff ask for the common needs to be computed now, on the queue."""
+    require(request.user, "needs.refresh_common")
+    commons.common_summary_request(actor=request.user)
+    messages.success(request, _("已开始重新计算，完成后本页自动刷新。"))
+    return redirect("needs:common_needs")
 
 
 @login_required
@@ -622,86 +665,85 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _export_form(request: HttpRequest) -> ExportForm:
+    """The export's filters from the query: this year and all the user may see unless given."""
+    departments = exports.departments_for(request.user)
+    if not request.GET:
+        default = exports.ExportFilters.default()
+        return ExportForm(
+            departments=departments, initial={"start": default.start, "end": default.end}
+        )
+    data = request.GET.copy()
+    default = exports.ExportFilters.default()
+    data.setdefault("start", default.start.isoformat())
+    data.setdefault("end", default.end.isoformat())
+    return ExportForm(data, departments=departments)
+
+
+def _filters(form: ExportForm) -> exports.ExportFilters:
+    if not form.is_bound:
+        return exports.ExportFilters.default()
+    d = form.cleaned_data
+    return exports.ExportFilters(
+        start=d["start"], end=d["end"], department=d["department"], state=d["state"], late=d["late"]
+    )
+
+
+@login_required
+def export_form(request: HttpRequest) -> HttpResponse:
+    """The export's filters (the list page's, the period, a department) and the user's own
+    exports made on the queue, kept until they expire."""
+    require(request.user, "needs.view_dashboard")
+    form = _export_form(request)
+    if form.is_bound:
+        form.is_valid()
+    return _export_page(request, form)
+
+
+def _export_page(request: HttpRequest, form: ExportForm, status: int = 200) -> HttpResponse:
+    return render(
+        request,
+        "needs/export.html",
+        {
+            "form": form,
+            "mine": exports.exports_of(request.user)[:20],
+            "queue_above": exports.queue_above(),
+            "keep_hours": exports.keep().total_seconds() // 3600,
+        },
+        status=status,
+    )
+
+
 @login_required
 def export_xlsx(request: HttpRequest) -> HttpResponse:
+    """The export of the filters given (this year by default): the file itself up to
+    `QINQING_EXPORT_QUEUE_ABOVE` orders, streamed from a temporary file; above, made on the
+    queue — the answer sends the user to its page, which shows the progress and the download."""
     require(request.user, "needs.view_dashboard")
-    from openpyxl import Workbook
+    form = _export_form(request)
+    if form.is_bound and not form.is_valid():
+        return _export_page(request, form, status=400)
+    filters = _filters(form)
+    _rows, document = exports.needs_export(actor=request.user, filters=filters)
+    if document is not None:
+        return redirect("needs:export_detail", pk=document.pk)
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it, which removes it)
+    with replica_reads():  # a report: read from the replica if there is one
+        exports.write(out, user=request.user, filters=filters)
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=filters.filename, content_type=XLSX)
 
-    from qinqing.activities.models import Event
 
-    _form, start, end = _period(request)
-    lo, hi = period(start, end)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "诉求工单"
-    ws.append(
-        [
-            "工单编号",
-            "受理时间",
-            "渠道",
-            "企业",
-            "类别",
-            "承办部门",
-            "状态",
-            "办理时限",
-            "时限说明",
-            "答复时间",
-            "办结时间",
-            "按时",
-            "评价",
-        ]
+@login_required
+def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A queued export: its progress, then the file — for the user who asked for it only
+    (anyone else, and anyone after it expired: 404)."""
+    require(request.user, "needs.view_dashboard")
+    document = get_object_or_404(exports.exports_of(request.user), pk=pk)
+    return document_response(
+        request,
+        document,
+        title=_("导出诉求工单"),
+        back_url=reverse("needs:export_form"),
+        inline=False,
     )
-    qs = (
-        selectors.needs(user=request.user)
-        .filter(received_at__gte=lo, received_at__lt=hi)
-        .select_related("rating")
-    )
-    for n in qs:
-        rating = getattr(n, "rating", None)
-        ws.append(
-            [
-                n.number,
-                timezone.localtime(n.received_at).strftime("%Y-%m-%d %H:%M"),
-                n.get_channel_display(),
-                n.company_name,
-                n.category.name if n.category else "",
-                n.department.name if n.department else "",
-                n.get_state_display(),
-                n.due_date,
-                calendar.ESTIMATE_LABEL if calendar.is_estimated(n.due_date) else "",
-                timezone.localtime(n.replied_at).strftime("%Y-%m-%d") if n.replied_at else "",
-                timezone.localtime(n.closed_at).strftime("%Y-%m-%d") if n.closed_at else "",
-                "" if n.on_time is None else ("是" if n.on_time else "否"),
-                rules.RATING_LABELS.get(rating.level, "") if rating else "",
-            ]
-        )
-    ev = wb.create_sheet("活动")
-    ev.append(
-        ["日期", "类型", "名称", "对象", "牵头部门", "状态", "报名", "签到", "资料份数", "答疑"]
-    )
-    events = (
-        Event.objects.filter(starts_at__gte=lo, starts_at__lt=hi)
-        .select_related("lead_department")
-        .annotate(
-            regs=Count("registrations", distinct=True),
-        )
-        .order_by("starts_at")
-    )
-    for e in events:
-        ev.append(
-            [
-                timezone.localtime(e.starts_at).date(),
-                e.get_kind_display(),
-                e.title,
-                e.audience_text,
-                e.lead_department.name,
-                e.get_state_display(),
-                e.regs,
-                e.registrations.filter(checked_in_at__isnull=False).count(),
-                sum(m.count for m in e.materials.all()),
-                e.questions.exclude(answer="").count(),
-            ]
-        )
-    response = HttpResponse(workbook_bytes(wb), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="needs-events-{start}-{end}.xlsx"'
-    return response

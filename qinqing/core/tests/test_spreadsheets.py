@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -118,3 +118,48 @@ def test_a_zip_of_too_many_parts_is_refused():
             zf.writestr(f"p{n}.xml", "")
     with pytest.raises(DomainError, match="超过 1000 个部件"):
         spreadsheets.open_workbook(out.getvalue())
+
+
+# --- the streamed writer ----------------------------------------------------------------------
+
+
+def _streamed(sheets: dict[str, list[list]]) -> Workbook:
+    out = io.BytesIO()
+    with spreadsheets.StreamedWorkbook(out) as book:
+        for title, (header, *rows) in sheets.items():
+            sheet = book.sheet(title, header)
+            for row in rows:
+                sheet.append(row)
+    return load_workbook(io.BytesIO(out.getvalue()))
+
+
+@pytest.mark.parametrize(
+    "text", ['=HYPERLINK("https://x","y")', "+1+1", "-1-1", "@SUM(A1)", "\t=1", "\r=1"]
+)
+def test_the_streamed_writer_writes_formula_like_text_as_quoted_text(text):
+    book = _streamed({"表": [[text], [text]]})
+    for row in book.active.iter_rows():
+        cell = row[0]
+        assert (cell.value, cell.data_type, cell.quotePrefix) == (text, "s", True)
+
+
+def test_the_streamed_writer_keeps_values_their_types_and_places():
+    when = datetime(2026, 12, 7, 14, 30)
+    values = [-5, Decimal("-12.50"), 3.5, date(2025, 1, 2), when, "1+1", None, "", "a<b&c>", True]
+    book = _streamed({"诉求工单": [["甲", "乙"], values, ["  前后空格 ", "\x00控制\x1f字符"]]})
+    row = next(book.active.iter_rows(min_row=2, max_row=2))
+    assert [c.value for c in row] == [
+        -5, -12.5, 3.5, datetime(2025, 1, 2), when, "1+1", None, None, "a<b&c>", True
+    ]  # fmt: skip
+    assert [c.data_type for c in row[:6]] == ["n", "n", "n", "d", "d", "s"]
+    assert row[3].number_format == "yyyy-mm-dd" and not any(c.quotePrefix for c in row)
+    assert [c.value for c in book.active[3]][:2] == ["  前后空格 ", "控制字符"]
+    assert book.sheetnames == ["诉求工单"] and book.active["A1"].value == "甲"
+
+
+def test_a_sheet_past_excels_last_row_goes_on_in_the_next_under_its_header(monkeypatch):
+    monkeypatch.setattr(spreadsheets, "EXCEL_MAX_ROW", 4)  # a header and three rows a sheet
+    book = _streamed({"诉求工单": [["号"], *[[i] for i in range(7)]], "活动": [["日期"], [1]]})
+    assert book.sheetnames == ["诉求工单", "诉求工单 (2)", "诉求工单 (3)", "活动"]
+    columns = [[c.value for c in sheet["A"]] for sheet in book.worksheets]
+    assert columns == [["号", 0, 1, 2], ["号", 3, 4, 5], ["号", 6], ["日期", 1]]

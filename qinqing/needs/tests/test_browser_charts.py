@@ -49,3 +49,27 @@ def test_figures_page_and_dashboard_draw_charts(browser_page, live_url, submit):
     )
     assert width <= 390
     assert problems == []
+
+
+def test_common_needs_recomputed_on_the_queue_reload_when_done(browser_page, live_url, submit):
+    """On a phone: before the first computation the page says what to do; 重新计算 queues it,
+    the page shows it waiting, then reloads itself with the result once a worker ran it."""
+    from qinqing.core.demo import demo_uscc
+    from qinqing.core.testing import run_queued_tasks
+
+    for firm in (3, 110, 111):  # three firms of the demo
+        submit(uscc=demo_uscc("91420111", firm))
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    _sign_in(page, live_url, "dispatcher")
+    page.goto(f"{live_url}/needs/common/")
+    assert page.get_by_text("尚未统计共性需求").is_visible()
+    page.get_by_role("button", name="重新计算").click()
+    status = page.locator("#common-status")
+    status.wait_for()
+    assert "排队" in status.inner_text()
+    assert page.get_by_role("button", name="重新计算").is_disabled()
+    assert run_queued_tasks() == 1  # the worker's turn
+    page.get_by_text("统计于").wait_for(timeout=15_000)  # the poll reloaded the page
+    assert page.get_by_role("heading", name="（3 件，3 家企业）").count() == 2  # category, group
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

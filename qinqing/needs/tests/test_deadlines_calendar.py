@@ -51,7 +51,7 @@ def test_a_deadline_in_a_year_not_entered_is_marked_everywhere(client, world, su
     assert rows[need.pk]["due_date_estimated"] is True
     assert rows[known.pk]["due_date_estimated"] is False
     export = client.get("/needs/export.xlsx", {"start": "2026-12-01", "end": "2026-12-31"})
-    sheet = load_workbook(BytesIO(export.content))["诉求工单"]
+    sheet = load_workbook(BytesIO(b"".join(export.streaming_content)))["诉求工单"]
     header = [c.value for c in sheet[1]]
     marks = {
         row[0]: row[header.index("时限说明")]

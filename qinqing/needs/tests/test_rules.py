@@ -197,6 +197,36 @@ def test_near_duplicates_are_grouped():
     assert rules.near_duplicate_groups(facts) == [[1, 2]]
 
 
+# Texts over a few characters, so that near-duplicates, exact repeats, one-character and
+# punctuation-only texts (whose bigram set is a single odd token) all occur.
+_TEXTS = st.text(alphabet="数电票额度申请提高企业，。 ", max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_TEXTS, max_size=30),
+    st.sampled_from([Decimal("0.35"), Decimal("0.5"), Decimal("0.8"), Decimal("1.00")]),
+)
+def test_the_indexed_grouping_finds_exactly_the_pairwise_groups(texts, threshold):
+    facts = [rules.NeedFact(k, "A", "tax", date(2024, 9, 1), t) for k, t in enumerate(texts)]
+    pairs = ((f.key, f.text) for f in facts)  # a stream, read once
+    assert rules.similar_groups(pairs, min_similarity=threshold) == rules.near_duplicate_groups(
+        facts, min_similarity=threshold
+    )
+
+
+def test_the_indexed_grouping_joins_a_pair_at_the_threshold_and_not_below():
+    # 7 shared bigrams of 20 distinct: 0.35, grouped; 7 of 21: 0.33, not.
+    base = "甲乙丙丁戊己庚辛"  # 7 bigrams
+    at = [(1, base + "子丑寅卯午未"), (2, base + "申酉戌亥天地玄")]
+    jaccard = rules.similarity(at[0][1], at[1][1])
+    assert jaccard >= Decimal("0.35")
+    assert rules.similar_groups(at) == [[1, 2]]
+    below = [(1, base + "子丑寅卯午未"), (2, base + "申酉戌亥天地玄黄")]
+    assert rules.similarity(below[0][1], below[1][1]) < Decimal("0.35")
+    assert rules.similar_groups(below) == []
+
+
 # --- properties over the real calendar --------------------------------------------------------
 
 DAYS = st.dates(min_value=date(2024, 1, 1), max_value=date(2025, 12, 31))

@@ -21,6 +21,7 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from qinqing.core.errors import ConflictError
 from qinqing.core.models import Organisation, SigningCertificate
@@ -36,8 +37,14 @@ class SignerHandle:
     close: Callable[[], None] = field(default=lambda: None)
 
 
+BACKENDS = ("platform", "pkcs11")
+
+
 def backend() -> str:
-    return getattr(settings, "QINQING_SIGNER_BACKEND", "platform") or "platform"
+    name = getattr(settings, "QINQING_SIGNER_BACKEND", "platform") or "platform"
+    if name not in BACKENDS:
+        raise ImproperlyConfigured(f"QINQING_SIGNER_BACKEND must be one of {BACKENDS}")
+    return name
 
 
 def _asn1_cert(row: SigningCertificate) -> asn1_x509.Certificate:
@@ -63,21 +70,21 @@ def platform_signer(row: SigningCertificate) -> SignerHandle:
     return SignerHandle(signer, row.serial, row.common_name, row)
 
 
-def _pkcs11_signer(label: str) -> SignerHandle:  # pragma: no cover - needs a token
-    from pyhanko.config.pkcs11 import TokenCriteria
-    from pyhanko.sign import pkcs11
-
+def _pkcs11_signer(label: str) -> SignerHandle:
     conf = getattr(settings, "QINQING_PKCS11", {}) or {}
     try:
+        from pyhanko.config.pkcs11 import TokenCriteria
+        from pyhanko.sign import pkcs11  # needs python-pkcs11
+
         session = pkcs11.open_pkcs11_session(
             conf["module"],
             token_criteria=TokenCriteria(label=conf.get("token_label")),
             user_pin=os.environ.get(conf.get("pin_env", "QINQING_PKCS11_PIN")),
         )
-    except Exception as exc:  # the token is missing, locked or the PIN is wrong
-        raise ConflictError(f"无法打开 PKCS#11 令牌（UKey）：{exc}") from exc
-    signer = pkcs11.PKCS11Signer(session, cert_label=label, key_label=label)
-    cert = signer.signing_cert
+        signer = pkcs11.PKCS11Signer(session, cert_label=label, key_label=label)
+        cert = signer.signing_cert
+    except Exception as exc:  # no library, no token, locked, a wrong PIN or label
+        raise ConflictError(f"无法使用 PKCS#11 令牌（UKey）签名：{exc}") from exc
     name = cert.subject.native.get("common_name", label)
     return SignerHandle(signer, format(cert.serial_number, "x"), name, None, session.close)
 
@@ -96,7 +103,7 @@ def signer_for(
         labels = (getattr(settings, "QINQING_PKCS11", {}) or {}).get("keys", {})
         label = labels.get(f"{kind}:{subject_key}")
         if label:
-            return _pkcs11_signer(label)  # pragma: no cover - needs a token
+            return _pkcs11_signer(label)
     row = pki.certificate_for(
         actor=actor, kind=kind, subject_key=subject_key, name=name, organisation=organisation
     )

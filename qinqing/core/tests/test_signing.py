@@ -201,3 +201,25 @@ def test_pki_commands_make_the_root_once_and_revoke_by_serial(demo_users):
     call_command("pki_revoke", row.serial.upper(), reason="离职", stdout=out)
     row.refresh_from_db()
     assert row.revoked_at and row.revocation_reason == "离职"
+
+
+def test_signer_backend_setting(demo_users, settings):
+    """`pkcs11` signs a subject listed in QINQING_PKCS11["keys"] with the token (signing with a
+    real token is not tested here: there is none); anyone else still with the platform CA. An
+    unknown backend is refused."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from qinqing.core.signing import backends
+
+    settings.QINQING_SIGNER_BACKEND = "pkcs11"
+    settings.QINQING_PKCS11 = {"module": "/nonexistent.so", "keys": {"seal:other": "k"}}
+    handle = backends.signer_for(actor=None, kind=K.PERSON, subject_key="expert:E5", name="赵六")
+    assert handle.certificate is not None and handle.certificate.issuer == pki.ca_root()
+    # A listed subject whose token cannot be used: a clear refusal, no platform certificate.
+    issued = SigningCertificate.objects.count()
+    with pytest.raises(ConflictError, match="PKCS#11"):
+        backends.signer_for(actor=None, kind=K.SEAL, subject_key="other", name="其他中心")
+    assert SigningCertificate.objects.count() == issued
+    settings.QINQING_SIGNER_BACKEND = "hsm"
+    with pytest.raises(ImproperlyConfigured):
+        backends.signer_for(actor=None, kind=K.PERSON, subject_key="expert:E5", name="赵六")

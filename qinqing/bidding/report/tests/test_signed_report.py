@@ -8,12 +8,14 @@ import shutil
 import subprocess
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from qinqing.bidding.models import Report
 from qinqing.bidding.report import services as reports
 from qinqing.bidding.report import signing as report_signing
 from qinqing.bidding.report.tests.test_report import build, evaluated
+from qinqing.core import crypto
 from qinqing.core.models import AuditEntry, SigningCertificate
 from qinqing.core.signing import pdf as signing_pdf
 from qinqing.core.signing import pki
@@ -69,10 +71,13 @@ def test_each_signing_member_then_the_centre_seal(world, sealed):
     assert all(s.intact and s.valid and s.trusted for s in found), found
     assert "保留意见" in found[1].reason and "同意" in found[0].reason
     # Each member's certificate names the expert's code (pseudonym), never an ID number.
-    for seat, info in zip(signers, found, strict=False):
-        cert = info.certificate
-        assert cert.kind == K.PERSON and cert.subject_key == f"expert:{seat.outcome.expert.code}"
-        assert seat.outcome.expert.id_last4 not in cert.certificate_pem
+    for seat, info in zip(signers, found[:-1], strict=True):
+        expert, row = seat.outcome.expert, info.certificate
+        assert row.kind == K.PERSON and row.subject_key == f"expert:{expert.code}"
+        cert = pki.certificate_of(row)
+        assert {a.value for a in cert.subject} == {"CN", expert.name, f"expert:{expert.code}"}
+        der = cert.public_bytes(serialization.Encoding.DER)
+        assert crypto.decrypt(expert.id_number_cipher).encode() not in der
     seal = found[-1].certificate
     assert seal.kind == K.SEAL and seal.organisation == centre
     assert seal.issuer == pki.ca_root()

@@ -7,6 +7,8 @@ or a PKCS#11 token); docs/signatures.md."""
 
 from __future__ import annotations
 
+import hashlib
+
 from django.core.cache import cache
 
 from qinqing.bidding.models import Report, Seat, Signature
@@ -69,14 +71,16 @@ def signed_pdf(*, actor, report: Report, html: str) -> bytes:
 
 
 def pdf_signatures(report: Report) -> list[signing_pdf.SignatureInfo]:
-    """Who signed the sealed PDF and when, read from the file itself and checked by pyHanko
-    (cached a few minutes per file digest)."""
+    """Who signed the sealed PDF and when, read from the stored file itself and checked by
+    pyHanko (cached a few minutes per digest of the bytes read, so a changed file is checked
+    afresh)."""
     if report.status != Report.Status.SEALED or not report.pdf:
         return []
-    key = f"bidding:report-signatures:{report.pdf_sha256}"
+    with report.pdf.open("rb") as handle:
+        pdf = handle.read()
+    key = f"bidding:report-signatures:{hashlib.sha256(pdf).hexdigest()}"
     found = cache.get(key)
     if found is None:
-        with report.pdf.open("rb") as handle:
-            found = signing_pdf.pdf_signatures(handle.read(), validate=True)
+        found = signing_pdf.pdf_signatures(pdf, validate=True)
         cache.set(key, found, _CACHE_SECONDS)
     return found

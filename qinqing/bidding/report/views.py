@@ -125,6 +125,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if sealed and context["can_pdf"] and context["identify"]:
         # Who signed the file and when, read from the file itself (pyHanko's verdict beside).
         context["pdf_signatures"] = report_signing.pdf_signatures(report)
+        context["show_pdf_signatures"] = True
     if sealed and can(user, "bidding.rate_experts", session):
         seats = [row["seat"] for row in board]
         mine = {r.seat_id: r for r in ConductRating.objects.filter(rater=user, seat__in=seats)}

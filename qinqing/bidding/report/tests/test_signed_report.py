@@ -135,3 +135,16 @@ def test_report_page_lists_the_signers_with_serials(client, world, sealed):
     client.force_login(world["agent"])  # may open the page, not the file: no signer list
     page = client.get(f"/bidding/sessions/{report.session_id}/report/").content.decode()
     assert "封存版 PDF 的电子签名" not in page
+
+
+def test_report_page_shows_a_changed_file_as_broken(client, world, sealed):
+    report, _signers = sealed
+    url = f"/bidding/sessions/{report.session_id}/report/"
+    client.force_login(world["centre_wh"])
+    assert "签名失效" not in client.get(url).content.decode()
+    with report.pdf.open("rb") as handle:
+        pdf = handle.read()
+    with open(report.pdf.path, "wb") as handle:
+        handle.write(_one_byte_changed(pdf))
+    page = client.get(url).content.decode()
+    assert page.count("签名失效：文件已被改动") == 4

@@ -157,18 +157,25 @@ def pdf_sign(
     return pdf
 
 
-def _validation_context():
+def _roots() -> list:
     from asn1crypto import x509 as asn1_x509
     from cryptography.hazmat.primitives import serialization
-    from pyhanko_certvalidator import ValidationContext
 
-    roots = [
+    return [
         asn1_x509.Certificate.load(pki.certificate_of(row).public_bytes(serialization.Encoding.DER))
         for row in SigningCertificate.objects.filter(
             kind=SigningCertificate.Kind.ROOT, revoked_at__isnull=True
         )
     ]
-    return ValidationContext(trust_roots=roots, allow_fetching=False)
+
+
+def _validation_context(roots: list, moment: datetime | None):
+    """Certificates are checked at the signature's own time (no time-stamp authority vouches
+    for it: the platform's clock, backed by the audit chain), so a certificate that expired
+    since does not make an older signature untrusted."""
+    from pyhanko_certvalidator import ValidationContext
+
+    return ValidationContext(trust_roots=roots, allow_fetching=False, moment=moment)
 
 
 def pdf_signatures(pdf: bytes, *, validate: bool = False) -> list[SignatureInfo]:
@@ -180,7 +187,7 @@ def pdf_signatures(pdf: bytes, *, validate: bool = False) -> list[SignatureInfo]
     from pyhanko.sign.validation import validate_pdf_signature
 
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    context = _validation_context() if validate else None
+    roots = _roots() if validate else []
     rows = []
     for sig in reader.embedded_signatures:
         cert = sig.signer_cert
@@ -197,6 +204,7 @@ def pdf_signatures(pdf: bytes, *, validate: bool = False) -> list[SignatureInfo]
         }
         if validate:
             try:
+                context = _validation_context(roots, sig.self_reported_timestamp)
                 status = validate_pdf_signature(sig, context)
                 info.update(intact=status.intact, valid=status.valid, trusted=status.trusted)
             except Exception:  # a damaged signature is reported as not intact, never raised

@@ -11,7 +11,7 @@ the data keys (`qinqing.core.crypto`, column `key_cipher`, re-encrypted by `rota
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -35,6 +35,12 @@ PERSON_DAYS = 2 * 365
 SEAL_DAYS = 5 * 365
 RENEW_BEFORE = timedelta(days=30)  # a certificate this close to its end is not used any more
 CRL_DAYS = 7
+
+
+def clock() -> datetime:
+    """The real clock: certificates are checked against it, and pyHanko stamps each signature
+    with it (never `timezone.now`, which the demo winds back to record past events)."""
+    return datetime.now(tz=UTC)
 
 
 def _setting(name: str, default):
@@ -90,7 +96,7 @@ def ca_init(*, actor) -> tuple[SigningCertificate, bool]:
         return existing, False
     name = _setting("QINQING_PKI_ROOT_NAME", ROOT_NAME)
     key = ec.generate_private_key(ec.SECP256R1())
-    now = timezone.now()
+    now = clock()
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
@@ -172,7 +178,7 @@ def _subject(kind: str, name: str, subject_key: str, organisation: Organisation 
 
 
 def _usable(kind: str, subject_key: str, root: SigningCertificate):
-    now = timezone.now()
+    now = clock()
     return (
         SigningCertificate.objects.filter(
             kind=kind,
@@ -213,7 +219,7 @@ def certificate_for(
             return found
         key = ec.generate_private_key(ec.SECP256R1())
         root_cert = certificate_of(root)
-        now = timezone.now()
+        now = clock()
         days = SEAL_DAYS if kind == Kind.SEAL else PERSON_DAYS
         not_after = min(now + timedelta(days=days), root.not_after)
         cert = (

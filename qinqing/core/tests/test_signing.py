@@ -5,7 +5,7 @@ one changed byte inside the signed range breaks every signature for both."""
 import re
 import shutil
 import subprocess
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -223,3 +223,24 @@ def test_signer_backend_setting(demo_users, settings):
     settings.QINQING_SIGNER_BACKEND = "hsm"
     with pytest.raises(ImproperlyConfigured):
         backends.signer_for(actor=None, kind=K.PERSON, subject_key="expert:E5", name="赵六")
+
+
+def test_a_signature_stays_trusted_after_its_certificate_expires(demo_users, centre, monkeypatch):
+    """Checked at the signature's own time: a member's two-year certificate that has expired
+    since does not turn an older signature untrusted (one made after expiry would be)."""
+    past = pki.clock() - timedelta(days=3 * 365)
+
+    class Then(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return (past + timedelta(days=30)).astimezone(tz)
+
+    monkeypatch.setattr(pki, "clock", lambda: past)
+    monkeypatch.setattr("pyhanko.sign.signers.pdf_signer.datetime", Then)
+    pdf = _signed(demo_users["admin"], centre, people=1)
+    monkeypatch.undo()
+    found = signing_pdf.pdf_signatures(pdf, validate=True)
+    person = found[0].certificate
+    assert person.not_after < pki.clock()  # expired by now
+    assert person.not_before < found[0].signed_at < person.not_after
+    assert all(s.intact and s.valid and s.trusted for s in found), found

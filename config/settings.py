@@ -8,6 +8,9 @@ CONN_HEALTH_CHECKS "1": check a kept connection before reusing it (default off)
 SECRET_KEY        default: generated once into var/secret_key (development only)
 QINQING_DATA_KEYS keys of the encrypted personal data, current first (required outside DEBUG)
 QINQING_SIGNING_KEY the platform's Ed25519 signing seed (required outside DEBUG)
+QINQING_SIGNER_BACKEND who holds the keys of signed PDFs: "platform" (default: the platform's
+                  demo CA, keys sealed under QINQING_DATA_KEYS) or "pkcs11" (keys named in
+                  QINQING_PKCS11, a JSON object, in a UKey/HSM; docs/signatures.md)
 DEBUG             "1" to enable (default off; `make demo` turns it on)
 ALLOWED_HOSTS     comma-separated host names (required outside DEBUG; development default
                   "127.0.0.1,localhost,testserver")
@@ -29,6 +32,7 @@ LOG_FORMAT        "json" (one object a line, the default outside DEBUG) or "plai
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -67,6 +71,9 @@ QINQING_SIGNING_KEY = os.environ.get("QINQING_SIGNING_KEY", "").strip()
 QINQING_DATA_KEYS = [
     k.strip() for k in os.environ.get("QINQING_DATA_KEYS", "").split(",") if k.strip()
 ]
+# Signed PDFs (qinqing/core/signing, docs/signatures.md).
+QINQING_SIGNER_BACKEND = os.environ.get("QINQING_SIGNER_BACKEND", "platform").strip()
+QINQING_PKCS11 = json.loads(os.environ.get("QINQING_PKCS11", "") or "{}")
 DEBUG = _env_bool("DEBUG")
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 ALLOWED_HOSTS_FROM_ENV = bool(os.environ.get("ALLOWED_HOSTS"))  # required outside DEBUG

@@ -506,3 +506,71 @@ class PeriodicTick(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SigningCertificate(models.Model):
+    """A certificate of the platform's certificate authority (`qinqing.core.signing.pki`): the
+    root (a demo CA, not a legal electronic certification service), a person's signing
+    certificate (a committee member, named by name and a pseudonymous id, never an ID number) or
+    an organisation's seal certificate. The private key is sealed under the data keys
+    (`key_cipher`, `qinqing.core.crypto`); a key held in a PKCS#11 token leaves it blank."""
+
+    class Kind(models.TextChoices):
+        ROOT = "root", _("平台根证书（演示 CA）")
+        PERSON = "person", _("个人签名证书")
+        SEAL = "seal", _("机构电子印章证书")
+
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    subject_key = models.CharField(
+        _("主体标识（假名）"),
+        max_length=100,
+        help_text=_("个人：专家编号等假名标识，绝不用身份证号；机构：机构代码"),
+    )
+    common_name = models.CharField(_("名称"), max_length=200)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("机构"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    issuer = models.ForeignKey(
+        "self",
+        verbose_name=_("签发者"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="issued",
+    )
+    serial = models.CharField(_("序列号（十六进制）"), max_length=40, unique=True)
+    not_before = models.DateTimeField(_("生效时间"))
+    not_after = models.DateTimeField(_("失效时间"))
+    certificate_pem = models.TextField(_("证书（PEM）"))
+    key_cipher = models.TextField(_("私钥（密文）"), blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    revocation_reason = models.CharField(_("吊销原因"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("签名证书")
+        verbose_name_plural = _("签名证书")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(kind="root", revoked_at__isnull=True),
+                name="signing_certificate_one_root",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(not_after__gt=models.F("not_before")),
+                name="signing_certificate_validity",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["kind", "subject_key", "not_after"], name="signing_cert_subject_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.common_name} · {self.serial}"

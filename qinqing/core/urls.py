@@ -1,6 +1,7 @@
 from django.urls import path
 
 from qinqing.core import views
+from qinqing.core.signing import views as signing_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,6 +20,11 @@ urlpatterns = [
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("demo/outbox/", views.demo_outbox, name="demo_outbox"),
     path("figures/", views.figures_page, name="figures"),
+    # The platform CA, public: anyone verifies a signed PDF with its root and CRL.
+    path("pki/", signing_views.pki_page, name="pki"),
+    path("pki/ca.pem", signing_views.ca_pem, name="pki_ca_pem"),
+    path("pki/ca.cer", signing_views.ca_der, name="pki_ca_der"),
+    path("pki/crl.pem", signing_views.crl, name="pki_crl"),
     path("calendar/", views.calendar_index, name="calendar_index"),
     path("calendar/<int:year>/", views.calendar_year, name="calendar_year"),
     path("calendar/<int:year>/edit/", views.calendar_edit, name="calendar_edit"),

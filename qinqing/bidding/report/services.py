@@ -47,7 +47,7 @@ from qinqing.bidding.models import (
     Signature,
     Stage,
 )
-from qinqing.bidding.report import rules
+from qinqing.bidding.report import rules, signing
 from qinqing.bidding.report.selectors import members, signature_board, standard_in_force
 from qinqing.core.audit import audit_log
 from qinqing.core.documents import document_request
@@ -768,13 +768,14 @@ def _lift_secrecy(*, actor, session: EvaluationSession) -> None:
 
 
 def _seal(*, actor, report: Report, seats: list[Seat]) -> None:
-    """Every member has a position: fix the fees (checked first), render and store the PDF,
-    put both hashes in the audit chain, lift secrecy (draw proofs become public)."""
+    """Every member has a position: fix the fees (checked first), render the PDF and sign it
+    (each member who signed, then the centre's seal: `signing.signed_pdf`), store it, put both
+    hashes in the audit chain, lift secrecy (draw proofs become public)."""
     session = report.session
     fee_rows = _fee_plan(session, seats)
     report.status = Report.Status.SEALED
     report.sealed_at = timezone.now()
-    pdf = render_pdf(report)
+    pdf = signing.signed_pdf(actor=actor, report=report, html=render_html(report, seal=True))
     report.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
     report.pdf.save(
         f"report-{session.pk}-{report.content_sha256[:12]}.pdf", ContentFile(pdf), save=False
@@ -791,6 +792,7 @@ def _seal(*, actor, report: Report, seats: list[Seat]) -> None:
             "pdf_sha256": report.pdf_sha256,
             "positions": dict(sorted(positions.items())),
             "members": len(seats),
+            "pdf_signatures": report.signatures.filter(signed=True).count() + 1,
         },
     )
     _lift_secrecy(actor=actor, session=session)
@@ -817,9 +819,12 @@ def _seal(*, actor, report: Report, seats: list[Seat]) -> None:
 # --- PDF ------------------------------------------------------------------------------------
 
 
-def render_html(report: Report, *, draft: bool = False, identify: bool = True) -> str:
+def render_html(
+    report: Report, *, draft: bool = False, identify: bool = True, seal: bool = False
+) -> str:
     """The report's printed form; `identify=False` for a reader who may not identify the
-    committee (`unidentified`: 评委N instead of code and name)."""
+    committee (`unidentified`: 评委N instead of code and name); `seal` reserves the slot where
+    the centre's seal is drawn (the signed file, `signing.signed_pdf`)."""
     content = report.content if identify else unidentified(report.content)
     labels = member_labels(report.content)
     board = [
@@ -838,7 +843,13 @@ def render_html(report: Report, *, draft: bool = False, identify: bool = True) -
     with translation.override(settings.LANGUAGE_CODE):
         return render_to_string(
             "bidding/report_print.html",
-            {"r": display(content), "report": report, "board": board, "draft": draft},
+            {
+                "r": display(content),
+                "report": report,
+                "board": board,
+                "draft": draft,
+                "seal_anchor": signing.SEAL_ANCHOR if seal else "",
+            },
         )
 
 

@@ -30,6 +30,7 @@ from qinqing.bidding.permissions import committee_identifiable, result_is_final
 from qinqing.bidding.projects import selectors as project_selectors
 from qinqing.bidding.report import selectors
 from qinqing.bidding.report import services as reports
+from qinqing.bidding.report import signing as report_signing
 from qinqing.bidding.seating.workstation import my_seat
 from qinqing.core import documents
 from qinqing.core.errors import DomainError
@@ -121,6 +122,10 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "refusal_form": RefusalForm(),
         "identify": committee_identifiable(user, session),
     }
+    if sealed and context["can_pdf"] and context["identify"]:
+        # Who signed the file and when, read from the file itself (pyHanko's verdict beside).
+        context["pdf_signatures"] = report_signing.pdf_signatures(report)
+        context["show_pdf_signatures"] = True
     if sealed and can(user, "bidding.rate_experts", session):
         seats = [row["seat"] for row in board]
         mine = {r.seat_id: r for r in ConductRating.objects.filter(rater=user, seat__in=seats)}

@@ -12,7 +12,7 @@ DESK = {"width": 1280, "height": 800}
 
 # Links a walk does not follow: leaving, downloads, the admin and the API, and pages that act.
 NOT_WALKED = re.compile(
-    r"/logout|/admin/|/api/|/i18n/|\.(xlsx|pdf|docx|png|svg|json|csv)$|/export|/act/|signout"
+    r"/logout|/admin/|/api/|/i18n/|\.(xlsx|pdf|docx|png|svg|json|csv|pem|cer)$|/export|/act/|signout"
 )
 
 
@@ -26,13 +26,13 @@ def public_seeds() -> list[str]:
     """The pages anyone may open without an account, found in the demo data: the needs QR form
     and progress page, event registration and check-in, the bankruptcy notices, the published
     briefs, the clusters and their instructors, the working-day calendar, the experts' and
-    workstations' sign-in, the audit anchors, the login."""
+    workstations' sign-in, the audit anchors, the CA page, the login."""
     from qinqing.activities.models import Event, Registration
     from qinqing.briefing.models import Issue, Series
     from qinqing.needs.models import Need, QrCode
 
     seeds = ["/", "/login/", "/bankruptcy/public/", "/bidding/expert/", "/bidding/signin/"]
-    seeds += ["/audit/anchors/", "/enterprises/clusters/", "/calendar/"]
+    seeds += ["/audit/anchors/", "/pki/", "/enterprises/clusters/", "/calendar/"]
     qr = QrCode.objects.filter(is_active=True).order_by("pk").first()
     if qr:
         seeds.append(f"/needs/q/{qr.key}/")

@@ -125,6 +125,15 @@ def test_the_assessment_counts_what_is_paid_outside_the_agreement(concluded):
     assert row.claim == D("74400.00")  # 68,000 tax + 6,400 late fee
     assert row.agreement_recovery == D("68000.00") + D("5120.00")
     assert row.liquidation_recovery < row.agreement_recovery and row.better_off
+    # inside the agreement (2023破7) the term already holds the tax: not counted twice
+    case = concluded["（2023）鄂0111破7号"]
+    office = case.creditors.get(name=demo.TAX_OFFICE)
+    term = office.terms.get()
+    assert term.agreed_amount == D("35000.00") + D("2080.00") < term.confirmed_amount
+    row = next(
+        r for r in selectors.assessment_report(case).comparison if r.creditor_id == str(office.pk)
+    )
+    assert row.agreement_recovery == term.agreed_amount and row.better_off
 
 
 def test_the_assessment_page_shows_the_table(client, concluded, bk_demo):

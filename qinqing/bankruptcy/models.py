@@ -184,6 +184,11 @@ class Case(models.Model):
         blank=True,
         help_text=_("空：按《关于审理企业破产案件确定管理人报酬的规定》第2条各档上限计算"),
     )
+    is_demo = models.BooleanField(
+        _("演示数据"),
+        default=False,
+        help_text=_("由演示数据加载程序登记的虚构案件（债务人名称含“示例”），统计页据此标注"),
+    )
 
     class Meta:
         verbose_name = _("破产案件")

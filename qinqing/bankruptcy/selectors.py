@@ -788,15 +788,26 @@ def assessment_report(case: Case) -> AssessmentReport | None:
         reconciliation_fee = _fee(paid + priority, case.administrator_fee_rate, fee_notes)
     comparison: tuple[rules.ComparisonRow, ...] = ()
     if agreement is not None:
+        # employee and tax claims paid in full outside the agreement (the case's default
+        # setting, checked at approval) are part of what the reconciliation path pays
+        outside: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        if case.priority_claims != "inside":
+            for claim in priority_claims(case):
+                outside[str(claim.creditor_id)] += claim.admitted_amount
         offers = {}
         for term in agreement.terms.all():
             key = str(term.creditor_id)
             if key in liquidation.creditors:
                 # under the agreement a secured creditor also keeps its collateral recovery
                 offers[key] = min(
-                    term.agreed_amount + liquidation.creditors[key].from_collateral,
+                    term.agreed_amount
+                    + liquidation.creditors[key].from_collateral
+                    + outside.pop(key, ZERO),
                     liquidation.creditors[key].claim,
                 )
+        for key, amount in outside.items():  # employees and the tax office without a term
+            if key in liquidation.creditors:
+                offers[key] = min(amount, liquidation.creditors[key].claim)
         try:
             comparison = rules.compare_with_agreement(liquidation, offers)
         except rules.RuleError:

@@ -175,7 +175,10 @@ def case_create(
     procedure: str = Case.Procedure.RECONCILIATION,
     administrator: Organisation | None = None,
     clerk=None,
+    is_demo: bool = False,
 ) -> Case:
+    """Register an accepted case. ``is_demo``: a fictional case recorded by the demo loader
+    (``demo.py``), marked as such wherever its figures are shown."""
     number = normalise_case_number(number)
     try:
         validate_case_number(number)
@@ -218,6 +221,7 @@ def case_create(
                 petitioner=petitioner,
                 petition_date=petition_date,
                 acceptance_date=acceptance_date,
+                is_demo=bool(is_demo),
             )
     except IntegrityError:  # a concurrent request registered the same number
         raise DomainError("该案号已登记", field="number") from None
@@ -235,6 +239,7 @@ def _case_insert(actor, profile: FastTrackProfile, **fields) -> Case:
         debtor=case.debtor.name,
         acceptance_date=case.acceptance_date,
         administrator=administrator.name if administrator else None,
+        **({"demo": True} if case.is_demo else {}),
     )
     return case
 

@@ -792,6 +792,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "start": start,
             "end": end,
             "case_url": reverse("bankruptcy:case_list"),
+            # the demo loader's fictional cases (Case.is_demo) among those the figures count
+            "demo_cases": selectors.rescued_agreements(start, end)
+            .filter(case__is_demo=True)
+            .values("case")
+            .distinct()
+            .count(),
         },
     )
 

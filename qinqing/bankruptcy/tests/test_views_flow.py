@@ -289,7 +289,7 @@ def test_a_registered_proxy_signs_in_and_votes_for_its_principal(client, bk_demo
 
 
 def test_creditor_consents_to_a_self_settlement_art105(client, bk_demo):
-    from qinqing.bankruptcy import services
+    from qinqing.bankruptcy import selectors, services
     from qinqing.bankruptcy.models import Agreement, Creditor
 
     voting = Case.objects.get(number=demo.VOTING_NUMBER)
@@ -301,7 +301,8 @@ def test_creditor_consents_to_a_self_settlement_art105(client, bk_demo):
         actor=bk_demo["administrator"],
         case=voting,
         kind=Agreement.Kind.SELF_SETTLEMENT,
-        offers=[(c, "1", "") for c in creditors],
+        # the employees and the tax office (paid outside the agreement) consent to a term of 0
+        offers=[(c, "1" if selectors.agreement_claim(c) else "0", "") for c in creditors],
     )
     mine = agreement.terms.get(creditor__organisation__code="demo-supplier")
     other = agreement.terms.exclude(pk=mine.pk).first()

@@ -186,6 +186,13 @@ ROUTES = {
     "seat": "member_withdraw",
     "incident": "incident_resolve",
     "clarification": "clarification_review bidder_clarification",
+    # sealed bids: a bidder's own, the parties' counts (no committee on them, walked anyway)
+    "bids": "my_bids received_list workstation_low_bids",
+    "session_k": "session_coefficient",
+    "section": "bid_seal",
+    "section_pk": "section_received",
+    "bid": "bid_withdraw",
+    "receipt": "bid_receipt bid_receipt_download",
 }
 
 
@@ -207,6 +214,12 @@ def _route_kwargs(state) -> dict[str, list[dict]]:
         "seat": [{"pk": state["session"].pk, "seat_pk": s.pk} for s in Seat.objects.all()],
         "incident": pks(Incident.objects.all()),
         "clarification": pks(Clarification.objects.all()),
+        "bids": [{}],
+        "session_k": pks([state["session"], state["other"]]),
+        "section": [{"section_pk": state["session"].section_id}],
+        "section_pk": [{"pk": state["session"].section_id}],
+        "bid": [{"pk": 1}],
+        "receipt": [{"pk": 1}],
     }
     return {name: values[kind] for kind, names in ROUTES.items() for name in names.split()}
 
@@ -237,6 +250,8 @@ def _api_params(state) -> dict[str, list[str]]:
         "stage": list(Stage.values),
         "sheet_id": ["1"],
         "note_id": ["1"],
+        "bid_id": ["1"],
+        "receipt_id": ["1"],
     }
 
 

@@ -152,6 +152,7 @@ def test_the_platform_administrator_and_healthz_are_told_of_the_missing_year(
         "static": "ok",
         "calendar": {"status": "missing", "missing_years": [2027]},
         "queue": {"status": "ok", "backend": "database", "late": 0},
+        "replica": {"status": "none"},
     }
     home = client.get("/").content.decode()
     assert "待办：录入 2027 年节假日安排" in home and "/calendar/2027/edit/" in home

@@ -145,7 +145,7 @@ def test_healthz_is_503_without_static_files_or_database(production, client, mon
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["static"] == "ok" and response.json()["status"] in {"ok", "warn"}
-    assert set(response.json()) == {"status", "database", "static", "calendar", "queue"}
+    assert set(response.json()) == {"status", "database", "static", "calendar", "queue", "replica"}
 
     def unreachable(self, *args, **kwargs):
         raise OperationalError("connection refused")

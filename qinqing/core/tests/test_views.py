@@ -54,6 +54,7 @@ def test_healthz(client, db, monkeypatch):
         "static": "ok",
         "calendar": {"status": "ok", "missing_years": []},
         "queue": {"status": "ok", "backend": "database", "late": 0},
+        "replica": {"status": "none"},  # no read replica configured (core/replica.py)
     }
 
 

@@ -369,7 +369,9 @@ def test_the_clean_shortcut_agrees_with_the_rules_at_every_edge(world):
         # window is the window's first day in UTC.
         (_local(day - timedelta(days=ruleset.frequency_days - 1), 0, 30), still_clean, 2),
         (_local(day - timedelta(days=ruleset.frequency_days), 23, 30), still_clean, 0),
-        (session.starts_at + timedelta(hours=2), still_clean, 2),  # and UNAVAILABLE
+        # Overlapping the session on its own day, and UNAVAILABLE (at most 23:59: a session
+        # starting at 22:xx local must not push the other into the next day).
+        (min(session.starts_at + timedelta(hours=2), _local(day, 23, 59)), still_clean, 2),
     ):
         EvaluationSession.objects.filter(pk=other.session_id).update(
             starts_at=starts, ends_at=starts + timedelta(hours=3)

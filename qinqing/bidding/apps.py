@@ -63,6 +63,12 @@ class BiddingConfig(AppConfig):
                 260,
             )
         )
+        register_nav(
+            NavEntry(_("开标大厅"), "bidding:opening_list", "bidding.view_opening", section, 208)
+        )
+        register_nav(
+            NavEntry(_("开标大厅"), "bidding:opening_list", "bidding.attend_opening", section, 246)
+        )
         register_nav(NavEntry(_("我的投标"), "bidding:my_bids", "bidding.submit_bid", section, 245))
         register_nav(
             NavEntry(

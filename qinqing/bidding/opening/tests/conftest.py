@@ -38,7 +38,7 @@ def passphrase(who: str) -> str:
 
 
 @pytest.fixture
-def opening_world(bids_world):
+def opening_world(bids_world):  # noqa: F811  (the fixture imported above)
     w = bids_world
     w["bidder4"] = _firm_user("bidder4", "bidder4-firm", BIDDER_USCCS[1])
     w["bidder5"] = _firm_user("bidder5", "bidder5-firm", BIDDER_USCCS[2])

@@ -11,6 +11,7 @@ import hashlib
 import os
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -40,9 +41,7 @@ API = "/api/v1/bidding/openings"
 
 def _start(client, w, **body):
     client.force_login(w["agent"])
-    response = client.post(
-        f"{API}/{w['section'].pk}/start", body, content_type="application/json"
-    )
+    response = client.post(f"{API}/{w['section'].pk}/start", body, content_type="application/json")
     client.logout()
     return response
 
@@ -107,8 +106,9 @@ def test_full_opening_through_the_api(client, opening_world, tmp_path):
             assert data == originals[opened.bid_file.name]
             assert hashlib.sha256(data).hexdigest() == opened.sha256 == listed["sha256"]
         # the price the scoring uses is the unsealed schedule's, not typed
-        assert Bidder.objects.get(uscc=w["usccs"][who], section=w["section"]).bid_price == (
-            PRICES[who]
+        assert (
+            Bidder.objects.get(uscc=w["usccs"][who], section=w["section"]).bid_price
+            == (PRICES[who])
         )
 
     opening.refresh_from_db()
@@ -212,10 +212,10 @@ def test_a_ciphertext_changed_on_disk_fails_and_nothing_is_kept(client, opening_
     pass_deadline(w)
     assert _start(client, w).status_code == 201
     row = Bid.objects.get(bidder__uscc=w["usccs"]["bidder2"]).files.get(position=1)
-    path = row.ciphertext.path
-    data = bytearray(open(path, "rb").read())
+    path = Path(row.ciphertext.path)
+    data = bytearray(path.read_bytes())
     data[1000] ^= 1
-    open(path, "wb").write(bytes(data))
+    path.write_bytes(bytes(data))
     response = _decrypt(client, w, "bidder2")
     assert response.status_code == 422 and "技术标.pdf" in response.json()["detail"]
     assert not OpenedFile.objects.exists()

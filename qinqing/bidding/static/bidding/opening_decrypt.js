@@ -90,8 +90,9 @@
       } catch (e) {
         field.value = "";
         say("");
-        showError(msg("wrong"));
-        await post(form.getAttribute("data-failures"));
+        var report = await post(form.getAttribute("data-failures"));
+        var count = report.ok ? (await report.json()).failed_attempts : null;
+        showError(msg("wrong") + (count ? msg("count").split("%(n)s").join(count) : ""));
         return;
       }
       field.value = "";

@@ -79,9 +79,10 @@ def test_permission_matrix(client, opening_world):
     for who in FIRMS:
         client.force_login(w[who])
         status = client.get(f"{API}/{section}").json()
-        assert status["own_bid"]["bidder"] == OpeningBid.objects.get(
-            bidder__uscc=w["usccs"][who]
-        ).bidder.name
+        assert (
+            status["own_bid"]["bidder"]
+            == OpeningBid.objects.get(bidder__uscc=w["usccs"][who]).bidder.name
+        )
         assert status["roll"] is None
     client.force_login(w["supervisor"])
     assert len(client.get(f"{API}/{section}").json()["roll"]) == 3
@@ -124,7 +125,9 @@ def test_permission_matrix(client, opening_world):
         "centre_jk": 404,
         **api_nobody,
     }
-    _post_json(client, w, f"{API}/objections/{objection.pk}/answer", answer_refused, {"answer": "答"})
+    _post_json(
+        client, w, f"{API}/objections/{objection.pk}/answer", answer_refused, {"answer": "答"}
+    )
     check_matrix(
         client,
         {f"/bidding/openings/objections/{objection.pk}/answer/": {"bidder2": 403, **nobody}},

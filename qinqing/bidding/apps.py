@@ -12,6 +12,7 @@ class BiddingConfig(AppConfig):
         from qinqing.core.frontdoor import register_door
 
         register_door(frontdoor.door)
+        register_door(frontdoor.opening_records_door)
         from qinqing.bidding import permissions, todos  # noqa: F401  (registrations)
         from qinqing.core.navigation import NavEntry, register_nav
 

@@ -125,6 +125,7 @@ urlpatterns = [
     path("openings/sections/<int:pk>/objections/", opening_views.object_, name="opening_object"),
     path("openings/sections/<int:pk>/close/", opening_views.close, name="opening_close"),
     path("openings/objections/<int:pk>/answer/", opening_views.answer, name="opening_answer"),
+    path("openings/records/", opening_views.record_list, name="opening_records"),
     path("openings/records/<int:pk>/", opening_views.record, name="opening_record"),
     path("openings/records/<int:pk>/pdf/", opening_views.record_pdf, name="opening_record_pdf"),
 ]

@@ -207,6 +207,15 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("bidding:opening_hall", pk=pk)
 
 
+def record_list(request: HttpRequest) -> HttpResponse:
+    """The public list of opening records (no sign-in), newest first."""
+    return render(
+        request,
+        "bidding/opening/record_list.html",
+        {"openings": selectors.public_records()[:200]},
+    )
+
+
 def record(request: HttpRequest, pk: int) -> HttpResponse:
     """The public opening record (no sign-in), once the opening is over."""
     opening = selectors.public_record(pk=pk)

@@ -47,6 +47,7 @@ def test_permission_matrix(client, opening_world):
         f"/bidding/openings/records/{section}/pdf/": {ANONYMOUS: 404, "centre_wh": 404},
         f"{API}/{section}": {**PARTIES, **FIRMS, "bidder3": 404, **api_nobody},
         f"{API}/{section}/record": {ANONYMOUS: 404, "agent": 404},
+        "/bidding/openings/records/": {ANONYMOUS: 200, "bidder": 200},
         # not opened yet
         f"{API}/{section}/read-out": {"agent": 404, "bidder": 404},
     }
@@ -167,5 +168,9 @@ def test_permission_matrix(client, opening_world):
         f"/bidding/openings/records/{section}/": public,
         f"{API}/{section}/record": public,
         f"/bidding/openings/records/{section}/pdf/": {ANONYMOUS: 200},
+        "/bidding/openings/records/": public,
     }
     check_matrix(client, after, w)
+    client.logout()
+    listed = client.get("/bidding/openings/records/").content.decode()
+    assert f"/bidding/openings/records/{section}/" in listed

@@ -91,3 +91,30 @@ def test_the_scoring_page_takes_a_sealed_sections_prices_from_the_opening(client
     submit(w, "bidder")
     page = client.get(url).content.decode()
     assert "取自开标时投标人解密的开标一览表" in page and 'name="price-' not in page
+
+
+def test_todos_the_host_opens_and_the_bidder_decrypts(client, opening_world):
+    from qinqing.bidding.opening.services import opening_start
+    from qinqing.bidding.opening.todos import opening_bidder, opening_host
+
+    w = opening_world
+    for who in ("bidder", "bidder2", "bidder4"):
+        submit(w, who)
+    assert opening_host(w["agent"])[0].count == 0  # the deadline is ahead
+    pass_deadline(w)
+    (item,) = opening_host(w["agent"])
+    assert item.count == 1 and item.url == f"/bidding/openings/sections/{w['section'].pk}/"
+    assert opening_host(w["centre_wh"])[0].count == 1
+    assert opening_host(w["centre_jk"])[0].count == 0  # a guest centre does not host
+    assert opening_host(w["bidder"]) == [] and opening_host(w["tenderer"]) == []
+    assert opening_bidder(w["bidder"])[0].count == 0  # not opened yet
+    opening_start(actor=w["agent"], section=w["section"])
+    assert opening_host(w["agent"])[0].count == 0
+    (item,) = opening_bidder(w["bidder"])
+    assert item.count == 1 and item.url.endswith(f"/openings/sections/{w['section'].pk}/")
+    assert item.due is not None
+    assert opening_bidder(w["bidder3"])[0].count == 0  # not registered
+    assert opening_bidder(w["bidder5"])[0].count == 0  # registered, no bid
+    assert opening_bidder(w["agent"]) == []
+    client.force_login(w["bidder"])
+    assert client.get(item.url).status_code == 200

@@ -19,6 +19,7 @@ from qinqing.bidding.opening.tests.conftest import (
     submit,
 )
 from qinqing.core.models import AuditEntry
+from qinqing.core.tests.test_browser_a11y import _violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,6 +45,8 @@ def test_bidder_decrypts_its_bid_in_chromium(browser_page, live_url, opening_wor
     page.goto(f"{live_url}/bidding/openings/sections/{w['section'].pk}/")
     page.get_by_text("口令只在本浏览器中使用").wait_for()  # the script is ready
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    found = _violations(axe, page, "hall")
 
     # a wrong passphrase: the unwrap fails in the browser, reported and counted
     page.get_by_label("解密口令").fill("这不是正确的口令 0000")
@@ -74,3 +77,5 @@ def test_bidder_decrypts_its_bid_in_chromium(browser_page, live_url, opening_wor
     assert Opening.objects.get().status == Opening.Status.READING
     page.locator("#read-out").get_by_text("11,800,000.00").wait_for(timeout=15000)
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    found += _violations(axe, page, "read-out")
+    assert not found, "\n".join(found)

@@ -26,7 +26,11 @@ def test_the_host_opens_the_hall_by_its_form(client, opening_world):
     client.post(f"{hall}start/", {"window_minutes": "30", "late_treatment": "withdrawn"})
     assert not Opening.objects.exists()
     assert "第三十四条" in client.get(hall).content.decode()
+    assert hall in client.get(f"/bidding/bids/received/{w['section'].pk}/").content.decode()
     pass_deadline(w)
+    client.force_login(w["bidder"])
+    assert hall in client.get("/bidding/bids/").content.decode()  # 我的投标 leads to the hall
+    client.force_login(w["agent"])
     # a window outside the bounds is refused
     client.post(f"{hall}start/", {"window_minutes": "241", "late_treatment": "withdrawn"})
     assert not Opening.objects.exists()

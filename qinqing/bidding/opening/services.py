@@ -11,6 +11,7 @@ import tempfile
 import uuid
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.core.files.base import File
 from django.db import transaction
 from django.db.models import F
@@ -27,6 +28,8 @@ from qinqing.core.audit import audit_log
 from qinqing.core.documents import document_request
 from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import GeneratedDocument
+from qinqing.core.notifier import Message, notification_send_many
+from qinqing.core.roles import Role
 
 # the opening reads what was accepted at submission; the cap there is the per-file cap
 MAX_FILE_BYTES = 1 << 40
@@ -121,7 +124,32 @@ def opening_start(
                 organisation=_host_org(section),
                 detail=detail,
             )
+            _call_bidders(section, opening, [bid.bidder.uscc for bid in live])
     return opening
+
+
+def _call_bidders(section: Section, opening: Opening, usccs: list[str]) -> int:
+    """Call every bidder to decrypt (电子招标投标办法 Art.30): an in-app message to each account
+    holding the bidder role at a firm with a bid at the opening, delivered after the commit."""
+    users = (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            role_grants__role=Role.BIDDER,
+            role_grants__organisation__uscc__in=usccs,
+            role_grants__organisation__is_active=True,
+        )
+        .distinct()
+    )
+    until = _local(opening.decrypt_until)
+    body = (
+        f"“{section.project.name}”{section.name}已开标。请在 {until:%Y年%m月%d日 %H:%M} 前"
+        "登录开标大厅，输入递交时设定的解密口令解密本单位的投标文件；"
+        f"逾期未解密的，{opening.get_late_treatment_display()}。"
+    )
+    messages = [Message("in_app", "开标：请解密投标文件", body, recipient=u) for u in users]
+    notification_send_many(actor=None, messages=messages, on_commit=True)
+    return len(messages)
 
 
 # --- decryption ----------------------------------------------------------------------------

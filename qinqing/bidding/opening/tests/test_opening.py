@@ -32,7 +32,7 @@ from qinqing.bidding.opening.tests.conftest import (
 )
 from qinqing.bidding.projects.services import bid_prices_record
 from qinqing.core.errors import ConflictError
-from qinqing.core.models import AuditEntry
+from qinqing.core.models import AuditEntry, Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +77,10 @@ def test_full_opening_through_the_api(client, opening_world, tmp_path):
     opening = Opening.objects.get()
     assert opening.decrypt_until == opening.started_at + timedelta(minutes=45)
     assert response.json()["bids_total"] == 3
+    # every bidder is called to decrypt, in its in-app inbox, with the window's end
+    called = Notification.objects.filter(channel="in_app", subject="开标：请解密投标文件")
+    assert sorted(n.recipient.username for n in called) == ["bidder", "bidder2", "bidder4"]
+    assert "视为撤回投标文件" in called.first().body
 
     # a bidder sees its own bid (with what its browser needs) and no other's, no price yet
     client.force_login(w["bidder2"])

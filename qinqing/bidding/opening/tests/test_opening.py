@@ -31,8 +31,9 @@ from qinqing.bidding.opening.tests.conftest import (
     submit_with_command,
 )
 from qinqing.bidding.projects.services import bid_prices_record
+from qinqing.core.documents import pdf_from_html
 from qinqing.core.errors import ConflictError
-from qinqing.core.models import AuditEntry, Notification
+from qinqing.core.models import AuditEntry, GeneratedDocument, Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -161,6 +162,11 @@ def test_full_opening_through_the_api(client, opening_world, tmp_path):
     assert "工期在唱标时已读明" in page.content.decode()
     html = services.record_html(opening)
     assert "示例投标人0" in html and opening.record_sha256 in html
+    # the PDF was asked of the queue at the close, from the frozen record
+    document = GeneratedDocument.objects.get(pk=close.detail["document"])
+    assert document.filename == f"opening-record-{w['section'].pk}.pdf"
+    assert document.params == {"html": html}
+    assert pdf_from_html(html).startswith(b"%PDF-")
     assert [a for a in _actions() if a.startswith("opening.")] == [
         "opening.start",
         "opening.decrypt",

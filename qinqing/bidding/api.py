@@ -9,6 +9,7 @@ from qinqing.bidding.bids import api as bids_api
 from qinqing.bidding.draw import api as draw_api
 from qinqing.bidding.evaluation import api as evaluation_api
 from qinqing.bidding.opendata import api as opendata_api
+from qinqing.bidding.opening import api as opening_api
 from qinqing.bidding.projects import api as projects_api
 from qinqing.bidding.report import api as report_api
 
@@ -23,6 +24,7 @@ router.add_router("", opendata_api.router)
 router.add_router("", evaluation_api.router)
 router.add_router("", report_api.router)
 router.add_router("", bids_api.router)
+router.add_router("", opening_api.router)
 
 # The expert's workstation (/api/v1/bidding/workstation/…), with the report's signing on it.
 workstation_router = evaluation_api.workstation_router

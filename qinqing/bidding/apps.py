@@ -12,6 +12,7 @@ class BiddingConfig(AppConfig):
         from qinqing.core.frontdoor import register_door
 
         register_door(frontdoor.door)
+        register_door(frontdoor.opening_records_door)
         from qinqing.bidding import permissions, todos  # noqa: F401  (registrations)
         from qinqing.core.navigation import NavEntry, register_nav
 
@@ -62,6 +63,12 @@ class BiddingConfig(AppConfig):
                 section,
                 260,
             )
+        )
+        register_nav(
+            NavEntry(_("开标大厅"), "bidding:opening_list", "bidding.view_opening", section, 208)
+        )
+        register_nav(
+            NavEntry(_("开标大厅"), "bidding:opening_list", "bidding.attend_opening", section, 246)
         )
         register_nav(NavEntry(_("我的投标"), "bidding:my_bids", "bidding.submit_bid", section, 245))
         register_nav(

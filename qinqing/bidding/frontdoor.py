@@ -20,3 +20,17 @@ def door(request) -> PublicDoor:
         order=60,
         icon="证",
     )
+
+
+def opening_records_door(request) -> PublicDoor:
+    return PublicDoor(
+        title=_("开标记录公开"),
+        text=_(
+            "不见面开标结束后，开标记录（投标人、报价、工期、解密情况、现场异议及答复）"
+            "向社会公开，可下载 PDF。"
+        ),
+        url=reverse("bidding:opening_records"),
+        action=_("查看开标记录"),
+        order=61,
+        icon="开",
+    )

@@ -43,6 +43,7 @@ from qinqing.bidding.experts.models import (
     ExpertSpeciality,
     Speciality,
 )
+from qinqing.bidding.opening.models import Objection, OpenedFile, Opening, OpeningBid
 from qinqing.bidding.projects.models import (
     Bidder,
     BidderSize,
@@ -109,6 +110,10 @@ __all__ = [
     "LowBidVote",
     "ManualExclusion",
     "NotInBackups",
+    "Objection",
+    "OpenedFile",
+    "Opening",
+    "OpeningBid",
     "PriceFormula",
     "ProcurementCategory",
     "Project",

@@ -287,3 +287,6 @@ register_policy(
 
 # Sealed bids (QQ-SEAL-1): their policies live with the capability.
 from qinqing.bidding.bids import permissions as _bids_permissions  # noqa: E402, F401
+
+# The remote opening (不见面开标): its policies live with the capability.
+from qinqing.bidding.opening import permissions as _opening_permissions  # noqa: E402, F401

@@ -7,6 +7,7 @@ from qinqing.bidding.evaluation import live_views
 from qinqing.bidding.evaluation import views as evaluation_views
 from qinqing.bidding.experts import self_service_views
 from qinqing.bidding.experts import views as expert_views
+from qinqing.bidding.opening import views as opening_views
 from qinqing.bidding.projects import views as project_views
 from qinqing.bidding.report import views as report_views
 from qinqing.bidding.seating import views as seating_views
@@ -116,4 +117,15 @@ urlpatterns = [
     ),
     path("bids/received/", bid_views.received_list, name="received_list"),
     path("bids/received/<int:pk>/", bid_views.section_received, name="section_received"),
+    # the remote opening (不见面开标): opening/views.py
+    path("openings/", opening_views.hall_list, name="opening_list"),
+    path("openings/sections/<int:pk>/", opening_views.hall, name="opening_hall"),
+    path("openings/sections/<int:pk>/live/", opening_views.hall_live, name="opening_live"),
+    path("openings/sections/<int:pk>/start/", opening_views.start, name="opening_start"),
+    path("openings/sections/<int:pk>/objections/", opening_views.object_, name="opening_object"),
+    path("openings/sections/<int:pk>/close/", opening_views.close, name="opening_close"),
+    path("openings/objections/<int:pk>/answer/", opening_views.answer, name="opening_answer"),
+    path("openings/records/", opening_views.record_list, name="opening_records"),
+    path("openings/records/<int:pk>/", opening_views.record, name="opening_record"),
+    path("openings/records/<int:pk>/pdf/", opening_views.record_pdf, name="opening_record_pdf"),
 ]

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -37,6 +38,7 @@ from qinqing.bidding.projects import services as project_services
 from qinqing.bidding.seating import selectors as seating_selectors
 from qinqing.bidding.seating.workstation import my_seat
 from qinqing.core.errors import DomainError
+from qinqing.core.http import redirect_back
 from qinqing.core.lookups import int_or_404
 from qinqing.core.permissions import can
 from qinqing.core.rules import is_ascii_digits
@@ -369,6 +371,8 @@ def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
         EvaluationSession.Status.IN_PROGRESS,
         EvaluationSession.Status.CLOSED,
     )
+    # prices of a section with sealed bids come from the opening's decrypted schedules
+    sealed = session.section.bids.exists()
     if request.method == "POST":
         if not editable:
             raise Http404
@@ -451,6 +455,7 @@ def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
             "plan": plan,
             "bidders": bidders,
             "editable": editable,
+            "sealed": sealed,
             "manage": manage,
             "templates": CriteriaTemplate.objects.filter(method=method),
             "formulas": PriceFormula.choices,
@@ -631,4 +636,5 @@ def session_coefficient(request: HttpRequest, pk: int) -> HttpResponse:
             raise Http404
     except DomainError as exc:
         messages.error(request, exc.message)
-    return redirect("bidding:session_scoring", pk=session.pk)
+    # from the opening hall (opening/views.py) the draw returns there
+    return redirect_back(request, reverse("bidding:session_scoring", args=[session.pk]))

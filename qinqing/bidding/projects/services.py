@@ -35,7 +35,15 @@ class BidderIn:
 
 
 def bid_prices_record(*, actor, section: Section, prices: dict[int, Decimal]) -> int:
-    """Record the bid prices read out at the opening (开标记录), before the evaluation starts."""
+    """Record the bid prices read out at a room opening (开标记录), before the evaluation
+    starts. A section with sealed electronic bids takes its prices from the schedules
+    decrypted at the remote opening (opening/services.opening_decrypt), never from typing."""
+    if prices and section.bids.exists():
+        raise ConflictError(
+            "本标段为电子密封投标，投标报价取自开标时解密的开标一览表，不能手工录入",
+            field="prices",
+            code="sealed_bids",
+        )
     session = getattr(section, "session", None)
     if session is not None and session.status in (
         EvaluationSession.Status.IN_PROGRESS,

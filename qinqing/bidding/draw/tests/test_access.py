@@ -67,6 +67,23 @@ def test_permission_matrix(client, world):
         "/bidding/bids/received/": {**participants, "bidder": 403, **nobody},
         f"/bidding/bids/received/{session.section_id}/": {**participants, "bidder": 403, **nobody},
         "/api/v1/bidding/bids": {"bidder": 200, "tenderer": 403, ANONYMOUS: 401},
+        # the opening hall (opening/tests/test_access.py has the full matrix through the close)
+        "/bidding/openings/": {**participants, "bidder": 200, **nobody},
+        f"/bidding/openings/sections/{session.section_id}/": {
+            **participants,
+            "bidder": 404,  # its firm is not registered for this section
+            **nobody,
+        },
+        f"/bidding/openings/sections/{session.section_id}/live/": {"agent": 200, **nobody},
+        f"/bidding/openings/sections/{session.section_id}/start/": {ANONYMOUS: 302, "agent": 405},
+        f"/bidding/openings/records/{session.section_id}/": {ANONYMOUS: 404, "agent": 404},
+        f"/api/v1/bidding/openings/{session.section_id}": {
+            "tenderer": 200,
+            "bidder": 404,
+            "expert": 403,
+            ANONYMOUS: 401,
+        },
+        f"/api/v1/bidding/openings/{session.section_id}/record": {ANONYMOUS: 404},
     }
     check_matrix(client, matrix, world)
 

@@ -1,11 +1,17 @@
 from django.core.management.base import BaseCommand
 
 from qinqing.bidding.draw.services import outcomes_expire
+from qinqing.bidding.opening.services import openings_expire
 
 
 class Command(BaseCommand):
-    help = "Periodic: mark unanswered draw invitations past their deadline and call backups."
+    help = (
+        "Periodic: mark unanswered draw invitations past their deadline and call backups; "
+        "end the openings whose decryption window is over."
+    )
 
     def handle(self, *args, **options):
         expired = outcomes_expire()
         self.stdout.write(f"超时未答复：{expired} 人，已按序递补")
+        closed = openings_expire()
+        self.stdout.write(f"解密时限已过的开标：{closed} 个，未解密的投标文件已按招标文件处理")

@@ -39,6 +39,8 @@ LABELS = {
     "lowbid.flag": _("发现异常低价投标"),
     "lowbid.request": _("要求异常低价书面说明"),
     "lowbid.vote": _("表决异常低价说明"),
+    "time.extend": _("延长评标时间"),
+    "time.request": _("提出评标时间不够"),
     "member.join": _("加入评标委员会"),
     "member.withdraw": _("退出评标委员会"),
     "numbering.set": _("设置项目编号规则"),

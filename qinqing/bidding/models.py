@@ -33,6 +33,8 @@ from qinqing.bidding.evaluation.models import (
     Stage,
     TemplateItem,
     TieMethod,
+    TimeExtension,
+    TimeExtensionRequest,
 )
 from qinqing.bidding.experts.models import (
     Expert,
@@ -123,5 +125,7 @@ __all__ = [
     "Stage",
     "TemplateItem",
     "TieMethod",
+    "TimeExtension",
+    "TimeExtensionRequest",
     "Workstation",
 ]

@@ -284,3 +284,20 @@ register_policy(
     org_field="section__project__supervising_department",
     description="见证并列排名的抽签：项目的行政监督部门",
 )
+
+
+def _tenderer_q(grants: Grants) -> Q:
+    """Sessions whose project's tenderer the user acts for: the tenderer role at the project's
+    tenderer, or the agency role at the project's agency (招标代理机构 acts within the
+    tenderer's mandate, 招标投标法 Art.15)."""
+    return Q(section__project__tenderer__in=grants.org_ids(R.TENDERER)) | Q(
+        section__project__agency__in=grants.org_ids(R.TENDER_AGENT)
+    )
+
+
+register_policy(
+    "bidding.extend_time",
+    roles={R.TENDERER, R.TENDER_AGENT},
+    scope=lambda grants, qs: qs.filter(_tenderer_q(grants)).distinct(),
+    description="延长评标时间（超过三分之一成员认为时间不够，实施条例第四十八条）：招标人或其代理机构",
+)

@@ -141,6 +141,8 @@ class LiveSessionOut(Schema):
     status: str
     status_label: str
     starts_at: datetime
+    ends_at: datetime
+    overtime: bool
     started_at: datetime | None
     chair_workstation: str | None
     paused: bool
@@ -158,6 +160,7 @@ class LiveBoardOut(Schema):
     stages: list[dict[str, Any]]
     workstations: list[dict[str, Any]]
     incidents: list[dict[str, Any]]
+    time_extension: dict[str, Any]
 
 
 class ReasonIn(Schema):

@@ -6,7 +6,9 @@
 - expert (an account linked to a register entry): invitations to answer (by the SMS link or
   by telephone: the platform has no page where an account answers), today's session and its
   workstation;
-- bidder: clarifications to answer.
+- bidder: clarifications to answer;
+- tenderer and its agency: running evaluations where more than a third of the members declared
+  the time too short, so that the tenderer must extend it (实施条例 Art.48 para.1).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from qinqing.bidding.evaluation import time_extension
 from qinqing.bidding.models import (
     Clarification,
     Draw,
@@ -222,6 +225,29 @@ def bidder(user):
                 "bidding:bidder_clarification", answering.first_pk, "bidding:bidder_clarifications"
             ),
             oldest=answering.oldest,
+            order=10,
+        )
+    ]
+
+
+@register
+def tenderer(user):
+    grants = grants_of(user)
+    if not (grants.has(Role.TENDERER) or grants.has(Role.TENDER_AGENT)):
+        return []
+    running = visible(
+        user,
+        "bidding.extend_time",
+        EvaluationSession.objects.filter(status=EvaluationSession.Status.IN_PROGRESS),
+    )
+    owed = [s.pk for s in running if time_extension.status(s)["required"]]
+    extending = tally(EvaluationSession.objects.filter(pk__in=owed), oldest="started_at")
+    return [
+        TodoItem(
+            _("待延长评标时间"),
+            extending.count,
+            _url("bidding:session_time", extending.first_pk, "bidding:session_list"),
+            oldest=extending.oldest,
             order=10,
         )
     ]

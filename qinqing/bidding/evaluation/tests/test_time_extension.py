@@ -235,3 +235,39 @@ def test_permission_matrix_of_the_time_pages(client, running):
     check_matrix(client, {url: {"agent": 302}}, running, method="post", data=data)
     assert TimeExtension.objects.get().decided_by == running["agent"]
     assert EvaluationSession.objects.get(pk=session.pk).ends_at > session.ends_at
+
+
+def test_the_tenderer_and_the_agency_are_told_to_extend(running):
+    from django.contrib.auth import get_user_model
+
+    from qinqing.bidding import todos
+    from qinqing.core.models import Organisation, RoleGrant
+    from qinqing.core.roles import Role
+
+    def owed(user):
+        return {str(i.label): i for i in todos.tenderer(user)}["待延长评标时间"]
+
+    session, seats = running["session"], running["seats"]
+    other = get_user_model().objects.create_user("other_tenderer")
+    RoleGrant.objects.create(
+        user=other,
+        role=Role.TENDERER,
+        organisation=Organisation.objects.create(
+            code="other-tenderer", name="另一招标人", kind=Organisation.Kind.FIRM
+        ),
+    )
+    _request(seats[0])
+    assert owed(running["tenderer"]).count == 0  # 1 of 5 is not more than a third
+    _request(seats[1])
+    for name in ("tenderer", "agent"):
+        item = owed(running[name])
+        assert item.count == 1 and item.url == f"/bidding/sessions/{session.pk}/time/"
+    assert owed(other).count == 0
+    assert todos.tenderer(running["supervisor"]) == []
+    time_extension.time_extension_decide(
+        actor=running["tenderer"],
+        session=session,
+        new_ends_at=session.ends_at + timedelta(hours=1),
+        reason="延长",
+    )
+    assert owed(running["agent"]).count == 0

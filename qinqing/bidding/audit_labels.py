@@ -39,6 +39,8 @@ LABELS = {
     "lowbid.flag": _("发现异常低价投标"),
     "lowbid.request": _("要求异常低价书面说明"),
     "lowbid.vote": _("表决异常低价说明"),
+    "representative.name": _("指派招标人代表"),
+    "representative.remove": _("撤回招标人代表"),
     "time.extend": _("延长评标时间"),
     "time.request": _("提出评标时间不够"),
     "member.join": _("加入评标委员会"),

@@ -53,6 +53,7 @@ from qinqing.bidding.projects.models import (
     Project,
     RuleSet,
     Section,
+    TendererRepresentative,
 )
 from qinqing.bidding.report.models import (
     ConductRating,
@@ -124,6 +125,7 @@ __all__ = [
     "Speciality",
     "Stage",
     "TemplateItem",
+    "TendererRepresentative",
     "TieMethod",
     "TimeExtension",
     "TimeExtensionRequest",

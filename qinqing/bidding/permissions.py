@@ -301,3 +301,10 @@ register_policy(
     scope=lambda grants, qs: qs.filter(_tenderer_q(grants)).distinct(),
     description="延长评标时间（超过三分之一成员认为时间不够，实施条例第四十八条）：招标人或其代理机构",
 )
+register_policy(
+    "bidding.name_representatives",
+    roles={R.TENDERER, R.TENDER_AGENT},
+    scope=lambda grants, qs: qs.filter(_tenderer_q(grants)).distinct(),
+    description="指派招标人代表参加评标委员会（不超过成员总数的三分之一，招标投标法第三十七条）："
+    "招标人或其代理机构",
+)

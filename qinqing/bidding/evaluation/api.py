@@ -285,7 +285,7 @@ def sheet_get(request, stage: str):
 def sheet_put(request, stage: str, payload: EntriesIn):
     seat: Seat = request.auth
     sheet = scoring.sheet_save(
-        actor=seat.outcome.expert.user,
+        actor=seat.member.user,
         seat=seat,
         stage=_stage_value(stage),
         entries=_entries_in(payload.entries),
@@ -318,7 +318,7 @@ def sheet_submit(request, stage: str, payload: Body[SubmitIn | None] = None):
     seat: Seat = request.auth
     entries = payload.entries if payload is not None else None
     sheet = scoring.sheet_submit(
-        actor=seat.outcome.expert.user,
+        actor=seat.member.user,
         seat=seat,
         stage=_stage_value(stage),
         entries=None if entries is None else _entries_in(entries),
@@ -357,7 +357,7 @@ def deviation_explain(request, note_id: int, payload: ExplanationIn):
         DeviationNote.objects.select_related("sheet"), pk=note_id, sheet__seat=seat
     )
     scoring.deviation_explain(
-        actor=seat.outcome.expert.user, seat=seat, note=note, explanation=payload.explanation
+        actor=seat.member.user, seat=seat, note=note, explanation=payload.explanation
     )
     return {"id": note.pk, "explained": True}
 
@@ -370,9 +370,7 @@ def deviation_explain(request, note_id: int, payload: ExplanationIn):
 )
 def stage_close(request, stage: str):
     seat: Seat = request.auth
-    state = scoring.stage_close(
-        actor=seat.outcome.expert.user, seat=seat, stage=_stage_value(stage)
-    )
+    state = scoring.stage_close(actor=seat.member.user, seat=seat, stage=_stage_value(stage))
     session = seat.outcome.session
     current = selectors.current_stage(session)
     return {
@@ -395,7 +393,7 @@ def sheet_reopen(request, sheet_id: int, payload: ReasonIn):
     seat: Seat = request.auth
     sheet = get_object_or_404(ScoreSheet, pk=sheet_id, session=seat.outcome.session)
     sheet = scoring.sheet_reopen(
-        actor=seat.outcome.expert.user, seat=seat, sheet=sheet, reason=payload.reason
+        actor=seat.member.user, seat=seat, sheet=sheet, reason=payload.reason
     )
     return {"id": sheet.pk, "status": sheet.status}
 

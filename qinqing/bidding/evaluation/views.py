@@ -107,7 +107,7 @@ def workstation_sheet(request: HttpRequest, stage: str) -> HttpResponse:
     criteria = list(selectors.stage_criteria(session, stage))
     bidders = list(selectors.scored_bidders(session, stage))
     if request.method == "POST":
-        actor = seat.outcome.expert.user
+        actor = seat.member.user
         try:
             entries = _parse_entries(request.POST, stage, criteria, bidders)
             scoring.sheet_save(actor=actor, seat=seat, stage=stage, entries=entries)
@@ -168,7 +168,7 @@ def workstation_action(request: HttpRequest) -> HttpResponse:
     seat = _seat_or_signin(request)
     if seat is None:
         return redirect("bidding:signin")
-    actor = seat.outcome.expert.user
+    actor = seat.member.user
     op = request.POST.get("op")
     try:
         if op == "explain":
@@ -570,7 +570,7 @@ def workstation_low_bids(request: HttpRequest) -> HttpResponse:
     if not seating_selectors.committee_seats(session).filter(pk=seat.pk).exists():
         return redirect("bidding:workstation")
     if request.method == "POST":
-        actor = seat.outcome.expert.user
+        actor = seat.member.user
         flag = get_object_or_404(
             LowBidFlag, pk=int_or_404(request.POST.get("flag")), session=session
         )
@@ -659,7 +659,7 @@ def workstation_time(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             time_extension.time_extension_request(
-                actor=seat.outcome.expert.user, seat=seat, reason=form.cleaned_data["reason"]
+                actor=seat.member.user, seat=seat, reason=form.cleaned_data["reason"]
             )
         except DomainError as exc:
             if exc.field == "reason":

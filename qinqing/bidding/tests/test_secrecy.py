@@ -176,7 +176,7 @@ ROUTES = {
     "session": """session_detail session_close session_start chair_appoint session_scoring
         lot_witness report_detail report_build report_refusal report_rate report_pdf fee_sheet
         fee_export live live_board incident_open session_clarifications session_time
-        session_coefficient""",
+        session_coefficient session_representatives""",
     "quota": "draw_commit quota_exclude",
     "draw": "draw_detail draw_names proof_detail",
     "outcome": "outcome_answer",

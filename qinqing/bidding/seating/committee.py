@@ -108,7 +108,8 @@ def signin_verify(*, challenge: SignInCode, code: str, id_last4: str) -> Seat:
     with transaction.atomic():
         locked = otp.code_lock(policy=SIGNIN, pk=challenge.pk)
         seat = (
-            Seat.objects.select_for_update()
+            # the seat row only: the expert and the representative are outer joins
+            Seat.objects.select_for_update(of=("self",))
             .select_related("outcome__expert", "outcome__representative", "seating__centre")
             .filter(pk=locked.subject_id)
             .first()

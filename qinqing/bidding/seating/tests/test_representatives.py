@@ -35,7 +35,7 @@ from qinqing.core.errors import ConflictError, DomainError
 from qinqing.core.models import AuditEntry
 from qinqing.core.testing import ANONYMOUS, check_matrix
 
-OUTSIDERS = ["editor", "judge", "creditor", "enterprise", "expert"]
+OUTSIDERS = ["editor", "judge", "creditor", "enterprise", "expert", "bidder"]
 
 
 def _name(world, n=1, who="tenderer", phone=None):

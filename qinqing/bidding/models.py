@@ -34,6 +34,8 @@ from qinqing.bidding.evaluation.models import (
     Stage,
     TemplateItem,
     TieMethod,
+    TimeExtension,
+    TimeExtensionRequest,
 )
 from qinqing.bidding.experts.models import (
     Expert,
@@ -53,6 +55,7 @@ from qinqing.bidding.projects.models import (
     Project,
     RuleSet,
     Section,
+    TendererRepresentative,
 )
 from qinqing.bidding.report.models import (
     ConductRating,
@@ -131,6 +134,9 @@ __all__ = [
     "Speciality",
     "Stage",
     "TemplateItem",
+    "TendererRepresentative",
     "TieMethod",
+    "TimeExtension",
+    "TimeExtensionRequest",
     "Workstation",
 ]

@@ -285,6 +285,31 @@ register_policy(
     description="见证并列排名的抽签：项目的行政监督部门",
 )
 
+
+def _tenderer_q(grants: Grants) -> Q:
+    """Sessions whose project's tenderer the user acts for: the tenderer role at the project's
+    tenderer, or the agency role at the project's agency (招标代理机构 acts within the
+    tenderer's mandate, 招标投标法 Art.15)."""
+    return Q(section__project__tenderer__in=grants.org_ids(R.TENDERER)) | Q(
+        section__project__agency__in=grants.org_ids(R.TENDER_AGENT)
+    )
+
+
+register_policy(
+    "bidding.extend_time",
+    roles={R.TENDERER, R.TENDER_AGENT},
+    scope=lambda grants, qs: qs.filter(_tenderer_q(grants)).distinct(),
+    description="延长评标时间（超过三分之一成员认为时间不够，实施条例第四十八条）：招标人或其代理机构",
+)
+register_policy(
+    "bidding.name_representatives",
+    roles={R.TENDERER, R.TENDER_AGENT},
+    scope=lambda grants, qs: qs.filter(_tenderer_q(grants)).distinct(),
+    description="指派招标人代表参加评标委员会（不超过成员总数的三分之一，招标投标法第三十七条）："
+    "招标人或其代理机构",
+)
+
+
 # Sealed bids (QQ-SEAL-1): their policies live with the capability.
 from qinqing.bidding.bids import permissions as _bids_permissions  # noqa: E402, F401
 

@@ -6,7 +6,9 @@
 - expert (an account linked to a register entry): invitations to answer (by the SMS link or
   by telephone: the platform has no page where an account answers), today's session and its
   workstation;
-- bidder: clarifications to answer; sections registered for, still open, without its sealed bid.
+- bidder: clarifications to answer; sections registered for, still open, without its sealed bid;
+- tenderer and its agency: running evaluations where more than a third of the members declared
+  the time too short, so that the tenderer must extend it (实施条例 Art.48 para.1).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.bidding.bids.permissions import firm_usccs
+from qinqing.bidding.evaluation import time_extension
 from qinqing.bidding.models import (
     Bid,
     Clarification,
@@ -251,6 +254,29 @@ def _bids_to_submit(user) -> TodoItem:
         note=_("在浏览器中加密后递交；截止时间后不再接受"),
         order=5,
     )
+
+
+@register
+def tenderer(user):
+    grants = grants_of(user)
+    if not (grants.has(Role.TENDERER) or grants.has(Role.TENDER_AGENT)):
+        return []
+    running = visible(
+        user,
+        "bidding.extend_time",
+        EvaluationSession.objects.filter(status=EvaluationSession.Status.IN_PROGRESS),
+    )
+    owed = [s.pk for s in running if time_extension.status(s)["required"]]
+    extending = tally(EvaluationSession.objects.filter(pk__in=owed), oldest="started_at")
+    return [
+        TodoItem(
+            _("待延长评标时间"),
+            extending.count,
+            _url("bidding:session_time", extending.first_pk, "bidding:session_list"),
+            oldest=extending.oldest,
+            order=10,
+        )
+    ]
 
 
 register_entry(EntryPoint(Role.EXPERT, _("专家自助：请假与回避关系"), "bidding:self_start", 10))

@@ -81,6 +81,13 @@ urlpatterns = [
     path("sessions/<int:pk>/fees/", report_views.fee_sheet, name="fee_sheet"),
     path("sessions/<int:pk>/fees.xlsx", report_views.fee_export, name="fee_export"),
     path("fees/standards/", report_views.fee_standards, name="fee_standards"),
+    path("workstation/time/", evaluation_views.workstation_time, name="workstation_time"),
+    path(
+        "sessions/<int:pk>/representatives/",
+        seating_views.session_representatives,
+        name="session_representatives",
+    ),
+    path("sessions/<int:pk>/time/", evaluation_views.session_time, name="session_time"),
     path("workstation/report/", report_views.workstation_report, name="workstation_report"),
     # clarifications (Art.52), live supervision and incidents: live_views.py
     path("live/", live_views.live_list, name="live_list"),

@@ -96,7 +96,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 _("抽中专家的答复"),
                 [
                     (str(answers.get(row["status"], row["status"])), row["n"])
-                    for row in DrawOutcome.objects.filter(session_id__in=ids)
+                    # drawn experts only: the tenderer's representatives are named, not drawn
+                    for row in DrawOutcome.objects.filter(session_id__in=ids, draw__isnull=False)
                     .values("status")
                     .annotate(n=Count("pk"))
                     .order_by("-n")

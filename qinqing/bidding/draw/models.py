@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qinqing.bidding.draw import rules
 from qinqing.bidding.experts.models import Expert, Speciality
-from qinqing.bidding.projects.models import EvaluationSession
+from qinqing.bidding.projects.models import EvaluationSession, TendererRepresentative
 from qinqing.core.models import Organisation
 
 
@@ -186,6 +186,7 @@ class DrawOutcome(models.Model):
     class Role(models.TextChoices):
         PRINCIPAL = "principal", _("正选")
         BACKUP = "backup", _("备选")
+        REPRESENTATIVE = "representative", _("招标人代表")
 
     class Status(models.TextChoices):
         WAITING = "waiting", _("备选待递补")
@@ -200,8 +201,14 @@ class DrawOutcome(models.Model):
     # An expert in one of these states holds the session's time slot.
     HOLDING = (Status.NOTIFIED, Status.CONFIRMED)
 
+    # A tenderer's representative is a member without a draw: no draw, no expert (Art.37).
     draw = models.ForeignKey(
-        Draw, verbose_name=_("抽取"), on_delete=models.CASCADE, related_name="outcomes"
+        Draw,
+        verbose_name=_("抽取"),
+        on_delete=models.CASCADE,
+        related_name="outcomes",
+        null=True,
+        blank=True,
     )
     expert = models.ForeignKey(
         Expert,
@@ -209,12 +216,22 @@ class DrawOutcome(models.Model):
         on_delete=models.PROTECT,
         related_name="outcomes",
         db_index=False,  # outcome_expert_seat_idx starts with it
+        null=True,
+        blank=True,
+    )
+    representative = models.OneToOneField(
+        TendererRepresentative,
+        verbose_name=_("招标人代表"),
+        on_delete=models.CASCADE,
+        related_name="outcome",
+        null=True,
+        blank=True,
     )
     session = models.ForeignKey(
         EvaluationSession, verbose_name=_("评标场次"), on_delete=models.PROTECT, related_name="+"
     )
     position = models.PositiveSmallIntegerField(_("抽取序位"))
-    role = models.CharField(_("身份"), max_length=10, choices=Role.choices)
+    role = models.CharField(_("身份"), max_length=14, choices=Role.choices)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices)
     reason = models.CharField(_("原因"), max_length=500, blank=True)
     respond_by = models.DateTimeField(_("答复期限"), null=True, blank=True)
@@ -229,6 +246,18 @@ class DrawOutcome(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["draw", "position"], name="outcome_position_unique"),
             models.UniqueConstraint(fields=["draw", "expert"], name="outcome_expert_unique"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(draw__isnull=False, expert__isnull=False, representative__isnull=True)
+                    | models.Q(
+                        draw__isnull=True,
+                        expert__isnull=True,
+                        representative__isnull=False,
+                        role="representative",
+                    )
+                ),
+                name="outcome_expert_or_representative",
+            ),
         ]
         indexes = [
             # An expert's seats (pools._seats, the eligibility triggers) from the index alone.
@@ -239,7 +268,15 @@ class DrawOutcome(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.representative_id is not None:
+            return f"{self.representative.code}"
         return f"{self.draw.draw_id} #{self.position + 1} {self.expert.code}"
+
+    @property
+    def member(self):
+        """The expert or the tenderer's representative this membership is for (both have
+        code, name, phone, id_last4, masked_id_number and user)."""
+        return self.expert if self.expert_id is not None else self.representative
 
 
 class NotInBackups(models.Manager):

@@ -141,7 +141,9 @@ def exclusion_add(*, actor, quota: DrawQuota, expert: Expert, reason: str) -> Ma
 
 def _seated_codes(session: EvaluationSession) -> frozenset[str]:
     return frozenset(
-        DrawOutcome.objects.filter(session=session).values_list("expert__code", flat=True)
+        DrawOutcome.objects.filter(session=session, expert__isnull=False).values_list(
+            "expert__code", flat=True
+        )
     )
 
 

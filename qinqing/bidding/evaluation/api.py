@@ -141,6 +141,8 @@ class LiveSessionOut(Schema):
     status: str
     status_label: str
     starts_at: datetime
+    ends_at: datetime
+    overtime: bool
     started_at: datetime | None
     chair_workstation: str | None
     paused: bool
@@ -158,6 +160,7 @@ class LiveBoardOut(Schema):
     stages: list[dict[str, Any]]
     workstations: list[dict[str, Any]]
     incidents: list[dict[str, Any]]
+    time_extension: dict[str, Any]
 
 
 class ReasonIn(Schema):
@@ -282,7 +285,7 @@ def sheet_get(request, stage: str):
 def sheet_put(request, stage: str, payload: EntriesIn):
     seat: Seat = request.auth
     sheet = scoring.sheet_save(
-        actor=seat.outcome.expert.user,
+        actor=seat.member.user,
         seat=seat,
         stage=_stage_value(stage),
         entries=_entries_in(payload.entries),
@@ -315,7 +318,7 @@ def sheet_submit(request, stage: str, payload: Body[SubmitIn | None] = None):
     seat: Seat = request.auth
     entries = payload.entries if payload is not None else None
     sheet = scoring.sheet_submit(
-        actor=seat.outcome.expert.user,
+        actor=seat.member.user,
         seat=seat,
         stage=_stage_value(stage),
         entries=None if entries is None else _entries_in(entries),
@@ -354,7 +357,7 @@ def deviation_explain(request, note_id: int, payload: ExplanationIn):
         DeviationNote.objects.select_related("sheet"), pk=note_id, sheet__seat=seat
     )
     scoring.deviation_explain(
-        actor=seat.outcome.expert.user, seat=seat, note=note, explanation=payload.explanation
+        actor=seat.member.user, seat=seat, note=note, explanation=payload.explanation
     )
     return {"id": note.pk, "explained": True}
 
@@ -367,9 +370,7 @@ def deviation_explain(request, note_id: int, payload: ExplanationIn):
 )
 def stage_close(request, stage: str):
     seat: Seat = request.auth
-    state = scoring.stage_close(
-        actor=seat.outcome.expert.user, seat=seat, stage=_stage_value(stage)
-    )
+    state = scoring.stage_close(actor=seat.member.user, seat=seat, stage=_stage_value(stage))
     session = seat.outcome.session
     current = selectors.current_stage(session)
     return {
@@ -392,7 +393,7 @@ def sheet_reopen(request, sheet_id: int, payload: ReasonIn):
     seat: Seat = request.auth
     sheet = get_object_or_404(ScoreSheet, pk=sheet_id, session=seat.outcome.session)
     sheet = scoring.sheet_reopen(
-        actor=seat.outcome.expert.user, seat=seat, sheet=sheet, reason=payload.reason
+        actor=seat.member.user, seat=seat, sheet=sheet, reason=payload.reason
     )
     return {"id": sheet.pk, "status": sheet.status}
 

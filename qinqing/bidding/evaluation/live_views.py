@@ -305,7 +305,7 @@ def workstation_clarifications(request: HttpRequest) -> HttpResponse:
             bidder = get_object_or_404(session.section.bidders, pk=form.cleaned_data["bidder"])
             try:
                 clarifications.clarification_ask(
-                    actor=seat.outcome.expert.user,
+                    actor=seat.member.user,
                     seat=seat,
                     bidder=bidder,
                     question=form.cleaned_data["question"],

@@ -694,3 +694,82 @@ class LowBidVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.flag_id} · {self.seat_id}"
+
+
+class TimeExtension(models.Model):
+    """The tenderer's extension of the evaluation time once more than a third of the members
+    declared it too short (实施条例 Art.48 para.1): the end before and after, and why."""
+
+    session = models.ForeignKey(
+        EvaluationSession,
+        verbose_name=_("评标场次"),
+        on_delete=models.CASCADE,
+        related_name="time_extensions",
+    )
+    old_ends_at = models.DateTimeField(_("原结束时间"))
+    new_ends_at = models.DateTimeField(_("延长后结束时间"))
+    reason = models.CharField(_("延长理由"), max_length=500)
+    requests = models.PositiveSmallIntegerField(_("提出延长的成员人数"))
+    members = models.PositiveSmallIntegerField(_("评标委员会成员人数"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("决定人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("决定时间"))
+
+    class Meta:
+        verbose_name = _("评标时间延长")
+        verbose_name_plural = _("评标时间延长")
+        ordering = ["session", "decided_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(new_ends_at__gt=models.F("old_ends_at")),
+                name="time_extension_later",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} · {self.new_ends_at:%Y-%m-%d %H:%M}"
+
+
+class TimeExtensionRequest(models.Model):
+    """One member's declaration at the workstation that the evaluation time is too short; it is
+    answered by the extension it led to (a member may ask again after an extension)."""
+
+    session = models.ForeignKey(
+        EvaluationSession,
+        verbose_name=_("评标场次"),
+        on_delete=models.CASCADE,
+        related_name="time_requests",
+    )
+    seat = models.ForeignKey(
+        Seat, verbose_name=_("成员工位"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("理由"), max_length=500)
+    requested_at = models.DateTimeField(_("提出时间"))
+    extension = models.ForeignKey(
+        TimeExtension,
+        verbose_name=_("所获延长"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="answered",
+    )
+
+    class Meta:
+        verbose_name = _("评标时间不够的意见")
+        verbose_name_plural = _("评标时间不够的意见")
+        ordering = ["session", "requested_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seat"],
+                condition=models.Q(extension__isnull=True),
+                name="time_request_one_pending",
+            )
+        ]
+        indexes = [models.Index(fields=["session", "extension"], name="time_request_session_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} · {self.seat_id}"

@@ -669,3 +669,23 @@ def is_idle(last_seen_at: datetime | None, now: datetime, idle_minutes: int) -> 
     if last_seen_at is None:
         return False
     return now - last_seen_at > timedelta(minutes=idle_minutes)
+
+
+# --------------------------------------------------------------------------------------------
+# Time extension (实施条例 Art.48 para.1)
+# --------------------------------------------------------------------------------------------
+
+
+def time_extension_required(requests: int, members: int) -> bool:
+    """Must the tenderer extend the evaluation time?
+
+    招标投标法实施条例 Art.48 para.1: "超过三分之一的评标委员会成员认为评标时间不够的，招标人
+    应当适当延长" — strictly more than one third of the members: 3 of 9 is not enough, 4 of 9
+    is; 2 of 5 is; 1 of 3 is not, 2 of 3 is. `requests` counts the members (not requests)
+    who currently declare the time too short; the comparison is exact (3·requests > members).
+    """
+    if members < 1:
+        raise RuleError("评标委员会成员人数应为正数")
+    if not 0 <= requests <= members:
+        raise RuleError(f"认为评标时间不够的成员人数 {requests} 与成员总数 {members} 不符")
+    return 3 * requests > members

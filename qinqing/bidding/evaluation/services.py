@@ -238,9 +238,10 @@ def session_start_problems(session: EvaluationSession) -> list[str]:
     project = session.section.project
     problems = project_rules.bidders_sufficient(session.section.bidders.count())
     members = committee_seats(session).count()
+    representatives = committee_seats(session).filter(outcome__draw__isnull=True).count()
     problems += project_rules.committee_is_valid(
         members,
-        members,
+        members - representatives,
         project.rule_set.to_rules(),
         project.budget,
         complex_project=project.complex_or_significant,
@@ -250,7 +251,8 @@ def session_start_problems(session: EvaluationSession) -> list[str]:
 
 def session_start(*, actor, session: EvaluationSession) -> EvaluationSession:
     """Start the evaluation: refused with fewer than 3 bidders (实施条例 Art.44) or an invalid
-    committee (招标投标法 Art.37 with the rule set's numbers; committee = signed-in experts)."""
+    committee (招标投标法 Art.37 with the rule set's numbers; committee = the signed-in experts
+    and tenderer's representatives, the experts at least two thirds)."""
     if session.status in (EvaluationSession.Status.IN_PROGRESS, EvaluationSession.Status.CLOSED):
         raise ConflictError("评标已开始或已结束")
     if session.quotas.filter(draws__outcomes__status=DrawOutcome.Status.NOTIFIED).exists():
@@ -334,7 +336,8 @@ def member_withdraw(*, actor, seat: Seat, reason: str) -> Seat:
             organisation=seat.seating.centre,
             detail={"reason": reason, "workstation": seat.workstation.code, "voided_sheets": count},
         )
-        draw_services.backups_call_next(actor=actor, draw=outcome.draw)
+        if outcome.draw_id is not None:  # a representative is replaced by the tenderer's naming
+            draw_services.backups_call_next(actor=actor, draw=outcome.draw)
         # Deviation notes of an open stage are recomputed without the void sheet.
         state = EvaluationStage.objects.filter(
             session=session, status=EvaluationStage.Status.OPEN, stage__in=SHEET_STAGES

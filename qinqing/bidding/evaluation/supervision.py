@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
-from qinqing.bidding.evaluation import rules
+from qinqing.bidding.evaluation import rules, time_extension
 from qinqing.bidding.models import (
     SHEET_STAGES,
     DrawOutcome,
@@ -272,6 +272,9 @@ def live_board(session: EvaluationSession, *, now: datetime | None = None) -> di
             "status": session.status,
             "status_label": str(session.get_status_display()),
             "starts_at": session.starts_at,
+            "ends_at": session.ends_at,
+            # running past its end (as extended under 实施条例 Art.48 para.1)
+            "overtime": in_progress and now > session.ends_at,
             "started_at": session.started_at,
             "chair_workstation": session.chair.workstation.code if session.chair_id else None,
             "paused": any(i["open"] and i["pauses"] for i in incidents),
@@ -284,6 +287,38 @@ def live_board(session: EvaluationSession, *, now: datetime | None = None) -> di
         "stages": stage_rows,
         "workstations": rows,
         "incidents": incidents,
+        "time_extension": _time_extension(session),
+    }
+
+
+def _time_extension(session: EvaluationSession) -> dict:
+    """The members' declarations that the time is too short (by workstation) and the
+    extensions (实施条例 Art.48 para.1), for the board."""
+    state = time_extension.status(session)
+    return {
+        "requests": state["count"],
+        "members": state["members"],
+        "threshold": state["threshold"],
+        "required": state["required"],
+        "pending": [
+            {
+                "workstation": r.seat.workstation.code,
+                "reason": r.reason,
+                "requested_at": r.requested_at,
+            }
+            for r in state["requests"]
+        ],
+        "extensions": [
+            {
+                "old_ends_at": e.old_ends_at,
+                "new_ends_at": e.new_ends_at,
+                "reason": e.reason,
+                "requests": e.requests,
+                "members": e.members,
+                "decided_at": e.decided_at,
+            }
+            for e in state["extensions"]
+        ],
     }
 
 

@@ -13,7 +13,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qinqing.bidding.evaluation import low_bids, rules, scoring, selectors, services, supervision
+from qinqing.bidding.evaluation import (
+    low_bids,
+    rules,
+    scoring,
+    selectors,
+    services,
+    supervision,
+    time_extension,
+)
+from qinqing.bidding.evaluation.forms import TimeExtensionForm, TimeRequestForm
 from qinqing.bidding.models import (
     SHEET_STAGES,
     BidderSize,
@@ -100,7 +109,7 @@ def workstation_sheet(request: HttpRequest, stage: str) -> HttpResponse:
     criteria = list(selectors.stage_criteria(session, stage))
     bidders = list(selectors.scored_bidders(session, stage))
     if request.method == "POST":
-        actor = seat.outcome.expert.user
+        actor = seat.member.user
         try:
             entries = _parse_entries(request.POST, stage, criteria, bidders)
             scoring.sheet_save(actor=actor, seat=seat, stage=stage, entries=entries)
@@ -161,7 +170,7 @@ def workstation_action(request: HttpRequest) -> HttpResponse:
     seat = _seat_or_signin(request)
     if seat is None:
         return redirect("bidding:signin")
-    actor = seat.outcome.expert.user
+    actor = seat.member.user
     op = request.POST.get("op")
     try:
         if op == "explain":
@@ -566,7 +575,7 @@ def workstation_low_bids(request: HttpRequest) -> HttpResponse:
     if not seating_selectors.committee_seats(session).filter(pk=seat.pk).exists():
         return redirect("bidding:workstation")
     if request.method == "POST":
-        actor = seat.outcome.expert.user
+        actor = seat.member.user
         flag = get_object_or_404(
             LowBidFlag, pk=int_or_404(request.POST.get("flag")), session=session
         )
@@ -638,3 +647,86 @@ def session_coefficient(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     # from the opening hall (opening/views.py) the draw returns there
     return redirect_back(request, reverse("bidding:session_scoring", args=[session.pk]))
+
+
+# --- the evaluation time extended (实施条例 Art.48 para.1) -----------------------------------
+
+
+def workstation_time(request: HttpRequest) -> HttpResponse:
+    """A member declares the evaluation time too short (with a reason) and sees how many
+    members have, against the committee."""
+    seat = _seat_or_signin(request)
+    if seat is None:
+        return redirect("bidding:signin")
+    session = seat.outcome.session
+    if not seating_selectors.committee_seats(session).filter(pk=seat.pk).exists():
+        return redirect("bidding:workstation")
+    form = TimeRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            time_extension.time_extension_request(
+                actor=seat.member.user, seat=seat, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as exc:
+            if exc.field == "reason":
+                form.add_error("reason", exc.message)
+            else:
+                messages.error(request, exc.message)
+                return redirect("bidding:workstation_time")
+        else:
+            messages.success(request, _("已提出评标时间不够的意见。"))
+            return redirect("bidding:workstation_time")
+    state = time_extension.status(session)
+    return render(
+        request,
+        "bidding/workstation_time.html",
+        {
+            "seat": seat,
+            "session": session,
+            "project": session.section.project,
+            "state": state,
+            "mine": next((r for r in state["requests"] if r.seat_id == seat.pk), None),
+            "form": form,
+        },
+    )
+
+
+@login_required
+def session_time(request: HttpRequest, pk: int) -> HttpResponse:
+    """The members' declarations (by workstation) and the extensions, for everyone who sees
+    the session; the tenderer or its agency sets the new end once more than a third declared."""
+    session = project_selectors.session(user=request.user, pk=pk)
+    may_extend = can(request.user, "bidding.extend_time", session)
+    form = TimeExtensionForm(request.POST or None)
+    if request.method == "POST":
+        if not may_extend:
+            raise Http404
+        if form.is_valid():
+            try:
+                time_extension.time_extension_decide(
+                    actor=request.user,
+                    session=session,
+                    new_ends_at=form.cleaned_data["new_ends_at"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except DomainError as exc:
+                if exc.field in form.fields:
+                    form.add_error(exc.field, exc.message)
+                else:
+                    messages.error(request, exc.message)
+                    return redirect("bidding:session_time", pk=session.pk)
+            else:
+                messages.success(request, _("评标时间已延长。"))
+                return redirect("bidding:session_time", pk=session.pk)
+    session.refresh_from_db(fields=["ends_at", "status"])
+    return render(
+        request,
+        "bidding/session_time.html",
+        {
+            "session": session,
+            "project": session.section.project,
+            "state": time_extension.status(session),
+            "may_extend": may_extend,
+            "form": form,
+        },
+    )

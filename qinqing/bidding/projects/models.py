@@ -5,11 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.bidding.projects import rules
 from qinqing.core.models import Organisation
+from qinqing.core.rules import mask_resident_id
 
 
 class RuleSet(models.Model):
@@ -248,3 +250,53 @@ class EvaluationSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.section} · {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class TendererRepresentative(models.Model):
+    """A representative of the tenderer named to sit on a session's committee (招标投标法 Art.37
+    para.2; the purchaser's representative, 87号令 Art.47): named, not drawn, at most the
+    share the experts leave (`rules.representatives_max`), paid by the tenderer (no expert fee).
+    Their name is as secret as the experts' until the result is final; the code is the
+    pseudonym the pages show."""
+
+    session = models.ForeignKey(
+        EvaluationSession,
+        verbose_name=_("评标场次"),
+        on_delete=models.CASCADE,
+        related_name="representatives",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("所属单位（招标人）"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    code = models.CharField(_("代表编号"), max_length=30, unique=True)
+    name = models.CharField(_("姓名"), max_length=50)
+    phone = models.CharField(_("手机号"), max_length=20)
+    id_last4 = models.CharField(_("身份证号后四位"), max_length=4)
+    named_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("指派人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    named_at = models.DateTimeField(_("指派时间"))
+
+    # Representatives sign in without an account (like experts at the workstation).
+    user = None
+
+    class Meta:
+        verbose_name = _("招标人代表")
+        verbose_name_plural = _("招标人代表")
+        ordering = ["session", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "phone"], name="representative_phone_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_resident_id(self.id_last4)

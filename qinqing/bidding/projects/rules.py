@@ -3,6 +3,7 @@ bidders and a valid committee (pure: no Django; conventions in `qinqing.bidding.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -111,6 +112,39 @@ def committee_is_valid(
             f"现为 {expert_members}/{total_members}"
         )
     return problems
+
+
+def representatives_max(committee_size: int, ruleset: RuleSet) -> int:
+    """The most tenderer's representatives a committee of `committee_size` may hold.
+
+    招标投标法 Art.37 para.2: "评标委员会由招标人的代表和有关技术、经济等方面的专家组成，成员人数
+    为五人以上单数，其中技术、经济等方面的专家不得少于成员总数的三分之二" — so the
+    representatives are at most the members beyond the experts' share: the largest r with
+    committee_size − r ≥ share × committee_size (a third, rounded down, for 2/3: 1 of 5, 2 of 7,
+    3 of 9). 87号令 Art.47 says the same of the purchaser's representatives (采购人代表) in
+    government procurement, and Art.48 adds that they may not sit as evaluation experts.
+    """
+    if committee_size < 0:
+        raise RuleError("评标委员会成员人数不能为负数")
+    share = ruleset.expert_share
+    return math.floor(committee_size * (1 - share))
+
+
+def expert_seats(committee_size: int, representatives: int, ruleset: RuleSet) -> int:
+    """The experts to draw for a committee of `committee_size` with `representatives` of the
+    tenderer: the draw fills only the expert seats (实施条例 Art.46: experts are drawn at
+    random; the representatives are named by the tenderer, 招标投标法 Art.37 para.2).
+    Too many representatives for the size is a RuleError naming the article."""
+    if representatives < 0:
+        raise RuleError("招标人代表人数不能为负数")
+    allowed = representatives_max(committee_size, ruleset)
+    if representatives > allowed:
+        raise RuleError(
+            f"招标人代表 {representatives} 人超过成员总数 {committee_size} 人时的上限 {allowed} 人："
+            f"技术、经济等方面的专家不得少于成员总数的 {ruleset.expert_share}"
+            "（招标投标法第三十七条第二款）"
+        )
+    return committee_size - representatives
 
 
 MIN_BIDDERS = 3

@@ -54,7 +54,7 @@ class ReportOut(Schema):
 def report_sign(request, payload: SignIn):
     seat: Seat = request.auth
     signature = reports.report_sign(
-        actor=seat.outcome.expert.user,
+        actor=seat.member.user,
         seat=seat,
         agree=payload.agree,
         dissent_reason=payload.dissent_reason,
@@ -86,7 +86,7 @@ def session_report(request, session_id: int):
         "signatures": [
             {
                 "workstation": row["seat"].workstation.code,
-                "expert_code": row["seat"].outcome.expert.code if identify else None,
+                "expert_code": row["seat"].member.code if identify else None,
                 "position": row["signature"].position if row["signature"] else None,
                 "dissent_reason": row["signature"].dissent_reason if row["signature"] else "",
                 "at": row["signature"].at if row["signature"] else None,

@@ -21,7 +21,13 @@ def members(session: EvaluationSession) -> list[Seat]:
     seats = (
         seating_selectors.committee_seats(session)
         .exclude(pk__in=void)
-        .select_related("workstation__room", "seating__centre", "verified_by", "outcome__expert")
+        .select_related(
+            "workstation__room",
+            "seating__centre",
+            "verified_by",
+            "outcome__expert",
+            "outcome__representative",
+        )
     )
     return sorted(
         seats, key=lambda s: (s.seating.centre_id != session.host_centre_id, s.workstation.code)
@@ -50,5 +56,5 @@ def signature_board(report: Report) -> list[dict]:
 
 def fees_of(session: EvaluationSession) -> QuerySet:
     return Fee.objects.filter(session=session).select_related(
-        "centre", "seat__workstation", "seat__outcome__expert"
+        "centre", "seat__workstation", "seat__outcome__expert", "seat__outcome__representative"
     )

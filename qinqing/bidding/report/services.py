@@ -230,7 +230,7 @@ def _member_parts(session: EvaluationSession, seats: list[Seat]) -> dict:
     host = session.host_centre_id
     rows, sign_in = [], []
     for seat in seats:
-        expert = seat.outcome.expert
+        expert = seat.member
         rows.append(
             {
                 "seat": seat.pk,
@@ -242,6 +242,8 @@ def _member_parts(session: EvaluationSession, seats: list[Seat]) -> dict:
                 "expert_code": expert.code,
                 "name": expert.name,
                 "chair": seat.pk == session.chair_id,
+                # 招标投标法 Art.37: the tenderer's representatives sit beside the experts
+                "role": "招标人代表" if seat.is_representative else "评标专家",
             }
         )
         sign_in.append(
@@ -354,8 +356,8 @@ def _evaluation_parts(session: EvaluationSession, seats: list[Seat]) -> dict:
             per_expert.append(
                 {
                     "workstation": seat.workstation.code,
-                    "expert_code": seat.outcome.expert.code,
-                    "name": seat.outcome.expert.name,
+                    "expert_code": seat.member.code,
+                    "name": seat.member.name,
                     "rows": rows,
                 }
             )
@@ -425,7 +427,7 @@ def _evaluation_parts(session: EvaluationSession, seats: list[Seat]) -> dict:
 
 
 def _notes_parts(session: EvaluationSession, seats: list[Seat]) -> dict:
-    codes = {s.pk: (s.workstation.code, s.outcome.expert.code) for s in seats}
+    codes = {s.pk: (s.workstation.code, s.member.code) for s in seats}
     deviations = []
     for note in (
         DeviationNote.objects.filter(sheet__session=session, sheet__seat__in=list(codes))
@@ -484,12 +486,14 @@ def _notes_parts(session: EvaluationSession, seats: list[Seat]) -> dict:
     voided = [
         {
             "workstation": sheet.seat.workstation.code,
-            "expert_code": sheet.seat.outcome.expert.code,
+            "expert_code": sheet.seat.member.code,
             "stage_label": _label(Stage, sheet.stage),
             "reason": sheet.void_reason,
         }
         for sheet in ScoreSheet.objects.filter(session=session, status=ScoreSheet.Status.VOID)
-        .select_related("seat__workstation", "seat__outcome__expert")
+        .select_related(
+            "seat__workstation", "seat__outcome__expert", "seat__outcome__representative"
+        )
         .order_by("seat__workstation__code", "stage")
     ]
     return {
@@ -545,6 +549,8 @@ def _fee_plan(session: EvaluationSession, seats: list[Seat]) -> list[Fee]:
     host = session.host_centre
     rows = []
     for seat in seats:
+        if seat.is_representative:
+            continue  # paid by the tenderer, not an expert's fee (招标投标法 Art.37)
         centre = seat.seating.centre
         amount = rules.fee_for(centre.code, host.code, standards)
         if centre.pk == host.pk:
@@ -830,7 +836,7 @@ def render_html(
     board = [
         {
             "workstation": row["seat"].workstation.code,
-            "name": row["seat"].outcome.expert.name
+            "name": row["seat"].member.name
             if identify
             else labels.get(row["seat"].workstation.code, ""),
             "centre": row["seat"].seating.centre.name,

@@ -21,10 +21,11 @@ _CACHE_SECONDS = 300
 
 
 def member_subject(seat: Seat) -> tuple[str, str]:
-    """(pseudonymous key, name) of the member at `seat`: the expert's register code, never the
-    ID number."""
-    expert = seat.outcome.expert
-    return f"expert:{expert.code}", expert.name
+    """(pseudonymous key, name) of the member at `seat`: the expert's register code or the
+    tenderer's representative's code, never an ID number."""
+    member = seat.member
+    kind = "representative" if seat.is_representative else "expert"
+    return f"{kind}:{member.code}", member.name
 
 
 def signed_pdf(*, actor, report: Report, html: str) -> bytes:
@@ -34,7 +35,7 @@ def signed_pdf(*, actor, report: Report, html: str) -> bytes:
     pdf, slot = signing_pdf.render_with_slot(html, SEAL_ANCHOR)
     steps = []
     signed = report.signatures.filter(signed=True).select_related(
-        "seat__outcome__expert", "seat__workstation"
+        "seat__outcome__expert", "seat__outcome__representative", "seat__workstation"
     )
     for signature in signed.order_by("at", "pk"):
         key, name = member_subject(signature.seat)

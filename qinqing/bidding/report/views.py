@@ -285,7 +285,7 @@ def workstation_report(request: HttpRequest) -> HttpResponse:
             if not form.is_valid():
                 raise DomainError(_("请检查填写的内容"))
             reports.report_sign(
-                actor=seat.outcome.expert.user,
+                actor=seat.member.user,
                 seat=seat,
                 agree=agree,
                 dissent_reason="" if agree else form.cleaned_data["dissent_reason"],
@@ -368,8 +368,8 @@ def fee_export(request: HttpRequest, pk: int) -> HttpResponse:
             [
                 n,
                 fee.seat.workstation.code,
-                fee.seat.outcome.expert.code,
-                fee.seat.outcome.expert.name,
+                fee.seat.member.code,
+                fee.seat.member.name,
                 fee.centre.name,
                 _("主场") if fee.centre_id == session.host_centre_id else _("客场"),
                 fee.amount,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -46,11 +47,12 @@ class SignInCode:
 
 
 def _seat_for_phone(phone: str) -> Seat | None:
-    """The phone's expert's seat for a slot open for sign-in now (2 h before start to end)."""
+    """The seat of the phone's expert (or tenderer's representative) for a slot open for
+    sign-in now (2 h before start to end)."""
     now = timezone.now()
     return (
         Seat.objects.filter(
-            outcome__expert__phone=phone,
+            Q(outcome__expert__phone=phone) | Q(outcome__representative__phone=phone),
             outcome__status=DrawOutcome.Status.CONFIRMED,
             signed_in_at__isnull=True,
             seating__slot_start__lte=now + SIGNIN_OPENS_BEFORE,
@@ -106,8 +108,9 @@ def signin_verify(*, challenge: SignInCode, code: str, id_last4: str) -> Seat:
     with transaction.atomic():
         locked = otp.code_lock(policy=SIGNIN, pk=challenge.pk)
         seat = (
-            Seat.objects.select_for_update()
-            .select_related("outcome__expert", "seating__centre")
+            # the seat row only: the expert and the representative are outer joins
+            Seat.objects.select_for_update(of=("self",))
+            .select_related("outcome__expert", "outcome__representative", "seating__centre")
             .filter(pk=locked.subject_id)
             .first()
             if locked.subject_id is not None
@@ -116,7 +119,7 @@ def signin_verify(*, challenge: SignInCode, code: str, id_last4: str) -> Seat:
         correct = (
             seat is not None
             and otp.code_matches(locked, code)
-            and constant_time_compare(seat.outcome.expert.id_last4.upper(), id_last4)
+            and constant_time_compare(seat.member.id_last4.upper(), id_last4)
         )
         if not correct:
             otp.code_fail(locked)
@@ -126,7 +129,7 @@ def signin_verify(*, challenge: SignInCode, code: str, id_last4: str) -> Seat:
             otp.code_use(policy=SIGNIN, challenge=locked)
             _mark_signed_in(seat, Seat.Method.CODE, {})
             audit_log(
-                actor=seat.outcome.expert.user,
+                actor=seat.member.user,
                 action="seat.sign_in",
                 obj=seat,
                 organisation=seat.seating.centre,
@@ -233,7 +236,9 @@ def seat_recuse(*, actor, seat: Seat, reason: str) -> DrawOutcome:
         raise ConflictError("评标已开始，回避须由评标委员会处理")
     with transaction.atomic():
         outcome = seat.outcome
-        draw_services.lock_database(outcome.draw.quota)
+        drawn = outcome.draw_id is not None  # a tenderer's representative is named, not drawn
+        if drawn:
+            draw_services.lock_database(outcome.draw.quota)
         outcome = DrawOutcome.objects.select_for_update().get(pk=outcome.pk)
         if outcome.status != DrawOutcome.Status.CONFIRMED:
             raise ConflictError("该专家已不在本次评标名单中")
@@ -244,15 +249,16 @@ def seat_recuse(*, actor, seat: Seat, reason: str) -> DrawOutcome:
             actor=actor,
             action="outcome.recuse_at_signin",
             obj=outcome,
-            organisation=outcome.draw.quota.centre,
+            organisation=outcome.draw.quota.centre if drawn else session.host_centre,
             detail={
                 "reason": reason,
                 "workstation": seat.workstation.code,
                 "voided_entries": 0,  # Art.48: nothing entered before evaluation starts
             },
         )
-        draw_services.backups_call_next(actor=actor, draw=outcome.draw)
-        draw_services.refresh_session_status(outcome.session)
+        if drawn:  # a representative is replaced by the tenderer naming another
+            draw_services.backups_call_next(actor=actor, draw=outcome.draw)
+            draw_services.refresh_session_status(outcome.session)
     return outcome
 
 

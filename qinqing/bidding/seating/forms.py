@@ -43,3 +43,13 @@ class TerminalCodeForm(forms.Form):
 
 class RecuseForm(forms.Form):
     reason = forms.CharField(label=_("回避事由"), max_length=500)
+
+
+class RepresentativeForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    phone = forms.CharField(
+        label=_("手机号"), max_length=20, help_text=_("在工位签到时接收短信验证码")
+    )
+    id_last4 = forms.CharField(
+        label=_("身份证号后四位"), max_length=4, help_text=_("在工位签到时与验证码一同核验")
+    )

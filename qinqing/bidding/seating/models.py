@@ -168,7 +168,16 @@ class Seat(models.Model):
         indexes = [models.Index(fields=["terminal_code_hash"], name="seat_terminal_idx")]
 
     def __str__(self) -> str:
-        return f"{self.workstation.code} · {self.outcome.expert.code}"
+        return f"{self.workstation.code} · {self.member.code}"
+
+    @property
+    def member(self):
+        """The expert or the tenderer's representative at this workstation."""
+        return self.outcome.member
+
+    @property
+    def is_representative(self) -> bool:
+        return self.outcome.representative_id is not None
 
 
 class ChairVote(models.Model):

@@ -16,6 +16,7 @@ from qinqing.bidding.models import (
     Seat,
     Seating,
     Section,
+    TendererRepresentative,
     Workstation,
 )
 from qinqing.core.models import Organisation
@@ -57,7 +58,10 @@ def seating(*, user, pk: int) -> Seating:
 
 def seating_board(seating: Seating) -> QuerySet:
     return seating.seats.select_related(
-        "workstation__room", "outcome__expert", "outcome__session__section__project"
+        "workstation__room",
+        "outcome__expert",
+        "outcome__representative",
+        "outcome__session__section__project",
     ).order_by("workstation__code")
 
 
@@ -72,11 +76,12 @@ _SEAT_GRAPH: tuple[tuple[type[models.Model], str, int | None, bool], ...] = (
     (Seating, "seating", 0, False),
     (Organisation, "centre", 3, False),
     (DrawOutcome, "outcome", 0, False),
-    (Expert, "expert", 5, False),
+    (Expert, "expert", 5, True),  # none for a tenderer's representative
     (get_user_model(), "user", 6, True),
     (EvaluationSession, "session", 5, False),
     (Section, "section", 8, False),
     (Project, "project", 9, False),
+    (TendererRepresentative, "representative", 5, True),
 )
 _seat_sql: dict[str, tuple[str, list[list[str]], list[tuple]]] = {}
 
@@ -141,11 +146,11 @@ def signed_in_seat(pk: int) -> Seat | None:
 
 
 def committee_seats(session: EvaluationSession):
-    """The committee: experts signed in at their workstations, still confirmed, who declared
-    no ground for recusal. Tenderer representatives are not modelled (experts only)."""
+    """The committee: experts and the tenderer's representatives signed in at their
+    workstations, still confirmed, who declared no ground for recusal (招标投标法 Art.37)."""
     return Seat.objects.filter(
         outcome__session=session,
         outcome__status=DrawOutcome.Status.CONFIRMED,
         signed_in_at__isnull=False,
         declared_at__isnull=False,
-    ).select_related("workstation", "outcome__expert")
+    ).select_related("workstation", "outcome__expert", "outcome__representative")

@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from qinqing.bidding.common import require_kind
@@ -184,13 +184,15 @@ def seating_assign(
         Organisation.objects.select_for_update().filter(pk=centre.pk).first()
         outcomes = list(
             DrawOutcome.objects.filter(
+                Q(draw__quota__centre=centre)
+                # the tenderer's representatives sit at the host centre, dispersed like members
+                | Q(draw__isnull=True, session__host_centre=centre),
                 status=DrawOutcome.Status.CONFIRMED,
-                draw__quota__centre=centre,
                 seat__isnull=True,
                 **overlapping,
             )
             .exclude(session__status=EvaluationSession.Status.CLOSED)
-            .select_related("expert")
+            .select_related("expert", "representative")
             .order_by("session_id", "draw_id", "position")
         )
         if not outcomes:

@@ -23,9 +23,10 @@ from qinqing.bidding.models import (
     EvaluationSession,
     InService,
     Seat,
+    TendererRepresentative,
 )
 from qinqing.bidding.projects import selectors as project_selectors
-from qinqing.bidding.seating import committee, forms, selectors, services
+from qinqing.bidding.seating import committee, forms, representatives, selectors, services
 from qinqing.bidding.seating.workstation import SEAT_KEY, my_seat
 from qinqing.core.errors import DomainError
 from qinqing.core.lookups import int_or_404
@@ -249,7 +250,7 @@ def workstation(request: HttpRequest) -> HttpResponse:
     session = seat.outcome.session
     if request.method == "POST":
         op = request.POST.get("op")
-        actor = seat.outcome.expert.user
+        actor = seat.member.user
         try:
             if op == "declare":
                 committee.seat_declare(actor=actor, seat=seat)
@@ -311,3 +312,54 @@ def chair_appoint(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已确定评标委员会负责人。"))
     return redirect("bidding:session_detail", pk=session.pk)
+
+
+# --- the tenderer's representatives (招标投标法 Art.37 para.2) ---------------------------------
+
+
+@login_required
+def session_representatives(request: HttpRequest, pk: int) -> HttpResponse:
+    """The tenderer's representatives of a session: named (or withdrawn) by the tenderer or its
+    agency before the start; read by the session's parties. Their names are for the tenderer,
+    its agency and the staff: no other reader reaches this page (view_session)."""
+    session = project_selectors.session(user=request.user, pk=pk)
+    may_name = can(request.user, "bidding.name_representatives", session)
+    form = forms.RepresentativeForm(request.POST or None)
+    if request.method == "POST":
+        if not may_name:
+            raise Http404
+        try:
+            if request.POST.get("op") == "remove":
+                representative = get_object_or_404(
+                    TendererRepresentative,
+                    pk=int_or_404(request.POST.get("representative")),
+                    session=session,
+                )
+                representatives.representative_remove(
+                    actor=request.user, representative=representative
+                )
+                messages.success(request, _("已撤回招标人代表。"))
+                return redirect("bidding:session_representatives", pk=session.pk)
+            if form.is_valid():
+                representatives.representative_name(
+                    actor=request.user, session=session, **form.cleaned_data
+                )
+                messages.success(request, _("已指派招标人代表。"))
+                return redirect("bidding:session_representatives", pk=session.pk)
+        except DomainError as exc:
+            if exc.field in form.fields:
+                form_error(form, exc)
+            else:
+                messages.error(request, exc.message)
+    return render(
+        request,
+        "bidding/session_representatives.html",
+        {
+            "session": session,
+            "project": session.section.project,
+            "representatives": representatives.representatives_of(session),
+            "experts_planned": representatives.experts_planned(session),
+            "may_name": may_name and session.status in representatives.BEFORE_START,
+            "form": form,
+        },
+    )

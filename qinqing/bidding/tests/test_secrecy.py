@@ -171,10 +171,12 @@ ROUTES = {
     "none": """session_list dashboard project_new expert_list expert_import expert_template room_list
         room_catalogue seating_list signin self_start self_home self_signout workstation signout
         workstation_action workstation_ping fee_standards workstation_report live_list
-        bidder_clarifications workstation_clarifications proof_list""",
+        bidder_clarifications workstation_clarifications proof_list workstation_time
+        workstation_low_bids""",
     "session": """session_detail session_close session_start chair_appoint session_scoring
         lot_witness report_detail report_build report_refusal report_rate report_pdf fee_sheet
-        fee_export live live_board incident_open session_clarifications""",
+        fee_export live live_board incident_open session_clarifications session_time
+        session_coefficient session_representatives""",
     "quota": "draw_commit quota_exclude",
     "draw": "draw_detail draw_names proof_detail",
     "outcome": "outcome_answer",

@@ -189,10 +189,12 @@ ROUTES = {
     "incident": "incident_resolve",
     "clarification": "clarification_review bidder_clarification",
     # sealed bids: a bidder's own, the parties' counts (no committee on them, walked anyway)
-    "bids": "my_bids received_list workstation_low_bids",
-    "session_k": "session_coefficient",
+    "bids": "my_bids received_list opening_list opening_records",
     "section": "bid_seal",
-    "section_pk": "section_received",
+    "section_pk": """section_received opening_hall opening_live opening_start opening_object
+        opening_close""",
+    "objection": "opening_answer",
+    "record": "opening_record opening_record_pdf",
     "bid": "bid_withdraw",
     "receipt": "bid_receipt bid_receipt_download",
 }
@@ -217,11 +219,12 @@ def _route_kwargs(state) -> dict[str, list[dict]]:
         "incident": pks(Incident.objects.all()),
         "clarification": pks(Clarification.objects.all()),
         "bids": [{}],
-        "session_k": pks([state["session"], state["other"]]),
         "section": [{"section_pk": state["session"].section_id}],
         "section_pk": [{"pk": state["session"].section_id}],
         "bid": [{"pk": 1}],
         "receipt": [{"pk": 1}],
+        "objection": [{"pk": 1}],
+        "record": [{"pk": 1}],
     }
     return {name: values[kind] for kind, names in ROUTES.items() for name in names.split()}
 
@@ -254,6 +257,10 @@ def _api_params(state) -> dict[str, list[str]]:
         "note_id": ["1"],
         "bid_id": ["1"],
         "receipt_id": ["1"],
+        "section_id": sorted(
+            {str(pk) for pk in EvaluationSession.objects.values_list("section_id", flat=True)}
+        ),
+        "objection_id": ["1"],
     }
 
 

@@ -295,14 +295,16 @@ def workstation_clarifications(request: HttpRequest) -> HttpResponse:
     supervision.seat_seen(seat)
     is_chair = session.chair_id == seat.pk
     can_ask = is_chair and session.status == EvaluationSession.Status.IN_PROGRESS
-    bidders = list(session.section.bidders.order_by("name"))
+    bidders = list(session.section.bidders.in_evaluation().order_by("name"))
     form = AskForm(request.POST if can_ask and request.method == "POST" else None, bidders=bidders)
     if request.method == "POST":
         if not can_ask:
             messages.error(request, _("澄清由评标委员会负责人在评标过程中书面提出。"))
             return redirect("bidding:workstation_clarifications")
         if form.is_valid():
-            bidder = get_object_or_404(session.section.bidders, pk=form.cleaned_data["bidder"])
+            bidder = get_object_or_404(
+                session.section.bidders.in_evaluation(), pk=form.cleaned_data["bidder"]
+            )
             try:
                 clarifications.clarification_ask(
                     actor=seat.member.user,

@@ -39,8 +39,9 @@ def is_paused(session: EvaluationSession) -> bool:
 
 
 def scored_bidders(session: EvaluationSession, stage: str):
-    """The bids an expert judges in a stage: all in the review, the passing ones after."""
-    bidders = Bidder.objects.filter(section_id=session.section_id).order_by("pk")
+    """The bids an expert judges in a stage: all in the review (of a section opened online,
+    those decrypted at the opening), the passing ones after."""
+    bidders = Bidder.objects.filter(section_id=session.section_id).in_evaluation().order_by("pk")
     if stage == Stage.REVIEW:
         return bidders
     return bidders.filter(result__passed_review=True)

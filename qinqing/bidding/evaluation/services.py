@@ -36,6 +36,7 @@ from qinqing.bidding.models import (
     ScoreSheet,
     ScoringPlan,
     Seat,
+    Section,
     Stage,
     TieMethod,
 )
@@ -228,7 +229,14 @@ def start_problems(session: EvaluationSession) -> list[str]:
         and not CoefficientDraw.objects.filter(session=session, witnessed_at__isnull=False).exists()
     ):
         problems.append("K 值尚未在开标时抽取并经行政监督部门见证")
-    missing = session.section.bidders.filter(bid_price__isnull=True).count()
+    # A section opened online (不见面开标) is evaluated once its opening is over.
+    if (
+        Section.objects.filter(pk=session.section_id, opening__isnull=False)
+        .exclude(opening__status="closed")
+        .exists()
+    ):
+        problems.append("开标尚未结束：解密、唱标和异议答复完成后才能评标")
+    missing = session.section.bidders.in_evaluation().filter(bid_price__isnull=True).count()
     if missing:
         problems.append(f"{missing} 个投标人缺少开标记录的投标报价")
     return problems
@@ -236,7 +244,7 @@ def start_problems(session: EvaluationSession) -> list[str]:
 
 def session_start_problems(session: EvaluationSession) -> list[str]:
     project = session.section.project
-    problems = project_rules.bidders_sufficient(session.section.bidders.count())
+    problems = project_rules.bidders_sufficient(session.section.bidders.in_evaluation().count())
     members = committee_seats(session).count()
     representatives = committee_seats(session).filter(outcome__draw__isnull=True).count()
     problems += project_rules.committee_is_valid(
@@ -273,7 +281,10 @@ def session_start(*, actor, session: EvaluationSession) -> EvaluationSession:
             action="session.start",
             obj=session,
             organisation=session.host_centre,
-            detail={"members": len(members), "bidders": session.section.bidders.count()},
+            detail={
+                "members": len(members),
+                "bidders": session.section.bidders.in_evaluation().count(),
+            },
         )
         evaluation_open(session=session, members=seats)
     return session

@@ -375,7 +375,7 @@ def session_scoring(request: HttpRequest, pk: int) -> HttpResponse:
     session = project_selectors.session(user=request.user, pk=pk)
     manage = can(request.user, "bidding.manage_session", session)
     plan = ScoringPlan.objects.filter(session=session).first()
-    bidders = list(session.section.bidders.order_by("pk"))
+    bidders = list(session.section.bidders.in_evaluation().order_by("pk"))
     editable = manage and session.status not in (
         EvaluationSession.Status.IN_PROGRESS,
         EvaluationSession.Status.CLOSED,

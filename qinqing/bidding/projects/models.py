@@ -167,6 +167,21 @@ class BidderSize(models.TextChoices):
     MICRO = "micro", _("微型企业")
 
 
+class BidderQuerySet(models.QuerySet):
+    def in_evaluation(self) -> BidderQuerySet:
+        """The bidders the committee evaluates. In a section opened online (sealed bids,
+        不见面开标) only those whose bid was decrypted at the opening: a bid withdrawn, replaced
+        by nothing, or not decrypted in the window (视为撤回 / 投标无效) is not evaluated.
+        Elsewhere every registered bidder, its price typed from the paper opening record."""
+        from django.apps import apps
+
+        opening_bid = apps.get_model("bidding", "OpeningBid")
+        opening = apps.get_model("bidding", "Opening")
+        decrypted = opening_bid.objects.filter(status="decrypted").values("bidder_id")
+        opened = opening.objects.values("section_id")
+        return self.exclude(models.Q(section_id__in=opened) & ~models.Q(pk__in=decrypted))
+
+
 class Bidder(models.Model):
     section = models.ForeignKey(
         Section, verbose_name=_("标段"), on_delete=models.CASCADE, related_name="bidders"
@@ -179,6 +194,8 @@ class Bidder(models.Model):
     size = models.CharField(
         _("企业规模（中小企业声明函）"), max_length=10, choices=BidderSize.choices, blank=True
     )
+
+    objects = BidderQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("投标人")

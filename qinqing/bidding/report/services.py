@@ -294,7 +294,7 @@ def _review_outcome(result: BidResult | None, criterion: Criterion, votes: list)
 
 
 def _evaluation_parts(session: EvaluationSession, seats: list[Seat]) -> dict:
-    bidders = list(session.section.bidders.order_by("pk"))
+    bidders = list(session.section.bidders.in_evaluation().order_by("pk"))
     results = {r.bidder_id: r for r in BidResult.objects.filter(session=session)}
     criteria = list(Criterion.objects.filter(session=session).order_by("order", "code"))
     review_items = [c for c in criteria if c.stage == Stage.REVIEW]

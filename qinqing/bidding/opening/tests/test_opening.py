@@ -349,3 +349,34 @@ def test_objections_only_during_the_opening_and_answered_once(client, opening_wo
     client.force_login(w["bidder4"])
     response = client.post(url, {"text": "迟到的异议"}, content_type="application/json")
     assert response.status_code == 409 and "第四十四条" in response.json()["detail"]
+
+
+def test_the_evaluation_takes_the_bids_decrypted_at_the_opening(client, opening_world):
+    """A bid not decrypted in the window leaves the evaluation: the committee scores the three
+    decrypted bids, and the start waits for the opening's close, not for the missing price."""
+    from qinqing.bidding.evaluation import services as evaluation
+    from qinqing.bidding.evaluation.selectors import scored_bidders
+    from qinqing.bidding.models import Stage
+
+    w = opening_world
+    session = w["session"]
+    for who in ("bidder", "bidder2", "bidder4", "bidder5"):
+        submit(w, who)
+    pass_deadline(w)
+    assert _start(client, w, window_minutes=30).status_code == 201
+    for who in ("bidder", "bidder2", "bidder4"):
+        assert _decrypt(client, w, who).status_code == 200
+    assert any("开标尚未结束" in p for p in evaluation.start_problems(session))
+    Opening.objects.filter(section=w["section"]).update(decrypt_until=timezone.now())
+    call_command("bidding_tick")  # bidder5: 视为撤回
+    client.force_login(w["agent"])
+    response = client.post(f"{API}/{w['section'].pk}/close", content_type="application/json")
+    assert response.status_code == 200, response.content
+    client.logout()
+
+    evaluated = {b.uscc for b in scored_bidders(session, Stage.REVIEW)}
+    assert evaluated == {w["usccs"][who] for who in ("bidder", "bidder2", "bidder4")}
+    assert w["section"].bidders.count() > len(evaluated)  # the registration keeps everyone
+    problems = evaluation.start_problems(session)
+    assert not any("开标" in p for p in problems), problems
+    assert not any("缺少开标记录的投标报价" in p for p in problems), problems

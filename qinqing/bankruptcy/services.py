@@ -2264,6 +2264,15 @@ def art69_report(
             reported_to=to,
             late=late,
         )
+        subject = f"{case.number} 管理人报告：{rules.ART69_ACTS[act]}（第69条）"
+        body = f"拟于 {act_date} 实施：{description}"
+        if to == rules.REPORT_TO_COMMITTEE:
+            for member in committee.members.exclude(creditor=None).select_related("creditor"):
+                _notify_creditor(actor, member.creditor, subject, body)
+        else:
+            notification_send(
+                actor=actor, channel="in_app", subject=subject, body=body, recipient=case.judge
+            )
     return report
 
 

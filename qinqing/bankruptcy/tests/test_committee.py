@@ -11,7 +11,7 @@ from qinqing.bankruptcy import rules, services
 from qinqing.bankruptcy.models import Art69Report, CommitteeMember, CommitteeVote
 from qinqing.bankruptcy.rules import RuleError
 from qinqing.core.errors import ConflictError, DomainError
-from qinqing.core.models import AuditEntry
+from qinqing.core.models import AuditEntry, Notification
 
 C, E, U = rules.COMMITTEE_CREDITOR, rules.COMMITTEE_EMPLOYEE, rules.COMMITTEE_UNION
 
@@ -273,6 +273,10 @@ def test_art69_goes_to_the_court_until_the_committee_is_approved(committee, meet
         reported_on=today,
     )
     assert (second.reported_to, second.late) == ("committee", True)
+    notices = Notification.objects.filter(subject__contains="第69条")
+    assert notices.filter(recipient=judge, subject__contains="不动产").exists()
+    assert notices.filter(recipient=world["users"]["creditor"], subject__contains="借款").exists()
+    assert not notices.filter(recipient=judge, subject__contains="借款").exists()
     entry = AuditEntry.objects.filter(action="art69.report").latest("pk")
     assert entry.detail["late"] is True and entry.detail["reported_to"] == "committee"
     with pytest.raises(DomainError):
@@ -374,3 +378,64 @@ def test_a_creditor_without_a_seat_does_not_see_the_committee(client, meeting_ca
     assert client.get(f"/bankruptcy/cases/{case.pk}/committee/").status_code == 404
     assert client.get(f"/api/v1/bankruptcy/cases/{case.pk}/committee").status_code == 404
     assert CommitteeMember.objects.count() == 1
+
+
+def test_todos_for_the_judge_and_the_member(committee, meeting_case, world, django_user_model):
+    from qinqing.bankruptcy import todos
+    from qinqing.core.models import Organisation
+    from qinqing.core.services import organisation_create, role_grant_add
+
+    case, _c = meeting_case
+    users = world["users"]
+    judge, admin, creditor = users["judge"], users["administrator"], users["creditor"]
+
+    def count(user, label):
+        return next((i.count for i in todos.committee(user) if str(i.label) == label), 0)
+
+    assert count(judge, "待书面决定认可的债权人委员会成员") == 1
+    today = timezone.localdate()
+    services.art69_report(
+        actor=admin,
+        case=case,
+        act="waiver",
+        description="放弃对第三人的债权",
+        act_date=today + timedelta(days=20),
+    )
+    assert count(judge, "管理人报告法院的第69条行为") == 1
+    services.committee_approve(actor=judge, committee=committee, on=today)
+    services.art69_report(
+        actor=admin,
+        case=case,
+        act="security",
+        description="为借款设定抵押",
+        act_date=today + timedelta(days=20),
+    )
+    assert count(judge, "待书面决定认可的债权人委员会成员") == 0
+    assert count(creditor, "管理人报告债权人委员会的第69条行为") == 1
+    member = committee.members.get(name="A的代表")
+    services.committee_decision_record(
+        actor=admin,
+        committee=committee,
+        subject="entrusted",
+        matter="审核变价方案",
+        decided_on=today,
+        votes={member.pk: ("yes", "")},
+    )
+    assert count(creditor, "待签名的债权人委员会决议记录") == 1
+    item = next(i for i in todos.committee(creditor) if i.count and "签名" in str(i.label))
+    assert item.url == f"/bankruptcy/cases/{case.pk}/committee/"
+    # another court's judge and a creditor without a seat see nothing
+    other_court = organisation_create(
+        actor=None, kind=Organisation.Kind.COURT, name="武汉市另一区人民法院", code="other-court-2"
+    )
+    judge2 = django_user_model.objects.create_user("judge_c2", password="x")
+    role_grant_add(actor=None, user=judge2, role="judge", organisation=other_court)
+    assert all(i.count == 0 for i in todos.committee(judge2))
+    outsider = django_user_model.objects.create_user("creditor_c2", password="x")
+    role_grant_add(
+        actor=None,
+        user=outsider,
+        role="creditor",
+        organisation=Organisation.objects.get(code="demo-taxagent"),
+    )
+    assert all(i.count == 0 for i in todos.committee(outsider))

@@ -13,7 +13,7 @@ from qinqing.bankruptcy.models import (
 )
 from qinqing.core.models import Organisation
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})  # what <input type=date> reads
 
 
 class CaseForm(forms.Form):

@@ -1082,8 +1082,9 @@ def art104_claims(agreement: Agreement) -> tuple[list[rules.Art104Claim], dict[s
     - Employee and tax claims: in their classes; received = the term's payments up to them
       (employee first), or the whole claim when recorded paid in full outside the agreement.
     - Every other reviewed claim of the case — creditors without a term, claims filed late in
-      the liquidation (Art.56), subordinated claims — with nothing received: the new creditors
-      the Art.104 para.3 equalisation waits for.
+      the liquidation (Art.56; a reconciliation creditor's too, added to its claim of the
+      class), subordinated claims — with nothing received: the new creditors the Art.104
+      para.3 equalisation waits for.
     Secured claims not waived count only for the part their collateral will not cover.
     """
     case = agreement.case
@@ -1111,8 +1112,9 @@ def art104_claims(agreement: Agreement) -> tuple[list[rules.Art104Claim], dict[s
                 (rules.ORDINARY_CLAIMS, split[1]),
             ]
         )
+        after = agreement.terminated_on is not None and claim.filed_on >= agreement.terminated_on
         for rank, part in parts:
-            if rank == rules.ORDINARY_CLAIMS and claim.creditor_id in terms:
+            if rank == rules.ORDINARY_CLAIMS and claim.creditor_id in terms and not after:
                 continue  # the term's confirmed amount stands for the reconciliation claim
             amounts[(key, rank)] += part
             if claim.paid_in_full_on is not None and rank in (

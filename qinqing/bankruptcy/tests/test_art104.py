@@ -84,3 +84,22 @@ def test_the_agreement_page_shows_the_art104_distribution(client, meeting_case, 
     assert "金额不能为负数" in bad
     client.force_login(world["users"]["creditor"])
     assert "终止后的破产分配" not in client.get(url, {"distributable": "600"}).content.decode()
+
+
+def test_a_reconciliation_creditors_claim_filed_after_termination_is_added(meeting_case, world):
+    agreement = _terminate_then_new_creditors(meeting_case, world)
+    admin = world["users"]["administrator"]
+    more = services.claim_file(
+        actor=admin,
+        case=agreement.case,
+        creditor_name="债权人B",
+        principal="100",
+        filed_on=date(2024, 12, 6),
+    )
+    services.claim_review(actor=admin, claim=more, admitted_amount=D("100"), reason="证据充分")
+    rows, names = selectors.art104_claims(agreement)
+    by_name = {(names[r.creditor], r.rank): (r.amount, r.received) for r in rows}
+    # B's 200 of the agreement (nothing received) and its late 100: one claim of 300
+    assert by_name[("债权人B", rules.ORDINARY_CLAIMS)] == (D("300.00"), D("0.00"))
+    # A's claims filed before approval are represented by its term only
+    assert by_name[("武汉示例建材有限公司", rules.ORDINARY_CLAIMS)] == (D("400.00"), D("300.00"))

@@ -489,3 +489,116 @@ def payment_create(request, term_id: int, payload: PaymentIn):
             "reference": payment.reference,
         },
     )
+
+
+class CommitteeMemberOut(Schema):
+    id: int
+    name: str
+    kind: str = Field(description="creditor 债权人代表；employee 职工代表；union 工会代表")
+    creditor: str | None
+
+
+class CommitteeVoteOut(Schema):
+    member: str
+    vote: str
+    dissent: str
+    signed: bool
+
+
+class CommitteeDecisionOut(Schema):
+    id: int
+    subject: str
+    matter: str
+    decided_on: date
+    members_in_office: int
+    yes: int
+    no: int
+    abstain: int
+    passed: bool = Field(description="同意票多于全体委员的一半（司法解释三第14条）")
+    votes: list[CommitteeVoteOut]
+
+
+class Art69ReportOut(Schema):
+    id: int
+    act: str
+    act_label: str
+    description: str
+    act_date: date
+    reported_on: date
+    reported_to: str = Field(description="committee 债权人委员会；court 人民法院（第69条第2款）")
+    late: bool = Field(description="未提前十日书面报告（司法解释三第15条）")
+    acknowledged_on: date | None
+
+
+class CommitteeOut(Schema):
+    case: int
+    exists: bool
+    chosen_on: date | None
+    approved_on: date | None = Field(description="法院书面决定认可日（第67条第2款）")
+    members: list[CommitteeMemberOut]
+    decisions: list[CommitteeDecisionOut]
+    reports: list[Art69ReportOut]
+
+
+@router.get(
+    "/cases/{case_id}/committee",
+    response=CommitteeOut,
+    summary="债权人委员会：成员、决议与管理人报告的第69条行为（法官、管理人、委员）",
+)
+def case_committee(request, case_id: int):
+    require(request.user, "bankruptcy.view_committee")
+    case = selectors.committee_case(request.user, case_id)
+    view = selectors.committee_view(request.user, case)
+    c = view.committee
+    return {
+        "case": case.pk,
+        "exists": c is not None,
+        "chosen_on": c.chosen_on if c else None,
+        "approved_on": c.approved_on if c else None,
+        "members": [
+            {
+                "id": m.pk,
+                "name": m.name,
+                "kind": m.kind,
+                "creditor": m.creditor.name if m.creditor else None,
+            }
+            for m in view.members
+        ],
+        "decisions": [
+            {
+                "id": d.pk,
+                "subject": d.subject,
+                "matter": d.matter,
+                "decided_on": d.decided_on,
+                "members_in_office": d.members_in_office,
+                "yes": d.yes,
+                "no": d.no,
+                "abstain": d.abstain,
+                "passed": d.passed,
+                "votes": [
+                    {
+                        "member": v.member.name,
+                        "vote": v.vote,
+                        "dissent": v.dissent,
+                        "signed": v.signed_at is not None,
+                    }
+                    for v in d.votes.all()
+                ],
+            }
+            for d in view.decisions
+        ],
+        "reports": [
+            {
+                "id": r.pk,
+                "act": r.act,
+                "act_label": r.get_act_display(),
+                "description": r.description,
+                "act_date": r.act_date,
+                "reported_on": r.reported_on,
+                "reported_to": r.reported_to,
+                "late": r.late,
+                "acknowledged_on": r.acknowledged_on,
+            }
+            for r in view.reports
+        ],
+    }

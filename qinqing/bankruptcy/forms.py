@@ -3,10 +3,17 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from qinqing.bankruptcy.models import Assessment, FastTrackProfile
+from qinqing.bankruptcy.models import (
+    Art69Report,
+    Assessment,
+    CommitteeDecision,
+    CommitteeMember,
+    CommitteeVote,
+    FastTrackProfile,
+)
 from qinqing.core.models import Organisation
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})  # what <input type=date> reads
 
 
 class CaseForm(forms.Form):
@@ -101,9 +108,42 @@ class ClaimFileForm(forms.Form):
         return data
 
 
+# The case's fast-track facts recorded with the assessment (Case fields; rules.FastTrackFacts).
+FAST_TRACK_FACTS = (
+    "pending_proceedings",
+    "books_taken_over",
+    "enforcement_transfer",
+    "licence_revoked",
+    "forced_liquidation_done",
+    "parties_agree",
+    "assets_hard_to_realise",
+    "special_debtor",
+    "stability_risk",
+)
+
+
 class AssessmentForm(forms.ModelForm):
     pending_proceedings = forms.BooleanField(label=_("存在未决诉讼或仲裁"), required=False)
     books_taken_over = forms.BooleanField(label=_("已接管账册"), required=False, initial=True)
+    enforcement_transfer = forms.BooleanField(
+        label=_("执行程序终结本次执行后移送破产"), required=False
+    )
+    licence_revoked = forms.BooleanField(label=_("被吊销营业执照、未经清算"), required=False)
+    forced_liquidation_done = forms.BooleanField(
+        label=_("经强制清算，资产和负债均已确认"), required=False
+    )
+    parties_agree = forms.BooleanField(
+        label=_("申请人、债务人及主要债权人协商一致同意简化审理"), required=False
+    )
+    assets_hard_to_realise = forms.BooleanField(
+        label=_("财产管理、变价、分配期限长或困难较大"), required=False
+    )
+    special_debtor = forms.BooleanField(
+        label=_("债务人系上市公司、金融机构，或关联企业合并破产"), required=False
+    )
+    stability_risk = forms.BooleanField(
+        label=_("涉及职工安置等可能影响社会稳定的情形"), required=False
+    )
 
     class Meta:
         model = Assessment
@@ -152,9 +192,90 @@ class FastTrackProfileForm(forms.ModelForm):
             "name",
             "max_creditors",
             "max_amount",
+            "trigger_few_and_small",
+            "trigger_no_assets",
+            "trigger_enforcement_transfer",
+            "trigger_licence_revoked",
+            "trigger_forced_liquidation_done",
+            "trigger_parties_agree",
             "exclude_pending_proceedings",
             "exclude_books_not_taken_over",
+            "exclude_assets_hard_to_realise",
+            "exclude_special_debtor",
+            "exclude_stability_risk",
             "time_limit_months",
             "extension_allowed",
             "ruling_working_days",
         ]
+
+
+class CommitteeCreateForm(forms.Form):
+    chosen_on = forms.DateField(label=_("债权人会议决定设立日"), widget=DATE)
+    meeting = forms.ModelChoiceField(label=_("作出决定的债权人会议"), queryset=None, required=False)
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].queryset = case.meetings.all()
+
+
+class CommitteeMemberForm(forms.Form):
+    kind = forms.ChoiceField(label=_("类别"), choices=CommitteeMember.Kind.choices)
+    creditor = forms.ModelChoiceField(
+        label=_("所代表的债权人（债权人代表）"), queryset=None, required=False
+    )
+    name = forms.CharField(label=_("委员姓名"), max_length=100)
+    added_on = forms.DateField(label=_("选任日"), widget=DATE)
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["creditor"].queryset = case.creditors.all()
+
+
+class CommitteeApproveForm(forms.Form):
+    on = forms.DateField(label=_("书面决定认可日"), widget=DATE)
+
+
+class CommitteeDecisionForm(forms.Form):
+    subject = forms.ChoiceField(
+        label=_("职权事项（第68条）"), choices=CommitteeDecision.Subject.choices
+    )
+    matter = forms.CharField(
+        label=_("所议事项"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    decided_on = forms.DateField(label=_("表决日"), widget=DATE)
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = list(members)
+        choices = [("", _("未表决（计为不同意）")), *CommitteeVote.Vote.choices]
+        for member in self.members:
+            self.fields[f"vote_{member.pk}"] = forms.ChoiceField(
+                label=_("%(name)s 的意见") % {"name": member.name}, choices=choices, required=False
+            )
+            self.fields[f"dissent_{member.pk}"] = forms.CharField(
+                label=_("%(name)s 的不同意见") % {"name": member.name},
+                max_length=1000,
+                required=False,
+            )
+
+    def votes(self) -> dict[int, tuple[str, str]]:
+        data = self.cleaned_data
+        return {
+            m.pk: (data[f"vote_{m.pk}"], data.get(f"dissent_{m.pk}", ""))
+            for m in self.members
+            if data.get(f"vote_{m.pk}")
+        }
+
+
+class Art69ReportForm(forms.Form):
+    act = forms.ChoiceField(label=_("行为（第69条第1款）"), choices=Art69Report.Act.choices)
+    description = forms.CharField(
+        label=_("行为说明"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("标的、对方当事人、价格或条件"),
+    )
+    act_date = forms.DateField(label=_("拟实施日"), widget=DATE)
+    reported_on = forms.DateField(
+        label=_("报告日"), widget=DATE, help_text=_("司法解释（三）第15条：应提前十日书面报告")
+    )

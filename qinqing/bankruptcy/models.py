@@ -50,6 +50,33 @@ class FastTrackProfile(models.Model):
     max_amount = money_field(_("债权或资产总额上限（不含）"), default=Decimal("5000000.00"))
     exclude_pending_proceedings = models.BooleanField(_("有未决诉讼或仲裁的不适用"), default=True)
     exclude_books_not_taken_over = models.BooleanField(_("未能接管账册的不适用"), default=True)
+    # The other triggers and exclusions (rules.FAST_TRACK_TRIGGERS / FAST_TRACK_EXCLUSIONS);
+    # all on by default, each off for a court whose guide does not name it.
+    trigger_few_and_small = models.BooleanField(
+        _("适用情形：债权人人数少且债权或资产总额小（湖北指引）"), default=True
+    )
+    trigger_no_assets = models.BooleanField(
+        _("适用情形：无财产或财产不足以支付破产费用"), default=True
+    )
+    trigger_enforcement_transfer = models.BooleanField(
+        _("适用情形：终结本次执行后移送破产"), default=True
+    )
+    trigger_licence_revoked = models.BooleanField(
+        _("适用情形：被吊销营业执照未清算、债权债务简单"), default=True
+    )
+    trigger_forced_liquidation_done = models.BooleanField(
+        _("适用情形：经强制清算、资产负债已确认"), default=True
+    )
+    trigger_parties_agree = models.BooleanField(
+        _("适用情形：申请人、债务人及主要债权人同意简化审理"), default=True
+    )
+    exclude_assets_hard_to_realise = models.BooleanField(
+        _("财产管理、变价、分配困难的不适用"), default=True
+    )
+    exclude_special_debtor = models.BooleanField(
+        _("上市公司、金融机构、关联企业合并破产的不适用"), default=True
+    )
+    exclude_stability_risk = models.BooleanField(_("可能影响社会稳定的不适用"), default=True)
     time_limit_months = models.PositiveIntegerField(_("审理期限（月）"), default=6)
     extension_allowed = models.BooleanField(_("可以延长"), default=False)
     ruling_working_days = models.PositiveIntegerField(_("条件具备后裁定期限（工作日）"), default=5)
@@ -74,8 +101,12 @@ class FastTrackProfile(models.Model):
             name=self.name,
             max_creditors=self.max_creditors,
             max_amount=self.max_amount,
-            exclude_pending_proceedings=self.exclude_pending_proceedings,
-            exclude_books_not_taken_over=self.exclude_books_not_taken_over,
+            triggers=frozenset(
+                key for key in rules.FAST_TRACK_TRIGGERS if getattr(self, f"trigger_{key}")
+            ),
+            exclusions=frozenset(
+                key for key in rules.FAST_TRACK_EXCLUSIONS if getattr(self, f"exclude_{key}")
+            ),
             time_limit_months=self.time_limit_months,
             extension_allowed=self.extension_allowed,
             ruling_working_days=self.ruling_working_days,
@@ -153,6 +184,14 @@ class Case(models.Model):
     )
     pending_proceedings = models.BooleanField(_("存在未决诉讼或仲裁"), default=False)
     books_taken_over = models.BooleanField(_("已接管账册"), default=True)
+    # The other facts the fast-track profile looks at (rules.FastTrackFacts).
+    enforcement_transfer = models.BooleanField(_("终结本次执行后移送破产"), default=False)
+    licence_revoked = models.BooleanField(_("被吊销营业执照未经清算"), default=False)
+    forced_liquidation_done = models.BooleanField(_("经强制清算、资产负债已确认"), default=False)
+    parties_agree = models.BooleanField(_("申请人、债务人及主要债权人同意简化审理"), default=False)
+    assets_hard_to_realise = models.BooleanField(_("财产管理、变价、分配困难"), default=False)
+    special_debtor = models.BooleanField(_("上市公司、金融机构或关联企业合并破产"), default=False)
+    stability_risk = models.BooleanField(_("职工安置等可能影响社会稳定"), default=False)
     petition_date = models.DateField(_("申请日"))
     acceptance_date = models.DateField(_("受理日"))
     announcement_date = models.DateField(_("公告日"), null=True, blank=True)
@@ -721,3 +760,220 @@ class Proxy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} → {self.creditor}"
+
+
+class Committee(models.Model):
+    """债权人委员会 (Art.67): chosen by the creditors' meeting, approved by the court."""
+
+    case = models.OneToOneField(
+        Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="committee"
+    )
+    chosen_on = models.DateField(_("债权人会议决定设立日"))
+    meeting = models.ForeignKey(
+        Meeting,
+        verbose_name=_("选任的债权人会议"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    approved_on = models.DateField(_("法院书面决定认可日（第67条第2款）"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("认可法官"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("债权人委员会")
+        verbose_name_plural = _("债权人委员会")
+
+    def __str__(self) -> str:
+        return f"{self.case.number} {self._meta.verbose_name}"
+
+    @property
+    def in_office(self) -> bool:
+        return self.approved_on is not None
+
+
+class CommitteeMember(models.Model):
+    class Kind(models.TextChoices):
+        CREDITOR = rules.COMMITTEE_CREDITOR, _("债权人代表")
+        EMPLOYEE = rules.COMMITTEE_EMPLOYEE, _("职工代表")
+        UNION = rules.COMMITTEE_UNION, _("工会代表")
+
+    committee = models.ForeignKey(
+        Committee, verbose_name=_("债权人委员会"), on_delete=models.CASCADE, related_name="members"
+    )
+    kind = models.CharField(_("类别"), max_length=10, choices=Kind.choices)
+    creditor = models.ForeignKey(
+        Creditor,
+        verbose_name=_("所代表的债权人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="committee_seats",
+    )
+    name = models.CharField(_("委员姓名"), max_length=100)
+    added_on = models.DateField(_("选任日"))
+
+    class Meta:
+        verbose_name = _("债权人委员会成员")
+        verbose_name_plural = _("债权人委员会成员")
+        ordering = ["committee", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["committee", "creditor"],
+                condition=models.Q(creditor__isnull=False),
+                name="bk_member_one_seat_per_creditor",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind=rules.COMMITTEE_CREDITOR, creditor__isnull=False)
+                    | (~models.Q(kind=rules.COMMITTEE_CREDITOR) & models.Q(creditor__isnull=True))
+                ),
+                name="bk_member_creditor_iff_creditor_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_kind_display()}）"
+
+
+class CommitteeDecision(models.Model):
+    """A committee decision (Art.68; Interp. III Art.14: majority of all members, minuted)."""
+
+    class Subject(models.TextChoices):
+        SUPERVISE_ADMINISTRATION = "administration", _("监督债务人财产的管理和处分")
+        SUPERVISE_DISTRIBUTION = "distribution", _("监督破产财产分配")
+        PROPOSE_MEETING = "meeting", _("提议召开债权人会议")
+        ENTRUSTED = "entrusted", _("债权人会议委托的其他职权")
+
+    committee = models.ForeignKey(
+        Committee,
+        verbose_name=_("债权人委员会"),
+        on_delete=models.CASCADE,
+        related_name="decisions",
+    )
+    subject = models.CharField(_("职权事项（第68条）"), max_length=14, choices=Subject.choices)
+    matter = models.TextField(_("所议事项"))
+    decided_on = models.DateField(_("表决日"))
+    members_in_office = models.PositiveSmallIntegerField(_("全体委员人数"))
+    yes = models.PositiveSmallIntegerField(_("同意"))
+    no = models.PositiveSmallIntegerField(_("反对"))
+    abstain = models.PositiveSmallIntegerField(_("弃权或未表决"))
+    passed = models.BooleanField(_("通过"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("债权人委员会决议")
+        verbose_name_plural = _("债权人委员会决议")
+        ordering = ["-decided_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_subject_display()} {self.decided_on}"
+
+
+class CommitteeVote(models.Model):
+    """A member's vote on a decision, with its dissent (Interp. III Art.14: 不同意见载明) and
+    the member's signature of the minutes."""
+
+    class Vote(models.TextChoices):
+        YES = "yes", _("同意")
+        NO = "no", _("反对")
+        ABSTAIN = "abstain", _("弃权")
+
+    decision = models.ForeignKey(
+        CommitteeDecision, verbose_name=_("决议"), on_delete=models.CASCADE, related_name="votes"
+    )
+    member = models.ForeignKey(
+        CommitteeMember, verbose_name=_("委员"), on_delete=models.PROTECT, related_name="votes"
+    )
+    vote = models.CharField(_("意见"), max_length=8, choices=Vote.choices)
+    dissent = models.TextField(_("不同意见"), blank=True)
+    signed_at = models.DateTimeField(_("签名时间"), null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签名账号"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("委员表决")
+        verbose_name_plural = _("委员表决")
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "member"], name="bk_cvote_once_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.get_vote_display()}"
+
+
+class Art69Report(models.Model):
+    """The administrator's report of an act listed in Art.69 (to the committee, or to the court
+    where there is none in office)."""
+
+    class Act(models.TextChoices):
+        REAL_PROPERTY = "real_property", _("涉及土地、房屋等不动产权益的转让")
+        MINING_IP = "mining_ip", _("探矿权、采矿权、知识产权等财产权的转让")
+        INVENTORY_BUSINESS = "inventory_business", _("全部库存或者营业的转让")
+        BORROWING = "borrowing", _("借款")
+        SECURITY = "security", _("设定财产担保")
+        CLAIMS_SECURITIES = "claims_securities", _("债权和有价证券的转让")
+        CONTRACTS = "contracts", _("履行债务人和对方当事人均未履行完毕的合同")
+        WAIVER = "waiver", _("放弃权利")
+        COLLATERAL_RECOVERY = "collateral_recovery", _("担保物的取回")
+        OTHER_MAJOR = "other_major", _("对债权人利益有重大影响的其他财产处分行为")
+
+    class To(models.TextChoices):
+        COMMITTEE = rules.REPORT_TO_COMMITTEE, _("债权人委员会")
+        COURT = rules.REPORT_TO_COURT, _("人民法院")
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="art69_reports"
+    )
+    act = models.CharField(_("行为（第69条）"), max_length=20, choices=Act.choices)
+    description = models.TextField(_("行为说明"))
+    act_date = models.DateField(_("拟实施日"))
+    reported_on = models.DateField(_("报告日"))
+    reported_to = models.CharField(_("报告对象"), max_length=10, choices=To.choices)
+    late = models.BooleanField(_("未提前十日报告（司法解释三第15条）"), default=False)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("报告人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    acknowledged_on = models.DateField(_("收悉日"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("收悉人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("第69条行为报告")
+        verbose_name_plural = _("第69条行为报告")
+        ordering = ["-reported_on", "-pk"]
+        indexes = [models.Index(fields=["case", "reported_on"], name="bk_art69_case_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_act_display()} {self.act_date}"

@@ -148,3 +148,28 @@ register_policy(
     org_field=None,
     description="债权人本人页面：自己的债权、表决和清偿款",
 )
+
+
+def _member_q(grants: Grants, prefix: str) -> Q:
+    """Cases (through ``prefix``) where one of the user's creditors holds a committee seat."""
+    return _own_creditor_q(grants, f"{prefix}committee__members__creditor__")
+
+
+register_policy(
+    "bankruptcy.view_committee",
+    roles=ALL_ROLES,
+    scope=lambda grants, qs: _by_pk(qs, _case_q(grants, creditors=False) | _member_q(grants, "")),
+    description="债权人委员会（第67–69条）：本院法官、被指定的管理人、委员会中的债权人代表",
+)
+register_policy(
+    "bankruptcy.committee_member",
+    roles={Role.CREDITOR},
+    scope=lambda grants, qs: _by_pk(qs, _member_q(grants, "")),
+    description="委员会成员：查收第69条报告、在决议记录上签名（以其所代表的债权人身份）",
+)
+register_policy(
+    "bankruptcy.sign_committee_vote",
+    roles={Role.CREDITOR},
+    scope=lambda grants, qs: _by_pk(qs, _own_creditor_q(grants, "member__creditor__")),
+    description="在本人参加表决的委员会决议记录上签名",
+)

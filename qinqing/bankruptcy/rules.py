@@ -720,25 +720,56 @@ def resolution_challenge_due(
 
 
 # --------------------------------------------------------------------------------------------
-# Fast track (破产快审)
+# Fast track (破产快审 / 简化审理)
 # --------------------------------------------------------------------------------------------
+#
+# 湖北省高级人民法院《关于规范破产案件简化审理服务法治化营商环境的工作指引（试行）》(2021)
+# names seven situations in which the simplified procedure **shall** apply and four in which it
+# is unsuitable (湖北日报, 2021-11-19). The guide's full text was not available here: verified
+# from the press report are the first trigger (fewer than 20 creditors, and claims or the
+# debtor's assets below 5,000,000 yuan), the first exclusion (pending litigation or arbitration,
+# complex debt relations), the 6-month limit without extension and the ruling within 5 working
+# days. The other triggers and exclusions below are those that comparable court guides name
+# (遂川县人民法院 2022, 井冈山市人民法院 2022, 营口 指引); each is a switch of the court's
+# profile, so a court whose guide differs turns it off (docs/bankruptcy.md "Fast track").
+
+# key → (label, source): the triggers, any one of which puts a case on the fast track.
+FAST_TRACK_TRIGGERS: dict[str, tuple[str, str]] = {
+    "few_and_small": ("债权人人数少、债权总额或资产总额小", "湖北指引（已核实）"),
+    "no_assets": ("债务人无财产或财产不足以支付破产费用", "同类指引（待核实）"),
+    "enforcement_transfer": ("执行程序终结本次执行后移送破产", "同类指引（待核实）"),
+    "licence_revoked": ("被吊销营业执照未清算、债权债务关系简单", "同类指引（待核实）"),
+    "forced_liquidation_done": ("经强制清算、资产和负债均已确认", "同类指引（待核实）"),
+    "parties_agree": ("申请人、债务人及主要债权人协商一致同意简化审理", "同类指引（待核实）"),
+}
+# key → (label, source): the exclusions, any one of which keeps a case off the fast track.
+FAST_TRACK_EXCLUSIONS: dict[str, tuple[str, str]] = {
+    "pending_proceedings": ("存在未结诉讼、仲裁，债权债务关系复杂", "湖北指引（已核实）"),
+    "books_not_taken_over": ("未能接管债务人账册", "设计说明（待核实）"),
+    "assets_hard_to_realise": ("财产管理、变价、分配期限长或困难较大", "同类指引（待核实）"),
+    "special_debtor": ("上市公司、金融机构或关联企业合并破产", "同类指引（待核实）"),
+    "stability_risk": ("职工安置等可能影响社会稳定", "同类指引（待核实）"),
+}
 
 
 @dataclass(frozen=True)
 class FastTrackProfile:
-    """A court's fast-track rules (SPC 法发〔2020〕14号 as implemented by local guides).
+    """A court's fast-track rules (SPC 法发〔2020〕14号 as implemented by local guides; the
+    Hubei guide of 2021 is the default).
 
-    The thresholds are exclusive: fewer than ``max_creditors`` creditors, and claims total or
-    assets total (either suffices) below ``max_amount``. The exclusions, the time limit in
-    months from acceptance, whether it may be extended, and the working days within which the
-    ruling follows once its conditions are met are per profile.
+    ``triggers`` and ``exclusions`` are the keys of ``FAST_TRACK_TRIGGERS`` /
+    ``FAST_TRACK_EXCLUSIONS`` the court applies. The first trigger's thresholds are exclusive:
+    fewer than ``max_creditors`` creditors, and claims total or assets total (either suffices)
+    below ``max_amount``. The time limit in months from acceptance, whether it may be extended,
+    and the working days within which the ruling follows once its conditions are met are per
+    profile.
     """
 
     name: str
     max_creditors: int = 20
     max_amount: Decimal = Decimal("5000000")
-    exclude_pending_proceedings: bool = True
-    exclude_books_not_taken_over: bool = True
+    triggers: frozenset[str] = frozenset(FAST_TRACK_TRIGGERS)
+    exclusions: frozenset[str] = frozenset(FAST_TRACK_EXCLUSIONS)
     time_limit_months: int = 6
     extension_allowed: bool = False
     ruling_working_days: int = 5
@@ -748,9 +779,18 @@ class FastTrackProfile:
             raise RuleError("快审配置的人数、期限和工作日数须为正整数")
         if _money(self.max_amount, "快审金额上限") == 0:
             raise RuleError("快审金额上限须为正数")
+        unknown = (set(self.triggers) - set(FAST_TRACK_TRIGGERS)) | (
+            set(self.exclusions) - set(FAST_TRACK_EXCLUSIONS)
+        )
+        if unknown:
+            raise RuleError(f"未知的快审条件：{', '.join(sorted(unknown))}")
+        if not self.triggers:
+            raise RuleError("快审配置至少须有一项适用情形")
 
 
-HUBEI_FAST_TRACK = FastTrackProfile(name="湖北示例：破产案件快速审理（待核实，可按法院配置）")
+HUBEI_FAST_TRACK = FastTrackProfile(
+    name="湖北示例：破产案件简化审理（湖北高院2021年指引，部分情形待核实，可按法院配置）"
+)
 
 
 @dataclass(frozen=True)
@@ -763,38 +803,99 @@ class FastTrackFacts:
     assets_total: Decimal
     pending_proceedings: bool  # litigation or arbitration involving the debtor still pending
     books_taken_over: bool  # the administrator has taken over the books and records
+    assets_liquidation: Decimal | None = None  # free assets' liquidation value (assessment)
+    costs_estimate: Decimal | None = None  # estimated bankruptcy costs (Art.41)
+    enforcement_transfer: bool = False  # 执转破: sent from enforcement after 终结本次执行
+    licence_revoked: bool = False  # business licence revoked, not liquidated
+    forced_liquidation_done: bool = False  # after 强制清算, assets and debts confirmed
+    parties_agree: bool = False  # petitioner, debtor and main creditors agree
+    assets_hard_to_realise: bool = False
+    special_debtor: bool = False  # listed company, financial institution, consolidation
+    stability_risk: bool = False
+
+
+@dataclass(frozen=True)
+class FastTrackCheck:
+    """One trigger or exclusion: its key and label, whether it applies, the finding."""
+
+    key: str
+    label: str
+    source: str
+    applies: bool
+    finding: str
 
 
 @dataclass(frozen=True)
 class FastTrackResult:
-    """Eligibility, the reasons (the unmet conditions, or all met ones), and the time limit."""
+    """Eligibility, the reasons (the unmet conditions, or all met ones), the time limit, and
+    every trigger and exclusion of the profile with whether it applied."""
 
     eligible: bool
     reasons: tuple[str, ...]
     deadline: date
+    triggers: tuple[FastTrackCheck, ...] = ()
+    exclusions: tuple[FastTrackCheck, ...] = ()
 
 
-def _fast_track_checks(profile: FastTrackProfile, facts: FastTrackFacts) -> list[tuple[bool, str]]:
-    """Each condition of the profile as (met, Chinese statement of the finding)."""
-    count, most = facts.creditor_count, profile.max_creditors
-    claims, assets, limit = facts.claims_total, facts.assets_total, profile.max_amount
-    few_creditors = count < most
-    small = claims < limit or assets < limit
-    checks = [
-        (few_creditors, f"债权人 {count} 人，{'少于' if few_creditors else '不少于'} {most} 人"),
-        (
-            small,
+def _no_assets(facts: FastTrackFacts) -> tuple[bool, str]:
+    if facts.assets_total == 0:
+        return True, "债务人无财产（资产总额 0 元）"
+    free, costs = facts.assets_liquidation, facts.costs_estimate
+    if free is None or costs is None:
+        return False, "未评估清算价值与破产费用"
+    if free < costs:
+        return True, f"无担保财产清算价值 {free} 元，不足以支付预计破产费用 {costs} 元"
+    return False, f"无担保财产清算价值 {free} 元，足以支付预计破产费用 {costs} 元"
+
+
+def _fast_track_trigger(key: str, profile: FastTrackProfile, facts: FastTrackFacts):
+    if key == "few_and_small":
+        count, most = facts.creditor_count, profile.max_creditors
+        claims, assets, limit = facts.claims_total, facts.assets_total, profile.max_amount
+        few, small = count < most, claims < limit or assets < limit
+        return few and small, (
+            f"债权人 {count} 人，{'少于' if few else '不少于'} {most} 人；"
             f"债权总额 {claims} 元、资产总额 {assets} 元，"
-            + (f"至少一项低于 {limit} 元" if small else f"均不低于 {limit} 元"),
-        ),
-    ]
-    if profile.exclude_pending_proceedings:
+            + (f"至少一项低于 {limit} 元" if small else f"均不低于 {limit} 元")
+        )
+    if key == "no_assets":
+        return _no_assets(facts)
+    flag = getattr(facts, key)
+    label = FAST_TRACK_TRIGGERS[key][0]
+    return flag, label if flag else f"非“{label}”情形"
+
+
+def _fast_track_exclusion(key: str, facts: FastTrackFacts):
+    label = FAST_TRACK_EXCLUSIONS[key][0]
+    if key == "pending_proceedings":
         pending = facts.pending_proceedings
-        checks.append((not pending, "存在未决诉讼或仲裁" if pending else "无未决诉讼或仲裁"))
-    if profile.exclude_books_not_taken_over:
+        return pending, "存在未决诉讼或仲裁" if pending else "无未决诉讼或仲裁"
+    if key == "books_not_taken_over":
         taken = facts.books_taken_over
-        checks.append((taken, "已接管债务人账册" if taken else "未能接管债务人账册"))
-    return checks
+        return not taken, "已接管债务人账册" if taken else "未能接管债务人账册"
+    flag = getattr(facts, key)
+    return flag, label if flag else f"无“{label}”情形"
+
+
+def fast_track_checks(
+    profile: FastTrackProfile, facts: FastTrackFacts
+) -> tuple[tuple[FastTrackCheck, ...], tuple[FastTrackCheck, ...]]:
+    """Every trigger and every exclusion of the profile, with whether it applies.
+
+    湖北省高级人民法院 简化审理工作指引（试行）(2021) and comparable guides; see
+    ``FAST_TRACK_TRIGGERS`` for which are verified.
+    """
+    triggers = tuple(
+        FastTrackCheck(key, label, source, *_fast_track_trigger(key, profile, facts))
+        for key, (label, source) in FAST_TRACK_TRIGGERS.items()
+        if key in profile.triggers
+    )
+    exclusions = tuple(
+        FastTrackCheck(key, label, source, *_fast_track_exclusion(key, facts))
+        for key, (label, source) in FAST_TRACK_EXCLUSIONS.items()
+        if key in profile.exclusions
+    )
+    return triggers, exclusions
 
 
 def fast_track_assessment(
@@ -805,23 +906,35 @@ def fast_track_assessment(
 ) -> FastTrackResult:
     """Whether a case falls under the profile's mandatory fast track, and its time limit.
 
-    Fast-track profile per court (SPC 法发〔2020〕14号 via local guides; the Hubei example is
-    ``HUBEI_FAST_TRACK``). ``reasons`` lists the unmet conditions when not eligible, otherwise all
-    the conditions met. ``deadline`` is the fast-track time limit counted from acceptance
-    (``time_limit_months``, no extension), which applies if the case runs on the fast track.
+    湖北省高级人民法院 简化审理工作指引（试行）(2021; SPC 法发〔2020〕14号 via local guides):
+    eligible when at least one trigger applies and no exclusion does. ``reasons`` lists, when
+    not eligible, every trigger's negative finding (if none applied) and the exclusions that
+    apply; otherwise the triggers that applied and the exclusions that did not. ``deadline``
+    is the time limit counted from acceptance (``time_limit_months``, no extension).
     """
     if facts.creditor_count < 0:
         raise RuleError(f"债权人人数不能为负数：{facts.creditor_count}")
     _money(facts.claims_total, "债权总额")
     _money(facts.assets_total, "资产总额")
-    checks = _fast_track_checks(profile, facts)
-    unmet = tuple(message for ok, message in checks if not ok)
+    for value, what in ((facts.assets_liquidation, "清算价值"), (facts.costs_estimate, "破产费用")):
+        if value is not None:
+            _money(value, what)
+    triggers, exclusions = fast_track_checks(profile, facts)
+    met = tuple(c.finding for c in triggers if c.applies)
+    barred = tuple(c.finding for c in exclusions if c.applies)
+    eligible = bool(met) and not barred
+    if eligible:
+        reasons = met + tuple(c.finding for c in exclusions)
+    else:
+        reasons = (() if met else tuple(c.finding for c in triggers)) + barred
     return FastTrackResult(
-        eligible=not unmet,
-        reasons=unmet or tuple(message for _, message in checks),
+        eligible=eligible,
+        reasons=reasons,
         deadline=fast_track_deadline(
             profile, facts.acceptance_date, next_working_day=next_working_day
         ),
+        triggers=triggers,
+        exclusions=exclusions,
     )
 
 
@@ -1472,19 +1585,21 @@ def _claims_and_received(
     return claims, got
 
 
-def art104_distribution(
+def art104_equalise(
     original_claims: Mapping[str, Decimal],
     received: Mapping[str, Decimal],
     distributable: Decimal,
 ) -> dict[str, Decimal]:
-    """Share a bankruptcy distribution after a reconciliation agreement is terminated.
+    """Share one class's distribution after a reconciliation agreement is terminated.
 
-    企业破产法 Art.104: on termination the concessions lapse, payments received under the
-    agreement stay, and the unpaid rest (original confirmed claim minus received) is a bankruptcy
-    claim; a creditor that was paid shares further only once the others have reached the same
-    percentage. So ``distributable`` (the amount for these claims' rank) first tops up the
-    creditors with the lowest percentage of their original claim until all are level, then all
-    rise together, i.e. pro rata to the original claims, up to 100% (water-filling).
+    企业破产法 Art.104 para.2–3: on termination the concessions lapse, payments received under
+    the agreement stay, and the unpaid rest (original confirmed claim minus received) is a
+    bankruptcy claim; a creditor that was paid shares further only once the others of the
+    class have reached the same percentage. So ``distributable`` (the amount for this class)
+    first tops up the creditors with the lowest percentage of their original claim until all
+    are level, then all rise together, i.e. pro rata to the original claims, up to 100%
+    (water-filling). A creditor of the liquidation that took nothing under the agreement
+    (a new creditor, or one that did not file in time) is simply one with 0 received.
 
     Returns each creditor's share in cents (largest-remainder rounding), adding up to
     ``distributable``, or to the total unpaid rest when that is smaller. ``received`` may omit
@@ -1496,6 +1611,82 @@ def art104_distribution(
         key: max(Fraction(0), level * Fraction(claims[key]) - Fraction(got[key])) for key in claims
     }
     return _allocate_cents(exact)
+
+
+# The Art.113 classes that follow costs and common-benefit debts, in the order they are paid;
+# subordinated claims last (法〔2018〕53号 §28).
+ART104_CLASSES = (EMPLOYEE, SOCIAL_INSURANCE_TAX, ORDINARY_CLAIMS, SUBORDINATED)
+
+
+@dataclass(frozen=True)
+class Art104Claim:
+    """A creditor's claim of one class in the liquidation after termination: the original
+    amount (the agreement's concessions lapsed, Art.104 para.2) and what it received under the
+    agreement towards it (0 for a creditor that had no term: a new creditor of the
+    liquidation)."""
+
+    creditor: str
+    rank: str
+    amount: Decimal
+    received: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class Art104Distribution:
+    """Per class: each creditor's share and the common percentage the class reached (received
+    and shared together, ROUND_HALF_UP to 4 places); per creditor the total share; what is left
+    once every class is paid in full."""
+
+    by_class: dict[str, dict[str, Decimal]]
+    levels: dict[str, Decimal]
+    shares: dict[str, Decimal]
+    left_over: Decimal
+
+
+def art104_distribution(
+    claims: Sequence[Art104Claim], distributable: Decimal
+) -> Art104Distribution:
+    """Distribute the estate after an agreement is terminated, class by class.
+
+    企业破产法 Art.104 para.2–3 within the Art.113 order: ``distributable`` (what remains for
+    claims after secured claims on their collateral, costs and common-benefit debts) goes to
+    the employee class first, then social insurance and taxes, then ordinary claims, then
+    subordinated claims (法〔2018〕53号 §28); a class is paid in full before the next gets
+    anything, and within a class ``art104_equalise`` applies: what a reconciliation creditor
+    received under the agreement is kept, and it shares further only once the other creditors
+    of the class — the new creditors of the liquidation included, who received nothing — have
+    reached the same percentage. One creditor may hold claims in several classes; its receipts
+    are given per class by the caller (payments under an agreement go first to the employee
+    and tax claims it pays in full, Art.113).
+    """
+    available = _money(distributable, "可分配金额")
+    grouped: dict[str, dict[str, Decimal]] = {rank: {} for rank in ART104_CLASSES}
+    got: dict[str, dict[str, Decimal]] = {rank: {} for rank in ART104_CLASSES}
+    for claim in claims:
+        if claim.rank not in grouped:
+            raise RuleError(f"未知的清偿顺序：{claim.rank}")
+        if claim.creditor in grouped[claim.rank]:
+            raise RuleError(f"同一债权人在同一顺序中重复列示：{claim.creditor}")
+        grouped[claim.rank][claim.creditor] = claim.amount
+        got[claim.rank][claim.creditor] = claim.received
+    by_class: dict[str, dict[str, Decimal]] = {}
+    levels: dict[str, Decimal] = {}
+    shares: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for rank in ART104_CLASSES:
+        if not grouped[rank]:
+            continue
+        amounts, received = _claims_and_received(grouped[rank], got[rank])
+        unpaid = _total(amounts.values()) - _total(received.values())
+        share = art104_equalise(amounts, received, min(available, unpaid))
+        available -= _total(share.values())
+        by_class[rank] = share
+        final = _total(received.values()) + _total(share.values())
+        levels[rank] = _rate(Fraction(final) / Fraction(_total(amounts.values())))
+        for creditor, amount in share.items():
+            shares[creditor] += amount
+    return Art104Distribution(
+        by_class=by_class, levels=levels, shares=dict(shares), left_over=available
+    )
 
 
 @dataclass(frozen=True)
@@ -1550,3 +1741,125 @@ def self_settlement_valid(all_creditor_ids: Iterable[str], consenting_ids: Itera
     if strangers:
         raise RuleError(f"同意的一方不在债权人名单中：{', '.join(sorted(strangers))}")
     return consenting == creditors
+
+
+# --------------------------------------------------------------------------------------------
+# Creditors' committee (债权人委员会, Art.67–69; Interp. III Art.13–15)
+# --------------------------------------------------------------------------------------------
+
+COMMITTEE_MAX_MEMBERS = 9
+COMMITTEE_CREDITOR = "creditor"
+COMMITTEE_EMPLOYEE = "employee"  # 债务人的职工代表
+COMMITTEE_UNION = "union"  # 工会代表
+COMMITTEE_STAFF_KINDS = frozenset({COMMITTEE_EMPLOYEE, COMMITTEE_UNION})
+
+
+def committee_composition_problems(kinds: Sequence[str], *, complete: bool) -> list[str]:
+    """What is wrong with a committee of members of these kinds (empty list: nothing).
+
+    企业破产法 Art.67 para.1: the committee consists of the creditors' representatives chosen by
+    the creditors' meeting and **one** representative of the debtor's employees or trade
+    union; it has **no more than nine** members in all (the employee representative included).
+    While the membership is being recorded (``complete=False``) only the limits are checked;
+    for the court's approval (Art.67 para.2, ``complete=True``) there must also be at least one
+    creditors' representative and exactly one employee or union representative.
+    """
+    unknown = set(kinds) - {COMMITTEE_CREDITOR} - COMMITTEE_STAFF_KINDS
+    if unknown:
+        raise RuleError(f"未知的委员类别：{', '.join(sorted(unknown))}")
+    creditors = sum(1 for kind in kinds if kind == COMMITTEE_CREDITOR)
+    staff = len(kinds) - creditors
+    problems = []
+    if len(kinds) > COMMITTEE_MAX_MEMBERS:
+        problems.append(
+            f"债权人委员会成员不得超过{COMMITTEE_MAX_MEMBERS}人（第67条第1款），现为{len(kinds)}人"
+        )
+    if staff > 1:
+        problems.append("职工代表或者工会代表只能有一名（第67条第1款）")
+    if complete and staff == 0:
+        problems.append("债权人委员会须有一名债务人的职工代表或者工会代表（第67条第1款）")
+    if complete and creditors == 0:
+        problems.append("债权人委员会须有债权人会议选任的债权人代表（第67条第1款）")
+    return problems
+
+
+@dataclass(frozen=True)
+class CommitteeTally:
+    """A committee decision's count: members in office, yes, no, abstentions (or absent),
+    the votes needed and whether it passed."""
+
+    members: int
+    yes: int
+    no: int
+    abstain: int
+    needed: int
+    passed: bool
+
+
+def committee_decision(members: int, votes: Sequence[str]) -> CommitteeTally:
+    """Whether the committee has decided a matter.
+
+    最高人民法院《关于适用〈企业破产法〉若干问题的规定（三）》Art.14 para.1: the committee
+    decides by a majority of **all** its members (全体成员过半数通过), not of those present —
+    with 5 members 3 votes pass and 2 do not; with 4 members 3 pass and 2 (exactly half) do
+    not. Members who did not vote count against. ``votes`` are "yes", "no" or "abstain", one per
+    voting member.
+    """
+    if members < 1:
+        raise RuleError("债权人委员会没有成员，不能表决")
+    if len(votes) > members:
+        raise RuleError(f"表决票数 {len(votes)} 多于委员人数 {members}")
+    unknown = set(votes) - {"yes", "no", "abstain"}
+    if unknown:
+        raise RuleError(f"未知的表决意见：{', '.join(sorted(unknown))}")
+    yes, no = votes.count("yes"), votes.count("no")
+    needed = members // 2 + 1
+    return CommitteeTally(
+        members=members,
+        yes=yes,
+        no=no,
+        abstain=len(votes) - yes - no,
+        needed=needed,
+        passed=yes >= needed,
+    )
+
+
+# Art.69 para.1 (1)–(10): the administrator's acts that must be reported in time.
+ART69_ACTS: dict[str, str] = {
+    "real_property": "涉及土地、房屋等不动产权益的转让",
+    "mining_ip": "探矿权、采矿权、知识产权等财产权的转让",
+    "inventory_business": "全部库存或者营业的转让",
+    "borrowing": "借款",
+    "security": "设定财产担保",
+    "claims_securities": "债权和有价证券的转让",
+    "contracts": "履行债务人和对方当事人均未履行完毕的合同",
+    "waiver": "放弃权利",
+    "collateral_recovery": "担保物的取回",
+    "other_major": "对债权人利益有重大影响的其他财产处分行为",
+}
+ART69_REPORT_DAYS = 10
+REPORT_TO_COMMITTEE = "committee"
+REPORT_TO_COURT = "court"
+
+
+def art69_reported_to(committee_in_office: bool) -> str:
+    """To whom the administrator reports an Art.69 act.
+
+    企业破产法 Art.69 para.1: to the creditors' committee; para.2: where no committee has been
+    set up, to the court. A committee is in office once the court has approved its membership
+    (Art.67 para.2); until then the court receives the reports.
+    """
+    return REPORT_TO_COMMITTEE if committee_in_office else REPORT_TO_COURT
+
+
+def art69_report_late(act: str, act_date: date, reported_on: date) -> bool:
+    """Whether the report of an Art.69 act came later than the rule allows.
+
+    企业破产法 Art.69 requires the report "in time" (及时); Interp. III Art.15 para.1: the
+    administrator reports in writing **ten days before** disposing of the property (提前十日书面报告).
+    So a report made on ``act_date`` − 10 days or earlier is in time; nine days before is late.
+    ``act`` must be one of ``ART69_ACTS``.
+    """
+    if act not in ART69_ACTS:
+        raise RuleError(f"不是第69条规定的行为：{act}")
+    return reported_on > act_date - timedelta(days=ART69_REPORT_DAYS)

@@ -19,18 +19,21 @@ from qinqing.bankruptcy.models import (
     AgendaItem,
     Agreement,
     AgreementTerm,
+    Art69Report,
     Assessment,
     Attendance,
     Ballot,
     Case,
     Claim,
+    Committee,
+    CommitteeVote,
     Creditor,
     Meeting,
     Payment,
 )
 from qinqing.core import calendar
 from qinqing.core.calendar_rules import WorkCalendar
-from qinqing.core.permissions import grants_of, visible
+from qinqing.core.permissions import can, get_visible_or_404, grants_of, visible
 from qinqing.core.roles import Role
 
 ZERO = Decimal("0.00")
@@ -677,6 +680,15 @@ def fast_track_result(case: Case) -> rules.FastTrackResult | None:
             assets_total=assessment.assets_appraised,
             pending_proceedings=case.pending_proceedings,
             books_taken_over=case.books_taken_over,
+            assets_liquidation=assessment.assets_liquidation,
+            costs_estimate=assessment.costs_estimate,
+            enforcement_transfer=case.enforcement_transfer,
+            licence_revoked=case.licence_revoked,
+            forced_liquidation_done=case.forced_liquidation_done,
+            parties_agree=case.parties_agree,
+            assets_hard_to_realise=case.assets_hard_to_realise,
+            special_debtor=case.special_debtor,
+            stability_risk=case.stability_risk,
         ),
         next_working_day=calendar.next_working_day,
     )
@@ -997,3 +1009,203 @@ def ballot_sheets(meeting: Meeting, creditors: list[Creditor]) -> list[dict]:
             }
         )
     return sheets
+
+
+# --------------------------------------------------------------------------------------------
+# Creditors' committee (Art.67–69)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommitteeView:
+    """What a user sees of a case's committee: the committee (or None), its members, its
+    decisions with their votes, the Art.69 reports, the votes the user may sign and whether the
+    user may acknowledge reports to the committee (a member) or to the court (the judge)."""
+
+    case: Case
+    committee: Committee | None
+    members: tuple
+    decisions: tuple
+    reports: tuple
+    signable: frozenset[int]
+    acknowledges: frozenset[str]
+    problems: tuple[str, ...]
+
+
+def committee_case(user, pk: int) -> Case:
+    """The case, if the user may see its committee (another party's case: 404)."""
+    return get_visible_or_404(
+        user, "bankruptcy.view_committee", Case.objects.select_related("debtor"), pk=pk
+    )
+
+
+def committee_view(user, case: Case) -> CommitteeView:
+    committee = Committee.objects.filter(case=case).first()
+    members, decisions = (), ()
+    if committee is not None:
+        members = tuple(committee.members.select_related("creditor"))
+        decisions = tuple(
+            committee.decisions.prefetch_related("votes__member").order_by("-decided_on", "-pk")
+        )
+    reports = tuple(Art69Report.objects.filter(case=case).order_by("-reported_on", "-pk"))
+    signable = frozenset(
+        visible(
+            user,
+            "bankruptcy.sign_committee_vote",
+            CommitteeVote.objects.filter(decision__committee__case=case, signed_at=None),
+        ).values_list("pk", flat=True)
+    )
+    acknowledges = set()
+    if can(user, "bankruptcy.committee_member", case):
+        acknowledges.add(rules.REPORT_TO_COMMITTEE)
+    if can(user, "bankruptcy.manage_case", case):
+        acknowledges.add(rules.REPORT_TO_COURT)
+    problems = ()
+    if committee is not None and not committee.in_office:
+        problems = tuple(
+            rules.committee_composition_problems([m.kind for m in members], complete=True)
+        )
+    return CommitteeView(
+        case=case,
+        committee=committee,
+        members=members,
+        decisions=decisions,
+        reports=reports,
+        signable=signable,
+        acknowledges=frozenset(acknowledges),
+        problems=problems,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Art.104: the liquidation after a terminated agreement
+# --------------------------------------------------------------------------------------------
+
+
+def art104_claims(agreement: Agreement) -> tuple[list[rules.Art104Claim], dict[str, str]]:
+    """The claims that share the distribution after ``agreement`` is terminated (Art.104), by
+    Art.113 class, with what each creditor received under the agreement, and creditor id →
+    name.
+
+    - Reconciliation creditors: their original confirmed unsecured claim (the term's, the
+      concessions lapsed, Art.104 para.2) in the ordinary class; received = what they were paid
+      beyond the employee and tax claims the term paid in full (those are paid first).
+    - Employee and tax claims: in their classes; received = the term's payments up to them
+      (employee first), or the whole claim when recorded paid in full outside the agreement.
+    - Every other reviewed claim of the case — creditors without a term, claims filed late in
+      the liquidation (Art.56; a reconciliation creditor's too, added to its claim of the
+      class), subordinated claims — with nothing received: the new creditors the Art.104
+      para.3 equalisation waits for.
+    Secured claims not waived count only for the part their collateral will not cover.
+    """
+    case = agreement.case
+    assessment = latest_assessment(case)
+    terms = {t.creditor_id: t for t in agreement.terms.all()}
+    amounts: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    received: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    names: dict[str, str] = {}
+    claims = case.claims.filter(status__in=REVIEWED).select_related("creditor").order_by("pk")
+    for claim in claims:
+        amount = claim.admitted_amount or ZERO
+        if claim.secured and not claim.waived_priority:
+            amount = max(ZERO, amount - claim.collateral_value)
+        if amount == 0:
+            continue
+        key = str(claim.creditor_id)
+        names[key] = claim.creditor.name
+        target = rules.liquidation_class(claim.rank, claim.nature)
+        split = _senior_split(claim, amount, assessment)
+        parts = (
+            [(target, amount)]
+            if split is None
+            else [
+                (rules.EMPLOYEE, split[0]),
+                (rules.ORDINARY_CLAIMS, split[1]),
+            ]
+        )
+        after = agreement.terminated_on is not None and claim.filed_on >= agreement.terminated_on
+        for rank, part in parts:
+            if rank == rules.ORDINARY_CLAIMS and claim.creditor_id in terms and not after:
+                continue  # the term's confirmed amount stands for the reconciliation claim
+            amounts[(key, rank)] += part
+            if claim.paid_in_full_on is not None and rank in (
+                rules.EMPLOYEE,
+                rules.SOCIAL_INSURANCE_TAX,
+            ):
+                received[(key, rank)] += part
+    for creditor_id, term in terms.items():
+        key = str(creditor_id)
+        names[key] = term.creditor.name
+        ordinary = term.confirmed_amount - term.priority_amount
+        if ordinary > 0:
+            amounts[(key, rules.ORDINARY_CLAIMS)] += ordinary
+        # A term's payments go to its employee and tax claims first (employees first), then to
+        # the reconciliation claim (as in the court's figures).
+        towards_priority = min(term.paid_amount, term.priority_amount)
+        for rank in (rules.EMPLOYEE, rules.SOCIAL_INSURANCE_TAX):
+            room = amounts.get((key, rank), ZERO) - received[(key, rank)]
+            take = max(ZERO, min(towards_priority, room))
+            received[(key, rank)] += take
+            towards_priority -= take
+        if ordinary > 0:
+            beyond = max(ZERO, term.paid_amount - term.priority_amount)
+            received[(key, rules.ORDINARY_CLAIMS)] += min(beyond, ordinary)
+    rows = [
+        rules.Art104Claim(creditor=key, rank=rank, amount=amount, received=received[(key, rank)])
+        for (key, rank), amount in sorted(amounts.items())
+        if amount > 0
+    ]
+    return rows, names
+
+
+ART104_CLASS_LABELS = {
+    rules.EMPLOYEE: _("职工债权"),
+    rules.SOCIAL_INSURANCE_TAX: _("社会保险费用和税款"),
+    rules.ORDINARY_CLAIMS: _("普通债权"),
+    rules.SUBORDINATED: _("劣后债权"),
+}
+
+
+@dataclass(frozen=True)
+class Art104Line:
+    label: str
+    creditor: str
+    amount: Decimal
+    received: Decimal
+    share: Decimal
+    new_creditor: bool
+
+
+@dataclass(frozen=True)
+class Art104Preview:
+    distributable: Decimal
+    lines: tuple[Art104Line, ...]
+    levels: tuple[tuple[str, Decimal], ...]
+    left_over: Decimal
+
+
+def art104_preview(agreement: Agreement, distributable: Decimal) -> Art104Preview:
+    """The Art.104 distribution of ``distributable`` over the claims as they stand now (the
+    liquidation's late-filed claims included), class by class; raises ``rules.RuleError``."""
+    rows, names = art104_claims(agreement)
+    result = rules.art104_distribution(rows, distributable)
+    in_agreement = {str(pk) for pk in agreement.terms.values_list("creditor_id", flat=True)}
+    lines = tuple(
+        Art104Line(
+            label=ART104_CLASS_LABELS[row.rank],
+            creditor=names[row.creditor],
+            amount=row.amount,
+            received=row.received,
+            share=result.by_class[row.rank][row.creditor],
+            new_creditor=row.creditor not in in_agreement,
+        )
+        for rank in rules.ART104_CLASSES
+        for row in rows
+        if row.rank == rank
+    )
+    return Art104Preview(
+        distributable=distributable,
+        lines=lines,
+        levels=tuple((ART104_CLASS_LABELS[k], v) for k, v in result.levels.items()),
+        left_over=result.left_over,
+    )

@@ -22,6 +22,7 @@ from qinqing.bankruptcy.models import (
     AgendaItem,
     Agreement,
     AgreementTerm,
+    Art69Report,
     Assessment,
     Attendance,
     Ballot,
@@ -29,6 +30,10 @@ from qinqing.bankruptcy.models import (
     CaseDecision,
     Claim,
     ClaimEvidence,
+    Committee,
+    CommitteeDecision,
+    CommitteeMember,
+    CommitteeVote,
     Creditor,
     FastTrackProfile,
     Installment,
@@ -51,6 +56,20 @@ ZERO = Decimal("0.00")
 REVIEWED_STATUSES = (Claim.Status.ADMITTED, Claim.Status.CONFIRMED, Claim.Status.DISPUTED)
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 EVIDENCE_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+
+
+# The case's facts the fast-track profile looks at, recorded with the assessment.
+CASE_FAST_TRACK_FACTS = (
+    "pending_proceedings",
+    "books_taken_over",
+    "enforcement_transfer",
+    "licence_revoked",
+    "forced_liquidation_done",
+    "parties_agree",
+    "assets_hard_to_realise",
+    "special_debtor",
+    "stability_risk",
+)
 
 
 def _today() -> date:
@@ -145,8 +164,10 @@ def fast_track_profile_default(*, actor, court: Organisation) -> FastTrackProfil
                 name=hubei.name,
                 max_creditors=hubei.max_creditors,
                 max_amount=hubei.max_amount,
-                exclude_pending_proceedings=hubei.exclude_pending_proceedings,
-                exclude_books_not_taken_over=hubei.exclude_books_not_taken_over,
+                **{f"trigger_{key}": key in hubei.triggers for key in rules.FAST_TRACK_TRIGGERS},
+                **{
+                    f"exclude_{key}": key in hubei.exclusions for key in rules.FAST_TRACK_EXCLUSIONS
+                },
                 time_limit_months=hubei.time_limit_months,
                 extension_allowed=hubei.extension_allowed,
                 ruling_working_days=hubei.ruling_working_days,
@@ -446,8 +467,7 @@ def assessment_record(
     trend = values.get("revenue_trend", Assessment.Trend.STABLE)
     if trend not in Assessment.Trend.values:
         raise DomainError("未知的营业收入趋势", field="revenue_trend")
-    pending = bool(values.get("pending_proceedings", case.pending_proceedings))
-    books = bool(values.get("books_taken_over", case.books_taken_over))
+    facts = {name: bool(values.get(name, getattr(case, name))) for name in CASE_FAST_TRACK_FACTS}
     with transaction.atomic():
         assessment = Assessment.objects.create(
             case=case,
@@ -458,9 +478,17 @@ def assessment_record(
             assessed_by=actor if getattr(actor, "is_authenticated", False) else None,
             **data,
         )
-        case.pending_proceedings, case.books_taken_over = pending, books
-        case.save(update_fields=["pending_proceedings", "books_taken_over"])
-        _audit(actor, "assessment.record", assessment, case, **{k: str(v) for k, v in data.items()})
+        for name, value in facts.items():
+            setattr(case, name, value)
+        case.save(update_fields=list(facts))
+        _audit(
+            actor,
+            "assessment.record",
+            assessment,
+            case,
+            **{k: str(v) for k, v in data.items()},
+            **facts,
+        )
     return assessment
 
 
@@ -1591,8 +1619,11 @@ def agreement_terminate(
     """Art.104: on default the court, at the request of a reconciliation creditor
     (``requested_by``: one with a term in the agreement, recorded), terminates the agreement and
     declares bankruptcy; the concessions lapse, payments received stay, and the further
-    distribution equalises creditors (``rules.art104_distribution``). Returns creditor name →
-    share of ``distributable``."""
+    distribution of ``distributable`` (the estate after secured claims, costs and common-benefit
+    debts) goes class by class in the Art.113 order, equalising within each class the
+    reconciliation creditors' receipts with the other creditors of the class
+    (``selectors.art104_claims``, ``rules.art104_distribution``; per class in the audit
+    detail). Returns creditor name → share of ``distributable``."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("请写明终止原因", field="reason")
@@ -1610,11 +1641,12 @@ def agreement_terminate(
         _locked(agreement)  # the payments counted are all there are
         if agreement.status != Agreement.Status.APPROVED:
             raise ConflictError("协议未在执行中")
-        terms, claims, received = _terms_and_payments(agreement)
-        shares = _rule(
-            rules.art104_distribution, claims, received, available, field="distributable"
-        )
-        names = {str(t.creditor_id): t.creditor.name for t in terms}
+        rows, names = selectors.art104_claims(agreement)
+        result = _rule(rules.art104_distribution, rows, available, field="distributable")
+        shares = {key: result.shares.get(key, ZERO) for key in names}
+        received = {
+            key: sum((r.received for r in rows if r.creditor == key), ZERO) for key in names
+        }
         agreement.status, agreement.terminated_on = Agreement.Status.TERMINATED, on
         agreement.termination_reason = reason
         agreement.termination_requested_by = requested_by
@@ -1638,6 +1670,12 @@ def agreement_terminate(
             requested_by=requested_by.name,
             distributable=available,
             art104_shares={names[k]: v for k, v in shares.items()},
+            art104_classes={
+                rank: {names[k]: v for k, v in part.items()}
+                for rank, part in result.by_class.items()
+            },
+            art104_levels=result.levels,
+            left_over=result.left_over,
             received={names[k]: v for k, v in received.items()},
         )
     return {names[k]: v for k, v in shares.items()}
@@ -1940,8 +1978,8 @@ FAST_TRACK_FIELDS = (
     "name",
     "max_creditors",
     "max_amount",
-    "exclude_pending_proceedings",
-    "exclude_books_not_taken_over",
+    *(f"trigger_{key}" for key in rules.FAST_TRACK_TRIGGERS),
+    *(f"exclude_{key}" for key in rules.FAST_TRACK_EXCLUSIONS),
     "time_limit_months",
     "extension_allowed",
     "ruling_working_days",
@@ -1960,7 +1998,18 @@ def fast_track_profile_update(*, actor, profile: FastTrackProfile, **values) -> 
         raise DomainError("请填写配置名称", field="name")
     candidate["max_amount"] = money(candidate["max_amount"], "max_amount", allow_zero=False)
     try:
-        rules.FastTrackProfile(**candidate)
+        rules.FastTrackProfile(
+            name=candidate["name"],
+            max_creditors=candidate["max_creditors"],
+            max_amount=candidate["max_amount"],
+            triggers=frozenset(k for k in rules.FAST_TRACK_TRIGGERS if candidate[f"trigger_{k}"]),
+            exclusions=frozenset(
+                k for k in rules.FAST_TRACK_EXCLUSIONS if candidate[f"exclude_{k}"]
+            ),
+            time_limit_months=candidate["time_limit_months"],
+            extension_allowed=candidate["extension_allowed"],
+            ruling_working_days=candidate["ruling_working_days"],
+        )
     except (rules.RuleError, TypeError) as exc:
         raise DomainError(str(exc), field="max_creditors") from None
     if not changed:
@@ -1978,3 +2027,270 @@ def fast_track_profile_update(*, actor, profile: FastTrackProfile, **values) -> 
             detail={"before": before, "after": {k: str(candidate[k]) for k in changed}},
         )
     return profile
+
+
+# --------------------------------------------------------------------------------------------
+# Creditors' committee (Art.67–69)
+# --------------------------------------------------------------------------------------------
+
+
+def committee_create(*, actor, case: Case, chosen_on: date, meeting: Meeting | None = None):
+    """The administrator records the creditors' meeting's decision to set up a committee
+    (Art.67 para.1: 债权人会议可以决定设立债权人委员会; Art.61(8))."""
+    if chosen_on > _today():
+        raise DomainError("决定日不能晚于今天", field="chosen_on")
+    if meeting is not None and meeting.case_id != case.pk:
+        raise DomainError("该债权人会议不属于本案", field="meeting")
+    with transaction.atomic():
+        _locked(case)
+        _require_open(case)
+        if Committee.objects.filter(case=case).exists():
+            raise ConflictError("本案已设立债权人委员会", code="committee_exists")
+        committee = Committee.objects.create(case=case, chosen_on=chosen_on, meeting=meeting)
+        _audit(actor, "committee.create", committee, case, chosen_on=chosen_on)
+    return committee
+
+
+def committee_member_add(
+    *,
+    actor,
+    committee: Committee,
+    kind: str,
+    name: str,
+    added_on: date,
+    creditor: Creditor | None = None,
+) -> CommitteeMember:
+    """Record a member the creditors' meeting chose (a creditor's representative) or the
+    debtor's employee or union representative (Art.67 para.1: at most nine in all, one
+    employee or union representative). A change to an approved committee needs the court's
+    approval again (Art.67 para.2): the approval is withdrawn and the audit entry says so."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("请填写委员姓名", field="name")
+    if kind not in CommitteeMember.Kind.values:
+        raise DomainError("未知的委员类别", field="kind")
+    if kind == CommitteeMember.Kind.CREDITOR:
+        if creditor is None or creditor.case_id != committee.case_id:
+            raise DomainError("债权人代表须代表本案的一名债权人", field="creditor")
+    elif creditor is not None:
+        raise DomainError("职工代表或工会代表不代表债权人", field="creditor")
+    case = committee.case
+    with transaction.atomic():
+        _locked(committee)
+        _require_open(case)
+        kinds = [*committee.members.values_list("kind", flat=True), kind]
+        problems = rules.committee_composition_problems(kinds, complete=False)
+        if problems:
+            raise ConflictError("；".join(problems), code="committee_composition")
+        if creditor is not None and committee.members.filter(creditor=creditor).exists():
+            raise ConflictError("该债权人已有代表在委员会中", code="committee_seat")
+        member = CommitteeMember.objects.create(
+            committee=committee, kind=kind, name=name, creditor=creditor, added_on=added_on
+        )
+        reset = committee.approved_on is not None
+        if reset:
+            committee.approved_on, committee.approved_by = None, None
+            committee.save(update_fields=["approved_on", "approved_by"])
+        _audit(
+            actor,
+            "committee.member_add",
+            member,
+            case,
+            kind=kind,
+            name=name,
+            creditor=creditor.name if creditor else None,
+            approval_withdrawn=reset,
+        )
+    return member
+
+
+def committee_approve(*, actor, committee: Committee, on: date) -> Committee:
+    """The court approves the membership in writing (Art.67 para.2: 债权人委员会成员应当经人民
+    法院书面决定认可), once it is complete: at least one creditors' representative, exactly one
+    employee or union representative, at most nine members."""
+    if on > _today():
+        raise DomainError("认可日不能晚于今天", field="on")
+    with transaction.atomic():
+        _locked(committee)
+        _require_open(committee.case)
+        if committee.approved_on is not None:
+            raise ConflictError("委员会成员已经认可", code="approved")
+        kinds = list(committee.members.values_list("kind", flat=True))
+        problems = rules.committee_composition_problems(kinds, complete=True)
+        if problems:
+            raise ConflictError("；".join(problems), code="committee_composition")
+        committee.approved_on, committee.approved_by = on, actor
+        committee.save(update_fields=["approved_on", "approved_by"])
+        _audit(
+            actor,
+            "committee.approve",
+            committee,
+            committee.case,
+            on=on,
+            members=[str(m) for m in committee.members.all()],
+        )
+    return committee
+
+
+def committee_decision_record(
+    *,
+    actor,
+    committee: Committee,
+    subject: str,
+    matter: str,
+    decided_on: date,
+    votes: dict[int, tuple[str, str]],
+) -> CommitteeDecision:
+    """Record a committee decision with each member's vote and dissent (Art.68; Interp. III
+    Art.14: decided by a majority of all members, minuted, dissent recorded). ``votes`` maps a
+    member's id to (vote, dissent); members without a vote count against."""
+    matter = (matter or "").strip()
+    if not matter:
+        raise DomainError("请写明所议事项", field="matter")
+    if subject not in CommitteeDecision.Subject.values:
+        raise DomainError("请选择第68条规定的职权事项", field="subject")
+    if decided_on > _today():
+        raise DomainError("表决日不能晚于今天", field="decided_on")
+    with transaction.atomic():
+        _locked(committee)
+        if not committee.in_office:
+            raise ConflictError("委员会成员尚未经法院认可，不能议事", code="not_in_office")
+        members = {m.pk: m for m in committee.members.all()}
+        strangers = set(votes) - set(members)
+        if strangers:
+            raise DomainError("表决人不是本委员会成员", field="votes")
+        for vote, _dissent in votes.values():
+            if vote not in CommitteeVote.Vote.values:
+                raise DomainError("未知的表决意见", field="votes")
+        tally = _rule(
+            rules.committee_decision, len(members), [v for v, _ in votes.values()], field="votes"
+        )
+        decision = CommitteeDecision.objects.create(
+            committee=committee,
+            subject=subject,
+            matter=matter,
+            decided_on=decided_on,
+            members_in_office=tally.members,
+            yes=tally.yes,
+            no=tally.no,
+            abstain=tally.abstain,
+            passed=tally.passed,
+            recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        CommitteeVote.objects.bulk_create(
+            CommitteeVote(
+                decision=decision, member=members[pk], vote=vote, dissent=(dissent or "").strip()
+            )
+            for pk, (vote, dissent) in votes.items()
+        )
+        _audit(
+            actor,
+            "committee.decide",
+            decision,
+            committee.case,
+            subject=subject,
+            members=tally.members,
+            yes=tally.yes,
+            no=tally.no,
+            needed=tally.needed,
+            passed=tally.passed,
+            votes={members[pk].name: vote for pk, (vote, _d) in votes.items()},
+        )
+    return decision
+
+
+def committee_vote_sign(*, actor, vote: CommitteeVote) -> CommitteeVote:
+    """A member signs the minutes of a decision it voted on (Interp. III Art.14: the record is
+    signed by the members who voted). One conditional update: a second signature is a 409."""
+    now = timezone.now()
+    with transaction.atomic():
+        done = CommitteeVote.objects.filter(pk=vote.pk, signed_at=None).update(
+            signed_at=now, signed_by=actor
+        )
+        if not done:
+            raise ConflictError("已签名", code="signed")
+        vote.refresh_from_db()
+        _audit(
+            actor,
+            "committee.sign",
+            vote,
+            vote.decision.committee.case,
+            decision=vote.decision_id,
+            member=vote.member.name,
+        )
+    return vote
+
+
+def art69_report(
+    *,
+    actor,
+    case: Case,
+    act: str,
+    description: str,
+    act_date: date,
+    reported_on: date | None = None,
+) -> Art69Report:
+    """The administrator reports an act listed in Art.69 para.1 to the creditors' committee, or
+    to the court where none is in office (para.2). A report less than ten days before the act
+    is recorded as late (Interp. III Art.15: 提前十日书面报告), not refused: the report is owed
+    all the same."""
+    description = (description or "").strip()
+    if not description:
+        raise DomainError("请说明拟实施的行为（标的、对方、价格等）", field="description")
+    if act not in rules.ART69_ACTS:
+        raise DomainError("请选择第69条规定的行为", field="act")
+    reported_on = reported_on or _today()
+    if reported_on > _today():
+        raise DomainError("报告日不能晚于今天", field="reported_on")
+    late = rules.art69_report_late(act, act_date, reported_on)
+    with transaction.atomic():
+        _locked(case)
+        _require_open(case)
+        committee = Committee.objects.filter(case=case).first()
+        to = rules.art69_reported_to(committee is not None and committee.in_office)
+        report = Art69Report.objects.create(
+            case=case,
+            act=act,
+            description=description,
+            act_date=act_date,
+            reported_on=reported_on,
+            reported_to=to,
+            late=late,
+            reported_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        _audit(
+            actor,
+            "art69.report",
+            report,
+            case,
+            act=act,
+            act_date=act_date,
+            reported_on=reported_on,
+            reported_to=to,
+            late=late,
+        )
+        subject = f"{case.number} 管理人报告：{rules.ART69_ACTS[act]}（第69条）"
+        body = f"拟于 {act_date} 实施：{description}"
+        if to == rules.REPORT_TO_COMMITTEE:
+            for member in committee.members.exclude(creditor=None).select_related("creditor"):
+                _notify_creditor(actor, member.creditor, subject, body)
+        else:
+            notification_send(
+                actor=actor, channel="in_app", subject=subject, body=body, recipient=case.judge
+            )
+    return report
+
+
+def art69_acknowledge(*, actor, report: Art69Report, on: date | None = None) -> Art69Report:
+    """The committee (a member) or the court acknowledges an Art.69 report it received. One
+    conditional update: a second acknowledgement is a 409."""
+    on = on or _today()
+    with transaction.atomic():
+        done = Art69Report.objects.filter(pk=report.pk, acknowledged_on=None).update(
+            acknowledged_on=on, acknowledged_by=actor
+        )
+        if not done:
+            raise ConflictError("已确认收悉", code="acknowledged")
+        report.refresh_from_db()
+        _audit(actor, "art69.acknowledge", report, report.case, on=on, to=report.reported_to)
+    return report

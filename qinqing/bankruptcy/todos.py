@@ -4,7 +4,10 @@
   confirm (Art.58), first meetings not yet called (Art.62: watched; the administrator calls);
 - administrator: claims to review, first meetings to call (Art.62), meetings to hold,
   instalments overdue;
-- creditor: items open for its vote, payments to confirm, meetings to attend.
+- creditor: items open for its vote, payments to confirm, meetings to attend;
+- the creditors' committee (Art.67–69): the judge approves memberships and receives Art.69
+  reports while no committee is in office; a creditor member acknowledges the reports to the
+  committee and signs the minutes of its decisions.
 """
 
 from __future__ import annotations
@@ -23,9 +26,13 @@ from qinqing.bankruptcy.models import (
     AgendaItem,
     Agreement,
     AgreementTerm,
+    Art69Report,
     Ballot,
     Case,
     Claim,
+    Committee,
+    CommitteeMember,
+    CommitteeVote,
     Installment,
     Meeting,
     Payment,
@@ -294,6 +301,79 @@ def creditor(user):
             order=30,
         ),
     ]
+
+
+def _one_case(qs, field: str = "case_id") -> int | None:
+    """The case's pk when every row of ``qs`` is of one case, else None."""
+    cases = list(qs.order_by().values_list(field, flat=True).distinct()[:2])
+    return cases[0] if len(cases) == 1 else None
+
+
+@register
+def committee(user):
+    grants = grants_of(user)
+    found = []
+    if grants.has(Role.JUDGE):
+        cases = visible(user, "bankruptcy.manage_case", Case.objects.filter(closed_date=None))
+        waiting = Committee.objects.filter(case__in=cases, approved_on=None).filter(
+            Exists(CommitteeMember.objects.filter(committee=OuterRef("pk")))
+        )
+        approving = tally(waiting, oldest="chosen_on")
+        reports = Art69Report.objects.filter(
+            case__in=cases, reported_to=rules.REPORT_TO_COURT, acknowledged_on=None
+        )
+        received = tally(reports, oldest="reported_on")
+        found += [
+            TodoItem(
+                _("待书面决定认可的债权人委员会成员"),
+                approving.count,
+                _case_url(_one_case(waiting), "bankruptcy:committee"),
+                oldest=approving.oldest,
+                note=_("第67条第2款"),
+                order=40,
+            ),
+            TodoItem(
+                _("管理人报告法院的第69条行为"),
+                received.count,
+                _case_url(_one_case(reports), "bankruptcy:committee"),
+                oldest=received.oldest,
+                note=_("未设立债权人委员会的，管理人报告人民法院（第69条第2款）"),
+                order=45,
+            ),
+        ]
+    if grants.has(Role.CREDITOR):
+        seats = visible(user, "bankruptcy.committee_member", Case.objects.all())
+        reports = Art69Report.objects.filter(
+            case__in=seats, reported_to=rules.REPORT_TO_COMMITTEE, acknowledged_on=None
+        )
+        received = tally(reports, oldest="reported_on")
+        unsigned = visible(
+            user,
+            "bankruptcy.sign_committee_vote",
+            CommitteeVote.objects.filter(signed_at=None),
+        )
+        signing = tally(unsigned, oldest="decision__decided_on")
+        found += [
+            TodoItem(
+                _("管理人报告债权人委员会的第69条行为"),
+                received.count,
+                _case_url(_one_case(reports), "bankruptcy:committee"),
+                oldest=received.oldest,
+                note=_("请查阅并确认收悉（第68、69条）"),
+                order=40,
+            ),
+            TodoItem(
+                _("待签名的债权人委员会决议记录"),
+                signing.count,
+                _case_url(
+                    _one_case(unsigned, "decision__committee__case_id"), "bankruptcy:committee"
+                ),
+                oldest=signing.oldest,
+                note=_("司法解释（三）第14条"),
+                order=45,
+            ),
+        ]
+    return found
 
 
 register_entry(

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.forms.models import model_to_dict
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -20,11 +21,17 @@ from django.views.decorators.http import require_POST
 from qinqing.bankruptcy import figures as bankruptcy_figures
 from qinqing.bankruptcy import imports, rules, selectors, services
 from qinqing.bankruptcy.forms import (
+    FAST_TRACK_FACTS,
     AnnounceForm,
+    Art69ReportForm,
     AssessmentForm,
     CaseForm,
     CaseSettingsForm,
     ClaimFileForm,
+    CommitteeApproveForm,
+    CommitteeCreateForm,
+    CommitteeDecisionForm,
+    CommitteeMemberForm,
     FastTrackProfileForm,
     ImportForm,
     PhoneForm,
@@ -34,10 +41,12 @@ from qinqing.bankruptcy.models import (
     AgendaItem,
     Agreement,
     AgreementTerm,
+    Art69Report,
     Case,
     CaseDecision,
     Claim,
     ClaimEvidence,
+    CommitteeVote,
     FastTrackProfile,
     Meeting,
     Payment,
@@ -170,6 +179,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "fast_track": selectors.fast_track_result(case) if staff else None,
         "filing_bar": selectors.filing_bar(case),
         "can_file": can(request.user, "bankruptcy.file_claim", case),
+        "can_committee": can(request.user, "bankruptcy.view_committee", case),
     }
     return render(request, "bankruptcy/case_detail.html", context)
 
@@ -247,9 +257,7 @@ def assessment(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk, "bankruptcy.assess_case")
     latest = selectors.latest_assessment(case)
     initial = model_to_dict(latest, fields=AssessmentForm.Meta.fields) if latest else {}
-    initial.update(
-        pending_proceedings=case.pending_proceedings, books_taken_over=case.books_taken_over
-    )
+    initial.update({name: getattr(case, name) for name in FAST_TRACK_FACTS})
     form = AssessmentForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -595,7 +603,13 @@ def creditor_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "bankruptcy/creditor_home.html",
-        {"rows": selectors.creditor_overview(user=request.user), "open_cases": open_cases},
+        {
+            "rows": selectors.creditor_overview(user=request.user),
+            "open_cases": open_cases,
+            "committee_cases": visible(
+                request.user, "bankruptcy.committee_member", Case.objects.select_related("debtor")
+            ),
+        },
     )
 
 
@@ -645,6 +659,19 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ).items(),
             key=lambda item: item[0] or "",
         )
+    art104 = None
+    if (
+        staff
+        and agreement.status == Agreement.Status.TERMINATED
+        and request.GET.get("distributable")
+    ):
+        try:
+            amount = services.money(request.GET["distributable"], "distributable")
+            art104 = selectors.art104_preview(agreement, amount)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        except rules.RuleError as exc:
+            messages.error(request, str(exc))
     return render(
         request,
         "bankruptcy/agreement.html",
@@ -659,6 +686,7 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_admin": can(request.user, "bankruptcy.administer_case", agreement.case),
             "is_judge": can(request.user, "bankruptcy.manage_case", agreement.case),
             "today": today,
+            "art104": art104,
         },
     )
 
@@ -1308,3 +1336,124 @@ def fast_track_profile(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("快审配置已保存"))
             return redirect("bankruptcy:fast_track_profile")
     return render(request, "bankruptcy/fast_track_profile.html", {"form": form, "court": court})
+
+
+# --------------------------------------------------------------------------------------------
+# Creditors' committee (Art.67–69)
+# --------------------------------------------------------------------------------------------
+
+COMMITTEE_FORMS = {
+    # posted "form" → (form class, the action that may submit it)
+    "create": (CommitteeCreateForm, "bankruptcy.administer_case"),
+    "member": (CommitteeMemberForm, "bankruptcy.administer_case"),
+    "approve": (CommitteeApproveForm, "bankruptcy.manage_case"),
+    "decision": (CommitteeDecisionForm, "bankruptcy.administer_case"),
+    "report": (Art69ReportForm, "bankruptcy.administer_case"),
+}
+
+
+def _committee_forms(case, view, data=None, which=None) -> dict:
+    """The page's forms, the posted one bound to ``data``."""
+    today = timezone.localdate()
+    kwargs = {
+        "create": {"case": case, "initial": {"chosen_on": today}},
+        "member": {"case": case, "initial": {"added_on": today}},
+        "approve": {"initial": {"on": today}},
+        "decision": {"members": view.members, "initial": {"decided_on": today}},
+        "report": {"initial": {"reported_on": today}},
+    }
+    return {
+        name: cls(data if name == which else None, prefix=name, **kwargs[name])
+        for name, (cls, _action) in COMMITTEE_FORMS.items()
+    }
+
+
+def _committee_submit(request, case, view, form) -> bool:
+    """Call the service for a valid posted form; a DomainError goes onto the form."""
+    which, data = request.POST.get("form"), form.cleaned_data
+    committee = view.committee
+    try:
+        with form_once(request):
+            if which == "create":
+                services.committee_create(actor=request.user, case=case, **data)
+            elif committee is None:
+                raise DomainError(_("请先登记债权人会议设立债权人委员会的决定"))
+            elif which == "member":
+                services.committee_member_add(actor=request.user, committee=committee, **data)
+            elif which == "approve":
+                services.committee_approve(actor=request.user, committee=committee, **data)
+            elif which == "decision":
+                services.committee_decision_record(
+                    actor=request.user,
+                    committee=committee,
+                    subject=data["subject"],
+                    matter=data["matter"],
+                    decided_on=data["decided_on"],
+                    votes=form.votes(),
+                )
+            else:
+                services.art69_report(actor=request.user, case=case, **data)
+    except AlreadyApplied as exc:
+        messages.info(request, exc.message)
+        return True
+    except DomainError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return False
+    messages.success(request, _("已记录"))
+    return True
+
+
+@login_required
+def committee(request: HttpRequest, pk: int) -> HttpResponse:
+    """债权人委员会: members and the court's approval (Art.67), decisions (Art.68, Interp. III
+    Art.14), the administrator's Art.69 reports. Staff of the case and the committee's creditor
+    members see it; each acts only where its role allows."""
+    case = selectors.committee_case(request.user, pk)
+    view = selectors.committee_view(request.user, case)
+    which = request.POST.get("form") if request.method == "POST" else None
+    if request.method == "POST":
+        if which not in COMMITTEE_FORMS:
+            raise Http404
+        require(request.user, COMMITTEE_FORMS[which][1], case)
+    forms_ = _committee_forms(case, view, request.POST, which)
+    if which:
+        form = forms_[which]
+        if form.is_valid() and _committee_submit(request, case, view, form):
+            return redirect("bankruptcy:committee", pk=pk)
+    context = {
+        "case": case,
+        "view": view,
+        "forms": forms_,
+        "is_admin": can(request.user, "bankruptcy.administer_case", case),
+        "is_judge": can(request.user, "bankruptcy.manage_case", case),
+        "today": timezone.localdate(),
+    }
+    return render(request, "bankruptcy/committee.html", context, status=400 if which else 200)
+
+
+@login_required
+@require_POST
+def art69_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    """A committee member (reports to the committee) or the judge (reports to the court)
+    acknowledges an Art.69 report."""
+    report = get_object_or_404(Art69Report.objects.select_related("case"), pk=pk)
+    case = selectors.committee_case(request.user, report.case_id)
+    view = selectors.committee_view(request.user, case)
+    if report.reported_to not in view.acknowledges:
+        raise PermissionDenied
+    _attempt(request, services.art69_acknowledge, _("已确认收悉"), report=report)
+    return redirect("bankruptcy:committee", pk=case.pk)
+
+
+@login_required
+@require_POST
+def committee_vote_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """A member signs the minutes of a decision it voted on (Interp. III Art.14)."""
+    vote = get_visible_or_404(
+        request.user,
+        "bankruptcy.sign_committee_vote",
+        CommitteeVote.objects.select_related("decision__committee"),
+        pk=pk,
+    )
+    _attempt(request, services.committee_vote_sign, _("已签名"), vote=vote)
+    return redirect("bankruptcy:committee", pk=vote.decision.committee.case_id)

@@ -169,3 +169,91 @@ def test_the_judge_reads_the_same_bases_on_a_phone(browser_page, live_url, bk_de
     assert page.get_by_text("案件设置已保存").is_visible()
     voting.refresh_from_db()
     assert str(voting.administrator_fee_rate) == "8.000"
+
+
+def test_the_committee_on_a_phone_administrator_reports_the_member_acknowledges(
+    browser_page, live_url, bk_demo
+):
+    """Art.69 through the pages at 390 px: the administrator reports the transfer of a
+    building to the approved committee; the demo creditor, a member, finds it from its own page,
+    acknowledges it and signs the minutes of a decision it voted on."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from qinqing.bankruptcy import services
+    from qinqing.bankruptcy.models import Art69Report, CommitteeVote
+    from qinqing.core.tests.browser_pages import PHONE
+
+    voting = Case.objects.get(number=demo.VOTING_NUMBER)
+    users, today = bk_demo, timezone.localdate()
+    committee = services.committee_create(
+        actor=users["administrator"], case=voting, chosen_on=today
+    )
+    member = services.committee_member_add(
+        actor=users["administrator"],
+        committee=committee,
+        kind="creditor",
+        creditor=voting.creditors.get(organisation__code="demo-supplier"),
+        name="建材公司代表",
+        added_on=today,
+    )
+    services.committee_member_add(
+        actor=users["administrator"],
+        committee=committee,
+        kind="union",
+        name="工会主席",
+        added_on=today,
+    )
+    services.committee_approve(actor=users["judge"], committee=committee, on=today)
+    services.committee_decision_record(
+        actor=users["administrator"],
+        committee=committee,
+        subject="distribution",
+        matter="监督分配方案",
+        decided_on=today,
+        votes={member.pk: ("yes", "")},
+    )
+
+    page = browser_page
+    page.set_viewport_size(PHONE)
+    width = "[document.documentElement.scrollWidth, window.innerWidth]"
+
+    def sign_in(username):
+        page.context.clear_cookies()
+        page.goto(f"{live_url}/login/")
+        page.get_by_label("用户名").fill(username)
+        page.get_by_label("密码").fill("qinqing-demo")
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(f"{live_url}/")
+
+    sign_in("administrator")
+    page.goto(f"{live_url}/bankruptcy/cases/{voting.pk}/")
+    page.get_by_role("link", name="债权人委员会").click()
+    page.wait_for_url("**/committee/")
+    page.get_by_label("行为（第69条第1款）").select_option("real_property")
+    page.get_by_label("行为说明").fill("转让位于洪山区的办公楼，评估价320万元")
+    page.get_by_label("拟实施日").fill((today + timedelta(days=12)).isoformat())
+    page.get_by_role("button", name="报告", exact=True).click()
+    page.wait_for_url("**/committee/")
+    assert page.get_by_text("已记录").is_visible(), page.locator(".errorlist").all_inner_texts()
+    report = Art69Report.objects.get(case=voting)
+    assert (report.reported_to, report.late) == ("committee", False)
+    scroll, inner = page.evaluate(width)
+    assert scroll <= inner
+
+    sign_in("creditor")
+    page.goto(f"{live_url}/bankruptcy/my/")
+    page.get_by_role("link", name="查看管理人报告和委员会决议").click()
+    page.wait_for_url("**/committee/")
+    assert page.get_by_text("转让位于洪山区的办公楼").is_visible()
+    page.get_by_role("button", name="确认收悉").click()
+    page.wait_for_url("**/committee/")
+    page.get_by_role("button", name="在记录上签名").click()
+    page.wait_for_url("**/committee/")
+    assert page.get_by_text("已签名").first.is_visible()
+    scroll, inner = page.evaluate(width)
+    assert scroll <= inner
+    report.refresh_from_db()
+    assert report.acknowledged_by == users["creditor"]
+    assert CommitteeVote.objects.get(member=member).signed_by == users["creditor"]

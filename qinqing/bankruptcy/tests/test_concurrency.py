@@ -483,3 +483,57 @@ def test_concurrent_identical_filings_record_one_claim(bk_demo):
     assert statuses == [201] + [409] * (WORKERS - 1), statuses
     assert all(r.json()["code"] == "duplicate_claim" for r in results if r.status_code == 409)
     assert fast.claims.filter(principal=Decimal("12345.67")).count() == 1
+
+
+# --- the creditors' committee (Art.67) --------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_member_additions_never_pass_nine_or_two_employee_representatives(
+    meeting_case, world
+):
+    """The committee row is locked while its membership is counted: with eight members
+    recorded, three creditors' representatives and three employee representatives racing for
+    the ninth seat leave nine members, at most one of them an employee representative."""
+    needs_concurrent_writers()
+    from qinqing.bankruptcy.models import Committee, CommitteeMember
+
+    case, _c = meeting_case
+    admin = world["users"]["administrator"]
+    committee = services.committee_create(actor=admin, case=case, chosen_on=date(2024, 4, 25))
+    strangers = [Creditor.objects.create(case=case, name=f"委员候选{n}") for n in range(16)]
+    for creditor in strangers[:8]:
+        services.committee_member_add(
+            actor=admin,
+            committee=committee,
+            kind="creditor",
+            creditor=creditor,
+            name=creditor.name,
+            added_on=date(2024, 4, 25),
+        )
+
+    def add(i):
+        fresh = Committee.objects.get(pk=committee.pk)
+        if i % 2:
+            return services.committee_member_add(
+                actor=admin,
+                committee=fresh,
+                kind="employee",
+                name=f"职工代表{i}",
+                added_on=date(2024, 4, 25),
+            )
+        return services.committee_member_add(
+            actor=admin,
+            committee=fresh,
+            kind="creditor",
+            creditor=strangers[8 + i],
+            name=f"候选{i}",
+            added_on=date(2024, 4, 25),
+        )
+
+    results = race(WORKERS, add)
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert all(isinstance(e, ConflictError) for e in errors), errors
+    assert CommitteeMember.objects.filter(committee=committee).count() == 9
+    assert CommitteeMember.objects.filter(committee=committee, kind="employee").count() <= 1
+    assert AuditEntry.objects.filter(action="committee.member_add").count() == 9

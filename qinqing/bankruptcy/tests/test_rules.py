@@ -478,15 +478,19 @@ def facts(**changes: object) -> FastTrackFacts:
 def test_hubei_fast_track_nineteen_creditors_is_eligible() -> None:
     result = rules.fast_track_assessment(HUBEI_FAST_TRACK, facts())
     assert result.eligible
-    assert len(result.reasons) == 4
+    assert [c.key for c in result.triggers if c.applies] == ["few_and_small"]
     assert "少于 20 人" in result.reasons[0]
+    assert len(result.triggers) == 6 and len(result.exclusions) == 5
+    assert not any(c.applies for c in result.exclusions)
     assert result.deadline == date(2025, 2, 28)
 
 
 def test_hubei_fast_track_twenty_creditors_is_not_eligible() -> None:
     result = rules.fast_track_assessment(HUBEI_FAST_TRACK, facts(creditor_count=20))
     assert not result.eligible
-    assert result.reasons == ("债权人 20 人，不少于 20 人",)
+    assert not any(c.applies for c in result.triggers)
+    assert result.reasons[0].startswith("债权人 20 人，不少于 20 人")
+    assert len(result.reasons) == 6  # every trigger's negative finding
 
 
 def test_hubei_fast_track_amount_of_exactly_five_million_is_not_eligible() -> None:
@@ -507,17 +511,78 @@ def test_hubei_fast_track_amount_of_exactly_five_million_is_not_eligible() -> No
     [
         ({"pending_proceedings": True}, "存在未决诉讼或仲裁"),
         ({"books_taken_over": False}, "未能接管债务人账册"),
+        ({"assets_hard_to_realise": True}, "财产管理、变价、分配期限长或困难较大"),
+        ({"special_debtor": True}, "上市公司、金融机构或关联企业合并破产"),
+        ({"stability_risk": True}, "职工安置等可能影响社会稳定"),
     ],
 )
 def test_hubei_fast_track_exclusions(change: dict[str, object], reason: str) -> None:
     result = rules.fast_track_assessment(HUBEI_FAST_TRACK, facts(**change))
     assert not result.eligible
-    assert result.reasons == (reason,)
+    assert result.reasons == (reason,)  # a trigger applied: only the exclusion is the reason
+    assert [c.finding for c in result.exclusions if c.applies] == [reason]
 
 
 def test_profile_without_exclusions_ignores_them() -> None:
-    lenient = FastTrackProfile(name="宽松", exclude_pending_proceedings=False)
+    lenient = FastTrackProfile(name="宽松", exclusions=frozenset({"books_not_taken_over"}))
     assert rules.fast_track_assessment(lenient, facts(pending_proceedings=True)).eligible
+
+
+MANY = {"creditor_count": 40, "claims_total": D("9000000.00"), "assets_total": D("8000000.00")}
+
+
+@pytest.mark.parametrize(
+    "trigger",
+    ["enforcement_transfer", "licence_revoked", "forced_liquidation_done", "parties_agree"],
+)
+def test_each_other_trigger_alone_puts_a_large_case_on_the_fast_track(trigger: str) -> None:
+    assert not rules.fast_track_assessment(HUBEI_FAST_TRACK, facts(**MANY)).eligible
+    result = rules.fast_track_assessment(HUBEI_FAST_TRACK, facts(**MANY, **{trigger: True}))
+    assert result.eligible
+    assert [c.key for c in result.triggers if c.applies] == [trigger]
+    off = FastTrackProfile(
+        name="本院未采用", triggers=frozenset(rules.FAST_TRACK_TRIGGERS) - {trigger}
+    )
+    assert not rules.fast_track_assessment(off, facts(**MANY, **{trigger: True})).eligible
+
+
+@pytest.mark.parametrize(
+    ("free", "costs", "applies"),
+    [("99999.99", "100000.00", True), ("100000.00", "100000.00", False)],
+)
+def test_assets_insufficient_for_the_costs_at_the_boundary(
+    free: str, costs: str, applies: bool
+) -> None:
+    result = rules.fast_track_assessment(
+        HUBEI_FAST_TRACK, facts(**MANY, assets_liquidation=D(free), costs_estimate=D(costs))
+    )
+    assert result.eligible is applies
+    check = next(c for c in result.triggers if c.key == "no_assets")
+    assert check.applies is applies and costs in check.finding
+
+
+def test_no_assets_at_all_is_a_trigger_but_an_unassessed_estate_is_not() -> None:
+    nothing = rules.fast_track_assessment(
+        HUBEI_FAST_TRACK, facts(creditor_count=40, assets_total=D("0.00"))
+    )
+    assert nothing.eligible and "无财产" in nothing.reasons[0]
+    unknown = rules.fast_track_assessment(HUBEI_FAST_TRACK, facts(**MANY))
+    assert "未评估清算价值与破产费用" in unknown.reasons
+
+
+def test_an_exclusion_outweighs_any_number_of_triggers() -> None:
+    every = {k: True for k in ("enforcement_transfer", "licence_revoked", "parties_agree")}
+    result = rules.fast_track_assessment(HUBEI_FAST_TRACK, facts(**every, pending_proceedings=True))
+    assert not result.eligible and result.reasons == ("存在未决诉讼或仲裁",)
+
+
+def test_profile_needs_a_known_trigger() -> None:
+    with pytest.raises(RuleError):
+        FastTrackProfile(name="空", triggers=frozenset())
+    with pytest.raises(RuleError):
+        FastTrackProfile(name="未知", triggers=frozenset({"weather"}))
+    with pytest.raises(RuleError):
+        FastTrackProfile(name="未知", exclusions=frozenset({"weather"}))
 
 
 def test_fast_track_time_limit_cannot_be_extended_on_the_hubei_profile() -> None:
@@ -821,7 +886,7 @@ ART104_RECEIVED = {"A": D("500.00")}
     ],
 )
 def test_art104_tops_up_lower_percentages_first(distributable: str, expected: dict) -> None:
-    shares = rules.art104_distribution(ART104_CLAIMS, ART104_RECEIVED, D(distributable))
+    shares = rules.art104_equalise(ART104_CLAIMS, ART104_RECEIVED, D(distributable))
     assert shares == {key: D(value) for key, value in expected.items()}
 
 
@@ -836,7 +901,7 @@ def test_art104_tops_up_lower_percentages_first(distributable: str, expected: di
 )
 def test_art104_validation(claims: dict[str, Decimal], received: dict[str, Decimal]) -> None:
     with pytest.raises(RuleError):
-        rules.art104_distribution(claims, received, D("1.00"))
+        rules.art104_equalise(claims, received, D("1.00"))
 
 
 @st.composite
@@ -854,7 +919,7 @@ def art104_cases(draw: st.DrawFn) -> tuple[dict[str, Decimal], dict[str, Decimal
 @given(art104_cases())
 def test_art104_invariants(case: tuple[dict[str, Decimal], dict[str, Decimal], Decimal]) -> None:
     claims, received, distributable = case
-    shares = rules.art104_distribution(claims, received, distributable)
+    shares = rules.art104_equalise(claims, received, distributable)
     unpaid = sum((claims[k] - received[k] for k in claims), Decimal(0))
     assert sum(shares.values(), Decimal(0)) == min(distributable, unpaid)
     final = {k: Fraction(received[k] + shares[k]) for k in claims}
@@ -865,6 +930,127 @@ def test_art104_invariants(case: tuple[dict[str, Decimal], dict[str, Decimal], D
             for other in claims:
                 level = (final[key] - cent) / Fraction(claims[key])
                 assert level <= (final[other] + cent) / Fraction(claims[other])
+
+
+# Art.104 within the Art.113 order, with the liquidation's new creditors ---------------------
+
+A104 = rules.Art104Claim
+
+
+def test_art104_pays_the_classes_in_the_art113_order() -> None:
+    claims = [
+        A104("W", rules.EMPLOYEE, D("300.00")),
+        A104("T", rules.SOCIAL_INSURANCE_TAX, D("200.00")),
+        A104("A", rules.ORDINARY_CLAIMS, D("1000.00"), D("500.00")),
+        A104("N", rules.ORDINARY_CLAIMS, D("1000.00")),  # a new creditor of the liquidation
+        A104("F", rules.SUBORDINATED, D("50.00")),
+    ]
+    # 300 + 200 pay the employees and the taxes in full; 400 is left for the ordinary class:
+    # N (0 %) is raised towards A's 50 % and reaches 40 %; A, already at 50 %, gets nothing;
+    # the subordinated fine gets nothing.
+    result = rules.art104_distribution(claims, D("900.00"))
+    assert result.by_class[rules.EMPLOYEE] == {"W": D("300.00")}
+    assert result.by_class[rules.SOCIAL_INSURANCE_TAX] == {"T": D("200.00")}
+    assert result.by_class[rules.ORDINARY_CLAIMS] == {"A": D("0.00"), "N": D("400.00")}
+    assert result.by_class[rules.SUBORDINATED] == {"F": D("0.00")}
+    assert result.levels[rules.ORDINARY_CLAIMS] == D("0.4500")  # (500 + 400) / 2000
+    assert result.left_over == D("0.00")
+    # 1,550: N reaches A's 50 % with 500; the next 550 lifts both to 77.5 %; nothing for F.
+    more = rules.art104_distribution(claims, D("1550.00"))
+    assert more.by_class[rules.ORDINARY_CLAIMS] == {"A": D("275.00"), "N": D("775.00")}
+    assert more.by_class[rules.SUBORDINATED] == {"F": D("0.00")}
+    # Enough for everything: ordinary in full, then the fine, and 10 left over.
+    full = rules.art104_distribution(claims, D("2060.00"))
+    assert full.by_class[rules.SUBORDINATED] == {"F": D("50.00")}
+    assert full.left_over == D("10.00") and full.shares["A"] == D("500.00")
+
+
+def test_art104_new_creditor_shares_only_above_the_reconciliation_creditors_level() -> None:
+    """Art.104 para.3 at the boundary: a creditor paid 30 % under the agreement gets nothing
+    until the new creditor of the same class has 30 % too, and shares from the next cent on."""
+    claims = [
+        A104("R", rules.ORDINARY_CLAIMS, D("1000.00"), D("300.00")),
+        A104("N", rules.ORDINARY_CLAIMS, D("1000.00")),
+    ]
+    level = rules.art104_distribution(claims, D("300.00"))
+    assert level.shares == {"R": D("0.00"), "N": D("300.00")}
+    above = rules.art104_distribution(claims, D("300.02"))
+    assert above.shares == {"R": D("0.01"), "N": D("300.01")}
+
+
+def test_art104_priority_received_under_the_agreement_counts_in_its_class() -> None:
+    claims = [
+        A104("W1", rules.EMPLOYEE, D("100.00"), D("100.00")),  # paid in full inside the agreement
+        A104("W2", rules.EMPLOYEE, D("100.00")),  # listed after termination
+        A104("A", rules.ORDINARY_CLAIMS, D("100.00")),
+    ]
+    result = rules.art104_distribution(claims, D("150.00"))
+    assert result.by_class[rules.EMPLOYEE] == {"W1": D("0.00"), "W2": D("100.00")}
+    assert result.by_class[rules.ORDINARY_CLAIMS] == {"A": D("50.00")}
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        [A104("A", "costs", D("1.00"))],
+        [A104("A", rules.ORDINARY_CLAIMS, D("1.00")), A104("A", rules.ORDINARY_CLAIMS, D("2.00"))],
+        [A104("A", rules.ORDINARY_CLAIMS, D("1.00"), D("1.01"))],
+        [A104("A", rules.ORDINARY_CLAIMS, D("0.00"))],
+    ],
+)
+def test_art104_distribution_validation(claims) -> None:
+    with pytest.raises(RuleError):
+        rules.art104_distribution(claims, D("1.00"))
+
+
+@st.composite
+def art104_class_cases(draw: st.DrawFn) -> tuple[list[rules.Art104Claim], Decimal]:
+    rows = []
+    for rank in rules.ART104_CLASSES:
+        for key in draw(st.lists(st.sampled_from("ABCDE"), max_size=4, unique=True)):
+            amount = draw(st.integers(min_value=1, max_value=10**6))
+            got = draw(st.integers(min_value=0, max_value=amount) | st.just(0))
+            rows.append(A104(key, rank, Decimal(amount).scaleb(-2), Decimal(got).scaleb(-2)))
+    return rows, draw(
+        st.integers(min_value=0, max_value=5 * 10**6).map(lambda c: Decimal(c).scaleb(-2))
+    )
+
+
+@INVARIANTS
+@given(art104_class_cases())
+def test_art104_distribution_invariants(case) -> None:
+    claims, distributable = case
+    result = rules.art104_distribution(claims, distributable)
+    unpaid = {
+        rank: sum((c.amount - c.received for c in claims if c.rank == rank), Decimal(0))
+        for rank in rules.ART104_CLASSES
+    }
+    paid = {rank: sum(result.by_class.get(rank, {}).values(), Decimal(0)) for rank in unpaid}
+    # Everything is distributed or every claim is paid; nothing is invented.
+    assert sum(paid.values(), Decimal(0)) + result.left_over == distributable
+    assert result.left_over == 0 or all(paid[r] == unpaid[r] for r in unpaid)
+    # Art.113 order: a class gets something only when every earlier class is paid in full.
+    order = rules.ART104_CLASSES
+    for index, rank in enumerate(order):
+        if paid[rank] > 0:
+            assert all(paid[r] == unpaid[r] for r in order[:index])
+    # Within a class (Art.104 para.3): no one is topped up beyond another's final level.
+    cent = Fraction(1, 100)
+    for rank in order:
+        rows = [c for c in claims if c.rank == rank]
+        final = {c.creditor: Fraction(c.received + result.by_class[rank][c.creditor]) for c in rows}
+        for row in rows:
+            share = result.by_class[rank][row.creditor]
+            assert 0 <= share <= row.amount - row.received
+            if share > 0:
+                for other in rows:
+                    mine = (final[row.creditor] - cent) / Fraction(row.amount)
+                    assert mine <= (final[other.creditor] + cent) / Fraction(other.amount)
+    # Per creditor, the total is the sum of its classes.
+    for key, total in result.shares.items():
+        assert total == sum(
+            (part.get(key, Decimal(0)) for part in result.by_class.values()), Decimal(0)
+        )
 
 
 # Art.103: void agreement, the excess over the common percentage goes back ------------------

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from qinqing.bankruptcy import demo
+from qinqing.bankruptcy import demo, rules
 from qinqing.bankruptcy.models import Case, Claim, Installment, Meeting
 
 
@@ -329,8 +329,8 @@ def test_the_judge_adjusts_the_courts_fast_track_profile(client, bk_demo):
         "name": profile.name,
         "max_creditors": "0",
         "max_amount": "5000000",
-        "exclude_pending_proceedings": "on",
-        "exclude_books_not_taken_over": "on",
+        **{f"trigger_{key}": "on" for key in rules.FAST_TRACK_TRIGGERS},
+        **{f"exclude_{key}": "on" for key in rules.FAST_TRACK_EXCLUSIONS},
         "time_limit_months": "6",
         "ruling_working_days": "5",
     }
@@ -343,6 +343,18 @@ def test_the_judge_adjusts_the_courts_fast_track_profile(client, bk_demo):
     assert entry.detail == {"before": {"max_creditors": "20"}, "after": {"max_creditors": "2"}}
     fast.refresh_from_db()
     result = selectors.fast_track_result(fast)
-    assert not result.eligible and "债权人 2 人，不少于 2 人" in result.reasons
+    assert not result.eligible and result.reasons[0].startswith("债权人 2 人，不少于 2 人")
+    page = client.get(f"/bankruptcy/cases/{fast.pk}/").content.decode()
+    assert "不具备" in page and "终结本次执行后移送破产" in page  # every trigger, which applied
+    # A court that does not use a trigger switches it off; at least one must stay.
+    client.post(
+        "/bankruptcy/fast-track/", {**data, "max_creditors": "2", "trigger_few_and_small": ""}
+    )
+    profile.refresh_from_db()
+    assert profile.trigger_few_and_small is False
+    none = {k: v for k, v in data.items() if not k.startswith("trigger_")}
+    assert client.post("/bankruptcy/fast-track/", none).status_code == 200
+    profile.refresh_from_db()
+    assert profile.trigger_parties_agree is True
     client.force_login(bk_demo["administrator"])
     assert client.get("/bankruptcy/fast-track/").status_code == 403

@@ -34,7 +34,22 @@ def test_permission_matrix(client, users):
     my_agreement = Agreement.objects.get(case=mine)
     other_agreement = Agreement.objects.get(case=other)
     staff_only = {"judge": 200, "administrator": 200, "creditor": 403, "judge2": 404, "admin2": 404}
+    _seat_for_the_demo_creditor(voting, users)
+    committee_page = {
+        "judge": 200,
+        "administrator": 200,
+        "creditor": 200,  # holds a seat on the voting case's committee
+        "enterprise": 403,
+        "judge2": 404,
+        "admin2": 404,
+        ANONYMOUS: 302,
+    }
     matrix = {
+        f"/bankruptcy/cases/{voting.pk}/committee/": committee_page,
+        f"/api/v1/bankruptcy/cases/{voting.pk}/committee": {**committee_page, ANONYMOUS: 401},
+        # a creditor of the fast-track case without a seat (there is no committee)
+        f"/bankruptcy/cases/{fast.pk}/committee/": {"creditor": 404, "judge": 200},
+        f"/bankruptcy/cases/{other.pk}/committee/": {"creditor": 404, "administrator": 200},
         "/bankruptcy/": {
             ANONYMOUS: 302,
             "judge": 200,
@@ -123,9 +138,28 @@ def test_permission_matrix(client, users):
     check_matrix(client, matrix, users)
 
 
+def _seat_for_the_demo_creditor(case, users):
+    """A committee on ``case`` with the demo creditor's firm as a creditors' representative."""
+    from qinqing.bankruptcy import services
+
+    admin = users["administrator"]
+    committee = services.committee_create(actor=admin, case=case, chosen_on=case.acceptance_date)
+    services.committee_member_add(
+        actor=admin,
+        committee=committee,
+        kind="creditor",
+        creditor=case.creditors.get(organisation__code="demo-supplier"),
+        name="建材公司代表",
+        added_on=case.acceptance_date,
+    )
+    return committee
+
+
 def test_post_actions_respect_roles(client, users):
     voting = Case.objects.get(number=demo.VOTING_NUMBER)
     meeting = Meeting.objects.get(case=voting)
+    committee = _seat_for_the_demo_creditor(voting, users)
+    committee_url = f"/bankruptcy/cases/{voting.pk}/committee/"
     executing = Agreement.objects.get(case__number="（2021）鄂0111破3号")  # the creditor's case
     status = executing.status
     bank_claim = voting.claims.get(secured=True)
@@ -155,6 +189,22 @@ def test_post_actions_respect_roles(client, users):
     check_matrix(client, matrix, users, method="post")
     executing.refresh_from_db()
     assert executing.status == status
+    # The committee: the court approves its membership, the administrator reports and records;
+    # a creditor member only reads, acknowledges and signs.
+    for username, form, expected in (
+        ("creditor", "approve", 403),
+        ("administrator", "approve", 403),
+        ("judge", "report", 403),
+        ("creditor", "report", 403),
+        ("creditor", "decision", 403),
+        ("judge2", "approve", 404),
+        ("admin2", "member", 404),
+        ("judge", "nonsense", 404),
+    ):
+        client.force_login(users[username])
+        assert client.post(committee_url, {"form": form}).status_code == expected, username
+    committee.refresh_from_db()
+    assert committee.approved_on is None and not voting.art69_reports.exists()
 
 
 def test_creditor_sees_only_its_own_claims_and_terms(client, users):

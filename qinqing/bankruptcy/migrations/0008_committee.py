@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bankruptcy', '0006_second_round'),
+        ('bankruptcy', '0007_case_is_demo'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.http import Http404
-from ninja import Router, Schema, Status
+from ninja import Path, Router, Schema, Status
 from pydantic import BaseModel
 
 from qinqing.bidding.opening import selectors, services
@@ -398,7 +398,9 @@ def opening_close(request, section_id: int):
     operation_id="qinqing_bidding_api_opening_record",
 )
 @responds(404)
-def opening_record(request, section_id: int):
+def opening_record(request, section_id: int = Path(..., ge=1, le=2**63 - 1)):
+    # Public, so no sign-in answers first: an id beyond the database's integer is a 422 here,
+    # not a query SQLite cannot bind.
     opening = selectors.public_record(pk=section_id)
     r = opening.record or {}
     return {

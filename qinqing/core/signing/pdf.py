@@ -10,7 +10,9 @@ clock at signing (the /M entry); no RFC 3161 time-stamping authority is asked.
 
 from __future__ import annotations
 
+import asyncio
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +24,18 @@ from qinqing.core.signing import backends, pki
 from qinqing.core.signing.seal_image import seal_image
 
 PT_PER_PX = 0.75  # WeasyPrint lays out in CSS px (1/96 in); PDF user space is 1/72 in
+
+
+def _outside_event_loop(fn, /, *args, **kwargs):
+    """pyHanko's synchronous calls run an event loop of their own (asyncio.run), which cannot
+    start in a thread whose loop is running (an async caller; Playwright's sync API in the
+    browser tests): there the call runs in a worker thread. It touches no database."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()
 
 
 @dataclass(frozen=True)
@@ -107,7 +121,8 @@ def _apply(pdf: bytes, step: SignStep, handle: backends.SignerHandle, field: str
             background_opacity=0.92,
         )
     out = io.BytesIO()
-    signers.PdfSigner(meta, signer=handle.signer, **options).sign_pdf(writer, output=out)
+    signer = signers.PdfSigner(meta, signer=handle.signer, **options)
+    _outside_event_loop(signer.sign_pdf, writer, output=out)
     return out.getvalue()
 
 
@@ -205,7 +220,7 @@ def pdf_signatures(pdf: bytes, *, validate: bool = False) -> list[SignatureInfo]
         if validate:
             try:
                 context = _validation_context(roots, sig.self_reported_timestamp)
-                status = validate_pdf_signature(sig, context)
+                status = _outside_event_loop(validate_pdf_signature, sig, context)
                 info.update(intact=status.intact, valid=status.valid, trusted=status.trusted)
             except Exception:  # a damaged signature is reported as not intact, never raised
                 info.update(intact=False, valid=False, trusted=False)

@@ -244,3 +244,26 @@ def test_a_signature_stays_trusted_after_its_certificate_expires(demo_users, cen
     assert person.not_after < pki.clock()  # expired by now
     assert person.not_before < found[0].signed_at < person.not_after
     assert all(s.intact and s.valid and s.trusted for s in found), found
+
+
+@pytest.mark.django_db(transaction=True)  # with a loop running, Django takes another connection
+def test_signing_and_reading_work_while_an_event_loop_runs_in_the_thread(
+    demo_users, centre, monkeypatch
+):
+    """pyHanko runs asyncio.run(), which refuses to start while a loop runs in the thread. The
+    browser tests are such a thread (Playwright's sync API keeps its loop running while the
+    test's synchronous code, the demo's signed reports included, runs): signing and reading
+    must still work there, not raise or report every signature broken."""
+    import asyncio
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # as the browser tests do
+    loop = asyncio.new_event_loop()
+    asyncio.events._set_running_loop(loop)  # what Playwright's sync API leaves in the thread
+    try:
+        pdf = _signed(demo_users["admin"], centre, people=1)
+        found = signing_pdf.pdf_signatures(pdf, validate=True)
+    finally:
+        asyncio.events._set_running_loop(None)
+        loop.close()
+    assert len(found) == 2
+    assert all(s.intact and s.valid and s.trusted for s in found), found

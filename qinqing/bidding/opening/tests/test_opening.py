@@ -380,3 +380,11 @@ def test_the_evaluation_takes_the_bids_decrypted_at_the_opening(client, opening_
     problems = evaluation.start_problems(session)
     assert not any("开标" in p for p in problems), problems
     assert not any("缺少开标记录的投标报价" in p for p in problems), problems
+
+
+def test_the_public_record_refuses_an_id_beyond_the_database_integer(client):
+    """The record is public (no sign-in answers first): an id SQLite cannot bind is a 422, not
+    a 500 (found by the API fuzzing); an unknown one a 404."""
+    assert client.get(f"{API}/127144973464508550034227200/record").status_code == 422
+    assert client.get(f"{API}/0/record").status_code == 422
+    assert client.get(f"{API}/{2**63 - 1}/record").status_code == 404

@@ -86,6 +86,8 @@ class ReplicaRouter:
     primary. Both aliases hold the same rows, so relations between them are allowed."""
 
     def db_for_read(self, model, **hints):
+        if model._meta.app_label == "django_cache":  # throttles and caches: the primary's
+            return DEFAULT_DB_ALIAS
         return current_read_alias()
 
     def db_for_write(self, model, **hints):

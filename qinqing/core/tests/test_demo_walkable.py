@@ -42,10 +42,12 @@ def test_demo_loaded_today_can_be_walked(client, settings, tmp_path):
         state=Event.State.DONE, starts_at__gte=now - timedelta(days=10)
     ).exists()
 
-    # A session running today, and a clarification waiting for the `bidder` account.
+    # A session running now (it began an hour or so ago, perhaps before midnight), and a
+    # clarification waiting for the `bidder` account.
     session = EvaluationSession.objects.get(
-        status=EvaluationSession.Status.IN_PROGRESS, starts_at__date=today
+        status=EvaluationSession.Status.IN_PROGRESS, starts_at__lte=now, ends_at__gt=now
     )
+    assert now - session.starts_at <= timedelta(hours=2)
     waiting = Clarification.objects.get(session=session)
     assert waiting.status == Clarification.Status.AWAITING_ANSWER
     client.login(username="bidder", password="qinqing-demo")

@@ -15,12 +15,11 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import File
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from qinqing.bidding.bids import seal
 from qinqing.bidding.bids.models import Bid
-from qinqing.bidding.opening import rules
+from qinqing.bidding.opening import rules, signing
 from qinqing.bidding.opening.models import Objection, OpenedFile, Opening, OpeningBid
 from qinqing.bidding.projects.models import Bidder, Section
 from qinqing.bidding.rules import RuleError
@@ -596,39 +595,16 @@ def opening_close(*, actor, opening: Opening) -> Opening:
     return opening
 
 
-def record_html(opening: Opening) -> str:
-    return render_to_string(
-        "bidding/opening/record_print.html",
-        {"r": record_for_display(opening.record), "sha256": opening.record_sha256},
-    )
-
-
 def record_document(*, actor, opening: Opening) -> GeneratedDocument:
-    """The opening record's PDF (WeasyPrint, on the task queue), from the frozen record."""
+    """The opening record's PDF, sealed by the host centre (`signing.sealed_record`, on the task
+    queue), from the frozen record."""
     if not opening.record:
         raise ConflictError("开标尚未结束，开标记录尚未形成", code="state")
     return document_request(
         actor=actor,
-        renderer="qinqing.core.documents.pdf_from_html",
-        params={"html": record_html(opening)},
+        renderer=signing.RENDERER,
+        params={"opening": opening.pk},
         filename=f"opening-record-{opening.section_id}.pdf",
         content_type="application/pdf",
         fingerprint=opening.record_sha256,
     )
-
-
-def record_for_display(record: dict) -> dict:
-    """The frozen record with its times as datetimes again (for the templates' filters)."""
-
-    def when(value):
-        return datetime.fromisoformat(value) if value else None
-
-    shown = dict(record)
-    for key in ("bid_deadline", "started_at", "decrypt_until", "closed_at"):
-        shown[key] = when(record.get(key))
-    shown["bids"] = [{**b, "decrypted_at": when(b.get("decrypted_at"))} for b in record["bids"]]
-    shown["objections"] = [
-        {**o, "raised_at": when(o.get("raised_at")), "answered_at": when(o.get("answered_at"))}
-        for o in record["objections"]
-    ]
-    return shown

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qinqing.bidding.evaluation.models import CoefficientDraw, ScoringPlan
-from qinqing.bidding.opening import selectors, services
+from qinqing.bidding.opening import record as opening_record
+from qinqing.bidding.opening import selectors, services, signing
 from qinqing.bidding.opening.forms import AnswerForm, DecryptForm, ObjectionForm, StartForm
 from qinqing.bidding.opening.models import Opening
 from qinqing.core.documents import document_response
@@ -222,7 +223,11 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "bidding/opening/record.html",
-        {"opening": opening, "r": services.record_for_display(opening.record)},
+        {
+            "opening": opening,
+            "r": opening_record.record_for_display(opening.record),
+            "pdf_signatures": signing.record_signatures(opening),
+        },
     )
 
 

@@ -20,8 +20,9 @@ from django.utils import timezone
 from qinqing.bidding.bids.models import Bid
 from qinqing.bidding.bids.services import bid_withdraw
 from qinqing.bidding.models import Bidder
-from qinqing.bidding.opening import services
+from qinqing.bidding.opening import signing
 from qinqing.bidding.opening.models import OpenedFile, Opening, OpeningBid
+from qinqing.bidding.opening.record import print_html
 from qinqing.bidding.opening.tests.conftest import (
     PRICES,
     browser_key,
@@ -31,7 +32,7 @@ from qinqing.bidding.opening.tests.conftest import (
     submit_with_command,
 )
 from qinqing.bidding.projects.services import bid_prices_record
-from qinqing.core.documents import pdf_from_html
+from qinqing.core.documents import document_key
 from qinqing.core.errors import ConflictError
 from qinqing.core.models import AuditEntry, GeneratedDocument, Notification
 
@@ -160,13 +161,13 @@ def test_full_opening_through_the_api(client, opening_world, tmp_path):
     page = client.get(f"/bidding/openings/records/{w['section'].pk}/")
     assert page.status_code == 200 and "11,800,000.00" in page.content.decode()
     assert "工期在唱标时已读明" in page.content.decode()
-    html = services.record_html(opening)
+    html = print_html(opening, seal=True)
     assert "示例投标人0" in html and opening.record_sha256 in html
-    # the PDF was asked of the queue at the close, from the frozen record
+    # the sealed PDF was asked of the queue at the close, from the frozen record
     document = GeneratedDocument.objects.get(pk=close.detail["document"])
     assert document.filename == f"opening-record-{w['section'].pk}.pdf"
-    assert document.params == {"html": html}
-    assert pdf_from_html(html).startswith(b"%PDF-")
+    assert document.renderer == signing.RENDERER and document.params == {"opening": opening.pk}
+    assert document.key == document_key(signing.RENDERER, document.params, opening.record_sha256)
     assert [a for a in _actions() if a.startswith("opening.")] == [
         "opening.start",
         "opening.decrypt",

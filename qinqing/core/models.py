@@ -155,6 +155,7 @@ class AuditEntry(models.Model):
             models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
             models.Index(fields=["action", "at"], name="audit_action_at_idx"),
             models.Index(fields=["organisation", "seq"], name="audit_org_seq_idx"),
+            models.Index(fields=["at"], name="audit_at_idx"),  # the log's jump to a day
         ]
         constraints = [
             # A constraint, not unique=True: on PostgreSQL that would add a second, LIKE-ready

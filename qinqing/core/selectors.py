@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -29,6 +29,19 @@ def audit_entries(*, user, action_prefix: str = "", object_type: str = "") -> Qu
     if object_type:
         qs = qs.filter(object_type=object_type)
     return visible(user, "core.view_audit", qs)
+
+
+def audit_seq_after(day: date) -> int | None:
+    """The chain position where `day` ends: the sequence number of the first entry recorded
+    after it (None when there is none: every entry is from that day or before). The log is in
+    chain order; entries written with a back-dated time (the demo's) may sit a little off."""
+    boundary = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return (
+        AuditEntry.objects.filter(at__gte=boundary)
+        .order_by("at")
+        .values_list("seq", flat=True)
+        .first()
+    )
 
 
 def notifications(*, user) -> QuerySet:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -52,6 +53,7 @@ def workstation_documents(request: HttpRequest) -> HttpResponse:
             "groups": selectors.by_bidder(files),
             "current": current,
             "page": page,
+            "time_zone": settings.TIME_ZONE,
         },
     )
 

@@ -89,11 +89,17 @@ async function main() {
   window.addEventListener("pagehide", () => flush(true));
 
   // --- rendering and the watermark ------------------------------------------------------
+  const clock = new Intl.DateTimeFormat("en-CA", {
+    timeZone: root.dataset.tz || "Asia/Shanghai",
+    year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
   function stamp(ctx, width, height, ratio) {
-    const now = new Date();
-    const pad = (n) => String(n).padStart(2, "0");
-    const when = now.getFullYear() + "-" + pad(now.getMonth() + 1) + "-" + pad(now.getDate()) +
-      " " + pad(now.getHours()) + ":" + pad(now.getMinutes());
+    // the platform's time zone (settings.TIME_ZONE), whatever the workstation's clock zone
+    const parts = {};
+    for (const p of clock.formatToParts(new Date())) parts[p.type] = p.value;
+    const when = parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" +
+      parts.minute;
     const text = msg("watermark") + " " + root.dataset.workstation + "  " + when;
     ctx.save();
     ctx.font = (16 * ratio) + "px sans-serif";

@@ -140,6 +140,7 @@ async function main() {
       return; // cancelled by a newer page
     }
     stamp(ctx, canvas.width, canvas.height, ratio);
+    if (!canvas.dataset.rendered) performance.mark("qq-first-page"); // bench/viewer.py
     canvas.dataset.rendered = String(n);
     say(msg("page").replace("%s", n) + " / " + total);
     const url = new URL(window.location.href);

@@ -52,6 +52,24 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
 from django.utils import timezone
 
+# When each download ended (ms from navigation start): the page, viewer.js, PDF.js, the PDF.
+TIMINGS = """() => {
+  const out = [];
+  const nav = performance.getEntriesByType('navigation')[0];
+  out.push('html ' + Math.round(nav.responseEnd));
+  for (const e of performance.getEntriesByType('resource')) {
+    const name = e.name.split('/').filter(Boolean).pop();
+    if (/viewer|pdf\\.min|pdf\\.worker|^pdf$/.test(name)) {
+      out.push(name.replace(/\\.[0-9a-f]{12}\\./, '.') + ' ' + Math.round(e.responseEnd));
+    }
+  }
+  for (const m of ['qq-pdfjs-ready', 'qq-document-parsed', 'qq-page-loaded']) {
+    const e = performance.getEntriesByName(m)[0];
+    if (e) out.push(m.slice(3) + ' ' + Math.round(e.startTime));
+  }
+  return out.join(', ');
+}"""
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -140,12 +158,13 @@ def main() -> None:
             page.goto(url)
             page.wait_for_selector("#viewer-canvas[data-rendered='1']", timeout=60000)
             ms = page.evaluate("performance.getEntriesByName('qq-first-page')[0].startTime")
+            parts = page.evaluate(TIMINGS)
             total = page.locator("#viewer-total").inner_text()
             context.close()
             if total != str(args.pages):
                 raise SystemExit(f"the viewer counted {total} pages, not {args.pages}")
             label = "warm-up" if n == 0 else f"run {n}"
-            print(f"  {label}: first page on the canvas after {ms:.0f} ms")
+            print(f"  {label}: first page on the canvas after {ms:.0f} ms ({parts})")
             if n:
                 figures.append(ms)
         browser.close()

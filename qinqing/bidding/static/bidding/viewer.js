@@ -4,7 +4,8 @@
 // page, so it is part of the pixels, not an element that can be removed. Full-text search reads
 // each page's text with getTextContent; the table of contents comes from getOutline. The pages
 // on screen are reported to the platform every few seconds (the read log for the supervisors).
-// No download: the PDF is fetched by PDF.js from a view that checks the seat and the session.
+// No download: the PDF is fetched from a view that checks the seat and the session, and handed
+// to PDF.js as bytes (the view does not serve ranges).
 
 const root = document.getElementById("viewer");
 
@@ -21,8 +22,19 @@ function csrfToken() {
 }
 
 async function main() {
+  // Three downloads at once, not one after the other: the PDF's bytes, PDF.js's worker
+  // (started here and handed to PDF.js as its port) and PDF.js itself.
+  const worker = new Worker(root.dataset.worker, { type: "module" });
+  const bytes = fetch(root.dataset.src, { credentials: "same-origin", cache: "no-store" }).then(
+    (r) => {
+      if (!r.ok) throw new Error(String(r.status));
+      return r.arrayBuffer();
+    },
+  );
+  bytes.catch(() => {});
   const pdfjs = await import(root.dataset.pdfjs);
-  pdfjs.GlobalWorkerOptions.workerSrc = root.dataset.worker;
+  performance.mark("qq-pdfjs-ready"); // bench/viewer.py's breakdown
+  pdfjs.GlobalWorkerOptions.workerPort = worker;
   const fileId = Number(root.dataset.file);
   const canvas = document.getElementById("viewer-canvas");
   const statusLine = document.getElementById("viewer-status");
@@ -34,15 +46,14 @@ async function main() {
   let pdf;
   try {
     pdf = await pdfjs.getDocument({
-      url: root.dataset.src,
+      data: new Uint8Array(await bytes),
       isEvalSupported: false,
-      disableAutoFetch: true,
-      withCredentials: true,
     }).promise;
   } catch (e) {
     say(msg("failed"));
     return;
   }
+  performance.mark("qq-document-parsed");
   const total = pdf.numPages;
   totalOut.textContent = String(total);
   pageInput.max = String(total);
@@ -123,6 +134,7 @@ async function main() {
     pageInput.value = String(n);
     if (renderTask) renderTask.cancel();
     const page = await pdf.getPage(n);
+    if (!canvas.dataset.rendered) performance.mark("qq-page-loaded");
     if (n !== current) return;
     const box = canvas.parentElement.clientWidth - 16;
     const base = page.getViewport({ scale: 1 });

@@ -96,3 +96,26 @@ def test_member_reads_searches_and_is_logged(browser_page, live_url, viewer_worl
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     _shot(page, "viewer-phone")
     assert not errors, errors
+
+    # the score sheet links an item to the page the bidder's response table gives
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_url}/bidding/workstation/sheet/review/")
+    link = page.get_by_role("link", name="响应页 P1").first
+    assert f"file={w['files']['bidder'][0].pk}" in link.get_attribute("href")
+    _shot(page, "sheet-desk")
+
+    # the supervisor sees what the member read
+    other = page.context.browser.new_context(locale="zh-CN")
+    sup = other.new_page()
+    sup.goto(f"{live_url}/login/")
+    sup.get_by_label("用户名").fill("supervisor")
+    sup.get_by_label("密码").fill("qinqing-demo")
+    sup.get_by_role("button", name="登录").click()
+    sup.wait_for_url(f"{live_url}/")
+    for width, height, name in ((1280, 800, "reads-desk"), (390, 844, "reads-phone")):
+        sup.set_viewport_size({"width": width, "height": height})
+        sup.goto(f"{live_url}/bidding/sessions/{w['session'].pk}/reads/")
+        sup.get_by_text(seat.workstation.code).first.wait_for()
+        assert sup.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        _shot(sup, name)
+    other.close()

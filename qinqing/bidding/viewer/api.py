@@ -12,6 +12,7 @@ from qinqing.bidding.evaluation import supervision
 from qinqing.bidding.seating.workstation import SeatCookie
 from qinqing.bidding.viewer import selectors, services
 from qinqing.bidding.viewer.views import pdf_response
+from qinqing.core.api_errors import responds
 
 router = Router(auth=SeatCookie())
 
@@ -46,6 +47,7 @@ def _reader(request):
     summary="本工位可查阅的投标文件（开标时解密的各投标人文件；含响应表指向的页码）",
     operation_id="qinqing_bidding_workstation_api_documents",
 )
+@responds(404)
 def documents(request):
     seat = _reader(request)
     out = []
@@ -80,6 +82,14 @@ def documents(request):
     "/documents/{file_id}",
     summary="一个投标文件的 PDF（inline，不缓存；首次打开记入审计链）",
     operation_id="qinqing_bidding_workstation_api_document_pdf",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "PDF（Content-Disposition: inline；Cache-Control: no-store）",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
 )
 def document_pdf(request, file_id: int):
     seat = _reader(request)

@@ -119,3 +119,32 @@ def test_member_reads_searches_and_is_logged(browser_page, live_url, viewer_worl
         assert sup.evaluate("document.documentElement.scrollWidth <= innerWidth")
         _shot(sup, name)
     other.close()
+
+
+def test_the_documents_api_keeps_its_contract_under_fuzzing(live_url, viewer_world):
+    """schemathesis on the two operations, as the member's workstation, another seat not on
+    the committee and anonymous: every answer documented (status, content type, body)."""
+    import requests
+
+    apifuzz = pytest.importorskip("qinqing.core.apifuzz", reason="needs schemathesis")
+    w = viewer_world
+    outsider = w["seats"][1]
+    type(outsider).objects.filter(pk=outsider.pk).update(declared_at=None)
+    document = requests.get(f"{live_url}/api/v1/openapi.json", timeout=30).json()
+    files = [f.pk for fs in w["files"].values() for f in fs]
+    report = apifuzz.fuzz(
+        live_url,
+        document,
+        [
+            apifuzz.Identity("anonymous"),
+            apifuzz.seat_identity(w["seats"][0]),
+            apifuzz.seat_identity(outsider, "not-a-member"),
+        ],
+        max_examples=5,
+        path_values={"file_id": files},
+        only=lambda op: op.path.startswith("/api/v1/bidding/workstation/documents"),
+    )
+    findings = "\n".join(str(f) for f in report.findings[:20])
+    assert report.operations == 2
+    assert report.statuses[200] and report.statuses[404] and report.statuses[401]
+    assert report.server_errors == 0 and not report.findings, f"{report.summary()}\n{findings}"

@@ -4,7 +4,7 @@ docs/bidding.md)."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -72,6 +72,14 @@ def reads_record(*, seat: Seat, data) -> int:
         raise DomainError(str(exc)) from None
     if not reads:
         return 0
+    try:
+        _record(seat, reads)
+    except IntegrityError:  # a batch sent at the same time created a row first: add to it
+        _record(seat, reads)
+    return len(reads)
+
+
+def _record(seat: Seat, reads: list[rules.ReadIn]) -> None:
     now = timezone.now()
     with transaction.atomic():
         accesses = {
@@ -113,4 +121,3 @@ def reads_record(*, seat: Seat, data) -> int:
                 changed.append(row)
         PageRead.objects.bulk_create(new)
         PageRead.objects.bulk_update(changed, ["seconds", "views", "last_seen_at"])
-    return len(reads)

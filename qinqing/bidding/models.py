@@ -73,6 +73,7 @@ from qinqing.bidding.seating.models import (
     Seating,
     Workstation,
 )
+from qinqing.bidding.viewer.models import DocumentAccess, PageRead
 
 __all__ = [
     "SHEET_STAGES",
@@ -93,6 +94,7 @@ __all__ = [
     "CriteriaTemplate",
     "Criterion",
     "DeviationNote",
+    "DocumentAccess",
     "Draw",
     "DrawOutcome",
     "DrawQuota",
@@ -117,6 +119,7 @@ __all__ = [
     "OpenedFile",
     "Opening",
     "OpeningBid",
+    "PageRead",
     "PriceFormula",
     "ProcurementCategory",
     "Project",

@@ -11,6 +11,7 @@ from qinqing.bidding.opening import views as opening_views
 from qinqing.bidding.projects import views as project_views
 from qinqing.bidding.report import views as report_views
 from qinqing.bidding.seating import views as seating_views
+from qinqing.bidding.viewer import views as viewer_views
 
 app_name = "bidding"
 urlpatterns = [
@@ -135,4 +136,21 @@ urlpatterns = [
     path("openings/records/", opening_views.record_list, name="opening_records"),
     path("openings/records/<int:pk>/", opening_views.record, name="opening_record"),
     path("openings/records/<int:pk>/pdf/", opening_views.record_pdf, name="opening_record_pdf"),
+    # the bid documents at the workstation (PDF.js) and the read log: viewer/views.py
+    path(
+        "workstation/documents/",
+        viewer_views.workstation_documents,
+        name="workstation_documents",
+    ),
+    path(
+        "workstation/documents/<int:pk>/pdf/",
+        viewer_views.document_pdf,
+        name="workstation_document_pdf",
+    ),
+    path(
+        "workstation/documents/reads/",
+        viewer_views.document_reads,
+        name="workstation_document_reads",
+    ),
+    path("sessions/<int:pk>/reads/", viewer_views.session_reads, name="session_reads"),
 ]

@@ -391,6 +391,7 @@ def known_path_values(limit: int = 4) -> dict[str, list]:
         ScoreSheet,
         Stage,
     )
+    from qinqing.bidding.opening.models import OpenedFile
     from qinqing.briefing.models import Issue
     from qinqing.needs.models import Need
 
@@ -413,6 +414,7 @@ def known_path_values(limit: int = 4) -> dict[str, list]:
         "sheet_id": ids(ScoreSheet),
         "note_id": ids(DeviationNote),
         "stage": list(Stage.values),
+        "file_id": ids(OpenedFile),
     }
 
 

@@ -68,14 +68,26 @@ class DeclaredItem:
 
 
 @dataclass(frozen=True)
+class ResponseRef:
+    """One row of the bidder's response table (响应表): where in its files the bid answers a
+    scoring criterion of the tender documents (by the criterion's code, e.g. ``T1``)."""
+
+    criterion: str
+    file: str
+    page: int
+
+
+@dataclass(frozen=True)
 class Schedule:
-    """The opening schedule (开标一览表) read out at the opening (招标投标法 Art.36)."""
+    """The opening schedule (开标一览表) read out at the opening (招标投标法 Art.36), with the
+    optional response table (QQ-SEAL-1 §4, ``responses``)."""
 
     price: Decimal
     duration_days: int
     quality: str
     project_manager: str
     declared_items: tuple[DeclaredItem, ...] = ()
+    responses: tuple[ResponseRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,6 +177,10 @@ def schedule_json(schedule: Schedule) -> bytes:
         "project_manager": schedule.project_manager,
         "declared_items": [{"name": i.name, "value": i.value} for i in schedule.declared_items],
     }
+    if schedule.responses:  # optional: a schedule without it is byte for byte the older one
+        body["responses"] = [
+            {"criterion": r.criterion, "file": r.file, "page": r.page} for r in schedule.responses
+        ]
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -215,7 +231,36 @@ def schedule_check(data: dict) -> Schedule:
         quality=_text(data.get("quality"), "质量", 100),
         project_manager=_text(data.get("project_manager"), "项目经理", 50),
         declared_items=tuple(declared),
+        responses=responses_check(data.get("responses", [])),
     )
+
+
+MAX_RESPONSES = 500
+MAX_PAGE = 100_000
+
+
+def responses_check(items) -> tuple[ResponseRef, ...]:
+    """The optional response table (响应表) of the schedule: at most 500 rows, each a
+    criterion code (1–20 characters), the name of one of the bid's files and a page number
+    1–100,000 (招标投标法 Art.27: the bid answers each substantive requirement of the tender
+    documents; the table says where)."""
+    if not isinstance(items, list) or len(items) > MAX_RESPONSES:
+        raise RuleError(f"响应表（responses）应为列表，最多 {MAX_RESPONSES} 项")
+    out = []
+    for n, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise RuleError(f"响应表第 {n} 项应为含 criterion、file、page 的对象")
+        page = item.get("page")
+        if not isinstance(page, int) or isinstance(page, bool) or not 1 <= page <= MAX_PAGE:
+            raise RuleError(f"响应表第 {n} 项的页码（page）须为 1 至 {MAX_PAGE} 之间的整数")
+        out.append(
+            ResponseRef(
+                _text(item.get("criterion"), f"响应表第 {n} 项评审项编号", 20),
+                _text(item.get("file"), f"响应表第 {n} 项文件名", 200),
+                page,
+            )
+        )
+    return tuple(out)
 
 
 def is_pdf(head: bytes) -> bool:
@@ -251,6 +296,10 @@ def seal(
         if not is_pdf(f.data):
             raise RuleError(f"文件“{f.name}”不是 PDF（文件头不是 %PDF-），未密封")
     schedule_check(json.loads(schedule_json(schedule)))
+    names = {f.name for f in files}
+    for n, r in enumerate(schedule.responses, start=1):
+        if r.file not in names:
+            raise RuleError(f"响应表第 {n} 项指向的文件“{r.file}”不在本投标文件中")
     key = random_bytes(KEY_BYTES)
     salt = random_bytes(SALT_BYTES)
     aead = AESGCM(key)

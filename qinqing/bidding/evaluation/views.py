@@ -46,6 +46,7 @@ from qinqing.bidding.projects import selectors as project_selectors
 from qinqing.bidding.projects import services as project_services
 from qinqing.bidding.seating import selectors as seating_selectors
 from qinqing.bidding.seating.workstation import my_seat
+from qinqing.bidding.viewer import selectors as viewer_selectors
 from qinqing.core.errors import DomainError
 from qinqing.core.http import redirect_back
 from qinqing.core.lookups import int_or_404
@@ -122,11 +123,21 @@ def workstation_sheet(request: HttpRequest, stage: str) -> HttpResponse:
             messages.error(request, exc.message)
         return redirect("bidding:workstation_sheet", stage=stage)
     values = {(e.bidder_id, e.criterion_id): e for e in sheet.entries.all()}
+    # The pages each bidder's response table (响应表) gives for an item: links to the viewer.
+    readable = viewer_selectors.is_reader(seat)
+    pages = viewer_selectors.response_links(seat, criteria, bidders) if readable else {}
     # One row per item (its full wording), one column per bid: few bids, long item names.
     grid = [
         {
             "criterion": c,
-            "cells": [{"bidder": b, "entry": values.get((b.pk, c.pk))} for b in bidders],
+            "cells": [
+                {
+                    "bidder": b,
+                    "entry": values.get((b.pk, c.pk)),
+                    "pages": pages.get((b.pk, c.code), []),
+                }
+                for b in bidders
+            ],
         }
         for c in criteria
     ]
@@ -153,6 +164,7 @@ def workstation_sheet(request: HttpRequest, stage: str) -> HttpResponse:
             "paused": selectors.is_paused(session),
             "missing": scoring.sheet_missing(sheet) if sheet.status == "draft" else [],
             "price_rule": price_rule_context(session) if stage == Stage.DETAILED else None,
+            "documents": readable,
         },
     )
 

@@ -125,6 +125,12 @@ class OpeningBid(models.Model):
     quality = models.CharField(_("质量"), max_length=100, blank=True)
     project_manager = models.CharField(_("项目经理"), max_length=50, blank=True)
     declared_items = models.JSONField(_("声明事项"), default=list, blank=True)
+    responses = models.JSONField(
+        _("响应表（评审项→文件、页码）"),
+        default=list,
+        blank=True,
+        help_text=_("开标一览表中可选的响应表：[{criterion, file, page}]"),
+    )
 
     class Meta:
         verbose_name = _("开标中的投标文件")

@@ -268,6 +268,10 @@ def opening_decrypt(*, actor, opening_bid: OpeningBid, content_key: str) -> Open
                 opening_bid.declared_items = [
                     {"name": i.name, "value": i.value} for i in schedule.declared_items
                 ]
+                opening_bid.responses = [
+                    {"criterion": r.criterion, "file": r.file, "page": r.page}
+                    for r in schedule.responses
+                ]
                 opening_bid.save(
                     update_fields=[
                         "status",
@@ -278,6 +282,7 @@ def opening_decrypt(*, actor, opening_bid: OpeningBid, content_key: str) -> Open
                         "quality",
                         "project_manager",
                         "declared_items",
+                        "responses",
                     ]
                 )
                 bidder = Bidder.objects.select_for_update().get(pk=opening_bid.bidder_id)

@@ -172,11 +172,11 @@ ROUTES = {
         room_catalogue seating_list signin self_start self_home self_signout workstation signout
         workstation_action workstation_ping fee_standards workstation_report live_list
         bidder_clarifications workstation_clarifications proof_list workstation_time
-        workstation_low_bids""",
+        workstation_low_bids workstation_documents workstation_document_reads""",
     "session": """session_detail session_close session_start chair_appoint session_scoring
         lot_witness report_detail report_build report_refusal report_rate report_pdf fee_sheet
         fee_export live live_board incident_open session_clarifications session_time
-        session_coefficient session_representatives""",
+        session_coefficient session_representatives session_reads""",
     "quota": "draw_commit quota_exclude",
     "draw": "draw_detail draw_names proof_detail",
     "outcome": "outcome_answer",
@@ -197,6 +197,8 @@ ROUTES = {
     "record": "opening_record opening_record_pdf",
     "bid": "bid_withdraw",
     "receipt": "bid_receipt bid_receipt_download",
+    # the bid documents at the workstation (viewer/): an opened file's bytes
+    "opened_file": "workstation_document_pdf",
 }
 
 
@@ -225,6 +227,7 @@ def _route_kwargs(state) -> dict[str, list[dict]]:
         "receipt": [{"pk": 1}],
         "objection": [{"pk": 1}],
         "record": [{"pk": 1}],
+        "opened_file": [{"pk": 1}],
     }
     return {name: values[kind] for kind, names in ROUTES.items() for name in names.split()}
 
@@ -261,6 +264,7 @@ def _api_params(state) -> dict[str, list[str]]:
             {str(pk) for pk in EvaluationSession.objects.values_list("section_id", flat=True)}
         ),
         "objection_id": ["1"],
+        "file_id": ["1"],
     }
 
 

@@ -189,7 +189,10 @@ def test_every_success_answer_documents_its_body(document):
     for name, _, operation in _operations(document):
         for status, answer in operation["responses"].items():
             if 200 <= int(status) < 300 and int(status) != 204:
-                schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+                content = answer.get("content", {})
+                if list(content) == ["application/pdf"]:  # a file (the workstation's bids):
+                    continue  # its content type is what schemathesis checks
+                schema = content.get("application/json", {}).get("schema", {})
                 if "$ref" not in schema and "$ref" not in schema.get("items", {}):
                     bare.append(f"{name} {status}: {schema}")
     assert not bare, "success answers without a body schema:\n" + "\n".join(bare)

@@ -408,6 +408,15 @@ def test_permission_matrix_live(client, world):
     matrix = {
         f"/bidding/sessions/{session.pk}/live/": {**expected, ANONYMOUS: 302},
         f"/bidding/sessions/{session.pk}/live/board/": {**expected, ANONYMOUS: 302},
+        # what each member read of the bids (viewer/): the live page's audience
+        f"/bidding/sessions/{session.pk}/reads/": {**expected, ANONYMOUS: 302},
+        # the documents themselves only from a signed-in workstation: no account reads them
+        "/bidding/workstation/documents/": {
+            **dict.fromkeys(expected, 404),
+            ANONYMOUS: 404,
+        },
+        "/bidding/workstation/documents/1/pdf/": {"supervisor": 404, "expert": 404},
+        "/api/v1/bidding/workstation/documents": {"supervisor": 401, ANONYMOUS: 401},
         f"/api/v1/bidding/sessions/{session.pk}/live": expected,
         "/bidding/live/": {
             "supervisor": 200,

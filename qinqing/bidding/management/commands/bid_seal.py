@@ -40,7 +40,7 @@ class Command(BaseCommand):
             "--schedule",
             required=True,
             help="开标一览表 JSON 文件：price（文本）、duration_days、quality、project_manager、"
-            "declared_items",
+            "declared_items；可选 responses（响应表：criterion、file、page）",
         )
         parser.add_argument("--out", required=True, help="输出目录")
         parser.add_argument("--passphrase-file", help="解密口令所在文件（首行）")

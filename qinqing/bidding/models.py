@@ -2,6 +2,7 @@
 (`<capability>/models.py`); importing them here is how Django finds them, and every module
 imports models from here."""
 
+from qinqing.bidding.award.models import AwardNotice, Complaint, Publication, ResultObjection
 from qinqing.bidding.bids.models import Bid, BidFile, BidReceipt
 from qinqing.bidding.draw.models import (
     CodeLinesField,
@@ -76,6 +77,10 @@ from qinqing.bidding.seating.models import (
 
 __all__ = [
     "SHEET_STAGES",
+    "AwardNotice",
+    "Complaint",
+    "Publication",
+    "ResultObjection",
     "Bid",
     "BidFile",
     "BidReceipt",

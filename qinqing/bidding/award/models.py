@@ -159,9 +159,7 @@ class Complaint(models.Model):
     decision_due = models.DateField(_("处理决定期限"), null=True, blank=True)
     suspended = models.BooleanField(_("责令暂停招标投标活动"), default=False)
     suspended_at = models.DateTimeField(_("暂停时间"), null=True, blank=True)
-    outcome = models.CharField(
-        _("处理结果"), max_length=10, choices=Outcome.choices, blank=True
-    )
+    outcome = models.CharField(_("处理结果"), max_length=10, choices=Outcome.choices, blank=True)
     decision = models.TextField(_("处理决定"), max_length=2000, blank=True)
     decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
 

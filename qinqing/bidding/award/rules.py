@@ -76,9 +76,7 @@ def check_period(days) -> int:
     if not isinstance(days, int) or isinstance(days, bool):
         raise RuleError("公示期须为整数日")
     if days < MIN_PUBLICATION_DAYS:
-        raise RuleError(
-            f"公示期不得少于 {MIN_PUBLICATION_DAYS} 日（招标投标法实施条例第五十四条）"
-        )
+        raise RuleError(f"公示期不得少于 {MIN_PUBLICATION_DAYS} 日（招标投标法实施条例第五十四条）")
     if days > MAX_PUBLICATION_DAYS:
         raise RuleError(f"公示期不超过 {MAX_PUBLICATION_DAYS} 日")
     return days
@@ -115,7 +113,9 @@ def check_may_object(*, now: datetime, published_at: datetime, ends_at: datetime
     if now < published_at:
         raise RuleError("公示尚未开始")
     if not publication_running(now=now, ends_at=ends_at):
-        raise RuleError("公示期已结束，对评标结果的异议应在公示期间提出（招标投标法实施条例第五十四条）")
+        raise RuleError(
+            "公示期已结束，对评标结果的异议应在公示期间提出（招标投标法实施条例第五十四条）"
+        )
 
 
 def answer_due(raised_at: datetime) -> datetime:
@@ -209,7 +209,9 @@ def award_problems(blockers: Blockers) -> list[str]:
             "（招标投标法实施条例第五十四条）"
         )
     if blockers.suspended:
-        problems.append("行政监督部门已责令暂停招标投标活动，投诉尚未处理完毕（招标投标法实施条例第六十二条）")
+        problems.append(
+            "行政监督部门已责令暂停招标投标活动，投诉尚未处理完毕（招标投标法实施条例第六十二条）"
+        )
     return problems
 
 

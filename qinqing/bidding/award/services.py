@@ -176,8 +176,7 @@ def publication_publish(
         notification_send_many(
             actor=actor,
             messages=[
-                Message("in_app", "中标候选人公示", body, recipient=u)
-                for u in _bidder_users(usccs)
+                Message("in_app", "中标候选人公示", body, recipient=u) for u in _bidder_users(usccs)
             ],
             on_commit=True,
         )
@@ -552,9 +551,10 @@ def award_issue(*, actor, section: Section) -> list[AwardNotice]:
         now = timezone.now()
         year = timezone.localdate(now).year
         notices = []
-        ordered = [bidders[winner.uscc]] + sorted(
-            (b for u, b in bidders.items() if u != winner.uscc), key=lambda b: b.uscc
-        )
+        ordered = [
+            bidders[winner.uscc],
+            *sorted((b for u, b in bidders.items() if u != winner.uscc), key=lambda b: b.uscc),
+        ]
         for n, bidder in enumerate(ordered, start=1):
             is_winner = bidder.uscc == winner.uscc
             notice = AwardNotice(

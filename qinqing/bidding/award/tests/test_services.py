@@ -170,9 +170,12 @@ def test_each_notice_is_sealed_by_the_host_centre_and_a_changed_byte_breaks_it(a
         assert notice.kind in ("award", "result")
         broken = signing_pdf.pdf_signatures(_one_byte_changed(pdf), validate=True)
         assert len(broken) == 1 and not broken[0].intact
-    assert AuditEntry.objects.filter(action="pdf.sign").filter(
-        detail__document="bidding.award_notice"
-    ).count() == 1
+    assert (
+        AuditEntry.objects.filter(action="pdf.sign")
+        .filter(detail__document="bidding.award_notice")
+        .count()
+        == 1
+    )
     assert AwardNotice.objects.filter(kind="award").count() == 1
 
 

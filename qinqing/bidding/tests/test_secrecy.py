@@ -197,6 +197,11 @@ ROUTES = {
     "record": "opening_record opening_record_pdf",
     "bid": "bid_withdraw",
     "receipt": "bid_receipt bid_receipt_download",
+    # from the report to the award: a section's award, the public candidates, the notices
+    "award_none": "award_list candidates",
+    "award_section": "award_detail award_publish award_object award_complain award_issue",
+    "award_pk": "award_answer award_notice award_notice_pdf candidate_publication",
+    "award_complaint": "award_complaint_handle",
 }
 
 
@@ -225,6 +230,10 @@ def _route_kwargs(state) -> dict[str, list[dict]]:
         "receipt": [{"pk": 1}],
         "objection": [{"pk": 1}],
         "record": [{"pk": 1}],
+        "award_none": [{}],
+        "award_section": [{"pk": state["session"].section_id}],
+        "award_pk": [{"pk": 1}],
+        "award_complaint": [{"pk": 1, "step": step} for step in ("accept", "decide")],
     }
     return {name: values[kind] for kind, names in ROUTES.items() for name in names.split()}
 
@@ -261,6 +270,9 @@ def _api_params(state) -> dict[str, list[str]]:
             {str(pk) for pk in EvaluationSession.objects.values_list("section_id", flat=True)}
         ),
         "objection_id": ["1"],
+        "publication_id": ["1"],
+        "complaint_id": ["1"],
+        "notice_id": ["1"],
     }
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from qinqing.bidding.award.models import AwardNotice, Publication, ResultObjection
 from qinqing.bidding.award.tests.test_services import end_publication
+from qinqing.core.tests.test_browser_a11y import _violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -49,6 +50,8 @@ def test_publish_object_answer_issue_and_the_winner_opens_its_notice(
     shots.mkdir(parents=True, exist_ok=True)
     page = browser_page
     url = f"{live_url}/bidding/sections/{w['section'].pk}/award/"
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    found = []
 
     _login(page, live_url, w["tenderer"])
     page.set_viewport_size(DESK)
@@ -58,6 +61,7 @@ def test_publish_object_answer_issue_and_the_winner_opens_its_notice(
     publication = Publication.objects.get()
     page.goto(f"{live_url}/bidding/candidates/{publication.pk}/")
     _shots(page, shots, "award-public")
+    found += _violations(axe, page, "public candidates")
 
     _login(page, live_url, w["second"])
     page.set_viewport_size(PHONE)
@@ -66,6 +70,7 @@ def test_publish_object_answer_issue_and_the_winner_opens_its_notice(
     page.get_by_role("button", name="提出异议").click()
     page.get_by_text("异议已提交").wait_for()
     _shots(page, shots, "award-bidder-objection")
+    found += _violations(axe, page, "award page, bidder")
 
     _login(page, live_url, w["tenderer"])
     page.set_viewport_size(DESK)
@@ -90,7 +95,9 @@ def test_publish_object_answer_issue_and_the_winner_opens_its_notice(
     page.get_by_text("完好").wait_for()
     assert w["section"].project.host_centre.name in page.content()
     _shots(page, shots, "award-winner-notice")
+    found += _violations(axe, page, "notice")
     response = page.request.get(
         f"{live_url}/bidding/award/notices/{AwardNotice.objects.get(kind='award').pk}/pdf/"
     )
     assert response.ok and response.body().startswith(b"%PDF")
+    assert not found, "\n".join(found)

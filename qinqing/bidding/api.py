@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ninja import Router
 
+from qinqing.bidding.award import api as award_api
 from qinqing.bidding.bids import api as bids_api
 from qinqing.bidding.draw import api as draw_api
 from qinqing.bidding.evaluation import api as evaluation_api
@@ -26,6 +27,7 @@ router.add_router("", evaluation_api.router)
 router.add_router("", report_api.router)
 router.add_router("", bids_api.router)
 router.add_router("", opening_api.router)
+router.add_router("", award_api.router)
 
 # The expert's workstation (/api/v1/bidding/workstation/…), with the report's signing on it.
 workstation_router = evaluation_api.workstation_router

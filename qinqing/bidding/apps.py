@@ -13,6 +13,7 @@ class BiddingConfig(AppConfig):
 
         register_door(frontdoor.door)
         register_door(frontdoor.opening_records_door)
+        register_door(frontdoor.candidates_door)
         from qinqing.bidding import permissions, todos  # noqa: F401  (registrations)
         from qinqing.core.navigation import NavEntry, register_nav
 
@@ -78,5 +79,17 @@ class BiddingConfig(AppConfig):
                 "bidding.view_bids_received",
                 section,
                 207,
+            )
+        )
+        register_nav(
+            NavEntry(_("定标与中标通知"), "bidding:award_list", "bidding.view_award", section, 209)
+        )
+        register_nav(
+            NavEntry(
+                _("公示、异议与通知书"),
+                "bidding:award_list",
+                "bidding.object_result",
+                section,
+                247,
             )
         )

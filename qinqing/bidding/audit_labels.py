@@ -3,6 +3,15 @@
 from django.utils.translation import gettext_lazy as _
 
 LABELS = {
+    "award.answer": _("书面答复评标结果异议"),
+    "award.issue": _("发出中标通知书和中标结果通知书"),
+    "award.object": _("对评标结果提出异议"),
+    "award.publish": _("公示中标候选人"),
+    "complaint.accept": _("受理投诉"),
+    "complaint.decide": _("作出投诉处理决定"),
+    "complaint.lodge": _("向行政监督部门投诉"),
+    "complaint.refuse": _("不予受理投诉"),
+    "complaint.suspend": _("责令暂停招标投标活动"),
     "bid.replace": _("重新递交密封投标文件（替换前一份）"),
     "bid.submit": _("递交密封投标文件"),
     "bid.withdraw": _("撤回投标文件"),

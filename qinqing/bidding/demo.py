@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from qinqing.bidding import demo_evaluation
+from qinqing.bidding import demo_award, demo_evaluation
 from qinqing.bidding.demo_evaluation import OTHER_TENDERS
 from qinqing.bidding.draw import services
 from qinqing.bidding.experts import imports
@@ -358,3 +358,4 @@ def load(*, stdout) -> None:
         demo_evaluation.today_in_progress(orgs, users, stdout)
         demo_evaluation.clarification_waiting(users, stdout)
         demo_evaluation.later_today(orgs, users, stdout)
+        demo_award.load(orgs, users, stdout)

@@ -34,3 +34,17 @@ def opening_records_door(request) -> PublicDoor:
         order=61,
         icon="开",
     )
+
+
+def candidates_door(request) -> PublicDoor:
+    return PublicDoor(
+        title=_("中标候选人公示"),
+        text=_(
+            "评标报告封存后，招标人公示排序的中标候选人及其报价、得分（不少于 3 日），"
+            "投标人可在公示期间提出异议（招标投标法实施条例第五十四条）。"
+        ),
+        url=reverse("bidding:candidates"),
+        action=_("查看公示"),
+        order=62,
+        icon="示",
+    )

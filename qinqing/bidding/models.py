@@ -2,6 +2,7 @@
 (`<capability>/models.py`); importing them here is how Django finds them, and every module
 imports models from here."""
 
+from qinqing.bidding.award.models import AwardNotice, Complaint, Publication, ResultObjection
 from qinqing.bidding.bids.models import Bid, BidFile, BidReceipt
 from qinqing.bidding.draw.models import (
     CodeLinesField,
@@ -77,6 +78,7 @@ from qinqing.bidding.viewer.models import DocumentAccess, PageRead
 
 __all__ = [
     "SHEET_STAGES",
+    "AwardNotice",
     "Bid",
     "BidFile",
     "BidReceipt",
@@ -90,6 +92,7 @@ __all__ = [
     "CodeLinesField",
     "CoefficientDraw",
     "CompactJSONField",
+    "Complaint",
     "ConductRating",
     "CriteriaTemplate",
     "Criterion",
@@ -123,8 +126,10 @@ __all__ = [
     "PriceFormula",
     "ProcurementCategory",
     "Project",
+    "Publication",
     "RankingLot",
     "Report",
+    "ResultObjection",
     "Room",
     "RuleSet",
     "ScoreEntry",

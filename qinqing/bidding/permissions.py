@@ -310,8 +310,8 @@ register_policy(
 )
 
 
-# Sealed bids (QQ-SEAL-1): their policies live with the capability.
+# Sealed bids (QQ-SEAL-1), the remote opening (不见面开标) and the award (实施条例 Art.54-62):
+# their policies live with each capability.
+from qinqing.bidding.award import permissions as _award_permissions  # noqa: E402, F401
 from qinqing.bidding.bids import permissions as _bids_permissions  # noqa: E402, F401
-
-# The remote opening (不见面开标): its policies live with the capability.
 from qinqing.bidding.opening import permissions as _opening_permissions  # noqa: E402, F401

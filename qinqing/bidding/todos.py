@@ -284,5 +284,6 @@ register_entry(EntryPoint(Role.EXPERT, _("工位签到"), "bidding:signin", 20))
 register_entry(EntryPoint(Role.BIDDER, _("澄清答复"), "bidding:bidder_clarifications", 10))
 register_entry(EntryPoint(Role.BIDDER, _("我的投标"), "bidding:my_bids", 5))
 
-# the remote opening's to-dos live with the capability
+# the remote opening's and the award's to-dos live with each capability
+from qinqing.bidding.award import todos as _award_todos  # noqa: E402, F401
 from qinqing.bidding.opening import todos as _opening_todos  # noqa: E402, F401

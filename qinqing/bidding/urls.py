@@ -1,5 +1,6 @@
 from django.urls import path
 
+from qinqing.bidding.award import views as award_views
 from qinqing.bidding.bids import views as bid_views
 from qinqing.bidding.draw import dashboard_views
 from qinqing.bidding.draw import views as draw_views
@@ -153,4 +154,21 @@ urlpatterns = [
         name="workstation_document_reads",
     ),
     path("sessions/<int:pk>/reads/", viewer_views.session_reads, name="session_reads"),
+    # from the report to the award (实施条例 Art.54-62, 招标投标法 Art.45): award/views.py
+    path("award/", award_views.award_list, name="award_list"),
+    path("sections/<int:pk>/award/", award_views.award_detail, name="award_detail"),
+    path("sections/<int:pk>/award/publish/", award_views.publish, name="award_publish"),
+    path("sections/<int:pk>/award/objections/", award_views.object_, name="award_object"),
+    path("sections/<int:pk>/award/complaints/", award_views.complain, name="award_complain"),
+    path("sections/<int:pk>/award/issue/", award_views.issue, name="award_issue"),
+    path("award/objections/<int:pk>/answer/", award_views.answer, name="award_answer"),
+    path(
+        "award/complaints/<int:pk>/<str:step>/",
+        award_views.complaint_handle,
+        name="award_complaint_handle",
+    ),
+    path("award/notices/<int:pk>/", award_views.notice, name="award_notice"),
+    path("award/notices/<int:pk>/pdf/", award_views.notice_pdf, name="award_notice_pdf"),
+    path("candidates/", award_views.public_list, name="candidates"),
+    path("candidates/<int:pk>/", award_views.public_detail, name="candidate_publication"),
 ]

@@ -383,11 +383,14 @@ def known_path_values(limit: int = 4) -> dict[str, list]:
     """Ids of real objects for each path parameter of the API (the demo world's)."""
     from qinqing.bankruptcy.models import AgendaItem, Agreement, AgreementTerm, Case, Claim, Meeting
     from qinqing.bidding.models import (
+        AwardNotice,
+        Complaint,
         DeviationNote,
         Draw,
         DrawQuota,
         EvaluationSession,
         Project,
+        Publication,
         ScoreSheet,
         Stage,
     )
@@ -415,6 +418,9 @@ def known_path_values(limit: int = 4) -> dict[str, list]:
         "note_id": ids(DeviationNote),
         "stage": list(Stage.values),
         "file_id": ids(OpenedFile),
+        "publication_id": ids(Publication),
+        "notice_id": ids(AwardNotice),
+        "complaint_id": ids(Complaint),
     }
 
 

@@ -16,6 +16,9 @@ Disclosure. OCDS is open data, but the evaluation is secret until its report is 
 - bidders, bids (status, rank, price) and the candidates (pending awards, 实施条例 Art.54:
   candidates are published for at least 3 days before the award) only once the section's
   report is sealed (``Report.status == "sealed"``, 实施条例 Art.53).
+- the award and the contract (``awards`` with the supplier, value, date and status; the
+  contract ``pending`` until signed) once the award notice is issued (招标投标法 Art.45-46),
+  after the candidates' publication (``qinqing.bidding.award``).
 Experts are never OCDS data: the loader reads no expert, seat, sheet, score or report content,
 and the dataclasses have no place for them.
 """
@@ -31,7 +34,7 @@ from typing import Any
 from django.conf import settings
 
 from qinqing.bidding.evaluation.rules import MAX_CANDIDATES  # 实施条例 Art.53
-from qinqing.bidding.models import BidResult, LowBidFlag, Project, Report
+from qinqing.bidding.models import AwardNotice, BidResult, LowBidFlag, Project, Report
 
 OCDS_VERSION = "1.1"
 BIDS_EXTENSION = (
@@ -80,9 +83,24 @@ class BidFacts:
 
 
 @dataclass(frozen=True)
+class AwardFacts:
+    """The award notice issued (招标投标法 Art.45): the winner, its price, when, the notice's
+    number; the candidates' publication (实施条例 Art.54) it followed."""
+
+    winner_uscc: str
+    winner_name: str
+    price: Decimal
+    issued_at: datetime
+    number: str
+    published_at: datetime
+    publication_ends_at: datetime
+
+
+@dataclass(frozen=True)
 class SectionFacts:
     """One section (标段) with its scheduled session. `bids` are given only once the report is
-    sealed (`report_sealed_at`); the builder ignores them otherwise."""
+    sealed (`report_sealed_at`); the builder ignores them otherwise. `award` once the award
+    notice is issued."""
 
     code: str
     name: str
@@ -90,6 +108,7 @@ class SectionFacts:
     started_at: datetime | None = None
     report_sealed_at: datetime | None = None
     bids: tuple[BidFacts, ...] = ()
+    award: AwardFacts | None = None
 
 
 @dataclass(frozen=True)
@@ -280,8 +299,74 @@ def _evaluated_release(
     return release
 
 
+def _awarded_release(
+    facts: TenderFacts, section: SectionFacts, the_ocid: str, award: AwardFacts
+) -> dict[str, Any]:
+    """The release once the award notice is issued (招标投标法 Art.45): the winner's award
+    `active` with its supplier, value and date, the other candidates' awards `unsuccessful`, and
+    the contract to be signed within 30 days (Art.46) as `pending`, with the awarded value."""
+    bids = tuple(sorted(section.bids, key=_bid_order))
+    candidates = sorted((b for b in bids if b.candidate), key=_bid_order)
+    winner = OrgFacts(name=award.winner_name, uscc=award.winner_uscc)
+    bidders = [OrgFacts(name=b.name, uscc=b.uscc) for b in bids]
+    awards = []
+    for bid in candidates:
+        entry = _award(bid)
+        if bid.uscc == award.winner_uscc:
+            entry.update(
+                status="active",
+                title="中标人",
+                description=(
+                    f"中标通知书 {award.number}：中标候选人公示期满（招标投标法实施条例第五十四条），"
+                    "招标人确定排名第一的中标候选人为中标人（第五十五条）。"
+                ),
+                date=iso(award.issued_at),
+                value=_value(award.price),
+                suppliers=[_ref(winner)],
+            )
+        else:
+            entry.update(status="unsuccessful", date=iso(award.issued_at))
+        awards.append(entry)
+    winning_award = next(a for a in awards if a["status"] == "active")
+    contract = {
+        "id": f"contract-{award.number}",
+        "awardID": winning_award["id"],
+        "title": f"{facts.project_name}（{section.name}）合同",
+        "description": "招标人和中标人应当自中标通知书发出之日起三十日内订立书面合同（招标投标法第四十六条）。",
+        "status": "pending",
+        "value": _value(award.price),
+    }
+    return {
+        "ocid": the_ocid,
+        "id": f"{the_ocid}-contract",
+        "date": iso(award.issued_at),
+        "tag": ["award", "contract"],
+        "initiationType": "tender",
+        "language": LANGUAGE,
+        "parties": _parties(
+            [
+                *_authorities(facts),
+                *((o, ["tenderer"]) for o in bidders),
+                (winner, ["tenderer", "supplier"]),
+            ]
+        ),
+        "buyer": _ref(facts.tenderer),
+        "tender": {
+            "id": f"{facts.project_code}-{section.code}",
+            "status": "complete",
+            "awardPeriod": {
+                "startDate": iso(section.started_at or section.scheduled_start),
+                "endDate": iso(award.issued_at),
+            },
+        },
+        "awards": awards,
+        "contracts": [contract],
+    }
+
+
 def section_releases(facts: TenderFacts, section: SectionFacts) -> list[dict[str, Any]]:
-    """The releases of one section: `tender`, then the evaluated release once sealed."""
+    """The releases of one section: `tender`, then the evaluated release once sealed, then the
+    award and contract release once the award notice is issued."""
     the_ocid = ocid(facts.ocid_prefix, facts.project_code, section.code)
     releases = [
         {
@@ -298,6 +383,8 @@ def section_releases(facts: TenderFacts, section: SectionFacts) -> list[dict[str
     ]
     if section.report_sealed_at is not None and section.bids:
         releases.append(_evaluated_release(facts, section, the_ocid, section.report_sealed_at))
+        if section.award is not None:
+            releases.append(_awarded_release(facts, section, the_ocid, section.award))
     return releases
 
 
@@ -305,6 +392,7 @@ def last_changed(facts: TenderFacts) -> datetime:
     """The latest release date: a package generated on demand is dated by its contents."""
     moments = [facts.registered_at]
     moments += [s.report_sealed_at for s in facts.sections if s.report_sealed_at and s.bids]
+    moments += [s.award.issued_at for s in facts.sections if s.award and s.bids]
     return max(moments)
 
 
@@ -344,6 +432,25 @@ def json_merge_patch(target: Any, patch: Any) -> Any:
 
 def _org(org) -> OrgFacts:
     return OrgFacts(name=org.name, uscc=org.uscc or None, local_key=org.code)
+
+
+def _award_facts(section) -> AwardFacts | None:
+    notice = (
+        AwardNotice.objects.filter(publication__section=section, kind=AwardNotice.Kind.AWARD)
+        .select_related("bidder", "publication")
+        .first()
+    )
+    if notice is None:
+        return None
+    return AwardFacts(
+        winner_uscc=notice.bidder.uscc,
+        winner_name=notice.bidder.name,
+        price=notice.price,
+        issued_at=notice.issued_at,
+        number=notice.number,
+        published_at=notice.publication.published_at,
+        publication_ends_at=notice.publication.ends_at,
+    )
 
 
 def tender_facts(project: Project) -> TenderFacts:
@@ -391,6 +498,7 @@ def tender_facts(project: Project) -> TenderFacts:
                 started_at=session.started_at,
                 report_sealed_at=sealed_at,
                 bids=bids,
+                award=_award_facts(section) if bids else None,
             )
         )
     return TenderFacts(

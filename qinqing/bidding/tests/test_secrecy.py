@@ -199,6 +199,11 @@ ROUTES = {
     "receipt": "bid_receipt bid_receipt_download",
     # the bid documents at the workstation (viewer/): an opened file's bytes
     "opened_file": "workstation_document_pdf",
+    # from the report to the award: a section's award, the public candidates, the notices
+    "award_none": "award_list candidates",
+    "award_section": "award_detail award_publish award_object award_complain award_issue",
+    "award_pk": "award_answer award_notice award_notice_pdf candidate_publication",
+    "award_complaint": "award_complaint_handle",
 }
 
 
@@ -228,6 +233,10 @@ def _route_kwargs(state) -> dict[str, list[dict]]:
         "objection": [{"pk": 1}],
         "record": [{"pk": 1}],
         "opened_file": [{"pk": 1}],
+        "award_none": [{}],
+        "award_section": [{"pk": state["session"].section_id}],
+        "award_pk": [{"pk": 1}],
+        "award_complaint": [{"pk": 1, "step": step} for step in ("accept", "decide")],
     }
     return {name: values[kind] for kind, names in ROUTES.items() for name in names.split()}
 
@@ -265,6 +274,9 @@ def _api_params(state) -> dict[str, list[str]]:
         ),
         "objection_id": ["1"],
         "file_id": ["1"],
+        "publication_id": ["1"],
+        "complaint_id": ["1"],
+        "notice_id": ["1"],
     }
 
 

@@ -73,6 +73,21 @@ def test_demo_loaded_today_can_be_walked(client, settings, tmp_path):
         user__username="volunteer", term_start__lte=today, term_end__gte=today
     ).exists()
 
+    # From the report to the award: one project whose notices are issued, one publishing now
+    # with an objection waiting; the objector's account sees its objection.
+    from qinqing.bidding.award.models import AwardNotice, Publication
+
+    issued = Publication.objects.get(section__project__code="WHGGZY-2024-SJ-0829")
+    assert issued.notices.filter(kind=AwardNotice.Kind.AWARD).count() == 1
+    assert issued.ends_at < now
+    publishing = Publication.objects.get(section__project__code="WHGGZY-2024-SJ-0830")
+    assert publishing.published_at < now < publishing.ends_at
+    assert publishing.objections.filter(answered_at__isnull=True).count() == 1
+    client.login(username="bidder_award", password="qinqing-demo")
+    page = client.get(f"/bidding/sections/{publishing.section_id}/award/").content.decode()
+    assert "待答复" in page
+    assert client.get(f"/bidding/candidates/{publishing.pk}/").status_code == 200
+
     # The SMS the demo sent are on the outbox page for staff.
     client.login(username="centre_wh", password="qinqing-demo")
     assert client.get("/demo/outbox/").status_code == 200

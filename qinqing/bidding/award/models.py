@@ -1,0 +1,241 @@
+"""From the sealed report to the award: the candidates' publication (实施条例 Art.54), the
+bidders' objections during it, complaints to the supervising department (Art.60-62) and the
+award and result notices (招标投标法 Art.45)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from qinqing.bidding.projects.models import Bidder, Section
+from qinqing.bidding.report.models import Report
+
+
+class Publication(models.Model):
+    """The public notice of the candidates (中标候选人公示), one per section."""
+
+    section = models.OneToOneField(
+        Section, verbose_name=_("标段"), on_delete=models.PROTECT, related_name="publication"
+    )
+    report = models.OneToOneField(
+        Report, verbose_name=_("评标报告"), on_delete=models.PROTECT, related_name="publication"
+    )
+    candidates = models.JSONField(_("中标候选人（按评标报告）"))
+    received_on = models.DateField(_("收到评标报告日期"))
+    published_at = models.DateTimeField(_("公示开始时间"))
+    period_days = models.PositiveSmallIntegerField(_("公示期（日）"))
+    ends_at = models.DateTimeField(_("公示结束时间"))
+    late = models.BooleanField(_("逾期公示"), default=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发布人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.TextField(_("公示说明"), max_length=2000, blank=True)
+
+    class Meta:
+        verbose_name = _("中标候选人公示")
+        verbose_name_plural = _("中标候选人公示")
+        ordering = ["-published_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_days__gte=3), name="publication_period_min_3"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("published_at")),
+                name="publication_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["-published_at"], name="publication_published_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.section} · 中标候选人公示"
+
+
+class ResultObjection(models.Model):
+    """A bidder's objection to the evaluation result during the publication (实施条例 Art.54
+    para.2): answered within 3 days, the procedure paused until then."""
+
+    publication = models.ForeignKey(
+        Publication,
+        verbose_name=_("中标候选人公示"),
+        on_delete=models.PROTECT,
+        related_name="objections",
+    )
+    bidder = models.ForeignKey(
+        Bidder, verbose_name=_("提出异议的投标人"), on_delete=models.PROTECT, related_name="+"
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提出人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    text = models.TextField(_("异议内容"), max_length=2000)
+    raised_at = models.DateTimeField(_("提出时间"))
+    answer_due = models.DateTimeField(_("答复期限"))
+    answer = models.TextField(_("答复"), max_length=2000, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("答复人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("评标结果异议")
+        verbose_name_plural = _("评标结果异议")
+        ordering = ["publication", "raised_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(answered_at__isnull=True) | ~models.Q(answer=""),
+                name="resultobjection_answer_text",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["publication", "answered_at"], name="resultobj_open_idx"),
+            models.Index(fields=["answered_at", "answer_due"], name="resultobj_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bidder.name} · {self.raised_at:%Y-%m-%d}"
+
+
+class Complaint(models.Model):
+    """A complaint to the supervising department (实施条例 Art.60-62)."""
+
+    class Status(models.TextChoices):
+        LODGED = "lodged", _("待受理")
+        ACCEPTED = "accepted", _("已受理")
+        REFUSED = "refused", _("不予受理")
+        DECIDED = "decided", _("已作出处理决定")
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", _("投诉成立")
+        DISMISSED = "dismissed", _("投诉不成立，驳回")
+
+    section = models.ForeignKey(
+        Section, verbose_name=_("标段"), on_delete=models.PROTECT, related_name="complaints"
+    )
+    bidder = models.ForeignKey(
+        Bidder, verbose_name=_("投诉人"), on_delete=models.PROTECT, related_name="+"
+    )
+    objection = models.ForeignKey(
+        ResultObjection,
+        verbose_name=_("先行提出的异议"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+    )
+    lodged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提交人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    text = models.TextField(_("投诉事项、请求和理由"), max_length=2000)
+    knew_on = models.DateField(_("知道或者应当知道之日"))
+    lodged_at = models.DateTimeField(_("投诉时间"))
+    accept_due = models.DateField(_("受理决定期限"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.LODGED
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    accepted_at = models.DateTimeField(_("受理或不予受理时间"), null=True, blank=True)
+    refusal_reason = models.TextField(_("不予受理的理由"), max_length=2000, blank=True)
+    decision_due = models.DateField(_("处理决定期限"), null=True, blank=True)
+    suspended = models.BooleanField(_("责令暂停招标投标活动"), default=False)
+    suspended_at = models.DateTimeField(_("暂停时间"), null=True, blank=True)
+    outcome = models.CharField(_("处理结果"), max_length=10, choices=Outcome.choices, blank=True)
+    decision = models.TextField(_("处理决定"), max_length=2000, blank=True)
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("投诉")
+        verbose_name_plural = _("投诉")
+        ordering = ["section", "lodged_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="decided") | ~models.Q(decision=""),
+                name="complaint_decided_has_text",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="refused") | ~models.Q(refusal_reason=""),
+                name="complaint_refused_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["section", "status"], name="complaint_status_idx"),
+            models.Index(fields=["status", "suspended"], name="complaint_suspended_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bidder.name} · {self.get_status_display()}"
+
+
+class AwardNotice(models.Model):
+    """The award notice (中标通知书) to the winner or the result notice (中标结果通知书) to
+    another bidder (招标投标法 Art.45), a PDF sealed by the host centre."""
+
+    class Kind(models.TextChoices):
+        AWARD = "award", _("中标通知书")
+        RESULT = "result", _("中标结果通知书")
+
+    publication = models.ForeignKey(
+        Publication,
+        verbose_name=_("中标候选人公示"),
+        on_delete=models.PROTECT,
+        related_name="notices",
+    )
+    bidder = models.ForeignKey(
+        Bidder, verbose_name=_("投标人"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("类别"), max_length=10, choices=Kind.choices)
+    number = models.CharField(_("文号"), max_length=60)
+    price = models.DecimalField(
+        _("中标价（元）"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    issued_at = models.DateTimeField(_("发出时间"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发出人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    pdf = models.FileField(_("通知书 PDF（已签章）"), upload_to="bidding/notices/")
+    pdf_sha256 = models.CharField(_("PDF 摘要"), max_length=64)
+
+    class Meta:
+        verbose_name = _("中标（结果）通知书")
+        verbose_name_plural = _("中标（结果）通知书")
+        ordering = ["publication", "kind", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["publication", "bidder"], name="awardnotice_once_per_bidder"
+            ),
+            models.UniqueConstraint(
+                fields=["publication"],
+                condition=models.Q(kind="award"),
+                name="awardnotice_one_winner",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="award") | models.Q(price__isnull=False),
+                name="awardnotice_award_has_price",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bidder.name} · {self.get_kind_display()}"

@@ -12,7 +12,8 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 
 import pytest
@@ -321,7 +322,8 @@ def test_a_refused_sms_stays_queued_is_retried_and_fails_after_the_last_attempt(
 
 
 def test_each_tick_is_enqueued_once_when_due_and_runs_its_command():
-    now = timezone.now()
+    # Noon: no daily tick falls in the next six minutes (at 01:15 the purge at 01:20 would).
+    now = timezone.make_aware(datetime.combine(timezone.localdate(), clock_time(12, 0)))
     assert ticks_enqueue_due(now) == [t.command for t in TICKS]  # never run: due at once
     assert ticks_enqueue_due(now) == []  # a second scheduler at the same moment: nothing
     assert ticks_enqueue_due(now + timedelta(minutes=6)) == ["bidding_tick"]

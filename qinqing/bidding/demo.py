@@ -7,7 +7,9 @@ as host and 武汉经开区公共资源交易中心 as guest: draws witnessed, t
 evaluated in the same slot (so each room holds experts of different tenders, none of one tender
 together), scored, reported, signed (one written dissent) and sealed, which made the draw
 proofs public; plus one session in progress today for the live supervision page
-(demo_evaluation.py). The committee split (3 host + 2 guest experts), the bidders, prices and
+(demo_evaluation.py). The seed project's and today's bids were sealed electronic bids opened
+remotely before the evaluation, and one section's opening hall is decrypting now
+(demo_bids.py). The committee split (3 host + 2 guest experts), the bidders, prices and
 scores are the demo's assumptions: the seed does not give them.
 """
 

@@ -20,6 +20,7 @@ its passphrase (PBKDF2 + AES-KW, `seal.unwrap_key`) and hands it to `opening_dec
 from __future__ import annotations
 
 import base64
+import functools
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -116,8 +117,8 @@ def _business(project, firm: Firm, schedule: seal.Schedule) -> list[dict]:
                     "heading": "",
                     "paragraphs": [
                         f"致：{project.tenderer.name}",
-                        f"我方已仔细研究了“{project.name}”招标文件的全部内容，愿意以人民币（大写见"
-                        f"开标一览表）{price} 元的投标总报价，设计周期 {schedule.duration_days} "
+                        f"我方已仔细研究了“{project.name}”招标文件的全部内容，愿意以人民币 {price} 元"
+                        "的投标总报价，设计周期 {schedule.duration_days} "
                         f"日历天，按合同约定实施和完成设计工作，设计质量{schedule.quality}。",
                         "我方承诺在投标有效期内不修改、撤销投标文件；如我方中标，将在规定期限内"
                         "与招标人签订合同，并按招标文件规定提交履约担保。",
@@ -375,7 +376,9 @@ def documents(
     return files
 
 
+@functools.lru_cache(maxsize=48)
 def _pdf(html: str) -> bytes:
+    """The PDF of the HTML; a second load in the same process (the tests) reuses it."""
     from weasyprint import HTML
 
     return HTML(string=html).write_pdf()

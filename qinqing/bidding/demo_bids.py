@@ -54,7 +54,7 @@ LIVE_PASSPHRASE = "示例设计院-开标口令-2468"
 LIVE_WINDOW_MINUTES = 240  # the tender documents' decryption window, long for a demo visit
 # The seed's copied bid: 筑境 (204) handed in documents made by 中南示例 (202)'s staff.
 COPIED = {204: 202}
-QUALITY = "满足国家现行设计规范、标准及招标文件要求"
+QUALITY = "合格"
 ROLE_FILES = {
     "商务标": "商务标.pdf",
     "技术标": "技术标.pdf",
@@ -394,8 +394,8 @@ def schedule_of(serial: int, price: Decimal, duration_days: int) -> seal.Schedul
         quality=QUALITY,
         project_manager=FIRMS[serial].leader[0],
         declared_items=(
-            seal.DeclaredItem("投标有效期", "投标截止之日起 90 日历天"),
-            seal.DeclaredItem("投标保证金", "已通过基本账户转账缴纳"),
+            seal.DeclaredItem("投标有效期", "90 日历天"),
+            seal.DeclaredItem("投标保证金", "已缴纳"),
         ),
     )
 

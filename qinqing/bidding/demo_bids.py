@@ -251,8 +251,14 @@ def _finances(firm: Firm) -> list[list[str]]:
 
 def _qualification(project, firm: Firm) -> list[dict]:
     rng = random.Random(firm.serial * 7)
+    leader, _title, leader_registration = firm.leader
     people = [
-        [name, title, registration, f"鄂{rng.randrange(10**9):09d}"]
+        [
+            name,
+            title,
+            registration,
+            leader_registration.split()[-1] if name == leader else f"鄂{rng.randrange(10**9):09d}",
+        ]
         for name, _task, title, registration in firm.team
     ]
     return [

@@ -7,7 +7,9 @@ as host and 武汉经开区公共资源交易中心 as guest: draws witnessed, t
 evaluated in the same slot (so each room holds experts of different tenders, none of one tender
 together), scored, reported, signed (one written dissent) and sealed, which made the draw
 proofs public; plus one session in progress today for the live supervision page
-(demo_evaluation.py). The committee split (3 host + 2 guest experts), the bidders, prices and
+(demo_evaluation.py). The seed project's and today's bids were sealed electronic bids opened
+remotely before the evaluation, and one section's opening hall is decrypting now
+(demo_bids.py). The committee split (3 host + 2 guest experts), the bidders, prices and
 scores are the demo's assumptions: the seed does not give them.
 """
 
@@ -21,7 +23,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from qinqing.bidding import demo_award, demo_evaluation
+from qinqing.bidding import demo_award, demo_bids, demo_evaluation
 from qinqing.bidding.demo_evaluation import OTHER_TENDERS
 from qinqing.bidding.draw import services
 from qinqing.bidding.experts import imports
@@ -299,6 +301,9 @@ def _seed_project(orgs, users, stdout) -> None:
                 slot_start=_at(2024, 8, 29, 9, 0),
                 slot_end=_at(2024, 8, 29, 12, 0),
             )
+    # The bids were sealed before the deadline and opened at 08:00: the opening reads out the
+    # prices the evaluation below draws from its seed (829), in bidder order.
+    demo_bids.seed(section, users, demo_evaluation.drawn_prices(random.Random(829), len(BIDDERS)))
     demo_evaluation.fee_standards(orgs, users)
     day = _at(2024, 8, 29, 9, 0)
     for n, each in enumerate([session, *others]):
@@ -348,7 +353,7 @@ def load(*, stdout) -> None:
         "hs-zgj",
     ]
     orgs = {o.code: o for o in Organisation.objects.filter(code__in=codes)}
-    names = ["centre_wh", "centre_jk", "supervisor", "expert", "tenderer"]
+    names = ["centre_wh", "centre_jk", "supervisor", "expert", "tenderer", "agent", "bidder"]
     users = {u.username: u for u in get_user_model().objects.filter(username__in=names)}
     with transaction.atomic():
         _catalogue()
@@ -359,3 +364,9 @@ def load(*, stdout) -> None:
         demo_evaluation.clarification_waiting(users, stdout)
         demo_evaluation.later_today(orgs, users, stdout)
         demo_award.load(orgs, users, stdout)
+        demo_bids.live_hall(orgs, users, stdout)
+
+
+def start_hints() -> list[tuple[str, str, str]]:
+    """Lines for load_demo's "从哪里开始": the live opening hall's passphrase."""
+    return demo_bids.start_hints()

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from qinqing.bidding import demo_bids
 from qinqing.bidding.criteria import standard_template
 from qinqing.bidding.draw import services
 from qinqing.bidding.evaluation import clarifications, scoring
@@ -164,11 +165,17 @@ def sign_in_and_start(users, session: EvaluationSession, prices, rng, at) -> lis
         committee.seat_declare(actor=None, seat=Seat.objects.get(pk=seat.pk))
     bidders = list(session.section.bidders.order_by("pk"))
     host_admin = _admin(users, session.host_centre.code)
-    project_services.bid_prices_record(
-        actor=host_admin,
-        section=session.section,
-        prices={b.pk: price for b, price in zip(bidders, prices, strict=True)},
-    )
+    if session.section.bids.exists():
+        # Sealed bids: the prices are those the opening decrypted, never typed.
+        opened = [b.bid_price for b in bidders]
+        if opened != list(prices):
+            raise RuntimeError(f"demo: the opening read {opened}, the demo expected {prices}")
+    else:
+        project_services.bid_prices_record(
+            actor=host_admin,
+            section=session.section,
+            prices={b.pk: price for b, price in zip(bidders, prices, strict=True)},
+        )
     evaluation_services.plan_set(
         actor=host_admin,
         session=session,
@@ -228,13 +235,17 @@ def detailed(session, seats, rng: random.Random) -> None:
         )
 
 
-def evaluate(users, session: EvaluationSession, *, seed: int, day: datetime, dissent: bool):
-    rng = random.Random(seed)
-    count = session.section.bidders.count()
-    prices = [
+def drawn_prices(rng: random.Random, count: int) -> list[Decimal]:
+    """The bid prices of an evaluated tender: the first draws of its seeded generator."""
+    return [
         Decimal(rng.randrange(1_500_000, 1_850_000, 1000)).quantize(Decimal("0.01"))
         for _ in range(count)
     ]
+
+
+def evaluate(users, session: EvaluationSession, *, seed: int, day: datetime, dissent: bool):
+    rng = random.Random(seed)
+    prices = drawn_prices(rng, session.section.bidders.count())
     with recorded_at(day.replace(hour=8, minute=40)):
         seats = sign_in_and_start(users, session, prices, rng, day)
     chair = seats[0]
@@ -300,6 +311,10 @@ def today_in_progress(orgs, users, stdout) -> None:
             usccs=TODAY_USCCS,
         )
         draw_and_confirm(users, session, "today")
+    prices = [Decimal("1268000.00"), Decimal("1193500.00"), Decimal("1320000.00")]
+    demo_bids.today(
+        session.section, users, prices, registered_at=now - timedelta(days=2), starts=starts
+    )
     with recorded_at(starts - timedelta(minutes=40)):
         for centre in ("whggzy", "jkggzy"):
             seating_services.seating_assign(
@@ -309,7 +324,6 @@ def today_in_progress(orgs, users, stdout) -> None:
                 slot_end=starts + timedelta(hours=3),
             )
     rng = random.Random(99)
-    prices = [Decimal("1268000.00"), Decimal("1193500.00"), Decimal("1320000.00")]
     with recorded_at(starts - timedelta(minutes=20)):
         seats = sign_in_and_start(users, session, prices, rng, starts)
     with recorded_at(starts + timedelta(minutes=30)):

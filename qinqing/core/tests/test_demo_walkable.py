@@ -1,15 +1,26 @@
 """The demo can be walked on the day it is loaded: its dates are relative to today."""
 
+import base64
+import io
+import re
 from datetime import timedelta
 from io import StringIO
 
+import pypdf
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
 from qinqing.activities.models import Appointment, Event
 from qinqing.bankruptcy.models import Creditor, Meeting
+from qinqing.bidding import demo_bid_texts, demo_bids
+from qinqing.bidding.bids import seal
+from qinqing.bidding.bids.models import Bid
+from qinqing.bidding.demo import SEED_CODE
 from qinqing.bidding.evaluation.models import Clarification
+from qinqing.bidding.opening import services as opening_services
+from qinqing.bidding.opening.models import OpenedFile, Opening, OpeningBid
 from qinqing.bidding.projects.models import EvaluationSession
 from qinqing.bidding.seating.models import Seat
 from qinqing.core.audit_labels import action_label
@@ -18,6 +29,7 @@ from qinqing.core.models import AuditEntry
 
 @pytest.mark.django_db
 def test_demo_loaded_today_can_be_walked(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
     settings.QINQING_NOTIFIER = "qinqing.core.notifier.DemoOutboxBackend"
     settings.QINQING_DEMO_OUTBOX = tmp_path / "outbox.jsonl"
     out = StringIO()
@@ -72,6 +84,73 @@ def test_demo_loaded_today_can_be_walked(client, settings, tmp_path):
     assert Appointment.objects.filter(
         user__username="volunteer", term_start__lte=today, term_end__gte=today
     ).exists()
+
+    # Sealed bids: the seed project's five bids were sealed before its deadline and opened
+    # at 08:00 on the evaluation day; every one decrypted, the prices scored are those read
+    # out; an objection was answered on the spot and the opening record closed.
+    seed = Opening.objects.get(section__project__code=SEED_CODE)
+    assert seed.status == Opening.Status.CLOSED and seed.record_sha256
+    assert timezone.localtime(seed.started_at).date().isoformat() == "2024-08-29"
+    assert Bid.objects.filter(section=seed.section, status=Bid.Status.SUBMITTED).count() == 5
+    assert all(b.submitted_at < seed.section.bid_deadline for b in seed.section.bids.all())
+    opened = list(seed.bids.select_related("bidder"))
+    assert len(opened) == 5
+    assert {ob.status for ob in opened} == {OpeningBid.Status.DECRYPTED}
+    assert all(ob.price == ob.bidder.bid_price for ob in opened)
+    assert [b["price"] for b in seed.record["bids"]] == [str(ob.price) for ob in opened]
+    assert seed.objections.get().answered_at is not None
+    assert OpenedFile.objects.filter(opening_bid__opening=seed).count() == 15
+    record_pdf = client.get(f"/bidding/openings/records/{seed.section_id}/pdf/")
+    assert record_pdf.status_code == 200
+
+    # Two of its bids were made by one hand: same author, same creation time, the same
+    # technical chapter; the others by their own.
+    def technical(uscc):
+        opened_file = OpenedFile.objects.get(
+            opening_bid__opening=seed, opening_bid__bidder__uscc=uscc, bid_file__role="技术标"
+        )
+        with opened_file.file.open("rb") as fh:
+            reader = pypdf.PdfReader(io.BytesIO(fh.read()))
+        text = re.sub(r"\s", "", "".join(page.extract_text() for page in reader.pages))
+        return reader.metadata.author, reader.metadata.get("/CreationDate"), text
+
+    (copier, source), *_ = demo_bids.COPIED.items()
+    first, second = technical(demo_bids.uscc_of(source)), technical(demo_bids.uscc_of(copier))
+    assert first[0] == second[0] and first[1] == second[1]
+    _title, blocks = demo_bid_texts.APPROACHES[demo_bid_texts.FIRMS[source].approach]
+    starts_of = [p.format(project=seed.section.project.name)[:40] for _h, ps in blocks for p in ps]
+    assert all(p in first[2] and p in second[2] for p in starts_of)
+    honest = technical(demo_bids.uscc_of(201))
+    assert honest[0] != first[0] and not any(p in honest[2] for p in starts_of)
+
+    # Today's running session was opened before it began: its experts have documents.
+    today_opening = Opening.objects.get(section=session.section)
+    assert today_opening.status == Opening.Status.CLOSED
+    assert today_opening.closed_at <= session.starts_at
+    assert OpenedFile.objects.filter(opening_bid__opening=today_opening).count() == 9
+
+    # A hall decrypting now: the `bidder` account's bid waits; its passphrase is printed
+    # where the walk starts, and decrypting with it (as the browser does) works.
+    live = Opening.objects.get(section__project__code=demo_bids.LIVE_TENDER[0])
+    assert live.status == Opening.Status.DECRYPTING and live.decrypt_until > now
+    pending = live.bids.get(status=OpeningBid.Status.PENDING)
+    assert pending.bidder.uscc == demo_bids.uscc_of(demo_bids.DEMO_BIDDER)
+    assert live.bids.filter(status=OpeningBid.Status.DECRYPTED).count() == 3
+    starts = text.split("从哪里开始", 1)[1]
+    hall = f"/bidding/openings/sections/{live.section_id}/"
+    line = next(x for x in starts.splitlines() if hall in x)
+    passphrase = re.search(r"解密口令 (\S+?)，", line).group(1)
+    client.login(username="bidder", password="qinqing-demo")
+    assert client.get(hall).status_code == 200
+    manifest = seal.manifest_check(pending.bid.manifest, max_file_bytes=1 << 40)
+    key = base64.b64encode(seal.unwrap_key(manifest, passphrase)).decode()
+    opening_services.opening_decrypt(
+        actor=get_user_model().objects.get(username="bidder"), opening_bid=pending, content_key=key
+    )
+    pending.refresh_from_db()
+    live.refresh_from_db()
+    assert pending.status == OpeningBid.Status.DECRYPTED and pending.files.count() == 3
+    assert live.status == Opening.Status.READING
 
     # From the report to the award: one project whose notices are issued, one publishing now
     # with an objection waiting; the objector's account sees its objection.

@@ -42,6 +42,9 @@ class Command(BaseCommand):
         roles = {username: role for username, role, _ in account_rows()}
         for username, path, what in STARTS:
             self.stdout.write(f"  {_pad(roles[username], 18)} {username:<14} {path:<26} {what}")
+        for _app, module in modules:  # a module's own starting points of today (if any)
+            for username, path, what in getattr(module, "start_hints", list)():
+                self.stdout.write(f"  {_pad(roles[username], 18)} {username:<14} {path:<26} {what}")
         for path, what in PUBLIC_STARTS:
             self.stdout.write(f"  {_pad('公众', 18)} {_pad('（无需登录）', 14)} {path:<26} {what}")
         if demo_outbox_active():

@@ -1383,18 +1383,20 @@ def _check_priority_claims(case: Case, agreement: Agreement) -> None:
     """Employee and tax claims are not reconciliation claims (Art.100 binds the unsecured
     creditors only) and come before them (Art.113 para.1): under the case's setting they are
     paid in full before the court approves the agreement ("outside", the default), or the
-    agreement pays each of them in full ("inside")."""
-    due = list(selectors.priority_claims(case))
+    agreement pays each of them in full ("inside"). A director's, supervisor's or senior
+    manager's wage is due in full only up to the firm's average wage; the rest is an ordinary
+    claim in the agreement (Art.113 para.3, ``selectors.priority_parts``)."""
+    due = [(claim, part) for claim, part in selectors.priority_parts(case) if part > 0]
     if case.priority_claims == "inside":
         terms = {t.creditor_id: t for t in agreement.terms.all()}
         owed: dict[int, Decimal] = {}
-        for claim in due:
-            owed[claim.creditor_id] = owed.get(claim.creditor_id, ZERO) + claim.admitted_amount
+        for claim, part in due:
+            owed[claim.creditor_id] = owed.get(claim.creditor_id, ZERO) + part
         short = [
             claim.creditor.name
-            for claim in due
+            for claim, _part in due
             if claim.creditor_id not in terms
-            or terms[claim.creditor_id].agreed_amount < owed[claim.creditor_id]
+            or terms[claim.creditor_id].priority_amount < owed[claim.creditor_id]
         ]
         if short:
             raise ConflictError(
@@ -1403,13 +1405,13 @@ def _check_priority_claims(case: Case, agreement: Agreement) -> None:
                 code="priority_not_in_agreement",
             )
         return
-    unpaid = [c for c in due if c.paid_in_full_on is None]
+    unpaid = [(c, part) for c, part in due if c.paid_in_full_on is None]
     if unpaid:
-        total = sum((c.admitted_amount for c in unpaid), ZERO)
+        total = sum((part for _c, part in unpaid), ZERO)
         raise ConflictError(
             f"本案职工债权和税款债权在协议外全额清偿，认可和解协议前须付清：尚有 {len(unpaid)} 笔"
             f"未清偿，合计 {total} 元（"
-            + "、".join(dict.fromkeys(c.creditor.name for c in unpaid))
+            + "、".join(dict.fromkeys(c.creditor.name for c, _part in unpaid))
             + "）",
             code="priority_unpaid",
         )
@@ -1417,7 +1419,10 @@ def _check_priority_claims(case: Case, agreement: Agreement) -> None:
 
 def claim_priority_paid(*, actor, claim: Claim, on: date | None = None) -> Claim:
     """The administrator records that an employee or tax claim was paid in full outside the
-    agreement (the case's default setting; checked at approval)."""
+    agreement (the case's default setting; checked at approval). For a director's,
+    supervisor's or senior manager's wage "in full" is the part up to the firm's average wage
+    (Art.113 para.3, ``selectors.priority_part``, the amount audited); the rest is an ordinary
+    claim paid at the agreement's rate."""
     on = on or _today()
     if on > _today():
         raise DomainError("清偿日不能晚于今天", field="on")
@@ -1428,6 +1433,7 @@ def claim_priority_paid(*, actor, claim: Claim, on: date | None = None) -> Claim
             raise ConflictError("只有已审查的职工债权和社会保险费用、税款债权可登记协议外清偿")
         if claim.paid_in_full_on is not None:
             raise ConflictError("已登记全额清偿", code="paid")
+        part = selectors.priority_part(claim, selectors.latest_assessment(claim.case))
         claim.paid_in_full_on = on
         claim.save(update_fields=["paid_in_full_on"])
         _audit(
@@ -1436,7 +1442,8 @@ def claim_priority_paid(*, actor, claim: Claim, on: date | None = None) -> Claim
             claim,
             claim.case,
             creditor=claim.creditor.name,
-            amount=claim.admitted_amount,
+            amount=part,
+            ordinary_part=(claim.admitted_amount or ZERO) - part,
             on=on,
         )
     return claim

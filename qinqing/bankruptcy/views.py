@@ -283,7 +283,7 @@ def assessment(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def claims(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk, "bankruptcy.assess_case")
-    rows = selectors.claims_for(user=request.user, case=case)
+    rows = selectors.with_senior_splits(case, selectors.claims_for(user=request.user, case=case))
     return render(
         request,
         "bankruptcy/claims.html",
@@ -321,6 +321,7 @@ def claim_review(request: HttpRequest, pk: int) -> HttpResponse:
         error = exc.message
     claim.refresh_from_db()
     if request.headers.get("HX-Request"):
+        (claim,) = selectors.with_senior_splits(claim.case, [claim])
         return render(
             request,
             "bankruptcy/_claim_row.html",
@@ -638,8 +639,13 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     today = timezone.localdate()
+    excess = selectors.senior_excess_by_creditor(agreement.case)
     terms = [
-        {"term": t, "pos": selectors.term_position(t, today)}
+        {
+            "term": t,
+            "pos": selectors.term_position(t, today),
+            "senior_excess": excess.get(t.creditor_id),
+        }
         for t in selectors.terms_for(user=request.user, agreement=agreement)
     ]
     staff = selectors.is_case_staff(request.user, agreement.case)

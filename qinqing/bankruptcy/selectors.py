@@ -1176,6 +1176,7 @@ class CommitteeView:
     members: tuple
     decisions: tuple
     reports: tuple
+    former: tuple
     signable: frozenset[int]
     acknowledges: frozenset[str]
     problems: tuple[str, ...]
@@ -1190,9 +1191,14 @@ def committee_case(user, pk: int) -> Case:
 
 def committee_view(user, case: Case) -> CommitteeView:
     committee = Committee.objects.filter(case=case).first()
-    members, decisions = (), ()
+    members, decisions, former = (), (), ()
     if committee is not None:
-        members = tuple(committee.members.select_related("creditor"))
+        members = tuple(committee.members.in_office().select_related("creditor"))
+        former = tuple(
+            committee.members.exclude(removed_on=None)
+            .select_related("creditor", "replacement")
+            .order_by("-removed_on", "-pk")
+        )
         decisions = tuple(
             committee.decisions.prefetch_related("votes__member").order_by("-decided_on", "-pk")
         )
@@ -1220,6 +1226,7 @@ def committee_view(user, case: Case) -> CommitteeView:
         members=members,
         decisions=decisions,
         reports=reports,
+        former=former,
         signable=signable,
         acknowledges=frozenset(acknowledges),
         problems=problems,

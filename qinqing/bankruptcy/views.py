@@ -29,9 +29,11 @@ from qinqing.bankruptcy.forms import (
     CaseSettingsForm,
     ClaimFileForm,
     CommitteeApproveForm,
+    CommitteeCourtRemoveForm,
     CommitteeCreateForm,
     CommitteeDecisionForm,
     CommitteeMemberForm,
+    CommitteeRemoveForm,
     FastTrackProfileForm,
     ImportForm,
     PhoneForm,
@@ -1353,6 +1355,8 @@ COMMITTEE_FORMS = {
     "create": (CommitteeCreateForm, "bankruptcy.administer_case"),
     "member": (CommitteeMemberForm, "bankruptcy.administer_case"),
     "approve": (CommitteeApproveForm, "bankruptcy.manage_case"),
+    "remove": (CommitteeRemoveForm, "bankruptcy.administer_case"),
+    "court_remove": (CommitteeCourtRemoveForm, "bankruptcy.manage_case"),
     "decision": (CommitteeDecisionForm, "bankruptcy.administer_case"),
     "report": (Art69ReportForm, "bankruptcy.administer_case"),
 }
@@ -1365,6 +1369,8 @@ def _committee_forms(case, view, data=None, which=None) -> dict:
         "create": {"case": case, "initial": {"chosen_on": today}},
         "member": {"case": case, "initial": {"added_on": today}},
         "approve": {"initial": {"on": today}},
+        "remove": {"case": case, "members": view.members, "initial": {"on": today}},
+        "court_remove": {"members": view.members, "initial": {"on": today}},
         "decision": {"members": view.members, "initial": {"decided_on": today}},
         "report": {"initial": {"reported_on": today}},
     }
@@ -1388,6 +1394,15 @@ def _committee_submit(request, case, view, form) -> bool:
                 services.committee_member_add(actor=request.user, committee=committee, **data)
             elif which == "approve":
                 services.committee_approve(actor=request.user, committee=committee, **data)
+            elif which in ("remove", "court_remove"):
+                services.committee_member_remove(
+                    actor=request.user,
+                    member=data["member"],
+                    removed_by="meeting" if which == "remove" else "court",
+                    reason=data["reason"],
+                    on=data["on"],
+                    replacement=form.replacement() if which == "remove" else None,
+                )
             elif which == "decision":
                 services.committee_decision_record(
                     actor=request.user,

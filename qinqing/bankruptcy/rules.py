@@ -142,7 +142,8 @@ EVIDENCE_HEAD_BYTES = 8
 
 
 def evidence_format(head: bytes) -> str | None:
-    """The format ("pdf", "jpeg", "png") a file's first bytes show, or None."""
+    """The format ("pdf", "jpeg", "png") a file's first bytes show, or None (the content
+    check of ``evidence_check``, 企业破产法 Art.49)."""
     for kind, signatures in EVIDENCE_SIGNATURES.items():
         if any(head.startswith(signature) for signature in signatures):
             return kind
@@ -1419,7 +1420,9 @@ def repayment_rates(lines: Iterable[RepaymentLine]) -> RepaymentRates:
 
 
 def repayment_rates_by_tier(lines: Iterable[RepaymentLine]) -> dict[str | None, RepaymentRates]:
-    """``repayment_rates`` per agreement tier (key ``None`` for lines without a tier)."""
+    """``repayment_rates`` per agreement tier (key ``None`` for lines without a tier): the
+    rates of each class of terms of one agreement (企业破产法 Art.100: every unsecured claim is
+    bound at the agreement's terms, so each tier's rate is over its confirmed claims)."""
     groups: dict[str | None, list[RepaymentLine]] = defaultdict(list)
     for line in lines:
         groups[line.tier].append(line)
@@ -1474,7 +1477,8 @@ def _yuan(amount: Decimal) -> str:
 
 
 def offer_tiers(plan: OfferPlan) -> tuple[str, str]:
-    """The tier labels of a plan: (small claims, the others); equal without a small tier."""
+    """The tier labels of a plan: (small claims, the others); equal without a small tier
+    (企业破产法 Art.95: the draft states how the claims are paid; each term records its tier)."""
     rate = _yuan(_plan_checked(plan).rate)
     line = plan.paid_in_full_up_to
     if line is None:

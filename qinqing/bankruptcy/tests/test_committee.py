@@ -610,5 +610,9 @@ def test_a_removed_creditor_member_loses_the_page_and_the_forms_work(
         },
     )
     assert forbidden.status_code == 403
+    api = client.get(f"/api/v1/bankruptcy/cases/{case.pk}/committee").json()
+    assert [m["name"] for m in api["former_members"]] == ["A的代表"]
+    assert api["former_members"][0]["replaced_by"] == "E的代表"
+    assert "A的代表" not in [m["name"] for m in api["members"]]
     client.force_login(users["creditor"])  # A's firm no longer holds a seat
     assert client.get(url).status_code == 404

@@ -498,6 +498,15 @@ class CommitteeMemberOut(Schema):
     creditor: str | None
 
 
+class FormerMemberOut(CommitteeMemberOut):
+    removed_on: date
+    removed_by: str = Field(
+        description="meeting 债权人会议决议更换（第61条第1款第8项）；court 法院撤销认可（第67条第2款）"
+    )
+    reason: str
+    replaced_by: str | None
+
+
 class CommitteeVoteOut(Schema):
     member: str
     vote: str
@@ -535,7 +544,8 @@ class CommitteeOut(Schema):
     exists: bool
     chosen_on: date | None
     approved_on: date | None = Field(description="法院书面决定认可日（第67条第2款）")
-    members: list[CommitteeMemberOut]
+    members: list[CommitteeMemberOut] = Field(description="现任委员")
+    former_members: list[FormerMemberOut] = Field(description="已更换或撤销的委员")
     decisions: list[CommitteeDecisionOut]
     reports: list[Art69ReportOut]
 
@@ -563,6 +573,19 @@ def case_committee(request, case_id: int):
                 "creditor": m.creditor.name if m.creditor else None,
             }
             for m in view.members
+        ],
+        "former_members": [
+            {
+                "id": m.pk,
+                "name": m.name,
+                "kind": m.kind,
+                "creditor": m.creditor.name if m.creditor else None,
+                "removed_on": m.removed_on,
+                "removed_by": m.removed_by,
+                "reason": m.removal_reason,
+                "replaced_by": getattr(getattr(m, "replacement", None), "name", None),
+            }
+            for m in view.former
         ],
         "decisions": [
             {

@@ -36,6 +36,7 @@ LABELS = {
     "committee.create": _("登记设立债权人委员会"),
     "committee.decide": _("记录债权人委员会决议"),
     "committee.member_add": _("登记债权人委员会成员"),
+    "committee.member_remove": _("更换或撤销债权人委员会成员"),
     "committee.sign": _("在债权人委员会决议记录上签名"),
     "fast_track_profile.create": _("登记快速审理条件"),
     "fast_track_profile.update": _("修改快速审理条件"),

@@ -90,6 +90,7 @@ class DemoCase:
     wages: tuple[Decimal, ...]  # wages owed to each employee, listed by the administrator (Art.48)
     priority_claims: str = "outside"
     fee_rate: Decimal | None = None  # the court's percentage; None: the upper limits
+    committee: bool = False  # a creditors' committee chosen at the meeting (Art.67-69)
 
     @property
     def free_appraised(self) -> Decimal:
@@ -164,6 +165,7 @@ CONCLUDED = [
         tax=D("68000"),
         late_fee=D("6400"),
         wages=_wages(16800, 14200, 13600, 12900, 12400, 11800, 11200, 11200, 10600, 9800),
+        committee=True,
     ),
     DemoCase(
         "（2022）鄂0111破5号",
@@ -447,6 +449,73 @@ def _review_all(case: Case, users) -> None:
         )
 
 
+def _committee(spec: DemoCase, case: Case, meeting: Meeting, users) -> date:
+    """A creditors' committee the meeting chose (Art.67): three creditors' representatives
+    (the demo creditor's firm among them) and the employees' representative, approved by the
+    court; a decision supervising the administration (Art.68, one member against with its
+    reason); an Art.69 act (continuing an executory supply contract) reported to it eleven
+    days ahead (Interp. III Art.15) and acknowledged by the demo creditor's member. Returns the
+    act's date: the court approves the agreement after it."""
+    judge, admin = users["judge"], users["administrator"]
+    day = meeting.date
+    committee = services.committee_create(actor=admin, case=case, chosen_on=day, meeting=meeting)
+    seats = {}
+    for name, rep in (
+        (SUPPLIER, "刘示例（财务经理）"),
+        ("武汉示例钢材贸易有限公司", "陈示例（法务主管）"),
+        ("武汉示例电机有限公司", "周示例（总经理）"),
+    ):
+        seats[name] = services.committee_member_add(
+            actor=admin,
+            committee=committee,
+            kind="creditor",
+            creditor=(
+                case.creditors.get(organisation__code="demo-supplier")
+                if name == SUPPLIER
+                else case.creditors.get(name=name)
+            ),
+            name=rep,
+            added_on=day,
+        )
+    first = sum(len(c.wages) for c in CONCLUDED[: CONCLUDED.index(spec)])
+    staff = services.committee_member_add(
+        actor=admin,
+        committee=committee,
+        kind="employee",
+        name=f"{EMPLOYEES[first + len(spec.wages) - 1]}（职工代表大会推选）",
+        added_on=day,
+    )
+    services.committee_approve(actor=judge, committee=committee, on=day + timedelta(days=2))
+    decision = services.committee_decision_record(
+        actor=admin,
+        committee=committee,
+        subject="administration",
+        matter="同意管理人继续履行债务人与示例装备制造客户的电控柜供货合同（双方均未履行完毕，"
+        "剩余货款 386,000 元），回款进入管理人账户，由委员会按月核对。",
+        decided_on=day + timedelta(days=3),
+        votes={
+            seats[SUPPLIER].pk: ("yes", ""),
+            seats["武汉示例钢材贸易有限公司"].pk: ("no", "客户回款周期过长，应先收预付款再供货"),
+            seats["武汉示例电机有限公司"].pk: ("yes", ""),
+            staff.pk: ("yes", ""),
+        },
+    )
+    act_date = day + timedelta(days=14)
+    report = services.art69_report(
+        actor=admin,
+        case=case,
+        act="contracts",
+        description="继续履行与示例装备制造客户的电控柜供货合同（剩余货款 386,000 元），"
+        "所需原材料约 150,000 元由债务人现有存货解决。",
+        act_date=act_date,
+        reported_on=day + timedelta(days=3),
+    )
+    member = users["creditor"]
+    services.art69_acknowledge(actor=member, report=report, on=day + timedelta(days=4))
+    services.committee_vote_sign(actor=member, vote=decision.votes.get(member=seats[SUPPLIER]))
+    return act_date
+
+
 def _schedule(term, approved: date) -> list[tuple[date, Decimal]]:
     """Employee and tax claims first (30 days), small terms in one payment, others in two."""
     agreed = term.agreed_amount
@@ -578,6 +647,8 @@ def _concluded(spec: DemoCase, users, orgs) -> None:
     services.meeting_close(actor=admin, meeting=meeting, on=meeting_day)
     services.meeting_results_send(actor=admin, meeting=meeting, on=meeting_day + timedelta(days=1))
     approved = meeting_day + timedelta(days=7)
+    if spec.committee:
+        approved = _committee(spec, case, meeting, users) + timedelta(days=5)
     if not inside:  # the default: paid in full outside the agreement before approval
         for claim in selectors.priority_claims(case):
             services.claim_priority_paid(actor=admin, claim=claim, on=approved - timedelta(days=2))

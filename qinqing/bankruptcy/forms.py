@@ -231,6 +231,55 @@ class CommitteeMemberForm(forms.Form):
         self.fields["creditor"].queryset = case.creditors.all()
 
 
+class CommitteeCourtRemoveForm(forms.Form):
+    """The court withdraws its approval of a member (Art.67 para.2)."""
+
+    member = forms.ModelChoiceField(label=_("委员"), queryset=None)
+    on = forms.DateField(label=_("决定日"), widget=DATE)
+    reason = forms.CharField(
+        label=_("理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = CommitteeMember.objects.filter(
+            pk__in=[m.pk for m in members]
+        )
+
+
+class CommitteeRemoveForm(CommitteeCourtRemoveForm):
+    """The creditors' meeting replaces a member or removes it (Art.61 para.1(8)); the
+    administrator records its resolution. A replacement is named by its kind and name."""
+
+    kind = forms.ChoiceField(
+        label=_("接替委员的类别（不接替的留空）"),
+        choices=[("", "—"), *CommitteeMember.Kind.choices],
+        required=False,
+    )
+    creditor = forms.ModelChoiceField(
+        label=_("接替委员所代表的债权人"), queryset=None, required=False
+    )
+    name = forms.CharField(label=_("接替委员姓名"), max_length=100, required=False)
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["creditor"].queryset = case.creditors.all()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") and not (data.get("name") or "").strip():
+            self.add_error("name", _("请填写接替委员的姓名"))
+        if data.get("name") and not data.get("kind"):
+            self.add_error("kind", _("请选择接替委员的类别"))
+        return data
+
+    def replacement(self) -> dict | None:
+        data = self.cleaned_data
+        if not data.get("kind"):
+            return None
+        return {"kind": data["kind"], "name": data["name"], "creditor": data.get("creditor")}
+
+
 class CommitteeApproveForm(forms.Form):
     on = forms.DateField(label=_("书面决定认可日"), widget=DATE)
 

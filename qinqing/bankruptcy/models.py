@@ -799,11 +799,25 @@ class Committee(models.Model):
         return self.approved_on is not None
 
 
+class CommitteeMemberQuerySet(models.QuerySet):
+    def in_office(self):
+        """Members not removed or replaced (Art.61(8), Art.67)."""
+        return self.filter(removed_on=None)
+
+
 class CommitteeMember(models.Model):
+    """A member of the committee; one removed or replaced keeps its row (its votes stay on the
+    minutes) with the date, the body that decided (the creditors' meeting, Art.61 para.1(8),
+    or the court, Art.67 para.2) and the reason."""
+
     class Kind(models.TextChoices):
         CREDITOR = rules.COMMITTEE_CREDITOR, _("债权人代表")
         EMPLOYEE = rules.COMMITTEE_EMPLOYEE, _("职工代表")
         UNION = rules.COMMITTEE_UNION, _("工会代表")
+
+    class RemovedBy(models.TextChoices):
+        MEETING = rules.REMOVED_BY_MEETING, _("债权人会议决议更换（第61条第1款第8项）")
+        COURT = rules.REMOVED_BY_COURT, _("人民法院决定撤销认可（第67条第2款）")
 
     committee = models.ForeignKey(
         Committee, verbose_name=_("债权人委员会"), on_delete=models.CASCADE, related_name="members"
@@ -819,16 +833,45 @@ class CommitteeMember(models.Model):
     )
     name = models.CharField(_("委员姓名"), max_length=100)
     added_on = models.DateField(_("选任日"))
+    replaces = models.OneToOneField(
+        "self",
+        verbose_name=_("接替的委员"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replacement",
+    )
+    removed_on = models.DateField(_("更换或撤销日"), null=True, blank=True)
+    removed_by = models.CharField(
+        _("更换或撤销的决定机关"), max_length=8, choices=RemovedBy.choices, blank=True
+    )
+    removal_reason = models.TextField(_("更换或撤销的理由"), blank=True)
+
+    objects = CommitteeMemberQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("债权人委员会成员")
         verbose_name_plural = _("债权人委员会成员")
         ordering = ["committee", "pk"]
+        indexes = [
+            models.Index(fields=["committee", "removed_on"], name="bk_member_in_office"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["committee", "creditor"],
-                condition=models.Q(creditor__isnull=False),
+                condition=models.Q(creditor__isnull=False, removed_on__isnull=True),
                 name="bk_member_one_seat_per_creditor",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(removed_on__isnull=True, removed_by="", removal_reason="")
+                    | (
+                        models.Q(removed_on__isnull=False)
+                        & ~models.Q(removed_by="")
+                        & ~models.Q(removal_reason="")
+                    )
+                ),
+                name="bk_member_removal_recorded_whole",
             ),
             models.CheckConstraint(
                 condition=(

@@ -151,8 +151,11 @@ register_policy(
 
 
 def _member_q(grants: Grants, prefix: str) -> Q:
-    """Cases (through ``prefix``) where one of the user's creditors holds a committee seat."""
-    return _own_creditor_q(grants, f"{prefix}committee__members__creditor__")
+    """Cases (through ``prefix``) where one of the user's creditors holds a committee seat
+    (a member removed or replaced no longer does)."""
+    return Q(**{f"{prefix}committee__members__removed_on__isnull": True}) & _own_creditor_q(
+        grants, f"{prefix}committee__members__creditor__"
+    )
 
 
 register_policy(
@@ -170,6 +173,8 @@ register_policy(
 register_policy(
     "bankruptcy.sign_committee_vote",
     roles={Role.CREDITOR},
-    scope=lambda grants, qs: _by_pk(qs, _own_creditor_q(grants, "member__creditor__")),
+    scope=lambda grants, qs: _by_pk(
+        qs, Q(member__removed_on__isnull=True) & _own_creditor_q(grants, "member__creditor__")
+    ),
     description="在本人参加表决的委员会决议记录上签名",
 )

@@ -142,7 +142,8 @@ EVIDENCE_HEAD_BYTES = 8
 
 
 def evidence_format(head: bytes) -> str | None:
-    """The format ("pdf", "jpeg", "png") a file's first bytes show, or None."""
+    """The format ("pdf", "jpeg", "png") a file's first bytes show, or None (the content
+    check of ``evidence_check``, 企业破产法 Art.49)."""
     for kind, signatures in EVIDENCE_SIGNATURES.items():
         if any(head.startswith(signature) for signature in signatures):
             return kind
@@ -1419,7 +1420,9 @@ def repayment_rates(lines: Iterable[RepaymentLine]) -> RepaymentRates:
 
 
 def repayment_rates_by_tier(lines: Iterable[RepaymentLine]) -> dict[str | None, RepaymentRates]:
-    """``repayment_rates`` per agreement tier (key ``None`` for lines without a tier)."""
+    """``repayment_rates`` per agreement tier (key ``None`` for lines without a tier): the
+    rates of each class of terms of one agreement (企业破产法 Art.100: every unsecured claim is
+    bound at the agreement's terms, so each tier's rate is over its confirmed claims)."""
     groups: dict[str | None, list[RepaymentLine]] = defaultdict(list)
     for line in lines:
         groups[line.tier].append(line)
@@ -1474,7 +1477,8 @@ def _yuan(amount: Decimal) -> str:
 
 
 def offer_tiers(plan: OfferPlan) -> tuple[str, str]:
-    """The tier labels of a plan: (small claims, the others); equal without a small tier."""
+    """The tier labels of a plan: (small claims, the others); equal without a small tier
+    (企业破产法 Art.95: the draft states how the claims are paid; each term records its tier)."""
     rate = _yuan(_plan_checked(plan).rate)
     line = plan.paid_in_full_up_to
     if line is None:
@@ -1752,6 +1756,8 @@ COMMITTEE_CREDITOR = "creditor"
 COMMITTEE_EMPLOYEE = "employee"  # 债务人的职工代表
 COMMITTEE_UNION = "union"  # 工会代表
 COMMITTEE_STAFF_KINDS = frozenset({COMMITTEE_EMPLOYEE, COMMITTEE_UNION})
+REMOVED_BY_MEETING = "meeting"  # 债权人会议更换 (Art.61 para.1(8))
+REMOVED_BY_COURT = "court"  # 人民法院撤销认可 (Art.67 para.2)
 
 
 def committee_composition_problems(kinds: Sequence[str], *, complete: bool) -> list[str]:
@@ -1781,6 +1787,54 @@ def committee_composition_problems(kinds: Sequence[str], *, complete: bool) -> l
     if complete and creditors == 0:
         problems.append("债权人委员会须有债权人会议选任的债权人代表（第67条第1款）")
     return problems
+
+
+@dataclass(frozen=True)
+class CommitteeChange:
+    """The effect of removing (and perhaps replacing) a member: whether the court's approval
+    stands for the membership that remains, and what is wrong with it (empty: nothing)."""
+
+    approval_stands: bool
+    problems: tuple[str, ...]
+
+
+def committee_change(
+    kinds: Sequence[str], removed: str, added: str | None, *, removed_by: str
+) -> CommitteeChange:
+    """Remove a member of kind ``removed`` from a committee of ``kinds`` (and, for a
+    replacement, add one of kind ``added``).
+
+    企业破产法 Art.61 para.1(8): the creditors' meeting chooses **and replaces** the committee's
+    members (``REMOVED_BY_MEETING``); Art.67 para.2: the members serve with the court's written
+    approval, which the court may withdraw for a member (``REMOVED_BY_COURT``; the court does
+    not choose a replacement — the meeting does, and the court approves it). The committee must
+    stay within Art.67 para.1: no more than nine members, **one** employee or union
+    representative (``committee_composition_problems``).
+
+    The approval stands only when no one is added and what remains is still a complete
+    committee (at least one creditors' representative and the employee or union
+    representative); a new member needs the court's approval (Art.67 para.2), and a committee
+    left without its employee representative or without creditors' representatives is not in
+    office until it is completed and approved again (Art.69 reports then go to the court).
+    ``RuleError`` when a kind is unknown, ``removed`` is not among ``kinds``, or a court tries
+    to name a replacement.
+    """
+    if removed_by not in (REMOVED_BY_MEETING, REMOVED_BY_COURT):
+        raise RuleError(f"未知的决定机关：{removed_by!r}")
+    if added is not None and removed_by == REMOVED_BY_COURT:
+        raise RuleError("接替的委员由债权人会议选任（第61条第1款第8项），法院只作认可")
+    remaining = list(kinds)
+    if removed not in remaining:
+        raise RuleError(f"委员会中没有该类别的委员：{removed!r}")
+    remaining.remove(removed)
+    if added is not None:
+        remaining.append(added)
+    limits = committee_composition_problems(remaining, complete=False)
+    complete = committee_composition_problems(remaining, complete=True)
+    return CommitteeChange(
+        approval_stands=added is None and not complete,
+        problems=tuple(limits),
+    )
 
 
 @dataclass(frozen=True)

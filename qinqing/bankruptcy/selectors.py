@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -265,9 +266,15 @@ def claim_basis(claim: Claim) -> Decimal | None:
 
 
 def unsecured_confirmed(creditor: Creditor) -> Decimal:
-    """A creditor's reviewed unsecured ordinary claim (secured, not waived: the shortfall)."""
+    """A creditor's reviewed unsecured ordinary claim (secured, not waived: the shortfall),
+    with the part of a director's, supervisor's or senior manager's wage above the firm's
+    average (an ordinary claim, Art.113 para.3: it votes and is offered the agreement's rate)."""
     total = ZERO
+    assessment = _senior_assessment(creditor)
     for claim in creditor.claims.all():  # .all(): a prefetch of the claims serves a list
+        if claim.rank == Claim.Rank.EMPLOYEE and claim.status in REVIEWED:
+            total += senior_excess(claim, assessment)
+            continue
         if claim.rank != Claim.Rank.ORDINARY or claim.status not in REVIEWED:
             continue
         if claim.nature in SUBORDINATED_NATURES:
@@ -296,11 +303,81 @@ def priority_claims(case: Case) -> QuerySet:
     )
 
 
+def priority_part(claim: Claim, assessment: Assessment | None) -> Decimal:
+    """The part of a reviewed employee or tax claim that is in the priority classes (Art.113
+    para.1 items 1-2): the whole admitted amount, except a director's, supervisor's or senior
+    manager's wage, of which only the wage at the firm's average is (Art.113 para.3; the rest
+    is an ordinary claim, ``senior_excess``)."""
+    amount = claim.admitted_amount or ZERO
+    split = _senior_split(claim, amount, assessment)
+    return amount if split is None else split[0]
+
+
+def senior_excess(claim: Claim, assessment: Assessment | None, amount: Decimal | None = None):
+    """The ordinary part of a director's, supervisor's or senior manager's wage claim (Art.113
+    para.3): what ``amount`` (the admitted amount by default) exceeds the firm's average wage
+    for the months owed; 0 for any other claim or while the average or months are missing."""
+    if amount is None:
+        amount = claim.admitted_amount or ZERO
+    split = _senior_split(claim, amount, assessment)
+    return ZERO if split is None else split[1]
+
+
+def with_senior_splits(case: Case, claims: Iterable[Claim]) -> list[Claim]:
+    """``claims`` as a list, each director's, supervisor's or senior manager's wage claim with
+    ``art113_split`` = (employee class, ordinary) of its reviewed amount (Art.113 para.3), for
+    the claims register to show; None where it does not apply or the figures are missing."""
+    rows = list(claims)
+    assessment = None
+    if any(c.senior_manager for c in rows):
+        assessment = latest_assessment(case)
+    for claim in rows:
+        amount = claim_basis(claim)
+        claim.art113_split = (
+            _senior_split(claim, amount, assessment) if amount is not None else None
+        )
+    return rows
+
+
+def senior_excess_by_creditor(case: Case) -> dict[int, Decimal]:
+    """Creditor id → the ordinary part of its reviewed senior manager's wage claims (Art.113
+    para.3), for the creditors that have one: the agreement page says it is in the term."""
+    claims = list(
+        case.claims.filter(rank=Claim.Rank.EMPLOYEE, senior_manager=True, status__in=REVIEWED)
+    )
+    if not claims:
+        return {}
+    assessment = latest_assessment(case)
+    out: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for claim in claims:
+        excess = senior_excess(claim, assessment)
+        if excess:
+            out[claim.creditor_id] += excess
+    return dict(out)
+
+
+def priority_parts(case: Case) -> list[tuple[Claim, Decimal]]:
+    """Each of ``priority_claims(case)`` with its part in the priority classes (``priority_part``):
+    what must be paid in full outside the agreement, or inside it, before approval."""
+    assessment = latest_assessment(case)
+    return [(claim, priority_part(claim, assessment)) for claim in priority_claims(case)]
+
+
+def _senior_assessment(creditor: Creditor) -> Assessment | None:
+    """The case's latest assessment when the creditor has a senior manager's wage claim (only
+    then is it needed: one query saved per creditor otherwise)."""
+    if any(c.senior_manager and c.rank == Claim.Rank.EMPLOYEE for c in creditor.claims.all()):
+        return latest_assessment(creditor.case)
+    return None
+
+
 def priority_amount(creditor: Creditor) -> Decimal:
-    """A creditor's reviewed employee and tax claims (see ``priority_claims``)."""
+    """A creditor's reviewed employee and tax claims in their priority classes (see
+    ``priority_claims``; a senior manager's wage only up to the average, ``priority_part``)."""
+    assessment = _senior_assessment(creditor)
     return sum(
         (
-            c.admitted_amount or ZERO
+            priority_part(c, assessment)
             for c in creditor.claims.all()
             if c.rank in PRIORITY_RANKS
             and c.status in REVIEWED
@@ -402,11 +479,69 @@ def voter_for(creditor: Creditor, *, present: bool, vote: str | None) -> rules.V
     reconciliation claims). Confirmed claims vote with their amount, unconfirmed ones with the
     court's provisional amount (Art.59); ``None`` when it has no ordinary claim."""
     rows = (
-        Claim.objects.filter(creditor=creditor, rank=Claim.Rank.ORDINARY)
+        Claim.objects.filter(_VOTING_CLAIMS, creditor=creditor)
         .exclude(nature__in=SUBORDINATED_NATURES)
-        .values_list(*_CLAIM_ROW_FIELDS)
+        .values_list("rank", "wage_months", *_CLAIM_ROW_FIELDS)
     )
-    return _voter(creditor.pk, [_claim_row(r) for r in rows], present=present, vote=vote)
+    assessment = _Lazy(
+        lambda: (
+            Assessment.objects.filter(case_id=creditor.case_id)
+            .order_by("-assessed_on", "-pk")
+            .first()
+        )
+    )
+    claims = [row for r in rows if (row := _voting_row(r, assessment)) is not None]
+    return _voter(creditor.pk, claims, present=present, vote=vote)
+
+
+# The claims that vote: ordinary-rank claims, and directors', supervisors' and senior
+# managers' wage claims for their part above the firm's average wage (Art.113 para.3).
+_VOTING_CLAIMS = Q(rank=Claim.Rank.ORDINARY) | Q(rank=Claim.Rank.EMPLOYEE, senior_manager=True)
+
+
+class _Lazy:
+    """A value computed at most once, when first asked for (the assessment, only when a
+    senior manager's claim needs it)."""
+
+    def __init__(self, compute):
+        self._compute, self._done, self._value = compute, False, None
+
+    def __call__(self):
+        if not self._done:
+            self._value, self._done = self._compute(), True
+        return self._value
+
+
+def _voting_row(values: tuple, assessment: _Lazy) -> _ClaimRow | None:
+    """A claim as the vote sees it, from ``("rank", "wage_months", *_CLAIM_ROW_FIELDS)``: an
+    ordinary claim as it is; a senior manager's wage claim as its part above the average
+    (admitted, provisional and declared amounts each split, Art.113 para.3), or None when
+    nothing is above it (or the average or the months are not recorded)."""
+    rank, months, *rest = values
+    row = _claim_row(tuple(rest))
+    if rank == Claim.Rank.ORDINARY:
+        return row
+    average = getattr(assessment(), "average_monthly_wage", None)
+    if not months or not average or average <= 0:
+        return None
+
+    def excess(amount: Decimal | None) -> Decimal | None:
+        if amount is None:
+            return None
+        return rules.senior_manager_wage_split(amount, average, months)[1]
+
+    part = row._replace(
+        secured=False,
+        waived_priority=False,
+        admitted_amount=excess(row.admitted_amount),
+        provisional_amount=excess(row.provisional_amount),
+        declared=excess(row.declared),
+        collateral_value=ZERO,
+    )
+    basis = part.admitted_amount if row.status in REVIEWED else part.declared
+    if not basis and not part.provisional_amount:
+        return None
+    return part
 
 
 def _shortfall_votes(item: AgendaItem) -> bool:
@@ -424,16 +559,22 @@ def item_voters(item: AgendaItem) -> tuple[list[rules.Voter], Decimal]:
 
 def _item_voters(item: AgendaItem) -> list[rules.Voter]:
     """Three queries whatever the number of creditors (claims as plain rows, attendances,
-    ballots)."""
+    ballots), a fourth (the assessment's average wage) only when a senior manager's wage
+    claim is listed."""
     case_id = item.meeting.case_id
+    assessment = _Lazy(
+        lambda: Assessment.objects.filter(case_id=case_id).order_by("-assessed_on", "-pk").first()
+    )
     claims: dict[int, list[_ClaimRow]] = defaultdict(list)
     for creditor_id, *values in (
-        Claim.objects.filter(case_id=case_id, rank=Claim.Rank.ORDINARY)
+        Claim.objects.filter(_VOTING_CLAIMS, case_id=case_id)
         .exclude(nature__in=SUBORDINATED_NATURES)
         .order_by("creditor_id", "pk")
-        .values_list("creditor_id", *_CLAIM_ROW_FIELDS)
+        .values_list("creditor_id", "rank", "wage_months", *_CLAIM_ROW_FIELDS)
     ):
-        claims[creditor_id].append(_claim_row(tuple(values)))
+        row = _voting_row(tuple(values), assessment)
+        if row is not None:
+            claims[creditor_id].append(row)
     present = set(
         Attendance.objects.filter(meeting=item.meeting).values_list("creditor_id", flat=True)
     )
@@ -541,7 +682,14 @@ def _register_totals(case: Case) -> dict[str, Decimal]:
         split = _senior_split(db_claim, amount, assessment)
         employee, excess = split if split is not None else (amount, ZERO)
         totals["employee"] += employee
+        # the part above the average is an ordinary, unsecured claim (Art.113 para.3): it is
+        # counted with the other unsecured claims of its status, and shown on its own line
         totals["senior_excess"] += excess
+        totals[db_claim.status] += excess
+        if db_claim.status != Claim.Status.CONFIRMED and db_claim.provisional_amount is not None:
+            totals["provisional"] += senior_excess(
+                db_claim, assessment, db_claim.provisional_amount
+            )
     for row in case.claims.values_list("rank", "nature", *_CLAIM_ROW_FIELDS):
         rank, nature, values = row[0], row[1], row[2:]
         claim = _claim_row(tuple(values))
@@ -591,7 +739,7 @@ def case_bases(case: Case) -> CaseBases:
         t[Claim.Status.DISPUTED],
     )
     inside = case.priority_claims == "inside"
-    priority_total = t["employee"] + t["senior_excess"] + t["tax"] if inside else ZERO
+    priority_total = t["employee"] + t["tax"] if inside else ZERO
     agreement_basis = confirmed + admitted + disputed + priority_total
     lines = (
         BasisLine("confirmed", _("法院裁定确认的无财产担保债权"), confirmed),
@@ -603,6 +751,12 @@ def case_bases(case: Case) -> CaseBases:
             _("表决时按法院临时确定的表决额计（第59条第2款）"),
         ),
         BasisLine(
+            "senior_excess",
+            _("其中：董事、监事和高级管理人员工资超出职工平均工资的部分"),
+            t["senior_excess"],
+            _("普通债权（第113条第3款）：已计入上列无财产担保债权，参加表决，按协议清偿率受偿"),
+        ),
+        BasisLine(
             "priority_in_agreement",
             _("列入和解协议全额清偿的职工债权和税款债权"),
             priority_total,
@@ -610,22 +764,17 @@ def case_bases(case: Case) -> CaseBases:
         ),
         BasisLine(
             "agreement_basis",
-            _("和解协议清偿基数（以上四项之和）"),
+            _("和解协议清偿基数（前三项与列入协议的职工债权、税款之和）"),
             agreement_basis,
             _("协议条款的“确认债权”之和；名义清偿率的分母"),
         ),
         BasisLine("provisional", _("法院临时确定的表决额（未确认债权）"), t["provisional"]),
         BasisLine("filed", _("已申报、尚未审查的无财产担保债权（按申报额）"), t["filed"]),
         BasisLine(
-            "senior_excess",
-            _("董事、监事和高级管理人员工资超出职工平均工资的部分（普通债权，第113条第3款）"),
-            t["senior_excess"],
-        ),
-        BasisLine(
             "liquidation_ordinary",
             _("模拟清算中的普通债权"),
-            agreement_basis - priority_total + t["filed"] + t["senior_excess"],
-            _("和解协议清偿基数、尚未审查的申报额与上项之和（第113条第1款第3项）"),
+            agreement_basis - priority_total + t["filed"],
+            _("和解协议清偿基数（不含职工债权和税款）与尚未审查的申报额之和（第113条第1款第3项）"),
         ),
         BasisLine(
             "secured",
@@ -804,8 +953,8 @@ def assessment_report(case: Case) -> AssessmentReport | None:
         # setting, checked at approval) are part of what the reconciliation path pays
         outside: dict[str, Decimal] = defaultdict(lambda: ZERO)
         if case.priority_claims != "inside":
-            for claim in priority_claims(case):
-                outside[str(claim.creditor_id)] += claim.admitted_amount
+            for claim, part in priority_parts(case):  # a senior manager: up to the average
+                outside[str(claim.creditor_id)] += part
         offers = {}
         for term in agreement.terms.all():
             key = str(term.creditor_id)
@@ -1027,6 +1176,7 @@ class CommitteeView:
     members: tuple
     decisions: tuple
     reports: tuple
+    former: tuple
     signable: frozenset[int]
     acknowledges: frozenset[str]
     problems: tuple[str, ...]
@@ -1041,9 +1191,14 @@ def committee_case(user, pk: int) -> Case:
 
 def committee_view(user, case: Case) -> CommitteeView:
     committee = Committee.objects.filter(case=case).first()
-    members, decisions = (), ()
+    members, decisions, former = (), (), ()
     if committee is not None:
-        members = tuple(committee.members.select_related("creditor"))
+        members = tuple(committee.members.in_office().select_related("creditor"))
+        former = tuple(
+            committee.members.exclude(removed_on=None)
+            .select_related("creditor", "replacement")
+            .order_by("-removed_on", "-pk")
+        )
         decisions = tuple(
             committee.decisions.prefetch_related("votes__member").order_by("-decided_on", "-pk")
         )
@@ -1071,6 +1226,7 @@ def committee_view(user, case: Case) -> CommitteeView:
         members=members,
         decisions=decisions,
         reports=reports,
+        former=former,
         signable=signable,
         acknowledges=frozenset(acknowledges),
         problems=problems,

@@ -1383,18 +1383,20 @@ def _check_priority_claims(case: Case, agreement: Agreement) -> None:
     """Employee and tax claims are not reconciliation claims (Art.100 binds the unsecured
     creditors only) and come before them (Art.113 para.1): under the case's setting they are
     paid in full before the court approves the agreement ("outside", the default), or the
-    agreement pays each of them in full ("inside")."""
-    due = list(selectors.priority_claims(case))
+    agreement pays each of them in full ("inside"). A director's, supervisor's or senior
+    manager's wage is due in full only up to the firm's average wage; the rest is an ordinary
+    claim in the agreement (Art.113 para.3, ``selectors.priority_parts``)."""
+    due = [(claim, part) for claim, part in selectors.priority_parts(case) if part > 0]
     if case.priority_claims == "inside":
         terms = {t.creditor_id: t for t in agreement.terms.all()}
         owed: dict[int, Decimal] = {}
-        for claim in due:
-            owed[claim.creditor_id] = owed.get(claim.creditor_id, ZERO) + claim.admitted_amount
+        for claim, part in due:
+            owed[claim.creditor_id] = owed.get(claim.creditor_id, ZERO) + part
         short = [
             claim.creditor.name
-            for claim in due
+            for claim, _part in due
             if claim.creditor_id not in terms
-            or terms[claim.creditor_id].agreed_amount < owed[claim.creditor_id]
+            or terms[claim.creditor_id].priority_amount < owed[claim.creditor_id]
         ]
         if short:
             raise ConflictError(
@@ -1403,13 +1405,13 @@ def _check_priority_claims(case: Case, agreement: Agreement) -> None:
                 code="priority_not_in_agreement",
             )
         return
-    unpaid = [c for c in due if c.paid_in_full_on is None]
+    unpaid = [(c, part) for c, part in due if c.paid_in_full_on is None]
     if unpaid:
-        total = sum((c.admitted_amount for c in unpaid), ZERO)
+        total = sum((part for _c, part in unpaid), ZERO)
         raise ConflictError(
             f"本案职工债权和税款债权在协议外全额清偿，认可和解协议前须付清：尚有 {len(unpaid)} 笔"
             f"未清偿，合计 {total} 元（"
-            + "、".join(dict.fromkeys(c.creditor.name for c in unpaid))
+            + "、".join(dict.fromkeys(c.creditor.name for c, _part in unpaid))
             + "）",
             code="priority_unpaid",
         )
@@ -1417,7 +1419,10 @@ def _check_priority_claims(case: Case, agreement: Agreement) -> None:
 
 def claim_priority_paid(*, actor, claim: Claim, on: date | None = None) -> Claim:
     """The administrator records that an employee or tax claim was paid in full outside the
-    agreement (the case's default setting; checked at approval)."""
+    agreement (the case's default setting; checked at approval). For a director's,
+    supervisor's or senior manager's wage "in full" is the part up to the firm's average wage
+    (Art.113 para.3, ``selectors.priority_part``, the amount audited); the rest is an ordinary
+    claim paid at the agreement's rate."""
     on = on or _today()
     if on > _today():
         raise DomainError("清偿日不能晚于今天", field="on")
@@ -1428,6 +1433,7 @@ def claim_priority_paid(*, actor, claim: Claim, on: date | None = None) -> Claim
             raise ConflictError("只有已审查的职工债权和社会保险费用、税款债权可登记协议外清偿")
         if claim.paid_in_full_on is not None:
             raise ConflictError("已登记全额清偿", code="paid")
+        part = selectors.priority_part(claim, selectors.latest_assessment(claim.case))
         claim.paid_in_full_on = on
         claim.save(update_fields=["paid_in_full_on"])
         _audit(
@@ -1436,7 +1442,8 @@ def claim_priority_paid(*, actor, claim: Claim, on: date | None = None) -> Claim
             claim,
             claim.case,
             creditor=claim.creditor.name,
-            amount=claim.admitted_amount,
+            amount=part,
+            ordinary_part=(claim.admitted_amount or ZERO) - part,
             on=on,
         )
     return claim
@@ -2078,11 +2085,14 @@ def committee_member_add(
     with transaction.atomic():
         _locked(committee)
         _require_open(case)
-        kinds = [*committee.members.values_list("kind", flat=True), kind]
+        kinds = [*committee.members.in_office().values_list("kind", flat=True), kind]
         problems = rules.committee_composition_problems(kinds, complete=False)
         if problems:
             raise ConflictError("；".join(problems), code="committee_composition")
-        if creditor is not None and committee.members.filter(creditor=creditor).exists():
+        if (
+            creditor is not None
+            and committee.members.in_office().filter(creditor=creditor).exists()
+        ):
             raise ConflictError("该债权人已有代表在委员会中", code="committee_seat")
         member = CommitteeMember.objects.create(
             committee=committee, kind=kind, name=name, creditor=creditor, added_on=added_on
@@ -2104,6 +2114,102 @@ def committee_member_add(
     return member
 
 
+def committee_member_remove(
+    *,
+    actor,
+    member: CommitteeMember,
+    removed_by: str,
+    reason: str,
+    on: date,
+    replacement: dict | None = None,
+) -> CommitteeMember | None:
+    """Remove a member, or replace it (``replacement``: ``kind``, ``name`` and, for a
+    creditors' representative, ``creditor``), on the decision of the creditors' meeting
+    (``removed_by="meeting"``, Art.61 para.1(8): 选任和更换债权人委员会成员; the administrator
+    records it) or of the court withdrawing its approval of the member (``"court"``, Art.67
+    para.2; the judge records it, and cannot name a replacement). ``rules.committee_change``
+    keeps the committee within Art.67 para.1 and says whether the court's approval stands: a
+    replacement, or a committee left without its employee representative or its creditors'
+    representatives, needs approval again (until then Art.69 reports go to the court). The
+    member's row stays (its votes stay on the minutes), marked with the date, the body and the
+    reason; audited ``committee.member_remove``. Returns the new member, if any."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请写明更换或撤销的理由", field="reason")
+    if removed_by not in CommitteeMember.RemovedBy.values:
+        raise DomainError("未知的决定机关", field="removed_by")
+    if on > _today():
+        raise DomainError("决定日不能晚于今天", field="on")
+    if on < member.added_on:
+        raise DomainError("决定日不能早于该委员的选任日", field="on")
+    committee = member.committee
+    case = committee.case
+    new_kind = new_name = new_creditor = None
+    if replacement is not None:
+        if removed_by == CommitteeMember.RemovedBy.COURT:
+            raise DomainError(
+                "接替的委员由债权人会议选任（第61条第1款第8项），法院只作认可",
+                field="removed_by",
+            )
+        new_kind = replacement.get("kind")
+        new_name = (replacement.get("name") or "").strip()
+        new_creditor = replacement.get("creditor")
+        if not new_name:
+            raise DomainError("请填写接替委员的姓名", field="name")
+        if new_kind not in CommitteeMember.Kind.values:
+            raise DomainError("未知的委员类别", field="kind")
+        if new_kind == CommitteeMember.Kind.CREDITOR:
+            if new_creditor is None or new_creditor.case_id != case.pk:
+                raise DomainError("债权人代表须代表本案的一名债权人", field="creditor")
+        elif new_creditor is not None:
+            raise DomainError("职工代表或工会代表不代表债权人", field="creditor")
+    with transaction.atomic():
+        _locked(committee)
+        _require_open(case)
+        member = _locked(member)
+        if member.removed_on is not None:
+            raise ConflictError("该委员已被更换或撤销", code="member_removed")
+        kinds = list(committee.members.in_office().values_list("kind", flat=True))
+        change = _rule(rules.committee_change, kinds, member.kind, new_kind, removed_by=removed_by)
+        if change.problems:
+            raise ConflictError("；".join(change.problems), code="committee_composition")
+        if (
+            new_creditor is not None
+            and new_creditor.pk != member.creditor_id
+            and committee.members.in_office().filter(creditor=new_creditor).exists()
+        ):
+            raise ConflictError("该债权人已有代表在委员会中", code="committee_seat")
+        member.removed_on, member.removed_by, member.removal_reason = on, removed_by, reason
+        member.save(update_fields=["removed_on", "removed_by", "removal_reason"])
+        successor = None
+        if replacement is not None:
+            successor = CommitteeMember.objects.create(
+                committee=committee,
+                kind=new_kind,
+                name=new_name,
+                creditor=new_creditor,
+                added_on=on,
+                replaces=member,
+            )
+        withdrawn = committee.approved_on is not None and not change.approval_stands
+        if withdrawn:
+            committee.approved_on, committee.approved_by = None, None
+            committee.save(update_fields=["approved_on", "approved_by"])
+        _audit(
+            actor,
+            "committee.member_remove",
+            member,
+            case,
+            member=str(member),
+            removed_by=removed_by,
+            reason=reason,
+            on=on,
+            replaced_by=str(successor) if successor else None,
+            approval_withdrawn=withdrawn,
+        )
+    return successor
+
+
 def committee_approve(*, actor, committee: Committee, on: date) -> Committee:
     """The court approves the membership in writing (Art.67 para.2: 债权人委员会成员应当经人民
     法院书面决定认可), once it is complete: at least one creditors' representative, exactly one
@@ -2115,7 +2221,7 @@ def committee_approve(*, actor, committee: Committee, on: date) -> Committee:
         _require_open(committee.case)
         if committee.approved_on is not None:
             raise ConflictError("委员会成员已经认可", code="approved")
-        kinds = list(committee.members.values_list("kind", flat=True))
+        kinds = list(committee.members.in_office().values_list("kind", flat=True))
         problems = rules.committee_composition_problems(kinds, complete=True)
         if problems:
             raise ConflictError("；".join(problems), code="committee_composition")
@@ -2127,7 +2233,7 @@ def committee_approve(*, actor, committee: Committee, on: date) -> Committee:
             committee,
             committee.case,
             on=on,
-            members=[str(m) for m in committee.members.all()],
+            members=[str(m) for m in committee.members.in_office()],
         )
     return committee
 
@@ -2155,7 +2261,7 @@ def committee_decision_record(
         _locked(committee)
         if not committee.in_office:
             raise ConflictError("委员会成员尚未经法院认可，不能议事", code="not_in_office")
-        members = {m.pk: m for m in committee.members.all()}
+        members = {m.pk: m for m in committee.members.in_office()}
         strangers = set(votes) - set(members)
         if strangers:
             raise DomainError("表决人不是本委员会成员", field="votes")
@@ -2272,7 +2378,9 @@ def art69_report(
         subject = f"{case.number} 管理人报告：{rules.ART69_ACTS[act]}（第69条）"
         body = f"拟于 {act_date} 实施：{description}"
         if to == rules.REPORT_TO_COMMITTEE:
-            for member in committee.members.exclude(creditor=None).select_related("creditor"):
+            for member in (
+                committee.members.in_office().exclude(creditor=None).select_related("creditor")
+            ):
                 _notify_creditor(actor, member.creditor, subject, body)
         else:
             notification_send(

@@ -316,7 +316,7 @@ def committee(user):
     if grants.has(Role.JUDGE):
         cases = visible(user, "bankruptcy.manage_case", Case.objects.filter(closed_date=None))
         waiting = Committee.objects.filter(case__in=cases, approved_on=None).filter(
-            Exists(CommitteeMember.objects.filter(committee=OuterRef("pk")))
+            Exists(CommitteeMember.objects.in_office().filter(committee=OuterRef("pk")))
         )
         approving = tally(waiting, oldest="chosen_on")
         reports = Art69Report.objects.filter(

@@ -29,9 +29,11 @@ from qinqing.bankruptcy.forms import (
     CaseSettingsForm,
     ClaimFileForm,
     CommitteeApproveForm,
+    CommitteeCourtRemoveForm,
     CommitteeCreateForm,
     CommitteeDecisionForm,
     CommitteeMemberForm,
+    CommitteeRemoveForm,
     FastTrackProfileForm,
     ImportForm,
     PhoneForm,
@@ -283,7 +285,7 @@ def assessment(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def claims(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk, "bankruptcy.assess_case")
-    rows = selectors.claims_for(user=request.user, case=case)
+    rows = selectors.with_senior_splits(case, selectors.claims_for(user=request.user, case=case))
     return render(
         request,
         "bankruptcy/claims.html",
@@ -321,6 +323,7 @@ def claim_review(request: HttpRequest, pk: int) -> HttpResponse:
         error = exc.message
     claim.refresh_from_db()
     if request.headers.get("HX-Request"):
+        (claim,) = selectors.with_senior_splits(claim.case, [claim])
         return render(
             request,
             "bankruptcy/_claim_row.html",
@@ -638,8 +641,13 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     today = timezone.localdate()
+    excess = selectors.senior_excess_by_creditor(agreement.case)
     terms = [
-        {"term": t, "pos": selectors.term_position(t, today)}
+        {
+            "term": t,
+            "pos": selectors.term_position(t, today),
+            "senior_excess": excess.get(t.creditor_id),
+        }
         for t in selectors.terms_for(user=request.user, agreement=agreement)
     ]
     staff = selectors.is_case_staff(request.user, agreement.case)
@@ -1347,6 +1355,8 @@ COMMITTEE_FORMS = {
     "create": (CommitteeCreateForm, "bankruptcy.administer_case"),
     "member": (CommitteeMemberForm, "bankruptcy.administer_case"),
     "approve": (CommitteeApproveForm, "bankruptcy.manage_case"),
+    "remove": (CommitteeRemoveForm, "bankruptcy.administer_case"),
+    "court_remove": (CommitteeCourtRemoveForm, "bankruptcy.manage_case"),
     "decision": (CommitteeDecisionForm, "bankruptcy.administer_case"),
     "report": (Art69ReportForm, "bankruptcy.administer_case"),
 }
@@ -1359,6 +1369,8 @@ def _committee_forms(case, view, data=None, which=None) -> dict:
         "create": {"case": case, "initial": {"chosen_on": today}},
         "member": {"case": case, "initial": {"added_on": today}},
         "approve": {"initial": {"on": today}},
+        "remove": {"case": case, "members": view.members, "initial": {"on": today}},
+        "court_remove": {"members": view.members, "initial": {"on": today}},
         "decision": {"members": view.members, "initial": {"decided_on": today}},
         "report": {"initial": {"reported_on": today}},
     }
@@ -1382,6 +1394,15 @@ def _committee_submit(request, case, view, form) -> bool:
                 services.committee_member_add(actor=request.user, committee=committee, **data)
             elif which == "approve":
                 services.committee_approve(actor=request.user, committee=committee, **data)
+            elif which in ("remove", "court_remove"):
+                services.committee_member_remove(
+                    actor=request.user,
+                    member=data["member"],
+                    removed_by="meeting" if which == "remove" else "court",
+                    reason=data["reason"],
+                    on=data["on"],
+                    replacement=form.replacement() if which == "remove" else None,
+                )
             elif which == "decision":
                 services.committee_decision_record(
                     actor=request.user,

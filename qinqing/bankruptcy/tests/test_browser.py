@@ -244,7 +244,10 @@ def test_the_committee_on_a_phone_administrator_reports_the_member_acknowledges(
 
     sign_in("creditor")
     page.goto(f"{live_url}/bankruptcy/my/")
-    page.get_by_role("link", name="查看管理人报告和委员会决议").click()
+    # its firm also sits on the committee of the demo's 2021破3 (concluded)
+    page.locator("li", has_text=demo.VOTING_NUMBER).get_by_role(
+        "link", name="查看管理人报告和委员会决议"
+    ).click()
     page.wait_for_url("**/committee/")
     assert page.get_by_text("转让位于洪山区的办公楼").is_visible()
     page.get_by_role("button", name="确认收悉").click()
@@ -257,3 +260,96 @@ def test_the_committee_on_a_phone_administrator_reports_the_member_acknowledges(
     report.refresh_from_db()
     assert report.acknowledged_by == users["creditor"]
     assert CommitteeVote.objects.get(member=member).signed_by == users["creditor"]
+
+
+def test_issue22_pages_desk_and_phone(browser_page, live_url, bk_demo, meeting_case, world):
+    """Art.113 para.3 on the claims register, the meeting's bases and the agreement's term,
+    and the demo committee with a replaced member, at 1280 and 390 px without sideways
+    scrolling. Screenshots go to the directory QINQING_SHOTS names, when it is set."""
+    import os
+    from datetime import date
+    from decimal import Decimal
+
+    from qinqing.bankruptcy import rules, services
+    from qinqing.bankruptcy.tests import scenarios
+    from qinqing.core.tests.browser_pages import DESK, PHONE
+
+    case, c = meeting_case
+    admin, judge = world["users"]["administrator"], world["users"]["judge"]
+    services.assessment_record(
+        actor=admin,
+        case=case,
+        assessed_on=date(2024, 4, 12),
+        assets_appraised="5000",
+        assets_liquidation="1000",
+        average_monthly_wage="50",
+    )
+    services.claim_list_employee(
+        actor=admin,
+        case=case,
+        employee_name="总经理王示例",
+        amount="400.00",
+        senior_manager=True,
+        wage_months="6",
+    )
+    services.claims_confirm(actor=judge, case=case)
+    agreement = services.agreement_draft_by_plan(
+        actor=admin, case=case, plan=rules.OfferPlan(rate=Decimal("80"))
+    )
+    meeting = scenarios.adopt(case, c, admin)
+    concluded = Case.objects.get(number="（2021）鄂0111破3号")
+    committee = services.committee_create(actor=admin, case=case, chosen_on=date(2024, 4, 25))
+    seats = {
+        key: services.committee_member_add(
+            actor=admin,
+            committee=committee,
+            kind="creditor",
+            creditor=c[key],
+            name=f"{key}的代表",
+            added_on=date(2024, 4, 25),
+        )
+        for key in "AB"
+    }
+    services.committee_member_add(
+        actor=admin,
+        committee=committee,
+        kind="employee",
+        name="职工代表",
+        added_on=date(2024, 4, 25),
+    )
+    services.committee_approve(actor=judge, committee=committee, on=date(2024, 4, 26))
+    services.committee_member_remove(
+        actor=admin,
+        member=seats["B"],
+        removed_by="meeting",
+        reason="债权人B已转让全部债权，债权人会议决议更换",
+        on=date(2024, 5, 2),
+        replacement={"kind": "creditor", "name": "E的代表", "creditor": c["E"]},
+    )
+
+    page = browser_page
+    page.goto(f"{live_url}/login/")
+    page.get_by_label("用户名").fill("judge")
+    page.get_by_label("密码").fill("qinqing-demo")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_url}/")
+    shots = os.environ.get("QINQING_SHOTS")
+    pages = {
+        "claims": (f"/bankruptcy/cases/{case.pk}/claims/", "[data-art113-split]"),
+        "meeting": (f"/bankruptcy/meetings/{meeting.pk}/", '[data-basis="senior_excess"]'),
+        "agreement": (f"/bankruptcy/agreements/{agreement.pk}/", "[data-senior-excess]"),
+        "committee": (f"/bankruptcy/cases/{case.pk}/committee/", "[data-former-member]"),
+        "demo-committee": (f"/bankruptcy/cases/{concluded.pk}/committee/", "text=电控柜供货合同"),
+    }
+    for size_name, size in (("desk", DESK), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        for name, (url, marker) in pages.items():
+            page.goto(f"{live_url}{url}")
+            assert page.locator(marker).first.is_visible(), (name, size_name)
+            scroll, inner = page.evaluate(
+                "[document.documentElement.scrollWidth, window.innerWidth]"
+            )
+            assert scroll <= inner, (name, size_name, scroll, inner)
+            if shots:
+                page.locator(marker).first.scroll_into_view_if_needed()
+                page.screenshot(path=f"{shots}/{name}-{size_name}.png")

@@ -439,3 +439,180 @@ def test_todos_for_the_judge_and_the_member(committee, meeting_case, world, djan
         organisation=Organisation.objects.get(code="demo-taxagent"),
     )
     assert all(i.count == 0 for i in todos.committee(outsider))
+
+
+# --- Art.61 para.1(8), Art.67 para.2: removing and replacing a member ----------------------
+
+
+def test_committee_change_rule_keeps_art67_and_says_whether_the_approval_stands() -> None:
+    meeting, court = rules.REMOVED_BY_MEETING, rules.REMOVED_BY_COURT
+    # a creditors' representative removed, the rest still complete: the approval stands
+    assert rules.committee_change([C, C, E], C, None, removed_by=court).approval_stands
+    # replaced: the newcomer needs the court's approval
+    replaced = rules.committee_change([C, C, E], C, C, removed_by=meeting)
+    assert not replaced.approval_stands and replaced.problems == ()
+    # the employee representative removed: the committee is incomplete, not in office
+    assert not rules.committee_change([C, C, E], E, None, removed_by=meeting).approval_stands
+    # the last creditors' representative removed: incomplete
+    assert not rules.committee_change([C, E], C, None, removed_by=court).approval_stands
+    # a second employee or union representative is refused; nine stays nine
+    assert rules.committee_change([C, C, E], C, U, removed_by=meeting).problems == (
+        "职工代表或者工会代表只能有一名（第67条第1款）",
+    )
+    assert rules.committee_change([C] * 8 + [E], C, C, removed_by=meeting).problems == ()
+    with pytest.raises(RuleError):  # the court approves, the meeting chooses
+        rules.committee_change([C, C, E], C, C, removed_by=court)
+    with pytest.raises(RuleError):
+        rules.committee_change([C, E], U, None, removed_by=meeting)
+    with pytest.raises(RuleError):
+        rules.committee_change([C, E], C, None, removed_by="shareholders")
+
+
+def test_removing_and_replacing_members_is_audited_with_its_reason(committee, meeting_case, world):
+    _case, c = meeting_case
+    admin, judge = world["users"]["administrator"], world["users"]["judge"]
+    services.committee_approve(actor=judge, committee=committee, on=date(2024, 4, 26))
+    members = {m.name: m for m in committee.members.all()}
+    with pytest.raises(DomainError) as exc:
+        services.committee_member_remove(
+            actor=admin,
+            member=members["B的代表"],
+            removed_by="meeting",
+            reason=" ",
+            on=date(2024, 5, 2),
+        )
+    assert exc.value.field == "reason"
+    with pytest.raises(DomainError):  # the court does not name a replacement
+        services.committee_member_remove(
+            actor=judge,
+            member=members["B的代表"],
+            removed_by="court",
+            reason="利益冲突",
+            on=date(2024, 5, 2),
+            replacement={"kind": C, "name": "E的代表", "creditor": c["E"]},
+        )
+    # the meeting replaces B's representative by E's: the newcomer needs approval again
+    successor = services.committee_member_remove(
+        actor=admin,
+        member=members["B的代表"],
+        removed_by="meeting",
+        reason="债权人B转让全部债权，退出委员会",
+        on=date(2024, 5, 2),
+        replacement={"kind": C, "name": "E的代表", "creditor": c["E"]},
+    )
+    committee.refresh_from_db()
+    assert not committee.in_office and successor.replaces == members["B的代表"]
+    entry = AuditEntry.objects.filter(action="committee.member_remove").latest("pk")
+    assert entry.detail["reason"] == "债权人B转让全部债权，退出委员会"
+    assert entry.detail["removed_by"] == "meeting" and entry.detail["approval_withdrawn"] is True
+    assert entry.detail["replaced_by"] == "E的代表（债权人代表）"
+    assert committee.members.in_office().count() == 3
+    with pytest.raises(ConflictError) as exc:  # removed once
+        services.committee_member_remove(
+            actor=admin,
+            member=members["B的代表"],
+            removed_by="meeting",
+            reason="再",
+            on=date(2024, 5, 3),
+        )
+    assert exc.value.code == "member_removed"
+    services.committee_approve(actor=judge, committee=committee, on=date(2024, 5, 3))
+    # the court withdraws its approval of A's representative: two members remain, complete
+    services.committee_member_remove(
+        actor=judge,
+        member=members["A的代表"],
+        removed_by="court",
+        reason="该委员与管理人存在利害关系",
+        on=date(2024, 5, 6),
+    )
+    committee.refresh_from_db()
+    assert committee.in_office
+    entry = AuditEntry.objects.filter(action="committee.member_remove").latest("pk")
+    assert entry.detail["approval_withdrawn"] is False
+    # a decision now counts the two members in office; a removed member cannot vote
+    with pytest.raises(DomainError):
+        services.committee_decision_record(
+            actor=admin,
+            committee=committee,
+            subject="distribution",
+            matter="监督分配",
+            decided_on=date(2024, 5, 7),
+            votes={members["A的代表"].pk: ("yes", "")},
+        )
+    decision = services.committee_decision_record(
+        actor=admin,
+        committee=committee,
+        subject="distribution",
+        matter="监督分配",
+        decided_on=date(2024, 5, 7),
+        votes={successor.pk: ("yes", ""), members["职工代表王某"].pk: ("yes", "")},
+    )
+    assert (decision.members_in_office, decision.passed) == (2, True)
+    # A may take a seat again once chosen again (the one-seat rule counts members in office)
+    services.committee_member_add(
+        actor=admin,
+        committee=committee,
+        kind=C,
+        creditor=c["A"],
+        name="A的新代表",
+        added_on=date(2024, 5, 8),
+    )
+    # removing the employee representative leaves the committee out of office
+    services.committee_approve(actor=judge, committee=committee, on=date(2024, 5, 8))
+    services.committee_member_remove(
+        actor=admin,
+        member=members["职工代表王某"],
+        removed_by="meeting",
+        reason="职工代表大会另行推选",
+        on=date(2024, 5, 9),
+    )
+    committee.refresh_from_db()
+    assert not committee.in_office
+
+
+def test_a_removed_creditor_member_loses_the_page_and_the_forms_work(
+    client, committee, meeting_case, world
+):
+    case, c = meeting_case
+    users = world["users"]
+    url = f"/bankruptcy/cases/{case.pk}/committee/"
+    today = timezone.localdate().isoformat()
+    member_a = committee.members.get(creditor=c["A"])
+    client.force_login(users["judge"])
+    assert "撤销对委员的认可" in client.get(url).content.decode()
+    client.force_login(users["administrator"])
+    bad = client.post(url, {"form": "remove", "remove-member": member_a.pk, "remove-on": today})
+    assert bad.status_code == 400
+    ok = client.post(
+        url,
+        {
+            "form": "remove",
+            "remove-member": member_a.pk,
+            "remove-on": today,
+            "remove-reason": "债权人会议决议更换",
+            "remove-kind": C,
+            "remove-creditor": c["E"].pk,
+            "remove-name": "E的代表",
+        },
+    )
+    assert ok.status_code == 302
+    page = client.get(url).content.decode()
+    assert "data-former-member" in page and "债权人会议决议更换" in page and "E的代表" in page
+    # the judge's form cannot be posted by the administrator
+    other = committee.members.get(name="B的代表")
+    forbidden = client.post(
+        url,
+        {
+            "form": "court_remove",
+            "court_remove-member": other.pk,
+            "court_remove-on": today,
+            "court_remove-reason": "x",
+        },
+    )
+    assert forbidden.status_code == 403
+    api = client.get(f"/api/v1/bankruptcy/cases/{case.pk}/committee").json()
+    assert [m["name"] for m in api["former_members"]] == ["A的代表"]
+    assert api["former_members"][0]["replaced_by"] == "E的代表"
+    assert "A的代表" not in [m["name"] for m in api["members"]]
+    client.force_login(users["creditor"])  # A's firm no longer holds a seat
+    assert client.get(url).status_code == 404

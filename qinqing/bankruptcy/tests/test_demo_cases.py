@@ -180,3 +180,29 @@ def test_the_dashboard_says_when_it_counts_demo_cases(client, bk_demo):
     page = client.get("/bankruptcy/dashboard/?from=2021-01-01&to=2024-12-31").content.decode()
     assert "data-demo-notice" not in page
     assert "演示数据" not in client.get("/bankruptcy/").content.decode()
+
+
+def test_a_concluded_case_has_a_committee_with_a_decision_and_an_art69_report(client, bk_demo):
+    """2021破3: the meeting chose a committee (Art.67: three creditors' representatives and
+    the employees' representative), the court approved it, it decided by a majority of all
+    members with one dissent minuted (Art.68, Interp. III Art.14), and the administrator
+    reported an Art.69 act to it ten days or more ahead (Interp. III Art.15)."""
+    from qinqing.bankruptcy.models import Committee
+
+    case = Case.objects.get(number="（2021）鄂0111破3号")
+    committee = Committee.objects.get(case=case)
+    kinds = list(committee.members.in_office().values_list("kind", flat=True))
+    assert rules.committee_composition_problems(kinds, complete=True) == []
+    assert committee.in_office and committee.meeting is not None
+    decision = committee.decisions.get()
+    assert decision.passed and (decision.yes, decision.no, decision.members_in_office) == (3, 1, 4)
+    assert decision.votes.exclude(dissent="").count() == 1
+    report = case.art69_reports.get()
+    assert report.reported_to == rules.REPORT_TO_COMMITTEE and not report.late
+    assert report.acknowledged_on is not None
+    assert report.act_date < case.agreements.get().approved_on
+    # the demo creditor's account holds a seat and sees it from its own page
+    client.force_login(bk_demo["creditor"])
+    assert "我参加的债权人委员会" in client.get("/bankruptcy/my/").content.decode()
+    page = client.get(f"/bankruptcy/cases/{case.pk}/committee/").content.decode()
+    assert "电控柜供货合同" in page and "客户回款周期过长" in page

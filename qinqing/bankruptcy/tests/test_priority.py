@@ -270,3 +270,122 @@ def test_a_filed_penalty_is_subordinated_and_a_late_fee_is_ordinary(assessed, wo
     assert bases.amount("filed") == D("30.00")  # the late fee, as an ordinary claim
     assert ranks[rules.ORDINARY_CLAIMS].claims == bases.amount("liquidation_ordinary")
     assert late_fee.rank == Claim.Rank.ORDINARY
+
+
+# ------------------------------------------------------------------------------------------
+# Art.113 para.3 under the default setting "outside": the part above the average is an
+# ordinary claim that votes and is in the agreement; only the capped part is paid outside
+# ------------------------------------------------------------------------------------------
+
+
+def _senior(case, world, amount: str):
+    """A senior manager's wage claim of ``amount`` for 6 months (average 50: cap 300), listed
+    and confirmed with the others."""
+    claim = services.claim_list_employee(
+        actor=world["users"]["administrator"],
+        case=case,
+        employee_name="总经理王示例",
+        amount=amount,
+        senior_manager=True,
+        wage_months="6",
+    )
+    services.claims_confirm(actor=world["users"]["judge"], case=case)
+    claim.refresh_from_db()
+    return claim
+
+
+@pytest.mark.parametrize(
+    ("wage", "ordinary"), [("300.00", "0.00"), ("300.01", "0.01"), ("299.99", "0.00")]
+)
+def test_a_senior_managers_ordinary_part_votes_from_one_fen_above_the_average(
+    assessed, world, wage, ordinary
+) -> None:
+    case, _ = assessed
+    claim = _senior(case, world, wage)
+    meeting = schedule(
+        case, world["users"]["administrator"], date=date(2024, 4, 25), notice_date=date(2024, 4, 10)
+    )
+    recon = meeting.items.get(kind="reconciliation")
+    voter = selectors.voter_for(claim.creditor, present=True, vote="yes")
+    assert selectors.unsecured_confirmed(claim.creditor) == D(ordinary)
+    assert selectors.priority_amount(claim.creditor) == D(wage) - D(ordinary)
+    assert selectors.item_tally(recon).unsecured_total == D("900.00") + D(ordinary)
+    bases = selectors.case_bases(case)
+    assert bases.amount("senior_excess") == D(ordinary)
+    assert bases.amount("confirmed") == D("800.00") + D(ordinary)
+    if ordinary == "0.00":
+        assert voter is None
+    else:
+        assert voter.amount == D(ordinary) and voter.confirmed
+        assert rules.exclusion_reason("reconciliation", voter) is None
+
+
+def test_outside_the_senior_managers_excess_is_in_the_agreement_and_only_the_cap_is_due(
+    assessed, world, client
+) -> None:
+    from qinqing.bankruptcy.models import Agreement
+    from qinqing.bankruptcy.tests.scenarios import adopt
+    from qinqing.core.models import AuditEntry
+
+    case, c = assessed
+    admin, judge = world["users"]["administrator"], world["users"]["judge"]
+    claim = _senior(case, world, "400.00")  # 300 employee class, 100 ordinary
+    agreement = services.agreement_draft_by_plan(
+        actor=admin, case=case, plan=rules.OfferPlan(rate=D("80"))
+    )
+    term = agreement.terms.get(creditor=claim.creditor)
+    assert (term.confirmed_amount, term.agreed_amount, term.priority_amount) == (
+        D("100.00"),
+        D("80.00"),
+        D("0.00"),
+    )
+    bases = selectors.case_bases(case)
+    total = sum((t.confirmed_amount for t in agreement.terms.all()), D(0))
+    assert total == bases.amount("agreement_basis") == D("1000.00")
+    report = selectors.assessment_report(case)
+    ranks = {r.rank: r for r in report.liquidation.ranks}
+    assert ranks[rules.ORDINARY_CLAIMS].claims == bases.amount("liquidation_ordinary")
+    assert ranks[rules.EMPLOYEE].claims == D("300.00")
+    meeting = adopt(case, c, admin)
+    recon = meeting.items.get(kind="reconciliation")
+    assert D(recon.result["unsecured_total"]) == D("1000.00")  # the senior's 100 is in U
+    with pytest.raises(ConflictError) as exc:
+        services.agreement_approve(actor=judge, agreement=agreement, on=date(2024, 5, 6))
+    assert exc.value.code == "priority_unpaid"
+    assert "300.00" in exc.value.message and "400.00" not in exc.value.message
+    services.claim_priority_paid(actor=admin, claim=claim, on=date(2024, 5, 2))
+    entry = AuditEntry.objects.filter(action="claim.priority_paid").latest("pk")
+    assert entry.detail["amount"] == "300.00" and entry.detail["ordinary_part"] == "100.00"
+    services.agreement_approve(actor=judge, agreement=agreement, on=date(2024, 5, 6))
+    assert Agreement.objects.get(pk=agreement.pk).status == Agreement.Status.APPROVED
+    # the pages show the split: the claims register, the meeting's bases, the agreement's term
+    client.force_login(judge)
+    page = client.get(f"/bankruptcy/cases/{case.pk}/claims/").content.decode()
+    assert "data-art113-split" in page and "100.00" in page and "300.00" in page
+    page = client.get(f"/bankruptcy/meetings/{meeting.pk}/").content.decode()
+    assert 'data-basis="senior_excess"' in page
+    page = client.get(f"/bankruptcy/agreements/{agreement.pk}/").content.decode()
+    assert "data-senior-excess" in page and "第113条第3款" in page
+
+
+def test_inside_the_senior_managers_cap_is_paid_in_full_and_the_excess_at_the_rate(
+    assessed, world
+) -> None:
+    case, _c = assessed
+    admin, judge = world["users"]["administrator"], world["users"]["judge"]
+    services.case_settings_update(actor=judge, case=case, priority_claims="inside")
+    claim = _senior(case, world, "400.00")
+    agreement = services.agreement_draft_by_plan(
+        actor=admin, case=case, plan=rules.OfferPlan(rate=D("80"))
+    )
+    term = agreement.terms.get(creditor=claim.creditor)
+    # 300 in full (employee class) + 80 % of the ordinary 100
+    assert (term.confirmed_amount, term.agreed_amount, term.priority_amount) == (
+        D("400.00"),
+        D("380.00"),
+        D("300.00"),
+    )
+    bases = selectors.case_bases(case)
+    assert bases.amount("priority_in_agreement") == D("300.00")
+    total = sum((t.confirmed_amount for t in agreement.terms.all()), D(0))
+    assert total == bases.amount("agreement_basis") == D("1300.00")

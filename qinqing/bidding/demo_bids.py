@@ -20,12 +20,15 @@ its passphrase (PBKDF2 + AES-KW, `seal.unwrap_key`) and hands it to `opening_dec
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
+import io
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import pypdf
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.loader import render_to_string
@@ -393,6 +396,45 @@ def _pdf(html: str) -> bytes:
 # --- sealing, submitting, opening ---------------------------------------------------------
 
 
+# The response table (响应表): the chapter of its files where a bid answers each criterion of
+# the standard design plan (migration 0006: F formal, Q qualification, R responsiveness, T
+# technical, B business), found in the PDFs' own outline.
+RESPONSES = (
+    ("F1", "商务标", "一、投标函"),
+    ("Q1", "资格审查资料", "一、营业执照"),
+    ("Q2", "资格审查资料", "三、项目负责人"),
+    ("R1", "商务标", "一、投标函"),
+    ("R2", "商务标", "四、服务承诺"),
+    ("T1", "技术标", "一、"),
+    ("T2", "技术标", "一、"),
+    ("T3", "技术标", "三、设计进度计划"),
+    ("B1", "商务标", "三、投标人基本情况"),
+    ("B2", "技术标", "二、设计团队"),
+)
+
+
+def _outline_pages(data: bytes) -> list[tuple[str, int]]:
+    """(title, 1-based page) of each top-level entry of a PDF's outline."""
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return [
+        (str(item.title), reader.get_destination_page_number(item) + 1)
+        for item in reader.outline
+        if not isinstance(item, list)
+    ]
+
+
+def response_table(files: list[seal.PlainFile]) -> tuple[seal.ResponseRef, ...]:
+    """Where each criterion is answered: the first page of the chapter RESPONSES names."""
+    outlines = {f.role: (f.name, _outline_pages(f.data)) for f in files}
+    rows = []
+    for criterion, role, chapter in RESPONSES:
+        name, outline = outlines[role]
+        page = next((page for title, page in outline if title.startswith(chapter)), None)
+        if page is not None:
+            rows.append(seal.ResponseRef(criterion, name, page))
+    return tuple(rows)
+
+
 def schedule_of(serial: int, price: Decimal, duration_days: int) -> seal.Schedule:
     return seal.Schedule(
         price=price,
@@ -443,6 +485,7 @@ def submit_all(section, entries: list[Entry]) -> None:
             approach=approach[e.serial],
             day=timezone.localtime(e.submitted_at),
         )
+        schedule = dataclasses.replace(schedule, responses=response_table(files))
         user = firm_user(e.serial)
         with recorded_at(e.submitted_at):
             sealed = seal.seal(

@@ -128,6 +128,10 @@ def test_demo_loaded_today_can_be_walked(client, settings, tmp_path):
     assert today_opening.status == Opening.Status.CLOSED
     assert today_opening.closed_at <= session.starts_at
     assert OpenedFile.objects.filter(opening_bid__opening=today_opening).count() == 9
+    # Each bid's response table sends the expert from a criterion to its chapter's page.
+    for ob in today_opening.bids.all():
+        table = {r["criterion"]: (r["file"], r["page"]) for r in ob.responses}
+        assert table["T1"] == ("技术标.pdf", 2) and table["Q2"][0] == "资格审查资料.pdf"
 
     # A hall decrypting now: the `bidder` account's bid waits; its passphrase is printed
     # where the walk starts, and decrypting with it (as the browser does) works.

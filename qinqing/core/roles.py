@@ -14,7 +14,7 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("行政监督")
     TENDER_AGENT = "tender_agent", _("招标代理")
     TENDERER = "tenderer", _("招标人")
-    BIDDER = "bidder", _("投标人（澄清答复）")
+    BIDDER = "bidder", _("投标人")
     EXPERT = "expert", _("评标专家")
     JUDGE = "judge", _("法官/书记员")
     ADMINISTRATOR = "administrator", _("破产管理人")

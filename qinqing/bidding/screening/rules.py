@@ -372,7 +372,8 @@ def price_patterns(prices: dict[str, Decimal]) -> list[PricePattern]:
     differences = _chains(distinct, ratio=False)
     patterns += differences
     for r in _chains(distinct, ratio=True):
-        if all(set(r.bidders) != set(d.bidders) for d in differences):
+        # a ratio chain inside a difference chain is the same regularity (close prices)
+        if not any(set(r.bidders) <= set(d.bidders) for d in differences):
             patterns.append(r)
     return patterns
 

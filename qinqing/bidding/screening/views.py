@@ -65,4 +65,4 @@ def workstation_report(request: HttpRequest) -> HttpResponse:
     context["at_workstation"] = True
     if request.GET.get("status"):
         return render(request, "bidding/screening/_status.html", context)
-    return render(request, "bidding/screening/report.html", context)
+    return render(request, "bidding/screening/workstation_report.html", context)

@@ -123,3 +123,36 @@ def test_no_screening_before_the_opening_is_over(opening_world):
     with pytest.raises(ConflictError):
         services.screening_request(actor=None, section=opening_world["section"])
     assert not Opening.objects.exists()
+
+
+def test_the_report_page_and_api_show_the_evidence(client, collusive):
+    w = collusive
+    section = w["section"].pk
+    client.force_login(w["supervisor"])
+    page = client.get(f"/bidding/screening/{section}/").content.decode()
+    copied = next(
+        s
+        for s in ScreeningSignal.objects.filter(kind="similar_text")
+        if "技术标.pdf" in str(s.evidence)
+    )
+    passage = copied.evidence["passages"][0]["text"]
+    assert page.count(passage) == 2  # side by side, each with its file and pages
+    assert "第 2–3 页" in page and "文本异常相似" in page and "实施条例第四十条第（三）项" in page
+    assert "无法读取" in page and "加密" in page
+    assert "重新清标" not in page  # the supervisor reads; the host centre re-runs
+    data = client.get(f"/api/v1/bidding/sections/{section}/screening").json()
+    assert data["state"] == "done" and len(data["signals"]) == 10
+    assert {f["readable"] for f in data["files"]} == {True, False}
+    client.force_login(w["centre_wh"])
+    assert "重新清标" in client.get(f"/bidding/screening/{section}/").content.decode()
+    # the hall links to it for those who may see it, not for a bidder
+    assert (
+        f"/bidding/screening/{section}/"
+        in client.get(f"/bidding/openings/sections/{section}/").content.decode()
+    )
+    client.force_login(w["bidder"])
+    assert (
+        f"/bidding/screening/{section}/"
+        not in client.get(f"/bidding/openings/sections/{section}/").content.decode()
+    )
+    assert client.get(f"/bidding/screening/{section}/").status_code == 404

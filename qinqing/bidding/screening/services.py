@@ -86,41 +86,54 @@ class Outcome:
     names: dict[str, str]
 
 
-def _read(opened) -> tuple[text.ReadFile, bytes]:
+@dataclass(frozen=True)
+class FileIn:
+    """A file to screen: its id (the OpenedFile's), name, SHA-256 and how to get its bytes."""
+
+    key: int
+    name: str
+    sha256: str
+    load: Callable[[], bytes]
+
+
+@dataclass(frozen=True)
+class BidIn:
+    bidder: str  # USCC
+    name: str
+    price: Decimal | None
+    project_manager: str
+    client_ip: str
+    user_agent: str
+    files: tuple[FileIn, ...]
+
+
+def _read(f: FileIn) -> text.ReadFile:
     try:
-        with opened.file.open("rb") as fh:
-            data = fh.read()
+        data = f.load()
     except OSError as exc:
-        return text.ReadFile(False, f"文件无法打开（{type(exc).__name__}）"), b""
-    return text.read_pdf(data), data
+        return text.ReadFile(False, f"文件无法打开（{type(exc).__name__}）")
+    return text.read_pdf(data)
 
 
-def screening_compute(section_id: int, progress: Callable[[int], None] | None = None) -> Outcome:
-    """Screen the decrypted bids of the section: every file read (an unreadable one recorded
-    with its reason, the others go on), then the signals of rules.py and text.py."""
-    opening_bids = list(
-        OpeningBid.objects.filter(
-            opening__section_id=section_id, status=OpeningBid.Status.DECRYPTED
-        )
-        .select_related("bid", "bidder")
-        .prefetch_related("files__bid_file")
-        .order_by("position")
-    )
-    total_files = sum(len(ob.files.all()) for ob in opening_bids) or 1
+def screen(bids_in: list[BidIn], progress: Callable[[int], None] | None = None) -> Outcome:
+    """Screen decrypted bids: every file read (an unreadable one recorded with its reason, the
+    others go on), then the signals of rules.py and text.py. No database: the bench calls it
+    with files from disk."""
+    total_files = sum(len(b.files) for b in bids_in) or 1
     done = 0
     bids: list[rules.BidFacts] = []
     texts: list[text.BidderText] = []
     files: list[tuple[int, rules.FileFacts]] = []
     pages = 0
-    for ob in opening_bids:
+    for bid in bids_in:
         facts: list[rules.FileFacts] = []
         readable: list[tuple[str, list[str]]] = []
-        for opened in ob.files.all():
-            read, _data = _read(opened)
+        for f_in in bid.files:
+            read = _read(f_in)
             f = rules.FileFacts(
-                bidder=ob.bidder.uscc,
-                name=opened.bid_file.name,
-                sha256=opened.sha256,
+                bidder=bid.bidder,
+                name=f_in.name,
+                sha256=f_in.sha256,
                 readable=read.readable,
                 reason=read.reason[:300],
                 author=read.author,
@@ -130,25 +143,25 @@ def screening_compute(section_id: int, progress: Callable[[int], None] | None = 
                 pages=len(read.pages or []),
             )
             facts.append(f)
-            files.append((opened.pk, f))
+            files.append((f_in.key, f))
             if read.readable:
-                readable.append((opened.bid_file.name, read.pages))
+                readable.append((f_in.name, read.pages))
                 pages += len(read.pages)
             done += 1
             if progress:
                 progress(int(60 * done / total_files))
         bids.append(
             rules.BidFacts(
-                bidder=ob.bidder.uscc,
-                name=ob.bidder.name,
-                price=ob.price,
-                project_manager=ob.project_manager,
-                client_ip=ob.bid.client_ip or "",
-                user_agent=ob.bid.user_agent or "",
+                bidder=bid.bidder,
+                name=bid.name,
+                price=bid.price,
+                project_manager=bid.project_manager,
+                client_ip=bid.client_ip,
+                user_agent=bid.user_agent,
                 files=tuple(facts),
             )
         )
-        texts.append(text.BidderText.build(ob.bidder.uscc, readable))
+        texts.append(text.BidderText.build(bid.bidder, readable))
     signals = rules.screen_metadata(bids)
     pairs = text.compare(
         texts, progress=(lambda p: progress(60 + int(p * 0.35))) if progress else None
@@ -182,6 +195,41 @@ def screening_compute(section_id: int, progress: Callable[[int], None] | None = 
     names = {b.bidder: b.name for b in bids}
     signals += text.mixed_documents(texts, {b.bidder: (b.name, b.bidder) for b in bids})
     return Outcome(signals, files, len(bids), pages, names)
+
+
+def _loader(opened) -> Callable[[], bytes]:
+    def load() -> bytes:
+        with opened.file.open("rb") as fh:
+            return fh.read()
+
+    return load
+
+
+def screening_compute(section_id: int, progress: Callable[[int], None] | None = None) -> Outcome:
+    """Screen the decrypted bids of the section (`screen`), read from their OpenedFiles."""
+    opening_bids = (
+        OpeningBid.objects.filter(
+            opening__section_id=section_id, status=OpeningBid.Status.DECRYPTED
+        )
+        .select_related("bid", "bidder")
+        .prefetch_related("files__bid_file")
+        .order_by("position")
+    )
+    bids_in = [
+        BidIn(
+            bidder=ob.bidder.uscc,
+            name=ob.bidder.name,
+            price=ob.price,
+            project_manager=ob.project_manager,
+            client_ip=ob.bid.client_ip or "",
+            user_agent=ob.bid.user_agent or "",
+            files=tuple(
+                FileIn(o.pk, o.bid_file.name, o.sha256, _loader(o)) for o in ob.files.all()
+            ),
+        )
+        for ob in opening_bids
+    ]
+    return screen(bids_in, progress)
 
 
 _NAMED = {"bidder": "bidder_name", "a": "a_name", "b": "b_name", "owner": "owner_name"}

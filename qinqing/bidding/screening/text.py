@@ -9,6 +9,7 @@ Shingles are hashed with numpy, never held as Python strings: a bid of 300 pages
 
 from __future__ import annotations
 
+import contextvars
 import io
 import logging
 from collections.abc import Callable, Iterable
@@ -51,6 +52,49 @@ class ReadFile:
     pages: list[str] | None = None
 
 
+# pypdf parses a font's ToUnicode map again on every page that uses it (pypdf 6-7:
+# `_page.Font.from_font_resource`, called per page). A Chinese bid's fonts map thousands of
+# characters, which made that parse ~0.2 s a page. While one document is read, `read_pdf`
+# keeps each font parsed once, by the identity of its dictionary (pypdf's reader resolves an
+# indirect object once, so every page sees the same dictionary). Outside `read_pdf`, and if a
+# later pypdf changes these names, pypdf behaves as shipped.
+_fonts: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "screening_fonts", default=None
+)
+
+
+def _install_font_cache() -> None:
+    try:
+        from pypdf import _page
+    except ImportError:  # pragma: no cover
+        return
+    shipped = getattr(_page, "Font", None)
+    if shipped is None or not hasattr(shipped, "from_font_resource"):
+        return
+    if getattr(shipped, "_qinqing_cached", False):
+        return
+
+    class CachedFont(shipped):
+        _qinqing_cached = True
+
+        @classmethod
+        def from_font_resource(cls, pdf_font_dict):
+            cache = _fonts.get()
+            if cache is None:
+                return shipped.from_font_resource(pdf_font_dict)
+            hit = cache.get(id(pdf_font_dict))
+            if hit is not None and hit[0] is pdf_font_dict:
+                return hit[1]
+            font = shipped.from_font_resource(pdf_font_dict)
+            cache[id(pdf_font_dict)] = (pdf_font_dict, font)
+            return font
+
+    _page.Font = CachedFont
+
+
+_install_font_cache()
+
+
 def _meta(value) -> str:
     return str(value).strip()[:300] if value else ""
 
@@ -59,11 +103,20 @@ def read_pdf(data: bytes) -> ReadFile:
     """Read a PDF's metadata and its pages' text with pypdf. A file that is not a PDF, is
     encrypted (beyond an empty user password) or is broken comes back unreadable with the
     reason in Chinese; it never raises."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     if not data.lstrip()[:5].startswith(b"%PDF-"):
         return ReadFile(False, "不是 PDF 文件（文件头不是 %PDF-）")
+    token = _fonts.set({})
+    try:
+        return _read_pdf(data)
+    finally:
+        _fonts.reset(token)
+
+
+def _read_pdf(data: bytes) -> ReadFile:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:

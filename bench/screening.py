@@ -90,6 +90,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bids", type=int, default=20)
     parser.add_argument("--pages", type=int, default=300)
+    parser.add_argument(
+        "--processes", type=int, default=2, help="processes reading the PDFs (the setting)"
+    )
     args = parser.parse_args()
     paths = ensure_pdfs(args.bids, args.pages)
 
@@ -114,15 +117,16 @@ def main() -> None:
             )
         )
     print(f"machine: {machine()}")
-    started = time.monotonic()
-    outcome = screen(bids)
-    seconds = time.monotonic() - started
+    started, cpu = time.monotonic(), time.process_time()
+    outcome = screen(bids, processes=args.processes)
+    seconds, cpu = time.monotonic() - started, time.process_time() - cpu
     for signal in outcome.signals:
         detail = signal.evidence.get("jaccard", "")
         print(f"  {signal.kind} {' '.join(signal.bidders)} {detail}")
     print(
         f"screening bids={outcome.bids} pages={outcome.pages} seconds={seconds:.1f} "
-        f"signals={len(outcome.signals)}"
+        f"signals={len(outcome.signals)} processes={args.processes} "
+        f"cpu_main={cpu:.1f} load={os.getloadavg()[0]:.1f}"
     )
 
 

@@ -4,12 +4,15 @@ Every run and its result are audited; no bid is rejected (the committee decides)
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,6 +24,8 @@ from qinqing.core.audit import audit_log
 from qinqing.core.errors import ConflictError
 from qinqing.core.tasks import enqueue_after_commit, queued_task
 
+#: Files read in a pool of processes from this many bytes in all (settings.SCREENING_PROCESSES).
+POOL_FROM_BYTES = 16 << 20
 #: A request while a run is queued or running joins it, unless that run is older than this.
 STALE_AFTER = timedelta(minutes=15)
 
@@ -115,12 +120,53 @@ def _read(f: FileIn) -> text.ReadFile:
     return text.read_pdf(data)
 
 
-def screen(bids_in: list[BidIn], progress: Callable[[int], None] | None = None) -> Outcome:
+def _read_all(bids_in: list[BidIn], processes: int, progress) -> list[text.ReadFile]:
+    """Every file read, in order: in this process, or in a pool of `processes` (spawned, so a
+    worker's threads and connections are not copied) when the files are large enough
+    (`POOL_FROM_BYTES`) for the pool's start-up to pay."""
+    files = [f for b in bids_in for f in b.files]
+    total = len(files) or 1
+    if processes > 1:
+        datas: list[bytes | text.ReadFile] = []
+        for f in files:
+            try:
+                datas.append(f.load())
+            except OSError as exc:
+                datas.append(text.ReadFile(False, f"文件无法打开（{type(exc).__name__}）"))
+        if sum(len(d) for d in datas if isinstance(d, bytes)) >= POOL_FROM_BYTES:
+            results: list[text.ReadFile] = []
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+                jobs = [pool.submit(text.read_pdf, d) if isinstance(d, bytes) else d for d in datas]
+                for n, job in enumerate(jobs, start=1):
+                    results.append(job.result() if not isinstance(job, text.ReadFile) else job)
+                    if progress:
+                        progress(int(60 * n / total))
+            return results
+        reads = []
+        for n, d in enumerate(datas, start=1):
+            reads.append(text.read_pdf(d) if isinstance(d, bytes) else d)
+            if progress:
+                progress(int(60 * n / total))
+        return reads
+    reads = []
+    for n, f in enumerate(files, start=1):
+        reads.append(_read(f))
+        if progress:
+            progress(int(60 * n / total))
+    return reads
+
+
+def screen(
+    bids_in: list[BidIn],
+    progress: Callable[[int], None] | None = None,
+    *,
+    processes: int = 1,
+) -> Outcome:
     """Screen decrypted bids: every file read (an unreadable one recorded with its reason, the
     others go on), then the signals of rules.py and text.py. No database: the bench calls it
     with files from disk."""
-    total_files = sum(len(b.files) for b in bids_in) or 1
-    done = 0
+    reads = iter(_read_all(bids_in, processes, progress))
     bids: list[rules.BidFacts] = []
     texts: list[text.BidderText] = []
     files: list[tuple[int, rules.FileFacts]] = []
@@ -129,7 +175,7 @@ def screen(bids_in: list[BidIn], progress: Callable[[int], None] | None = None) 
         facts: list[rules.FileFacts] = []
         readable: list[tuple[str, list[str]]] = []
         for f_in in bid.files:
-            read = _read(f_in)
+            read = next(reads)
             f = rules.FileFacts(
                 bidder=bid.bidder,
                 name=f_in.name,
@@ -147,9 +193,6 @@ def screen(bids_in: list[BidIn], progress: Callable[[int], None] | None = None) 
             if read.readable:
                 readable.append((f_in.name, read.pages))
                 pages += len(read.pages)
-            done += 1
-            if progress:
-                progress(int(60 * done / total_files))
         bids.append(
             rules.BidFacts(
                 bidder=bid.bidder,
@@ -229,7 +272,7 @@ def screening_compute(section_id: int, progress: Callable[[int], None] | None = 
         )
         for ob in opening_bids
     ]
-    return screen(bids_in, progress)
+    return screen(bids_in, progress, processes=settings.SCREENING_PROCESSES)
 
 
 _NAMED = {"bidder": "bidder_name", "a": "a_name", "b": "b_name", "owner": "owner_name"}

@@ -21,6 +21,7 @@ import argparse
 import hashlib
 import os
 import random
+import resource
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -86,6 +87,11 @@ def ensure_pdfs(bids: int, pages: int) -> list[Path]:
     return paths
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bids", type=int, default=20)
@@ -117,6 +123,7 @@ def main() -> None:
             )
         )
     print(f"machine: {machine()}")
+    children = _children_cpu()  # the PDFs' generation, if it ran
     started, cpu = time.monotonic(), time.process_time()
     outcome = screen(bids, processes=args.processes)
     seconds, cpu = time.monotonic() - started, time.process_time() - cpu
@@ -126,7 +133,7 @@ def main() -> None:
     print(
         f"screening bids={outcome.bids} pages={outcome.pages} seconds={seconds:.1f} "
         f"signals={len(outcome.signals)} processes={args.processes} "
-        f"cpu_main={cpu:.1f} load={os.getloadavg()[0]:.1f}"
+        f"cpu_main={cpu:.1f} cpu_readers={_children_cpu() - children:.1f} load={os.getloadavg()[0]:.1f}"
     )
 
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from qinqing.bidding.opening.models import Opening, OpeningBid
@@ -41,18 +41,23 @@ def screening_request(*, actor, section: Section) -> Screening:
     about the bids' contents)."""
     now = timezone.now()
     with transaction.atomic():
-        section = Section.objects.select_for_update().select_related("project").get(pk=section.pk)
+        # The screening's own row is the lock (the section is not locked: opening_close calls
+        # this with the opening locked, and opening_start locks the section first).
+        section = Section.objects.select_related("project").get(pk=section.pk)
         opening = Opening.objects.filter(section=section).first()
         if opening is None or opening.status != Opening.Status.CLOSED:
             raise ConflictError(
                 "开标结束后才能清标（清标的对象是开标时解密的投标文件）", code="state"
             )
-        screening = Screening.objects.filter(section=section).first()
-        if screening is None:
-            screening = Screening.objects.create(
-                section=section, requested_at=now, requested_by=actor
-            )
-        else:
+        try:
+            with transaction.atomic():
+                _screening, created = Screening.objects.get_or_create(
+                    section=section, defaults={"requested_at": now, "requested_by": actor}
+                )
+        except IntegrityError:  # created at the same moment by another request
+            created = False
+        screening = Screening.objects.select_for_update().get(section=section)
+        if not created:
             busy = (
                 screening.state == Screening.State.QUEUED
                 and screening.requested_at >= now - STALE_AFTER

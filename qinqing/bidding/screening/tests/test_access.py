@@ -58,6 +58,12 @@ def test_permission_matrix(client, opening_world):
     )
     client.force_login(w["supervisor"])
     assert "张三" in client.get(page).content.decode()
+    # linked from the session page for those who may read it, not for the tenderer
+    session_page = f"/bidding/sessions/{w['session'].pk}/"
+    assert page in client.get(session_page).content.decode()
+    client.force_login(w["tenderer"])
+    assert page not in client.get(session_page).content.decode()
+    client.force_login(w["supervisor"])
     assert client.get(api).json()["signals"][0]["kind"] == "same_manager"
     # re-running: the host centre only (the opening is not over: refused with a message)
     check_matrix(

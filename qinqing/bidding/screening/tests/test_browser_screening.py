@@ -1,6 +1,6 @@
 """The screening report in Chromium, as the supervisor: every sign with its evidence, the copied
 passages side by side; readable at 1280 px and at 390 px without horizontal scrolling; no axe
-violation. Screenshots go to $QINQING_SCREENSHOTS when set."""
+violation; and a committee member reads it from its workstation. Screenshots go to $QINQING_SCREENSHOTS when set."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from qinqing.bidding.seating.tests.test_evaluation_day import full_committee
 from qinqing.core.tests.test_browser_a11y import _violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,4 +43,26 @@ def test_the_supervisor_reads_the_report(browser_page, live_url, collusive):
         page.screenshot(path=str(Path(shots) / "screening-phone.png"))
         page.locator(".passage").first.scroll_into_view_if_needed()
         page.screenshot(path=str(Path(shots) / "screening-phone-passages.png"))
+
+    # a committee member at its workstation (the seat in the browser session), on a phone
+    from importlib import import_module
+
+    from django.conf import settings
+
+    _session, seats = full_committee(w)
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store["bidding_seat"] = seats[0].pk
+    store.save()
+    page.context.clear_cookies()
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": live_url}]
+    )
+    page.goto(f"{live_url}/bidding/workstation/")
+    page.get_by_role("link", name="清标报告（串通投标迹象）").click()
+    page.get_by_text("文本异常相似").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    assert page.get_by_text("重新清标").count() == 0
+    found += _violations(axe, page, "screening at the workstation")
+    if shots:
+        page.screenshot(path=str(Path(shots) / "screening-workstation-phone.png"))
     assert not found, "\n".join(found)

@@ -72,7 +72,12 @@ def test_permission_matrix(client, opening_world):
         w,
         method="post",
     )
+    # while it runs the page polls its status part (htmx), like the needs export
+    Screening.objects.update(state="running", progress=40)
     client.force_login(w["centre_wh"])
+    part = client.get(page + "?status=1").content.decode()
+    assert 'hx-trigger="every 2s"' in part and "40%" in part
+    Screening.objects.update(state="done", progress=100)
     response = client.post(page, follow=True)
     assert "开标结束后才能清标" in response.content.decode()
     assert Screening.objects.get().state == "done"

@@ -13,6 +13,7 @@ from ninja import Path, Router, Schema
 
 from qinqing.bidding.evaluation.api import workstation_router
 from qinqing.bidding.screening import selectors
+from qinqing.core.api_errors import responds
 
 router = Router()
 
@@ -75,6 +76,7 @@ def screening_report(request, section_id: int = Path(..., ge=1, le=2**63 - 1)):
     summary="本工位所评标段的清标报告",
     operation_id="qinqing_bidding_workstation_api_screening",
 )
+@responds(404)
 def workstation_screening(request):
     section = selectors.section_for_seat(request.auth)
     if section is None:

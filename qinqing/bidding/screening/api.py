@@ -18,21 +18,21 @@ from qinqing.core.api_errors import responds
 router = Router()
 
 
-class BidderOut(Schema):
+class ScreeningBidderOut(Schema):
     uscc: str
     name: str
 
 
-class SignalOut(Schema):
+class ScreeningSignalOut(Schema):
     kind: str
     label: str
     article: str
-    bidders: list[BidderOut]
+    bidders: list[ScreeningBidderOut]
     evidence: dict
     found_at: datetime
 
 
-class FileOut(Schema):
+class ScreeningFileOut(Schema):
     bidder: str
     uscc: str
     name: str
@@ -45,7 +45,7 @@ class FileOut(Schema):
     created: datetime | None
 
 
-class ReportOut(Schema):
+class ScreeningReportOut(Schema):
     section_id: int
     state: str
     progress: int | None = None
@@ -55,13 +55,13 @@ class ReportOut(Schema):
     bids_screened: int | None = None
     files_screened: int | None = None
     pages_screened: int | None = None
-    signals: list[SignalOut]
-    files: list[FileOut]
+    signals: list[ScreeningSignalOut]
+    files: list[ScreeningFileOut]
 
 
 @router.get(
     "/sections/{section_id}/screening",
-    response=ReportOut,
+    response=ScreeningReportOut,
     summary="清标报告（串通投标迹象、证据与法律依据，供评标委员会判断）",
     operation_id="qinqing_bidding_api_screening_report",
 )
@@ -72,7 +72,7 @@ def screening_report(request, section_id: int = Path(..., ge=1, le=2**63 - 1)):
 
 @workstation_router.get(
     "/screening",
-    response=ReportOut,
+    response=ScreeningReportOut,
     summary="本工位所评标段的清标报告",
     operation_id="qinqing_bidding_workstation_api_screening",
 )

@@ -26,6 +26,8 @@ SECURE_HSTS_SECONDS  default a year with HTTPS (0 without); SECURE_HSTS_INCLUDE_
 QINQING_CSP       the Content-Security-Policy header (default: scripts from this site only)
 QINQING_EXPORT_QUEUE_ABOVE  orders above which the needs export runs on the queue (10000)
 QINQING_EXPORT_KEEP_HOURS   hours a queued export is kept for its requester (24)
+QINQING_SCREENING_PROCESSES processes reading the opened PDFs of a collusion screening when
+                  they are large (default 2; 1 reads them in the task worker itself)
 LOG_LEVEL         level of the django and qinqing loggers (default INFO)
 LOG_FORMAT        "json" (one object a line, the default outside DEBUG) or "plain"
 """
@@ -297,6 +299,8 @@ TASKS = {
         }[os.environ.get("QINQING_TASKS_BACKEND", "database")]
     }
 }
+# The collusion screening (清标) reads large bids' PDFs in this many processes (docs/bidding.md).
+SCREENING_PROCESSES = max(1, int(os.environ.get("QINQING_SCREENING_PROCESSES", "2")))
 QINQING_NOTIFIER = os.environ.get("QINQING_NOTIFIER", "qinqing.core.notifier.DatabaseLogBackend")
 QINQING_SMS_WEBHOOK_URL = os.environ.get("QINQING_SMS_WEBHOOK_URL", "")
 # The address people reach the platform at, for links sent by SMS and e-mail.

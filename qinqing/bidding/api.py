@@ -13,6 +13,7 @@ from qinqing.bidding.opendata import api as opendata_api
 from qinqing.bidding.opening import api as opening_api
 from qinqing.bidding.projects import api as projects_api
 from qinqing.bidding.report import api as report_api
+from qinqing.bidding.screening import api as screening_api
 from qinqing.bidding.viewer import api as viewer_api
 
 # Each capability has its own router, mounted here in the order of the paths in the OpenAPI
@@ -28,6 +29,7 @@ router.add_router("", report_api.router)
 router.add_router("", bids_api.router)
 router.add_router("", opening_api.router)
 router.add_router("", award_api.router)
+router.add_router("", screening_api.router)
 
 # The expert's workstation (/api/v1/bidding/workstation/…), with the report's signing on it.
 workstation_router = evaluation_api.workstation_router

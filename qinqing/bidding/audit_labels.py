@@ -67,6 +67,8 @@ LABELS = {
     "opening.object": _("在开标现场提出异议"),
     "opening.read_out": _("唱标"),
     "opening.start": _("开标"),
+    "screening.request": _("请求清标"),
+    "screening.run": _("完成清标并形成清标报告"),
     "outcome.confirm": _("确认参加评标"),
     "outcome.decline": _("谢绝参加评标"),
     "outcome.no_answer": _("记录专家未答复"),

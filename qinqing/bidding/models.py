@@ -65,6 +65,7 @@ from qinqing.bidding.report.models import (
     Report,
     Signature,
 )
+from qinqing.bidding.screening.models import ScreenedFile, Screening, ScreeningSignal
 from qinqing.bidding.seating.models import (
     CentreNumbering,
     ChairVote,
@@ -135,6 +136,9 @@ __all__ = [
     "ScoreEntry",
     "ScoreSheet",
     "ScoringPlan",
+    "ScreenedFile",
+    "Screening",
+    "ScreeningSignal",
     "Seat",
     "Seating",
     "Section",

@@ -315,3 +315,6 @@ register_policy(
 from qinqing.bidding.award import permissions as _award_permissions  # noqa: E402, F401
 from qinqing.bidding.bids import permissions as _bids_permissions  # noqa: E402, F401
 from qinqing.bidding.opening import permissions as _opening_permissions  # noqa: E402, F401
+
+# Collusion screening (清标): its policies live with the capability.
+from qinqing.bidding.screening import permissions as _screening_permissions  # noqa: E402, F401

@@ -11,6 +11,7 @@ from qinqing.bidding.experts import views as expert_views
 from qinqing.bidding.opening import views as opening_views
 from qinqing.bidding.projects import views as project_views
 from qinqing.bidding.report import views as report_views
+from qinqing.bidding.screening import views as screening_views
 from qinqing.bidding.seating import views as seating_views
 from qinqing.bidding.viewer import views as viewer_views
 
@@ -45,6 +46,13 @@ urlpatterns = [
     path("expert/me/", self_service_views.home, name="self_home"),
     path("expert/signout/", self_service_views.sign_out, name="self_signout"),
     path("workstation/", seating_views.workstation, name="workstation"),
+    # the collusion screening (清标) of the unsealed bids: screening/views.py
+    path("screening/<int:pk>/", screening_views.report, name="screening_report"),
+    path(
+        "workstation/screening/",
+        screening_views.workstation_report,
+        name="workstation_screening",
+    ),
     path("workstation/signout/", seating_views.signout, name="signout"),
     # the evaluation: sheets, deviation notes, the chair (evaluation_views.py)
     path(

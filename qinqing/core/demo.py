@@ -213,7 +213,7 @@ STARTS: list[tuple[str, str, str]] = [
     ("administrator", "/bankruptcy/", "审查债权、召开债权人会议、执行和解协议"),
     ("creditor", "/bankruptcy/my/", "查看和解协议和本方条款，表决，确认收款"),
     ("enterprise", "/needs/submit/", "提交诉求、报名活动（/activities/for-me/）"),
-    ("bidder", "/bidding/bids/", "递交和撤回投标文件、开标解密、答复澄清、对评标结果提出异议、查看中标通知"),
+    ("bidder", "/bidding/bids/", "递交投标文件、开标解密、答复澄清、提出异议、查看中标通知"),
     ("volunteer", "/activities/supervisors/", "近邻监督员：记录走访和监督意见"),
 ]
 PUBLIC_STARTS: list[tuple[str, str]] = [

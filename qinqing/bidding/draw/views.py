@@ -120,6 +120,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_view_live": can(user, "bidding.view_live", session),
         "can_supervise": can(user, "bidding.supervise_session", session),
         "can_fees": can(user, "bidding.view_fees", session),
+        "can_screening": can(user, "bidding.view_screening", session.section),
         "can_appoint": session.chair_id is None
         and session.status == "evaluating"
         and can(user, "bidding.appoint_chair", session),

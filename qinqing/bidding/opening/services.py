@@ -597,6 +597,10 @@ def opening_close(*, actor, opening: Opening) -> Opening:
             organisation=_host_org(opening.section),
             detail={"record_sha256": opening.record_sha256, "document": document.pk},
         )
+        # the collusion screening (清标) of the unsealed bids, before the committee starts
+        from qinqing.bidding.screening.services import screening_request
+
+        screening_request(actor=None, section=opening.section)
     return opening
 
 

@@ -80,6 +80,8 @@ def _context(request, section, role) -> dict:
         "read_out": selectors.read_out(opening) if opening else [],
         "objections": selectors.objections(opening) if opening else [],
         "k": _k_draw(request, section),
+        "can_screening": role == selectors.PARTY
+        and can(request.user, "bidding.view_screening", section),
     }
 
 

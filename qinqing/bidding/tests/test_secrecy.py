@@ -172,7 +172,7 @@ ROUTES = {
         room_catalogue seating_list signin self_start self_home self_signout workstation signout
         workstation_action workstation_ping fee_standards workstation_report live_list
         bidder_clarifications workstation_clarifications proof_list workstation_time
-        workstation_low_bids workstation_documents workstation_document_reads""",
+        workstation_low_bids workstation_documents workstation_document_reads workstation_screening""",
     "session": """session_detail session_close session_start chair_appoint session_scoring
         lot_witness report_detail report_build report_refusal report_rate report_pdf fee_sheet
         fee_export live live_board incident_open session_clarifications session_time
@@ -192,7 +192,7 @@ ROUTES = {
     "bids": "my_bids received_list opening_list opening_records",
     "section": "bid_seal",
     "section_pk": """section_received opening_hall opening_live opening_start opening_object
-        opening_close""",
+        opening_close screening_report""",
     "objection": "opening_answer",
     "record": "opening_record opening_record_pdf",
     "bid": "bid_withdraw",

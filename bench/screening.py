@@ -6,7 +6,7 @@
 The bids are made once with WeasyPrint (a CJK font, ~900 Chinese characters a page, each
 bidder its own text, every bid's first page the tender's format text, bidders 1 and 2 sharing
 five copied pages and an author) and kept under var/bench/screening/; later runs read them. The
-run is what the task does after the opening, without the database: every file read with pypdf
+run is what the task does after the opening, without the database: every file read with PDFium (pypdfium2)
 (metadata and each page's text), the metadata and price signals, the shingles, MinHash/LSH,
 the exact Jaccard and the shared passages of the candidate pairs, the names in others' text
 (`qinqing.bidding.screening.services.screen`). Prints the machine, the pages read, the seconds

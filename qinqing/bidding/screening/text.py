@@ -1,4 +1,4 @@
-"""The text side of the screening, no Django: each opened PDF read with pypdf (its metadata and
+"""The text side of the screening, no Django: each opened PDF read with PDFium (its metadata and
 the text of each page, or why it could not be read), the text cut into Chinese-character
 shingles, candidate pairs found with MinHash/LSH (datasketch), then the exact Jaccard of each
 candidate pair of bidders and the longest passages they share, with file and page. The
@@ -9,15 +9,16 @@ Shingles are hashed with numpy, never held as Python strings: a bid of 300 pages
 
 from __future__ import annotations
 
-import contextvars
-import io
 import logging
+import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pypdfium2 as pdfium
 from datasketch import MinHash, MinHashLSH
 
 from qinqing.bidding.screening import rules
@@ -52,110 +53,91 @@ class ReadFile:
     pages: list[str] | None = None
 
 
-# pypdf parses a font's ToUnicode map again on every page that uses it (pypdf 6-7:
-# `_page.Font.from_font_resource`, called per page). A Chinese bid's fonts map thousands of
-# characters, which made that parse ~0.2 s a page. While one document is read, `read_pdf`
-# keeps each font parsed once, by the identity of its dictionary (pypdf's reader resolves an
-# indirect object once, so every page sees the same dictionary). Outside `read_pdf`, and if a
-# later pypdf changes these names, pypdf behaves as shipped.
-_fonts: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
-    "screening_fonts", default=None
+# PDFium (pypdfium2) reads the text: a Chinese bid's fonts map thousands of characters, and
+# pypdf parses such a map again on every page (about 36 ms a page here against PDFium's 10;
+# decision 0005). PDFium is not thread-safe: one document at a time per process.
+_PDFIUM = threading.Lock()
+_PDF_DATE = re.compile(
+    r"D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:([Zz+-])(\d{2})?'?(\d{2})?'?)?"
 )
-
-
-def _install_font_cache() -> None:
-    try:
-        from pypdf import _page
-    except ImportError:  # pragma: no cover
-        return
-    shipped = getattr(_page, "Font", None)
-    if shipped is None or not hasattr(shipped, "from_font_resource"):
-        return
-    if getattr(shipped, "_qinqing_cached", False):
-        return
-
-    class CachedFont(shipped):
-        _qinqing_cached = True
-
-        @classmethod
-        def from_font_resource(cls, pdf_font_dict):
-            cache = _fonts.get()
-            if cache is None:
-                return shipped.from_font_resource(pdf_font_dict)
-            hit = cache.get(id(pdf_font_dict))
-            if hit is not None and hit[0] is pdf_font_dict:
-                return hit[1]
-            font = shipped.from_font_resource(pdf_font_dict)
-            cache[id(pdf_font_dict)] = (pdf_font_dict, font)
-            return font
-
-    _page.Font = CachedFont
-
-
-_install_font_cache()
 
 
 def _meta(value) -> str:
     return str(value).strip()[:300] if value else ""
 
 
-def read_pdf(data: bytes) -> ReadFile:
-    """Read a PDF's metadata and its pages' text with pypdf. A file that is not a PDF, is
-    encrypted (beyond an empty user password) or is broken comes back unreadable with the
-    reason in Chinese; it never raises."""
+def pdf_date(value: str) -> datetime | None:
+    """A PDF date string (ISO 32000-1 §7.9.4: ``D:YYYYMMDDHHmmSSOHH'mm'``, every part after the
+    year optional) as an aware datetime; without an offset it is read as Asia/Shanghai. None
+    when it is not one."""
+    match = _PDF_DATE.match((value or "").strip())
+    if not match:
+        return None
+    year, month, day, hour, minute, second, sign, off_h, off_m = match.groups()
+    try:
+        moment = datetime(
+            int(year),
+            int(month or 1),
+            int(day or 1),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+        )
+    except ValueError:
+        return None
+    if sign in ("+", "-"):
+        offset = timedelta(hours=int(off_h or 0), minutes=int(off_m or 0))
+        return moment.replace(tzinfo=timezone(offset if sign == "+" else -offset))
+    if sign in ("Z", "z"):
+        return moment.replace(tzinfo=UTC)
+    return moment.replace(tzinfo=SHANGHAI)
 
+
+def read_pdf(data: bytes) -> ReadFile:
+    """Read a PDF's metadata and its pages' text with PDFium (pypdfium2). A file that is not a
+    PDF, is encrypted (an opening password) or is broken comes back unreadable with the reason
+    in Chinese; it never raises."""
     if not data.lstrip()[:5].startswith(b"%PDF-"):
         return ReadFile(False, "不是 PDF 文件（文件头不是 %PDF-）")
-    token = _fonts.set({})
-    try:
+    with _PDFIUM:
         return _read_pdf(data)
-    finally:
-        _fonts.reset(token)
 
 
 def _read_pdf(data: bytes) -> ReadFile:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            return ReadFile(False, "文件已加密（设有打开口令），无法读取文本")
+        return ReadFile(False, "文件已损坏，无法解析")
+    try:
+        meta = document.get_metadata_dict(skip_empty=True)
+        count = len(document)
+        if count == 0:
+            return ReadFile(False, "文件没有页面")
+        pages: list[str] = []
+        failed = 0
+        for n in range(min(count, MAX_PAGES)):
             try:
-                opened = reader.decrypt("")
-            except Exception:  # an unsupported cipher
-                opened = 0
-            if not opened:
-                return ReadFile(False, "文件已加密（设有打开口令），无法读取文本")
-        meta = reader.metadata or {}
-        created = None
-        try:
-            created = reader.metadata.creation_date if reader.metadata else None
-        except Exception:  # a malformed date is no date
-            created = None
-        if created is not None and created.tzinfo is None:
-            created = created.replace(tzinfo=SHANGHAI)
-        count = len(reader.pages)
-    except (PdfReadError, Exception) as exc:  # pypdf raises many kinds on broken files
-        return ReadFile(False, f"文件已损坏，无法解析（{type(exc).__name__}）")
-    if count == 0:
-        return ReadFile(False, "文件没有页面")
-    pages: list[str] = []
-    failed = 0
-    for n in range(min(count, MAX_PAGES)):
-        try:
-            pages.append(reader.pages[n].extract_text() or "")
-        except Exception:  # one broken page does not lose the others
-            failed += 1
-            pages.append("")
+                page = document[n]
+                textpage = page.get_textpage()
+                pages.append(textpage.get_text_range() or "")
+                textpage.close()
+                page.close()
+            except Exception:  # one broken page does not lose the others
+                failed += 1
+                pages.append("")
+    finally:
+        document.close()
     if failed == count:
         return ReadFile(False, "文件已损坏，所有页面的文本都无法读取")
     return ReadFile(
         True,
         f"{failed} 页的文本无法读取" if failed else "",
-        author=_meta(meta.get("/Author")),
-        creator=_meta(meta.get("/Creator")),
-        producer=_meta(meta.get("/Producer")),
-        created=created,
+        author=_meta(meta.get("Author")),
+        creator=_meta(meta.get("Creator")),
+        producer=_meta(meta.get("Producer")),
+        created=pdf_date(meta.get("CreationDate", "")),
         pages=pages,
     )
 

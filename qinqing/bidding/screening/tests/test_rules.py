@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -170,3 +171,21 @@ def test_copied_text_is_found_across_page_and_layout_differences():
     (pair,) = text.compare([a, b, c])
     assert {pair.a, pair.b} == {"a", "b"} and pair.jaccard > Decimal("0.9")
     assert pair.passages[0].chars == 400 and pair.passages[0].a_pages == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("D:20240826210107+08'00'", "2024-08-26T21:01:07+08:00"),
+        ("D:20240826210107+08'00", "2024-08-26T21:01:07+08:00"),
+        ("D:20240826130107Z", "2024-08-26T13:01:07+00:00"),
+        ("D:20240826210107-05'30'", "2024-08-26T21:01:07-05:30"),
+        ("D:2024", "2024-01-01T00:00:00+08:00"),  # no offset: Asia/Shanghai
+        ("D:20241332000000", None),  # month 13
+        ("2024-08-26", None),
+        ("", None),
+    ],
+)
+def test_pdf_dates(raw, expected):
+    moment = text.pdf_date(raw)
+    assert (moment.isoformat() if moment else None) == expected

@@ -88,6 +88,7 @@ def test_every_sign_is_found_on_crafted_bids(collusive):
     assert set(w["opening"].bids.values_list("status", flat=True)) == {"decrypted"}
 
     actions = list(AuditEntry.objects.order_by("seq").values_list("action", flat=True))
+    actions = [a for a in actions if a.startswith(("opening.", "screening."))]  # not the seal's
     assert actions[-3:] == ["opening.close", "screening.request", "screening.run"]
     run = AuditEntry.objects.get(action="screening.run")
     assert run.detail["signals"]["similar_text"] == 2

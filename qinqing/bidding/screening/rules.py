@@ -225,14 +225,23 @@ def same_tool_close_in_time(
 # --- (二) the same agent: uploaded from the same address or device ----------------------------
 
 
+def browser_of(user_agent: str) -> str:
+    """The browser identification a device comparison may use: a browser's user agent (every
+    browser's starts with ``Mozilla/``); "" for a tool's (``qinqing bid_seal``, an HTTP
+    library), which thousands of unrelated bidders share and so identifies no device."""
+    agent = (user_agent or "").strip()
+    return agent if agent.startswith("Mozilla/") else ""
+
+
 def same_upload_origin(bids: list[BidFacts]) -> list[Signal]:
     """Bids of different bidders uploaded from the same network address, or from the same
     device (the same browser identification) (实施条例 Art.40 (二): the same unit or person
-    handled their bidding). Unknown addresses and devices are not compared."""
+    handled their bidding). Unknown addresses and devices are not compared, nor tools' user
+    agents (`browser_of`)."""
     signals = []
     for ip, group in sorted(_groups(bids, lambda b: b.client_ip.strip()).items()):
         signals.append(Signal(Kind.SAME_IP, _sorted_bidders(group), {"client_ip": ip}))
-    for _ua, group in sorted(_groups(bids, lambda b: b.user_agent.strip()).items()):
+    for _ua, group in sorted(_groups(bids, lambda b: browser_of(b.user_agent)).items()):
         signals.append(
             Signal(Kind.SAME_DEVICE, _sorted_bidders(group), {"user_agent": group[0].user_agent})
         )
@@ -302,9 +311,13 @@ def jaccard(shared: int, union: int) -> Decimal:
 
 def text_alike(*, jaccard_value: Decimal, longest_passage: int) -> bool:
     """Two bidders' texts are abnormally alike (实施条例 Art.40 (四)) when the exact Jaccard of
-    their shingle sets (template text left out) reaches `SIMILAR_JACCARD`, or when they share a
-    passage of at least `LONG_PASSAGE_CHARS` characters."""
-    return jaccard_value >= SIMILAR_JACCARD or longest_passage >= LONG_PASSAGE_CHARS
+    their shingle sets (template text left out) reaches `SIMILAR_JACCARD` and they share at
+    least one passage of `MIN_PASSAGE_CHARS` (short stock phrases scattered over two short bids
+    are no copy: the evidence must show a passage), or when they share a passage of at least
+    `LONG_PASSAGE_CHARS` characters."""
+    if longest_passage >= LONG_PASSAGE_CHARS:
+        return True
+    return jaccard_value >= SIMILAR_JACCARD and longest_passage >= MIN_PASSAGE_CHARS
 
 
 # --- (四) prices in a regular pattern --------------------------------------------------------

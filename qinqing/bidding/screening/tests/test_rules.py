@@ -117,6 +117,15 @@ def test_empty_metadata_is_never_evidence():
     assert rules.same_tool_close_in_time(bids) == []
 
 
+def test_a_tools_user_agent_identifies_no_device():
+    tool = [_bid(x, _file(x), user_agent="qinqing bid_seal") for x in "ab"]
+    assert rules.same_upload_origin(tool) == []
+    browser = [_bid(x, _file(x), user_agent="Mozilla/5.0 (X11) Same") for x in "ab"]
+    (signal,) = rules.same_upload_origin(browser)
+    assert signal.kind == rules.Kind.SAME_DEVICE
+    assert rules.browser_of(" python-requests/2.32 ") == ""
+
+
 def test_one_bidder_alone_is_never_a_signal():
     bids = [_bid("a", _file("a", author="张三"), project_manager="李四", client_ip="1.2.3.4")]
     assert rules.screen_metadata(bids) == []
@@ -130,9 +139,11 @@ def test_template_shingles():
 
 
 def test_similarity_decision_at_its_thresholds():
-    limit = rules.SIMILAR_JACCARD
-    assert rules.text_alike(jaccard_value=limit, longest_passage=0)
-    assert not rules.text_alike(jaccard_value=limit - Decimal("0.0001"), longest_passage=0)
+    limit, passage = rules.SIMILAR_JACCARD, rules.MIN_PASSAGE_CHARS
+    assert rules.text_alike(jaccard_value=limit, longest_passage=passage)
+    assert not rules.text_alike(jaccard_value=limit - Decimal("0.0001"), longest_passage=passage)
+    # alike by Jaccard but no passage to show: stock phrases, not a copy
+    assert not rules.text_alike(jaccard_value=Decimal(1), longest_passage=passage - 1)
     assert rules.text_alike(jaccard_value=Decimal(0), longest_passage=rules.LONG_PASSAGE_CHARS)
     assert not rules.text_alike(
         jaccard_value=Decimal(0), longest_passage=rules.LONG_PASSAGE_CHARS - 1

@@ -56,6 +56,7 @@ from qinqing.bankruptcy.models import (
 )
 from qinqing.core import calendar, otp
 from qinqing.core import figures as figures_registry
+from qinqing.core.actions import run_posted
 from qinqing.core.charts import Chart, period_links
 from qinqing.core.errors import DomainError
 from qinqing.core.http import redirect_back
@@ -81,19 +82,8 @@ def _case(request, pk: int, action: str = "bankruptcy.view_case") -> Case:
 
 
 def _attempt(request, fn, ok: str, **kwargs) -> bool:
-    """Run a service for a posted form, once per the form's one-time token (a repeated
-    submission changes nothing and says so), and report the outcome as a message."""
-    try:
-        with form_once(request):
-            fn(actor=request.user, **kwargs)
-    except AlreadyApplied as exc:
-        messages.info(request, exc.message)
-        return False
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return False
-    messages.success(request, ok)
-    return True
+    """Run the service `fn` as the user for a posted form (core.actions.run_posted)."""
+    return run_posted(request, lambda: fn(actor=request.user, **kwargs), ok=ok)
 
 
 def _date(value: str | None) -> date | None:

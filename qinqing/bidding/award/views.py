@@ -14,21 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qinqing.bidding.award import forms, rules, selectors, services, signing
-from qinqing.core.errors import DomainError
-from qinqing.core.idempotency import AlreadyApplied, form_once
+from qinqing.core.actions import run_posted
 from qinqing.core.permissions import can
-
-
-def _attempt(request, action) -> bool:
-    try:
-        with form_once(request):
-            action()
-    except AlreadyApplied:
-        pass
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return False
-    return True
 
 
 def _form_errors(request, form) -> None:
@@ -143,7 +130,7 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("中标候选人已在公示页面公示。"))
 
-    _attempt(request, go)
+    run_posted(request, go)
     return redirect("bidding:award_detail", pk=pk)
 
 
@@ -167,7 +154,7 @@ def object_(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("异议已提交。招标人应在 3 日内答复，答复前暂停招标投标活动。"))
 
-    _attempt(request, go)
+    run_posted(request, go)
     return redirect("bidding:award_detail", pk=pk)
 
 
@@ -182,7 +169,7 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("已书面答复异议。"))
 
-    _attempt(request, go)
+    run_posted(request, go)
     return redirect("bidding:award_detail", pk=objection.publication.section_id)
 
 
@@ -214,7 +201,7 @@ def complain(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("投诉已提交行政监督部门，3 个工作日内决定是否受理。"))
 
-    _attempt(request, go)
+    run_posted(request, go)
     return redirect("bidding:award_detail", pk=pk)
 
 
@@ -258,7 +245,7 @@ def complaint_handle(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             )
             messages.success(request, _("已作出处理决定。"))
 
-    _attempt(request, go)
+    run_posted(request, go)
     return redirect("bidding:award_detail", pk=complaint.section_id)
 
 
@@ -271,7 +258,7 @@ def issue(request: HttpRequest, pk: int) -> HttpResponse:
         services.award_issue(actor=request.user, section=section)
         messages.success(request, _("中标通知书和中标结果通知书已发出，均加盖交易中心电子印章。"))
 
-    _attempt(request, go)
+    run_posted(request, go)
     return redirect("bidding:award_detail", pk=pk)
 
 

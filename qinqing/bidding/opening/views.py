@@ -18,9 +18,8 @@ from qinqing.bidding.opening import record as opening_record
 from qinqing.bidding.opening import selectors, services, signing
 from qinqing.bidding.opening.forms import AnswerForm, DecryptForm, ObjectionForm, StartForm
 from qinqing.bidding.opening.models import Opening
+from qinqing.core.actions import run_posted
 from qinqing.core.documents import document_response
-from qinqing.core.errors import DomainError
-from qinqing.core.idempotency import AlreadyApplied, form_once
 from qinqing.core.permissions import can
 
 
@@ -111,16 +110,6 @@ def hall_live(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "bidding/opening/_live.html", context)
 
 
-def _attempt(request, action) -> None:
-    try:
-        with form_once(request):
-            action()
-    except AlreadyApplied:
-        pass
-    except DomainError as exc:
-        messages.error(request, exc.message)
-
-
 def _hosted(request, pk: int):
     section, _role = selectors.hall(user=request.user, pk=pk)
     if not can(request.user, "bidding.host_opening"):
@@ -154,7 +143,7 @@ def start(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已开标，请各投标人在解密时限内解密投标文件。"))
 
-    _attempt(request, go)
+    run_posted(request, go)
     return redirect("bidding:opening_hall", pk=pk)
 
 
@@ -175,7 +164,7 @@ def object_(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("异议已提交，请等候当场答复。"))
 
-    _attempt(request, go)
+    run_posted(request, go)
     return redirect("bidding:opening_hall", pk=pk)
 
 
@@ -190,7 +179,7 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("已当场答复。"))
 
-    _attempt(request, go)
+    run_posted(request, go)
     return redirect("bidding:opening_hall", pk=objection.opening.section_id)
 
 
@@ -206,7 +195,7 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
         services.opening_close(actor=request.user, opening=opening)
         messages.success(request, _("开标结束，开标记录已形成并公开。"))
 
-    _attempt(request, go)
+    run_posted(request, go)
     return redirect("bidding:opening_hall", pk=pk)
 
 

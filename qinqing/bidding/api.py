@@ -9,6 +9,7 @@ from qinqing.bidding.award import api as award_api
 from qinqing.bidding.bids import api as bids_api
 from qinqing.bidding.draw import api as draw_api
 from qinqing.bidding.evaluation import api as evaluation_api
+from qinqing.bidding.evaluation import time_api
 from qinqing.bidding.opendata import api as opendata_api
 from qinqing.bidding.opening import api as opening_api
 from qinqing.bidding.projects import api as projects_api
@@ -25,6 +26,7 @@ router.add_router("", projects_api.router)
 router.add_router("", draw_api.router)
 router.add_router("", opendata_api.router)
 router.add_router("", evaluation_api.router)
+router.add_router("", time_api.router)
 router.add_router("", report_api.router)
 router.add_router("", bids_api.router)
 router.add_router("", opening_api.router)
@@ -35,3 +37,5 @@ router.add_router("", screening_api.router)
 workstation_router = evaluation_api.workstation_router
 # …and the bid documents the committee reads there (viewer/api.py).
 workstation_router.add_router("", viewer_api.router)
+# …and the evaluation time (Art.48 para.1): a member declares it too short.
+workstation_router.add_router("", time_api.workstation_router)

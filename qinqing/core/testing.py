@@ -14,8 +14,10 @@ def check_matrix(
     *,
     method: str = "get",
     data: Mapping | None = None,
+    content_type: str | None = None,
 ) -> None:
-    """Request every URL as every user and compare the status with the expected one.
+    """Request every URL as every user and compare the status with the expected one (with
+    `content_type`, e.g. "application/json", the data is sent as that body).
 
     `matrix` maps URL → {username or ANONYMOUS: expected status}. All mismatches are reported
     together, so one run shows the whole broken row or column.
@@ -26,7 +28,8 @@ def check_matrix(
             client.logout()
             if who != ANONYMOUS:
                 client.force_login(users[who])
-            response = getattr(client, method)(url, data or {})
+            extra = {"content_type": content_type} if content_type else {}
+            response = getattr(client, method)(url, data or {}, **extra)
             if response.status_code != status:
                 failures.append(
                     f"{method.upper()} {url} as {who}: {response.status_code} != {status}"

@@ -29,11 +29,11 @@ class PublishIn(BaseModel):
     note: str = Field("", max_length=rules.MAX_TEXT)
 
 
-class TextIn(BaseModel):
+class ObjectionTextIn(BaseModel):
     text: str
 
 
-class AnswerIn(BaseModel):
+class ObjectionAnswerIn(BaseModel):
     answer: str
 
 
@@ -79,7 +79,7 @@ class PublicationOut(Schema):
     candidates: list[CandidateOut]
 
 
-class ObjectionOut(Schema):
+class AwardObjectionOut(Schema):
     id: int
     bidder: str
     text: str
@@ -136,7 +136,7 @@ class AwardOut(Schema):
     role: str
     publication: PublicationOut | None
     candidates: list[CandidateOut]
-    objections: list[ObjectionOut]
+    objections: list[AwardObjectionOut]
     complaints: list[ComplaintOut]
     notices: list[NoticeOut]
     problems: list[str]
@@ -323,11 +323,11 @@ def award_publish(request, payload: PublishIn, section_id: int = Path(..., ge=1,
 
 @router.post(
     "/sections/{section_id}/award/objections",
-    response={201: ObjectionOut},
+    response={201: AwardObjectionOut},
     summary="投标人在公示期间对评标结果提出异议（实施条例第五十四条）",
     operation_id="qinqing_bidding_api_award_object",
 )
-def award_object(request, payload: TextIn, section_id: int = Path(..., ge=1, le=MAX_ID)):
+def award_object(request, payload: ObjectionTextIn, section_id: int = Path(..., ge=1, le=MAX_ID)):
     _section, publication, bidder = _as_bidder(request, section_id)
     o = services.objection_raise(
         actor=request.user, publication=publication, bidder=bidder, text=payload.text
@@ -337,11 +337,13 @@ def award_object(request, payload: TextIn, section_id: int = Path(..., ge=1, le=
 
 @router.post(
     "/award/objections/{objection_id}/answer",
-    response=ObjectionOut,
+    response=AwardObjectionOut,
     summary="招标人书面答复评标结果异议（收到之日起 3 日内）",
     operation_id="qinqing_bidding_api_award_answer",
 )
-def award_answer(request, payload: AnswerIn, objection_id: int = Path(..., ge=1, le=MAX_ID)):
+def award_answer(
+    request, payload: ObjectionAnswerIn, objection_id: int = Path(..., ge=1, le=MAX_ID)
+):
     objection = selectors.objection_for_answer(user=request.user, pk=objection_id)
     return _objection(
         services.objection_answer(actor=request.user, objection=objection, answer=payload.answer)

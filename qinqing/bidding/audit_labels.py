@@ -69,6 +69,7 @@ LABELS = {
     "opening.start": _("开标"),
     "screening.request": _("请求清标"),
     "screening.run": _("完成清标并形成清标报告"),
+    "viewer.open": _("在工位打开投标文件"),
     "outcome.confirm": _("确认参加评标"),
     "outcome.decline": _("谢绝参加评标"),
     "outcome.no_answer": _("记录专家未答复"),

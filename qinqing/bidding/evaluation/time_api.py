@@ -70,8 +70,8 @@ class TimeExtensionIn(Schema):
     reason: str = ""
 
 
-def _status(session: EvaluationSession) -> dict:
-    state = time_extension.status(session)
+def _status(session: EvaluationSession, state: dict | None = None) -> dict:
+    state = state or time_extension.status(session)
     return {
         "session": session.pk,
         "ends_at": session.ends_at,
@@ -111,10 +111,9 @@ def _member(request) -> Seat:
 
 
 def _workstation_status(seat: Seat) -> dict:
-    session = EvaluationSession.objects.get(pk=seat.outcome.session_id)
-    out = _status(session)
-    out["mine"] = any(r.seat_id == seat.pk for r in time_extension.pending(session))
-    return out
+    session = EvaluationSession.objects.get(pk=seat.outcome.session_id)  # the end read afresh
+    state = time_extension.status(session)
+    return {**_status(session, state), "mine": any(r.seat_id == seat.pk for r in state["requests"])}
 
 
 @workstation_router.get(

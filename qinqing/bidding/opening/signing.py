@@ -11,6 +11,7 @@ from django.core.cache import cache
 
 from qinqing.bidding.opening.models import Opening
 from qinqing.bidding.opening.record import SEAL_ANCHOR, print_html
+from qinqing.core.documents import document_key
 from qinqing.core.models import GeneratedDocument, SigningCertificate
 from qinqing.core.signing import pdf as signing_pdf
 
@@ -54,15 +55,10 @@ def sealed_record(opening: int) -> bytes:
 def record_signatures(opening: Opening) -> list[signing_pdf.SignatureInfo] | None:
     """Who sealed the record's PDF and when, read from the stored file and checked by pyHanko;
     None while the PDF is not ready yet."""
-    document = (
-        GeneratedDocument.objects.filter(
-            renderer=RENDERER,
-            params={"opening": opening.pk},
-            status=GeneratedDocument.Status.READY,
-        )
-        .order_by("-pk")
-        .first()
-    )
+    key = document_key(RENDERER, {"opening": opening.pk}, opening.record_sha256)
+    document = GeneratedDocument.objects.filter(
+        key=key, status=GeneratedDocument.Status.READY
+    ).first()
     if document is None or not document.file:
         return None
     try:
@@ -70,9 +66,9 @@ def record_signatures(opening: Opening) -> list[signing_pdf.SignatureInfo] | Non
             pdf = handle.read()
     except FileNotFoundError:
         return None
-    key = f"bidding:opening-record-signatures:{hashlib.sha256(pdf).hexdigest()}"
-    found = cache.get(key)
+    cache_key = f"bidding:opening-record-signatures:{hashlib.sha256(pdf).hexdigest()}"
+    found = cache.get(cache_key)
     if found is None:
         found = signing_pdf.pdf_signatures(pdf, validate=True)
-        cache.set(key, found, _CACHE_SECONDS)
+        cache.set(cache_key, found, _CACHE_SECONDS)
     return found

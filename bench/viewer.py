@@ -63,7 +63,7 @@ TIMINGS = """() => {
       out.push(name.replace(/\\.[0-9a-f]{12}\\./, '.') + ' ' + Math.round(e.responseEnd));
     }
   }
-  for (const m of ['qq-pdfjs-ready', 'qq-document-parsed', 'qq-page-loaded']) {
+  for (const m of ['qq-pdfjs-ready', 'qq-document-parsed', 'qq-page-loaded', 'qq-page-drawn']) {
     const e = performance.getEntriesByName(m)[0];
     if (e) out.push(m.slice(3) + ' ' + Math.round(e.startTime));
   }

@@ -151,6 +151,7 @@ async function main() {
     } catch (e) {
       return; // cancelled by a newer page
     }
+    if (!canvas.dataset.rendered) performance.mark("qq-page-drawn");
     stamp(ctx, canvas.width, canvas.height, ratio);
     if (!canvas.dataset.rendered) performance.mark("qq-first-page"); // bench/viewer.py
     canvas.dataset.rendered = String(n);

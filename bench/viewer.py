@@ -14,9 +14,13 @@ reads `performance.mark("qq-first-page")` — set by viewer.js once page 1 is on
 with its watermark — i.e. milliseconds from navigation start: the HTML, viewer.js, PDF.js and
 its worker, the PDF's bytes through the seat-checked view, parsing, rendering.
 
+With `--next-file` each run first opens another bid's (small) file in the same context, as an
+expert moving from one bid to the next does: PDF.js then comes from the browser's cache, the
+300-page document does not (its view answers no-store).
+
 Prints the machine, the PDF's size, each run and the last line
 
-    viewer pages=... bytes=... first_page_ms_min=... first_page_ms_median=... first_page_ms_max=...
+    viewer pages=... bytes=... next_file=0|1 first_page_ms_min=... first_page_ms_median=... first_page_ms_max=...
 """
 
 # ruff: noqa: E402  (Django is set up before the project is imported)
@@ -117,13 +121,19 @@ def _world(pages: int):
     )
     evaluation_services.session_start(actor=w["centre_wh"], session=session)
     big = OpenedFile.objects.get(opening_bid__bidder__uscc=firm.uscc, bid_file__name="技术标.pdf")
-    return seats[0], big
+    small = OpenedFile.objects.exclude(pk=big.pk).order_by("pk").first()
+    return seats[0], big, small
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=300)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--next-file",
+        action="store_true",
+        help="open another bid's file first in the same browser context (PDF.js cached)",
+    )
     args = parser.parse_args()
     print(machine())
     from django.conf import settings
@@ -134,7 +144,7 @@ def main() -> None:
     from qinqing.bidding.seating.workstation import SEAT_KEY
 
     call_command("migrate", verbosity=0)
-    seat, big = _world(args.pages)
+    seat, big, small = _world(args.pages)
     print(f"  the file: {args.pages} pages, {big.size:,} bytes")
     thread = LiveServerThread("127.0.0.1", static_handler=StaticFilesHandler, port=0)
     thread.daemon = True
@@ -155,6 +165,11 @@ def main() -> None:
                 [{"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": base}]
             )
             page = context.new_page()
+            if args.next_file:
+                # the expert has read another bid's file first: PDF.js is in the browser's
+                # cache, the 300-page document is not
+                page.goto(f"{base}/bidding/workstation/documents/?file={small.pk}")
+                page.wait_for_selector("#viewer-canvas[data-rendered='1']", timeout=60000)
             page.goto(url)
             page.wait_for_selector("#viewer-canvas[data-rendered='1']", timeout=60000)
             ms = page.evaluate("performance.getEntriesByName('qq-first-page')[0].startTime")
@@ -170,7 +185,7 @@ def main() -> None:
         browser.close()
     thread.terminate()
     print(
-        f"viewer pages={args.pages} bytes={big.size} "
+        f"viewer pages={args.pages} bytes={big.size} next_file={int(args.next_file)} "
         f"first_page_ms_min={min(figures):.0f} "
         f"first_page_ms_median={statistics.median(figures):.0f} "
         f"first_page_ms_max={max(figures):.0f}"

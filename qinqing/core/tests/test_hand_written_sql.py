@@ -94,7 +94,6 @@ INVENTORY: dict[str, tuple[int, int]] = {
     # core/views.py
     "healthz": (1, 0),
     # needs/db.py, needs/selectors.py, needs/services.py — the public intake
-    "cursor": (0, 1),
     "active_qr": (1, 0),
     "_rate_limit": (1, 0),
     "need_submit": (0, 2),

@@ -480,5 +480,5 @@ def upload_finish(
             )
         upload_id = upload.pk
         upload.delete()
-        transaction.on_commit(lambda: shutil.rmtree(upload_dir(upload_id), ignore_errors=True))
+    shutil.rmtree(upload_dir(upload_id), ignore_errors=True)  # the bid has its own copies
     return receipt

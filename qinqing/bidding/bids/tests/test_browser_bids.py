@@ -1,5 +1,5 @@
-"""A bidder seals and uploads its bid in Chromium (WebCrypto, bid_seal.js) on a phone-sized
-screen (axe-core finds nothing serious on the pages); the Python unseal the opening will use recovers every file and the schedule with the
+"""A bidder seals and uploads its bid in Chromium (WebCrypto, bid_seal.js: QQ-SEAL-2, chunk by
+chunk through the chunked upload) on a phone-sized screen (axe-core finds nothing serious on the pages); the Python unseal the opening will use recovers every file and the schedule with the
 passphrase, byte for byte. A file that is not a PDF is stopped in the browser, before sealing."""
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ PASSPHRASE = "浏览器开标口令 2026"
 
 def test_bidder_seals_in_chromium_and_python_unseals(browser_page, live_url, bids_world, tmp_path):
     from qinqing.bidding.bids import seal
-    from qinqing.bidding.bids.models import Bid, BidReceipt
+    from qinqing.bidding.bids.models import Bid, BidReceipt, BidUpload
 
     w = bids_world
     business = tmp_path / "商务标.pdf"
-    business.write_bytes(pdf_bytes("browser business", 200_000))
+    business.write_bytes(pdf_bytes("browser business", 2_500_000))  # three 1 MiB chunks
     technical = tmp_path / "技术标.pdf"
     technical.write_bytes(pdf_bytes("browser technical", 50_000))
     fake = tmp_path / "资格.pdf"
@@ -69,6 +69,8 @@ def test_bidder_seals_in_chromium_and_python_unseals(browser_page, live_url, bid
     bid = Bid.objects.get()
     assert bid.source == Bid.Source.BROWSER and bid.organisation == w["firm"]
     assert bid.client_ip == "127.0.0.1" and "Chrome" in bid.user_agent
+    assert bid.manifest["version"] == "QQ-SEAL-2" and bid.manifest["files"][0]["size"] > 2**21
+    assert not BidUpload.objects.exists()  # the upload's temporary files went with it
     manifest = seal.manifest_check(bid.manifest, max_file_bytes=100 * 1024 * 1024)
     key = seal.unwrap_key(manifest, PASSPHRASE)
     originals = {"商务标.pdf": business.read_bytes(), "技术标.pdf": technical.read_bytes()}

@@ -350,7 +350,7 @@ def test_seal2_a_truncated_last_chunk_is_found(sealed2):
 
 
 def test_seal2_a_chunk_from_another_file_is_found(sealed2):
-    a, b, c = _pieces(sealed2.ciphertexts[0])
+    a, b, _ = _pieces(sealed2.ciphertexts[0])
     other = sealed2.ciphertexts[1]  # the other file's only (last) chunk
     data = copy.deepcopy(sealed2.manifest)
     data["files"][0].update(

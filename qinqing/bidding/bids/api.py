@@ -154,12 +154,12 @@ def bid_upload(
     return Status(201, _receipt(receipt))
 
 
-class UploadIn(Schema):
+class BidUploadIn(Schema):
     section: int
     sizes: list[int]
 
 
-class UploadOut(Schema):
+class BidUploadOut(Schema):
     id: UUID
     section_id: int
     sizes: list[int]
@@ -168,7 +168,7 @@ class UploadOut(Schema):
     expires_at: datetime
 
 
-class FinishIn(Schema):
+class BidUploadFinishIn(Schema):
     manifest: dict
 
 
@@ -185,12 +185,12 @@ def _upload(u) -> dict:
 
 @router.post(
     "/bids/uploads",
-    response={201: UploadOut},
+    response={201: BidUploadOut},
     summary="开始分块上传密封投标文件（sizes 为各文件密文的字节数，顺序同清单）",
     operation_id="qinqing_bidding_api_bid_upload_start",
 )
 @responds(404)
-def bid_upload_start(request, payload: UploadIn):
+def bid_upload_start(request, payload: BidUploadIn):
     require(request.user, "bidding.submit_bid")
     found, registered = selectors.section_for_bid(user=request.user, pk=payload.section)
     if not registered:
@@ -205,9 +205,17 @@ def bid_upload_start(request, payload: UploadIn):
 
 @router.put(
     "/bids/uploads/{upload_id}/files/{index}/chunks/{chunk}",
-    response=UploadOut,
+    response=BidUploadOut,
     summary="上传一个文件的一块密文（请求体为原始字节，按 0、1、2… 顺序）",
     operation_id="qinqing_bidding_api_bid_upload_chunk",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
 )
 @responds(404, 413)
 def bid_upload_chunk(request, upload_id: UUID, index: int, chunk: int):
@@ -230,7 +238,7 @@ def bid_upload_chunk(request, upload_id: UUID, index: int, chunk: int):
     operation_id="qinqing_bidding_api_bid_upload_finish",
 )
 @responds(404)
-def bid_upload_finish(request, upload_id: UUID, payload: FinishIn):
+def bid_upload_finish(request, upload_id: UUID, payload: BidUploadFinishIn):
     require(request.user, "bidding.submit_bid")
     source = Bid.Source.API if "Authorization" in request.headers else Bid.Source.BROWSER
     receipt = services.upload_finish(

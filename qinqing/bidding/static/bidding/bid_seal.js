@@ -93,6 +93,91 @@
     }
   }
 
+  // The optional response table (响应表, docs/sealed-bids.md §4): rows of criterion code, one
+  // of the chosen files, page. seal.schedule_check checks it again when the opening decrypts.
+  var responseRows = document.getElementById("bid-responses");
+  var responseWrap = document.getElementById("bid-responses-wrap");
+  var MAX_RESPONSES = 500;
+
+  function chosenNames() {
+    var names = [];
+    ROLES.forEach(function (pair) {
+      Array.from(field(pair[0]).files || []).forEach(function (f) { names.push(f.name); });
+    });
+    return names;
+  }
+
+  function fillFiles(select) {
+    var keep = select.value;
+    select.textContent = "";
+    chosenNames().forEach(function (name) {
+      var option = document.createElement("option");
+      option.value = option.textContent = name;
+      select.appendChild(option);
+    });
+    if (keep) select.value = keep;
+  }
+
+  function relabel() {
+    Array.from(responseRows.rows).forEach(function (row, i) {
+      var n = { n: i + 1 };
+      row.querySelector("[data-k=criterion]").setAttribute("aria-label", msg("response-criterion", n));
+      row.querySelector("[data-k=file]").setAttribute("aria-label", msg("response-file", n));
+      row.querySelector("[data-k=page]").setAttribute("aria-label", msg("response-page", n));
+      row.querySelector("button").setAttribute("aria-label", msg("response-remove", n));
+    });
+    responseWrap.hidden = responseRows.rows.length === 0;
+  }
+
+  function addResponse() {
+    if (responseRows.rows.length >= MAX_RESPONSES) {
+      showErrors([msg("response-too-many")]);
+      return;
+    }
+    var row = responseRows.insertRow();
+    var criterion = document.createElement("input");
+    criterion.type = "text"; criterion.maxLength = 20; criterion.setAttribute("data-k", "criterion");
+    var select = document.createElement("select");
+    select.setAttribute("data-k", "file");
+    fillFiles(select);
+    var page = document.createElement("input");
+    page.type = "number"; page.min = "1"; page.max = "100000"; page.step = "1";
+    page.setAttribute("inputmode", "numeric"); page.setAttribute("data-k", "page");
+    var remove = document.createElement("button");
+    remove.type = "button"; remove.className = "btn secondary";
+    remove.textContent = msg("response-remove-text");
+    remove.addEventListener("click", function () { row.remove(); relabel(); });
+    [criterion, select, page, remove].forEach(function (el) { row.insertCell().appendChild(el); });
+    relabel();
+    criterion.focus();
+  }
+
+  function readResponses(errors, names) {
+    var out = [];
+    Array.from(responseRows.rows).forEach(function (row, i) {
+      var criterion = row.querySelector("[data-k=criterion]").value.trim();
+      var file = row.querySelector("[data-k=file]").value;
+      var page = row.querySelector("[data-k=page]").value.trim();
+      if (!criterion && !page) return; // an untouched row is ignored
+      if (!criterion || criterion.length > 20 || names.indexOf(file) < 0 ||
+          !/^[1-9][0-9]{0,5}$/.test(page) || +page > 100000) {
+        errors.push(msg("response", { n: i + 1 }));
+        return;
+      }
+      out.push({ criterion: criterion, file: file, page: parseInt(page, 10) }); // keys sorted
+    });
+    return out;
+  }
+
+  if (responseRows) {
+    document.getElementById("bid-responses-add").addEventListener("click", addResponse);
+    ROLES.forEach(function (pair) {
+      field(pair[0]).addEventListener("change", function () {
+        responseRows.querySelectorAll("select").forEach(fillFiles);
+      });
+    });
+  }
+
   async function isPdf(file) {
     var head = new Uint8Array(await file.slice(0, PDF.length).arrayBuffer());
     return head.length === PDF.length && PDF.every(function (b, i) { return head[i] === b; });
@@ -140,6 +225,8 @@
       declared_items: items, duration_days: parseInt(days, 10), price: price,
       project_manager: manager, quality: quality,
     };
+    var responses = responseRows ? readResponses(errors, chosenNames()) : [];
+    if (responses.length) schedule.responses = responses; // optional: absent when empty
     return { errors: errors, files: files, schedule: schedule, passphrase: pass };
   }
 

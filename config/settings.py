@@ -269,7 +269,7 @@ QINQING_BODY_LIMITS = [
     ("/bidding/experts/import/", 11 * _MB),  # an import file of 10 MB
     ("/briefing/import/", 4 * _MB),  # a brief's text file
     # sealed bids: one piece of a chunked upload (QQ-SEAL-2 §6; bids.services.UPLOAD_PIECE_MAX)
-    ("/api/v1/bidding/bids/uploads/*/files/*/chunks/*", 8 * _MB + 64 * 1024),
+    ("/api/v1/bidding/bids/uploads/*/files/*/chunks/*", 16 * _MB + 64 * 1024),
     # sealed bids (QQ-SEAL-2, QQ-SEAL-1): the ciphertexts of one bid and its manifest
     ("/api/v1/bidding/bids", int(os.environ.get("QINQING_BID_MAX_TOTAL_MB", "300")) * _MB + _MB),
 ]

@@ -316,7 +316,7 @@ def bid_withdraw(*, actor, bid: Bid) -> BidReceipt:
 # --- the chunked upload (QQ-SEAL-2 §6) -------------------------------------------------------
 
 UPLOAD_TTL = timedelta(hours=2)  # since the last piece received
-UPLOAD_PIECE_MAX = 8 * 1024 * 1024  # one request's bytes (the browser sends 1 MiB + 16)
+UPLOAD_PIECE_MAX = 16 * 1024 * 1024  # one request's bytes (the browser sends 8 chunks)
 
 
 def max_ciphertext_bytes() -> int:

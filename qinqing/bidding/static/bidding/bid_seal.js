@@ -15,6 +15,7 @@
   var FORMAT = "QQ-SEAL-2";
   var CHUNK = 1048576; // plaintext bytes per chunk (the last may be shorter)
   var TAG = 16;
+  var PER_PIECE = 8; // chunks sent in one request of the chunked upload (8 MiB + tags)
   var ROLES = [["commercial", "商务标"], ["technical", "技术标"], ["qualification", "资格审查资料"]];
   var PDF = [0x25, 0x50, 0x44, 0x46, 0x2d]; // %PDF-
   var PRICE = /^(0|[1-9][0-9]{0,15})(\.[0-9]{1,2})?$/;
@@ -245,13 +246,14 @@
     return answer;
   }
 
-  // One file: read, encrypted and uploaded chunk by chunk; the next chunk is encrypted while
-  // the previous one uploads (so at most two chunks' ciphertext and one plaintext are held).
+  // One file: read and encrypted chunk by chunk, uploaded PER_PIECE chunks per request; the
+  // next piece is encrypted while the previous one uploads (so at most two pieces' ciphertext
+  // and one chunk's plaintext are held, whatever the file's size).
   async function sealFile(ctx, item, i, total) {
     var file = item.file, n = chunkCount(file.size);
     var prefix = random(8);
     var plainHash = sha256.create(), sealedHash = sha256.create();
-    var pending = null;
+    var pending = null, parts = [], piece = 0;
     for (var j = 0; j < n; j++) {
       say(msg("sealing", { n: i + 1, total: total, name: file.name,
                            pct: Math.floor((100 * j) / n) + "%" }));
@@ -264,9 +266,15 @@
           tagLength: 128 }, ctx.key, plain));
       plain = null;
       sealedHash.update(sealed);
-      if (pending) await pending;
-      pending = send(ctx.base + "/files/" + i + "/chunks/" + j, "PUT", sealed, false);
+      parts.push(sealed);
       sealed = null;
+      if (parts.length === PER_PIECE || j === n - 1) {
+        var body = new Blob(parts, { type: "application/octet-stream" });
+        parts = [];
+        if (pending) await pending;
+        pending = send(ctx.base + "/files/" + i + "/chunks/" + piece, "PUT", body, false);
+        piece += 1;
+      }
     }
     await pending;
     return {

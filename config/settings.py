@@ -268,12 +268,13 @@ QINQING_BODY_LIMITS = [
     ("/bankruptcy/public/*/file/", 11 * _MB),
     ("/bidding/experts/import/", 11 * _MB),  # an import file of 10 MB
     ("/briefing/import/", 4 * _MB),  # a brief's text file
-    # sealed bids (QQ-SEAL-1): the ciphertexts of one bid and its manifest
+    # sealed bids: one piece of a chunked upload (QQ-SEAL-2 §6; bids.services.UPLOAD_PIECE_MAX)
+    ("/api/v1/bidding/bids/uploads/*/files/*/chunks/*", 16 * _MB + 64 * 1024),
+    # sealed bids (QQ-SEAL-2, QQ-SEAL-1): the ciphertexts of one bid and its manifest
     ("/api/v1/bidding/bids", int(os.environ.get("QINQING_BID_MAX_TOTAL_MB", "300")) * _MB + _MB),
 ]
 # Sealed bids: the largest file of a bid (its plaintext) and the whole bid's ciphertexts. The
-# browser seals each file in memory (WebCrypto's AES-GCM is one call): about twice the largest
-# file's size at once (docs/sealed-bids.md).
+# browser seals and uploads each file in 1 MiB chunks (QQ-SEAL-2, docs/sealed-bids.md).
 QINQING_BID_MAX_FILE_BYTES = int(os.environ.get("QINQING_BID_MAX_FILE_MB", "100")) * _MB
 QINQING_BID_MAX_TOTAL_BYTES = int(os.environ.get("QINQING_BID_MAX_TOTAL_MB", "300")) * _MB
 

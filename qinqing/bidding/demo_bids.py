@@ -1,7 +1,7 @@
 """Demo sealed bids and remote openings, run through the real services.
 
 Each demo bidder's documents (商务标 / 技术标 / 资格审查资料) are generated PDFs of a few pages
-(WeasyPrint, bidding/demo/bid_document.html, words in demo_bid_texts.py), sealed in QQ-SEAL-1
+(WeasyPrint, bidding/demo/bid_document.html, words in demo_bid_texts.py), sealed in QQ-SEAL-2
 with `seal.seal` as `qinqing bid_seal` does, submitted before the section's deadline
 (`bid_submit`) and opened at the deadline: each bidder's "browser" unwraps its content key from
 its passphrase (PBKDF2 + AES-KW, `seal.unwrap_key`) and hands it to `opening_decrypt`.

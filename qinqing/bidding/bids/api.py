@@ -1,10 +1,12 @@
-"""Sealed bids' endpoints (/api/v1/bidding/bids…): upload (multipart: the QQ-SEAL-1 manifest and
-the ciphertexts, in the manifest's order), the receipts, withdrawal, the firm's bids and the
+"""Sealed bids' endpoints (/api/v1/bidding/bids…): upload (multipart: the QQ-SEAL-2 or QQ-SEAL-1
+manifest and the ciphertexts, in the manifest's order; or chunked: /bids/uploads, then each
+file's pieces in order, then finish with the manifest), the receipts, withdrawal, the firm's bids and the
 sections it may bid for. A bidder sees only its own firm's bids; another firm's is a 404."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -12,6 +14,7 @@ from ninja.files import UploadedFile
 from qinqing.bidding.bids import selectors, services
 from qinqing.bidding.bids.models import Bid
 from qinqing.core.api_errors import responds
+from qinqing.core.errors import DomainError
 from qinqing.core.net import client_ip
 from qinqing.core.permissions import require
 
@@ -119,7 +122,7 @@ def bid_sections(request):
 @router.post(
     "/bids",
     response={201: ReceiptOut},
-    summary="递交密封投标文件（QQ-SEAL-1：manifest 为密封清单 JSON，files 为各文件密文，顺序同清单）",
+    summary="递交密封投标文件（QQ-SEAL-2 或 QQ-SEAL-1：manifest 为密封清单 JSON，files 为各文件密文，顺序同清单）",
     operation_id="qinqing_bidding_api_bid_upload",
 )
 @responds(404)
@@ -144,6 +147,104 @@ def bid_upload(
         section=found,
         manifest=manifest,
         files=files,
+        source=source,
+        client_ip=client_ip(request),
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    return Status(201, _receipt(receipt))
+
+
+class BidUploadIn(Schema):
+    section: int
+    sizes: list[int]
+
+
+class BidUploadOut(Schema):
+    id: UUID
+    section_id: int
+    sizes: list[int]
+    received: list[list[int]]
+    piece_max: int
+    expires_at: datetime
+
+
+class BidUploadFinishIn(Schema):
+    manifest: dict
+
+
+def _upload(u) -> dict:
+    return {
+        "id": u.pk,
+        "section_id": u.section_id,
+        "sizes": u.sizes,
+        "received": u.received,
+        "piece_max": services.UPLOAD_PIECE_MAX,
+        "expires_at": u.expires_at,
+    }
+
+
+@router.post(
+    "/bids/uploads",
+    response={201: BidUploadOut},
+    summary="开始分块上传密封投标文件（sizes 为各文件密文的字节数，顺序同清单）",
+    operation_id="qinqing_bidding_api_bid_upload_start",
+)
+@responds(404)
+def bid_upload_start(request, payload: BidUploadIn):
+    require(request.user, "bidding.submit_bid")
+    found, registered = selectors.section_for_bid(user=request.user, pk=payload.section)
+    if not registered:
+        raise services.NotRegistered(
+            f"贵单位未报名“{found.project.name}”{found.name}，不能递交投标文件",
+            field="section",
+            code="not_registered",
+        )
+    upload = services.upload_start(actor=request.user, section=found, sizes=payload.sizes)
+    return Status(201, _upload(upload))
+
+
+@router.put(
+    "/bids/uploads/{upload_id}/files/{index}/chunks/{chunk}",
+    response=BidUploadOut,
+    summary="上传一个文件的一块密文（请求体为原始字节，按 0、1、2… 顺序）",
+    operation_id="qinqing_bidding_api_bid_upload_chunk",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+@responds(404, 413)
+def bid_upload_chunk(request, upload_id: UUID, index: int, chunk: int):
+    require(request.user, "bidding.submit_bid")
+    data = request.read(services.UPLOAD_PIECE_MAX + 1)
+    if len(data) > services.UPLOAD_PIECE_MAX:
+        raise DomainError(
+            f"每块最多 {services.UPLOAD_PIECE_MAX} 字节", field="chunk", code="too_large"
+        )
+    upload = services.upload_piece(
+        actor=request.user, upload_id=upload_id, index=index, chunk=chunk, data=data
+    )
+    return _upload(upload)
+
+
+@router.post(
+    "/bids/uploads/{upload_id}/finish",
+    response={201: ReceiptOut},
+    summary="完成分块上传：提交密封清单，核对后递交并出具回执",
+    operation_id="qinqing_bidding_api_bid_upload_finish",
+)
+@responds(404)
+def bid_upload_finish(request, upload_id: UUID, payload: BidUploadFinishIn):
+    require(request.user, "bidding.submit_bid")
+    source = Bid.Source.API if "Authorization" in request.headers else Bid.Source.BROWSER
+    receipt = services.upload_finish(
+        actor=request.user,
+        upload_id=upload_id,
+        manifest=payload.manifest,
         source=source,
         client_ip=client_ip(request),
         user_agent=request.headers.get("User-Agent", ""),

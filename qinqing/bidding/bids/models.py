@@ -7,6 +7,8 @@ opening schedule): what the opening needs to decrypt once the bidder gives its p
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -108,9 +110,10 @@ class BidFile(models.Model):
         ordering = ["bid", "position"]
         constraints = [
             models.UniqueConstraint(fields=["bid", "position"], name="bidfile_position_unique"),
+            # QQ-SEAL-1: size + 16; QQ-SEAL-2: size + 16 per 1 MiB chunk (seal.manifest_check)
             models.CheckConstraint(
-                condition=models.Q(ciphertext_size=models.F("size") + 16),
-                name="bidfile_ciphertext_size",
+                condition=models.Q(ciphertext_size__gte=models.F("size") + 16),
+                name="bidfile_ciphertext_size_min",
             ),
         ]
 
@@ -151,3 +154,37 @@ class BidReceipt(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class BidUpload(models.Model):
+    """A chunked upload of a sealed bid's ciphertexts in progress (QQ-SEAL-2 §6): the browser
+    sends each file in pieces, in order, to temporary files on disk (`part_path`); `finish`
+    hands them with the manifest to the same checks and the same submission as the one-shot
+    upload, then deletes them. Only the account that created it may add to it; it expires
+    (`bids.services.uploads_expire`). It holds no plaintext."""
+
+    id = models.UUIDField(_("编号"), primary_key=True, default=uuid.uuid4, editable=False)
+    section = models.ForeignKey(
+        Section, verbose_name=_("标段"), on_delete=models.CASCADE, related_name="bid_uploads"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传账号"),
+        on_delete=models.CASCADE,
+        related_name="bid_uploads",
+    )
+    created_at = models.DateTimeField(_("开始时间"))
+    expires_at = models.DateTimeField(_("过期时间"))
+    sizes = models.JSONField(_("各文件密文大小（字节）"))
+    received = models.JSONField(_("各文件已收到的块数与字节数"))
+
+    class Meta:
+        verbose_name = _("分块上传中的投标文件")
+        verbose_name_plural = _("分块上传中的投标文件")
+        indexes = [
+            models.Index(fields=["expires_at"], name="bidupload_expires_idx"),
+            models.Index(fields=["created_by", "section"], name="bidupload_user_section_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.id)

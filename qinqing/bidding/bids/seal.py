@@ -1,7 +1,11 @@
-"""QQ-SEAL-1: the sealed electronic bid (docs/sealed-bids.md is the specification).
+"""QQ-SEAL-2 and QQ-SEAL-1: the sealed electronic bid (docs/sealed-bids.md is the
+specification).
 
 Pure Python on the `cryptography` package, no Django: the browser (static/bidding/bid_seal.js,
-WebCrypto), `qinqing bid_seal` and the future opening all speak this one format.
+WebCrypto), `qinqing bid_seal` and the opening all speak these formats. QQ-SEAL-2 (the default)
+encrypts each file in chunks of 1 MiB, each its own AES-256-GCM message, so a browser can seal
+and upload a file of any size holding only a few chunks; QQ-SEAL-1 (one GCM message per file)
+is still read and accepted. Below, the QQ-SEAL-1 description:
 
 - One random 256-bit content key per bid. Each file is AES-256-GCM under it with its own random
   96-bit nonce; the stored ciphertext is exactly WebCrypto's output: the encrypted bytes followed
@@ -42,7 +46,12 @@ from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 
 from qinqing.bidding.rules import RuleError
 
-FORMAT = "QQ-SEAL-1"
+FORMAT_1 = "QQ-SEAL-1"
+FORMAT_2 = "QQ-SEAL-2"
+FORMAT = FORMAT_2  # what seal() writes unless told otherwise
+FORMATS = (FORMAT_1, FORMAT_2)
+NONCE_PREFIX_BYTES = 8  # QQ-SEAL-2: per file; the chunk's index completes the 96-bit nonce
+MAX_CHUNKS = 2**32
 ITERATIONS = 600_000
 SALT_BYTES = 16
 NONCE_BYTES = 12
@@ -55,6 +64,7 @@ PDF_MAGIC = b"%PDF-"
 MAX_FILES = 9
 MIN_PASSPHRASE = 8
 CHUNK = 1024 * 1024
+CHUNK_SIZE = CHUNK  # QQ-SEAL-2's plaintext chunk: exactly 1 MiB (the last may be shorter)
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _USCC = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")
@@ -96,7 +106,7 @@ class FileEntry:
     name: str
     size: int
     sha256: str
-    nonce: bytes
+    nonce: bytes  # QQ-SEAL-1: the 12-byte nonce; QQ-SEAL-2: the 8-byte nonce prefix
     ciphertext_size: int
     ciphertext_sha256: str
 
@@ -111,6 +121,8 @@ class Manifest:
     files: tuple[FileEntry, ...]
     schedule_nonce: bytes
     schedule_ciphertext: bytes
+    version: str = FORMAT_1
+    chunk_size: int = 0  # QQ-SEAL-2 only
 
 
 @dataclass(frozen=True)
@@ -164,7 +176,59 @@ def associated_data(section: int, bidder: str, role: str, sha256: str) -> bytes:
     cannot be moved to another bid, section or role unnoticed): UTF-8 of
     ``QQ-SEAL-1|<section id>|<bidder USCC>|<role>|<plaintext SHA-256, lowercase hex>``; for the
     opening schedule the hash is ``-``."""
-    return f"{FORMAT}|{section}|{bidder}|{role}|{sha256}".encode()
+    return f"{FORMAT_1}|{section}|{bidder}|{role}|{sha256}".encode()
+
+
+def schedule_associated_data(version: str, section: int, bidder: str) -> bytes:
+    """The opening schedule's associated data (QQ-SEAL-1 §4, QQ-SEAL-2 §4; 电子招标投标办法
+    Art.26): ``<version>|<section>|<bidder>|开标一览表|-``."""
+    return f"{version}|{section}|{bidder}|{SCHEDULE_ROLE}|-".encode()
+
+
+def chunk_count(size: int, chunk_size: int = CHUNK_SIZE) -> int:
+    """How many chunks a QQ-SEAL-2 file of `size` plaintext bytes has: ceil(size / chunk),
+    at least one (an empty file is one empty chunk) (QQ-SEAL-2 §3)."""
+    return max(1, -(-size // chunk_size))
+
+
+def chunk_nonce(prefix: bytes, index: int) -> bytes:
+    """The 96-bit GCM nonce of chunk `index`: the file's 8-byte random prefix ‖ the index as
+    uint32 big-endian (QQ-SEAL-2 §3; NIST SP 800-38D §8.2.1, deterministic construction)."""
+    return prefix + index.to_bytes(4, "big")
+
+
+def chunk_associated_data(section: int, bidder: str, role: str, index: int, last: bool) -> bytes:
+    """The associated data of one QQ-SEAL-2 chunk (QQ-SEAL-2 §3; 电子招标投标办法 Art.26: a
+    chunk cannot be moved to another bid, section, role or place, nor the file cut short,
+    unnoticed): UTF-8 of ``QQ-SEAL-2|<section>|<bidder>|<role>|<index>|<1 if last else 0>``."""
+    return f"{FORMAT_2}|{section}|{bidder}|{role}|{index}|{1 if last else 0}".encode()
+
+
+def seal_chunks(
+    key: bytes,
+    prefix: bytes,
+    *,
+    section: int,
+    bidder: str,
+    role: str,
+    plain_chunks: Iterable[bytes],
+    size: int,
+) -> Iterator[bytes]:
+    """The ciphertext of one QQ-SEAL-2 file, chunk by chunk (each chunk's encrypted bytes ‖
+    its 16-byte tag), from its plaintext in chunks of exactly CHUNK_SIZE bytes (the last
+    shorter) and its total `size` (电子招标投标办法 Art.24)."""
+    aead, total = AESGCM(key), chunk_count(size)
+    index = 0
+    for chunk in plain_chunks:
+        last = index == total - 1
+        yield aead.encrypt(
+            chunk_nonce(prefix, index),
+            chunk,
+            chunk_associated_data(section, bidder, role, index, last),
+        )
+        index += 1
+    if index != total:
+        raise RuleError("文件的长度与分块数不符")
 
 
 def schedule_json(schedule: Schedule) -> bytes:
@@ -280,9 +344,12 @@ def seal(
     schedule: Schedule,
     iterations: int = ITERATIONS,
     random_bytes: Callable[[int], bytes] = os.urandom,
+    version: str = FORMAT,
 ) -> Sealed:
-    """Seal a bid in QQ-SEAL-1 (电子招标投标办法 Art.24): every file a PDF with one of the three
-    roles, the passphrase at least 8 characters."""
+    """Seal a bid in QQ-SEAL-2 (or, asked, QQ-SEAL-1) (电子招标投标办法 Art.24): every file a
+    PDF with one of the three roles, the passphrase at least 8 characters."""
+    if version not in FORMATS:
+        raise RuleError(f"密封格式应为 {' 或 '.join(FORMATS)}")
     files = list(files)
     if len(passphrase) < MIN_PASSPHRASE:
         raise RuleError(f"解密口令至少 {MIN_PASSPHRASE} 个字符")
@@ -306,8 +373,28 @@ def seal(
     entries, ciphertexts = [], []
     for f in files:
         sha = hashlib.sha256(f.data).hexdigest()
-        nonce = random_bytes(NONCE_BYTES)
-        ciphertext = aead.encrypt(nonce, f.data, associated_data(section, bidder, f.role, sha))
+        if version == FORMAT_1:
+            nonce = random_bytes(NONCE_BYTES)
+            ciphertext = aead.encrypt(nonce, f.data, associated_data(section, bidder, f.role, sha))
+            nonce_field = {"nonce": b64(nonce)}
+        else:
+            prefix = random_bytes(NONCE_PREFIX_BYTES)
+            view = memoryview(f.data)
+            pieces = (
+                bytes(view[i : i + CHUNK_SIZE]) for i in range(0, max(len(f.data), 1), CHUNK_SIZE)
+            )
+            ciphertext = b"".join(
+                seal_chunks(
+                    key,
+                    prefix,
+                    section=section,
+                    bidder=bidder,
+                    role=f.role,
+                    plain_chunks=pieces,
+                    size=len(f.data),
+                )
+            )
+            nonce_field = {"nonce_prefix": b64(prefix)}
         ciphertexts.append(ciphertext)
         entries.append(
             {
@@ -315,7 +402,7 @@ def seal(
                 "name": f.name,
                 "size": len(f.data),
                 "sha256": sha,
-                "nonce": b64(nonce),
+                **nonce_field,
                 "ciphertext_size": len(ciphertext),
                 "ciphertext_sha256": hashlib.sha256(ciphertext).hexdigest(),
             }
@@ -324,11 +411,11 @@ def seal(
     schedule_ciphertext = aead.encrypt(
         schedule_nonce,
         schedule_json(schedule),
-        associated_data(section, bidder, SCHEDULE_ROLE, "-"),
+        schedule_associated_data(version, section, bidder),
     )
     wrapped = aes_key_wrap(derive_kek(passphrase, salt, iterations), key)
     manifest = {
-        "version": FORMAT,
+        "version": version,
         "section": section,
         "bidder": bidder,
         "kdf": {"name": "PBKDF2-SHA256", "iterations": iterations, "salt": b64(salt)},
@@ -336,6 +423,8 @@ def seal(
         "files": entries,
         "schedule": {"nonce": b64(schedule_nonce), "ciphertext": b64(schedule_ciphertext)},
     }
+    if version == FORMAT_2:
+        manifest["chunk_size"] = CHUNK_SIZE
     return Sealed(manifest=manifest, ciphertexts=tuple(ciphertexts))
 
 
@@ -357,14 +446,21 @@ def _size(value, field: str, cap: int) -> int:
 
 
 def manifest_check(data, *, max_file_bytes: int) -> Manifest:
-    """The manifest, every field checked (QQ-SEAL-1 §5); a RuleError names the first wrong
-    field. Files are named *.pdf, of the three roles, at most `max_file_bytes` each, and each
-    ciphertext is its plaintext's length + 16 (电子招标投标办法 Art.24: a bid not encrypted as
+    """The manifest, every field checked (QQ-SEAL-1 §5, QQ-SEAL-2 §5); a RuleError names the
+    first wrong field. Files are named *.pdf, of the three roles, at most `max_file_bytes`
+    each, and each ciphertext is its plaintext's length + 16 per GCM message (one per file in
+    QQ-SEAL-1, one per chunk in QQ-SEAL-2) (电子招标投标办法 Art.24: a bid not encrypted as
     required is refused)."""
     if not isinstance(data, dict):
         raise RuleError("密封清单应为 JSON 对象")
-    if data.get("version") != FORMAT:
-        raise RuleError(f"密封清单的 version 应为 {FORMAT}")
+    version = data.get("version")
+    if version not in FORMATS:
+        raise RuleError(f"密封清单的 version 应为 {' 或 '.join(FORMATS)}")
+    chunk_size = 0
+    if version == FORMAT_2:
+        chunk_size = data.get("chunk_size")
+        if chunk_size != CHUNK_SIZE or isinstance(chunk_size, bool):
+            raise RuleError(f"密封清单的 chunk_size 应为 {CHUNK_SIZE}")
     section = data.get("section")
     if not isinstance(section, int) or isinstance(section, bool) or section <= 0:
         raise RuleError("密封清单的 section 应为标段编号（正整数）")
@@ -402,18 +498,27 @@ def manifest_check(data, *, max_file_bytes: int) -> Manifest:
         size = _size(f.get("size"), f"{where}.size", max_file_bytes)
         if size < len(PDF_MAGIC):
             raise RuleError(f"文件“{name}”过小，不是有效的 PDF")
-        ct_size = _size(f.get("ciphertext_size"), f"{where}.ciphertext_size", max_file_bytes + 16)
-        if ct_size != size + TAG_BYTES:
+        overhead = TAG_BYTES * (chunk_count(size) if version == FORMAT_2 else 1)
+        ct_size = _size(
+            f.get("ciphertext_size"),
+            f"{where}.ciphertext_size",
+            max_file_bytes + TAG_BYTES * chunk_count(max_file_bytes),
+        )
+        if ct_size != size + overhead:
             raise RuleError(
-                f"文件“{name}”的密文长度 {ct_size} 与明文长度 {size} 不符（应多 {TAG_BYTES} 字节）"
+                f"文件“{name}”的密文长度 {ct_size} 与明文长度 {size} 不符（应多 {overhead} 字节）"
             )
+        if version == FORMAT_2:
+            nonce = _unb64(f.get("nonce_prefix"), f"{where}.nonce_prefix", NONCE_PREFIX_BYTES)
+        else:
+            nonce = _unb64(f.get("nonce"), f"{where}.nonce", NONCE_BYTES)
         entries.append(
             FileEntry(
                 role=role,
                 name=name.strip(),
                 size=size,
                 sha256=_hex64(f.get("sha256"), f"{where}.sha256"),
-                nonce=_unb64(f.get("nonce"), f"{where}.nonce", NONCE_BYTES),
+                nonce=nonce,
                 ciphertext_size=ct_size,
                 ciphertext_sha256=_hex64(f.get("ciphertext_sha256"), f"{where}.ciphertext_sha256"),
             )
@@ -433,6 +538,8 @@ def manifest_check(data, *, max_file_bytes: int) -> Manifest:
         files=tuple(entries),
         schedule_nonce=_unb64(schedule.get("nonce"), "schedule.nonce", NONCE_BYTES),
         schedule_ciphertext=schedule_ct,
+        version=version,
+        chunk_size=chunk_size,
     )
 
 
@@ -456,7 +563,7 @@ def unseal_schedule(manifest: Manifest, key: bytes) -> Schedule:
         plain = AESGCM(key).decrypt(
             manifest.schedule_nonce,
             manifest.schedule_ciphertext,
-            associated_data(manifest.section, manifest.bidder, SCHEDULE_ROLE, "-"),
+            schedule_associated_data(manifest.version, manifest.section, manifest.bidder),
         )
     except InvalidTag:
         raise RuleError("开标一览表解密失败：密文或密钥不符") from None
@@ -492,10 +599,52 @@ def unseal_file(
         raise RuleError(f"文件“{entry.name}”解密后与回执中的 SHA-256 不符")
 
 
+def unseal_chunks(manifest: Manifest, entry: FileEntry, key: bytes, fileobj) -> Iterator[bytes]:
+    """The plaintext of one QQ-SEAL-2 file read from a binary file of its ciphertext, chunk by
+    chunk (memory: one chunk): each chunk is authenticated before its plaintext is yielded, the
+    last one must carry the last-chunk flag, then the plaintext's length and SHA-256 must equal
+    the manifest's (the receipt's). Raises RuleError on any mismatch: the caller discards what
+    it was given (QQ-SEAL-2 §7; 电子招标投标办法 Art.26, 招标投标法 Art.36)."""
+    aead = AESGCM(key)
+    total = chunk_count(entry.size, manifest.chunk_size)
+    digest, size = hashlib.sha256(), 0
+    for index in range(total):
+        last = index == total - 1
+        want = entry.size - index * manifest.chunk_size if last else manifest.chunk_size
+        data = fileobj.read(want + TAG_BYTES)
+        if len(data) != want + TAG_BYTES:
+            raise RuleError(f"文件“{entry.name}”的密文不完整（第 {index + 1} 块）")
+        try:
+            plain = aead.decrypt(
+                chunk_nonce(entry.nonce, index),
+                data,
+                chunk_associated_data(manifest.section, manifest.bidder, entry.role, index, last),
+            )
+        except InvalidTag:
+            raise RuleError(
+                f"文件“{entry.name}”解密失败：第 {index + 1} 块密文被改动、调换或与回执不符"
+            ) from None
+        digest.update(plain)
+        size += len(plain)
+        yield plain
+    if fileobj.read(1):
+        raise RuleError(f"文件“{entry.name}”的密文长度与回执不符")
+    if size != entry.size or digest.hexdigest() != entry.sha256:
+        raise RuleError(f"文件“{entry.name}”解密后与回执中的 SHA-256 不符")
+
+
 def unseal_stream(manifest: Manifest, entry: FileEntry, key: bytes, fileobj) -> Iterator[bytes]:
-    """`unseal_file` over a seekable binary file holding ciphertext‖tag: the tag is read from
-    its last 16 bytes first, then the body is streamed in 1 MiB chunks (memory: one chunk)."""
+    """The plaintext of one file of either format from a seekable binary file of its
+    ciphertext, streamed with bounded memory. QQ-SEAL-2: `unseal_chunks`. QQ-SEAL-1
+    (`unseal_file`): the tag is read from the last 16 bytes first, then the body is streamed
+    in 1 MiB chunks (memory: one chunk)."""
     fileobj.seek(0, os.SEEK_END)
+    if manifest.version == FORMAT_2:
+        if fileobj.tell() != entry.ciphertext_size:
+            raise RuleError(f"文件“{entry.name}”的密文长度与回执不符")
+        fileobj.seek(0)
+        yield from unseal_chunks(manifest, entry, key, fileobj)
+        return
     if fileobj.tell() != entry.ciphertext_size:
         raise RuleError(f"文件“{entry.name}”的密文长度与回执不符")
     fileobj.seek(entry.ciphertext_size - TAG_BYTES)

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from contextlib import ExitStack
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from qinqing.bidding.bids import rules, seal
-from qinqing.bidding.bids.models import Bid, BidFile, BidReceipt
+from qinqing.bidding.bids.models import Bid, BidFile, BidReceipt, BidUpload
 from qinqing.bidding.projects.models import Bidder, Section
 from qinqing.bidding.rules import RuleError
 from qinqing.core import limits
@@ -215,7 +219,7 @@ def bid_submit(
     client_ip: str | None = None,
     user_agent: str = "",
 ) -> BidReceipt:
-    """Receive a sealed bid (QQ-SEAL-1) before the deadline and issue its receipt (招标投标法
+    """Receive a sealed bid (QQ-SEAL-2 or QQ-SEAL-1) before the deadline and issue its receipt (招标投标法
     Art.28; 电子招标投标办法 Art.25, Art.26). A bidder's earlier bid is replaced (Art.29), both
     receipts kept. Nothing is stored unless every check passes: the manifest, the firm's
     registration, the deadline, each ciphertext's length and SHA-256. The uploading address
@@ -307,3 +311,174 @@ def bid_withdraw(*, actor, bid: Bid) -> BidReceipt:
         bid.save(update_fields=["status", "closed_at"])
         bid.section = section
         return _receipt(bid, BidReceipt.Kind.WITHDRAWN, now, actor, "bid.withdraw")
+
+
+# --- the chunked upload (QQ-SEAL-2 §6) -------------------------------------------------------
+
+UPLOAD_TTL = timedelta(hours=2)  # since the last piece received
+UPLOAD_PIECE_MAX = 16 * 1024 * 1024  # one request's bytes (the browser sends 8 chunks)
+
+
+def max_ciphertext_bytes() -> int:
+    """The largest ciphertext of one file: the plaintext cap plus one tag per 1 MiB chunk."""
+    return max_file_bytes() + seal.TAG_BYTES * seal.chunk_count(max_file_bytes())
+
+
+def upload_dir(upload_id) -> Path:
+    return Path(settings.MEDIA_ROOT) / "bidding" / "uploads" / str(upload_id)
+
+
+def _part(upload_id, index: int) -> Path:
+    return upload_dir(upload_id) / f"{index}.part"
+
+
+def _discard(uploads) -> int:
+    ids = [u.pk for u in uploads]
+    BidUpload.objects.filter(pk__in=ids).delete()
+    for pk in ids:
+        shutil.rmtree(upload_dir(pk), ignore_errors=True)
+    return len(ids)
+
+
+def uploads_expire(*, now: datetime | None = None) -> int:
+    """Delete the chunked uploads not added to for UPLOAD_TTL, with their temporary files
+    (the periodic `bidding_tick`, and every new upload): nothing of them was submitted."""
+    now = now or timezone.now()
+    return _discard(BidUpload.objects.filter(expires_at__lte=now).only("pk"))
+
+
+def upload_start(*, actor, section: Section, sizes: Sequence[int]) -> BidUpload:
+    """Open a chunked upload of a bid's ciphertexts for the section (QQ-SEAL-2 §6): the
+    account's firm registered, the deadline ahead, the declared ciphertext sizes within the
+    caps (电子招标投标办法 Art.25: bids are received before the deadline). The account's
+    earlier unfinished uploads for the section are discarded."""
+    if not 1 <= len(sizes) <= seal.MAX_FILES:
+        raise DomainError(f"投标文件应为 1 至 {seal.MAX_FILES} 个", field="sizes")
+    for n, size in enumerate(sizes, start=1):
+        if not isinstance(size, int) or isinstance(size, bool) or size <= seal.TAG_BYTES:
+            raise DomainError(f"第 {n} 个文件的密文大小应为大于 16 的整数", field="sizes")
+        if size > max_ciphertext_bytes():
+            raise DomainError(
+                f"第 {n} 个文件过大：密文 {size} 字节，上限 {max_ciphertext_bytes()} 字节",
+                field="sizes",
+                code="too_large",
+            )
+    if sum(sizes) > max_total_bytes():
+        raise DomainError(
+            f"投标文件合计 {sum(sizes)} 字节，超过上限 {max_total_bytes()} 字节",
+            field="sizes",
+            code="too_large",
+        )
+    _open(section, "递交")
+    uploads_expire()
+    _discard(BidUpload.objects.filter(created_by=actor, section=section).only("pk"))
+    now = timezone.now()
+    upload = BidUpload.objects.create(
+        section=section,
+        created_by=actor,
+        created_at=now,
+        expires_at=now + UPLOAD_TTL,
+        sizes=list(sizes),
+        received=[[0, 0] for _ in sizes],
+    )
+    directory = upload_dir(upload.pk)
+    directory.mkdir(parents=True, exist_ok=True)
+    for index in range(len(sizes)):
+        _part(upload.pk, index).touch()
+    return upload
+
+
+def _my_upload(actor, upload_id) -> BidUpload:
+    """The account's own upload, locked; another account's (or none) is a 404, an expired one
+    a 409 (and is discarded)."""
+    upload = (
+        BidUpload.objects.select_for_update()
+        .select_related("section__project")
+        .filter(pk=upload_id, created_by=actor)
+        .first()
+    )
+    if upload is None:
+        raise Http404
+    if upload.expires_at <= timezone.now():
+        raise ConflictError("本次上传已过期，请重新加密并递交", code="upload_expired")
+    return upload
+
+
+def upload_piece(*, actor, upload_id, index: int, chunk: int, data: bytes) -> BidUpload:
+    """Append piece `chunk` of file `index` to the upload's temporary file: only the account
+    that opened it, only the next piece in order, never beyond the file's declared size, and
+    only before the deadline (电子招标投标办法 Art.25). The ciphertext is checked as a whole
+    at `upload_finish`."""
+    with transaction.atomic():
+        upload = _my_upload(actor, upload_id)
+        _open(upload.section, "递交")
+        if not 0 <= index < len(upload.sizes):
+            raise DomainError(f"本次上传没有第 {index + 1} 个文件", field="index")
+        pieces, received = upload.received[index]
+        if chunk != pieces:
+            raise ConflictError(
+                f"第 {index + 1} 个文件应上传第 {pieces} 块，收到的是第 {chunk} 块：须按顺序上传",
+                field="chunk",
+                code="out_of_order",
+            )
+        if not data:
+            raise DomainError("上传的块为空", field="chunk")
+        if len(data) > UPLOAD_PIECE_MAX:
+            raise DomainError(f"每块最多 {UPLOAD_PIECE_MAX} 字节", field="chunk", code="too_large")
+        if received + len(data) > upload.sizes[index]:
+            raise DomainError(
+                f"第 {index + 1} 个文件的密文超过了声明的 {upload.sizes[index]} 字节",
+                field="chunk",
+                code="too_large",
+            )
+        with _part(upload.pk, index).open("r+b") as out:
+            out.seek(received)  # a piece written before a failed save is overwritten
+            out.write(data)
+            out.truncate()
+        upload.received[index] = [pieces + 1, received + len(data)]
+        upload.expires_at = timezone.now() + UPLOAD_TTL
+        upload.save(update_fields=["received", "expires_at"])
+    return upload
+
+
+def upload_finish(
+    *,
+    actor,
+    upload_id,
+    manifest,
+    source: str = Bid.Source.BROWSER,
+    client_ip: str | None = None,
+    user_agent: str = "",
+) -> BidReceipt:
+    """Submit the uploaded ciphertexts with their manifest (QQ-SEAL-2 §6): every file
+    complete, then exactly `bid_submit`'s checks and receipt (招标投标法 Art.28; 电子招标投标办法
+    Art.25, Art.26). The temporary files go once the bid is stored; on a refusal nothing is
+    stored and the upload stays until it expires."""
+    with transaction.atomic():
+        upload = _my_upload(actor, upload_id)
+        for index, (size, (_, received)) in enumerate(
+            zip(upload.sizes, upload.received, strict=True)
+        ):
+            if received != size:
+                raise ConflictError(
+                    f"第 {index + 1} 个文件尚未上传完整：已收到 {received} 字节，应为 {size} 字节",
+                    code="incomplete",
+                )
+        with ExitStack() as stack:
+            files = [
+                stack.enter_context(_part(upload.pk, index).open("rb"))
+                for index in range(len(upload.sizes))
+            ]
+            receipt = bid_submit(
+                actor=actor,
+                section=upload.section,
+                manifest=manifest,
+                files=files,
+                source=source,
+                client_ip=client_ip,
+                user_agent=user_agent,
+            )
+        upload_id = upload.pk
+        upload.delete()
+    shutil.rmtree(upload_dir(upload_id), ignore_errors=True)  # the bid has its own copies
+    return receipt

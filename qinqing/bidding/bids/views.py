@@ -86,7 +86,7 @@ def bid_receipt(request: HttpRequest, pk: int) -> HttpResponse:
 def bid_receipt_download(request: HttpRequest, pk: int) -> HttpResponse:
     r = selectors.my_receipt(user=request.user, pk=pk)
     body = {
-        "format": seal.FORMAT,
+        "format": r.bid.manifest.get("version", seal.FORMAT_1),
         "number": r.number,
         "kind": r.kind,
         "issued_at": timezone.localtime(r.issued_at).isoformat(),

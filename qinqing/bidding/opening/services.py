@@ -227,7 +227,7 @@ def _unseal_files(manifest: seal.Manifest, opening_bid: OpeningBid, key: bytes) 
 
 def opening_decrypt(*, actor, opening_bid: OpeningBid, content_key: str) -> OpeningBid:
     """Decrypt a bid with the content key the bidder's browser unwrapped (电子招标投标办法
-    Art.30, QQ-SEAL-1 §7): the opening schedule and every file, each checked against the
+    Art.30, docs/sealed-bids.md §7, QQ-SEAL-2 or QQ-SEAL-1): the opening schedule and every file, each checked against the
     receipt's SHA-256 and kept for the evaluation; the schedule's price becomes the price the
     scoring uses. A key that fails is counted and audited and changes nothing stored."""
     try:

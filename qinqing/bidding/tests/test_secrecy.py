@@ -277,6 +277,10 @@ def _api_params(state) -> dict[str, list[str]]:
         "publication_id": ["1"],
         "complaint_id": ["1"],
         "notice_id": ["1"],
+        # a sealed bid's chunked upload: only its own account reaches it (bids/tests/test_upload)
+        "upload_id": ["00000000-0000-4000-8000-000000000000"],
+        "index": ["0"],
+        "chunk": ["0"],
     }
 
 

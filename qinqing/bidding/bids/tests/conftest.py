@@ -68,7 +68,9 @@ def bids_world(world, settings, tmp_path):
     }
 
 
-def sealed_bid(section_id: int, uscc: str, passphrase: str = PASSPHRASE, files=None):
+def sealed_bid(
+    section_id: int, uscc: str, passphrase: str = PASSPHRASE, files=None, version=seal.FORMAT
+):
     files = files or [
         seal.PlainFile("商务标", "商务标.pdf", pdf_bytes("business", 3000)),
         seal.PlainFile("技术标", "技术标.pdf", pdf_bytes("technical", 70000)),
@@ -79,6 +81,7 @@ def sealed_bid(section_id: int, uscc: str, passphrase: str = PASSPHRASE, files=N
         passphrase=passphrase,
         files=files,
         schedule=seal.schedule_check(SCHEDULE),
+        version=version,
     )
 
 

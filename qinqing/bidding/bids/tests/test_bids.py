@@ -191,7 +191,10 @@ def test_bad_input_is_a_chinese_4xx_and_changes_nothing(client, bids_world, case
     assert after == before
 
 
-def test_bid_seal_command_output_is_accepted_by_the_api(client, bids_world, tmp_path, monkeypatch):
+@pytest.mark.parametrize("version", ["QQ-SEAL-2", "QQ-SEAL-1"])
+def test_bid_seal_command_output_is_accepted_by_the_api(
+    client, bids_world, tmp_path, monkeypatch, version
+):
     w = bids_world
     (tmp_path / "商务标.pdf").write_bytes(pdf_bytes("cli business", 5000))
     (tmp_path / "资格.pdf").write_bytes(pdf_bytes("cli qualification"))
@@ -207,8 +210,10 @@ def test_bid_seal_command_output_is_accepted_by_the_api(client, bids_world, tmp_
         f"--schedule={tmp_path / 'schedule.json'}",
         f"--out={out}",
         f"--passphrase-file={tmp_path / 'pass.txt'}",
+        *([] if version == "QQ-SEAL-2" else ["--format=QQ-SEAL-1"]),  # QQ-SEAL-2 by default
     )
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert manifest["version"] == version
     ciphertexts = [(out / f"file{n}.qqs").read_bytes() for n in range(2)]
     client.force_login(w["bidder"])
     response = upload(client, w["section"].pk, None, manifest=manifest, ciphertexts=ciphertexts)

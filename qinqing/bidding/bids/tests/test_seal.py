@@ -1,5 +1,6 @@
-"""QQ-SEAL-1 in Python: the round trip, the passphrase, the binding of each part, the manifest's
-and the schedule's checks, and the deadline rule at its boundary."""
+"""QQ-SEAL-1 and QQ-SEAL-2 in Python: the round trip, the passphrase, the binding of each part
+(and, in QQ-SEAL-2, of each chunk to its place), the manifest's and the schedule's checks, and
+the deadline rule at its boundary."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ MAX = 100 * 1024 * 1024
 
 @pytest.fixture(scope="module")
 def sealed():
-    return sealed_bid(42, USCC)
+    return sealed_bid(42, USCC, version=seal.FORMAT_1)
 
 
 def _files(sealed_):
@@ -115,7 +116,8 @@ def test_sealing_refuses_what_is_not_a_pdf_and_a_short_passphrase():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda m: m.update(version="QQ-SEAL-2"), "version"),
+        (lambda m: m.update(version="QQ-SEAL-3"), "version"),
+        (lambda m: m.update(version="QQ-SEAL-2"), "chunk_size"),
         (lambda m: m.pop("bidder"), "bidder"),
         (lambda m: m["kdf"].update(iterations=100_000), "600000"),
         (lambda m: m["kdf"].update(salt="AAAA"), "kdf.salt 长度应为 16"),
@@ -240,3 +242,134 @@ def test_streamed_unsealing_is_chunking_independent_and_catches_any_changed_byte
     else:
         with pytest.raises(RuleError, match="解密失败"):
             b"".join(seal.unseal_file(manifest, entry, key, chunks, tag))
+
+
+# --- QQ-SEAL-2: chunks -----------------------------------------------------------------------
+
+BIG = pdf_bytes("big", 2 * seal.CHUNK_SIZE + 12345)  # three chunks, the last short
+SMALL = pdf_bytes("small", 3000)
+
+
+@pytest.fixture(scope="module")
+def sealed2():
+    return sealed_bid(
+        42,
+        USCC,
+        files=[
+            seal.PlainFile("技术标", "技术标.pdf", BIG),
+            seal.PlainFile("商务标", "b.pdf", SMALL),
+        ],
+    )
+
+
+def _open2(sealed_, data=None):
+    manifest = seal.manifest_check(data or sealed_.manifest, max_file_bytes=MAX)
+    return manifest, seal.unwrap_key(manifest, PASSPHRASE)
+
+
+def _pieces(ciphertext: bytes) -> list[bytes]:
+    step = seal.CHUNK_SIZE + seal.TAG_BYTES
+    return [ciphertext[i : i + step] for i in range(0, len(ciphertext), step)]
+
+
+def test_seal2_is_the_default_and_round_trips_chunk_by_chunk(sealed2):
+    assert sealed2.manifest["version"] == "QQ-SEAL-2"
+    assert sealed2.manifest["chunk_size"] == 1048576
+    manifest, key = _open2(sealed2)
+    big, small = manifest.files
+    assert big.ciphertext_size == len(BIG) + 3 * 16 and small.ciphertext_size == len(SMALL) + 16
+    assert big.sha256 == hashlib.sha256(BIG).hexdigest()
+    for entry, ct, original in zip(manifest.files, sealed2.ciphertexts, [BIG, SMALL], strict=True):
+        pieces = list(seal.unseal_stream(manifest, entry, key, io.BytesIO(ct)))
+        assert b"".join(pieces) == original
+        assert max(len(p) for p in pieces) <= seal.CHUNK_SIZE  # bounded: one chunk at a time
+    assert seal.unseal_schedule(manifest, key).price == Decimal("12345678.90")
+
+
+def test_seal2_layout_from_first_principles(sealed2):
+    """Chunk j = AES-GCM(K, prefix ‖ uint32be(j), plaintext chunk, AAD) ‖ tag, the AAD naming
+    the version, section, bidder, role, index and whether it is the last chunk."""
+    m = sealed2.manifest
+    salt = base64.b64decode(m["kdf"]["salt"])
+    kek = hashlib.pbkdf2_hmac("sha256", PASSPHRASE.encode(), salt, 600_000, 32)
+    key = aes_key_unwrap(kek, base64.b64decode(m["key_wrap"]["wrapped_key"]))
+    prefix = base64.b64decode(m["files"][0]["nonce_prefix"])
+    pieces = _pieces(sealed2.ciphertexts[0])
+    assert len(pieces) == 3
+    plain = b""
+    for j, piece in enumerate(pieces):
+        aad = f"QQ-SEAL-2|42|{USCC}|技术标|{j}|{int(j == 2)}".encode()
+        plain += AESGCM(key).decrypt(prefix + j.to_bytes(4, "big"), piece, aad)
+    assert plain == BIG
+    assert hashlib.sha256(sealed2.ciphertexts[0]).hexdigest() == m["files"][0]["ciphertext_sha256"]
+    schedule = AESGCM(key).decrypt(
+        base64.b64decode(m["schedule"]["nonce"]),
+        base64.b64decode(m["schedule"]["ciphertext"]),
+        f"QQ-SEAL-2|42|{USCC}|开标一览表|-".encode(),
+    )
+    assert json.loads(schedule)["price"] == "12345678.90"
+
+
+def test_seal2_an_empty_file_is_one_empty_chunk():
+    key, prefix = bytes(32), bytes(8)
+    out = list(
+        seal.seal_chunks(
+            key, prefix, section=1, bidder=USCC, role="商务标", plain_chunks=[b""], size=0
+        )
+    )
+    assert [len(c) for c in out] == [16] and seal.chunk_count(0) == 1
+    assert seal.chunk_count(seal.CHUNK_SIZE) == 1 and seal.chunk_count(seal.CHUNK_SIZE + 1) == 2
+
+
+def _tampered(sealed2, ciphertext: bytes, match: str, data=None):
+    manifest, key = _open2(sealed2, data)
+    with pytest.raises(RuleError, match=match):
+        b"".join(seal.unseal_stream(manifest, manifest.files[0], key, io.BytesIO(ciphertext)))
+
+
+def test_seal2_a_flipped_byte_in_any_chunk_is_found(sealed2):
+    for where in (5, seal.CHUNK_SIZE + 20, len(sealed2.ciphertexts[0]) - 1):
+        tampered = bytearray(sealed2.ciphertexts[0])
+        tampered[where] ^= 0x40
+        _tampered(sealed2, bytes(tampered), "被改动、调换")
+
+
+def test_seal2_swapped_chunks_are_found(sealed2):
+    a, b, c = _pieces(sealed2.ciphertexts[0])
+    _tampered(sealed2, b + a + c, "第 1 块密文被改动、调换")
+
+
+def test_seal2_a_truncated_last_chunk_is_found(sealed2):
+    ct = sealed2.ciphertexts[0]
+    _tampered(sealed2, ct[:-1], "长度与回执不符")
+    # the last chunk dropped and the manifest's sizes made to agree: the last-chunk flag fails
+    a, b, _ = _pieces(ct)
+    data = copy.deepcopy(sealed2.manifest)
+    data["files"][0].update(size=2 * seal.CHUNK_SIZE, ciphertext_size=len(a + b))
+    _tampered(sealed2, a + b, "第 2 块密文被改动、调换", data)
+
+
+def test_seal2_a_chunk_from_another_file_is_found(sealed2):
+    a, b, _ = _pieces(sealed2.ciphertexts[0])
+    other = sealed2.ciphertexts[1]  # the other file's only (last) chunk
+    data = copy.deepcopy(sealed2.manifest)
+    data["files"][0].update(
+        size=2 * seal.CHUNK_SIZE + len(other) - 16,
+        ciphertext_size=len(a + b + other),
+    )
+    _tampered(sealed2, a + b + other, "第 3 块密文被改动、调换", data)
+
+
+def test_seal2_manifest_checks_the_chunked_sizes(sealed2):
+    data = copy.deepcopy(sealed2.manifest)
+    data["files"][0]["ciphertext_size"] -= 16
+    with pytest.raises(RuleError, match="应多 48 字节"):
+        seal.manifest_check(data, max_file_bytes=MAX)
+    data = copy.deepcopy(sealed2.manifest)
+    data["files"][0].pop("nonce_prefix")
+    with pytest.raises(RuleError, match="nonce_prefix"):
+        seal.manifest_check(data, max_file_bytes=MAX)
+    data = copy.deepcopy(sealed2.manifest)
+    data["chunk_size"] = 65536
+    with pytest.raises(RuleError, match="chunk_size"):
+        seal.manifest_check(data, max_file_bytes=MAX)

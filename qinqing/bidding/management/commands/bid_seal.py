@@ -1,5 +1,6 @@
-"""Seal a bid from files on disk in QQ-SEAL-1 (docs/sealed-bids.md), for bidders who submit
-through the API: the same format the browser produces, built with `cryptography`.
+"""Seal a bid from files on disk in QQ-SEAL-2 (docs/sealed-bids.md; `--format QQ-SEAL-1` for
+the older version), for bidders who submit through the API: the same format the browser
+produces, built with `cryptography`.
 
     qinqing bid_seal --section 12 --bidder 91420100MA4K000001 \\
         --file 商务标=商务标.pdf --file 技术标=技术标.pdf --schedule 开标一览表.json --out sealed/
@@ -24,7 +25,9 @@ from qinqing.bidding.rules import RuleError
 
 
 class Command(BaseCommand):
-    help = "按 QQ-SEAL-1 格式在本机加密投标文件（供通过接口递交的投标人使用）"
+    help = (
+        "按 QQ-SEAL-2 格式（或 --format QQ-SEAL-1）在本机加密投标文件（供通过接口递交的投标人使用）"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--section", type=int, required=True, help="标段编号（接口中的 id）")
@@ -44,6 +47,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--out", required=True, help="输出目录")
         parser.add_argument("--passphrase-file", help="解密口令所在文件（首行）")
+        parser.add_argument(
+            "--format",
+            choices=seal.FORMATS,
+            default=seal.FORMAT,
+            help=f"密封格式，默认 {seal.FORMAT}（逐块加密）",
+        )
 
     def _passphrase(self, options) -> str:
         if options["passphrase_file"]:
@@ -74,6 +83,7 @@ class Command(BaseCommand):
                 passphrase=self._passphrase(options),
                 files=files,
                 schedule=schedule,
+                version=options["format"],
             )
         except (RuleError, ValueError, OSError) as exc:
             raise CommandError(str(exc)) from None

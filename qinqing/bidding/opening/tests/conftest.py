@@ -68,8 +68,9 @@ def schedule_of(who: str) -> seal.Schedule:
     )
 
 
-def submit(w, who: str):
-    """`who` seals (seal.py) and submits its bid; returns the sealed bid."""
+def submit(w, who: str, version: str = seal.FORMAT):
+    """`who` seals (seal.py, QQ-SEAL-2 unless told) and submits its bid; returns the sealed
+    bid."""
     section = w["section"]
     sealed = seal.seal(
         section=section.pk,
@@ -77,6 +78,7 @@ def submit(w, who: str):
         passphrase=passphrase(who),
         files=files_of(who),
         schedule=schedule_of(who),
+        version=version,
     )
     services.bid_submit(
         actor=w[who],

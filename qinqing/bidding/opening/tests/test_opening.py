@@ -17,6 +17,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from qinqing.bidding.bids import seal
 from qinqing.bidding.bids.models import Bid
 from qinqing.bidding.bids.services import bid_withdraw
 from qinqing.bidding.models import Bidder
@@ -67,8 +68,10 @@ def _actions() -> list[str]:
 def test_full_opening_through_the_api(client, opening_world, tmp_path):
     w = opening_world
     submit(w, "bidder")
-    submit(w, "bidder2")
+    submit(w, "bidder2", version=seal.FORMAT_1)  # sealed before QQ-SEAL-2: still opened
     submit_with_command(w, "bidder4", tmp_path)
+    versions = {b.bidder.uscc: b.manifest["version"] for b in Bid.objects.select_related("bidder")}
+    assert sorted(versions.values()) == ["QQ-SEAL-1", "QQ-SEAL-2", "QQ-SEAL-2"]
     # before the deadline the hall cannot open (招标投标法 Art.34)
     response = _start(client, w)
     assert response.status_code == 409 and "未到" in response.json()["detail"]

@@ -83,8 +83,6 @@ NOT_YET_IN_A_MATRIX: set[tuple[str, str]] = {
     ("POST", "api/v1/bidding/workstation/stages/<stage>/close"),
     ("GET", "api/v1/bidding/workstation/time"),
     ("POST", "api/v1/bidding/workstation/time"),
-    ("GET", "api/v1/briefing/issues"),
-    ("GET", "api/v1/briefing/issues/<issue_id>"),
     ("GET", "api/v1/enterprises/firms"),
     ("*", "bankruptcy/agreements/<int:pk>/schedule/"),
     ("*", "bankruptcy/art69-reports/<int:pk>/acknowledge/"),

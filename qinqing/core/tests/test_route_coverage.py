@@ -57,7 +57,6 @@ NOT_YET_IN_A_MATRIX: set[tuple[str, str]] = {
     ("POST", "api/v1/bidding/quotas/<quota_id>/draws"),
     ("GET", "api/v1/bidding/sessions"),
     ("GET", "api/v1/bidding/sessions/<session_id>/report"),
-    ("GET", "api/v1/enterprises/firms"),
     ("*", "bankruptcy/agreements/<int:pk>/schedule/"),
     ("*", "bankruptcy/art69-reports/<int:pk>/acknowledge/"),
     ("*", "bankruptcy/cases/<int:pk>/agreements/new/"),
@@ -102,8 +101,6 @@ NOT_YET_IN_A_MATRIX: set[tuple[str, str]] = {
     ("*", "bidding/sessions/<int:pk>/members/<int:seat_pk>/withdraw/"),
     ("*", "bidding/sessions/<int:pk>/scoring/"),
     ("*", "bidding/sessions/<int:pk>/start/"),
-    ("*", "enterprises/clusters/"),
-    ("*", "enterprises/import/template.xlsx"),
 }
 
 

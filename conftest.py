@@ -4,6 +4,31 @@ import os
 
 import pytest
 
+# The route-coverage test compares the resolver with the routes every permission matrix
+# requested, so it runs after all of them; it needs to know what this run collected.
+_ROUTE_COVERAGE_TEST = "qinqing/core/tests/test_route_coverage.py"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Move the route-coverage test to the end of the run (after every matrix)."""
+    items.sort(key=lambda item: item.path.as_posix().endswith(_ROUTE_COVERAGE_TEST))
+
+
+def pytest_deselected(items):
+    """Remember the files some of whose tests were deselected (-k, -m, --lf...)."""
+    from qinqing.core import testing
+
+    testing.DESELECTED_FILES.update(str(item.path) for item in items)
+
+
+def pytest_collection_finish(session):
+    """Remember which test files run: the route-coverage test skips unless every file with a
+    permission matrix runs whole."""
+    from qinqing.core import testing
+
+    testing.COLLECTED_FILES.update(str(item.path) for item in session.items)
+
 
 @pytest.fixture(autouse=True)
 def outbox(settings):

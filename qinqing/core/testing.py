@@ -3,8 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 ANONYMOUS = "anonymous"
+
+# Every (METHOD, route) a permission matrix requested in this test session: `route` is the
+# resolver's pattern string ("needs/<int:pk>/"), not the URL. `core/tests/test_route_coverage.py`
+# runs last and fails on any route of the resolver that no matrix requested.
+MATRIX_ROUTES: set[tuple[str, str]] = set()
+# Filled by the root conftest's collection hooks: the test files this run collected, and those
+# some of whose tests were deselected.
+COLLECTED_FILES: set[str] = set()
+DESELECTED_FILES: set[str] = set()
+
+
+def record_matrix_route(method: str, url: str, routes: set | None = None) -> None:
+    """Note the route `url` resolves to in `routes` (by default MATRIX_ROUTES); a URL no
+    route matches is not noted."""
+    from django.urls import Resolver404, resolve
+
+    try:
+        match = resolve(urlsplit(url).path)
+    except Resolver404:
+        return
+    (MATRIX_ROUTES if routes is None else routes).add((method.upper(), match.route))
 
 
 def check_matrix(
@@ -24,6 +46,7 @@ def check_matrix(
     """
     failures = []
     for url, expected in matrix.items():
+        record_matrix_route(method, url)
         for who, status in expected.items():
             client.logout()
             if who != ANONYMOUS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import Router, Schema
 
+from qinqing.core.permissions import require
 from qinqing.enterprises import selectors
 
 router = Router(tags=["enterprises"])
@@ -22,6 +23,8 @@ class FirmOut(Schema):
 
 @router.get("/firms", response=list[FirmOut], summary="企业名录（按权限）")
 def firm_list(request, q: str = "", cluster: str = ""):
+    # As the register's page: a role without the register is refused, not shown an empty list.
+    require(request.user, "enterprises.view_firm")
     return [
         {
             "id": f.pk,

@@ -105,6 +105,7 @@ def test_host_records_materials_and_questions_through_the_page(client, demo_user
 
 
 def test_permission_matrix(client, demo_users, event):
+    reg = services.registration_create(actor=None, event=event, name="李四", phone="13800000002")
     gov = {"admin": 200, "editor": 200, "dispatcher": 200, "liaison": 200, "instructor": 200}
     check_matrix(
         client,
@@ -127,8 +128,45 @@ def test_permission_matrix(client, demo_users, event):
             },
             f"/activities/r/{event.reg_key}/": {ANONYMOUS: 200, "enterprise": 200},
             "/activities/r/unknown/": {ANONYMOUS: 404},
+            "/activities/upcoming/": {ANONYMOUS: 200, "enterprise": 200},  # public
+            "/activities/for-me/": {
+                "enterprise": 200,
+                "volunteer": 200,
+                "liaison": 403,
+                "judge": 403,
+                ANONYMOUS: 302,
+            },
+            "/activities/new/from-needs/": {
+                "liaison": 200,
+                "instructor": 200,
+                "editor": 403,
+                "enterprise": 403,
+                ANONYMOUS: 302,
+            },
+            # the participant's own QR code: whoever holds the secret, nobody else
+            f"/activities/c/{reg.secret}/": {ANONYMOUS: 200, "enterprise": 200},
+            "/activities/c/forged/": {ANONYMOUS: 404},
         },
         demo_users,
+    )
+    # Rating an event goes back to the QR page with the outcome (a forged code rates nothing).
+    check_matrix(
+        client,
+        {
+            f"/activities/c/{reg.secret}/rate/": {ANONYMOUS: 302},
+            "/activities/c/x/rate/": {ANONYMOUS: 302},
+        },
+        demo_users,
+        method="post",
+    )
+    # The check-in API is public (a door scanner): bad input is a 4xx JSON answer.
+    check_matrix(
+        client,
+        {"/api/v1/activities/checkin": {ANONYMOUS: 422, "liaison": 422}},
+        demo_users,
+        method="post",
+        data={},
+        content_type="application/json",
     )
     # Only the hosting department manages the event.
     check_matrix(

@@ -249,3 +249,166 @@ def test_case_list_queries_do_not_grow_with_cases(client, users, django_assert_m
     client.get("/bankruptcy/")  # warm the session
     with django_assert_max_num_queries(10):  # 7 cases: one query for all meetings
         assert client.get("/bankruptcy/").status_code == 200
+
+
+def test_the_other_routes_respect_roles_and_organisations(client, users):
+    """The writes of each party (the court, the administrator, the creditor), the case's
+    creation page, the evidence and the public per-creditor view: refused to other roles (403),
+    another court's or firm's objects are 404, nobody signed out gets past the sign-in."""
+    from qinqing.bankruptcy.models import (
+        AgendaItem,
+        AgreementTerm,
+        Art69Report,
+        ClaimEvidence,
+        CommitteeVote,
+        Payment,
+    )
+
+    voting = Case.objects.get(number=demo.VOTING_NUMBER)
+    meeting = Meeting.objects.get(case=voting)
+    claim = voting.claims.order_by("pk").first()
+    agreement = Agreement.objects.get(case__number="（2021）鄂0111破3号")
+    item = AgendaItem.objects.filter(meeting=meeting).order_by("pk").first()
+    term = AgreementTerm.objects.order_by("pk").first()
+    payment = Payment.objects.order_by("pk").first()
+    report = Art69Report.objects.order_by("pk").first()
+    vote = CommitteeVote.objects.order_by("pk").first()
+    check_matrix(
+        client,
+        {
+            "/bankruptcy/cases/new/": {
+                ANONYMOUS: 302,
+                "judge": 200,
+                "administrator": 403,
+                "creditor": 403,
+                "enterprise": 403,
+            },
+            # public by design: an account-less creditor identifies with an SMS code
+            f"/bankruptcy/public/{voting.pk}/mine/": {ANONYMOUS: 200, "creditor": 200},
+        },
+        users,
+    )
+    # A role without the action is refused before the case is read (403); a court or firm
+    # with the action but not on this case gets a 404.
+    staff = {ANONYMOUS: 302, "creditor": 403, "enterprise": 403, "judge2": 404, "admin2": 404}
+    court = {**staff, "administrator": 403, "admin2": 403}
+    administrator = {**staff, "judge": 403, "judge2": 403}
+    # writes on a claim, an agreement or a meeting read the object first: any other court 404
+    administrator_object = {**staff, "judge": 403}
+    creditor = {ANONYMOUS: 302, "judge": 403, "administrator": 403, "enterprise": 403}
+    # what a party may do ends in a redirect with the form's error (the empty POST)
+    meetings = {**staff, "creditor": 302}  # creditors may ask for a meeting (Art.62)
+    objecting = {**staff, "creditor": 302}  # a creditor objects to a claim (Art.58)
+    matrix = {
+        f"/bankruptcy/cases/{voting.pk}/announce/": court,
+        f"/bankruptcy/cases/{voting.pk}/settings/": court,
+        # the court or the administrator convenes a meeting
+        f"/bankruptcy/cases/{voting.pk}/meetings/new/": {**staff, "judge2": 403},
+        f"/bankruptcy/cases/{voting.pk}/meetings/request/": meetings,
+        f"/bankruptcy/cases/{voting.pk}/employee-claims/": administrator,
+        f"/bankruptcy/cases/{voting.pk}/agreements/new/": administrator,
+        f"/bankruptcy/cases/{voting.pk}/claims/confirm/": court,
+        f"/bankruptcy/agreements/{agreement.pk}/schedule/": administrator_object,
+        f"/bankruptcy/claims/{claim.pk}/object/": objecting,
+        f"/bankruptcy/claims/{claim.pk}/review/": administrator_object,
+        # the court sets a provisional amount for voting (Art.59)
+        f"/bankruptcy/claims/{claim.pk}/provisional/": {**staff, "judge": 302},
+        f"/bankruptcy/claims/{claim.pk}/priority-paid/": administrator_object,
+        f"/bankruptcy/meetings/{meeting.pk}/proxy/": administrator_object,
+        f"/bankruptcy/meetings/{meeting.pk}/sign-in/": creditor,
+        f"/bankruptcy/items/{item.pk}/vote/": creditor,
+        f"/bankruptcy/terms/{term.pk}/consent/": creditor,
+        f"/bankruptcy/payments/{payment.pk}/confirm/": creditor,
+        f"/bankruptcy/art69-reports/{report.pk}/acknowledge/": creditor,
+        f"/bankruptcy/committee-votes/{vote.pk}/sign/": creditor,
+    }
+    check_matrix(client, matrix, users, method="post")
+    evidence = ClaimEvidence.objects.order_by("pk").first()
+    evidence_pk = evidence.pk if evidence else 0
+    check_matrix(
+        client,
+        {f"/bankruptcy/evidence/{evidence_pk}/": {ANONYMOUS: 302, "judge2": 404, "admin2": 404}},
+        users,
+    )
+
+
+def test_api_matrix(client, users):
+    """The API's operations: signed out 401, another court's or firm's object 404, a party
+    without the action 403 (a well-formed body, so the refusal is the permission's)."""
+    from qinqing.bankruptcy.models import AgendaItem, AgreementTerm
+
+    voting = Case.objects.get(number=demo.VOTING_NUMBER)
+    fast = Case.objects.get(number=demo.FAST_TRACK_NUMBER)
+    meeting = Meeting.objects.get(case=voting)
+    item = AgendaItem.objects.filter(meeting=meeting).order_by("pk").first()
+    claim = voting.claims.order_by("pk").first()
+    agreement = Agreement.objects.get(case__number="（2021）鄂0111破3号")
+    term = AgreementTerm.objects.filter(agreement=agreement).order_by("pk").first()
+    api = "/api/v1/bankruptcy"
+    check_matrix(
+        client,
+        {
+            f"{api}/cases": {ANONYMOUS: 401, "judge": 200, "creditor": 200, "enterprise": 403},
+            f"{api}/cases/{voting.pk}": {
+                ANONYMOUS: 401,
+                "judge": 200,
+                "administrator": 200,
+                "judge2": 404,
+                "enterprise": 403,
+            },
+            f"{api}/cases/{voting.pk}/claims": {
+                ANONYMOUS: 401,
+                "administrator": 200,
+                "creditor": 200,  # its own claims only
+                "admin2": 404,
+            },
+            f"{api}/items/{item.pk}/tally": {
+                ANONYMOUS: 401,
+                "judge": 200,
+                "judge2": 404,
+                "creditor": 400,  # while the vote is open: the result is published at its end
+                "enterprise": 403,
+            },
+            f"{api}/agreements/{agreement.pk}": {
+                ANONYMOUS: 401,
+                "judge": 200,
+                "creditor": 200,
+                "admin2": 404,
+            },
+        },
+        users,
+    )
+    writes = [
+        (f"{api}/cases/{fast.pk}/claims", {"principal": "1"}, {"judge": 403, "admin2": 403}),
+        (f"{api}/meetings/{meeting.pk}/sign-in", {}, {"judge": 403, "judge2": 404}),
+        (f"{api}/items/{item.pk}/ballots", {"vote": "yes"}, {"judge": 403, "judge2": 404}),
+        (
+            f"{api}/claims/{claim.pk}/review",
+            {"admitted_amount": "1", "reason": "x"},
+            {"creditor": 403, "judge": 403, "admin2": 404},
+        ),
+        (
+            f"{api}/cases/{voting.pk}/agreements",
+            {"rate": "0.5"},
+            {"creditor": 403, "judge": 403, "admin2": 404},
+        ),
+        (
+            f"{api}/agreements/{agreement.pk}/approve",
+            {"on": "2024-01-02"},
+            {"creditor": 403, "administrator": 403, "judge2": 404},
+        ),
+        (
+            f"{api}/terms/{term.pk}/payments",
+            {"amount": "1", "paid_on": "2024-01-02"},
+            {"creditor": 403, "judge": 403, "admin2": 404},
+        ),
+    ]
+    for url, body, refused in writes:
+        check_matrix(
+            client,
+            {url: {ANONYMOUS: 401, "enterprise": 403, **refused}},
+            users,
+            method="post",
+            data=body,
+            content_type="application/json",
+        )

@@ -180,6 +180,15 @@ def test_missing_figure_is_flagged_in_draft(client, draft8, demo_users):
 
 def test_api_lists_only_visible_issues(client, issue7, draft8, demo_users):
     _publish(issue7, demo_users["editor"])
+    check_matrix(
+        client,
+        {
+            "/api/v1/briefing/issues": {ANONYMOUS: 401, "enterprise": 200, "editor": 200},
+            f"/api/v1/briefing/issues/{issue7.pk}": {ANONYMOUS: 401, "enterprise": 200},
+            f"/api/v1/briefing/issues/{draft8.pk}": {"enterprise": 404, "editor": 200},
+        },
+        demo_users,
+    )
     assert client.get("/api/v1/briefing/issues").status_code == 401
     client.force_login(demo_users["enterprise"])
     numbers = [i["number"] for i in client.get("/api/v1/briefing/issues").json()]

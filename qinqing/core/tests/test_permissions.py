@@ -102,3 +102,71 @@ def test_notification_of_another_user_is_404(client, demo_users):
     assert client.post(url).status_code == 200
     note.refresh_from_db()
     assert note.read_at is not None
+
+
+def test_core_public_and_account_routes_matrix(client, demo_users):
+    """The sign-in pages, the public documents (audit anchors, the CA certificate, the API's
+    description) and the health check answer everyone; the rest needs a session."""
+    everyone = [u for u in demo_users if u != ANONYMOUS]
+    public = {ANONYMOUS: 200, "editor": 200, "creditor": 200}
+    matrix = {
+        "/login/": {ANONYMOUS: 200},
+        # the admin's sign-in sends to the site's; a signed-in non-staff user is refused
+        "/admin/login/": {ANONYMOUS: 302, "admin": 302, "editor": 403},
+        "/audit/anchors/": public,
+        "/audit/anchors.json": public,
+        "/api/v1/openapi.json": public,
+        "/api/v1/docs": public,
+        "/api/v1/": {ANONYMOUS: 404},  # ninja's root: no page of its own
+        "/api/v1/me": {ANONYMOUS: 401, **dict.fromkeys(everyone, 200)},
+    }
+    check_matrix(client, matrix, demo_users)
+    # Only the platform administrator verifies the whole chain; a reader of the log is told so.
+    verify = {
+        "/audit/verify/": {
+            ANONYMOUS: 302,
+            "admin": 200,
+            "editor": 403,
+            "supervisor": 403,
+            "creditor": 403,
+        },
+        "/logout/": {ANONYMOUS: 302, "editor": 302},
+    }
+    check_matrix(client, verify, demo_users, method="post")
+
+
+def test_notification_read_matrix(client, demo_users):
+    from qinqing.core.notifier import notification_send
+
+    note = notification_send(
+        actor=None, channel="in_app", subject="通知", body="内容", recipient=demo_users["judge"]
+    )
+    matrix = {
+        f"/notifications/{note.pk}/read/": {
+            ANONYMOUS: 302,
+            "editor": 404,  # another user's notification
+            "admin": 404,
+            "judge": 200,
+        }
+    }
+    check_matrix(client, matrix, demo_users, method="post")
+
+
+def test_api_token_matrix(client, demo_users):
+    """Anyone may ask for a token (a wrong password is 401); revoking one needs it."""
+    bad = {"username": "editor", "password": "not-the-password"}
+    check_matrix(
+        client,
+        {"/api/v1/auth/token": {ANONYMOUS: 401}},
+        demo_users,
+        method="post",
+        data=bad,
+        content_type="application/json",
+    )
+    check_matrix(client, {"/api/v1/auth/token": {ANONYMOUS: 401}}, demo_users, method="delete")
+
+
+def test_health_check_is_public(client, demo_users, settings):
+    """The monitor reads it without signing in (DEBUG: the static files need no collecting)."""
+    settings.DEBUG = True
+    check_matrix(client, {"/healthz": {ANONYMOUS: 200, "admin": 200}}, demo_users)

@@ -171,12 +171,22 @@ def test_signed_pdf_verifies_with_pdfsig_and_breaks_on_one_byte(demo_users, cent
 def test_ca_page_and_files_are_public(client, demo_users):
     check_matrix(client, {"/pki/": {ANONYMOUS: 200, "admin": 200}}, demo_users)
     check_matrix(
-        client, {"/pki/ca.pem": {ANONYMOUS: 404}, "/pki/crl.pem": {ANONYMOUS: 404}}, demo_users
+        client,
+        {
+            "/pki/ca.pem": {ANONYMOUS: 404},
+            "/pki/ca.cer": {ANONYMOUS: 404},
+            "/pki/crl.pem": {ANONYMOUS: 404},
+        },
+        demo_users,
     )
     root, _ = pki.ca_init(actor=demo_users["admin"])
     check_matrix(
         client,
-        {"/pki/ca.pem": {ANONYMOUS: 200, "expert": 200}, "/pki/crl.pem": {ANONYMOUS: 200}},
+        {
+            "/pki/ca.pem": {ANONYMOUS: 200, "expert": 200},
+            "/pki/ca.cer": {ANONYMOUS: 200, "expert": 200},
+            "/pki/crl.pem": {ANONYMOUS: 200},
+        },
         demo_users,
     )
     pem = client.get("/pki/ca.pem").content

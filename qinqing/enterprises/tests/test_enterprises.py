@@ -180,6 +180,20 @@ def test_permission_matrix(client, world):
                 "enterprise": 403,
             },
             "/enterprises/clusters/whsq/": {ANONYMOUS: 200},
+            "/enterprises/clusters/": {ANONYMOUS: 200, "enterprise": 200},  # public
+            "/enterprises/import/template.xlsx": {
+                "liaison": 200,
+                "instructor": 200,
+                "editor": 403,
+                "enterprise": 403,
+                ANONYMOUS: 302,
+            },
+            "/api/v1/enterprises/firms": {
+                ANONYMOUS: 401,
+                "enterprise": 200,
+                "liaison": 200,
+                "judge": 403,
+            },
         },
         world,
     )

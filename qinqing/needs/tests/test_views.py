@@ -420,3 +420,88 @@ def test_a_formula_typed_into_the_public_form_is_text_in_the_export(client, worl
     events = book["活动"]
     assert (events["C2"].value, events["C2"].data_type) == ("=1+1", "s")
     assert (events["G2"].value, events["G2"].data_type) == (0, "n")
+
+
+def test_permission_matrix_of_the_other_routes(client, world, submit, qr):
+    """The public pages answer everyone; the staff pages their departments; the firm its own
+    orders through the API; another department's or firm's order is a 404."""
+    from qinqing.needs.models import Rectification
+
+    own = submit()  # demo-firm's need, routed to 区税务局
+    hr = submit("员工工伤认定需要多长时间？", uscc=OTHER_USCC)  # routed to 区人社局
+    services.need_sign(actor=world["liaison"], need=own)
+    services.need_reply(actor=world["liaison"], need=own, reply="已说明提额办法")
+    services.need_callback(actor=world["dispatcher"], need=own, note="已回访")
+    services.need_close(actor=world["dispatcher"], need=own)
+    rating = services.need_rate(actor=None, need=own, level=1)
+    rect = Rectification.objects.get(rating=rating)
+    check_matrix(
+        client,
+        {
+            f"/needs/q/{qr.key}/": {ANONYMOUS: 200, "enterprise": 200},
+            "/needs/web/": {ANONYMOUS: 200, "enterprise": 200},
+            "/needs/track/": {ANONYMOUS: 200},
+            f"/needs/qr/{qr.pk}.png": {
+                "liaison": 200,
+                "dispatcher": 200,
+                "enterprise": 403,
+                ANONYMOUS: 302,
+            },
+            f"/needs/qr/{qr.pk}/poster/": {"liaison": 200, "enterprise": 403, ANONYMOUS: 302},
+            "/needs/answers/": {"editor": 200, "liaison": 200, "enterprise": 403, ANONYMOUS: 302},
+            "/api/v1/needs/": {ANONYMOUS: 401, "enterprise": 200, "liaison": 200, "judge": 403},
+            f"/api/v1/needs/{own.pk}": {ANONYMOUS: 401, "enterprise": 200, "liaison": 200},
+            f"/api/v1/needs/{hr.pk}": {"enterprise": 404, "liaison": 404, "dispatcher": 200},
+        },
+        world,
+    )
+    # Writes with no form: refused to whoever may not act, a form error (never a 500) otherwise.
+    check_matrix(
+        client,
+        {
+            f"/needs/{hr.pk}/act/sign/": {
+                ANONYMOUS: 302,
+                "enterprise": 404,
+                "liaison": 404,  # another department's order
+                "judge": 403,
+            },
+            f"/needs/rectifications/{rect.pk}/appeal/": {
+                ANONYMOUS: 302,
+                "enterprise": 403,
+                "judge": 403,
+            },
+            f"/needs/rectifications/{rect.pk}/complete/": {
+                ANONYMOUS: 302,
+                "enterprise": 403,
+                "judge": 403,
+            },
+            "/needs/common/refresh/": {ANONYMOUS: 302, "enterprise": 403, "liaison": 302},
+            f"/needs/t/{own.token}/rate/": {ANONYMOUS: 302},
+            "/needs/t/not-a-token/rate/": {ANONYMOUS: 404},
+        },
+        world,
+        method="post",
+    )
+    check_matrix(
+        client,
+        {
+            f"/api/v1/needs/{hr.pk}/transition": {
+                ANONYMOUS: 401,
+                "enterprise": 404,
+                "liaison": 404,
+                "dispatcher": 403,  # signing is the department's
+            },
+        },
+        world,
+        method="post",
+        data={"action": "sign"},
+        content_type="application/json",
+    )
+    check_matrix(
+        client,
+        {"/api/v1/needs/classify": {ANONYMOUS: 422, "enterprise": 422}},
+        world,
+        method="post",
+        data={},
+        content_type="application/json",
+    )

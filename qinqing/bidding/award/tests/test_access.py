@@ -48,6 +48,14 @@ def test_permission_matrix_before_and_after_publication(client, award_world):
     # publishing: the tenderer, its agency, the host centre; not the guest centre (404)
     refused = {"centre_jk": 404, "supervisor": 403, "winner": 403, "bidder": 404, **nobody}
     check_matrix(client, {f"/bidding/sections/{s}/award/publish/": refused}, w, method="post")
+    check_matrix(
+        client,
+        {f"{API}/sections/{s}/award/publish": {**refused, **api_nobody}},
+        w,
+        method="post",
+        data={},
+        content_type="application/json",
+    )
     assert not Publication.objects.exists()
     response = _post(client, w["agent"], f"{API}/sections/{s}/award/publish", {}, json=True)
     assert response.status_code == 201, response.content
@@ -198,3 +206,101 @@ def test_answer_overdue_is_shown(client, award_world):
     client.force_login(w["tenderer"])
     page = client.get(f"/bidding/sections/{w['section'].pk}/award/").content.decode()
     assert "已逾期未答复" in page
+
+
+def _post_matrix(client, w, url, expected, data, *, api):
+    """One row of the matrix: JSON to the API, a form to the page."""
+    extra = {"content_type": "application/json"} if api else {}
+    check_matrix(client, {url: expected}, w, method="post", data=data, **extra)
+
+
+def test_permission_matrix_of_answers_complaints_and_issuing(client, award_world):
+    """Answering is the tenderer's side's, complaining the objecting firm's, handling the
+    complaint the supervisor's, issuing the notices the tenderer's side's: everyone else is
+    refused (a guest centre or an unregistered firm: 404) and nothing changes."""
+    w = award_world
+    s = w["section"].pk
+    nobody = {ANONYMOUS: 302, **dict.fromkeys(OUTSIDERS, 403)}
+    api_nobody = {ANONYMOUS: 401, **dict.fromkeys(OUTSIDERS, 403)}
+    publication = publish(w)
+    objection = services.objection_raise(
+        actor=w["second"], publication=publication, bidder=_bidder(w, 0), text="业绩不实"
+    )
+    _post_matrix(
+        client,
+        w,
+        f"{API}/award/objections/{objection.pk}/answer",
+        {"supervisor": 403, "centre_jk": 404, "second": 403, **api_nobody},
+        {"answer": "答复"},
+        api=True,
+    )
+    _post_matrix(
+        client,
+        w,
+        f"{API}/sections/{s}/award/objections",
+        {"tenderer": 403, "bidder": 404, **api_nobody},
+        {"text": "异议"},
+        api=True,
+    )
+    services.objection_answer(actor=w["tenderer"], objection=objection, answer="已核查")
+    today = timezone.localdate().isoformat()
+    complaint_refused = {"tenderer": 403, "bidder": 404}
+    _post_matrix(
+        client,
+        w,
+        f"{API}/sections/{s}/award/complaints",
+        {**complaint_refused, **api_nobody},
+        {"objection_id": objection.pk, "knew_on": today, "text": "不服"},
+        api=True,
+    )
+    _post_matrix(
+        client,
+        w,
+        f"/bidding/sections/{s}/award/complaints/",
+        {**complaint_refused, **nobody},
+        {"objection": objection.pk, "knew_on": today, "text": "不服"},
+        api=False,
+    )
+    assert not Complaint.objects.exists()
+    _post_matrix(
+        client,
+        w,
+        f"{API}/sections/{s}/award/complaints",
+        {"second": 201},
+        {"objection_id": objection.pk, "knew_on": today, "text": "不服"},
+        api=True,
+    )
+    complaint = Complaint.objects.get()
+    handling_refused = {"tenderer": 403, "agent": 403, "second": 403}
+    for step, body in (
+        ("accept", {"suspend": True}),
+        ("refuse", {"reason": "不予受理"}),
+        ("decide", {"outcome": "dismissed", "decision": "投诉不成立"}),
+    ):
+        _post_matrix(
+            client,
+            w,
+            f"{API}/award/complaints/{complaint.pk}/{step}",
+            {**handling_refused, **api_nobody},
+            body,
+            api=True,
+        )
+        _post_matrix(
+            client,
+            w,
+            f"/bidding/award/complaints/{complaint.pk}/{step}/",
+            {**handling_refused, **nobody},
+            body,
+            api=False,
+        )
+    complaint.refresh_from_db()
+    assert complaint.status == Complaint.Status.LODGED and not complaint.suspended
+    end_publication(publication)
+    issue_refused = {"supervisor": 403, "winner": 403, "bidder": 404, "centre_jk": 404}
+    _post_matrix(
+        client, w, f"{API}/sections/{s}/award/issue", {**issue_refused, **api_nobody}, {}, api=True
+    )
+    _post_matrix(
+        client, w, f"/bidding/sections/{s}/award/issue/", {**issue_refused, **nobody}, {}, api=False
+    )
+    assert not AwardNotice.objects.exists()

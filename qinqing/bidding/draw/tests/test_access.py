@@ -294,3 +294,83 @@ def test_malformed_quota_post_is_404_not_500(client, world):
     url = f"/bidding/sessions/{world['session'].pk}/"
     assert client.post(url, {"centre": "abc"}).status_code == 404
     assert client.post(url, {"centre": "999999"}).status_code == 404
+
+
+def test_permission_matrix_of_the_draw_writes_proofs_and_api(client, world):
+    """The draw's writes and its public proofs: the host centre acts, the guest centre's
+    quota is not its own (404), the other parties are refused; the proofs are public."""
+    session = world["session"]
+    sealed = services.draw_commit(actor=world["centre_wh"], quota=world["host"])
+    draw = services.draw_witness(actor=world["supervisor"], draw=sealed, witness_entropy="7")
+    outcome = DrawOutcome.objects.filter(draw=draw).order_by("pk").first()
+    nobody = {ANONYMOUS: 302, **dict.fromkeys(OUTSIDERS, 403)}
+    check_matrix(
+        client,
+        {
+            "/bidding/proofs/": {ANONYMOUS: 200, "centre_wh": 200},
+            f"/bidding/proofs/{draw.draw_id}/": {ANONYMOUS: 200, "tenderer": 200},
+            f"/api/v1/bidding/draws/{draw.draw_id}/proof": {ANONYMOUS: 200, "tenderer": 200},
+            "/bidding/experts/template.xlsx": {"centre_wh": 200, "tenderer": 403, **nobody},
+            "/bidding/respond/not-a-token/": {ANONYMOUS: 404},
+            # the expert's own pages need the expert's one-time sign-in, not an account
+            "/bidding/expert/me/": {ANONYMOUS: 302, "expert": 302, "centre_wh": 302},
+            "/api/v1/bidding/sessions": {
+                ANONYMOUS: 401,
+                "tenderer": 200,
+                "centre_wh": 200,
+                "judge": 403,
+            },
+        },
+        world,
+    )
+    check_matrix(
+        client,
+        {
+            f"/bidding/draws/{draw.draw_id}/names/": {
+                "tenderer": 404,
+                "supervisor": 404,
+                ANONYMOUS: 302,
+            },
+            f"/bidding/quotas/{world['guest'].pk}/draw/": {
+                "centre_wh": 404,
+                "tenderer": 403,
+                **nobody,
+            },
+            f"/bidding/quotas/{world['host'].pk}/exclude/": {"tenderer": 403, **nobody},
+            # a party who sees the session but does not run it: 404, as for the other writes
+            f"/bidding/sessions/{session.pk}/close/": {"tenderer": 404, **nobody},
+            f"/bidding/sessions/{session.pk}/chair/": {"tenderer": 404, **nobody},
+            f"/bidding/sessions/{session.pk}/start/": {"tenderer": 404, **nobody},
+            "/bidding/expert/signout/": {ANONYMOUS: 302, "expert": 302},
+            # recording an expert's answer taken by phone: the host centre's
+            f"/bidding/outcomes/{outcome.pk}/answer/": {
+                "centre_jk": 404,
+                "supervisor": 403,
+                "tenderer": 403,
+                **nobody,
+            },
+        },
+        world,
+        method="post",
+    )
+    check_matrix(
+        client,
+        {
+            f"/api/v1/bidding/quotas/{world['guest'].pk}/draws": {
+                ANONYMOUS: 401,
+                "centre_wh": 404,
+                "tenderer": 403,
+                "judge": 403,
+            },
+            f"/api/v1/bidding/draws/{draw.draw_id}/witness": {
+                ANONYMOUS: 401,
+                "centre_wh": 403,
+                "tenderer": 403,
+                "judge": 403,
+            },
+        },
+        world,
+        method="post",
+        data={"witness_entropy": "1"},
+        content_type="application/json",
+    )

@@ -383,7 +383,7 @@ def test_incident_pages(client, world):
 
 
 def test_permission_matrix_live(client, world):
-    session, _ = in_progress(world)
+    session, seats = in_progress(world)
     other_centre = Organisation.objects.create(
         kind=Organisation.Kind.TRADING_CENTRE, name="另一交易中心", code="qt-centre"
     )
@@ -426,7 +426,76 @@ def test_permission_matrix_live(client, world):
             ANONYMOUS: 302,
         },
     }
+    matrix.update(
+        {
+            # the clarifications the supervisor reviews
+            f"/bidding/sessions/{session.pk}/clarifications/": {
+                "supervisor": 200,
+                "supervisor_other": 404,
+                "tenderer": 403,
+                "expert": 403,
+                "enterprise": 403,
+                ANONYMOUS: 302,
+            },
+            # the stages as the session's parties follow them (no scores)
+            f"/bidding/sessions/{session.pk}/scoring/": {
+                "centre_wh": 200,
+                "supervisor": 200,
+                "tenderer": 200,
+                "centre_other": 404,
+                "expert": 403,
+                "enterprise": 403,
+                ANONYMOUS: 302,
+            },
+            # a bidder's own clarification requests
+            "/bidding/clarifications/": {
+                "tenderer": 403,
+                "supervisor": 403,
+                "enterprise": 403,
+                ANONYMOUS: 302,
+            },
+            "/bidding/clarifications/999999/": {"supervisor": 403, ANONYMOUS: 302},
+        }
+    )
     check_matrix(client, matrix, users)
+    incident = supervision.incident_open(
+        actor=world["centre_wh"],
+        session=session,
+        centre=world["orgs"]["whggzy"],
+        kind="network",
+        description="网络抖动",
+    )
+    seat = seats[-1]
+    writes = {
+        # recording an incident is a centre's; resolving it the centre's too
+        f"/bidding/sessions/{session.pk}/incidents/": {
+            "supervisor": 404,
+            "centre_other": 404,
+            "tenderer": 403,
+            ANONYMOUS: 302,
+        },
+        f"/bidding/incidents/{incident.pk}/resolve/": {
+            "supervisor": 403,
+            "centre_other": 404,
+            ANONYMOUS: 302,
+        },
+        # the ranking lot is witnessed by the supervisor; a member withdrawn by the host centre
+        f"/bidding/sessions/{session.pk}/lot/": {
+            "tenderer": 404,
+            "centre_other": 404,
+            ANONYMOUS: 302,
+        },
+        f"/bidding/sessions/{session.pk}/members/{seat.pk}/withdraw/": {
+            "supervisor": 404,
+            "tenderer": 404,
+            "centre_other": 404,
+            ANONYMOUS: 302,
+        },
+        "/bidding/clarifications/999999/review/": {"supervisor": 404, ANONYMOUS: 302},
+    }
+    check_matrix(client, writes, users, method="post")
+    incident.refresh_from_db()
+    assert incident.resolved_at is None
     client.force_login(users["supervisor_other"])
     assert session.section.project.name not in client.get("/bidding/live/").content.decode()
     client.force_login(world["centre_jk"])

@@ -554,6 +554,16 @@ def test_permission_matrix_of_the_report_pages(client, world):
                 **outsiders,
             },
             f"{base}/report/pdf/": {"centre_wh": 404, "centre_other": 404},  # nothing built yet
+            # nothing built yet: 404 to its readers, refused to the others
+            f"/api/v1/bidding/sessions/{session.pk}/report": {
+                "centre_wh": 404,
+                "supervisor": 404,
+                "tenderer": 404,
+                "centre_other": 404,
+                "editor": 403,
+                "expert": 403,
+                ANONYMOUS: 401,
+            },
             f"{base}/fees/": {
                 "centre_wh": 200,
                 "centre_jk": 200,

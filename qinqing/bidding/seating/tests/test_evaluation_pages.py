@@ -213,3 +213,58 @@ def test_chair_vote_at_the_workstations(world):
     assert session.chair_id == seats[0].pk and session.chair_method == "elected"
     page = _terminal(seats[3]).get("/bidding/workstation/").content.decode()
     assert seats[0].workstation.code in page and "同等表决权" in page
+
+
+def test_the_workstation_routes_need_a_signed_in_workstation(client, world):
+    """Without a workstation signed in at its terminal, every page of the terminal sends to
+    its sign-in (a staff session is no workstation) and the terminal's API answers 401."""
+    to_sign_in = {ANONYMOUS: 302, "centre_wh": 302, "expert": 302, "supervisor": 302}
+    pages = [
+        "/bidding/workstation/clarifications/",
+        "/bidding/workstation/committee/qualification/",
+        "/bidding/workstation/report/",
+        "/bidding/workstation/sheet/qualification/",
+    ]
+    check_matrix(client, dict.fromkeys(pages, to_sign_in), world)
+    writes = ["/bidding/workstation/action/", "/bidding/workstation/signout/"]
+    check_matrix(client, dict.fromkeys(writes, to_sign_in), world, method="post")
+    # the terminal's background calls: the documents' read log (no account reads the
+    # documents: 404, as for the documents themselves) and the heartbeat (401)
+    check_matrix(
+        client,
+        {
+            "/bidding/workstation/documents/reads/": dict.fromkeys(to_sign_in, 404),
+            "/bidding/workstation/ping/": dict.fromkeys(to_sign_in, 401),
+        },
+        world,
+        method="post",
+    )
+    api = "/api/v1/bidding/workstation"
+    refused = {ANONYMOUS: 401, "centre_wh": 401, "expert": 401}
+    reads = [
+        api,
+        f"{api}/committee/sheets/1",
+        f"{api}/documents/1",
+        f"{api}/sheets/qualification",
+        f"{api}/time",
+    ]
+    check_matrix(client, dict.fromkeys(reads, refused), world)
+    for method, urls in {
+        "post": [
+            f"{api}/deviations/1/explain",
+            f"{api}/report/sign",
+            f"{api}/sheets/1/reopen",
+            f"{api}/sheets/qualification/submit",
+            f"{api}/stages/qualification/close",
+            f"{api}/time",
+        ],
+        "put": [f"{api}/sheets/qualification"],
+    }.items():
+        check_matrix(
+            client,
+            dict.fromkeys(urls, refused),
+            world,
+            method=method,
+            data={},
+            content_type="application/json",
+        )

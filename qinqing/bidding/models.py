@@ -2,7 +2,13 @@
 (`<capability>/models.py`); importing them here is how Django finds them, and every module
 imports models from here."""
 
-from qinqing.bidding.award.models import AwardNotice, Complaint, Publication, ResultObjection
+from qinqing.bidding.award.models import (
+    AwardNotice,
+    Complaint,
+    Contract,
+    Publication,
+    ResultObjection,
+)
 from qinqing.bidding.bids.models import Bid, BidFile, BidReceipt
 from qinqing.bidding.draw.models import (
     CodeLinesField,
@@ -95,6 +101,7 @@ __all__ = [
     "CompactJSONField",
     "Complaint",
     "ConductRating",
+    "Contract",
     "CriteriaTemplate",
     "Criterion",
     "DeviationNote",

@@ -89,3 +89,18 @@ class DecideForm(forms.Form):
     decision = forms.CharField(
         label=_("书面处理决定"), max_length=rules.MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class ContractForm(forms.Form):
+    number = forms.CharField(label=_("合同编号"), max_length=rules.MAX_CONTRACT_NUMBER)
+    signed_on = forms.DateField(
+        label=_("签订日期"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("应自中标通知书发出之日起 30 日内订立（招标投标法第四十六条）"),
+    )
+    amount = forms.DecimalField(
+        label=_("合同金额（元）"),
+        max_digits=18,
+        decimal_places=2,
+        help_text=_("应与中标价一致（招标投标法实施条例第五十七条）"),
+    )

@@ -239,3 +239,40 @@ class AwardNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bidder.name} · {self.get_kind_display()}"
+
+
+class Contract(models.Model):
+    """The written contract the tenderer and the winner signed (招标投标法 Art.46), as the
+    tenderer records it: number, day signed, price (equal to the winning bid's, 实施条例
+    Art.57); `late` when signed after the 30 days."""
+
+    notice = models.OneToOneField(
+        AwardNotice,
+        verbose_name=_("中标通知书"),
+        on_delete=models.PROTECT,
+        related_name="contract",
+    )
+    number = models.CharField(_("合同编号"), max_length=60)
+    signed_on = models.DateField(_("签订日期"))
+    amount = models.DecimalField(_("合同金额（元）"), max_digits=18, decimal_places=2)
+    late = models.BooleanField(_("逾期签订"), default=False)
+    recorded_at = models.DateTimeField(_("登记时间"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("中标合同")
+        verbose_name_plural = _("中标合同")
+        ordering = ["notice"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="contract_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} · {self.notice.bidder.name}"

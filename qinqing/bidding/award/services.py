@@ -1,7 +1,8 @@
 """Writes from the sealed report to the award: the candidates' publication (实施条例 Art.54),
 the bidders' objections and the tenderer's answers (Art.54 para.2), complaints and the
-supervising department's handling (Art.60-62), and the award and result notices, each a PDF
-sealed with the host centre's seal (招标投标法 Art.45)."""
+supervising department's handling (Art.60-62), the award and result notices, each a PDF
+sealed with the host centre's seal (招标投标法 Art.45), and the signed contract the tenderer
+records (Art.46; 实施条例 Art.57)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from qinqing.bidding.award import rules
-from qinqing.bidding.award.models import AwardNotice, Complaint, Publication, ResultObjection
+from qinqing.bidding.award.models import (
+    AwardNotice,
+    Complaint,
+    Contract,
+    Publication,
+    ResultObjection,
+)
 from qinqing.bidding.projects.models import Bidder, Section
 from qinqing.bidding.report.models import Report
 from qinqing.bidding.rules import RuleError
@@ -600,3 +607,67 @@ def award_issue(*, actor, section: Section) -> list[AwardNotice]:
                 )
         notification_send_many(actor=actor, messages=messages, on_commit=True)
     return notices
+
+
+# --- the contract (招标投标法 Art.46; 实施条例 Art.57) ---------------------------------------
+
+
+def contract_record(
+    *, actor, section: Section, number: str, signed_on: date, amount: Decimal
+) -> Contract:
+    """The tenderer's side records the written contract signed with the winner: its number,
+    the day signed and the price, which must equal the winning bid's (实施条例 Art.57). Signed
+    more than 30 days after the award notice it is still recorded, flagged late (招标投标法
+    Art.46). Once only: a contract recorded is not rewritten."""
+    with transaction.atomic():
+        section = Section.objects.select_for_update().select_related("project").get(pk=section.pk)
+        notice = (
+            AwardNotice.objects.select_related("bidder", "publication")
+            .filter(publication__section=section, kind=AwardNotice.Kind.AWARD)
+            .first()
+        )
+        if notice is None:
+            raise ConflictError("中标通知书尚未发出，不能登记合同", code="not_awarded")
+        if Contract.objects.filter(notice=notice).exists():
+            raise ConflictError("合同已登记", code="recorded")
+        issued_on = timezone.localdate(notice.issued_at)
+        try:
+            number, amount = rules.check_contract(
+                number=number,
+                signed_on=signed_on,
+                today=timezone.localdate(),
+                amount=amount,
+                awarded=notice.price,
+            )
+            late = rules.contract_late(issued_on=issued_on, signed_on=signed_on)
+        except RuleError as exc:
+            message = str(exc)
+            field = (
+                "number" if "编号" in message else "amount" if "金额" in message else "signed_on"
+            )
+            raise DomainError(message, field=field) from None
+        contract = Contract.objects.create(
+            notice=notice,
+            number=number,
+            signed_on=signed_on,
+            amount=amount,
+            late=late,
+            recorded_at=timezone.now(),
+            recorded_by=actor,
+        )
+        audit_log(
+            actor=actor,
+            action="award.contract",
+            obj=contract,
+            organisation=_tenderer_org(section),
+            detail={
+                "notice": notice.number,
+                "winner": notice.bidder.uscc,
+                "number": number,
+                "signed_on": signed_on.isoformat(),
+                "amount": amount,
+                "deadline": rules.contract_deadline(issued_on).isoformat(),
+                "late": late,
+            },
+        )
+    return contract

@@ -99,6 +99,18 @@ def award_detail(request: HttpRequest, pk: int) -> HttpResponse:
         decide_form=forms.DecideForm() if supervise else None,
         may_issue=manage and not notices,
     )
+    awarded = next((n for n in notices if n.kind == "award"), None)
+    if awarded is not None:
+        contract = getattr(awarded, "contract", None)
+        issued_on = timezone.localdate(awarded.issued_at)
+        context.update(
+            awarded=awarded,
+            contract=contract,
+            contract_by=rules.contract_deadline(issued_on),
+            contract_form=forms.ContractForm(initial={"amount": awarded.price})
+            if manage and contract is None
+            else None,
+        )
     return render(request, "bidding/award/detail.html", context)
 
 
@@ -257,6 +269,30 @@ def issue(request: HttpRequest, pk: int) -> HttpResponse:
     def go():
         services.award_issue(actor=request.user, section=section)
         messages.success(request, _("中标通知书和中标结果通知书已发出，均加盖交易中心电子印章。"))
+
+    run_posted(request, go)
+    return redirect("bidding:award_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def contract(request: HttpRequest, pk: int) -> HttpResponse:
+    section = _managed(request, pk)
+    form = forms.ContractForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("bidding:award_detail", pk=pk)
+
+    def go():
+        recorded = services.contract_record(
+            actor=request.user, section=section, **form.cleaned_data
+        )
+        if recorded.late:
+            messages.warning(
+                request, _("合同已登记。签订日期超过中标通知书发出后 30 日，已标记为逾期签订。")
+            )
+        else:
+            messages.success(request, _("合同已登记。"))
 
     run_posted(request, go)
     return redirect("bidding:award_detail", pk=pk)

@@ -188,3 +188,53 @@ def test_pdfsig_reports_the_notice_seal_valid_and_a_changed_byte_invalid(award_w
     assert award_world["section"].project.host_centre.name in out
     out = _pdfsig(_one_byte_changed(pdf), tmp_path)
     assert "Signature is Valid" not in out, out
+
+
+# --- the contract (招标投标法 Art.46; 实施条例 Art.57) ----------------------------------------
+
+
+def test_the_contract_is_recorded_once_at_the_winning_price_and_flagged_when_late(award_world):
+    from qinqing.bidding.award.models import Contract
+
+    w = award_world
+    today = timezone.localdate()
+    with pytest.raises(ConflictError, match="中标通知书尚未发出"):
+        services.contract_record(
+            actor=w["tenderer"],
+            section=w["section"],
+            number="HT-1",
+            signed_on=today,
+            amount=Decimal("950000.00"),
+        )
+    notices = _issued(w)
+    award = next(n for n in notices if n.kind == "award")
+    with pytest.raises(DomainError, match="中标价") as excinfo:
+        services.contract_record(
+            actor=w["tenderer"],
+            section=w["section"],
+            number="HT-1",
+            signed_on=today,
+            amount=Decimal("940000.00"),
+        )
+    assert excinfo.value.field == "amount" and not Contract.objects.exists()
+    # the notice went out 31 days ago: signed today, the contract is late but recorded
+    AwardNotice.objects.filter(pk=award.pk).update(issued_at=award.issued_at - timedelta(days=31))
+    contract = services.contract_record(
+        actor=w["agent"],
+        section=w["section"],
+        number="HT-2026-001",
+        signed_on=today,
+        amount=Decimal("950000.00"),
+    )
+    assert contract.late and contract.notice == award
+    entry = AuditEntry.objects.get(action="award.contract")
+    assert entry.detail["late"] is True and entry.detail["number"] == "HT-2026-001"
+    with pytest.raises(ConflictError, match="已登记"):
+        services.contract_record(
+            actor=w["tenderer"],
+            section=w["section"],
+            number="HT-2",
+            signed_on=today,
+            amount=Decimal("950000.00"),
+        )
+    assert Contract.objects.count() == 1

@@ -264,3 +264,50 @@ def check_contract(*, number, signed_on: date, today: date, amount, awarded: Dec
             "实施条例第五十七条）"
         )
     return number, amount
+
+
+# --- the winner falls away (实施条例 Art.55, Art.74) -----------------------------------------
+
+# Why the winner no longer stands: Art.55's cases, and Art.74's refusal to sign the contract
+# (the same consequence: the tenderer may turn to the next candidate).
+FALLS_AWAY = {
+    "gave_up": "放弃中标（招标投标法实施条例第五十五条）",
+    "force_majeure": "因不可抗力不能履行合同（招标投标法实施条例第五十五条）",
+    "no_bond": "不按照招标文件要求提交履约保证金（招标投标法实施条例第五十五条）",
+    "unlawful": "被查实存在影响中标结果的违法行为（招标投标法实施条例第五十五条）",
+    "not_signed": "无正当理由不与招标人订立合同（招标投标法实施条例第七十四条）",
+}
+NEXT_CANDIDATE, RETENDER = "next", "retender"
+
+
+def current_winner(candidates: list[Candidate], fallen: frozenset[str]) -> Candidate | None:
+    """The winner once the bidders in `fallen` (USCCs) fell away: the best-ranked candidate
+    left, in the committee's order (实施条例 Art.55); None when none is left."""
+    return next((c for c in check_candidates(candidates) if c.uscc not in fallen), None)
+
+
+def succession(
+    candidates: list[Candidate],
+    *,
+    fallen: frozenset[str],
+    leaving: str,
+    reason: str,
+    decision: str,
+) -> Candidate | None:
+    """The tenderer's decision when the winner `leaving` (USCC) falls away (实施条例 Art.55):
+    award to the next candidate in the committee's order (returned), or re-tender (None).
+    Only the current winner can fall away, for one of Art.55's (or Art.74's) reasons; with no
+    candidate left the only way is to re-tender."""
+    if reason not in FALLS_AWAY:
+        raise RuleError("请选择中标人不再中标的法定情形（招标投标法实施条例第五十五条）")
+    if decision not in (NEXT_CANDIDATE, RETENDER):
+        raise RuleError("请选择依次确定其他中标候选人为中标人，或者重新招标")
+    winner_now = current_winner(candidates, fallen)
+    if winner_now is None or winner_now.uscc != leaving:
+        raise RuleError("只有当前的中标人才能放弃中标或被取消中标资格")
+    if decision == RETENDER:
+        return None
+    following = current_winner(candidates, fallen | {leaving})
+    if following is None:
+        raise RuleError("已没有其他中标候选人，应当依法重新招标（招标投标法实施条例第五十五条）")
+    return following

@@ -216,3 +216,45 @@ def test_contract_price_equals_the_winning_bid_and_other_bounds():
             today=date(2026, 2, 1),
             awarded=Decimal("950000"),
         )
+
+
+# --- the winner falls away (实施条例 Art.55, Art.74) -----------------------------------------
+
+
+def test_the_next_candidate_in_rank_order_or_a_new_tender():
+    three = [_c(3), _c(1), _c(2)]
+    none: frozenset[str] = frozenset()
+    assert rules.current_winner(three, none).rank == 1
+    nxt = rules.succession(three, fallen=none, leaving="91421", reason="gave_up", decision="next")
+    assert nxt.rank == 2
+    nxt = rules.succession(
+        three, fallen=frozenset({"91421"}), leaving="91422", reason="not_signed", decision="next"
+    )
+    assert nxt.rank == 3
+    assert (
+        rules.succession(three, fallen=none, leaving="91421", reason="no_bond", decision="retender")
+        is None
+    )
+    # the last candidate falls away: no one left, only a new tender
+    last = frozenset({"91421", "91422"})
+    with pytest.raises(RuleError, match="重新招标"):
+        rules.succession(three, fallen=last, leaving="91423", reason="unlawful", decision="next")
+    assert (
+        rules.succession(
+            three, fallen=last, leaving="91423", reason="unlawful", decision="retender"
+        )
+        is None
+    )
+    assert rules.current_winner(three, last | {"91423"}) is None
+
+
+def test_only_the_current_winner_falls_away_and_for_a_reason_of_the_law():
+    three = [_c(1), _c(2), _c(3)]
+    none: frozenset[str] = frozenset()
+    with pytest.raises(RuleError, match="当前的中标人"):
+        rules.succession(three, fallen=none, leaving="91422", reason="gave_up", decision="next")
+    with pytest.raises(RuleError, match="第五十五条"):
+        rules.succession(three, fallen=none, leaving="91421", reason="bored", decision="next")
+    with pytest.raises(RuleError, match="重新招标"):
+        rules.succession(three, fallen=none, leaving="91421", reason="gave_up", decision="pick")
+    assert all("第五十五条" in t or "第七十四条" in t for t in rules.FALLS_AWAY.values())

@@ -4,6 +4,7 @@ imports models from here."""
 
 from qinqing.bidding.award.models import (
     AwardNotice,
+    AwardSuccession,
     Complaint,
     Contract,
     Publication,
@@ -86,6 +87,7 @@ from qinqing.bidding.viewer.models import DocumentAccess, PageRead
 __all__ = [
     "SHEET_STAGES",
     "AwardNotice",
+    "AwardSuccession",
     "Bid",
     "BidFile",
     "BidReceipt",

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from qinqing.bidding.award import rules
 from qinqing.bidding.award.models import (
     AwardNotice,
+    AwardSuccession,
     Complaint,
     Contract,
     Publication,
@@ -486,11 +487,27 @@ def blockers(publication: Publication, now: datetime | None = None) -> rules.Blo
     )
 
 
+def fallen_away(publication: Publication) -> frozenset[str]:
+    """The USCCs of the winners who fell away (实施条例 Art.55), in this publication."""
+    return frozenset(
+        AwardSuccession.objects.filter(publication=publication).values_list(
+            "bidder__uscc", flat=True
+        )
+    )
+
+
+def current_winner(publication: Publication) -> rules.Candidate:
+    """The first-ranked candidate (Art.55), or the next in order after those who fell away."""
+    winner = rules.current_winner(stored_candidates(publication), fallen_away(publication))
+    if winner is None:
+        raise ConflictError("已没有其他中标候选人，应当依法重新招标", code="retender")
+    return winner
+
+
 def notice_html(notice: AwardNotice, *, seal: bool = True) -> str:
     publication = notice.publication
     section = publication.section
-    candidates = stored_candidates(publication)
-    winner = rules.winner(candidates)
+    winner = current_winner(publication)
     with translation.override(settings.LANGUAGE_CODE):
         return render_to_string(
             "bidding/award/notice_print.html",
@@ -546,66 +563,73 @@ def award_issue(*, actor, section: Section) -> list[AwardNotice]:
         if publication is None:
             raise ConflictError("中标候选人尚未公示", code="not_published")
         if publication.notices.exists():
-            raise ConflictError("中标通知书已发出", code="issued")
+            raise ConflictError("中标通知书已发出", code="issued")  # superseded ones too
         problems = rules.award_problems(blockers(publication))
         if problems:
             raise ConflictError("；".join(problems), code="blocked")
-        winner = rules.winner(stored_candidates(publication))
-        usccs = [b["uscc"] for b in publication.report.content.get("bidders", [])]
-        bidders = {b.uscc: b for b in section.bidders.filter(uscc__in=usccs)}
-        if winner.uscc not in bidders:
-            raise ConflictError("第一中标候选人不在本标段投标人名单中", code="winner")
-        now = timezone.now()
-        year = timezone.localdate(now).year
-        notices = []
-        ordered = [
-            bidders[winner.uscc],
-            *sorted((b for u, b in bidders.items() if u != winner.uscc), key=lambda b: b.uscc),
-        ]
-        for n, bidder in enumerate(ordered, start=1):
-            is_winner = bidder.uscc == winner.uscc
-            notice = AwardNotice(
-                publication=publication,
-                bidder=bidder,
-                kind=AwardNotice.Kind.AWARD if is_winner else AwardNotice.Kind.RESULT,
-                number=f"{section.project.code}-{section.code}-{year}-{n:02d}",
-                price=(winner.bid_price or winner.evaluated_price) if is_winner else None,
-                issued_at=now,
-                issued_by=actor,
-            )
-            notice.save()
-            pdf = _signed_notice(actor=actor, notice=notice)
-            notice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-            notice.pdf.save(f"notice-{notice.pk}-{notice.kind}.pdf", ContentFile(pdf), save=False)
-            notice.save(update_fields=["pdf", "pdf_sha256"])
-            notices.append(notice)
-        audit_log(
-            actor=actor,
-            action="award.issue",
-            obj=publication,
-            organisation=_tenderer_org(section),
-            detail={
-                "winner": winner.uscc,
-                "price": notices[0].price,
-                "notices": [
-                    {"bidder": x.bidder.uscc, "kind": x.kind, "sha256": x.pdf_sha256}
-                    for x in notices
-                ],
-            },
+        notices = _notices_issue(actor=actor, section=section, publication=publication)
+    return notices
+
+
+def _notices_issue(*, actor, section: Section, publication: Publication) -> list[AwardNotice]:
+    """Issue the award notice to the current winner and a result notice to every other bidder
+    of the report, sealed, audited and announced (inside the caller's transaction)."""
+    winner = current_winner(publication)
+    usccs = [b["uscc"] for b in publication.report.content.get("bidders", [])]
+    bidders = {b.uscc: b for b in section.bidders.filter(uscc__in=usccs)}
+    if winner.uscc not in bidders:
+        raise ConflictError("中标候选人不在本标段投标人名单中", code="winner")
+    now = timezone.now()
+    year = timezone.localdate(now).year
+    notices = []
+    ordered = [
+        bidders[winner.uscc],
+        *sorted((b for u, b in bidders.items() if u != winner.uscc), key=lambda b: b.uscc),
+    ]
+    issued_before = publication.notices.count()
+    for n, bidder in enumerate(ordered, start=issued_before + 1):
+        is_winner = bidder.uscc == winner.uscc
+        notice = AwardNotice(
+            publication=publication,
+            bidder=bidder,
+            kind=AwardNotice.Kind.AWARD if is_winner else AwardNotice.Kind.RESULT,
+            number=f"{section.project.code}-{section.code}-{year}-{n:02d}",
+            price=(winner.bid_price or winner.evaluated_price) if is_winner else None,
+            issued_at=now,
+            issued_by=actor,
         )
-        messages = []
-        for notice in notices:
-            for user in _bidder_users([notice.bidder.uscc]):
-                messages.append(
-                    Message(
-                        "in_app",
-                        str(notice.get_kind_display()),
-                        f"“{section.project.name}”{section.name}的{notice.get_kind_display()}"
-                        "已发出，请登录平台查看并下载（已加盖电子印章）。",
-                        recipient=user,
-                    )
+        notice.save()
+        pdf = _signed_notice(actor=actor, notice=notice)
+        notice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+        notice.pdf.save(f"notice-{notice.pk}-{notice.kind}.pdf", ContentFile(pdf), save=False)
+        notice.save(update_fields=["pdf", "pdf_sha256"])
+        notices.append(notice)
+    audit_log(
+        actor=actor,
+        action="award.issue",
+        obj=publication,
+        organisation=_tenderer_org(section),
+        detail={
+            "winner": winner.uscc,
+            "price": notices[0].price,
+            "notices": [
+                {"bidder": x.bidder.uscc, "kind": x.kind, "sha256": x.pdf_sha256} for x in notices
+            ],
+        },
+    )
+    messages = []
+    for notice in notices:
+        for user in _bidder_users([notice.bidder.uscc]):
+            messages.append(
+                Message(
+                    "in_app",
+                    str(notice.get_kind_display()),
+                    f"“{section.project.name}”{section.name}的{notice.get_kind_display()}"
+                    "已发出，请登录平台查看并下载（已加盖电子印章）。",
+                    recipient=user,
                 )
-        notification_send_many(actor=actor, messages=messages, on_commit=True)
+            )
+    notification_send_many(actor=actor, messages=messages, on_commit=True)
     return notices
 
 
@@ -623,7 +647,11 @@ def contract_record(
         section = Section.objects.select_for_update().select_related("project").get(pk=section.pk)
         notice = (
             AwardNotice.objects.select_related("bidder", "publication")
-            .filter(publication__section=section, kind=AwardNotice.Kind.AWARD)
+            .filter(
+                publication__section=section,
+                kind=AwardNotice.Kind.AWARD,
+                superseded_at__isnull=True,
+            )
             .first()
         )
         if notice is None:
@@ -671,3 +699,85 @@ def contract_record(
             },
         )
     return contract
+
+
+# --- the winner falls away (实施条例 Art.55, Art.74) -----------------------------------------
+
+
+def award_succession(
+    *, actor, section: Section, reason: str, explanation: str, decision: str
+) -> AwardSuccession:
+    """The winner gave up, cannot perform, gave no performance bond, was found to have acted
+    unlawfully (实施条例 Art.55) or refuses to sign (Art.74): the tenderer records it with the
+    facts and decides — the next candidate in the committee's order, or a new tender. Every
+    notice issued so far is superseded; with the next candidate a new award notice goes to it
+    and new result notices to every other bidder (the one who fell away included), so the
+    notices in force all name the same winner. Not once the contract is signed."""
+    try:
+        explanation = rules.check_text(explanation, "事实和理由")
+    except RuleError as exc:
+        raise DomainError(str(exc), field="explanation") from None
+    with transaction.atomic():
+        section = Section.objects.select_for_update().select_related("project").get(pk=section.pk)
+        publication = (
+            Publication.objects.select_for_update()
+            .select_related("report", "section__project__host_centre")
+            .filter(section=section)
+            .first()
+        )
+        notice = (
+            AwardNotice.objects.select_related("bidder")
+            .filter(publication=publication, kind=AwardNotice.Kind.AWARD, superseded_at=None)
+            .first()
+            if publication is not None
+            else None
+        )
+        if notice is None:
+            raise ConflictError("中标通知书尚未发出（或已决定重新招标）", code="not_awarded")
+        if Contract.objects.filter(notice=notice).exists():
+            raise ConflictError("合同已签订，不能再变更中标人", code="contracted")
+        try:
+            following = rules.succession(
+                stored_candidates(publication),
+                fallen=fallen_away(publication),
+                leaving=notice.bidder.uscc,
+                reason=reason,
+                decision=decision,
+            )
+        except RuleError as exc:
+            field = "decision" if "重新招标" in str(exc) else "reason"
+            raise DomainError(str(exc), field=field) from None
+        now = timezone.now()
+        superseded = list(
+            publication.notices.filter(superseded_at=None).values_list("number", flat=True)
+        )
+        publication.notices.filter(superseded_at=None).update(superseded_at=now)
+        next_bidder = section.bidders.get(uscc=following.uscc) if following is not None else None
+        succession = AwardSuccession.objects.create(
+            publication=publication,
+            bidder=notice.bidder,
+            reason=reason,
+            explanation=explanation,
+            decision=decision,
+            next_bidder=next_bidder,
+            decided_at=now,
+            decided_by=actor,
+        )
+        audit_log(
+            actor=actor,
+            action="award.succession",
+            obj=succession,
+            organisation=_tenderer_org(section),
+            detail={
+                "fallen": notice.bidder.uscc,
+                "reason": reason,
+                "explanation": explanation,
+                "decision": decision,
+                "next": following.uscc if following is not None else None,
+                "rank": following.rank if following is not None else None,
+                "superseded": superseded,
+            },
+        )
+        if following is not None:
+            _notices_issue(actor=actor, section=section, publication=publication)
+    return succession

@@ -99,7 +99,10 @@ def award_detail(request: HttpRequest, pk: int) -> HttpResponse:
         decide_form=forms.DecideForm() if supervise else None,
         may_issue=manage and not notices,
     )
-    awarded = next((n for n in notices if n.kind == "award"), None)
+    awarded = next((n for n in notices if n.kind == "award" and n.superseded_at is None), None)
+    context["successions"] = list(
+        publication.successions.select_related("bidder", "next_bidder").order_by("decided_at")
+    )
     if awarded is not None:
         contract = getattr(awarded, "contract", None)
         issued_on = timezone.localdate(awarded.issued_at)
@@ -110,6 +113,7 @@ def award_detail(request: HttpRequest, pk: int) -> HttpResponse:
             contract_form=forms.ContractForm(initial={"amount": awarded.price})
             if manage and contract is None
             else None,
+            succession_form=forms.SuccessionForm() if manage and contract is None else None,
         )
     return render(request, "bidding/award/detail.html", context)
 
@@ -293,6 +297,32 @@ def contract(request: HttpRequest, pk: int) -> HttpResponse:
             )
         else:
             messages.success(request, _("合同已登记。"))
+
+    run_posted(request, go)
+    return redirect("bidding:award_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def succession(request: HttpRequest, pk: int) -> HttpResponse:
+    section = _managed(request, pk)
+    form = forms.SuccessionForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("bidding:award_detail", pk=pk)
+
+    def go():
+        decided = services.award_succession(
+            actor=request.user, section=section, **form.cleaned_data
+        )
+        if decided.next_bidder is not None:
+            messages.success(
+                request,
+                _("已记录。原通知书作废，已向%(name)s发出中标通知书，并重新发出中标结果通知书。")
+                % {"name": decided.next_bidder.name},
+            )
+        else:
+            messages.success(request, _("已记录。原通知书作废，本标段将重新招标。"))
 
     run_posted(request, go)
     return redirect("bidding:award_detail", pk=pk)

@@ -488,7 +488,11 @@ def _org(org) -> OrgFacts:
 
 def _award_facts(section) -> AwardFacts | None:
     notice = (
-        AwardNotice.objects.filter(publication__section=section, kind=AwardNotice.Kind.AWARD)
+        AwardNotice.objects.filter(
+            publication__section=section,
+            kind=AwardNotice.Kind.AWARD,
+            superseded_at__isnull=True,  # the notice in force (实施条例 Art.55)
+        )
         .select_related("bidder", "publication")
         .first()
     )

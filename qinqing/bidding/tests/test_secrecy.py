@@ -202,7 +202,8 @@ ROUTES = {
     # from the report to the award: a section's award, the public candidates, the notices
     "award_none": "award_list candidates",
     "award_section": (
-        "award_detail award_publish award_object award_complain award_issue award_contract"
+        "award_detail award_publish award_object award_complain award_issue award_contract "
+        "award_succession"
     ),
     "award_pk": "award_answer award_notice award_notice_pdf candidate_publication",
     "award_complaint": "award_complaint_handle",

@@ -239,3 +239,26 @@ def test_contract_matrix_page_and_api(client, award_world):
     client.force_login(w["winner"])
     got = client.get(f"{API}/sections/{s}/award").json()["contract"]
     assert got["number"] == "HT-2026-001" and got["amount"] == "950000.00" and not got["late"]
+
+
+def test_succession_matrix_and_page(client, award_world):
+    """The winner falls away (实施条例 Art.55): the tenderer's side only; the page records it
+    and shows the superseded notices."""
+    from qinqing.bidding.award.models import AwardSuccession
+
+    w = award_world
+    s = w["section"].pk
+    end_publication(publish(w))
+    services.award_issue(actor=w["tenderer"], section=w["section"])
+    data = {"reason": "gave_up", "explanation": "中标人书面声明放弃中标", "decision": "next"}
+    nobody = {ANONYMOUS: 302, **dict.fromkeys(OUTSIDERS, 403)}
+    refused = {"centre_jk": 404, "supervisor": 403, "winner": 403, "bidder": 404, **nobody}
+    url = f"/bidding/sections/{s}/award/succession/"
+    check_matrix(client, {url: refused}, w, method="post", data=data)
+    assert not AwardSuccession.objects.exists()
+    client.force_login(w["tenderer"])
+    assert "记录并作出决定" in client.get(f"/bidding/sections/{s}/award/").content.decode()
+    client.post(url, data)
+    assert AwardSuccession.objects.get().next_bidder.name == "示例投标人0"
+    page = client.get(f"/bidding/sections/{s}/award/").content.decode()
+    assert "已作废" in page and "放弃中标" in page

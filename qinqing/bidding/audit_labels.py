@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 LABELS = {
     "award.answer": _("书面答复评标结果异议"),
     "award.issue": _("发出中标通知书和中标结果通知书"),
+    "award.contract": _("登记中标合同的签订"),
+    "award.succession": _("中标人放弃或不符合中标条件：确定下一名中标候选人或重新招标"),
     "award.object": _("对评标结果提出异议"),
     "award.publish": _("公示中标候选人"),
     "complaint.accept": _("受理投诉"),

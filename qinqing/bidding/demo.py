@@ -360,6 +360,7 @@ def load(*, stdout) -> None:
         _experts(orgs, users, stdout)
         _rooms(orgs, users, stdout)
         _seed_project(orgs, users, stdout)
+        demo_evaluation.recent_sealed(orgs, users, stdout)
         demo_evaluation.today_in_progress(orgs, users, stdout)
         demo_evaluation.clarification_waiting(users, stdout)
         demo_evaluation.later_today(orgs, users, stdout)

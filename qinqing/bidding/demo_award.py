@@ -1,12 +1,17 @@
 """Demo data from the report to the award, run through the real services (kept apart from the
-sealed-bid demo). Two of the 2024-08-29 tenders whose reports the evaluation demo seals:
+sealed-bid demo). A project at each stage after the report:
 
-- the seed project (WHGGZY-2024-SJ-0829): candidates published the day after, the publication
-  over without objection, the award notice and the result notices issued, each sealed;
-- 洪山区青菱街道老旧小区改造工程设计 (WHGGZY-2024-SJ-0830): candidates published yesterday
-  (recorded as late: its report was sealed in 2024 — the demo cannot pretend otherwise), and
-  an objection by its second-ranked firm waiting for the tenderer's answer, so the procedure
-  is paused. The firm's account `bidder_award` (password as the other demo accounts) raised it.
+- the seed project (WHGGZY-2024-SJ-0829, evaluated 2024-08-29): candidates published the day
+  after, the publication over without objection, the award notice and the result notices
+  issued, each sealed;
+- the two other tenders of 2024-08-29 (WHGGZY-2024-SJ-0830, JKGGZY-2024-SJ-0831): reports
+  sealed, candidates not yet published (history with absolute dates: publishing them now would
+  rightly be recorded as late, 实施条例 Art.54);
+- 洪山区和平街道党群服务中心改造工程设计 (WHGGZY-DEMO-RECENT), evaluated and sealed yesterday
+  (relative to the load date) by a committee with a tenderer's representative: candidates
+  published three hours after the sealing, within the Art.54 3 days, and an objection by its
+  second-ranked firm waiting for the tenderer's answer, so the procedure is paused. The firm's
+  account `bidder_award` (password as the other demo accounts) raised it.
 
 Idempotent: a section already published is left as it is."""
 
@@ -26,7 +31,7 @@ from qinqing.core.roles import Role
 from qinqing.core.services import organisation_create, role_grant_add
 
 ISSUED_CODE = "WHGGZY-2024-SJ-0829"
-PUBLISHING_CODE = "WHGGZY-2024-SJ-0830"
+PUBLISHING_CODE = "WHGGZY-DEMO-RECENT"
 OBJECTOR = "bidder_award"
 DEMO_PASSWORD = "qinqing-demo"
 
@@ -86,9 +91,10 @@ def _publishing(users, stdout) -> None:
     second = section.bidders.get(uscc=candidates[1].uscc)
     objector = _objector_account(second)
     now = timezone.localtime()
-    with recorded_at(now - timedelta(days=1)):
+    # Three hours after the sealing (yesterday): within the 3 days of 实施条例 Art.54, not late.
+    with recorded_at(timezone.localtime(report.sealed_at) + timedelta(hours=3)):
         publication = services.publication_publish(
-            actor=users["tenderer"], section=section, period_days=5
+            actor=users["tenderer"], section=section, period_days=3
         )
     with recorded_at(now - timedelta(hours=2)):
         services.objection_raise(

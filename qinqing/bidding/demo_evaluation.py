@@ -3,9 +3,14 @@
 2024-08-29 morning: the seed's project and two other design tenders are evaluated in the same
 slot, host and guest experts scattered over each centre's rooms so that rooms hold experts of
 different tenders; all three are scored, reported, signed (one member dissents in writing) and
-sealed, which publishes their draw proofs. Today: one more session in progress, its preliminary
-review under way, for the live supervision page. Scores are the demo's own assumptions, drawn
-from a fixed random seed around a quality level per bidder.
+sealed, which publishes their draw proofs. Yesterday (relative to the load date): a tender
+whose committee includes a tenderer's representative (招标投标法 Art.37) evaluated, reported,
+signed and sealed, so that its candidates can be published within the 3 days of 实施条例
+Art.54 (the award demo publishes them). Today: one more session in progress, its preliminary
+review under way, for the live supervision page, its committee again with a representative
+whose review sheet is still open (signed in by staff: the demo prints the one-time workstation
+code). Scores are the demo's own assumptions, drawn from a fixed random seed around a quality
+level per bidder.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from qinqing.bidding.models import (
 )
 from qinqing.bidding.projects import services as project_services
 from qinqing.bidding.report import services as reports
-from qinqing.bidding.seating import committee
+from qinqing.bidding.seating import committee, representatives
 from qinqing.bidding.seating import selectors as seating_selectors
 from qinqing.bidding.seating import services as seating_services
 from qinqing.core.demo import demo_uscc, recorded_at
@@ -81,6 +86,21 @@ LATER_TENDER = (
     "洪山区某社区卫生服务中心改造工程设计",
     ["湖北示例医疗建筑设计有限公司", "武汉示例城市建筑设计院有限公司", "湖北示例工程顾问有限公司"],
 )
+# Evaluated yesterday (relative to the load date), a tenderer's representative on the committee:
+# its report is sealed in time for the award demo to publish the candidates within Art.54.
+RECENT_TENDER = (
+    "WHGGZY-DEMO-RECENT",
+    "洪山区和平街道党群服务中心改造工程设计",
+    [
+        "湖北示例公共建筑设计有限公司",
+        "武汉示例城建设计研究院有限公司",
+        "湖北示例华中建筑设计有限公司",
+    ],
+)
+# The tenderer's representatives (name, phone, last four of the ID): phones outside the experts'
+# 13x/15x/17x/19x range, so they never collide with a drawn expert.
+RECENT_REPRESENTATIVE = ("招标人代表 何静", "18607100001", "2024")
+TODAY_REPRESENTATIVE = ("招标人代表 陈立", "18607100002", "3021")
 TODAY_USCCS = [demo_uscc("91420100", 200), demo_uscc("91420100", 401), demo_uscc("91420100", 402)]
 FEES = {"whggzy": Decimal("800.00"), "jkggzy": Decimal("1000.00")}
 DESIGN = ["A0501", "A0502", "A0504"]
@@ -91,9 +111,22 @@ def _admin(users, centre_code: str):
 
 
 def register_tender(
-    orgs, users, *, code, name, host, guest, bidders, starts, serial, method, usccs=None
+    orgs,
+    users,
+    *,
+    code,
+    name,
+    host,
+    guest,
+    bidders,
+    starts,
+    serial,
+    method,
+    usccs=None,
+    host_experts=3,
 ):
-    """Register a tender with its session and quotas (3 host + 2 guest experts)."""
+    """Register a tender with its session and quotas (3 host + 2 guest experts; 2 host experts
+    when a tenderer's representative takes the fifth place)."""
     usccs = usccs or [demo_uscc("91420100", serial + i) for i in range(len(bidders))]
     admin = _admin(users, host)
     section = project_services.project_register(
@@ -122,7 +155,12 @@ def register_tender(
         guest_centres=[orgs[guest]],
     )
     services.quota_set(
-        actor=admin, session=session, centre=orgs[host], speciality_codes=DESIGN, count=3, backups=2
+        actor=admin,
+        session=session,
+        centre=orgs[host],
+        speciality_codes=DESIGN,
+        count=host_experts,
+        backups=2,
     )
     services.quota_set(
         actor=_admin(users, guest),
@@ -148,20 +186,30 @@ def draw_and_confirm(users, session: EvaluationSession, entropy: str) -> None:
             )
 
 
+def name_representative(users, session: EvaluationSession, person: tuple[str, str, str]):
+    """The tenderer names its representative to the committee (招标投标法 Art.37)."""
+    name, phone, id_last4 = person
+    return representatives.representative_name(
+        actor=users["tenderer"], session=session, name=name, phone=phone, id_last4=id_last4
+    )
+
+
 def sign_in_and_start(users, session: EvaluationSession, prices, rng, at) -> list[Seat]:
-    """Identity checks at the workstations, the opening record, the plan, the start and the
-    chair's election (every member votes for the first seated host expert)."""
+    """Identity checks at the workstations (seats already signed in are left as they are), the
+    opening record, the plan, the start and the chair's election (every member votes for the
+    first seated expert)."""
     seats = list(
         Seat.objects.filter(outcome__session=session, outcome__status="confirmed")
         .select_related("seating__centre", "workstation")
         .order_by("workstation__code")
     )
     for seat in seats:
-        committee.seat_signin_staff(
-            actor=_admin(users, seat.seating.centre.code),
-            seat=seat,
-            reason="现场核对身份证原件与专家证",
-        )
+        if seat.signed_in_at is None:
+            committee.seat_signin_staff(
+                actor=_admin(users, seat.seating.centre.code),
+                seat=seat,
+                reason="现场核对身份证原件与专家证",
+            )
         committee.seat_declare(actor=None, seat=Seat.objects.get(pk=seat.pk))
     bidders = list(session.section.bidders.order_by("pk"))
     host_admin = _admin(users, session.host_centre.code)
@@ -183,8 +231,9 @@ def sign_in_and_start(users, session: EvaluationSession, prices, rng, at) -> lis
     )
     session = evaluation_services.session_start(actor=host_admin, session=session)
     seats = list(seating_selectors.committee_seats(session).order_by("workstation__code"))
+    chair = next(seat for seat in seats if not seat.is_representative)
     for seat in seats:
-        committee.chair_vote(actor=None, seat=seat, candidate=seats[0])
+        committee.chair_vote(actor=None, seat=seat, candidate=chair)
     return seats
 
 
@@ -248,7 +297,7 @@ def evaluate(users, session: EvaluationSession, *, seed: int, day: datetime, dis
     prices = drawn_prices(rng, session.section.bidders.count())
     with recorded_at(day.replace(hour=8, minute=40)):
         seats = sign_in_and_start(users, session, prices, rng, day)
-    chair = seats[0]
+    chair = Seat.objects.get(pk=EvaluationSession.objects.get(pk=session.pk).chair_id)
     with recorded_at(day.replace(hour=9, minute=40)):
         review(session, seats)
         scoring.stage_close(actor=None, seat=chair, stage=Stage.REVIEW)
@@ -271,6 +320,8 @@ def evaluate(users, session: EvaluationSession, *, seed: int, day: datetime, dis
                 reports.report_sign(actor=None, seat=seat, agree=True)
     with recorded_at(day.replace(hour=14, minute=0)):
         for seat in seats:
+            if seat.is_representative:
+                continue  # the supervisor rates the experts' conduct, not the tenderer's people
             reports.rating_record(
                 actor=users["supervisor"], seat=seat, score=5 if seat != seats[-1] else 4
             )
@@ -309,7 +360,9 @@ def today_in_progress(orgs, users, stdout) -> None:
             serial=400,
             method=Project.Method.COMPREHENSIVE,
             usccs=TODAY_USCCS,
+            host_experts=2,
         )
+        representative = name_representative(users, session, TODAY_REPRESENTATIVE)
         draw_and_confirm(users, session, "today")
     prices = [Decimal("1268000.00"), Decimal("1193500.00"), Decimal("1320000.00")]
     demo_bids.today(
@@ -324,14 +377,70 @@ def today_in_progress(orgs, users, stdout) -> None:
                 slot_end=starts + timedelta(hours=3),
             )
     rng = random.Random(99)
+    with recorded_at(starts - timedelta(minutes=25)):
+        # The representative's identity is checked in person: the staff's one-time code lets
+        # whoever walks the demo take that workstation and fill the review sheet.
+        rep_seat = Seat.objects.select_related("workstation").get(
+            outcome__representative=representative
+        )
+        terminal_code = committee.seat_signin_staff(
+            actor=users["centre_wh"], seat=rep_seat, reason="现场核对招标人代表身份证原件和授权书"
+        )
     with recorded_at(starts - timedelta(minutes=20)):
         seats = sign_in_and_start(users, session, prices, rng, starts)
+    experts_first = sorted(seats, key=lambda seat: seat.is_representative)
     with recorded_at(starts + timedelta(minutes=30)):
-        review(session, seats, submit_only=3)
+        review(session, experts_first, submit_only=3)
     # four workstations were active a moment ago; the fifth has not been seen since sign-in
-    Seat.objects.filter(pk__in=[s.pk for s in seats[:4]]).update(last_seen_at=timezone.now())
+    Seat.objects.filter(pk__in=[s.pk for s in experts_first[:4]]).update(
+        last_seen_at=timezone.now()
+    )
     submitted = ScoreSheet.objects.filter(session=session, status="submitted").count()
     stdout.write(f"  进行中的评标：{name}（初步评审已提交 {submitted}/{len(seats)}）")
+    stdout.write(
+        f"    招标人代表（{representative.name}，工位 {rep_seat.workstation.code}）的初步评审尚未提交："
+        f"在 /bidding/signin/ 点“收不到验证码？请工作人员核验身份”，输入工位启用码"
+        f" {terminal_code}（一次有效），即可评审，评标报告生成后在工位上签署"
+    )
+
+
+def recent_sealed(orgs, users, stdout) -> None:
+    """A tender evaluated yesterday (relative to the load date) by 4 experts and the tenderer's
+    representative (招标投标法 Art.37), its report signed by all five and sealed before noon:
+    the award demo publishes its candidates within the 3 days of 实施条例 Art.54."""
+    code, name, bidders = RECENT_TENDER
+    if Project.objects.filter(code=code).exists():
+        return
+    day = (timezone.localtime() - timedelta(days=1)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    with recorded_at(day - timedelta(days=7)):
+        session = register_tender(
+            orgs,
+            users,
+            code=code,
+            name=name,
+            host="whggzy",
+            guest="jkggzy",
+            bidders=bidders,
+            starts=day,
+            serial=480,
+            method=Project.Method.COMPREHENSIVE,
+            host_experts=2,
+        )
+        name_representative(users, session, RECENT_REPRESENTATIVE)
+    with recorded_at(day - timedelta(days=2)):
+        draw_and_confirm(users, session, "recent")
+    with recorded_at(day - timedelta(hours=1)):
+        for centre in ("whggzy", "jkggzy"):
+            seating_services.seating_assign(
+                actor=_admin(users, centre),
+                centre=orgs[centre],
+                slot_start=day,
+                slot_end=day + timedelta(hours=3),
+            )
+    evaluate(users, EvaluationSession.objects.get(pk=session.pk), seed=1207, day=day, dissent=False)
+    stdout.write(f"  昨日评标：{name}（评标委员会含招标人代表 1 人，评标报告已签署封存）")
 
 
 def clarification_waiting(users, stdout) -> None:

@@ -2,7 +2,14 @@
 (`<capability>/models.py`); importing them here is how Django finds them, and every module
 imports models from here."""
 
-from qinqing.bidding.award.models import AwardNotice, Complaint, Publication, ResultObjection
+from qinqing.bidding.award.models import (
+    AwardNotice,
+    AwardSuccession,
+    Complaint,
+    Contract,
+    Publication,
+    ResultObjection,
+)
 from qinqing.bidding.bids.models import Bid, BidFile, BidReceipt
 from qinqing.bidding.draw.models import (
     CodeLinesField,
@@ -80,6 +87,7 @@ from qinqing.bidding.viewer.models import DocumentAccess, PageRead
 __all__ = [
     "SHEET_STAGES",
     "AwardNotice",
+    "AwardSuccession",
     "Bid",
     "BidFile",
     "BidReceipt",
@@ -95,6 +103,7 @@ __all__ = [
     "CompactJSONField",
     "Complaint",
     "ConductRating",
+    "Contract",
     "CriteriaTemplate",
     "Criterion",
     "DeviationNote",

@@ -168,6 +168,8 @@ urlpatterns = [
     path("sections/<int:pk>/award/publish/", award_views.publish, name="award_publish"),
     path("sections/<int:pk>/award/objections/", award_views.object_, name="award_object"),
     path("sections/<int:pk>/award/complaints/", award_views.complain, name="award_complain"),
+    path("sections/<int:pk>/award/contract/", award_views.contract, name="award_contract"),
+    path("sections/<int:pk>/award/succession/", award_views.succession, name="award_succession"),
     path("sections/<int:pk>/award/issue/", award_views.issue, name="award_issue"),
     path("award/objections/<int:pk>/answer/", award_views.answer, name="award_answer"),
     path(

@@ -15,7 +15,13 @@ from ninja import Path, Router, Schema, Status
 from pydantic import BaseModel, Field
 
 from qinqing.bidding.award import rules, selectors, services, signing
-from qinqing.bidding.award.models import AwardNotice, Complaint, Publication, ResultObjection
+from qinqing.bidding.award.models import (
+    AwardNotice,
+    Complaint,
+    Contract,
+    Publication,
+    ResultObjection,
+)
 from qinqing.core.api_errors import responds
 from qinqing.core.permissions import can
 
@@ -54,6 +60,12 @@ class RefuseIn(BaseModel):
 class DecideIn(BaseModel):
     outcome: str
     decision: str
+
+
+class AwardContractIn(BaseModel):
+    number: str = Field(..., max_length=rules.MAX_CONTRACT_NUMBER)
+    signed_on: date
+    amount: Decimal = Field(..., max_digits=18, decimal_places=2)
 
 
 class CandidateOut(Schema):
@@ -131,6 +143,15 @@ class NoticeDetailOut(NoticeOut):
     signatures: list[SignatureOut]
 
 
+class AwardContractOut(Schema):
+    number: str
+    signed_on: date
+    amount: Decimal
+    deadline: date
+    late: bool
+    recorded_at: datetime
+
+
 class AwardOut(Schema):
     section_id: int
     role: str
@@ -139,7 +160,19 @@ class AwardOut(Schema):
     objections: list[AwardObjectionOut]
     complaints: list[ComplaintOut]
     notices: list[NoticeOut]
+    contract: AwardContractOut | None = None
     problems: list[str]
+
+
+def _contract(c) -> dict:
+    return {
+        "number": c.number,
+        "signed_on": c.signed_on,
+        "amount": c.amount,
+        "deadline": rules.contract_deadline(timezone.localdate(c.notice.issued_at)),
+        "late": c.late,
+        "recorded_at": c.recorded_at,
+    }
 
 
 def _candidate(c: rules.Candidate) -> dict:
@@ -231,10 +264,14 @@ def _award(request, section_id: int) -> dict:
             "problems": ["中标候选人尚未公示"],
         }
     user = request.user
+    contract = (
+        Contract.objects.filter(notice__publication=publication).select_related("notice").first()
+    )
     return {
         "section_id": section.pk,
         "role": role,
         "publication": _publication(publication),
+        "contract": _contract(contract) if contract is not None else None,
         "candidates": [_candidate(c) for c in services.stored_candidates(publication)],
         "objections": [
             _objection(o)
@@ -428,6 +465,24 @@ def award_issue(request, section_id: int = Path(..., ge=1, le=MAX_ID)):
     return Status(
         201, [_notice(n) for n in services.award_issue(actor=request.user, section=section)]
     )
+
+
+@router.post(
+    "/sections/{section_id}/award/contract",
+    response={201: AwardContractOut},
+    summary="登记与中标人签订的书面合同（中标通知书发出后 30 日内；金额与中标价一致）",
+    operation_id="qinqing_bidding_api_award_contract",
+)
+def award_contract(request, payload: AwardContractIn, section_id: int = Path(..., ge=1, le=MAX_ID)):
+    section = _managed(request, section_id)
+    contract = services.contract_record(
+        actor=request.user,
+        section=section,
+        number=payload.number,
+        signed_on=payload.signed_on,
+        amount=payload.amount,
+    )
+    return Status(201, _contract(contract))
 
 
 @router.get(

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from qinqing.bidding.award import rules
-from qinqing.bidding.award.models import Complaint
+from qinqing.bidding.award.models import AwardSuccession, Complaint
 
 
 class PublishForm(forms.Form):
@@ -88,4 +88,35 @@ class DecideForm(forms.Form):
     outcome = forms.ChoiceField(label=_("处理结果"), choices=Complaint.Outcome.choices)
     decision = forms.CharField(
         label=_("书面处理决定"), max_length=rules.MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ContractForm(forms.Form):
+    number = forms.CharField(label=_("合同编号"), max_length=rules.MAX_CONTRACT_NUMBER)
+    signed_on = forms.DateField(
+        label=_("签订日期"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("应自中标通知书发出之日起 30 日内订立（招标投标法第四十六条）"),
+    )
+    amount = forms.DecimalField(
+        label=_("合同金额（元）"),
+        max_digits=18,
+        decimal_places=2,
+        help_text=_("应与中标价一致（招标投标法实施条例第五十七条）"),
+    )
+
+
+class SuccessionForm(forms.Form):
+    reason = forms.ChoiceField(label=_("情形"), choices=AwardSuccession.Reason.choices)
+    explanation = forms.CharField(
+        label=_("事实和理由"), max_length=rules.MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    decision = forms.ChoiceField(
+        label=_("招标人的决定"),
+        choices=AwardSuccession.Decision.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "可以按照评标委员会提出的中标候选人名单排序依次确定其他中标候选人为中标人，"
+            "也可以重新招标（招标投标法实施条例第五十五条）"
+        ),
     )

@@ -217,6 +217,12 @@ class AwardNotice(models.Model):
     )
     pdf = models.FileField(_("通知书 PDF（已签章）"), upload_to="bidding/notices/")
     pdf_sha256 = models.CharField(_("PDF 摘要"), max_length=64)
+    superseded_at = models.DateTimeField(
+        _("作废时间"),
+        null=True,
+        blank=True,
+        help_text=_("中标人放弃中标或不符合中标条件后，原通知书作废（实施条例第五十五条）"),
+    )
 
     class Meta:
         verbose_name = _("中标（结果）通知书")
@@ -224,11 +230,13 @@ class AwardNotice(models.Model):
         ordering = ["publication", "kind", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["publication", "bidder"], name="awardnotice_once_per_bidder"
+                fields=["publication", "bidder"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="awardnotice_once_per_bidder",
             ),
             models.UniqueConstraint(
                 fields=["publication"],
-                condition=models.Q(kind="award"),
+                condition=models.Q(kind="award", superseded_at__isnull=True),
                 name="awardnotice_one_winner",
             ),
             models.CheckConstraint(
@@ -239,3 +247,104 @@ class AwardNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bidder.name} · {self.get_kind_display()}"
+
+
+class Contract(models.Model):
+    """The written contract the tenderer and the winner signed (招标投标法 Art.46), as the
+    tenderer records it: number, day signed, price (equal to the winning bid's, 实施条例
+    Art.57); `late` when signed after the 30 days."""
+
+    notice = models.OneToOneField(
+        AwardNotice,
+        verbose_name=_("中标通知书"),
+        on_delete=models.PROTECT,
+        related_name="contract",
+    )
+    number = models.CharField(_("合同编号"), max_length=60)
+    signed_on = models.DateField(_("签订日期"))
+    amount = models.DecimalField(_("合同金额（元）"), max_digits=18, decimal_places=2)
+    late = models.BooleanField(_("逾期签订"), default=False)
+    recorded_at = models.DateTimeField(_("登记时间"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("中标合同")
+        verbose_name_plural = _("中标合同")
+        ordering = ["notice"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="contract_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} · {self.notice.bidder.name}"
+
+
+class AwardSuccession(models.Model):
+    """The winner fell away (实施条例 Art.55: gave up, could not perform for force majeure, no
+    performance bond, unlawful conduct found; Art.74: refused to sign): the tenderer's decision
+    with its reason — the next candidate in the committee's order, or a new tender. The notices
+    issued before are superseded; with the next candidate a new set is issued."""
+
+    class Reason(models.TextChoices):
+        GAVE_UP = "gave_up", _("放弃中标")
+        FORCE_MAJEURE = "force_majeure", _("因不可抗力不能履行合同")
+        NO_BOND = "no_bond", _("不按照招标文件要求提交履约保证金")
+        UNLAWFUL = "unlawful", _("被查实存在影响中标结果的违法行为")
+        NOT_SIGNED = "not_signed", _("无正当理由不与招标人订立合同")
+
+    class Decision(models.TextChoices):
+        NEXT = "next", _("依次确定下一名中标候选人为中标人")
+        RETENDER = "retender", _("重新招标")
+
+    publication = models.ForeignKey(
+        Publication,
+        verbose_name=_("中标候选人公示"),
+        on_delete=models.PROTECT,
+        related_name="successions",
+    )
+    bidder = models.ForeignKey(
+        Bidder, verbose_name=_("原中标人"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("情形"), max_length=20, choices=Reason.choices)
+    explanation = models.TextField(_("事实和理由"))
+    decision = models.CharField(_("招标人的决定"), max_length=10, choices=Decision.choices)
+    next_bidder = models.ForeignKey(
+        Bidder,
+        verbose_name=_("新确定的中标人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    decided_at = models.DateTimeField(_("决定时间"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("决定人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("中标人变更")
+        verbose_name_plural = _("中标人变更")
+        ordering = ["publication", "decided_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["publication", "bidder"], name="awardsuccession_once_per_bidder"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(decision="retender", next_bidder__isnull=True)
+                | models.Q(decision="next", next_bidder__isnull=False),
+                name="awardsuccession_next_named_iff_next",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bidder.name} · {self.get_reason_display()}"

@@ -14,6 +14,10 @@ complaint and decides it within 30 working days of accepting it.
 招标投标法实施条例 Art.62: the department may order the procedure suspended while it handles the
 complaint.
 招标投标法 Art.45: the award notice to the winner, the result notices to the other bidders.
+招标投标法 Art.46: the tenderer and the winner sign the written contract within 30 days of the
+award notice, on the tender documents and the winning bid, and make no other agreement departing
+from its substance; 实施条例 Art.57: the contract's subject, price, quality and term agree with
+them.
 
 Days are counted as 民法典 Art.201 says: a period in days starts the day after the event, and
 ends at the end of its last day (here: the local midnight after it).
@@ -37,6 +41,8 @@ ACCEPT_WITHIN_WORKING_DAYS = 3
 DECIDE_WITHIN_WORKING_DAYS = 30
 MAX_CANDIDATES = 3
 MAX_TEXT = 2000
+CONTRACT_WITHIN_DAYS = 30
+MAX_CONTRACT_NUMBER = 60
 
 
 @dataclass(frozen=True)
@@ -218,3 +224,90 @@ def award_problems(blockers: Blockers) -> list[str]:
 def winner(candidates: list[Candidate]) -> Candidate:
     """The first-ranked candidate (实施条例 Art.55)."""
     return check_candidates(candidates)[0]
+
+
+# --- the contract (招标投标法 Art.46; 实施条例 Art.57) ---------------------------------------
+
+
+def contract_deadline(issued_on: date) -> date:
+    """The last day to sign the contract: the 30th day after the day the award notice was
+    issued (招标投标法 Art.46 para.1; 民法典 Art.201: the count starts the next day)."""
+    return issued_on + timedelta(days=CONTRACT_WITHIN_DAYS)
+
+
+def contract_late(*, issued_on: date, signed_on: date) -> bool:
+    """Signed after the last day (招标投标法 Art.46 para.1)? A late contract is still recorded
+    (it exists), and flagged."""
+    if signed_on < issued_on:
+        raise RuleError("合同签订日期不能早于中标通知书发出日期（招标投标法第四十六条）")
+    return signed_on > contract_deadline(issued_on)
+
+
+def check_contract(*, number, signed_on: date, today: date, amount, awarded: Decimal) -> tuple:
+    """The contract as recorded: its number, a signing day not in the future, and a price equal
+    to the winning bid's (招标投标法 Art.46 para.1: no agreement departing from the substance of
+    the tender and the bid; 实施条例 Art.57: the price agrees with the bid). Returns
+    (number, amount)."""
+    if not isinstance(number, str) or not number.strip():
+        raise RuleError("请填写合同编号")
+    number = number.strip()
+    if len(number) > MAX_CONTRACT_NUMBER:
+        raise RuleError(f"合同编号不超过 {MAX_CONTRACT_NUMBER} 个字符")
+    if signed_on > today:
+        raise RuleError("合同签订日期不能晚于今天")
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
+        raise RuleError("合同金额应为正数")
+    if amount != awarded:
+        raise RuleError(
+            f"合同金额 {amount:,.2f} 元与中标价 {awarded:,.2f} 元不一致：合同价款应当与中标人的"
+            "投标文件一致，不得订立背离合同实质性内容的协议（招标投标法第四十六条、"
+            "实施条例第五十七条）"
+        )
+    return number, amount
+
+
+# --- the winner falls away (实施条例 Art.55, Art.74) -----------------------------------------
+
+# Why the winner no longer stands: Art.55's cases, and Art.74's refusal to sign the contract
+# (the same consequence: the tenderer may turn to the next candidate).
+FALLS_AWAY = {
+    "gave_up": "放弃中标（招标投标法实施条例第五十五条）",
+    "force_majeure": "因不可抗力不能履行合同（招标投标法实施条例第五十五条）",
+    "no_bond": "不按照招标文件要求提交履约保证金（招标投标法实施条例第五十五条）",
+    "unlawful": "被查实存在影响中标结果的违法行为（招标投标法实施条例第五十五条）",
+    "not_signed": "无正当理由不与招标人订立合同（招标投标法实施条例第七十四条）",
+}
+NEXT_CANDIDATE, RETENDER = "next", "retender"
+
+
+def current_winner(candidates: list[Candidate], fallen: frozenset[str]) -> Candidate | None:
+    """The winner once the bidders in `fallen` (USCCs) fell away: the best-ranked candidate
+    left, in the committee's order (实施条例 Art.55); None when none is left."""
+    return next((c for c in check_candidates(candidates) if c.uscc not in fallen), None)
+
+
+def succession(
+    candidates: list[Candidate],
+    *,
+    fallen: frozenset[str],
+    leaving: str,
+    reason: str,
+    decision: str,
+) -> Candidate | None:
+    """The tenderer's decision when the winner `leaving` (USCC) falls away (实施条例 Art.55):
+    award to the next candidate in the committee's order (returned), or re-tender (None).
+    Only the current winner can fall away, for one of Art.55's (or Art.74's) reasons; with no
+    candidate left the only way is to re-tender."""
+    if reason not in FALLS_AWAY:
+        raise RuleError("请选择中标人不再中标的法定情形（招标投标法实施条例第五十五条）")
+    if decision not in (NEXT_CANDIDATE, RETENDER):
+        raise RuleError("请选择依次确定其他中标候选人为中标人，或者重新招标")
+    winner_now = current_winner(candidates, fallen)
+    if winner_now is None or winner_now.uscc != leaving:
+        raise RuleError("只有当前的中标人才能放弃中标或被取消中标资格")
+    if decision == RETENDER:
+        return None
+    following = current_winner(candidates, fallen | {leaving})
+    if following is None:
+        raise RuleError("已没有其他中标候选人，应当依法重新招标（招标投标法实施条例第五十五条）")
+    return following

@@ -5,7 +5,7 @@ complaints and notice only; anyone sees the published candidates (public page)."
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -78,7 +78,8 @@ def notices(*, user, publication: Publication, role: str) -> list[AwardNotice]:
     qs = publication.notices.select_related("bidder")
     if role == BIDDER:
         qs = qs.filter(bidder__uscc__in=firm_usccs(grants_of(user)))
-    return list(qs.order_by("kind", "pk"))
+    # the notices in force first, then those superseded (实施条例 Art.55)
+    return list(qs.order_by(F("superseded_at").desc(nulls_first=True), "kind", "pk"))
 
 
 def notice_for(*, user, pk: int) -> AwardNotice:

@@ -1,7 +1,8 @@
 """Writes from the sealed report to the award: the candidates' publication (实施条例 Art.54),
 the bidders' objections and the tenderer's answers (Art.54 para.2), complaints and the
-supervising department's handling (Art.60-62), and the award and result notices, each a PDF
-sealed with the host centre's seal (招标投标法 Art.45)."""
+supervising department's handling (Art.60-62), the award and result notices, each a PDF
+sealed with the host centre's seal (招标投标法 Art.45), and the signed contract the tenderer
+records (Art.46; 实施条例 Art.57)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from qinqing.bidding.award import rules
-from qinqing.bidding.award.models import AwardNotice, Complaint, Publication, ResultObjection
+from qinqing.bidding.award.models import (
+    AwardNotice,
+    AwardSuccession,
+    Complaint,
+    Contract,
+    Publication,
+    ResultObjection,
+)
 from qinqing.bidding.projects.models import Bidder, Section
 from qinqing.bidding.report.models import Report
 from qinqing.bidding.rules import RuleError
@@ -479,11 +487,27 @@ def blockers(publication: Publication, now: datetime | None = None) -> rules.Blo
     )
 
 
+def fallen_away(publication: Publication) -> frozenset[str]:
+    """The USCCs of the winners who fell away (实施条例 Art.55), in this publication."""
+    return frozenset(
+        AwardSuccession.objects.filter(publication=publication).values_list(
+            "bidder__uscc", flat=True
+        )
+    )
+
+
+def current_winner(publication: Publication) -> rules.Candidate:
+    """The first-ranked candidate (Art.55), or the next in order after those who fell away."""
+    winner = rules.current_winner(stored_candidates(publication), fallen_away(publication))
+    if winner is None:
+        raise ConflictError("已没有其他中标候选人，应当依法重新招标", code="retender")
+    return winner
+
+
 def notice_html(notice: AwardNotice, *, seal: bool = True) -> str:
     publication = notice.publication
     section = publication.section
-    candidates = stored_candidates(publication)
-    winner = rules.winner(candidates)
+    winner = current_winner(publication)
     with translation.override(settings.LANGUAGE_CODE):
         return render_to_string(
             "bidding/award/notice_print.html",
@@ -539,64 +563,221 @@ def award_issue(*, actor, section: Section) -> list[AwardNotice]:
         if publication is None:
             raise ConflictError("中标候选人尚未公示", code="not_published")
         if publication.notices.exists():
-            raise ConflictError("中标通知书已发出", code="issued")
+            raise ConflictError("中标通知书已发出", code="issued")  # superseded ones too
         problems = rules.award_problems(blockers(publication))
         if problems:
             raise ConflictError("；".join(problems), code="blocked")
-        winner = rules.winner(stored_candidates(publication))
-        usccs = [b["uscc"] for b in publication.report.content.get("bidders", [])]
-        bidders = {b.uscc: b for b in section.bidders.filter(uscc__in=usccs)}
-        if winner.uscc not in bidders:
-            raise ConflictError("第一中标候选人不在本标段投标人名单中", code="winner")
-        now = timezone.now()
-        year = timezone.localdate(now).year
-        notices = []
-        ordered = [
-            bidders[winner.uscc],
-            *sorted((b for u, b in bidders.items() if u != winner.uscc), key=lambda b: b.uscc),
-        ]
-        for n, bidder in enumerate(ordered, start=1):
-            is_winner = bidder.uscc == winner.uscc
-            notice = AwardNotice(
-                publication=publication,
-                bidder=bidder,
-                kind=AwardNotice.Kind.AWARD if is_winner else AwardNotice.Kind.RESULT,
-                number=f"{section.project.code}-{section.code}-{year}-{n:02d}",
-                price=(winner.bid_price or winner.evaluated_price) if is_winner else None,
-                issued_at=now,
-                issued_by=actor,
+        notices = _notices_issue(actor=actor, section=section, publication=publication)
+    return notices
+
+
+def _notices_issue(*, actor, section: Section, publication: Publication) -> list[AwardNotice]:
+    """Issue the award notice to the current winner and a result notice to every other bidder
+    of the report, sealed, audited and announced (inside the caller's transaction)."""
+    winner = current_winner(publication)
+    usccs = [b["uscc"] for b in publication.report.content.get("bidders", [])]
+    bidders = {b.uscc: b for b in section.bidders.filter(uscc__in=usccs)}
+    if winner.uscc not in bidders:
+        raise ConflictError("中标候选人不在本标段投标人名单中", code="winner")
+    now = timezone.now()
+    year = timezone.localdate(now).year
+    notices = []
+    ordered = [
+        bidders[winner.uscc],
+        *sorted((b for u, b in bidders.items() if u != winner.uscc), key=lambda b: b.uscc),
+    ]
+    issued_before = publication.notices.count()
+    for n, bidder in enumerate(ordered, start=issued_before + 1):
+        is_winner = bidder.uscc == winner.uscc
+        notice = AwardNotice(
+            publication=publication,
+            bidder=bidder,
+            kind=AwardNotice.Kind.AWARD if is_winner else AwardNotice.Kind.RESULT,
+            number=f"{section.project.code}-{section.code}-{year}-{n:02d}",
+            price=(winner.bid_price or winner.evaluated_price) if is_winner else None,
+            issued_at=now,
+            issued_by=actor,
+        )
+        notice.save()
+        pdf = _signed_notice(actor=actor, notice=notice)
+        notice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+        notice.pdf.save(f"notice-{notice.pk}-{notice.kind}.pdf", ContentFile(pdf), save=False)
+        notice.save(update_fields=["pdf", "pdf_sha256"])
+        notices.append(notice)
+    audit_log(
+        actor=actor,
+        action="award.issue",
+        obj=publication,
+        organisation=_tenderer_org(section),
+        detail={
+            "winner": winner.uscc,
+            "price": notices[0].price,
+            "notices": [
+                {"bidder": x.bidder.uscc, "kind": x.kind, "sha256": x.pdf_sha256} for x in notices
+            ],
+        },
+    )
+    messages = []
+    for notice in notices:
+        for user in _bidder_users([notice.bidder.uscc]):
+            messages.append(
+                Message(
+                    "in_app",
+                    str(notice.get_kind_display()),
+                    f"“{section.project.name}”{section.name}的{notice.get_kind_display()}"
+                    "已发出，请登录平台查看并下载（已加盖电子印章）。",
+                    recipient=user,
+                )
             )
-            notice.save()
-            pdf = _signed_notice(actor=actor, notice=notice)
-            notice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-            notice.pdf.save(f"notice-{notice.pk}-{notice.kind}.pdf", ContentFile(pdf), save=False)
-            notice.save(update_fields=["pdf", "pdf_sha256"])
-            notices.append(notice)
+    notification_send_many(actor=actor, messages=messages, on_commit=True)
+    return notices
+
+
+# --- the contract (招标投标法 Art.46; 实施条例 Art.57) ---------------------------------------
+
+
+def contract_record(
+    *, actor, section: Section, number: str, signed_on: date, amount: Decimal
+) -> Contract:
+    """The tenderer's side records the written contract signed with the winner: its number,
+    the day signed and the price, which must equal the winning bid's (实施条例 Art.57). Signed
+    more than 30 days after the award notice it is still recorded, flagged late (招标投标法
+    Art.46). Once only: a contract recorded is not rewritten."""
+    with transaction.atomic():
+        section = Section.objects.select_for_update().select_related("project").get(pk=section.pk)
+        notice = (
+            AwardNotice.objects.select_related("bidder", "publication")
+            .filter(
+                publication__section=section,
+                kind=AwardNotice.Kind.AWARD,
+                superseded_at__isnull=True,
+            )
+            .first()
+        )
+        if notice is None:
+            raise ConflictError("中标通知书尚未发出，不能登记合同", code="not_awarded")
+        if Contract.objects.filter(notice=notice).exists():
+            raise ConflictError("合同已登记", code="recorded")
+        issued_on = timezone.localdate(notice.issued_at)
+        try:
+            number, amount = rules.check_contract(
+                number=number,
+                signed_on=signed_on,
+                today=timezone.localdate(),
+                amount=amount,
+                awarded=notice.price,
+            )
+            late = rules.contract_late(issued_on=issued_on, signed_on=signed_on)
+        except RuleError as exc:
+            message = str(exc)
+            field = (
+                "number" if "编号" in message else "amount" if "金额" in message else "signed_on"
+            )
+            raise DomainError(message, field=field) from None
+        contract = Contract.objects.create(
+            notice=notice,
+            number=number,
+            signed_on=signed_on,
+            amount=amount,
+            late=late,
+            recorded_at=timezone.now(),
+            recorded_by=actor,
+        )
         audit_log(
             actor=actor,
-            action="award.issue",
-            obj=publication,
+            action="award.contract",
+            obj=contract,
             organisation=_tenderer_org(section),
             detail={
-                "winner": winner.uscc,
-                "price": notices[0].price,
-                "notices": [
-                    {"bidder": x.bidder.uscc, "kind": x.kind, "sha256": x.pdf_sha256}
-                    for x in notices
-                ],
+                "notice": notice.number,
+                "winner": notice.bidder.uscc,
+                "number": number,
+                "signed_on": signed_on.isoformat(),
+                "amount": amount,
+                "deadline": rules.contract_deadline(issued_on).isoformat(),
+                "late": late,
             },
         )
-        messages = []
-        for notice in notices:
-            for user in _bidder_users([notice.bidder.uscc]):
-                messages.append(
-                    Message(
-                        "in_app",
-                        str(notice.get_kind_display()),
-                        f"“{section.project.name}”{section.name}的{notice.get_kind_display()}"
-                        "已发出，请登录平台查看并下载（已加盖电子印章）。",
-                        recipient=user,
-                    )
-                )
-        notification_send_many(actor=actor, messages=messages, on_commit=True)
-    return notices
+    return contract
+
+
+# --- the winner falls away (实施条例 Art.55, Art.74) -----------------------------------------
+
+
+def award_succession(
+    *, actor, section: Section, reason: str, explanation: str, decision: str
+) -> AwardSuccession:
+    """The winner gave up, cannot perform, gave no performance bond, was found to have acted
+    unlawfully (实施条例 Art.55) or refuses to sign (Art.74): the tenderer records it with the
+    facts and decides — the next candidate in the committee's order, or a new tender. Every
+    notice issued so far is superseded; with the next candidate a new award notice goes to it
+    and new result notices to every other bidder (the one who fell away included), so the
+    notices in force all name the same winner. Not once the contract is signed."""
+    try:
+        explanation = rules.check_text(explanation, "事实和理由")
+    except RuleError as exc:
+        raise DomainError(str(exc), field="explanation") from None
+    with transaction.atomic():
+        section = Section.objects.select_for_update().select_related("project").get(pk=section.pk)
+        publication = (
+            Publication.objects.select_for_update()
+            .select_related("report", "section__project__host_centre")
+            .filter(section=section)
+            .first()
+        )
+        notice = (
+            AwardNotice.objects.select_related("bidder")
+            .filter(publication=publication, kind=AwardNotice.Kind.AWARD, superseded_at=None)
+            .first()
+            if publication is not None
+            else None
+        )
+        if notice is None:
+            raise ConflictError("中标通知书尚未发出（或已决定重新招标）", code="not_awarded")
+        if Contract.objects.filter(notice=notice).exists():
+            raise ConflictError("合同已签订，不能再变更中标人", code="contracted")
+        try:
+            following = rules.succession(
+                stored_candidates(publication),
+                fallen=fallen_away(publication),
+                leaving=notice.bidder.uscc,
+                reason=reason,
+                decision=decision,
+            )
+        except RuleError as exc:
+            field = "decision" if "重新招标" in str(exc) else "reason"
+            raise DomainError(str(exc), field=field) from None
+        now = timezone.now()
+        superseded = list(
+            publication.notices.filter(superseded_at=None).values_list("number", flat=True)
+        )
+        publication.notices.filter(superseded_at=None).update(superseded_at=now)
+        next_bidder = section.bidders.get(uscc=following.uscc) if following is not None else None
+        succession = AwardSuccession.objects.create(
+            publication=publication,
+            bidder=notice.bidder,
+            reason=reason,
+            explanation=explanation,
+            decision=decision,
+            next_bidder=next_bidder,
+            decided_at=now,
+            decided_by=actor,
+        )
+        audit_log(
+            actor=actor,
+            action="award.succession",
+            obj=succession,
+            organisation=_tenderer_org(section),
+            detail={
+                "fallen": notice.bidder.uscc,
+                "reason": reason,
+                "explanation": explanation,
+                "decision": decision,
+                "next": following.uscc if following is not None else None,
+                "rank": following.rank if following is not None else None,
+                "superseded": superseded,
+            },
+        )
+        if following is not None:
+            _notices_issue(actor=actor, section=section, publication=publication)
+    return succession

@@ -99,6 +99,22 @@ def award_detail(request: HttpRequest, pk: int) -> HttpResponse:
         decide_form=forms.DecideForm() if supervise else None,
         may_issue=manage and not notices,
     )
+    awarded = next((n for n in notices if n.kind == "award" and n.superseded_at is None), None)
+    context["successions"] = list(
+        publication.successions.select_related("bidder", "next_bidder").order_by("decided_at")
+    )
+    if awarded is not None:
+        contract = getattr(awarded, "contract", None)
+        issued_on = timezone.localdate(awarded.issued_at)
+        context.update(
+            awarded=awarded,
+            contract=contract,
+            contract_by=rules.contract_deadline(issued_on),
+            contract_form=forms.ContractForm(initial={"amount": awarded.price})
+            if manage and contract is None
+            else None,
+            succession_form=forms.SuccessionForm() if manage and contract is None else None,
+        )
     return render(request, "bidding/award/detail.html", context)
 
 
@@ -257,6 +273,56 @@ def issue(request: HttpRequest, pk: int) -> HttpResponse:
     def go():
         services.award_issue(actor=request.user, section=section)
         messages.success(request, _("中标通知书和中标结果通知书已发出，均加盖交易中心电子印章。"))
+
+    run_posted(request, go)
+    return redirect("bidding:award_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def contract(request: HttpRequest, pk: int) -> HttpResponse:
+    section = _managed(request, pk)
+    form = forms.ContractForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("bidding:award_detail", pk=pk)
+
+    def go():
+        recorded = services.contract_record(
+            actor=request.user, section=section, **form.cleaned_data
+        )
+        if recorded.late:
+            messages.warning(
+                request, _("合同已登记。签订日期超过中标通知书发出后 30 日，已标记为逾期签订。")
+            )
+        else:
+            messages.success(request, _("合同已登记。"))
+
+    run_posted(request, go)
+    return redirect("bidding:award_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def succession(request: HttpRequest, pk: int) -> HttpResponse:
+    section = _managed(request, pk)
+    form = forms.SuccessionForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("bidding:award_detail", pk=pk)
+
+    def go():
+        decided = services.award_succession(
+            actor=request.user, section=section, **form.cleaned_data
+        )
+        if decided.next_bidder is not None:
+            messages.success(
+                request,
+                _("已记录。原通知书作废，已向%(name)s发出中标通知书，并重新发出中标结果通知书。")
+                % {"name": decided.next_bidder.name},
+            )
+        else:
+            messages.success(request, _("已记录。原通知书作废，本标段将重新招标。"))
 
     run_posted(request, go)
     return redirect("bidding:award_detail", pk=pk)

@@ -18,6 +18,8 @@ Disclosure. OCDS is open data, but the evaluation is secret until its report is 
   report is sealed (``Report.status == "sealed"``, 实施条例 Art.53).
 - the award and the contract (``awards`` with the supplier, value, date and status; the
   contract ``pending`` until signed) once the award notice is issued (招标投标法 Art.45-46),
+  and a ``contractUpdate`` release once the tenderer records the signed contract (``active``,
+  ``dateSigned``, the contract's value and number),
   after the candidates' publication (``qinqing.bidding.award``).
 Experts are never OCDS data: the loader reads no expert, seat, sheet, score or report content,
 and the dataclasses have no place for them.
@@ -26,15 +28,15 @@ and the dataclasses have no place for them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 
 from qinqing.bidding.evaluation.rules import MAX_CANDIDATES  # 实施条例 Art.53
-from qinqing.bidding.models import AwardNotice, BidResult, LowBidFlag, Project, Report
+from qinqing.bidding.models import AwardNotice, BidResult, Contract, LowBidFlag, Project, Report
 
 OCDS_VERSION = "1.1"
 BIDS_EXTENSION = (
@@ -94,6 +96,18 @@ class AwardFacts:
     number: str
     published_at: datetime
     publication_ends_at: datetime
+    contract: ContractFacts | None = None
+
+
+@dataclass(frozen=True)
+class ContractFacts:
+    """The written contract as the tenderer recorded it (招标投标法 Art.46): its number, the
+    day it was signed, its price and when it was recorded."""
+
+    number: str
+    signed_on: date
+    amount: Decimal
+    recorded_at: datetime
 
 
 @dataclass(frozen=True)
@@ -336,6 +350,36 @@ def _awarded_release(
         "status": "pending",
         "value": _value(award.price),
     }
+    if award.contract is not None:
+        # The contract update (招标投标法 Art.46): signed, its number, day and price.
+        signed = award.contract
+        contract.update(
+            status="active",
+            dateSigned=iso(datetime.combine(signed.signed_on, time.min, tzinfo=CST)),
+            value=_value(signed.amount),
+            description=(
+                f"合同编号 {signed.number}，于 {signed.signed_on:%Y-%m-%d} 签订"
+                "（招标投标法第四十六条；合同价款与中标价一致，实施条例第五十七条）。"
+            ),
+        )
+        return {
+            "ocid": the_ocid,
+            "id": f"{the_ocid}-contract-signed",
+            "date": iso(signed.recorded_at),
+            "tag": ["contractUpdate"],
+            "initiationType": "tender",
+            "language": LANGUAGE,
+            "parties": _parties(
+                [
+                    *_authorities(facts),
+                    *((o, ["tenderer"]) for o in bidders),
+                    (winner, ["tenderer", "supplier"]),
+                ]
+            ),
+            "buyer": _ref(facts.tenderer),
+            "awards": awards,
+            "contracts": [contract],
+        }
     return {
         "ocid": the_ocid,
         "id": f"{the_ocid}-contract",
@@ -384,7 +428,10 @@ def section_releases(facts: TenderFacts, section: SectionFacts) -> list[dict[str
     if section.report_sealed_at is not None and section.bids:
         releases.append(_evaluated_release(facts, section, the_ocid, section.report_sealed_at))
         if section.award is not None:
-            releases.append(_awarded_release(facts, section, the_ocid, section.award))
+            unsigned = replace(section.award, contract=None)
+            releases.append(_awarded_release(facts, section, the_ocid, unsigned))
+            if section.award.contract is not None:
+                releases.append(_awarded_release(facts, section, the_ocid, section.award))
     return releases
 
 
@@ -393,6 +440,11 @@ def last_changed(facts: TenderFacts) -> datetime:
     moments = [facts.registered_at]
     moments += [s.report_sealed_at for s in facts.sections if s.report_sealed_at and s.bids]
     moments += [s.award.issued_at for s in facts.sections if s.award and s.bids]
+    moments += [
+        s.award.contract.recorded_at
+        for s in facts.sections
+        if s.award and s.award.contract and s.bids
+    ]
     return max(moments)
 
 
@@ -436,12 +488,17 @@ def _org(org) -> OrgFacts:
 
 def _award_facts(section) -> AwardFacts | None:
     notice = (
-        AwardNotice.objects.filter(publication__section=section, kind=AwardNotice.Kind.AWARD)
+        AwardNotice.objects.filter(
+            publication__section=section,
+            kind=AwardNotice.Kind.AWARD,
+            superseded_at__isnull=True,  # the notice in force (实施条例 Art.55)
+        )
         .select_related("bidder", "publication")
         .first()
     )
     if notice is None:
         return None
+    signed = Contract.objects.filter(notice=notice).first()
     return AwardFacts(
         winner_uscc=notice.bidder.uscc,
         winner_name=notice.bidder.name,
@@ -450,6 +507,14 @@ def _award_facts(section) -> AwardFacts | None:
         number=notice.number,
         published_at=notice.publication.published_at,
         publication_ends_at=notice.publication.ends_at,
+        contract=ContractFacts(
+            number=signed.number,
+            signed_on=signed.signed_on,
+            amount=signed.amount,
+            recorded_at=signed.recorded_at,
+        )
+        if signed is not None
+        else None,
     )
 
 

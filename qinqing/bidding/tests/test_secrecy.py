@@ -201,7 +201,10 @@ ROUTES = {
     "opened_file": "workstation_document_pdf",
     # from the report to the award: a section's award, the public candidates, the notices
     "award_none": "award_list candidates",
-    "award_section": "award_detail award_publish award_object award_complain award_issue",
+    "award_section": (
+        "award_detail award_publish award_object award_complain award_issue award_contract "
+        "award_succession"
+    ),
     "award_pk": "award_answer award_notice award_notice_pdf candidate_publication",
     "award_complaint": "award_complaint_handle",
 }

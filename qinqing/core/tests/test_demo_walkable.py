@@ -10,6 +10,7 @@ import pypdf
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
 from qinqing.activities.models import Appointment, Event
@@ -64,6 +65,15 @@ def test_demo_loaded_today_can_be_walked(client, settings, tmp_path):
     assert waiting.status == Clarification.Status.AWAITING_ANSWER
     client.login(username="bidder", password="qinqing-demo")
     assert waiting.question[:10] in client.get("/bidding/clarifications/").content.decode()
+
+    # Its committee includes the tenderer's representative (招标投标法 Art.37), whose review
+    # sheet is still open: the one-time workstation code the load printed takes the seat.
+    rep_seat = Seat.objects.get(outcome__session=session, outcome__representative__isnull=False)
+    code = re.search(r"工位启用码 ([0-9A-F]+)（一次有效）", text).group(1)
+    terminal = Client()
+    terminal.post("/bidding/signin/", {"op": "terminal", "terminal_code": code})
+    assert terminal.session["bidding_seat"] == rep_seat.pk
+    assert "填写评分表" in terminal.get("/bidding/workstation/").content.decode()
 
     # A session starting within the hour, seated, nobody signed in: the workstation sign-in
     # by SMS code can be tried with the phone and ID digits the load printed.
@@ -156,16 +166,27 @@ def test_demo_loaded_today_can_be_walked(client, settings, tmp_path):
     assert pending.status == OpeningBid.Status.DECRYPTED and pending.files.count() == 3
     assert live.status == Opening.Status.READING
 
-    # From the report to the award: one project whose notices are issued, one publishing now
-    # with an objection waiting; the objector's account sees its objection.
+    # From the report to the award, a project at each stage: notices issued; reports sealed
+    # awaiting publication; one sealed yesterday by a committee with a tenderer's
+    # representative, published within Art.54's 3 days (not late) with an objection waiting;
+    # the objector's account sees its objection.
     from qinqing.bidding.award.models import AwardNotice, Publication
+    from qinqing.bidding.report.models import Report
 
     issued = Publication.objects.get(section__project__code="WHGGZY-2024-SJ-0829")
     assert issued.notices.filter(kind=AwardNotice.Kind.AWARD).count() == 1
     assert issued.ends_at < now
-    publishing = Publication.objects.get(section__project__code="WHGGZY-2024-SJ-0830")
+    waiting = Report.objects.filter(
+        status=Report.Status.SEALED, session__section__publication__isnull=True
+    )
+    assert waiting.count() == 2
+    publishing = Publication.objects.get(section__project__code="WHGGZY-DEMO-RECENT")
     assert publishing.published_at < now < publishing.ends_at
+    assert not publishing.late
+    assert timezone.localdate(publishing.report.sealed_at) == today - timedelta(days=1)
     assert publishing.objections.filter(answered_at__isnull=True).count() == 1
+    signed = publishing.report.signatures.filter(seat__outcome__representative__isnull=False)
+    assert signed.count() == 1 and signed.get().signed
     client.login(username="bidder_award", password="qinqing-demo")
     page = client.get(f"/bidding/sections/{publishing.section_id}/award/").content.decode()
     assert "待答复" in page

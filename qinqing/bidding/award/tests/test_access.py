@@ -304,3 +304,67 @@ def test_permission_matrix_of_answers_complaints_and_issuing(client, award_world
         client, w, f"/bidding/sections/{s}/award/issue/", {**issue_refused, **nobody}, {}, api=False
     )
     assert not AwardNotice.objects.exists()
+
+
+def test_contract_matrix_page_and_api(client, award_world):
+    """Recording the signed contract (招标投标法 Art.46): the tenderer's side only, after the
+    award notice; the page shows it with its deadline, the API returns it."""
+    from qinqing.bidding.award.models import Contract
+
+    w = award_world
+    s = w["section"].pk
+    end_publication(publish(w))
+    services.award_issue(actor=w["tenderer"], section=w["section"])
+    today = timezone.localdate().isoformat()
+    data = {"number": "HT-2026-001", "signed_on": today, "amount": "950000.00"}
+    nobody = {ANONYMOUS: 302, **dict.fromkeys(OUTSIDERS, 403)}
+    refused = {"centre_jk": 404, "supervisor": 403, "winner": 403, "bidder": 404, **nobody}
+    url = f"/bidding/sections/{s}/award/contract/"
+    check_matrix(client, {url: refused}, w, method="post", data=data)
+    api = f"{API}/sections/{s}/award/contract"
+    api_refused = {ANONYMOUS: 401, "supervisor": 403, "winner": 403, "centre_jk": 404}
+    check_matrix(
+        client, {api: api_refused}, w, method="post", data=data, content_type="application/json"
+    )
+    assert not Contract.objects.exists()
+    client.force_login(w["tenderer"])
+    page = client.get(f"/bidding/sections/{s}/award/").content.decode()
+    assert "登记合同" in page and "第四十六条" in page
+    # a price departing from the bid: refused with the reason, nothing recorded
+    r = _post(client, w["tenderer"], api, {**data, "amount": "900000.00"}, json=True)
+    assert r.status_code == 400 and "第五十七条" in r.json()["detail"]
+    client.post(url, {**data, "amount": "900000.00"})
+    assert not Contract.objects.exists()
+    client.post(url, data)
+    contract = Contract.objects.get()
+    assert (contract.number, contract.late) == ("HT-2026-001", False)
+    page = client.get(f"/bidding/sections/{s}/award/").content.decode()
+    assert "HT-2026-001" in page and "登记合同" not in page
+    r = _post(client, w["tenderer"], api, data, json=True)
+    assert r.status_code == 409
+    client.force_login(w["winner"])
+    got = client.get(f"{API}/sections/{s}/award").json()["contract"]
+    assert got["number"] == "HT-2026-001" and got["amount"] == "950000.00" and not got["late"]
+
+
+def test_succession_matrix_and_page(client, award_world):
+    """The winner falls away (实施条例 Art.55): the tenderer's side only; the page records it
+    and shows the superseded notices."""
+    from qinqing.bidding.award.models import AwardSuccession
+
+    w = award_world
+    s = w["section"].pk
+    end_publication(publish(w))
+    services.award_issue(actor=w["tenderer"], section=w["section"])
+    data = {"reason": "gave_up", "explanation": "中标人书面声明放弃中标", "decision": "next"}
+    nobody = {ANONYMOUS: 302, **dict.fromkeys(OUTSIDERS, 403)}
+    refused = {"centre_jk": 404, "supervisor": 403, "winner": 403, "bidder": 404, **nobody}
+    url = f"/bidding/sections/{s}/award/succession/"
+    check_matrix(client, {url: refused}, w, method="post", data=data)
+    assert not AwardSuccession.objects.exists()
+    client.force_login(w["tenderer"])
+    assert "记录并作出决定" in client.get(f"/bidding/sections/{s}/award/").content.decode()
+    client.post(url, data)
+    assert AwardSuccession.objects.get().next_bidder.name == "示例投标人0"
+    page = client.get(f"/bidding/sections/{s}/award/").content.decode()
+    assert "已作废" in page and "放弃中标" in page

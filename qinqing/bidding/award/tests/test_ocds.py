@@ -44,3 +44,36 @@ def test_award_and_contract_release_after_the_notice(client, award_world):
     text = str(package)
     for member in w["report"].content["members"]:
         assert member["name"] not in text
+
+
+def test_the_signed_contract_is_a_contract_update_release(client, award_world):
+    """Once the tenderer records the signed contract (招标投标法 Art.46) the package gains a
+    `contractUpdate` release: the contract `active`, its dateSigned and value, schema-valid."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    w = award_world
+    end_publication(publish(w))
+    services.award_issue(actor=w["tenderer"], section=w["section"])
+    signed_on = timezone.localdate()
+    services.contract_record(
+        actor=w["tenderer"],
+        section=w["section"],
+        number="HT-2026-001",
+        signed_on=signed_on,
+        amount=Decimal("950000.00"),
+    )
+    package = _package(client)
+    assert_valid(package)
+    *_, awarded, signed = package["releases"]
+    assert awarded["tag"] == ["award", "contract"]
+    assert awarded["contracts"][0]["status"] == "pending"  # a release is never rewritten
+    assert signed["tag"] == ["contractUpdate"] and signed["id"].endswith("-contract-signed")
+    (contract,) = signed["contracts"]
+    assert contract["status"] == "active"
+    assert contract["dateSigned"] == f"{signed_on.isoformat()}T00:00:00+08:00"
+    assert contract["value"] == {"amount": 950000, "currency": "CNY"}
+    assert "HT-2026-001" in contract["description"]
+    assert package["publishedDate"] == signed["date"]
+    assert signed["date"] >= awarded["date"]

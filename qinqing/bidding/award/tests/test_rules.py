@@ -169,3 +169,92 @@ def test_text_bounds():
     rules.check_text("字" * 2000, "异议")
     with pytest.raises(RuleError):
         rules.check_text("字" * 2001, "异议")
+
+
+# --- the contract (招标投标法 Art.46; 实施条例 Art.57) ----------------------------------------
+
+
+def test_contract_within_thirty_days_of_the_notice():
+    issued = date(2026, 1, 31)
+    assert rules.contract_deadline(issued) == date(2026, 3, 2)  # the 30th day after
+    assert not rules.contract_late(issued_on=issued, signed_on=issued)
+    assert not rules.contract_late(issued_on=issued, signed_on=date(2026, 3, 2))
+    assert rules.contract_late(issued_on=issued, signed_on=date(2026, 3, 3))
+    with pytest.raises(RuleError, match="第四十六条"):
+        rules.contract_late(issued_on=issued, signed_on=date(2026, 1, 30))
+
+
+@given(st.dates(max_value=date(9000, 1, 1)), st.integers(min_value=0, max_value=400))
+def test_contract_late_exactly_after_the_thirtieth_day(issued, days):
+    signed = issued + timedelta(days=days)
+    assert rules.contract_late(issued_on=issued, signed_on=signed) == (days > 30)
+
+
+def test_contract_price_equals_the_winning_bid_and_other_bounds():
+    ok = {"signed_on": date(2026, 2, 1), "today": date(2026, 2, 1), "awarded": Decimal("950000")}
+    assert rules.check_contract(number=" HT-1 ", amount=Decimal("950000.00"), **ok) == (
+        "HT-1",
+        Decimal("950000.00"),
+    )
+    with pytest.raises(RuleError, match="第五十七条"):
+        rules.check_contract(number="HT-1", amount=Decimal("949999.99"), **ok)
+    with pytest.raises(RuleError, match="第五十七条"):
+        rules.check_contract(number="HT-1", amount=Decimal("950000.01"), **ok)
+    for bad in (Decimal("0"), Decimal("-1"), Decimal("NaN"), 950000):
+        with pytest.raises(RuleError, match="正数"):
+            rules.check_contract(number="HT-1", amount=bad, **ok)
+    with pytest.raises(RuleError, match="编号"):
+        rules.check_contract(number="  ", amount=Decimal("950000"), **ok)
+    rules.check_contract(number="H" * 60, amount=Decimal("950000"), **ok)
+    with pytest.raises(RuleError, match="编号"):
+        rules.check_contract(number="H" * 61, amount=Decimal("950000"), **ok)
+    with pytest.raises(RuleError, match="晚于今天"):
+        rules.check_contract(
+            number="HT-1",
+            amount=Decimal("950000"),
+            signed_on=date(2026, 2, 2),
+            today=date(2026, 2, 1),
+            awarded=Decimal("950000"),
+        )
+
+
+# --- the winner falls away (实施条例 Art.55, Art.74) -----------------------------------------
+
+
+def test_the_next_candidate_in_rank_order_or_a_new_tender():
+    three = [_c(3), _c(1), _c(2)]
+    none: frozenset[str] = frozenset()
+    assert rules.current_winner(three, none).rank == 1
+    nxt = rules.succession(three, fallen=none, leaving="91421", reason="gave_up", decision="next")
+    assert nxt.rank == 2
+    nxt = rules.succession(
+        three, fallen=frozenset({"91421"}), leaving="91422", reason="not_signed", decision="next"
+    )
+    assert nxt.rank == 3
+    assert (
+        rules.succession(three, fallen=none, leaving="91421", reason="no_bond", decision="retender")
+        is None
+    )
+    # the last candidate falls away: no one left, only a new tender
+    last = frozenset({"91421", "91422"})
+    with pytest.raises(RuleError, match="重新招标"):
+        rules.succession(three, fallen=last, leaving="91423", reason="unlawful", decision="next")
+    assert (
+        rules.succession(
+            three, fallen=last, leaving="91423", reason="unlawful", decision="retender"
+        )
+        is None
+    )
+    assert rules.current_winner(three, last | {"91423"}) is None
+
+
+def test_only_the_current_winner_falls_away_and_for_a_reason_of_the_law():
+    three = [_c(1), _c(2), _c(3)]
+    none: frozenset[str] = frozenset()
+    with pytest.raises(RuleError, match="当前的中标人"):
+        rules.succession(three, fallen=none, leaving="91422", reason="gave_up", decision="next")
+    with pytest.raises(RuleError, match="第五十五条"):
+        rules.succession(three, fallen=none, leaving="91421", reason="bored", decision="next")
+    with pytest.raises(RuleError, match="重新招标"):
+        rules.succession(three, fallen=none, leaving="91421", reason="gave_up", decision="pick")
+    assert all("第五十五条" in t or "第七十四条" in t for t in rules.FALLS_AWAY.values())

@@ -188,3 +188,144 @@ def test_pdfsig_reports_the_notice_seal_valid_and_a_changed_byte_invalid(award_w
     assert award_world["section"].project.host_centre.name in out
     out = _pdfsig(_one_byte_changed(pdf), tmp_path)
     assert "Signature is Valid" not in out, out
+
+
+# --- the contract (招标投标法 Art.46; 实施条例 Art.57) ----------------------------------------
+
+
+def test_the_contract_is_recorded_once_at_the_winning_price_and_flagged_when_late(award_world):
+    from qinqing.bidding.award.models import Contract
+
+    w = award_world
+    today = timezone.localdate()
+    with pytest.raises(ConflictError, match="中标通知书尚未发出"):
+        services.contract_record(
+            actor=w["tenderer"],
+            section=w["section"],
+            number="HT-1",
+            signed_on=today,
+            amount=Decimal("950000.00"),
+        )
+    notices = _issued(w)
+    award = next(n for n in notices if n.kind == "award")
+    with pytest.raises(DomainError, match="中标价") as excinfo:
+        services.contract_record(
+            actor=w["tenderer"],
+            section=w["section"],
+            number="HT-1",
+            signed_on=today,
+            amount=Decimal("940000.00"),
+        )
+    assert excinfo.value.field == "amount" and not Contract.objects.exists()
+    # the notice went out 31 days ago: signed today, the contract is late but recorded
+    AwardNotice.objects.filter(pk=award.pk).update(issued_at=award.issued_at - timedelta(days=31))
+    contract = services.contract_record(
+        actor=w["agent"],
+        section=w["section"],
+        number="HT-2026-001",
+        signed_on=today,
+        amount=Decimal("950000.00"),
+    )
+    assert contract.late and contract.notice == award
+    entry = AuditEntry.objects.get(action="award.contract")
+    assert entry.detail["late"] is True and entry.detail["number"] == "HT-2026-001"
+    with pytest.raises(ConflictError, match="已登记"):
+        services.contract_record(
+            actor=w["tenderer"],
+            section=w["section"],
+            number="HT-2",
+            signed_on=today,
+            amount=Decimal("950000.00"),
+        )
+    assert Contract.objects.count() == 1
+
+
+# --- the winner falls away (实施条例 Art.55, Art.74) -----------------------------------------
+
+
+def test_the_winner_gives_up_the_next_candidate_is_awarded_then_a_new_tender(award_world):
+    from qinqing.bidding.award.models import AwardSuccession
+
+    w = award_world
+    with pytest.raises(ConflictError, match="尚未发出"):
+        services.award_succession(
+            actor=w["tenderer"],
+            section=w["section"],
+            reason="gave_up",
+            explanation="中标人书面声明放弃中标",
+            decision="next",
+        )
+    first = _issued(w)
+    with pytest.raises(DomainError, match="第五十五条"):
+        services.award_succession(
+            actor=w["tenderer"],
+            section=w["section"],
+            reason="tired",
+            explanation="理由",
+            decision="next",
+        )
+    decided = services.award_succession(
+        actor=w["agent"],
+        section=w["section"],
+        reason="gave_up",
+        explanation="中标人书面声明放弃中标",
+        decision="next",
+    )
+    assert decided.bidder.uscc == BIDDER_USCCS[1] and decided.next_bidder.uscc == BIDDER_USCCS[0]
+    assert all(
+        n.superseded_at is not None
+        for n in AwardNotice.objects.filter(pk__in=[x.pk for x in first])
+    )
+    in_force = AwardNotice.objects.filter(superseded_at=None)
+    assert in_force.count() == 3  # a new set: the award and two result notices
+    award = in_force.get(kind="award")
+    assert award.bidder.uscc == BIDDER_USCCS[0] and award.price == Decimal("1000000.00")
+    # the former winner now gets a result notice, naming the new winner like every other one
+    former = in_force.get(bidder__uscc=BIDDER_USCCS[1])
+    assert former.kind == "result"
+    assert award.bidder.name in services.notice_html(former, seal=False)
+    assert len({n.number for n in AwardNotice.objects.all()}) == 6
+    entry = AuditEntry.objects.get(action="award.succession")
+    assert entry.detail["next"] == BIDDER_USCCS[0] and len(entry.detail["superseded"]) == 3
+    # a contract is recorded against the notice in force only
+    # the second candidate refuses to sign (Art.74): the tenderer re-tenders
+    decided = services.award_succession(
+        actor=w["tenderer"],
+        section=w["section"],
+        reason="not_signed",
+        explanation="中标人无正当理由拒绝签订合同",
+        decision="retender",
+    )
+    assert decided.next_bidder is None
+    assert not AwardNotice.objects.filter(superseded_at=None).exists()
+    assert AwardSuccession.objects.count() == 2
+    with pytest.raises(ConflictError, match="尚未发出"):
+        services.contract_record(
+            actor=w["tenderer"],
+            section=w["section"],
+            number="HT-1",
+            signed_on=timezone.localdate(),
+            amount=Decimal("1000000.00"),
+        )
+    with pytest.raises(ConflictError):
+        services.award_issue(actor=w["tenderer"], section=w["section"])
+
+
+def test_no_change_of_winner_once_the_contract_is_signed(award_world):
+    w = award_world
+    _issued(w)
+    services.contract_record(
+        actor=w["tenderer"],
+        section=w["section"],
+        number="HT-1",
+        signed_on=timezone.localdate(),
+        amount=Decimal("950000.00"),
+    )
+    with pytest.raises(ConflictError, match="合同已签订"):
+        services.award_succession(
+            actor=w["tenderer"],
+            section=w["section"],
+            reason="force_majeure",
+            explanation="地震",
+            decision="next",
+        )

@@ -23,7 +23,7 @@ DYNAMIC = {
     "bankruptcy/services/phone.py": {"meeting.phone_identify", "claim.phone_lookup"},
     "bidding/draw/services.py": {"outcome.confirm", "outcome.decline", "outcome.recuse"},
     "bidding/report/services.py": {"report.build", "report.rebuild"},
-    "needs/services.py": {"need.remind", "need.urge", "need.supervise"},
+    "needs/services/deadlines.py": {"need.remind", "need.urge", "need.supervise"},
     "bidding/evaluation/scoring.py": set(),  # forwards an AuditRecord's own action
     "core/admin.py": {"organisation.create_admin", "organisation.delete_admin"},
 }

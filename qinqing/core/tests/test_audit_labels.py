@@ -24,7 +24,7 @@ DYNAMIC = {
     "bidding/draw/services.py": {"outcome.confirm", "outcome.decline", "outcome.recuse"},
     "bidding/report/services.py": {"report.build", "report.rebuild"},
     "needs/services/deadlines.py": {"need.remind", "need.urge", "need.supervise"},
-    "bidding/evaluation/scoring.py": set(),  # forwards an AuditRecord's own action
+    "bidding/evaluation/scoring/sheets.py": set(),  # forwards an AuditRecord's own action
     "core/admin.py": {"organisation.create_admin", "organisation.delete_admin"},
 }
 

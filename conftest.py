@@ -79,9 +79,9 @@ def _process_caches_cleared():
     stage row and opening time) are emptied after each test: a test database gives the same ids
     and the demo's fixed times to other rows, which a real database never does."""
     yield
-    from qinqing.bidding.evaluation import scoring
+    from qinqing.bidding.evaluation.scoring import common as scoring_common
 
-    scoring._STAGE_ITEMS.clear()
+    scoring_common._STAGE_ITEMS.clear()
 
 
 @pytest.fixture

@@ -16,16 +16,15 @@ AUDIT_CALLS = {"audit_log", "AuditRecord"}
 # Actions built at run time from a value the code below cannot follow, listed by hand: when a
 # new call site of this kind appears, the test names it (add its actions here and label them).
 DYNAMIC = {
-    "bankruptcy/services.py": {
+    "bankruptcy/services/deadlines.py": {
         "agreement.reminder_due_soon",
         "agreement.reminder_overdue",
-        "meeting.phone_identify",
-        "claim.phone_lookup",
     },
+    "bankruptcy/services/phone.py": {"meeting.phone_identify", "claim.phone_lookup"},
     "bidding/draw/services.py": {"outcome.confirm", "outcome.decline", "outcome.recuse"},
     "bidding/report/services.py": {"report.build", "report.rebuild"},
-    "needs/services.py": {"need.remind", "need.urge", "need.supervise"},
-    "bidding/evaluation/scoring.py": set(),  # forwards an AuditRecord's own action
+    "needs/services/deadlines.py": {"need.remind", "need.urge", "need.supervise"},
+    "bidding/evaluation/scoring/sheets.py": set(),  # forwards an AuditRecord's own action
     "core/admin.py": {"organisation.create_admin", "organisation.delete_admin"},
 }
 
@@ -54,34 +53,47 @@ def _bound(call: ast.Call, func: ast.FunctionDef, param: str):
     return None
 
 
+def _imports(tree: ast.Module, module: str, name: str) -> bool:
+    return any(
+        isinstance(n, ast.ImportFrom) and n.module == module and name in {a.name for a in n.names}
+        for n in ast.walk(tree)
+    )
+
+
 def audited_actions() -> tuple[dict[str, str], dict[str, list[str]]]:
     """Every action code passed to `audit_log`/`AuditRecord` in the code, following helpers
     (`_audit(actor, "case.create", …)`, `f"need.{verb}"` with `verb` a parameter); and, by file,
     the call sites whose action is computed some other way."""
     actions: dict[str, str] = {}
     unresolved: dict[str, list[str]] = {}
-    for path in sorted(ROOT.rglob("*.py")):
-        if {"tests", "migrations"} & set(path.relative_to(ROOT).parts):
-            continue
-        rel = path.relative_to(ROOT).as_posix()
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        parent = {c: n for n in ast.walk(tree) for c in ast.iter_child_nodes(n)}
+    trees = {
+        path: ast.parse(path.read_text(encoding="utf-8"))
+        for path in sorted(ROOT.rglob("*.py"))
+        if not {"tests", "migrations"} & set(path.relative_to(ROOT).parts)
+    }
+    parents = {
+        path: {c: n for n in ast.walk(tree) for c in ast.iter_child_nodes(n)}
+        for path, tree in trees.items()
+    }
 
-        def enclosing(node, parent=parent):
-            while node in parent:
-                node = parent[node]
-                if isinstance(node, ast.FunctionDef):
-                    return node
-            return None
+    def enclosing(node, path):
+        parent = parents[path]
+        while node in parent:
+            node = parent[node]
+            if isinstance(node, ast.FunctionDef):
+                return node
+        return None
 
+    for path, tree in trees.items():
         pending = [
-            (_action_arg(n), n)
+            (_action_arg(n), n, path)
             for n in ast.walk(tree)
             if isinstance(n, ast.Call) and _callee(n) in AUDIT_CALLS and _action_arg(n) is not None
         ]
         seen = set()
         while pending:
-            arg, node = pending.pop()
+            arg, node, where = pending.pop()
+            rel = where.relative_to(ROOT).as_posix()
             for expr in [arg.body, arg.orelse] if isinstance(arg, ast.IfExp) else [arg]:
                 if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
                     actions.setdefault(expr.value, f"{rel}:{node.lineno}")
@@ -97,30 +109,41 @@ def audited_actions() -> tuple[dict[str, str], dict[str, list[str]]]:
                     and isinstance(expr.values[1].value, ast.Name)
                 ):
                     prefix, param = expr.values[0].value, expr.values[1].value.id
-                func = enclosing(node)
+                func = enclosing(node, where)
                 names = [a.arg for a in func.args.posonlyargs + func.args.args] if func else []
                 names += [a.arg for a in func.args.kwonlyargs] if func else []
                 if param is None or param not in names:
                     unresolved.setdefault(rel, []).append(f"{node.lineno}: {ast.unparse(expr)}")
                     continue
-                if (func.name, prefix, param) in seen:
+                if (rel, func.name, prefix, param) in seen:
                     continue
-                seen.add((func.name, prefix, param))
-                calls = [c for c in ast.walk(tree) if isinstance(c, ast.Call)]
-                calls = [c for c in calls if _callee(c) == func.name]
+                seen.add((rel, func.name, prefix, param))
+                # A helper is followed to its calls in its own file and in the other modules of
+                # its package that import it by name (a package's shared module).
+                module = ".".join(where.relative_to(ROOT.parent).with_suffix("").parts)
+                calls = [
+                    (c, p)
+                    for p in trees
+                    if p == where
+                    or (p.parent == where.parent and _imports(trees[p], module, func.name))
+                    for c in ast.walk(trees[p])
+                    if isinstance(c, ast.Call) and _callee(c) == func.name
+                ]
                 if not calls:  # called from elsewhere: not followed
                     unresolved.setdefault(rel, []).append(f"{node.lineno}: {ast.unparse(expr)}")
-                for call in calls:
+                for call, at in calls:
                     bound = _bound(call, func, param)
+                    at_rel = at.relative_to(ROOT).as_posix()
                     if isinstance(bound, ast.Constant):
-                        actions.setdefault(prefix + bound.value, f"{rel}:{call.lineno}")
+                        actions.setdefault(prefix + bound.value, f"{at_rel}:{call.lineno}")
                     elif isinstance(bound, ast.Name) and prefix:
                         value = ast.FormattedValue(value=bound, conversion=-1)
-                        pending.append((ast.JoinedStr(values=[ast.Constant(prefix), value]), call))
+                        joined = ast.JoinedStr(values=[ast.Constant(prefix), value])
+                        pending.append((joined, call, at))
                     elif bound is not None:
-                        pending.append((bound, call))
+                        pending.append((bound, call, at))
                     else:
-                        unresolved.setdefault(rel, []).append(f"{call.lineno}: {func.name}(…)")
+                        unresolved.setdefault(at_rel, []).append(f"{call.lineno}: {func.name}(…)")
     return actions, unresolved
 
 

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
 
+from qinqing.core import calendar
 from qinqing.core.audit import verify_chain
 from qinqing.core.errors import ConflictError, DomainError, ThrottledError
 from qinqing.core.models import AuditEntry, Organisation
@@ -202,7 +203,7 @@ def test_bad_rating_opens_a_rectification_due_in_15_working_days(world, submit):
     rating = services.need_rate(actor=None, need=need, level=2, comment="答复敷衍")
     rect = Rectification.objects.get(rating=rating)
     assert rect.department.code == "hs-swj" and rect.callback_required
-    assert rect.due_date == services.calendar.add_working_days(timezone.localdate(), 15)
+    assert rect.due_date == calendar.add_working_days(timezone.localdate(), 15)
     with pytest.raises(DomainError, match="回访"):
         services.rectification_complete(
             actor=world["liaison"], rectification=rect, result="已约谈经办人", callback_note=""

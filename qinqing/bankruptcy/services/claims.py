@@ -42,10 +42,13 @@ def _creditor_for(case: Case, *, name: str, organisation=None, user=None, phone=
     if creditor is None:
         creditor = Creditor.objects.filter(case=case, name=name).first()
         if creditor is not None and organisation is not None:
-            if creditor.organisation_id is not None:
+            # the row may be this organisation's own, created by a concurrent filing after the
+            # look-up by organisation above: only another organisation's row is a conflict
+            if creditor.organisation_id not in (None, organisation.pk):
                 raise DomainError("同名债权人已由其他机构申报", field="creditor_name")
-            creditor.organisation = organisation
-            creditor.save(update_fields=["organisation"])
+            if creditor.organisation_id is None:
+                creditor.organisation = organisation
+                creditor.save(update_fields=["organisation"])
     if creditor is None:
         try:
             with transaction.atomic():

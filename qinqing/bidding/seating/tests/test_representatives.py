@@ -125,7 +125,7 @@ def test_seated_signed_in_counted_scoring_and_unpaid(seated, outbox):
     assert signed.pk == seat.pk
     committee.seat_declare(actor=None, seat=signed)
     page = terminal(seat).get("/bidding/workstation/").content.decode()
-    assert rep.code in page
+    assert f"招标人代表 {rep.code}" in page and "专家编号" not in page
     for other in Seat.objects.exclude(pk=seat.pk):
         committee.seat_signin_staff(actor=world["centre_wh"], seat=other, reason="核对身份证原件")
         other.refresh_from_db()

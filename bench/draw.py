@@ -82,7 +82,7 @@ def build(experts: int, seed: int = 7) -> dict:
         Speciality,
     )
     from qinqing.core.demo import demo_uscc
-    from qinqing.core.models import Organisation
+    from qinqing.core.models import Organisation, Role, RoleGrant
 
     user_model = get_user_model()
     centre, _ = Organisation.objects.get_or_create(
@@ -99,6 +99,8 @@ def build(experts: int, seed: int = 7) -> dict:
         code="bench-tenderer", defaults={"kind": "institution", "name": "基准测试招标人"}
     )
     admin, _ = user_model.objects.get_or_create(username="bench-admin")
+    # only a centre's own administrators set its quota (bidding.set_quota)
+    RoleGrant.objects.get_or_create(user=admin, role=Role.CENTRE_ADMIN, organisation=centre)
     witness, _ = user_model.objects.get_or_create(username="bench-witness")
     rule_set, _ = RuleSet.objects.get_or_create(
         name="基准测试规则", defaults={"kind": "construction"}

@@ -23,4 +23,9 @@ from __future__ import annotations
 
 
 class RuleError(ValueError):
-    """A rule of law or of this module's input contract was violated (Chinese message)."""
+    """A rule of law or of this module's input contract was violated (Chinese message); `field`
+    names the input at fault where one does, so a service can attach the message to it."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field

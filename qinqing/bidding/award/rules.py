@@ -239,7 +239,9 @@ def contract_late(*, issued_on: date, signed_on: date) -> bool:
     """Signed after the last day (招标投标法 Art.46 para.1)? A late contract is still recorded
     (it exists), and flagged."""
     if signed_on < issued_on:
-        raise RuleError("合同签订日期不能早于中标通知书发出日期（招标投标法第四十六条）")
+        raise RuleError(
+            "合同签订日期不能早于中标通知书发出日期（招标投标法第四十六条）", field="signed_on"
+        )
     return signed_on > contract_deadline(issued_on)
 
 
@@ -249,19 +251,20 @@ def check_contract(*, number, signed_on: date, today: date, amount, awarded: Dec
     the tender and the bid; 实施条例 Art.57: the price agrees with the bid). Returns
     (number, amount)."""
     if not isinstance(number, str) or not number.strip():
-        raise RuleError("请填写合同编号")
+        raise RuleError("请填写合同编号", field="number")
     number = number.strip()
     if len(number) > MAX_CONTRACT_NUMBER:
-        raise RuleError(f"合同编号不超过 {MAX_CONTRACT_NUMBER} 个字符")
+        raise RuleError(f"合同编号不超过 {MAX_CONTRACT_NUMBER} 个字符", field="number")
     if signed_on > today:
-        raise RuleError("合同签订日期不能晚于今天")
+        raise RuleError("合同签订日期不能晚于今天", field="signed_on")
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
-        raise RuleError("合同金额应为正数")
+        raise RuleError("合同金额应为正数", field="amount")
     if amount != awarded:
         raise RuleError(
             f"合同金额 {amount:,.2f} 元与中标价 {awarded:,.2f} 元不一致：合同价款应当与中标人的"
             "投标文件一致，不得订立背离合同实质性内容的协议（招标投标法第四十六条、"
-            "实施条例第五十七条）"
+            "实施条例第五十七条）",
+            field="amount",
         )
     return number, amount
 
@@ -299,15 +302,20 @@ def succession(
     Only the current winner can fall away, for one of Art.55's (or Art.74's) reasons; with no
     candidate left the only way is to re-tender."""
     if reason not in FALLS_AWAY:
-        raise RuleError("请选择中标人不再中标的法定情形（招标投标法实施条例第五十五条）")
+        raise RuleError(
+            "请选择中标人不再中标的法定情形（招标投标法实施条例第五十五条）", field="reason"
+        )
     if decision not in (NEXT_CANDIDATE, RETENDER):
-        raise RuleError("请选择依次确定其他中标候选人为中标人，或者重新招标")
+        raise RuleError("请选择依次确定其他中标候选人为中标人，或者重新招标", field="decision")
     winner_now = current_winner(candidates, fallen)
     if winner_now is None or winner_now.uscc != leaving:
-        raise RuleError("只有当前的中标人才能放弃中标或被取消中标资格")
+        raise RuleError("只有当前的中标人才能放弃中标或被取消中标资格", field="reason")
     if decision == RETENDER:
         return None
     following = current_winner(candidates, fallen | {leaving})
     if following is None:
-        raise RuleError("已没有其他中标候选人，应当依法重新招标（招标投标法实施条例第五十五条）")
+        raise RuleError(
+            "已没有其他中标候选人，应当依法重新招标（招标投标法实施条例第五十五条）",
+            field="decision",
+        )
     return following

@@ -669,11 +669,7 @@ def contract_record(
             )
             late = rules.contract_late(issued_on=issued_on, signed_on=signed_on)
         except RuleError as exc:
-            message = str(exc)
-            field = (
-                "number" if "编号" in message else "amount" if "金额" in message else "signed_on"
-            )
-            raise DomainError(message, field=field) from None
+            raise DomainError(str(exc), field=exc.field or "signed_on") from None
         contract = Contract.objects.create(
             notice=notice,
             number=number,
@@ -745,8 +741,7 @@ def award_succession(
                 decision=decision,
             )
         except RuleError as exc:
-            field = "decision" if "重新招标" in str(exc) else "reason"
-            raise DomainError(str(exc), field=field) from None
+            raise DomainError(str(exc), field=exc.field or "reason") from None
         now = timezone.now()
         superseded = list(
             publication.notices.filter(superseded_at=None).values_list("number", flat=True)

@@ -258,3 +258,25 @@ def test_only_the_current_winner_falls_away_and_for_a_reason_of_the_law():
     with pytest.raises(RuleError, match="重新招标"):
         rules.succession(three, fallen=none, leaving="91421", reason="gave_up", decision="pick")
     assert all("第五十五条" in t or "第七十四条" in t for t in rules.FALLS_AWAY.values())
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"number": " "}, "number"),
+        ({"signed_on": date(2026, 12, 9)}, "signed_on"),
+        ({"amount": Decimal("0")}, "amount"),
+        ({"amount": Decimal("949999.99")}, "amount"),
+    ],
+)
+def test_a_refused_contract_names_the_field_at_fault(changes, field):
+    given_ = {
+        "number": "HT-1",
+        "signed_on": date(2026, 12, 7),
+        "today": date(2026, 12, 8),
+        "amount": Decimal("950000.00"),
+        "awarded": Decimal("950000.00"),
+    }
+    with pytest.raises(RuleError) as refused:
+        rules.check_contract(**(given_ | changes))
+    assert refused.value.field == field

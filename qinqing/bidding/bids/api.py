@@ -97,6 +97,20 @@ def _receipt(r) -> dict:
     }
 
 
+def _registered_section(request, pk: int):
+    """The section the account's firm may submit a bid to: another party's is a 404, one the
+    firm has not registered for a 403 naming it."""
+    require(request.user, "bidding.submit_bid")
+    found, registered = selectors.section_for_bid(user=request.user, pk=pk)
+    if not registered:
+        raise services.NotRegistered(
+            f"贵单位未报名“{found.project.name}”{found.name}，不能递交投标文件",
+            field="section",
+            code="not_registered",
+        )
+    return found
+
+
 @router.get(
     "/bids/sections",
     response=list[SectionOut],
@@ -132,14 +146,7 @@ def bid_upload(
     manifest: Form[str],
     files: File[list[UploadedFile]],
 ):
-    require(request.user, "bidding.submit_bid")
-    found, registered = selectors.section_for_bid(user=request.user, pk=section)
-    if not registered:
-        raise services.NotRegistered(
-            f"贵单位未报名“{found.project.name}”{found.name}，不能递交投标文件",
-            field="section",
-            code="not_registered",
-        )
+    found = _registered_section(request, section)
     # the sealing page uploads with the browser's session; a program with a bearer token
     source = Bid.Source.API if "Authorization" in request.headers else Bid.Source.BROWSER
     receipt = services.bid_submit(
@@ -191,14 +198,7 @@ def _upload(u) -> dict:
 )
 @responds(404)
 def bid_upload_start(request, payload: BidUploadIn):
-    require(request.user, "bidding.submit_bid")
-    found, registered = selectors.section_for_bid(user=request.user, pk=payload.section)
-    if not registered:
-        raise services.NotRegistered(
-            f"贵单位未报名“{found.project.name}”{found.name}，不能递交投标文件",
-            field="section",
-            code="not_registered",
-        )
+    found = _registered_section(request, payload.section)
     upload = services.upload_start(actor=request.user, section=found, sizes=payload.sizes)
     return Status(201, _upload(upload))
 

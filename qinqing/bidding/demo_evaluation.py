@@ -99,8 +99,8 @@ RECENT_TENDER = (
 )
 # The tenderer's representatives (name, phone, last four of the ID): phones outside the experts'
 # 13x/15x/17x/19x range, so they never collide with a drawn expert.
-RECENT_REPRESENTATIVE = ("招标人代表 何静", "18607100001", "2024")
-TODAY_REPRESENTATIVE = ("招标人代表 陈立", "18607100002", "3021")
+RECENT_REPRESENTATIVE = ("何静", "18607100001", "2024")
+TODAY_REPRESENTATIVE = ("周文涛", "18607100002", "3021")
 TODAY_USCCS = [demo_uscc("91420100", 200), demo_uscc("91420100", 401), demo_uscc("91420100", 402)]
 FEES = {"whggzy": Decimal("800.00"), "jkggzy": Decimal("1000.00")}
 DESIGN = ["A0501", "A0502", "A0504"]
